@@ -1,0 +1,48 @@
+# edge-api — the two commands: `make dev` and `make test` (README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+WASM_TOOLCHAIN ?= auto
+export WASM_TOOLCHAIN
+
+.PHONY: help setup build dev test unit e2e lint schema-check check-fallback bench clean
+
+help:
+	@echo "make dev     set up, build, migrate local D1, serve on http://127.0.0.1:$${PORT:-8787}"
+	@echo "make test    set up, fmt + clippy, unit tests, end-to-end tests on wrangler dev"
+	@echo "make bench   bundle size and load figures on local workerd"
+	@echo "make setup   install what is missing (WASM_TOOLCHAIN=auto|rustup|debian)"
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@bash scripts/build.sh
+
+dev: setup
+	@bash scripts/dev.sh
+
+lint: setup
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+
+unit: setup
+	cargo test --quiet --lib
+
+schema-check: setup
+	python3 scripts/schema_check.py
+
+e2e: build
+	cargo test --quiet --test e2e
+
+# CI (CI=true) also proves the Debian rustc-web fallback still builds the worker.
+test: lint unit schema-check e2e
+	@if [ "$${CI:-}" = true ] || [ "$${CHECK_FALLBACK:-}" = 1 ]; then $(MAKE) --no-print-directory check-fallback; fi
+
+check-fallback:
+	@bash scripts/check_fallback.sh
+
+bench: build
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf build target/wasm target/wasm-debian .tools

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs what is missing to build, run and test the Worker. Idempotent: a second run
+# only checks. WASM_TOOLCHAIN=auto (default) | rustup | debian picks how Rust reaches wasm32.
+source "$(dirname "$0")/common.sh"
+mkdir -p "$LOCAL_DIR"
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+command -v npm >/dev/null || die "npm not found: install Node.js (any version; wrangler's Node comes from npm)"
+command -v python3 >/dev/null || die "python3 not found (used by the schema check and free-port helper)"
+command -v curl >/dev/null || die "curl not found"
+
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 ||
+    { $sudo apt-get update >/dev/null 2>&1 && $sudo apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1; }
+}
+
+# 1. Rust → wasm32.
+mode=${WASM_TOOLCHAIN:-auto}
+case "$mode" in auto|rustup|debian) ;; *) die "WASM_TOOLCHAIN must be auto, rustup or debian";; esac
+use_rustup() {
+  command -v rustup >/dev/null || return 1
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown && return 0
+  log "adding the wasm32-unknown-unknown target with rustup"
+  rustup target add wasm32-unknown-unknown
+}
+use_debian() {
+  local pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm)
+  if ! dpkg -s "${pkgs[@]}" >/dev/null 2>&1; then
+    log "installing Debian's rustc-web toolchain (std built from source for wasm32)"
+    apt_install "${pkgs[@]}" || die "apt-get install ${pkgs[*]} failed"
+  fi
+  # worker-build asks rustc for the wasm32 target-libdir and stops when it does not exist;
+  # with -Zbuild-std there is none, so answer that one query with an empty directory.
+  mkdir -p "$LOCAL_DIR/debian-rustc/bin" "$LOCAL_DIR/debian-rustc/empty-libdir"
+  cat > "$LOCAL_DIR/debian-rustc/bin/rustc" <<WRAP
+#!/bin/sh
+case "\$*" in
+  *--print\ target-libdir*) echo "$LOCAL_DIR/debian-rustc/empty-libdir"; exit 0;;
+esac
+exec /usr/bin/rustc "\$@"
+WRAP
+  chmod +x "$LOCAL_DIR/debian-rustc/bin/rustc"
+}
+if [ "$mode" = debian ]; then
+  use_debian; echo debian > "$TOOLCHAIN_FILE"
+elif use_rustup; then
+  echo rustup > "$TOOLCHAIN_FILE"
+elif [ "$mode" = auto ]; then
+  log "rustup could not provide wasm32-unknown-unknown; falling back to Debian's rustc-web"
+  use_debian; echo debian > "$TOOLCHAIN_FILE"
+else
+  die "rustup target add wasm32-unknown-unknown failed"
+fi
+
+# 2. worker-build and wasm-bindgen-cli, pinned, in the shared tools dir.
+has_version() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -q "$2"; }
+if ! has_version "$TOOLS_DIR/bin/worker-build" "$WORKER_BUILD_VERSION"; then
+  log "cargo install worker-build $WORKER_BUILD_VERSION → $TOOLS_DIR (a few minutes, once)"
+  cargo install --quiet --locked --root "$TOOLS_DIR" worker-build --version "=$WORKER_BUILD_VERSION"
+fi
+if ! has_version "$TOOLS_DIR/bin/wasm-bindgen" "$WASM_BINDGEN_VERSION"; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION → $TOOLS_DIR (a few minutes, once)"
+  # Not --locked: its lockfile pins a webpki-roots version the registry may lack.
+  cargo install --quiet --root "$TOOLS_DIR" wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+fi
+grep -q "wasm-bindgen = \"=$WASM_BINDGEN_VERSION\"" Cargo.toml ||
+  die "Cargo.toml must pin wasm-bindgen = \"=$WASM_BINDGEN_VERSION\" (same as the CLI)"
+
+# 3. wrangler, esbuild, wasm-opt and Node 24 from the npm registry, as package-lock.json pins.
+lock_sum=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
+if [ ! -x node_modules/.bin/wrangler ] || [ "$(cat node_modules/.edge-api-lock 2>/dev/null)" != "$lock_sum" ]; then
+  log "npm install (wrangler, esbuild, binaryen, node)"
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$lock_sum" > node_modules/.edge-api-lock
+fi
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)' ||
+  die "wrangler needs Node >= 22.12; node_modules/.bin/node is $(node --version 2>/dev/null)"
+
+# 4. A load tool for `make bench` (Debian's wrk). Not needed to build or test.
+if ! command -v wrk >/dev/null; then
+  log "installing wrk (load tool for make bench)"
+  apt_install wrk || echo "warning: could not install wrk; make bench will not run" >&2
+fi
+
+# 5. Local secrets.
+[ -f .dev.vars ] || { cp .dev.vars.example .dev.vars; log "created .dev.vars from .dev.vars.example"; }

@@ -1,0 +1,30 @@
+//! edge-api: one Worker, the backend of Phantom, Personal OS, Assistant, Money and
+//! Suiftly. This file holds the entry points only; routes live in `routes.rs`.
+
+pub mod jobs;
+pub mod platform;
+pub mod routes;
+
+use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+
+pub use platform::scheduler::UserScheduler;
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    platform::http::serve(req, env).await
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(e) = jobs::run_scheduled(&event.cron(), env).await {
+        worker::console_error!(
+            "{}",
+            serde_json::json!({"level": "error", "msg": format!("cron {}: {e}", event.cron())})
+        );
+    }
+}

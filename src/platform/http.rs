@@ -1,0 +1,403 @@
+//! The request pipeline every route goes through: request id, config, CORS, routing
+//! (404/405), body limit, JSON in and out, the error envelope and one log line.
+
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use worker::{Env, Headers, Request, Response};
+
+use crate::platform::config::{Config, CorsOrigins, MAX_BODY_BYTES};
+use crate::platform::error::ApiError;
+use crate::platform::ids;
+use crate::routes::{self, Auth, Match};
+
+/// What a handler gets: the request, the bindings, the parsed config and the path
+/// parameters of its route.
+pub struct Ctx {
+    pub req: Request,
+    pub env: Env,
+    pub config: Rc<Config>,
+    pub request_id: String,
+    pub params: Vec<(&'static str, String)>,
+    pub user_id: Option<String>,
+}
+
+impl Ctx {
+    /// A path parameter declared in the route (`/tasks/{id}` → `param("id")`).
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn d1(&self) -> Result<worker::D1Database, ApiError> {
+        self.env.d1("DB").map_err(ApiError::from)
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    /// Reads the body (at most 1 MiB) and parses it as `T`: malformed JSON → 400,
+    /// a missing or mistyped field → 422 naming it.
+    pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, ApiError> {
+        let bytes = self.body_bytes().await?;
+        parse_json(&bytes)
+    }
+
+    pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
+        let bytes = self.req.bytes().await.map_err(ApiError::from)?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+        Ok(bytes)
+    }
+
+    /// The query string as `T` (unknown keys ignored, bad values → 422 naming them).
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let url = self.req.url().map_err(ApiError::from)?;
+        let mut map = serde_json::Map::new();
+        for (k, v) in url.query_pairs() {
+            map.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+        serde_path_to_error::deserialize(Value::Object(map))
+            .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
+    }
+}
+
+/// Parses a JSON body: syntax errors are the client's malformed request (400); shape
+/// errors name the field (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest("request body must be JSON".into()));
+    }
+    // Every body of this API is an object: `[..]` or `"x"` is the wrong type, not a
+    // positional struct.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(ApiError::validation("body", "must be a JSON object")),
+            Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+        };
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
+    match parsed {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_data() {
+                Err(field_error(path, strip_position(&inner.to_string())))
+            } else {
+                Err(ApiError::BadRequest(format!("malformed JSON: {inner}")))
+            }
+        }
+    }
+}
+
+/// Maps a serde message at `path` to the field it concerns.
+fn field_error(path: String, message: String) -> ApiError {
+    // "missing field `email`" is reported at the parent; name the field itself.
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    let field = match (missing, path.as_str()) {
+        (Some(name), "." | "") => name.to_string(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, "." | "") => "body".to_string(),
+        (None, p) => p.to_string(),
+    };
+    let message = if missing.is_some() {
+        "is required".to_string()
+    } else {
+        message
+    };
+    ApiError::validation(field, message)
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
+    Ok(Response::from_json(body)
+        .map_err(ApiError::from)?
+        .with_status(status))
+}
+
+pub fn no_content() -> Result<Response, ApiError> {
+    Ok(Response::empty().map_err(ApiError::from)?.with_status(204))
+}
+
+/// Accepts the caller's `X-Request-ID` when it is short and plain, else makes one.
+pub fn request_id(incoming: Option<String>) -> String {
+    match incoming {
+        Some(id) if is_sane_request_id(&id) => id,
+        _ => ids::new_id().unwrap_or_else(|_| "unknown".into()),
+    }
+}
+
+pub fn is_sane_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+const CORS_ALLOW_HEADERS: &str =
+    "Content-Type, Authorization, X-API-Key, X-Request-ID, X-Gateway-Token, If-None-Match";
+const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag";
+
+/// Entry point for every HTTP request.
+pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
+    let started = js_now_ms();
+    let request_id = request_id(req.headers().get("X-Request-ID").ok().flatten());
+    let method = req.method().to_string();
+    let path = req.path();
+    let origin = req.headers().get("Origin").ok().flatten();
+
+    let (route_label, user_id, result, cors) = match Config::from_env(&env) {
+        Err(problems) => {
+            worker::console_error!(
+                "{}",
+                serde_json::json!({"level": "error", "request_id": request_id,
+                    "msg": "invalid configuration", "problems": problems})
+            );
+            let err = ApiError::internal("invalid configuration");
+            (path.clone(), None, Err(err), None)
+        }
+        Ok(config) => {
+            let config = Rc::new(config);
+            let cors = origin
+                .as_deref()
+                .filter(|o| config.cors_origins.allows(o))
+                .map(|o| (o.to_string(), config.cors_origins.clone()));
+            let (label, user, result) = dispatch(
+                req,
+                env,
+                config,
+                &request_id,
+                &method,
+                &path,
+                origin.as_deref(),
+            )
+            .await;
+            (label, user, result, cors)
+        }
+    };
+
+    let status;
+    let mut resp = match result {
+        Ok(r) => {
+            status = r.status_code();
+            r
+        }
+        Err(err) => {
+            status = err.status();
+            if let ApiError::Internal(cause) = &err {
+                worker::console_error!(
+                    "{}",
+                    serde_json::json!({"level": "error", "request_id": request_id,
+                        "route": route_label, "msg": cause})
+                );
+            }
+            error_response(&err, &request_id)?
+        }
+    };
+
+    let headers = resp.headers_mut();
+    headers.set("X-Request-ID", &request_id)?;
+    if let Some((origin, origins)) = cors {
+        apply_cors(headers, &origin, &origins)?;
+    }
+
+    let latency_ms = js_now_ms() - started;
+    worker::console_log!(
+        "{}",
+        serde_json::json!({
+            "request_id": request_id, "method": method, "route": route_label,
+            "status": status, "latency_ms": latency_ms, "user_id": user_id,
+        })
+    );
+    Ok(resp)
+}
+
+async fn dispatch(
+    req: Request,
+    env: Env,
+    config: Rc<Config>,
+    request_id: &str,
+    method: &str,
+    path: &str,
+    origin: Option<&str>,
+) -> (String, Option<String>, Result<Response, ApiError>) {
+    if method == "OPTIONS" {
+        let allowed = origin.is_some_and(|o| config.cors_origins.allows(o));
+        let result = if allowed {
+            preflight()
+        } else {
+            Err(ApiError::Forbidden("origin not allowed".into()))
+        };
+        return (path.to_string(), None, result);
+    }
+
+    let route = match routes::find(method, path) {
+        Match::Found(route, params) => (route, params),
+        Match::WrongMethod(allow) => {
+            return (
+                path.to_string(),
+                None,
+                Err(ApiError::MethodNotAllowed(allow)),
+            )
+        }
+        Match::NotFound => {
+            return (
+                path.to_string(),
+                None,
+                Err(ApiError::NotFound(format!("no route for {path}"))),
+            )
+        }
+    };
+    let (route, params) = route;
+    let label = route.path.to_string();
+    if route.auth == Auth::DevOnly && config.stage.is_production() {
+        return (
+            label,
+            None,
+            Err(ApiError::NotFound(format!("no route for {path}"))),
+        );
+    }
+
+    if let Some(len) = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > MAX_BODY_BYTES {
+            return (label, None, Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)));
+        }
+    }
+
+    let ctx = Ctx {
+        req,
+        env,
+        config,
+        request_id: request_id.to_string(),
+        params,
+        user_id: None,
+    };
+    let result = (route.handler)(ctx).await;
+    (label, None, result)
+}
+
+fn preflight() -> Result<Response, ApiError> {
+    let mut resp = Response::empty().map_err(ApiError::from)?.with_status(204);
+    let h = resp.headers_mut();
+    h.set(
+        "Access-Control-Allow-Methods",
+        "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    )?;
+    h.set("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS)?;
+    h.set("Access-Control-Max-Age", "600")?;
+    Ok(resp)
+}
+
+fn apply_cors(h: &mut Headers, origin: &str, origins: &CorsOrigins) -> worker::Result<()> {
+    match origins {
+        CorsOrigins::Any => h.set("Access-Control-Allow-Origin", "*")?,
+        CorsOrigins::List(_) => {
+            h.set("Access-Control-Allow-Origin", origin)?;
+            h.set("Access-Control-Allow-Credentials", "true")?;
+            h.append("Vary", "Origin")?;
+        }
+    }
+    h.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS)
+}
+
+fn error_response(err: &ApiError, request_id: &str) -> worker::Result<Response> {
+    let mut resp = Response::from_json(&err.envelope(request_id))?.with_status(err.status());
+    for (name, value) in err.extra_headers() {
+        resp.headers_mut().set(name, &value)?;
+    }
+    Ok(resp)
+}
+
+impl From<ApiError> for worker::Error {
+    fn from(e: ApiError) -> Self {
+        worker::Error::RustError(e.to_string())
+    }
+}
+
+fn js_now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Signup {
+        email: String,
+        age: Option<u8>,
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn malformed_json_is_bad_request() {
+        let e = parse_json::<Signup>(b"{\"email\": ").expect_err("truncated");
+        assert_eq!(e.status(), 400);
+        let e = parse_json::<Signup>(b"").expect_err("empty");
+        assert_eq!(e.status(), 400);
+    }
+
+    #[test]
+    fn missing_field_names_the_field() {
+        let e = parse_json::<Signup>(br#"{"tags": []}"#).expect_err("missing email");
+        assert_eq!(e, ApiError::validation("email", "is required"));
+    }
+
+    #[test]
+    fn wrong_type_names_the_path() {
+        let e =
+            parse_json::<Signup>(br#"{"email": "a@b.c", "tags": ["x", 3]}"#).expect_err("bad tag");
+        match e {
+            ApiError::Validation(f) => assert_eq!(f[0].field, "tags[1]"),
+            other => panic!("unexpected {other:?}"),
+        }
+        let e = parse_json::<Signup>(br#"{"email": "a@b.c", "tags": [], "age": 300}"#)
+            .expect_err("age out of u8");
+        assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn non_object_body_is_422_on_body() {
+        let e = parse_json::<Signup>(b"[1,2]").expect_err("array");
+        match e {
+            ApiError::Validation(f) => assert_eq!(f[0].field, "body"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_ids_are_checked() {
+        assert!(is_sane_request_id("abc-123_x.y:z"));
+        assert!(!is_sane_request_id(""));
+        assert!(!is_sane_request_id("has space"));
+        assert!(!is_sane_request_id(&"a".repeat(129)));
+        assert_eq!(request_id(Some("client-id-1".into())), "client-id-1");
+        assert_ne!(request_id(Some("bad id\n".into())), "bad id\n");
+    }
+}

@@ -1,0 +1,79 @@
+//! Opaque identifiers and randomness. IDs are UUIDv7: time-ordered, so D1 indexes on
+//! them stay append-mostly and `ORDER BY id` is creation order.
+
+use crate::platform::error::ApiError;
+
+/// Fills `buf` from the platform's CSPRNG (WebCrypto on workerd, the OS natively).
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), ApiError> {
+    getrandom::fill(buf).map_err(|e| ApiError::internal(format!("getrandom: {e}")))
+}
+
+/// A new UUIDv7 string for the current time.
+pub fn new_id() -> Result<String, ApiError> {
+    let mut rand = [0u8; 10];
+    random_bytes(&mut rand)?;
+    Ok(uuid_v7(chrono::Utc::now().timestamp_millis() as u64, rand))
+}
+
+/// Formats a UUIDv7 from a millisecond timestamp and 10 random bytes (RFC 9562 §5.7).
+pub fn uuid_v7(unix_ms: u64, rand: [u8; 10]) -> String {
+    let mut b = [0u8; 16];
+    b[..6].copy_from_slice(&unix_ms.to_be_bytes()[2..]);
+    b[6..].copy_from_slice(&rand);
+    b[6] = (b[6] & 0x0f) | 0x70; // version 7
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let h = hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0x0f) as usize] as char);
+    }
+    s
+}
+
+/// Current time as an RFC 3339 UTC string with millisecond precision.
+pub fn now_rfc3339() -> String {
+    rfc3339(chrono::Utc::now())
+}
+
+pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_v7_layout() {
+        let id = uuid_v7(0x0190_0000_0001, [0xff; 10]);
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "7", "version nibble");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "variant");
+        assert!(id.starts_with("01900000-0001"));
+    }
+
+    #[test]
+    fn uuid_v7_sorts_by_time() {
+        let a = uuid_v7(1_700_000_000_000, [0xff; 10]);
+        let b = uuid_v7(1_700_000_000_001, [0x00; 10]);
+        assert!(a < b);
+    }
+
+    #[test]
+    fn new_ids_differ() {
+        assert_ne!(new_id().expect("rng"), new_id().expect("rng"));
+    }
+}

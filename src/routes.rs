@@ -1,0 +1,190 @@
+//! Every route of the API in one table: method, path, the auth it needs, its handler
+//! and the text `/openapi.json` shows for it. Paths use `{name}` for parameters.
+
+use futures::future::LocalBoxFuture;
+use worker::Response;
+
+use crate::platform::error::ApiError;
+use crate::platform::http::Ctx;
+use crate::platform::{meta, scheduler};
+
+pub type Handler = fn(Ctx) -> LocalBoxFuture<'static, Result<Response, ApiError>>;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone.
+    Public,
+    /// Only outside production (local diagnostics); answers 404 in production.
+    DevOnly,
+}
+
+/// The OpenAPI text of a route.
+pub struct Doc {
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub description: &'static str,
+    /// JSON Schema of the request body, when the route takes one.
+    pub request: Option<fn() -> serde_json::Value>,
+    /// Success status and JSON Schema of its body.
+    pub response: (u16, fn() -> serde_json::Value),
+}
+
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub auth: Auth,
+    pub handler: Handler,
+    pub doc: Doc,
+}
+
+macro_rules! route {
+    ($method:literal, $path:literal, $auth:ident, $handler:path, $doc:expr) => {
+        Route {
+            method: $method,
+            path: $path,
+            auth: Auth::$auth,
+            handler: |ctx| Box::pin($handler(ctx)),
+            doc: $doc,
+        }
+    };
+}
+
+pub static ROUTES: &[Route] = &[
+    route!("GET", "/health", Public, meta::health, meta::HEALTH_DOC),
+    route!(
+        "GET",
+        "/openapi.json",
+        Public,
+        meta::openapi,
+        meta::OPENAPI_DOC
+    ),
+    route!("GET", "/docs", Public, meta::docs, meta::DOCS_DOC),
+    route!(
+        "POST",
+        "/__dev/scheduler/{name}/probe",
+        DevOnly,
+        scheduler::dev_probe,
+        scheduler::DEV_PROBE_DOC
+    ),
+    route!(
+        "GET",
+        "/__dev/scheduler/{name}",
+        DevOnly,
+        scheduler::dev_jobs,
+        scheduler::DEV_JOBS_DOC
+    ),
+];
+
+pub enum Match {
+    Found(&'static Route, Vec<(&'static str, String)>),
+    /// The path exists with other methods (listed for `Allow`).
+    WrongMethod(Vec<&'static str>),
+    NotFound,
+}
+
+/// Finds the route for `method` and `path`. `HEAD` is served by the `GET` route.
+pub fn find(method: &str, path: &str) -> Match {
+    let method = if method == "HEAD" { "GET" } else { method };
+    let mut allow = Vec::new();
+    for route in ROUTES {
+        if let Some(params) = match_path(route.path, path) {
+            if route.method == method {
+                return Match::Found(route, params);
+            }
+            allow.push(route.method);
+        }
+    }
+    if allow.is_empty() {
+        Match::NotFound
+    } else {
+        allow.push("OPTIONS");
+        Match::WrongMethod(allow)
+    }
+}
+
+/// Matches `/a/{x}/b` against `/a/42/b`, giving `[("x", "42")]`. Parameters match one
+/// non-empty segment; a trailing slash is not ignored.
+pub fn match_path(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let mut params = Vec::new();
+    let mut pat = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (pat.next(), got.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(g)) => {
+                if let Some(name) = p.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                    if g.is_empty() {
+                        return None;
+                    }
+                    params.push((name, percent_decode(g)?));
+                } else if p != g {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_extracted() {
+        let p = match_path(
+            "/api/os/tasks/{id}/dependencies/{dep_id}",
+            "/api/os/tasks/a/dependencies/b%20c",
+        )
+        .expect("matches");
+        assert_eq!(
+            p,
+            vec![("id", "a".to_string()), ("dep_id", "b c".to_string())]
+        );
+        assert!(match_path("/api/os/tasks/{id}", "/api/os/tasks/").is_none());
+        assert!(match_path("/api/os/tasks/{id}", "/api/os/tasks/a/b").is_none());
+        assert!(match_path("/health", "/health/").is_none());
+    }
+
+    #[test]
+    fn wrong_method_lists_allowed_ones() {
+        match find("DELETE", "/health") {
+            Match::WrongMethod(allow) => assert_eq!(allow, vec!["GET", "OPTIONS"]),
+            _ => panic!("expected 405"),
+        }
+        assert!(matches!(find("GET", "/nope"), Match::NotFound));
+        assert!(matches!(find("HEAD", "/health"), Match::Found(..)));
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(
+                    !(a.method == b.method && a.path == b.path),
+                    "duplicate route {} {}",
+                    a.method,
+                    a.path
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,348 @@
+#![allow(dead_code)] // helpers used by some product suites only
+//! The end-to-end harness: starts one `wrangler dev` (its own process group, fresh state
+//! dir, migrations applied), runs every test against it over HTTP, and stops the group
+//! at the end even when tests fail or panic.
+
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A test: its name, whether it needs the server to itself (restarts), and its body.
+pub struct Test {
+    pub name: &'static str,
+    pub exclusive: bool,
+    pub run: fn(&Server),
+}
+
+pub struct Server {
+    pub base: String,
+    pub port: u16,
+    pub state_dir: PathBuf,
+    root: PathBuf,
+    child: Mutex<Option<Child>>,
+}
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let state_dir = tempdir();
+        let port = free_port();
+        let server = Server {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            state_dir,
+            root: root.to_path_buf(),
+            child: Mutex::new(None),
+        };
+        let status = server
+            .wrangler()
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(server.state_dir.join("d1"))
+            .stdout(Stdio::null())
+            .status()
+            .expect("run wrangler d1 migrations apply");
+        assert!(status.success(), "migrations failed");
+        server.spawn();
+        server
+    }
+
+    fn wrangler(&self) -> Command {
+        let mut cmd = Command::new(self.root.join("node_modules/.bin/wrangler"));
+        let path = format!(
+            "{}:{}",
+            self.root.join("node_modules/.bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.current_dir(&self.root)
+            .env("PATH", path)
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("WRANGLER_LOG_PATH", self.state_dir.join("logs"));
+        cmd
+    }
+
+    fn spawn(&self) {
+        use std::os::unix::process::CommandExt;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("open wrangler log");
+        let child = self
+            .wrangler()
+            .args(["dev", "--ip", "127.0.0.1", "--port", &self.port.to_string()])
+            .arg("--persist-to")
+            .arg(self.state_dir.join("d1"))
+            .args(["--test-scheduled", "--env-file", "tests/e2e.env"])
+            .args(["--show-interactive-dev-session=false"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("spawn wrangler dev");
+        *self.child.lock().expect("lock") = Some(child);
+        self.wait_healthy();
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if let Ok(r) = ureq::get(&format!("{}/health", self.base))
+                .timeout(Duration::from_secs(2))
+                .call()
+            {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            if let Some(child) = self.child.lock().expect("lock").as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("wrangler dev exited ({status}):\n{}", self.log_tail());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("wrangler dev not healthy in 120 s:\n{}", self.log_tail());
+    }
+
+    /// Stops the server (its whole process group) and starts it again on the same state.
+    pub fn restart(&self) {
+        self.stop();
+        self.spawn();
+    }
+
+    pub fn stop(&self) {
+        if let Some(mut child) = self.child.lock().expect("lock").take() {
+            let pgid = child.id() as i32;
+            if pgid > 1 {
+                // SAFETY: signals only the process group we created for wrangler dev.
+                unsafe { libc::kill(-pgid, libc::SIGTERM) };
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                // Whatever of the group is left (workerd children) goes too.
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                let _ = child.wait();
+            }
+        }
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.state_dir.join("wrangler.log")
+    }
+
+    pub fn log_tail(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(self.log_path()) {
+            let _ = f.read_to_string(&mut s);
+        }
+        let lines: Vec<&str> = s.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends a request and returns (status, headers, body as JSON or Null).
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Resp {
+        let mut req = ureq::request(method, &self.url(path)).timeout(Duration::from_secs(30));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some(b) => req.send_string(b),
+            None => req.call(),
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        Resp::from(resp)
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.send("GET", path, &[], None)
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            Some(&body.to_string()),
+        )
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    fn from(r: ureq::Response) -> Resp {
+        let status = r.status();
+        let headers = r
+            .headers_names()
+            .into_iter()
+            .flat_map(|n| {
+                r.all(&n)
+                    .into_iter()
+                    .map(|v| (n.to_ascii_lowercase(), v.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let text = r.into_string().unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts the SPEC error envelope with `status` and `code`.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert_eq!(self.json["error"]["code"], code, "body: {}", self.text);
+        assert!(self.json["error"]["message"].is_string(), "{}", self.text);
+        assert!(
+            self.json["error"]["request_id"].is_string(),
+            "{}",
+            self.text
+        );
+        assert!(self.json["error"]["details"].is_object(), "{}", self.text);
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn tempdir() -> PathBuf {
+    let base = std::env::temp_dir().join(format!(
+        "edge-api-e2e-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&base).expect("create state dir");
+    base
+}
+
+/// Runs the tests (filtered by the command-line words, if any) and exits with the outcome.
+pub fn main(tests: Vec<Test>) {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let tests: Vec<Test> = tests
+        .into_iter()
+        .filter(|t| filters.is_empty() || filters.iter().any(|f| t.name.contains(f.as_str())))
+        .collect();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let started = Instant::now();
+    println!(
+        "\nrunning {} end-to-end tests against wrangler dev",
+        tests.len()
+    );
+    let server = Arc::new(Server::start(&root));
+    let failures = Mutex::new(Vec::<(String, String)>::new());
+    let passed = AtomicUsize::new(0);
+
+    let run_one = |t: &Test| {
+        let t0 = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| (t.run)(&server)));
+        let ms = t0.elapsed().as_millis();
+        match outcome {
+            Ok(()) => {
+                passed.fetch_add(1, Ordering::SeqCst);
+                println!("test {} ... ok ({ms} ms)", t.name);
+            }
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                println!("test {} ... FAILED ({ms} ms)", t.name);
+                failures
+                    .lock()
+                    .expect("lock")
+                    .push((t.name.to_string(), msg));
+            }
+        }
+    };
+
+    std::panic::set_hook(Box::new(|_| {}));
+    let threads: usize = std::env::var("E2E_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let (shared, exclusive): (Vec<&Test>, Vec<&Test>) = tests.iter().partition(|t| !t.exclusive);
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                match shared.get(i) {
+                    Some(t) => run_one(t),
+                    None => break,
+                }
+            });
+        }
+    });
+    for t in exclusive {
+        run_one(t);
+    }
+    server.stop();
+    let _ = std::fs::remove_dir_all(&server.state_dir);
+
+    let failures = failures.into_inner().expect("lock");
+    let passed = passed.load(Ordering::SeqCst);
+    if !failures.is_empty() {
+        println!("\nfailures:");
+        for (name, msg) in &failures {
+            println!("---- {name} ----\n{msg}\n");
+        }
+    }
+    let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {verdict}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
+        failures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    std::process::exit(if failures.is_empty() { 0 } else { 1 });
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real worker under `wrangler dev` (workerd, local D1, KV and
+//! Durable Objects), driven over HTTP like a client. One file per product.
+
+mod harness;
+mod platform;
+
+use harness::Test;
+
+fn main() {
+    let mut tests: Vec<Test> = Vec::new();
+    tests.extend(platform::tests());
+    harness::main(tests);
+}
