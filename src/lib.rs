@@ -7,6 +7,7 @@ pub mod routes;
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
+pub use platform::auth::rate_limit::AttemptCounter;
 pub use platform::scheduler::UserScheduler;
 
 #[event(start)]

@@ -4,6 +4,7 @@
 use futures::future::LocalBoxFuture;
 use worker::Response;
 
+use crate::platform::auth::handlers as auth;
 use crate::platform::error::ApiError;
 use crate::platform::http::Ctx;
 use crate::platform::{meta, scheduler};
@@ -15,6 +16,8 @@ pub type Handler = fn(Ctx) -> LocalBoxFuture<'static, Result<Response, ApiError>
 pub enum Auth {
     /// Anyone.
     Public,
+    /// A signed-in user: access token (Bearer or cookie) or `X-API-Key`.
+    User,
     /// Only outside production (local diagnostics); answers 404 in production.
     DevOnly,
 }
@@ -60,6 +63,71 @@ pub static ROUTES: &[Route] = &[
         meta::OPENAPI_DOC
     ),
     route!("GET", "/docs", Public, meta::docs, meta::DOCS_DOC),
+    // Accounts and auth (SPEC §2)
+    route!(
+        "POST",
+        "/api/auth/signup",
+        Public,
+        auth::signup,
+        auth::SIGNUP_DOC
+    ),
+    route!(
+        "POST",
+        "/api/auth/login",
+        Public,
+        auth::login,
+        auth::LOGIN_DOC
+    ),
+    route!(
+        "POST",
+        "/api/auth/refresh",
+        Public,
+        auth::refresh,
+        auth::REFRESH_DOC
+    ),
+    route!(
+        "POST",
+        "/api/auth/logout",
+        User,
+        auth::logout,
+        auth::LOGOUT_DOC
+    ),
+    route!("GET", "/api/auth/me", User, auth::me, auth::ME_DOC),
+    route!(
+        "POST",
+        "/api/auth/api-keys",
+        User,
+        auth::create_api_key,
+        auth::CREATE_KEY_DOC
+    ),
+    route!(
+        "GET",
+        "/api/auth/api-keys",
+        User,
+        auth::list_api_keys,
+        auth::LIST_KEYS_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/auth/api-keys/{id}",
+        User,
+        auth::revoke_api_key,
+        auth::REVOKE_KEY_DOC
+    ),
+    route!(
+        "POST",
+        "/api/auth/wallet/challenge",
+        Public,
+        auth::wallet_challenge,
+        auth::CHALLENGE_DOC
+    ),
+    route!(
+        "POST",
+        "/api/auth/wallet/verify",
+        Public,
+        auth::wallet_verify,
+        auth::VERIFY_DOC
+    ),
     route!(
         "POST",
         "/__dev/scheduler/{name}/probe",

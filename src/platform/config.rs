@@ -58,7 +58,40 @@ pub struct Config {
     pub stage: Stage,
     pub cors_origins: CorsOrigins,
     pub log_requests: bool,
+    pub auth: AuthConfig,
 }
+
+/// Settings of accounts and tokens (SPEC §2).
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// HS256 key of access tokens (secret, at least 32 bytes).
+    pub jwt_secret: Vec<u8>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// Accept any wallet signature (never in production).
+    pub mock_auth: bool,
+    pub rate_limit_ip_per_minute: u32,
+    pub rate_limit_account_per_minute: u32,
+    /// How long a wallet sign-in challenge stays valid.
+    pub wallet_challenge_ttl_secs: i64,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("jwt_secret", &"<redacted>")
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("access_token_ttl_secs", &self.access_token_ttl_secs)
+            .field("mock_auth", &self.mock_auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The value `.dev.vars.example` ships; refused in production.
+pub const EXAMPLE_JWT_SECRET: &str = "dev-only-jwt-secret-change-me-0123456789abcdef";
 
 /// Largest request body accepted (SPEC §1): 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -102,11 +135,76 @@ impl Config {
 
         let log_requests = parse_bool(&mut errors, "LOG_REQUESTS", raw("LOG_REQUESTS"), true);
 
+        let jwt_secret = match raw("JWT_SECRET") {
+            None => {
+                errors.push("JWT_SECRET is not set (wrangler secret put JWT_SECRET)".into());
+                Vec::new()
+            }
+            Some(v) if v.len() < 32 => {
+                errors.push(format!(
+                    "JWT_SECRET must be at least 32 bytes, got {}",
+                    v.len()
+                ));
+                Vec::new()
+            }
+            Some(v) if v == EXAMPLE_JWT_SECRET && stage.is_production() => {
+                errors.push("JWT_SECRET is the example value; set a real secret".into());
+                Vec::new()
+            }
+            Some(v) => v.into_bytes(),
+        };
+        let mock_auth = parse_bool(&mut errors, "MOCK_AUTH", raw("MOCK_AUTH"), false);
+        if mock_auth && stage.is_production() {
+            errors.push("MOCK_AUTH=true is refused when ENVIRONMENT=production".into());
+        }
+        let auth = AuthConfig {
+            jwt_secret,
+            jwt_issuer: raw("JWT_ISSUER").unwrap_or_else(|| "edge-api".into()),
+            jwt_audience: raw("JWT_AUDIENCE").unwrap_or_else(|| "edge-api".into()),
+            access_token_ttl_secs: parse_int(
+                &mut errors,
+                "ACCESS_TOKEN_TTL",
+                raw("ACCESS_TOKEN_TTL"),
+                900,
+                1..=86_400,
+            ),
+            refresh_token_ttl_secs: parse_int(
+                &mut errors,
+                "REFRESH_TOKEN_TTL",
+                raw("REFRESH_TOKEN_TTL"),
+                30 * 86_400,
+                60..=365 * 86_400,
+            ),
+            mock_auth,
+            rate_limit_ip_per_minute: parse_int(
+                &mut errors,
+                "AUTH_RATE_LIMIT_IP",
+                raw("AUTH_RATE_LIMIT_IP"),
+                60,
+                1..=1_000_000,
+            ) as u32,
+            rate_limit_account_per_minute: parse_int(
+                &mut errors,
+                "AUTH_RATE_LIMIT_ACCOUNT",
+                raw("AUTH_RATE_LIMIT_ACCOUNT"),
+                10,
+                1..=1_000_000,
+            ) as u32,
+            wallet_challenge_ttl_secs: parse_int(
+                &mut errors,
+                "WALLET_CHALLENGE_TTL",
+                raw("WALLET_CHALLENGE_TTL"),
+                300,
+                1..=3_600,
+            ),
+        };
+
         if errors.is_empty() {
             Ok(Self {
                 stage,
                 cors_origins,
                 log_requests,
+                auth,
             })
         } else {
             Err(errors)
@@ -166,8 +264,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, Vec<String>> {
-        let map: HashMap<String, String> = pairs
+        let secret = [("JWT_SECRET", "0123456789abcdef0123456789abcdef-test")];
+        let map: HashMap<String, String> = secret
             .iter()
+            .chain(pairs)
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
@@ -203,6 +303,28 @@ mod tests {
         .expect_err("three bad values");
         assert_eq!(errs.len(), 3, "{errs:?}");
         assert!(errs[0].contains("ENVIRONMENT"));
+    }
+
+    #[test]
+    fn jwt_secret_is_required_long_and_not_the_example_in_production() {
+        assert!(cfg(&[("JWT_SECRET", "short")]).is_err());
+        assert!(cfg(&[("JWT_SECRET", EXAMPLE_JWT_SECRET)]).is_ok());
+        let errs = cfg(&[
+            ("JWT_SECRET", EXAMPLE_JWT_SECRET),
+            ("ENVIRONMENT", "production"),
+        ])
+        .expect_err("example secret in production");
+        assert!(errs[0].contains("example"), "{errs:?}");
+        let c = cfg(&[]).expect("valid");
+        assert_eq!(c.auth.access_token_ttl_secs, 900);
+        assert_eq!(c.auth.rate_limit_account_per_minute, 10);
+        assert!(!format!("{:?}", c.auth).contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn mock_auth_is_refused_in_production() {
+        assert!(cfg(&[("MOCK_AUTH", "true")]).is_ok());
+        assert!(cfg(&[("MOCK_AUTH", "true"), ("ENVIRONMENT", "production")]).is_err());
     }
 
     #[test]

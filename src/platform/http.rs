@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::{Env, Headers, Request, Response};
 
+use crate::platform::auth::{self, Caller, Credentials};
 use crate::platform::config::{Config, CorsOrigins, MAX_BODY_BYTES};
 use crate::platform::error::ApiError;
 use crate::platform::ids;
@@ -21,7 +22,7 @@ pub struct Ctx {
     pub config: Rc<Config>,
     pub request_id: String,
     pub params: Vec<(&'static str, String)>,
-    pub user_id: Option<String>,
+    pub caller: Option<Caller>,
 }
 
 impl Ctx {
@@ -32,6 +33,13 @@ impl Ctx {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
+    }
+
+    /// The authenticated caller (always present on routes that require a user).
+    pub fn caller(&self) -> Result<&Caller, ApiError> {
+        self.caller
+            .as_ref()
+            .ok_or_else(|| ApiError::Unauthorized("authentication required".into()))
     }
 
     pub fn d1(&self) -> Result<worker::D1Database, ApiError> {
@@ -288,16 +296,42 @@ async fn dispatch(
         }
     }
 
+    let caller = if route.auth == Auth::User {
+        let h = req.headers();
+        let get = |name: &str| h.get(name).ok().flatten();
+        let (authorization, api_key, cookie, content_type) = (
+            get("Authorization"),
+            get("X-API-Key"),
+            get("Cookie"),
+            get("Content-Type"),
+        );
+        let creds = Credentials {
+            authorization: authorization.as_deref(),
+            api_key: api_key.as_deref(),
+            cookie: cookie.as_deref(),
+            method,
+            content_type: content_type.as_deref(),
+            origin,
+        };
+        match auth::authenticate(&env, &config, &creds).await {
+            Ok(c) => Some(c),
+            Err(e) => return (label, None, Err(e)),
+        }
+    } else {
+        None
+    };
+    let user_id = caller.as_ref().map(|c| c.user_id.clone());
+
     let ctx = Ctx {
         req,
         env,
         config,
         request_id: request_id.to_string(),
         params,
-        user_id: None,
+        caller,
     };
     let result = (route.handler)(ctx).await;
-    (label, None, result)
+    (label, user_id, result)
 }
 
 fn preflight() -> Result<Response, ApiError> {

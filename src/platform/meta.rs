@@ -134,6 +134,14 @@ pub fn openapi_document() -> Value {
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "description": "Access token from signup, login, refresh or wallet verify."},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token",
+                    "description": "The same access token as an HttpOnly cookie. State-changing requests must send JSON or come from an allowed origin."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                    "description": "`ek_live_…` key from POST /api/auth/api-keys."}
+            },
             "schemas": {
                 "Error": {
                     "type": "object",
@@ -188,6 +196,9 @@ fn operation(route: &Route) -> Value {
     });
     if !params.is_empty() {
         op["parameters"] = Value::Array(params);
+    }
+    if route.auth == Auth::User {
+        op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]);
     }
     if let Some(body) = route.doc.request {
         op["requestBody"] = json!({

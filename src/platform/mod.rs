@@ -1,6 +1,9 @@
 //! What every product shares.
 
+pub mod auth;
 pub mod config;
+pub mod crypto;
+pub mod db;
 pub mod error;
 pub mod http;
 pub mod ids;

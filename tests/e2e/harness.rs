@@ -328,9 +328,20 @@ pub fn main(tests: Vec<Test>) {
         run_one(t);
     }
     server.stop();
+    let failures = failures.into_inner().expect("lock");
+    if !failures.is_empty() {
+        println!("\n--- wrangler dev errors ---");
+        let log = std::fs::read_to_string(server.log_path()).unwrap_or_default();
+        for line in log
+            .lines()
+            .filter(|l| l.contains("\"level\":\"error\"") || l.contains("Error"))
+            .take(40)
+        {
+            println!("{line}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&server.state_dir);
 
-    let failures = failures.into_inner().expect("lock");
     let passed = passed.load(Ordering::SeqCst);
     if !failures.is_empty() {
         println!("\nfailures:");

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real worker under `wrangler dev` (workerd, local D1, KV and
 //! Durable Objects), driven over HTTP like a client. One file per product.
 
+mod auth;
 mod harness;
 mod platform;
 
@@ -9,5 +10,6 @@ use harness::Test;
 fn main() {
     let mut tests: Vec<Test> = Vec::new();
     tests.extend(platform::tests());
+    tests.extend(auth::tests());
     harness::main(tests);
 }

@@ -1,0 +1,190 @@
+//! API keys (`ek_live_` + 32 random bytes base64url), for the browser extension, gateways
+//! and scripts. Only the SHA-256 of a key is stored. Lookups are cached in KV `SESSIONS`
+//! (`ak:{hash}`, 5 minutes); revoking deletes the cache entry in the same request, so the
+//! very next request with the key is refused.
+
+use serde::{Deserialize, Serialize};
+use worker::D1Database;
+
+use super::Caller;
+use crate::platform::crypto;
+use crate::platform::error::ApiError;
+use crate::platform::ids;
+
+pub const PREFIX: &str = "ek_live_";
+pub const MAX_ACTIVE_PER_USER: i64 = 20;
+const CACHE_TTL_SECS: u64 = 300;
+/// `last_used_at` is written at most this often per key.
+const LAST_USED_EVERY_SECS: i64 = 60;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedKey {
+    key_id: String,
+    user_id: String,
+    last_used_at: Option<String>,
+}
+
+fn cache_key(hash: &str) -> String {
+    format!("ak:{hash}")
+}
+
+/// Whether a string has the shape of one of our keys (cheap pre-check before any I/O).
+pub fn looks_like_key(key: &str) -> bool {
+    key.strip_prefix(PREFIX)
+        .is_some_and(|rest| rest.len() == 43 && crypto::b64url_decode(rest).is_some())
+}
+
+/// Creates a key; the secret is only in the returned pair.
+pub async fn create(
+    db: &D1Database,
+    caller: &Caller,
+    name: &str,
+) -> Result<(ApiKeyView, String), ApiError> {
+    let secret = format!("{PREFIX}{}", crypto::random_token(32)?);
+    let view = ApiKeyView {
+        id: ids::new_id()?,
+        name: name.to_string(),
+        prefix: secret[..PREFIX.len() + 4].to_string(),
+        created_at: ids::now_rfc3339(),
+        last_used_at: None,
+    };
+    // One statement: the insert happens only while the user is under the cap.
+    let result = db
+        .prepare(
+            "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+             WHERE (SELECT COUNT(*) FROM api_keys WHERE user_id = ?2 AND revoked_at IS NULL) < ?7",
+        )
+        .bind(&[
+            view.id.as_str().into(),
+            caller.user_id.as_str().into(),
+            view.name.as_str().into(),
+            view.prefix.as_str().into(),
+            crypto::sha256_hex(secret.as_bytes()).as_str().into(),
+            view.created_at.as_str().into(),
+            (MAX_ACTIVE_PER_USER as f64).into(),
+        ])?
+        .run()
+        .await?;
+    if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Err(ApiError::Conflict(format!(
+            "at most {MAX_ACTIVE_PER_USER} active API keys; revoke one first"
+        )));
+    }
+    Ok((view, secret))
+}
+
+pub async fn list(db: &D1Database, caller: &Caller) -> Result<Vec<ApiKeyView>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT id, name, prefix, created_at, last_used_at FROM api_keys \
+             WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id",
+        )
+        .bind(&[caller.user_id.as_str().into()])?
+        .all()
+        .await?
+        .results()?)
+}
+
+/// Revokes one of the caller's keys; another user's key is "not found".
+pub async fn revoke(
+    db: &D1Database,
+    kv: &worker::kv::KvStore,
+    caller: &Caller,
+    id: &str,
+) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        key_hash: String,
+    }
+    let row: Option<Row> = db
+        .prepare(
+            "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL \
+             RETURNING key_hash",
+        )
+        .bind(&[id.into(), caller.user_id.as_str().into(), ids::now_rfc3339().as_str().into()])?
+        .first(None)
+        .await?;
+    let row = row.ok_or_else(|| ApiError::not_found("api key"))?;
+    kv.delete(&cache_key(&row.key_hash)).await?;
+    Ok(())
+}
+
+/// Resolves a presented key to (key id, user id), or `None` when unknown or revoked.
+pub async fn authenticate(
+    db: &D1Database,
+    kv: &worker::kv::KvStore,
+    key: &str,
+) -> Result<Option<(String, String)>, ApiError> {
+    if !looks_like_key(key) {
+        return Ok(None);
+    }
+    let hash = crypto::sha256_hex(key.as_bytes());
+    let cached = kv.get(&cache_key(&hash)).json::<CachedKey>().await?;
+    let from_d1 = cached.is_none();
+    let mut entry = match cached {
+        Some(c) => c,
+        None => {
+            let row: Option<CachedKey> = db
+                .prepare(
+                    "SELECT k.id AS key_id, k.user_id, k.last_used_at FROM api_keys k \
+                     JOIN users u ON u.id = k.user_id \
+                     WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND u.is_active = 1",
+                )
+                .bind(&[hash.as_str().into()])?
+                .first(None)
+                .await?;
+            match row {
+                Some(r) => r,
+                None => return Ok(None),
+            }
+        }
+    };
+    let now = chrono::Utc::now();
+    let stale = entry
+        .last_used_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .is_none_or(|t| {
+            (now - t.with_timezone(&chrono::Utc)).num_seconds() >= LAST_USED_EVERY_SECS
+        });
+    if stale {
+        let stamp = ids::rfc3339(now);
+        db.prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
+            .bind(&[stamp.as_str().into(), entry.key_id.as_str().into()])?
+            .run()
+            .await?;
+        entry.last_used_at = Some(stamp);
+    }
+    if from_d1 || stale {
+        kv.put(&cache_key(&hash), serde_json::to_string(&entry)?)?
+            .expiration_ttl(CACHE_TTL_SECS)
+            .execute()
+            .await?;
+    }
+    Ok(Some((entry.key_id, entry.user_id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_shape_is_checked_before_io() {
+        let good = format!("{PREFIX}{}", crypto::b64url_encode(&[7u8; 32]));
+        assert_eq!(good.len(), PREFIX.len() + 43);
+        assert!(looks_like_key(&good));
+        assert!(!looks_like_key("ek_test_abc"));
+        assert!(!looks_like_key(&format!("{PREFIX}short")));
+        assert!(!looks_like_key(&format!("{PREFIX}{}", "*".repeat(43))));
+    }
+}

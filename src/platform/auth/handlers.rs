@@ -1,0 +1,550 @@
+//! `/api/auth` routes (SPEC §2).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::sessions::{Presented, Sessions};
+use super::users::{self, Email, User};
+use super::{api_keys, cookie_request_is_safe, cookie_value, jwt, password, rate_limit, wallet};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+// ---------------------------------------------------------------- shared pieces
+
+fn client_ip(ctx: &Ctx) -> String {
+    ctx.header("CF-Connecting-IP")
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Counts a sign-in attempt (`action`: signup, login, refresh, wallet) against the
+/// client's IP and, when known, the account.
+async fn limit(ctx: &Ctx, action: &str, account: Option<&str>) -> Result<(), ApiError> {
+    let a = &ctx.config.auth;
+    let mut keys = vec![(format!("ip:{}", client_ip(ctx)), a.rate_limit_ip_per_minute)];
+    if let Some(acct) = account {
+        keys.push((format!("{action}:{acct}"), a.rate_limit_account_per_minute));
+    }
+    rate_limit::check(&ctx.env, &keys).await
+}
+
+fn sessions(ctx: &Ctx) -> Result<Sessions, ApiError> {
+    Sessions::new(&ctx.env, ctx.config.auth.refresh_token_ttl_secs)
+}
+
+fn cookie(name: &str, value: &str, path: &str, max_age: i64) -> String {
+    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax")
+}
+
+/// `{user, access_token, token_type, expires_in, refresh_token}` plus both cookies.
+fn token_response(
+    ctx: &Ctx,
+    status: u16,
+    user: &User,
+    sid: &str,
+    refresh: &str,
+) -> Result<Response, ApiError> {
+    let a = &ctx.config.auth;
+    let keys = jwt::TokenKeys {
+        secret: &a.jwt_secret,
+        issuer: &a.jwt_issuer,
+        audience: &a.jwt_audience,
+    };
+    let access = jwt::issue(
+        &keys,
+        &user.id,
+        sid,
+        chrono::Utc::now(),
+        a.access_token_ttl_secs,
+    )
+    .map_err(ApiError::internal)?;
+    let mut resp = http::json(
+        status,
+        &json!({
+            "user": user,
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": a.access_token_ttl_secs,
+            "refresh_token": refresh,
+        }),
+    )?;
+    let h = resp.headers_mut();
+    h.append(
+        "Set-Cookie",
+        &cookie("access_token", &access, "/", a.access_token_ttl_secs),
+    )?;
+    h.append(
+        "Set-Cookie",
+        &cookie(
+            "refresh_token",
+            refresh,
+            "/api/auth",
+            a.refresh_token_ttl_secs,
+        ),
+    )?;
+    h.set("Cache-Control", "no-store")?;
+    Ok(resp)
+}
+
+async fn sign_in(ctx: &Ctx, status: u16, user: &User) -> Result<Response, ApiError> {
+    let (sid, refresh) = sessions(ctx)?.start(&user.id).await?;
+    token_response(ctx, status, user, &sid, &refresh)
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::Unauthorized("invalid email or password".into())
+}
+
+fn collect(errors: Vec<Option<FieldError>>) -> Result<(), ApiError> {
+    let errors: Vec<FieldError> = errors.into_iter().flatten().collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+// ---------------------------------------------------------------- email and password
+
+#[derive(Deserialize)]
+struct SignupBody {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+pub async fn signup(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: SignupBody = ctx.json().await?;
+    let email = Email::parse(&body.email);
+    let name = users::check_name(body.name.as_deref());
+    collect(vec![
+        email.as_ref().err().cloned(),
+        users::check_password(&body.password).err(),
+        name.as_ref().err().cloned(),
+    ])?;
+    let (Ok(email), Ok(name)) = (email, name) else {
+        return Err(ApiError::internal("validated fields did not parse"));
+    };
+    limit(&ctx, "signup", Some(email.as_str())).await?;
+    let hash = password::hash(&body.password).await?;
+    let user = users::create_with_password(&ctx.d1()?, &email, name.as_deref(), &hash).await?;
+    sign_in(&ctx, 201, &user).await
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+pub async fn login(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: LoginBody = ctx.json().await?;
+    // A malformed email cannot be registered: same 401 as any other miss.
+    let email = Email::parse(&body.email).ok();
+    limit(&ctx, "login", email.as_ref().map(Email::as_str)).await?;
+    let Some(email) = email else {
+        password::burn(&body.password).await?;
+        return Err(bad_credentials());
+    };
+    let db = ctx.d1()?;
+    let Some(found) = users::find_by_email(&db, &email).await? else {
+        password::burn(&body.password).await?;
+        return Err(bad_credentials());
+    };
+    let Some(stored) = found.password_hash.as_deref() else {
+        password::burn(&body.password).await?;
+        return Err(bad_credentials());
+    };
+    if !password::verify(&body.password, stored).await? {
+        return Err(bad_credentials());
+    }
+    if password::PasswordHash::parse(stored).is_some_and(|h| h.needs_upgrade()) {
+        let upgraded = password::hash(&body.password).await?;
+        users::set_password_hash(&db, &found.user.id, &upgraded).await?;
+    }
+    sign_in(&ctx, 200, &found.user).await
+}
+
+#[derive(Deserialize, Default)]
+struct RefreshBody {
+    refresh_token: Option<String>,
+}
+
+pub async fn refresh(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let bytes = ctx.body_bytes().await?;
+    let body: RefreshBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        RefreshBody::default()
+    } else {
+        http::parse_json(&bytes)?
+    };
+    let token = match body.refresh_token {
+        Some(t) => t,
+        None => {
+            let cookies = ctx.header("Cookie").unwrap_or_default();
+            let t = cookie_value(&cookies, "refresh_token")
+                .ok_or_else(|| {
+                    ApiError::validation("refresh_token", "is required (body or cookie)")
+                })?
+                .to_string();
+            let origin_allowed = ctx
+                .header("Origin")
+                .is_some_and(|o| ctx.config.cors_origins.allows(&o));
+            if !cookie_request_is_safe(
+                "POST",
+                ctx.header("Content-Type").as_deref(),
+                origin_allowed,
+            ) {
+                return Err(ApiError::Forbidden(
+                    "cookie refresh must send JSON or come from an allowed origin".into(),
+                ));
+            }
+            t
+        }
+    };
+    limit(&ctx, "refresh", None).await?;
+    let store = sessions(&ctx)?;
+    let refused = || ApiError::Unauthorized("invalid or expired refresh token".into());
+    match store.present(&token).await? {
+        Presented::Unknown => Err(refused()),
+        Presented::Reused => {
+            worker::console_log!(
+                "{}",
+                json!({"request_id": ctx.request_id, "msg": "refresh token reuse: session revoked"})
+            );
+            Err(refused())
+        }
+        Presented::Valid { sid, user_id } => {
+            limit(&ctx, "refresh", Some(&user_id)).await?;
+            let user = users::get(&ctx.d1()?, &user_id)
+                .await?
+                .ok_or_else(refused)?;
+            let next = store.rotate(&sid, &user_id).await?;
+            token_response(&ctx, 200, &user, &sid, &next)
+        }
+    }
+}
+
+pub async fn logout(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let sid = caller.session_id.as_deref().ok_or_else(|| {
+        ApiError::BadRequest("API keys have no session; revoke the key instead".into())
+    })?;
+    sessions(&ctx)?.revoke(sid).await?;
+    let mut resp = http::no_content()?;
+    let h = resp.headers_mut();
+    h.append("Set-Cookie", &cookie("access_token", "", "/", 0))?;
+    h.append("Set-Cookie", &cookie("refresh_token", "", "/api/auth", 0))?;
+    Ok(resp)
+}
+
+pub async fn me(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let user = users::get(&ctx.d1()?, &caller.user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("account no longer exists".into()))?;
+    http::json(200, &user)
+}
+
+// ---------------------------------------------------------------- API keys
+
+#[derive(Deserialize)]
+struct NewKey {
+    name: String,
+}
+
+pub async fn create_api_key(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: NewKey = ctx.json().await?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::validation("name", "must be 1 to 100 characters"));
+    }
+    let (view, key) = api_keys::create(&ctx.d1()?, ctx.caller()?, name).await?;
+    let mut body = serde_json::to_value(&view)?;
+    body["key"] = Value::String(key);
+    http::json(201, &body)
+}
+
+pub async fn list_api_keys(ctx: Ctx) -> Result<Response, ApiError> {
+    let items = api_keys::list(&ctx.d1()?, ctx.caller()?).await?;
+    http::json(200, &json!({ "items": items, "next_cursor": null }))
+}
+
+pub async fn revoke_api_key(ctx: Ctx) -> Result<Response, ApiError> {
+    api_keys::revoke(
+        &ctx.d1()?,
+        &ctx.env.kv("SESSIONS")?,
+        ctx.caller()?,
+        ctx.param("id"),
+    )
+    .await?;
+    http::no_content()
+}
+
+// ---------------------------------------------------------------- wallet
+
+#[derive(Deserialize)]
+struct ChallengeBody {
+    address: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Challenge {
+    address: String,
+    nonce: String,
+    message: String,
+    expires_at: String,
+}
+
+fn challenge_key(address: &str) -> String {
+    format!("wc:{address}")
+}
+
+pub async fn wallet_challenge(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: ChallengeBody = ctx.json().await?;
+    let address = wallet::parse_address(&body.address)
+        .ok_or_else(|| ApiError::validation("address", "must be 0x followed by 64 hex digits"))?;
+    let domain = ctx
+        .req
+        .url()
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
+        })
+        .unwrap_or_else(|| "edge-api".into());
+    let nonce = ids::hex(&{
+        let mut b = [0u8; 16];
+        ids::random_bytes(&mut b)?;
+        b
+    });
+    let now = chrono::Utc::now();
+    let ttl = ctx.config.auth.wallet_challenge_ttl_secs;
+    let expires = now + chrono::Duration::seconds(ttl);
+    let challenge = Challenge {
+        message: wallet::challenge_message(
+            &domain,
+            &address,
+            &nonce,
+            &ids::rfc3339(now),
+            &ids::rfc3339(expires),
+        ),
+        address,
+        nonce,
+        expires_at: ids::rfc3339(expires),
+    };
+    ctx.env
+        .kv("SESSIONS")?
+        .put(
+            &challenge_key(&challenge.address),
+            serde_json::to_string(&challenge)?,
+        )?
+        // KV keeps entries at least 60 s; `expires_at` is what is enforced.
+        .expiration_ttl(ttl.max(60) as u64)
+        .execute()
+        .await?;
+    http::json(
+        200,
+        &json!({"nonce": challenge.nonce, "message": challenge.message, "expires_at": challenge.expires_at}),
+    )
+}
+
+#[derive(Deserialize)]
+struct VerifyBody {
+    address: String,
+    signature: String,
+    public_key: Option<String>,
+    /// When sent, must be exactly the challenge message.
+    message: Option<String>,
+}
+
+pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: VerifyBody = ctx.json().await?;
+    let address = wallet::parse_address(&body.address)
+        .ok_or_else(|| ApiError::validation("address", "must be 0x followed by 64 hex digits"))?;
+    limit(&ctx, "wallet", Some(&address)).await?;
+    let refused = |why: &str| {
+        worker::console_log!(
+            "{}",
+            json!({"request_id": ctx.request_id, "msg": "wallet login refused", "reason": why})
+        );
+        ApiError::Unauthorized("wallet signature could not be verified".into())
+    };
+
+    // Single use: the challenge is gone once presented, whatever the outcome.
+    let kv = ctx.env.kv("SESSIONS")?;
+    let key = challenge_key(&address);
+    let challenge = kv
+        .get(&key)
+        .json::<Challenge>()
+        .await?
+        .ok_or_else(|| refused("no challenge"))?;
+    kv.delete(&key).await?;
+    let expired = chrono::DateTime::parse_from_rfc3339(&challenge.expires_at)
+        .map(|t| t.with_timezone(&chrono::Utc) < chrono::Utc::now())
+        .unwrap_or(true);
+    if expired {
+        return Err(refused("challenge expired"));
+    }
+    if body
+        .message
+        .as_ref()
+        .is_some_and(|m| *m != challenge.message)
+    {
+        return Err(refused("message differs from challenge"));
+    }
+
+    if !ctx.config.auth.mock_auth {
+        let sig =
+            wallet::parse_signature(&body.signature).ok_or_else(|| refused("signature format"))?;
+        if let Some(pk) = &body.public_key {
+            let given = crate::platform::crypto::b64_decode(pk)
+                .ok_or_else(|| refused("public key format"))?;
+            if given != sig.public_key {
+                return Err(refused("public key differs from signature"));
+            }
+        }
+        if wallet::address_of(&sig.public_key) != address {
+            return Err(refused("key does not match address"));
+        }
+        let digest = wallet::personal_message_digest(challenge.message.as_bytes());
+        if !crate::platform::crypto::ed25519_verify(&sig.public_key, &digest, &sig.signature)
+            .await?
+        {
+            return Err(refused("bad signature"));
+        }
+    }
+
+    let (user, _created) = users::find_or_create_by_wallet(&ctx.d1()?, &address).await?;
+    sign_in(&ctx, 200, &user).await
+}
+
+// ---------------------------------------------------------------- OpenAPI
+
+fn user_schema() -> Value {
+    json!({"type": "object", "required": ["id", "created_at"], "properties": {
+        "id": {"type": "string"}, "email": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
+        "wallet_address": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"}}})
+}
+
+fn tokens_schema() -> Value {
+    json!({"type": "object", "required": ["user", "access_token", "token_type", "expires_in", "refresh_token"],
+        "properties": {"user": user_schema(), "access_token": {"type": "string"},
+        "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}, "refresh_token": {"type": "string"}}})
+}
+
+fn api_key_schema() -> Value {
+    json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+        "prefix": {"type": "string"}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}}})
+}
+
+fn empty() -> Value {
+    json!({"type": "null"})
+}
+
+pub const SIGNUP_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Create an account with email and password",
+    description: "Email is trimmed and lower-cased; password 8–128 characters. 409 when the email is taken. \
+        Sets `access_token` and `refresh_token` cookies (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.",
+    request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
+        "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8, "maxLength": 128},
+        "name": {"type": "string", "maxLength": 100}}})),
+    response: (201, tokens_schema),
+};
+
+pub const LOGIN_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Sign in with email and password",
+    description: "Unknown email and wrong password give the same 401. Rate limited per IP (AUTH_RATE_LIMIT_IP, 60/min) \
+        and per account (AUTH_RATE_LIMIT_ACCOUNT, 10/min): 429 with Retry-After.",
+    request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
+        "email": {"type": "string"}, "password": {"type": "string"}}})),
+    response: (200, tokens_schema),
+};
+
+pub const REFRESH_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Rotate a refresh token",
+    description: "Takes `refresh_token` from the body or the cookie; returns a new pair and retires the old token. \
+        Presenting a retired token revokes the whole session (every token of it).",
+    request: Some(|| json!({"type": "object", "properties": {"refresh_token": {"type": "string"}}})),
+    response: (200, tokens_schema),
+};
+
+pub const LOGOUT_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Revoke the current session and clear cookies",
+    description: "Every access and refresh token of the session stops working.",
+    request: None,
+    response: (204, empty),
+};
+
+pub const ME_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "The signed-in user",
+    description: "",
+    request: None,
+    response: (200, user_schema),
+};
+
+pub const CREATE_KEY_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Create an API key (shown once)",
+    description: "`key` (`ek_live_…`) is only in this answer; send it as `X-API-Key`. At most 20 active keys (409).",
+    request: Some(|| json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 100}}})),
+    response: (201, || {
+        let mut s = api_key_schema();
+        s["properties"]["key"] = json!({"type": "string"});
+        s
+    }),
+};
+
+pub const LIST_KEYS_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "The caller's active API keys (never the secret)",
+    description: "",
+    request: None,
+    response: (200, || {
+        json!({"type": "object", "properties": {"items": {"type": "array", "items": api_key_schema()},
+        "next_cursor": {"type": ["string", "null"]}}})
+    }),
+};
+
+pub const REVOKE_KEY_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Revoke an API key",
+    description: "Takes effect on the very next request. Another user's key answers 404.",
+    request: None,
+    response: (204, empty),
+};
+
+pub const CHALLENGE_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Start a Sui wallet sign-in",
+    description:
+        "Returns a SIWE-like message naming the domain, address, nonce, issued-at and expiration \
+        (WALLET_CHALLENGE_TTL, default 5 minutes; single use) for the wallet to sign with `signPersonalMessage`.",
+    request: Some(
+        || json!({"type": "object", "required": ["address"], "properties": {"address": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}}}),
+    ),
+    response: (200, || {
+        json!({"type": "object", "properties": {"nonce": {"type": "string"}, "message": {"type": "string"},
+        "expires_at": {"type": "string", "format": "date-time"}}})
+    }),
+};
+
+pub const VERIFY_DOC: Doc = Doc {
+    tag: "auth",
+    summary: "Finish a Sui wallet sign-in",
+    description: "`signature` is the wallet's serialized signature (base64 of 0x00 ‖ Ed25519 signature ‖ public key) \
+        over the challenge message as a personal message; `public_key` (base64, optional) must match it, and the key \
+        must hash to `address`. The first sign-in creates the account.",
+    request: Some(|| json!({"type": "object", "required": ["address", "signature"], "properties": {
+        "address": {"type": "string"}, "signature": {"type": "string"}, "public_key": {"type": "string"},
+        "message": {"type": "string"}}})),
+    response: (200, tokens_schema),
+};

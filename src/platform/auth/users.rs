@@ -1,0 +1,222 @@
+//! The `users` table: email/password and wallet accounts.
+
+use serde::{Deserialize, Serialize};
+use worker::D1Database;
+
+use crate::platform::db::nullable;
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::ids;
+
+/// What clients see of a user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub wallet_address: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserWithHash {
+    #[serde(flatten)]
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+const COLUMNS: &str = "id, email, name, wallet_address, created_at";
+
+/// A trimmed, lower-cased address that looks like an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let s = raw.trim().to_lowercase();
+        let bad = || FieldError::new("email", "must be a valid email address");
+        if s.len() < 3 || s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(bad());
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2
+            || labels.iter().any(|l| {
+                l.is_empty()
+                    || l.starts_with('-')
+                    || l.ends_with('-')
+                    || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+        {
+            return Err(bad());
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// 8 to 128 characters.
+pub fn check_password(p: &str) -> Result<(), FieldError> {
+    let n = p.chars().count();
+    if !(8..=128).contains(&n) {
+        return Err(FieldError::new("password", "must be 8 to 128 characters"));
+    }
+    Ok(())
+}
+
+pub fn check_name(n: Option<&str>) -> Result<Option<String>, FieldError> {
+    match n.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(n) if n.chars().count() > 100 => {
+            Err(FieldError::new("name", "must be at most 100 characters"))
+        }
+        Some(n) => Ok(Some(n.to_string())),
+    }
+}
+
+pub async fn create_with_password(
+    db: &D1Database,
+    email: &Email,
+    name: Option<&str>,
+    password_hash: &str,
+) -> Result<User, ApiError> {
+    let user = User {
+        id: ids::new_id()?,
+        email: Some(email.as_str().to_string()),
+        name: name.map(str::to_string),
+        wallet_address: None,
+        created_at: ids::now_rfc3339(),
+    };
+    db.prepare(
+        "INSERT INTO users (id, email, name, password_hash, created_at, is_active) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+    )
+    .bind(&[
+        user.id.as_str().into(),
+        email.as_str().into(),
+        nullable(name),
+        password_hash.into(),
+        user.created_at.as_str().into(),
+    ])?
+    .run()
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict(_) => ApiError::Conflict("email is already registered".into()),
+        other => other,
+    })?;
+    Ok(user)
+}
+
+pub async fn find_by_email(
+    db: &D1Database,
+    email: &Email,
+) -> Result<Option<UserWithHash>, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "SELECT {COLUMNS}, password_hash FROM users WHERE email = ?1 AND is_active = 1"
+        ))
+        .bind(&[email.as_str().into()])?
+        .first(None)
+        .await?)
+}
+
+pub async fn get(db: &D1Database, id: &str) -> Result<Option<User>, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM users WHERE id = ?1 AND is_active = 1"
+        ))
+        .bind(&[id.into()])?
+        .first(None)
+        .await?)
+}
+
+pub async fn set_password_hash(db: &D1Database, id: &str, hash: &str) -> Result<(), ApiError> {
+    db.prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+        .bind(&[hash.into(), id.into()])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// The user of a wallet address, created at its first sign-in. Returns (user, created).
+pub async fn find_or_create_by_wallet(
+    db: &D1Database,
+    address: &str,
+) -> Result<(User, bool), ApiError> {
+    let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
+    // INSERT OR IGNORE + SELECT: two concurrent first logins end with one user.
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "INSERT OR IGNORE INTO users (id, wallet_address, created_at, is_active) VALUES (?1, ?2, ?3, 1)",
+            )
+            .bind(&[id.as_str().into(), address.into(), now.as_str().into()])?,
+            db.prepare(format!("SELECT {COLUMNS}, is_active FROM users WHERE wallet_address = ?1"))
+                .bind(&[address.into()])?,
+        ])
+        .await?;
+    #[derive(Deserialize)]
+    struct Row {
+        #[serde(flatten)]
+        user: User,
+        is_active: i64,
+    }
+    let row = results
+        .get(1)
+        .map(|r| r.results::<Row>())
+        .transpose()?
+        .and_then(|mut rows| rows.pop())
+        .ok_or_else(|| ApiError::internal("wallet user missing after insert"))?;
+    if row.is_active != 1 {
+        return Err(ApiError::Unauthorized("account is disabled".into()));
+    }
+    let created = row.user.id == id;
+    Ok((row.user, created))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").map(|e| e.0),
+            Ok("ada@example.com".into())
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@exa_mple.com",
+            "ada@.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_length_counts_characters() {
+        assert!(check_password("12345678").is_ok());
+        assert!(check_password("1234567").is_err());
+        assert!(check_password(&"é".repeat(128)).is_ok());
+        assert!(check_password(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn names_are_optional_and_bounded() {
+        assert_eq!(check_name(None), Ok(None));
+        assert_eq!(check_name(Some("  ")), Ok(None));
+        assert_eq!(check_name(Some(" Ada ")), Ok(Some("Ada".into())));
+        assert!(check_name(Some(&"x".repeat(101))).is_err());
+    }
+}
