@@ -27,11 +27,12 @@ use_rustup() {
   rustup target add wasm32-unknown-unknown
 }
 use_debian() {
-  local pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm)
+  local pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
   if ! dpkg -s "${pkgs[@]}" >/dev/null 2>&1; then
     log "installing Debian's rustc-web toolchain (std built from source for wasm32)"
     apt_install "${pkgs[@]}" || die "apt-get install ${pkgs[*]} failed"
   fi
+  # rust-lld (from rust-web-llvm) is a link to lld-22, which comes separately.
   # worker-build asks rustc for the wasm32 target-libdir and stops when it does not exist;
   # with -Zbuild-std there is none, so answer that one query with an empty directory.
   mkdir -p "$LOCAL_DIR/debian-rustc/bin" "$LOCAL_DIR/debian-rustc/empty-libdir"
