@@ -60,4 +60,14 @@ LUA
 run "POST /api/auth/login (PBKDF2 100k)" 1 "$state/login.lua" "$base/api/auth/login"
 run "GET /api/auth/me (JWT + session check)" 1 "$state/authed.lua" "$base/api/auth/me"
 run "GET /api/auth/me (JWT + session check)" 10 "$state/authed.lua" "$base/api/auth/me"
+
+# Phantom: the extension's poll. A persona and a cycle of events first; the poll then
+# claims pending events (an UPDATE … RETURNING) whether or not any are left.
+curl -fsS -X POST "$base/api/phantom/personas" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"Bench Persona","age":35,"occupation":"nurse","location":"Austin, Texas, US","interests":["coffee","hiking"]}' >/dev/null
+curl -fsS -X PATCH "$base/api/phantom/settings" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"active_hours":[0,24]}' >/dev/null
+curl -fsS -X POST "$base/api/phantom/scheduler/run-now" -H "Authorization: Bearer $token" >/dev/null
+run "GET /api/phantom/noise" 1 "$state/authed.lua" "$base/api/phantom/noise"
+run "GET /api/phantom/noise" 10 "$state/authed.lua" "$base/api/phantom/noise"
 echo

@@ -3,6 +3,7 @@
 
 pub mod jobs;
 pub mod platform;
+pub mod products;
 pub mod routes;
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};

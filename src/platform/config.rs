@@ -59,6 +59,45 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     pub log_requests: bool,
     pub auth: AuthConfig,
+    pub llm: LlmConfig,
+    pub phantom: PhantomConfig,
+}
+
+/// Which LLM answers structured-output requests (SPEC §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LlmBackend {
+    Offline,
+    OpenAi,
+    Anthropic,
+    Gemini,
+    WorkersAi,
+}
+
+#[derive(Clone)]
+pub struct LlmConfig {
+    pub backend: LlmBackend,
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    pub timeout_ms: u64,
+    /// First retry delay; doubles per attempt (3 attempts in all).
+    pub retry_base_ms: u64,
+}
+
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("backend", &self.backend)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PhantomConfig {
+    /// Undelivered noise events kept per user; loops skip while it is reached.
+    pub max_backlog: i64,
 }
 
 /// Settings of accounts and tokens (SPEC §2).
@@ -199,12 +238,25 @@ impl Config {
             ),
         };
 
+        let llm = parse_llm(&mut errors, &raw);
+        let phantom = PhantomConfig {
+            max_backlog: parse_int(
+                &mut errors,
+                "PHANTOM_MAX_BACKLOG",
+                raw("PHANTOM_MAX_BACKLOG"),
+                500,
+                10..=100_000,
+            ),
+        };
+
         if errors.is_empty() {
             Ok(Self {
                 stage,
                 cors_origins,
                 log_requests,
                 auth,
+                llm,
+                phantom,
             })
         } else {
             Err(errors)
@@ -214,6 +266,69 @@ impl Config {
     /// Reads the config from the worker's environment.
     pub fn from_env(env: &worker::Env) -> Result<Self, Vec<String>> {
         Self::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+    }
+}
+
+fn parse_llm(errors: &mut Vec<String>, raw: &dyn Fn(&str) -> Option<String>) -> LlmConfig {
+    let backend = match raw("LLM_BACKEND").as_deref() {
+        None | Some("") | Some("offline") => LlmBackend::Offline,
+        Some("openai") => LlmBackend::OpenAi,
+        Some("anthropic") => LlmBackend::Anthropic,
+        Some("gemini") => LlmBackend::Gemini,
+        Some("workers-ai") => LlmBackend::WorkersAi,
+        Some(other) => {
+            errors.push(format!(
+                "LLM_BACKEND={other:?} is not one of offline, openai, anthropic, gemini, workers-ai"
+            ));
+            LlmBackend::Offline
+        }
+    };
+    let (default_url, default_model) = match backend {
+        LlmBackend::Offline => ("", "offline"),
+        LlmBackend::OpenAi => ("https://api.openai.com/v1", "gpt-4o-mini"),
+        LlmBackend::Anthropic => ("https://api.anthropic.com", "claude-3-5-haiku-latest"),
+        LlmBackend::Gemini => (
+            "https://generativelanguage.googleapis.com",
+            "gemini-1.5-flash",
+        ),
+        LlmBackend::WorkersAi => ("", "@cf/meta/llama-3.1-8b-instruct"),
+    };
+    let base_url = raw("LLM_BASE_URL")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default_url.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    let is_http = base_url.starts_with("http://") || base_url.starts_with("https://");
+    if !base_url.is_empty() && !is_http {
+        errors.push(format!("LLM_BASE_URL={base_url:?} must be an http(s) URL"));
+    }
+    let api_key = raw("LLM_API_KEY").filter(|v| !v.is_empty());
+    let needs_key = matches!(backend, LlmBackend::Anthropic | LlmBackend::Gemini)
+        || (backend == LlmBackend::OpenAi && base_url == default_url);
+    if needs_key && api_key.is_none() {
+        errors.push("LLM_API_KEY is required for this LLM_BACKEND".into());
+    }
+    LlmConfig {
+        model: raw("LLM_MODEL")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| default_model.to_string()),
+        backend,
+        base_url,
+        api_key,
+        timeout_ms: parse_int(
+            errors,
+            "LLM_TIMEOUT_MS",
+            raw("LLM_TIMEOUT_MS"),
+            20_000,
+            100..=120_000,
+        ) as u64,
+        retry_base_ms: parse_int(
+            errors,
+            "LLM_RETRY_BASE_MS",
+            raw("LLM_RETRY_BASE_MS"),
+            500,
+            0..=10_000,
+        ) as u64,
     }
 }
 
@@ -325,6 +440,24 @@ mod tests {
     fn mock_auth_is_refused_in_production() {
         assert!(cfg(&[("MOCK_AUTH", "true")]).is_ok());
         assert!(cfg(&[("MOCK_AUTH", "true"), ("ENVIRONMENT", "production")]).is_err());
+    }
+
+    #[test]
+    fn llm_backends_need_what_they_need() {
+        assert_eq!(cfg(&[]).expect("offline").llm.backend, LlmBackend::Offline);
+        assert!(
+            cfg(&[("LLM_BACKEND", "openai")]).is_err(),
+            "OpenAI itself needs a key"
+        );
+        let local = cfg(&[
+            ("LLM_BACKEND", "openai"),
+            ("LLM_BASE_URL", "http://127.0.0.1:11434/v1/"),
+        ])
+        .expect("Ollama needs no key");
+        assert_eq!(local.llm.base_url, "http://127.0.0.1:11434/v1");
+        assert!(cfg(&[("LLM_BACKEND", "anthropic")]).is_err());
+        assert!(cfg(&[("LLM_BACKEND", "gemini"), ("LLM_API_KEY", "k")]).is_ok());
+        assert!(cfg(&[("LLM_BACKEND", "gpt")]).is_err());
     }
 
     #[test]

@@ -65,6 +65,24 @@ impl Ctx {
         Ok(bytes)
     }
 
+    /// One query parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.req
+            .url()
+            .ok()?
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The page a list request asks for.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        Page::parse(
+            self.query_param("limit").as_deref(),
+            self.query_param("cursor").as_deref(),
+        )
+    }
+
     /// The query string as `T` (unknown keys ignored, bad values → 422 naming them).
     pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let url = self.req.url().map_err(ApiError::from)?;
@@ -74,6 +92,62 @@ impl Ctx {
         }
         serde_path_to_error::deserialize(Value::Object(map))
             .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
+    }
+}
+
+/// `?limit=` (default 50, 1–200) and `?cursor=` (opaque) of a list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u32,
+    /// The id after which the page starts.
+    pub after: Option<String>,
+}
+
+impl Page {
+    pub const DEFAULT: u32 = 50;
+    pub const MAX: u32 = 200;
+
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, ApiError> {
+        let limit = match limit {
+            None | Some("") => Self::DEFAULT,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=Self::MAX).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::validation(
+                        "limit",
+                        "must be an integer from 1 to 200",
+                    ))
+                }
+            },
+        };
+        let after = match cursor {
+            None | Some("") => None,
+            Some(c) => Some(
+                crate::platform::crypto::b64url_decode(c)
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        ApiError::validation("cursor", "is not a cursor from this API")
+                    })?,
+            ),
+        };
+        Ok(Self { limit, after })
+    }
+
+    /// Rows to fetch: one more than the page, to know whether another page follows.
+    pub fn fetch(&self) -> u32 {
+        self.limit + 1
+    }
+
+    /// `{"items": [...], "next_cursor": …}` from up to `limit + 1` rows ordered by id.
+    pub fn respond<T: Serialize>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> &str) -> Value {
+        let next = if rows.len() > self.limit as usize {
+            rows.truncate(self.limit as usize);
+            rows.last()
+                .map(|r| crate::platform::crypto::b64url_encode(id_of(r).as_bytes()))
+        } else {
+            None
+        };
+        serde_json::json!({ "items": rows, "next_cursor": next })
     }
 }
 
@@ -139,6 +213,17 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
     Ok(Response::from_json(body)
         .map_err(ApiError::from)?
         .with_status(status))
+}
+
+/// A response whose body is already JSON text.
+pub fn raw_json(status: u16, body: String) -> Result<Response, ApiError> {
+    let mut resp = Response::ok(body)
+        .map_err(ApiError::from)?
+        .with_status(status);
+    resp.headers_mut()
+        .set("Content-Type", "application/json")
+        .map_err(ApiError::from)?;
+    Ok(resp)
 }
 
 pub fn no_content() -> Result<Response, ApiError> {
@@ -423,6 +508,36 @@ mod tests {
             ApiError::Validation(f) => assert_eq!(f[0].field, "body"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn pages_parse_and_link() {
+        assert_eq!(
+            Page::parse(None, None),
+            Ok(Page {
+                limit: 50,
+                after: None
+            })
+        );
+        assert!(Page::parse(Some("0"), None).is_err());
+        assert!(Page::parse(Some("201"), None).is_err());
+        assert!(Page::parse(Some("x"), None).is_err());
+        assert!(Page::parse(None, Some("%%%")).is_err());
+        let page = Page::parse(Some("2"), None).expect("page");
+        let v = page.respond(vec!["a".to_string(), "b".into(), "c".into()], |s| {
+            s.as_str()
+        });
+        assert_eq!(v["items"], serde_json::json!(["a", "b"]));
+        let cursor = v["next_cursor"].as_str().expect("more");
+        assert_eq!(
+            Page::parse(Some("2"), Some(cursor))
+                .expect("p")
+                .after
+                .as_deref(),
+            Some("b")
+        );
+        let last = page.respond(vec!["d".to_string()], |s| s.as_str());
+        assert!(last["next_cursor"].is_null());
     }
 
     #[test]

@@ -7,5 +7,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod llm;
 pub mod meta;
 pub mod scheduler;
+pub mod tz;

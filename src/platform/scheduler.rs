@@ -102,12 +102,48 @@ pub fn settle(job: &mut Job, now: i64, result: &Result<String, String>, unit: f6
 }
 
 /// Runs one job of a user. Products add their job kinds here.
-async fn run_job(_env: &Env, _user_id: &str, kind: &str, _slot: i64) -> Result<String, String> {
+async fn run_job(env: &Env, user_id: &str, kind: &str, slot: i64) -> Result<String, String> {
+    if let Some(loop_name) = kind.strip_prefix("phantom:") {
+        return crate::products::phantom::scheduler::run_job(env, user_id, loop_name, slot)
+            .await
+            .map_err(|e| e.to_string());
+    }
     match kind {
         // Local diagnostics: proves the alarm path end to end.
         "probe" => Ok("ok".into()),
         other => Err(format!("unknown job kind {other}")),
     }
+}
+
+/// Adds or replaces `spec`. A job of the same kind and period keeps its schedule, so
+/// re-registering unchanged jobs does not move them.
+pub fn upsert_job(jobs: &mut Vec<Job>, spec: JobSpec) {
+    if jobs.iter().any(|j| {
+        j.kind == spec.kind
+            && j.every_ms == spec.every_ms.max(0)
+            && j.jitter_pct == spec.jitter_pct.min(50)
+    }) {
+        return;
+    }
+    jobs.retain(|j| j.kind != spec.kind);
+    jobs.push(Job {
+        kind: spec.kind,
+        every_ms: spec.every_ms.max(0),
+        jitter_pct: spec.jitter_pct.min(50),
+        slot: spec.first_run_at,
+        next_at: spec.first_run_at,
+        runs: 0,
+        failures: 0,
+        last_run_at: None,
+        last_outcome: None,
+    });
+}
+
+/// A change to a user's jobs: register some, remove others.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JobChanges {
+    pub upsert: Vec<JobSpec>,
+    pub remove: Vec<String>,
 }
 
 #[durable_object]
@@ -162,28 +198,13 @@ impl DurableObject for UserScheduler {
                 "jobs": self.jobs().await?,
                 "history": self.history().await?,
             })),
-            (Method::Put, "/jobs") => {
-                let spec: JobSpec = req.json().await?;
+            (Method::Post, "/jobs") => {
+                let changes: JobChanges = req.json().await?;
                 let mut jobs = self.jobs().await?;
-                jobs.retain(|j| j.kind != spec.kind);
-                jobs.push(Job {
-                    kind: spec.kind,
-                    every_ms: spec.every_ms.max(0),
-                    jitter_pct: spec.jitter_pct.min(50),
-                    slot: spec.first_run_at,
-                    next_at: spec.first_run_at,
-                    runs: 0,
-                    failures: 0,
-                    last_run_at: None,
-                    last_outcome: None,
-                });
-                self.save(&jobs).await?;
-                Response::from_json(&json!({"jobs": jobs}))
-            }
-            (Method::Delete, p) if p.starts_with("/jobs/") => {
-                let kind = &p["/jobs/".len()..];
-                let mut jobs = self.jobs().await?;
-                jobs.retain(|j| j.kind != kind);
+                jobs.retain(|j| !changes.remove.contains(&j.kind));
+                for spec in changes.upsert {
+                    upsert_job(&mut jobs, spec);
+                }
                 self.save(&jobs).await?;
                 Response::from_json(&json!({"jobs": jobs}))
             }
@@ -275,14 +296,9 @@ impl SchedulerClient {
         Ok(resp.json().await?)
     }
 
-    pub async fn upsert(&self, spec: &JobSpec) -> Result<(), ApiError> {
-        self.call(Method::Put, "/jobs", Some(serde_json::to_string(spec)?))
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn remove(&self, kind: &str) -> Result<(), ApiError> {
-        self.call(Method::Delete, &format!("/jobs/{kind}"), None)
+    /// Registers and removes jobs in one round trip.
+    pub async fn change(&self, changes: &JobChanges) -> Result<(), ApiError> {
+        self.call(Method::Post, "/jobs", Some(serde_json::to_string(changes)?))
             .await
             .map(|_| ())
     }
@@ -323,11 +339,14 @@ pub async fn dev_probe(mut ctx: Ctx) -> Result<Response, ApiError> {
     }
     let client = SchedulerClient::for_user(&ctx.env, ctx.param("name"))?;
     client
-        .upsert(&JobSpec {
-            kind: "probe".into(),
-            every_ms: 0,
-            jitter_pct: 0,
-            first_run_at: js_sys::Date::now() as i64 + body.delay_ms,
+        .change(&JobChanges {
+            upsert: vec![JobSpec {
+                kind: "probe".into(),
+                every_ms: 0,
+                jitter_pct: 0,
+                first_run_at: js_sys::Date::now() as i64 + body.delay_ms,
+            }],
+            remove: Vec::new(),
         })
         .await?;
     http::json(200, &client.state().await?)
@@ -395,6 +414,26 @@ mod tests {
     fn one_shot_jobs_end_after_success() {
         let mut j = job(0, 5);
         assert!(!settle(&mut j, 10, &Ok("ok".into()), 0.5));
+    }
+
+    #[test]
+    fn unchanged_jobs_keep_their_schedule() {
+        let spec = |every_ms, first_run_at| JobSpec {
+            kind: "k".into(),
+            every_ms,
+            jitter_pct: 20,
+            first_run_at,
+        };
+        let mut jobs = Vec::new();
+        upsert_job(&mut jobs, spec(60_000, 100));
+        jobs[0].slot = 500;
+        upsert_job(&mut jobs, spec(60_000, 900));
+        assert_eq!(jobs[0].slot, 500, "same period: untouched");
+        upsert_job(&mut jobs, spec(30_000, 900));
+        assert_eq!(
+            (jobs.len(), jobs[0].slot, jobs[0].every_ms),
+            (1, 900, 30_000)
+        );
     }
 
     #[test]

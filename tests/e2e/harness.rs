@@ -25,11 +25,28 @@ pub struct Server {
     pub port: u16,
     pub state_dir: PathBuf,
     root: PathBuf,
+    vars: Vec<(String, String)>,
     child: Mutex<Option<Child>>,
 }
 
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl Server {
-    fn start(root: &Path) -> Server {
+    /// A second server with its own state and extra `--var NAME:VALUE` settings.
+    pub fn start_with(vars: &[(&str, &str)]) -> Server {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let vars = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::start(&root, vars)
+    }
+
+    fn start(root: &Path, vars: Vec<(String, String)>) -> Server {
         let state_dir = tempdir();
         let port = free_port();
         let server = Server {
@@ -37,6 +54,7 @@ impl Server {
             port,
             state_dir,
             root: root.to_path_buf(),
+            vars,
             child: Mutex::new(None),
         };
         let status = server
@@ -79,7 +97,13 @@ impl Server {
             .arg("--persist-to")
             .arg(self.state_dir.join("d1"))
             .args(["--test-scheduled", "--env-file", "tests/e2e.env"])
+            .args(["--inspector-port", &free_port().to_string()])
             .args(["--show-interactive-dev-session=false"])
+            .args(
+                self.vars
+                    .iter()
+                    .flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
             .stderr(log)
@@ -182,6 +206,17 @@ impl Server {
         self.send("GET", path, &[], None)
     }
 
+    /// A request with `Authorization: Bearer <token>` and, with a body, JSON content type.
+    pub fn authed(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
+        let auth = format!("Bearer {token}");
+        let text = body.map(Value::to_string);
+        let mut headers = vec![("Authorization", auth.as_str())];
+        if text.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        self.send(method, path, &headers, text.as_deref())
+    }
+
     pub fn post_json(&self, path: &str, body: &Value) -> Resp {
         self.send(
             "POST",
@@ -278,7 +313,7 @@ pub fn main(tests: Vec<Test>) {
         "\nrunning {} end-to-end tests against wrangler dev",
         tests.len()
     );
-    let server = Arc::new(Server::start(&root));
+    let server = Arc::new(Server::start(&root, Vec::new()));
     let failures = Mutex::new(Vec::<(String, String)>::new());
     let passed = AtomicUsize::new(0);
 

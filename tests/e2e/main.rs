@@ -2,7 +2,9 @@
 //! Durable Objects), driven over HTTP like a client. One file per product.
 
 mod auth;
+mod fake_llm;
 mod harness;
+mod phantom;
 mod platform;
 
 use harness::Test;
@@ -11,5 +13,6 @@ fn main() {
     let mut tests: Vec<Test> = Vec::new();
     tests.extend(platform::tests());
     tests.extend(auth::tests());
+    tests.extend(phantom::tests());
     harness::main(tests);
 }

@@ -1,0 +1,476 @@
+//! The offline backend: deterministic from a seed, built from the curated lists in
+//! `words.rs` and templates, so every feature works with no key and no network.
+
+use serde_json::{json, Map, Value};
+
+use super::words::{
+    self, Interest, CITIES, FIRST_NAMES, LAST_NAMES, OCCUPATIONS, SHOPPING_STYLES, STREETS,
+};
+
+/// SplitMix64: small, fast, good enough for varied synthetic data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next_u64() % items.len() as u64) as usize]
+    }
+
+    /// `n` distinct indexes below `len` (n ≤ len).
+    pub fn distinct(&mut self, len: usize, n: usize) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..len).collect();
+        for i in 0..n.min(len) {
+            let j = i + (self.next_u64() % (len - i) as u64) as usize;
+            idx.swap(i, j);
+        }
+        idx.truncate(n.min(len));
+        idx
+    }
+}
+
+/// Form fields the generator knows how to fill.
+pub const FORM_FIELDS: &[&str] = &[
+    "name",
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address",
+    "street",
+    "address_line1",
+    "city",
+    "state",
+    "region",
+    "zip",
+    "postal_code",
+    "country",
+    "birthday",
+    "date_of_birth",
+    "dob",
+    "age",
+    "occupation",
+    "job_title",
+    "company",
+    "username",
+    "website",
+];
+
+pub fn generate(feature: &str, seed: u64, ctx: &Value) -> Result<Value, String> {
+    let mut rng = Rng::new(seed);
+    match feature {
+        "persona" => Ok(persona(&mut rng, ctx["hint"].as_str().unwrap_or(""))),
+        "plan" => Ok(plan(&mut rng, &ctx["persona"])),
+        "search_queries" => Ok(json!({"queries": queries(&mut rng, &ctx["persona"], count(ctx))})),
+        "browse_pages" => Ok(json!({"pages": pages(&mut rng, &ctx["persona"], count(ctx))})),
+        "shop_products" => Ok(json!({"products": products(&mut rng, &ctx["persona"], count(ctx))})),
+        "form_data" => form_data(&mut rng, ctx),
+        other => Err(format!("offline backend has no template for {other}")),
+    }
+}
+
+fn count(ctx: &Value) -> usize {
+    ctx["count"].as_u64().unwrap_or(5).clamp(1, 50) as usize
+}
+
+fn persona(rng: &mut Rng, hint: &str) -> Value {
+    let first = rng.pick(FIRST_NAMES);
+    let last = rng.pick(LAST_NAMES);
+    let age = rng.range(22, 68);
+    let occupation = rng.pick(OCCUPATIONS);
+    let (city, region, country, _) = rng.pick(CITIES);
+    let style = rng.pick(SHOPPING_STYLES);
+    let n = rng.range(3, 5) as usize;
+    let hint_lc = hint.to_lowercase();
+    let mut interests: Vec<&str> = words::INTERESTS
+        .iter()
+        .filter(|i| !hint_lc.is_empty() && hint_lc.contains(i.name))
+        .map(|i| i.name)
+        .collect();
+    for i in rng.distinct(words::INTERESTS.len(), n) {
+        let name = words::INTERESTS[i].name;
+        if interests.len() < n && !interests.contains(&name) {
+            interests.push(name);
+        }
+    }
+    let description = format!(
+        "{first} is a {age}-year-old {occupation} in {city} who spends free time on {} and {}. \
+         A {style} when shopping online, {first} reads reviews before bigger purchases.",
+        interests[0], interests[1]
+    );
+    json!({
+        "name": format!("{first} {last}"),
+        "age": age,
+        "occupation": occupation,
+        "location": format!("{city}, {region}, {country}"),
+        "interests": interests,
+        "shopping_style": style,
+        "description": description,
+    })
+}
+
+/// The persona's interests that the lists know, or all lists as a fallback.
+fn known_interests(persona: &Value) -> Vec<&'static Interest> {
+    let known: Vec<&Interest> = persona["interests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i.as_str().and_then(words::interest))
+                .collect()
+        })
+        .unwrap_or_default();
+    if known.is_empty() {
+        words::INTERESTS.iter().collect()
+    } else {
+        known
+    }
+}
+
+fn city_of(persona: &Value) -> &str {
+    persona["location"]
+        .as_str()
+        .and_then(|l| l.split(',').next())
+        .unwrap_or("my area")
+}
+
+fn queries(rng: &mut Rng, persona: &Value, n: usize) -> Vec<String> {
+    let interests = known_interests(persona);
+    let city = city_of(persona).to_string();
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    let mut guard = 0;
+    while out.len() < n && guard < n * 10 {
+        guard += 1;
+        let i = rng.pick(&interests);
+        let base = *rng.pick(i.queries);
+        let q = match rng.range(0, 5) {
+            0 => format!("{base} reddit"),
+            1 => format!("{base} {city}").to_lowercase(),
+            2 => format!("{base} 2026"),
+            _ => base.to_string(),
+        };
+        if !out.contains(&q) {
+            out.push(q);
+        }
+    }
+    out
+}
+
+fn pages(rng: &mut Rng, persona: &Value, n: usize) -> Vec<Value> {
+    let interests = known_interests(persona);
+    (0..n)
+        .map(|_| {
+            let i = rng.pick(&interests);
+            let (site, paths) = rng.pick(i.sites);
+            let path = rng.pick(paths);
+            json!({
+                "url": format!("https://{site}{path}"),
+                "title": format!("{} — {}", title_case(i.name), site.trim_start_matches("www.")),
+                "dwell_seconds": rng.range(20, 180),
+            })
+        })
+        .collect()
+}
+
+fn products(rng: &mut Rng, persona: &Value, n: usize) -> Vec<Value> {
+    let interests = known_interests(persona);
+    (0..n)
+        .map(|_| {
+            let i = rng.pick(&interests);
+            let (name, site, price) = rng.pick(i.products);
+            let slug: String = name
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            json!({
+                "name": name,
+                "site": site,
+                "url": format!("https://{site}/search?q={}", slug.trim_matches('-')),
+                "price_usd_cents": price,
+                "category": i.name,
+            })
+        })
+        .collect()
+}
+
+fn plan(rng: &mut Rng, persona: &Value) -> Value {
+    let n = rng.range(6, 12) as usize;
+    let qs = queries(rng, persona, n);
+    let ps = pages(rng, persona, n);
+    let shop = products(rng, persona, 2);
+    let mut steps = Vec::with_capacity(n);
+    let mut qi = 0;
+    let mut pi = 0;
+    while steps.len() < n {
+        match rng.range(0, 9) {
+            0..=2 if qi < qs.len() => {
+                steps.push(json!({"action": "search", "query": qs[qi], "dwell_seconds": rng.range(5, 30)}));
+                qi += 1;
+            }
+            3..=5 if pi < ps.len() => {
+                steps.push(json!({"action": "visit", "url": ps[pi]["url"], "dwell_seconds": ps[pi]["dwell_seconds"]}));
+                pi += 1;
+            }
+            6 => steps.push(json!({"action": "scroll", "dwell_seconds": rng.range(5, 60)})),
+            7 if pi > 0 => steps.push(json!({"action": "click", "url": ps[pi - 1]["url"], "dwell_seconds": rng.range(5, 40)})),
+            8 | 9 => {
+                let p = rng.pick(&shop);
+                steps.push(json!({"action": "shop", "url": p["url"], "dwell_seconds": rng.range(20, 120)}));
+            }
+            _ => steps.push(json!({"action": "scroll", "dwell_seconds": rng.range(5, 30)})),
+        }
+    }
+    json!({"steps": steps})
+}
+
+fn form_data(rng: &mut Rng, ctx: &Value) -> Result<Value, String> {
+    let persona = &ctx["persona"];
+    let name = persona["name"].as_str().unwrap_or("Alex Morgan");
+    let (first, last) = name.split_once(' ').unwrap_or((name, "Morgan"));
+    let loc: Vec<&str> = persona["location"]
+        .as_str()
+        .unwrap_or("Portland, Oregon, US")
+        .split(", ")
+        .collect();
+    let (city, region, country) = (
+        loc.first().copied().unwrap_or("Portland"),
+        loc.get(1).copied().unwrap_or(""),
+        loc.get(2).copied().unwrap_or("US"),
+    );
+    let age = persona["age"].as_u64().unwrap_or(34);
+    let year = ctx["year"].as_u64().unwrap_or(2026);
+    let ascii = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let digits = rng.range(10, 99);
+    let email_domain = *rng.pick(&["gmail.com", "outlook.com", "proton.me", "yahoo.com"]);
+    let phone = match country {
+        // Reserved fictional ranges: 555-01xx (NANP), 07700 900xxx (UK).
+        "US" | "CA" => format!("+1 ({}) 555-01{:02}", rng.range(201, 989), rng.range(0, 99)),
+        "GB" => format!("+44 7700 900{:03}", rng.range(0, 999)),
+        _ => format!(
+            "+{} {} {:04}",
+            rng.range(30, 49),
+            rng.range(100, 999),
+            rng.range(0, 9999)
+        ),
+    };
+    let postal = match country {
+        "US" => format!("{:05}", rng.range(10000, 99950)),
+        "CA" => format!(
+            "V{}K {}B{}",
+            rng.range(1, 9),
+            rng.range(1, 9),
+            rng.range(1, 9)
+        ),
+        "GB" => format!("M{} {}AB", rng.range(1, 40), rng.range(1, 9)),
+        _ => format!("{:05}", rng.range(10000, 99999)),
+    };
+    let street = format!("{} {}", rng.range(12, 4800), rng.pick(STREETS));
+    let dob = format!(
+        "{}-{:02}-{:02}",
+        year.saturating_sub(age),
+        rng.range(1, 12),
+        rng.range(1, 28)
+    );
+    let company = format!(
+        "{} {}",
+        rng.pick(LAST_NAMES),
+        rng.pick(&["& Co", "Group", "Partners", "Studio", "Labs"])
+    );
+    let username = format!(
+        "{}{}{}",
+        ascii(first),
+        &ascii(last).chars().take(1).collect::<String>(),
+        digits
+    );
+    let occupation = persona["occupation"].as_str().unwrap_or("consultant");
+    let mut out = Map::new();
+    for f in ctx["fields"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let f = f.as_str().unwrap_or_default();
+        let v = match f {
+            "name" | "full_name" => name.to_string(),
+            "first_name" => first.to_string(),
+            "last_name" => last.to_string(),
+            "email" => format!(
+                "{}.{}{}@{}",
+                ascii(first),
+                ascii(last),
+                digits,
+                email_domain
+            ),
+            "phone" => phone.clone(),
+            "address" => format!("{street}, {city}, {region} {postal}"),
+            "street" | "address_line1" => street.clone(),
+            "city" => city.to_string(),
+            "state" | "region" => region.to_string(),
+            "zip" | "postal_code" => postal.clone(),
+            "country" => country.to_string(),
+            "birthday" | "date_of_birth" | "dob" => dob.clone(),
+            "age" => age.to_string(),
+            "occupation" | "job_title" => title_case(occupation),
+            "company" => company.clone(),
+            "username" => username.clone(),
+            "website" => format!("https://{}{}.com", ascii(first), ascii(last)),
+            other => return Err(format!("unknown form field {other}")),
+        };
+        out.insert(f.to_string(), Value::String(v));
+    }
+    Ok(Value::Object(out))
+}
+
+fn title_case(s: &str) -> String {
+    s.split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_answer_other_seed_other_answer() {
+        let a = generate("persona", 7, &json!({})).expect("persona");
+        assert_eq!(a, generate("persona", 7, &json!({})).expect("persona"));
+        let names: std::collections::HashSet<String> = (0..20)
+            .map(|s| {
+                generate("persona", s, &json!({})).expect("p")["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert!(names.len() >= 15, "varied names: {names:?}");
+    }
+
+    #[test]
+    fn persona_is_complete_and_honours_hint() {
+        let p = generate("persona", 3, &json!({"hint": "into coffee and cycling"})).expect("p");
+        let interests: Vec<&str> = p["interests"]
+            .as_array()
+            .expect("a")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            interests.contains(&"coffee") && interests.contains(&"cycling"),
+            "{interests:?}"
+        );
+        assert!((3..=5).contains(&interests.len()));
+        assert!(p["age"].as_u64().is_some_and(|a| (22..=68).contains(&a)));
+        assert!(p["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("year-old")));
+    }
+
+    #[test]
+    fn queries_match_the_persona_interests() {
+        let persona =
+            json!({"interests": ["coffee"], "location": "Lyon, Auvergne-Rhône-Alpes, FR"});
+        let q = generate(
+            "search_queries",
+            1,
+            &json!({"persona": persona, "count": 4}),
+        )
+        .expect("q");
+        let coffee = words::interest("coffee").expect("coffee");
+        for query in q["queries"].as_array().expect("queries") {
+            let query = query.as_str().expect("str");
+            assert!(
+                coffee.queries.iter().any(|base| query.starts_with(base)),
+                "{query}"
+            );
+        }
+    }
+
+    #[test]
+    fn plan_steps_are_well_formed() {
+        let persona = json!({"interests": ["hiking", "reading"]});
+        let plan = generate("plan", 9, &json!({"persona": persona})).expect("plan");
+        let steps = plan["steps"].as_array().expect("steps");
+        assert!((6..=12).contains(&steps.len()));
+        for s in steps {
+            let action = s["action"].as_str().expect("action");
+            assert!(["search", "visit", "scroll", "click", "shop"].contains(&action));
+            match action {
+                "search" => assert!(s["query"].is_string()),
+                "visit" | "click" | "shop" => {
+                    assert!(s["url"].as_str().is_some_and(|u| u.starts_with("https://")))
+                }
+                _ => {}
+            }
+            assert!(s["dwell_seconds"].as_u64().is_some_and(|d| d > 0));
+        }
+    }
+
+    #[test]
+    fn form_data_follows_the_persona() {
+        let persona = json!({"name": "Lena Müller", "age": 41, "location": "Munich, Bavaria, DE", "occupation": "architect"});
+        let f = generate("form_data", 5, &json!({"persona": persona, "fields": ["name", "email", "city", "dob", "phone"], "year": 2026}))
+            .expect("form");
+        assert_eq!(f["name"], "Lena Müller");
+        assert_eq!(f["city"], "Munich");
+        assert!(
+            f["email"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("lena.mller")),
+            "{f}"
+        );
+        assert!(
+            f["dob"].as_str().is_some_and(|d| d.starts_with("1985-")),
+            "{f}"
+        );
+        assert!(generate(
+            "form_data",
+            5,
+            &json!({"persona": persona, "fields": ["favourite_colour"]})
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn us_phone_numbers_use_the_fictional_range() {
+        let persona = json!({"name": "Ava Park", "location": "Austin, Texas, US"});
+        let f = generate(
+            "form_data",
+            2,
+            &json!({"persona": persona, "fields": ["phone", "zip"]}),
+        )
+        .expect("f");
+        assert!(
+            f["phone"].as_str().is_some_and(|p| p.contains(") 555-01")),
+            "{f}"
+        );
+        assert_eq!(f["zip"].as_str().map(str::len), Some(5));
+    }
+}

@@ -1,0 +1,3 @@
+//! The five products. Each module registers its routes in `routes.rs`.
+
+pub mod phantom;

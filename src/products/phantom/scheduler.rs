@@ -1,0 +1,456 @@
+//! Phantom's loops on the user's `USER_SCHEDULER` object: search, browse and shop cycles
+//! and persona rotation. A cycle runs only while the scheduler is enabled, a persona is
+//! active, the user's local time is inside `active_hours`, and the undelivered backlog is
+//! under its cap. A cycle's events and its `(user, loop, slot)` row are written in one
+//! batch, so a retried alarm for the same slot creates nothing twice.
+
+use serde_json::{json, Value};
+use worker::{D1Database, Env, Response};
+
+use super::noise::{self, NewEvent};
+use super::personas::{self, Persona};
+use super::settings::{self, in_active_hours, Settings};
+use crate::platform::config::Config;
+use crate::platform::crypto::sha256;
+use crate::platform::error::ApiError;
+use crate::platform::http::{self, Ctx};
+use crate::platform::scheduler::{JobChanges, JobSpec, SchedulerClient};
+use crate::platform::{ids, llm, tz};
+use crate::routes::Doc;
+
+/// Event loops and the event type each produces.
+pub const EVENT_LOOPS: &[(&str, &str)] =
+    &[("search", "search"), ("browse", "browse"), ("shop", "shop")];
+pub const ROTATE: &str = "rotate";
+const JITTER_PCT: u8 = 20;
+
+pub fn job_kind(loop_name: &str) -> String {
+    format!("phantom:{loop_name}")
+}
+
+/// Period of a loop in minutes.
+pub fn period_minutes(s: &Settings, loop_name: &str) -> u32 {
+    match loop_name {
+        "search" => s.search_interval,
+        "browse" => s.browsing_interval,
+        "shop" => s.shop_interval,
+        _ => s.persona_rotation_hours * 60,
+    }
+}
+
+/// Starts, retunes or stops the user's loops to match settings and personas.
+pub async fn sync(env: &Env, db: &D1Database, user_id: &str, s: &Settings) -> Result<(), ApiError> {
+    let has_persona = !personas::active(db, user_id).await?.is_empty();
+    let kinds = ["search", "browse", "shop", ROTATE];
+    let mut changes = JobChanges::default();
+    if s.enabled && has_persona {
+        let now = chrono::Utc::now().timestamp_millis();
+        for l in kinds {
+            let every_ms = i64::from(period_minutes(s, l)) * 60_000;
+            // A loop's first cycle comes one period after it starts, like every later one.
+            changes.upsert.push(JobSpec {
+                kind: job_kind(l),
+                every_ms,
+                jitter_pct: JITTER_PCT,
+                first_run_at: now + every_ms,
+            });
+        }
+    } else {
+        changes.remove = kinds.iter().map(|l| job_kind(l)).collect();
+    }
+    SchedulerClient::for_user(env, user_id)?
+        .change(&changes)
+        .await
+}
+
+/// What one cycle did.
+#[derive(Debug, Default)]
+pub struct Cycle {
+    pub events: Vec<Value>,
+    pub skipped: Option<String>,
+}
+
+fn skip(reason: &str) -> Cycle {
+    Cycle {
+        events: Vec::new(),
+        skipped: Some(reason.to_string()),
+    }
+}
+
+/// Whether the loops may run now for these settings: `None` when yes, else why not.
+pub fn gate(
+    s: &Settings,
+    persona: Option<&Persona>,
+    local_hour: Option<u32>,
+) -> Option<&'static str> {
+    if !s.enabled {
+        return Some("scheduler disabled");
+    }
+    if persona.is_none() {
+        return Some("no active persona");
+    }
+    match local_hour {
+        Some(h) if in_active_hours(h, s.active_hours) => None,
+        _ => Some("outside active hours"),
+    }
+}
+
+fn seed(user_id: &str, loop_name: &str, slot: i64) -> u64 {
+    let d = sha256(format!("{user_id}:{loop_name}:{slot}").as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(b)
+}
+
+fn search_url(engine: &str, query: &str) -> String {
+    let base = match engine {
+        "bing" => "https://www.bing.com/search",
+        "duckduckgo" => "https://duckduckgo.com/",
+        _ => "https://www.google.com/search",
+    };
+    worker::Url::parse_with_params(base, &[("q", query)])
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| base.to_string())
+}
+
+fn validate_list(key: &'static str) -> impl Fn(Value) -> Result<Value, String> {
+    move |v: Value| {
+        let ok = v[key].as_array().is_some_and(|a| !a.is_empty());
+        if ok {
+            Ok(v)
+        } else {
+            Err(format!("{key} must be a non-empty array"))
+        }
+    }
+}
+
+fn validate_queries(v: Value) -> Result<Value, String> {
+    let v = validate_list("queries")(v)?;
+    if v["queries"].as_array().is_some_and(|a| {
+        a.iter().all(|q| {
+            q.as_str()
+                .is_some_and(|s| !s.trim().is_empty() && s.len() <= 200)
+        })
+    }) {
+        Ok(v)
+    } else {
+        Err("queries must be non-empty strings".into())
+    }
+}
+
+fn validate_pages(v: Value) -> Result<Value, String> {
+    let v = validate_list("pages")(v)?;
+    let ok = v["pages"].as_array().is_some_and(|a| {
+        a.iter().all(|p| {
+            p["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
+        })
+    });
+    if ok {
+        Ok(v)
+    } else {
+        Err("pages need http(s) urls".into())
+    }
+}
+
+fn validate_products(v: Value) -> Result<Value, String> {
+    let v = validate_list("products")(v)?;
+    let ok = v["products"].as_array().is_some_and(|a| {
+        a.iter().all(|p| {
+            p["name"].is_string() && p["url"].as_str().is_some_and(|u| u.starts_with("http"))
+        })
+    });
+    if ok {
+        Ok(v)
+    } else {
+        Err("products need name and url".into())
+    }
+}
+
+/// Builds the events of one event-loop cycle from the broker's answer.
+async fn make_events(
+    env: &Env,
+    config: &Config,
+    user_id: &str,
+    loop_name: &str,
+    slot: i64,
+    persona: &Persona,
+    count: u32,
+) -> Result<Vec<NewEvent>, ApiError> {
+    let (feature, instructions, validate): (&'static str, &str, llm::Validator) = match loop_name {
+        "search" => ("search_queries", "JSON {\"queries\": [strings]}: web searches this persona would type.", validate_queries),
+        "browse" => ("browse_pages", "JSON {\"pages\": [{\"url\", \"title\", \"dwell_seconds\"}]}: real https pages this persona would read.", validate_pages),
+        _ => ("shop_products", "JSON {\"products\": [{\"name\", \"site\", \"url\", \"price_usd_cents\", \"category\"}]}: products this persona would look at.", validate_products),
+    };
+    let task = llm::Task {
+        feature,
+        instructions: format!("{instructions} Exactly {count} entries."),
+        context: json!({"persona": persona, "count": count}),
+        seed: seed(user_id, loop_name, slot),
+        validate,
+    };
+    let answer = llm::generate(env, &config.llm, &task).await?;
+    let pid = Some(persona.id.clone());
+    let engines = ["google", "google", "bing", "duckduckgo"];
+    let events: Vec<NewEvent> = match loop_name {
+        "search" => answer["queries"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_str)
+            .enumerate()
+            .map(|(i, q)| {
+                let engine = engines[(seed(user_id, q, slot) as usize + i) % engines.len()];
+                NewEvent {
+                    event_type: "search",
+                    persona_id: pid.clone(),
+                    payload: json!({"query": q, "engine": engine, "url": search_url(engine, q)}),
+                }
+            })
+            .collect(),
+        "browse" => answer["pages"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| NewEvent {
+                event_type: "browse",
+                persona_id: pid.clone(),
+                payload: p.clone(),
+            })
+            .collect(),
+        _ => answer["products"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| NewEvent {
+                event_type: "shop",
+                persona_id: pid.clone(),
+                payload: p.clone(),
+            })
+            .collect(),
+    };
+    Ok(events.into_iter().take(count as usize).collect())
+}
+
+/// Runs one cycle of `loop_name` for `slot`.
+pub async fn run_cycle(
+    env: &Env,
+    config: &Config,
+    db: &D1Database,
+    user_id: &str,
+    loop_name: &str,
+    slot: i64,
+) -> Result<Cycle, ApiError> {
+    let row = settings::load_for(db, user_id).await?;
+    let s = &row.settings;
+    let persona = personas::current(db, user_id, row.active_persona_id.as_deref()).await?;
+    let hour = tz::local(&s.timezone, chrono::Utc::now().timestamp_millis()).map(|t| t.hour);
+    if let Some(reason) = gate(s, persona.as_ref(), hour) {
+        return Ok(skip(reason));
+    }
+    let Some(persona) = persona else {
+        return Ok(skip("no active persona"));
+    };
+
+    if loop_name == ROTATE {
+        let claimed = db
+            .prepare("INSERT OR IGNORE INTO phantom_cycles (user_id, loop, slot, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .bind(&[user_id.into(), loop_name.into(), (slot as f64).into(), ids::now_rfc3339().into()])?
+            .run()
+            .await?;
+        if claimed.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+            return Ok(skip("cycle already done"));
+        }
+        if personas::active(db, user_id).await?.len() < 2 {
+            return Ok(skip("only one active persona"));
+        }
+        let (_, event) = personas::rotate(db, user_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("rotation lost its persona"))?;
+        return Ok(Cycle {
+            events: vec![event],
+            skipped: None,
+        });
+    }
+
+    let depth = noise::queue_depth(db, user_id).await?;
+    let room = config.phantom.max_backlog - depth;
+    if room <= 0 {
+        return Ok(skip("backlog full"));
+    }
+    let per_cycle = match loop_name {
+        "search" => s.searches_per_cycle,
+        "browse" => s.pages_per_cycle,
+        _ => s.products_per_cycle,
+    };
+    let count = per_cycle.min(room as u32);
+    let events = make_events(env, config, user_id, loop_name, slot, &persona, count).await?;
+
+    let mut stmts = vec![db
+        .prepare(
+            "INSERT INTO phantom_cycles (user_id, loop, slot, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&[
+            user_id.into(),
+            loop_name.into(),
+            (slot as f64).into(),
+            ids::now_rfc3339().into(),
+        ])?];
+    let mut views = Vec::with_capacity(events.len());
+    for e in &events {
+        let (stmt, view) = noise::insert_statement(db, user_id, e)?;
+        stmts.push(stmt);
+        views.push(view);
+    }
+    match db.batch(stmts).await {
+        Ok(_) => Ok(Cycle {
+            events: views,
+            skipped: None,
+        }),
+        Err(e) if e.to_string().contains("UNIQUE") => Ok(skip("cycle already done")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Entry point from the user's scheduler object.
+pub async fn run_job(
+    env: &Env,
+    user_id: &str,
+    loop_name: &str,
+    slot: i64,
+) -> Result<String, ApiError> {
+    let config = Config::from_env(env).map_err(|p| ApiError::internal(p.join("; ")))?;
+    let db = env.d1("DB")?;
+    let cycle = run_cycle(env, &config, &db, user_id, loop_name, slot).await?;
+    Ok(match cycle.skipped {
+        Some(reason) => format!("skipped: {reason}"),
+        None => format!("{} events", cycle.events.len()),
+    })
+}
+
+/// `POST /scheduler/run-now`: one cycle of every event loop now, plus rotation when due.
+pub async fn run_now(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let slot = chrono::Utc::now().timestamp_millis();
+    let mut created = serde_json::Map::new();
+    let mut skipped = serde_json::Map::new();
+    let mut events = Vec::new();
+    for (l, event_type) in EVENT_LOOPS {
+        let c = run_cycle(&ctx.env, &ctx.config, &db, &caller.user_id, l, slot).await?;
+        created.insert((*event_type).into(), json!(c.events.len()));
+        if let Some(r) = c.skipped {
+            skipped.insert((*l).into(), json!(r));
+        }
+        events.extend(c.events);
+    }
+    let state = SchedulerClient::for_user(&ctx.env, &caller.user_id)?
+        .state()
+        .await?;
+    let rotation_due = state["jobs"].as_array().is_some_and(|jobs| {
+        jobs.iter().any(|j| {
+            j["kind"] == job_kind(ROTATE) && j["next_at"].as_i64().is_some_and(|t| t <= slot)
+        })
+    });
+    let mut rotated = 0;
+    if rotation_due {
+        let c = run_cycle(&ctx.env, &ctx.config, &db, &caller.user_id, ROTATE, slot).await?;
+        rotated = c.events.len();
+        if let Some(r) = c.skipped {
+            skipped.insert(ROTATE.into(), json!(r));
+        }
+        events.extend(c.events);
+    } else {
+        skipped.insert(ROTATE.into(), json!("not due"));
+    }
+    created.insert("persona_rotate".into(), json!(rotated));
+    http::json(
+        200,
+        &json!({"created": created, "skipped": skipped, "events": events}),
+    )
+}
+
+pub const RUN_NOW_DOC: Doc = Doc {
+    tag: "phantom",
+    summary: "Make some noise now",
+    description: "Runs one search, browse and shop cycle at once (and persona rotation if due), still respecting \
+        `enabled`, active hours and the backlog cap. Answers how many events of each type it created, why any loop \
+        was skipped, and the events.",
+    request: None,
+    response: (200, || json!({"type": "object", "properties": {
+        "created": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "skipped": {"type": "object", "additionalProperties": {"type": "string"}},
+        "events": {"type": "array", "items": noise::event_schema()}}})),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn persona() -> Persona {
+        Persona {
+            id: "p".into(),
+            name: "n".into(),
+            age: 30,
+            occupation: "o".into(),
+            location: "l".into(),
+            interests: vec!["coffee".into()],
+            shopping_style: "s".into(),
+            description: String::new(),
+            is_active: true,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn gate_checks_enabled_persona_and_hours() {
+        let mut s = Settings::default();
+        let p = persona();
+        assert_eq!(gate(&s, Some(&p), Some(12)), None);
+        assert_eq!(gate(&s, Some(&p), Some(23)), Some("outside active hours"));
+        assert_eq!(gate(&s, None, Some(12)), Some("no active persona"));
+        s.enabled = false;
+        assert_eq!(gate(&s, Some(&p), Some(12)), Some("scheduler disabled"));
+    }
+
+    #[test]
+    fn seeds_differ_per_slot_and_loop() {
+        assert_ne!(seed("u", "search", 1), seed("u", "search", 2));
+        assert_ne!(seed("u", "search", 1), seed("u", "browse", 1));
+        assert_eq!(seed("u", "search", 1), seed("u", "search", 1));
+    }
+
+    #[test]
+    fn periods_follow_settings() {
+        let s = Settings::default();
+        assert_eq!(period_minutes(&s, "search"), 10);
+        assert_eq!(period_minutes(&s, "browse"), 15);
+        assert_eq!(period_minutes(&s, "shop"), 30);
+        assert_eq!(period_minutes(&s, ROTATE), 240);
+    }
+
+    #[test]
+    fn offline_answers_pass_the_loop_validators() {
+        let p = json!({"interests": ["coffee", "hiking"], "location": "Austin, Texas, US"});
+        for seed in 0..20 {
+            let ctx = json!({"persona": p, "count": 5});
+            assert!(validate_queries(
+                llm::offline::generate("search_queries", seed, &ctx).expect("q")
+            )
+            .is_ok());
+            assert!(
+                validate_pages(llm::offline::generate("browse_pages", seed, &ctx).expect("p"))
+                    .is_ok()
+            );
+            assert!(validate_products(
+                llm::offline::generate("shop_products", seed, &ctx).expect("s")
+            )
+            .is_ok());
+        }
+    }
+}
