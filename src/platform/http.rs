@@ -257,7 +257,10 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
     let path = req.path();
     let origin = req.headers().get("Origin").ok().flatten();
 
-    let (route_label, user_id, result, cors) = match Config::from_env(&env) {
+    let config = Config::from_env(&env);
+    // Invalid configuration is always worth a line.
+    let log_requests = config.as_ref().map_or(true, |c| c.log_requests);
+    let (route_label, user_id, result, cors) = match config {
         Err(problems) => {
             worker::console_error!(
                 "{}",
@@ -312,14 +315,16 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
         apply_cors(headers, &origin, &origins)?;
     }
 
-    let latency_ms = js_now_ms() - started;
-    worker::console_log!(
-        "{}",
-        serde_json::json!({
-            "request_id": request_id, "method": method, "route": route_label,
-            "status": status, "latency_ms": latency_ms, "user_id": user_id,
-        })
-    );
+    if log_requests {
+        let latency_ms = js_now_ms() - started;
+        worker::console_log!(
+            "{}",
+            serde_json::json!({
+                "request_id": request_id, "method": method, "route": route_label,
+                "status": status, "latency_ms": latency_ms, "user_id": user_id,
+            })
+        );
+    }
     Ok(resp)
 }
 
