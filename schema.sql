@@ -94,3 +94,108 @@ CREATE TABLE phantom_settings (
     rotated_at        TEXT,
     updated_at        TEXT NOT NULL
 );
+
+-- Suiftly: customers (created at first wallet sign-in), services and tiers, service API
+-- keys, seal keys, raw gateway access logs, usage records per 5-minute window, and the
+-- escrow ledger. Money is integer cents.
+CREATE TABLE suiftly_customers (
+    customer_id                     INTEGER PRIMARY KEY CHECK (customer_id > 0 AND customer_id <= 2147483647),
+    user_id                         TEXT NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+    wallet_address                  TEXT NOT NULL UNIQUE,
+    max_monthly_usd_cents           INTEGER NOT NULL CHECK (max_monthly_usd_cents >= 0),
+    current_balance_usd_cents       INTEGER NOT NULL DEFAULT 0,
+    current_month_charged_usd_cents INTEGER NOT NULL DEFAULT 0,
+    last_month_charged_usd_cents    INTEGER NOT NULL DEFAULT 0,
+    current_month_start             TEXT NOT NULL,          -- YYYY-MM-01 (UTC)
+    -- Thousandths of a cent owed from request pricing, carried to the next charge (0–999).
+    carry_millicents                INTEGER NOT NULL DEFAULT 0 CHECK (carry_millicents >= 0 AND carry_millicents < 1000),
+    created_at                      TEXT NOT NULL,
+    updated_at                      TEXT NOT NULL
+);
+CREATE INDEX suiftly_customers_month ON suiftly_customers (current_month_start);
+
+CREATE TABLE suiftly_services (
+    customer_id      INTEGER NOT NULL REFERENCES suiftly_customers (customer_id) ON DELETE CASCADE,
+    service_type     TEXT NOT NULL CHECK (service_type IN ('seal', 'grpc', 'graphql')),
+    tier             TEXT NOT NULL CHECK (tier IN ('starter', 'pro', 'enterprise')),
+    next_tier        TEXT CHECK (next_tier IN ('starter', 'pro', 'enterprise')),  -- downgrade at rollover
+    is_enabled       INTEGER NOT NULL DEFAULT 0,
+    suspended_reason TEXT CHECK (suspended_reason IN ('insufficient_balance', 'monthly_limit_exceeded')),
+    config           TEXT NOT NULL DEFAULT '{}',
+    enabled_at       TEXT,
+    disabled_at      TEXT,
+    PRIMARY KEY (customer_id, service_type)
+);
+
+CREATE TABLE suiftly_api_keys (
+    id            TEXT PRIMARY KEY,
+    customer_id   INTEGER NOT NULL REFERENCES suiftly_customers (customer_id) ON DELETE CASCADE,
+    service_type  TEXT NOT NULL,
+    key_version   INTEGER NOT NULL DEFAULT 1,
+    key_prefix    TEXT NOT NULL,
+    key_hash      TEXT NOT NULL UNIQUE,
+    encrypted_key TEXT NOT NULL,          -- base64(nonce ‖ AES-256-GCM ciphertext) under VAULT_KEY
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    created_at    TEXT NOT NULL,
+    revoked_at    TEXT
+);
+CREATE INDEX suiftly_api_keys_customer ON suiftly_api_keys (customer_id, service_type, is_active);
+
+CREATE TABLE suiftly_seal_keys (
+    id                    TEXT PRIMARY KEY,
+    customer_id           INTEGER NOT NULL REFERENCES suiftly_customers (customer_id) ON DELETE CASCADE,
+    public_key            TEXT NOT NULL,
+    encrypted_private_key TEXT NOT NULL,  -- base64(nonce ‖ AES-256-GCM ciphertext) under VAULT_KEY
+    is_active             INTEGER NOT NULL DEFAULT 1,
+    created_at            TEXT NOT NULL
+);
+CREATE INDEX suiftly_seal_keys_customer ON suiftly_seal_keys (customer_id);
+
+-- One row per gateway request; metered by id behind a watermark, dropped after 90 days.
+CREATE TABLE suiftly_access_logs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts           INTEGER NOT NULL,        -- unix ms
+    customer_id  INTEGER NOT NULL,
+    service_type TEXT NOT NULL,
+    method       TEXT NOT NULL,
+    status_code  INTEGER NOT NULL,
+    bytes_out    INTEGER NOT NULL
+);
+CREATE INDEX suiftly_access_logs_ts ON suiftly_access_logs (ts);
+
+-- Usage per customer, service and 5-minute window. `pass` is the metering watermark that
+-- produced the record (rows arriving after their window was metered get a later pass).
+CREATE TABLE suiftly_usage_records (
+    id                       INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer_id              INTEGER NOT NULL,
+    service_type             TEXT NOT NULL,
+    window_start             INTEGER NOT NULL,
+    window_end               INTEGER NOT NULL,
+    pass                     INTEGER NOT NULL,
+    tier                     TEXT NOT NULL,   -- the service's tier when metered: the price applied
+    request_count            INTEGER NOT NULL,
+    bytes_transferred        INTEGER NOT NULL,
+    charged_amount_usd_cents INTEGER,     -- NULL until billed
+    billed_at                TEXT,
+    UNIQUE (customer_id, service_type, window_start, pass)
+);
+CREATE INDEX suiftly_usage_customer_window ON suiftly_usage_records (customer_id, window_start);
+CREATE INDEX suiftly_usage_unbilled ON suiftly_usage_records (customer_id) WHERE charged_amount_usd_cents IS NULL;
+
+CREATE TABLE suiftly_escrow_transactions (
+    id               TEXT PRIMARY KEY,
+    customer_id      INTEGER NOT NULL REFERENCES suiftly_customers (customer_id) ON DELETE CASCADE,
+    tx_type          TEXT NOT NULL CHECK (tx_type IN ('deposit', 'withdraw', 'charge')),
+    amount_usd_cents INTEGER NOT NULL CHECK (amount_usd_cents >= 0),
+    tx_digest        TEXT UNIQUE,         -- on-chain digest of deposits and withdrawals
+    idempotency_key  TEXT UNIQUE,         -- one charge per (customer, service, window | month)
+    description      TEXT NOT NULL,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX suiftly_escrow_customer ON suiftly_escrow_transactions (customer_id, id);
+
+-- Progress of cron jobs that continue where they stopped (metering: last raw log id).
+CREATE TABLE job_watermarks (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);

@@ -8,7 +8,7 @@ use crate::platform::auth::handlers as auth;
 use crate::platform::error::ApiError;
 use crate::platform::http::Ctx;
 use crate::platform::{meta, scheduler};
-use crate::products::phantom;
+use crate::products::{phantom, suiftly};
 
 pub type Handler = fn(Ctx) -> LocalBoxFuture<'static, Result<Response, ApiError>>;
 
@@ -19,6 +19,8 @@ pub enum Auth {
     Public,
     /// A signed-in user: access token (Bearer or cookie) or `X-API-Key`.
     User,
+    /// The Suiftly gateway: `X-Gateway-Token`.
+    Gateway,
     /// Only outside production (local diagnostics); answers 404 in production.
     DevOnly,
 }
@@ -262,6 +264,147 @@ pub static ROUTES: &[Route] = &[
         User,
         phantom::scheduler::run_now,
         phantom::scheduler::RUN_NOW_DOC
+    ),
+    // Suiftly (SPEC §7)
+    route!(
+        "GET",
+        "/api/suiftly/customer",
+        User,
+        suiftly::customers::get,
+        suiftly::customers::GET_DOC
+    ),
+    route!(
+        "PATCH",
+        "/api/suiftly/customer",
+        User,
+        suiftly::customers::patch,
+        suiftly::customers::PATCH_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/services",
+        User,
+        suiftly::services::list,
+        suiftly::services::LIST_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/services/{type}",
+        User,
+        suiftly::services::get,
+        suiftly::services::GET_DOC
+    ),
+    route!(
+        "PUT",
+        "/api/suiftly/services/{type}/config",
+        User,
+        suiftly::services::put_config,
+        suiftly::services::CONFIG_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/services/{type}/enable",
+        User,
+        suiftly::services::enable,
+        suiftly::services::ENABLE_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/services/{type}/disable",
+        User,
+        suiftly::services::disable,
+        suiftly::services::DISABLE_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/services/{type}/keys",
+        User,
+        suiftly::keys::list,
+        suiftly::keys::LIST_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/services/{type}/keys",
+        User,
+        suiftly::keys::create,
+        suiftly::keys::CREATE_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/services/{type}/keys/{id}/regenerate",
+        User,
+        suiftly::keys::regenerate,
+        suiftly::keys::REGENERATE_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/suiftly/services/{type}/keys/{id}",
+        User,
+        suiftly::keys::revoke,
+        suiftly::keys::REVOKE_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/seal-keys",
+        User,
+        suiftly::seal_keys::list,
+        suiftly::seal_keys::LIST_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/seal-keys",
+        User,
+        suiftly::seal_keys::purchase,
+        suiftly::seal_keys::PURCHASE_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/usage/logs",
+        Gateway,
+        suiftly::usage::ingest,
+        suiftly::usage::INGEST_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/usage",
+        User,
+        suiftly::usage::list,
+        suiftly::usage::LIST_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/billing",
+        User,
+        suiftly::usage::billing,
+        suiftly::usage::BILLING_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/escrow/deposit",
+        User,
+        suiftly::escrow::deposit,
+        suiftly::escrow::DEPOSIT_DOC
+    ),
+    route!(
+        "POST",
+        "/api/suiftly/escrow/withdraw",
+        User,
+        suiftly::escrow::withdraw,
+        suiftly::escrow::WITHDRAW_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/escrow/transactions",
+        User,
+        suiftly::escrow::transactions,
+        suiftly::escrow::TRANSACTIONS_DOC
+    ),
+    route!(
+        "GET",
+        "/api/suiftly/vault",
+        Gateway,
+        suiftly::vault::get,
+        suiftly::vault::DOC
     ),
     route!(
         "POST",

@@ -1,7 +1,11 @@
 //! Cron jobs (`[triggers] crons`, every 5 minutes). Each run of each job is recorded in
 //! `cron_runs` (job, cron, started_at, finished_at, outcome); `/health` shows the last one.
 
+mod billing;
+mod metering;
 mod retention;
+mod rollover;
+mod vault;
 
 use futures::future::LocalBoxFuture;
 use worker::{D1Database, Env};
@@ -20,7 +24,13 @@ pub struct JobCtx {
 type JobFn = for<'a> fn(&'a JobCtx) -> LocalBoxFuture<'a, Result<String, ApiError>>;
 
 /// The jobs of a cron tick, in the order they run.
-const JOBS: &[(&str, JobFn)] = &[("retention", |c| Box::pin(retention::run(c)))];
+const JOBS: &[(&str, JobFn)] = &[
+    ("metering", |c| Box::pin(metering::run(c))),
+    ("billing", |c| Box::pin(billing::run(c))),
+    ("rollover", |c| Box::pin(rollover::run(c))),
+    ("vault", |c| Box::pin(vault::run(c))),
+    ("retention", |c| Box::pin(retention::run(c))),
+];
 
 /// Runs every job for one cron tick, recording each in `cron_runs`. A failing job is
 /// recorded as such and does not stop the ones after it.

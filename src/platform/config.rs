@@ -61,6 +61,32 @@ pub struct Config {
     pub auth: AuthConfig,
     pub llm: LlmConfig,
     pub phantom: PhantomConfig,
+    pub suiftly: SuiftlyConfig,
+    /// D1 statements a cron job may spend per run (paid plan 1,000, free 50); a job that
+    /// has more to do stops there and the next run continues.
+    pub cron_statement_budget: u32,
+}
+
+#[derive(Clone)]
+pub struct SuiftlyConfig {
+    pub tiers: crate::products::suiftly::pricing::Tiers,
+    pub default_max_monthly_usd_cents: i64,
+    pub seal_key_price_usd_cents: i64,
+    /// Deposits and withdrawals use the internal ledger (no chain).
+    pub mock_escrow: bool,
+    /// Shared secret of the gateway (`X-Gateway-Token`).
+    pub gateway_token: Option<String>,
+    /// AES-256-GCM key of stored service keys and the vault.
+    pub vault_key: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for SuiftlyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuiftlyConfig")
+            .field("tiers", &self.tiers)
+            .field("mock_escrow", &self.mock_escrow)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which LLM answers structured-output requests (SPEC §9).
@@ -249,6 +275,15 @@ impl Config {
             ),
         };
 
+        let suiftly = parse_suiftly(&mut errors, &raw);
+        let cron_statement_budget = parse_int(
+            &mut errors,
+            "CRON_STATEMENT_BUDGET",
+            raw("CRON_STATEMENT_BUDGET"),
+            1_000,
+            20..=10_000_000,
+        ) as u32;
+
         if errors.is_empty() {
             Ok(Self {
                 stage,
@@ -257,6 +292,8 @@ impl Config {
                 auth,
                 llm,
                 phantom,
+                suiftly,
+                cron_statement_budget,
             })
         } else {
             Err(errors)
@@ -266,6 +303,60 @@ impl Config {
     /// Reads the config from the worker's environment.
     pub fn from_env(env: &worker::Env) -> Result<Self, Vec<String>> {
         Self::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+    }
+}
+
+fn parse_suiftly(errors: &mut Vec<String>, raw: &dyn Fn(&str) -> Option<String>) -> SuiftlyConfig {
+    use crate::products::suiftly::pricing::Tiers;
+    let mut tiers = Tiers::default();
+    for (name, slot) in [
+        ("SUIFTLY_TIER_STARTER", &mut tiers.starter),
+        ("SUIFTLY_TIER_PRO", &mut tiers.pro),
+        ("SUIFTLY_TIER_ENTERPRISE", &mut tiers.enterprise),
+    ] {
+        if let Some(v) = raw(name).filter(|v| !v.is_empty()) {
+            match Tiers::parse_tier(&v) {
+                Some(t) => *slot = t,
+                None => errors.push(format!("{name}={v:?} must be monthly_cents/cents_per_1000_requests/requests_per_second")),
+            }
+        }
+    }
+    let vault_key = match raw("VAULT_KEY").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match crate::platform::crypto::b64_decode(&v)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        {
+            Some(k) => Some(k),
+            None => {
+                errors
+                    .push("VAULT_KEY must be base64 of 32 bytes (openssl rand -base64 32)".into());
+                None
+            }
+        },
+    };
+    let gateway_token = raw("GATEWAY_TOKEN").filter(|v| !v.is_empty());
+    if gateway_token.as_ref().is_some_and(|t| t.len() < 16) {
+        errors.push("GATEWAY_TOKEN must be at least 16 characters".into());
+    }
+    SuiftlyConfig {
+        tiers,
+        default_max_monthly_usd_cents: parse_int(
+            errors,
+            "SUIFTLY_DEFAULT_MAX_MONTHLY_CENTS",
+            raw("SUIFTLY_DEFAULT_MAX_MONTHLY_CENTS"),
+            25_000,
+            0..=100_000_000,
+        ),
+        seal_key_price_usd_cents: parse_int(
+            errors,
+            "SEAL_KEY_PRICE_CENTS",
+            raw("SEAL_KEY_PRICE_CENTS"),
+            500,
+            0..=1_000_000,
+        ),
+        mock_escrow: parse_bool(errors, "MOCK_ESCROW", raw("MOCK_ESCROW"), true),
+        gateway_token,
+        vault_key,
     }
 }
 
@@ -458,6 +549,24 @@ mod tests {
         assert!(cfg(&[("LLM_BACKEND", "anthropic")]).is_err());
         assert!(cfg(&[("LLM_BACKEND", "gemini"), ("LLM_API_KEY", "k")]).is_ok());
         assert!(cfg(&[("LLM_BACKEND", "gpt")]).is_err());
+    }
+
+    #[test]
+    fn suiftly_settings() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!(c.suiftly.tiers.pro.monthly_usd_cents, 2_900);
+        assert_eq!(c.suiftly.default_max_monthly_usd_cents, 25_000);
+        assert!(c.suiftly.mock_escrow && c.suiftly.vault_key.is_none());
+        let c = cfg(&[
+            ("SUIFTLY_TIER_PRO", "3000/7/600"),
+            ("VAULT_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+        ])
+        .expect("valid");
+        assert_eq!(c.suiftly.tiers.pro.per_1000_requests_usd_cents, 7);
+        assert_eq!(c.suiftly.vault_key.map(|k| k[31]), Some(31));
+        assert!(cfg(&[("VAULT_KEY", "c2hvcnQ=")]).is_err());
+        assert!(cfg(&[("SUIFTLY_TIER_STARTER", "cheap")]).is_err());
+        assert!(cfg(&[("GATEWAY_TOKEN", "short")]).is_err());
     }
 
     #[test]

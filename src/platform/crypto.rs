@@ -36,6 +36,16 @@ extern "C" {
         data: &Uint8Array,
     ) -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = generateKey, catch)]
+    fn subtle_generate_key(
+        algorithm: &JsValue,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = exportKey, catch)]
+    fn subtle_export_key(format: &str, key: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
     #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = encrypt, catch)]
     fn subtle_encrypt(
         algorithm: &JsValue,
@@ -133,6 +143,33 @@ pub async fn ed25519_verify(
     )
     .await?;
     Ok(ok.as_bool().unwrap_or(false))
+}
+
+/// A new Ed25519 key pair from WebCrypto: (raw 32-byte public key, PKCS#8 private key).
+pub async fn ed25519_generate() -> Result<(Vec<u8>, Vec<u8>), ApiError> {
+    let alg = algorithm(&[("name", "Ed25519".into())])?;
+    let usages = Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
+    let pair = await_promise(
+        subtle_generate_key(&alg, true, &usages),
+        "generateKey(Ed25519)",
+    )
+    .await?;
+    let get =
+        |name: &str| Reflect::get(&pair, &JsValue::from_str(name)).map_err(js_err("key pair"));
+    let public = await_promise(
+        subtle_export_key("raw", &get("publicKey")?),
+        "exportKey(raw)",
+    )
+    .await?;
+    let private = await_promise(
+        subtle_export_key("pkcs8", &get("privateKey")?),
+        "exportKey(pkcs8)",
+    )
+    .await?;
+    Ok((
+        Uint8Array::new(&public).to_vec(),
+        Uint8Array::new(&private).to_vec(),
+    ))
 }
 
 async fn aes_key(key: &[u8; 32], usage: &str) -> Result<JsValue, ApiError> {

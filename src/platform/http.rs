@@ -410,6 +410,12 @@ async fn dispatch(
     } else {
         None
     };
+    if route.auth == Auth::Gateway {
+        let token = req.headers().get("X-Gateway-Token").ok().flatten();
+        if let Err(e) = auth::check_gateway(&config, token.as_deref()) {
+            return (label, None, Err(e));
+        }
+    }
     let user_id = caller.as_ref().map(|c| c.user_id.clone());
 
     let ctx = Ctx {

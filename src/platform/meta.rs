@@ -139,6 +139,8 @@ pub fn openapi_document() -> Value {
                     "description": "Access token from signup, login, refresh or wallet verify."},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token",
                     "description": "The same access token as an HttpOnly cookie. State-changing requests must send JSON or come from an allowed origin."},
+                "gatewayToken": {"type": "apiKey", "in": "header", "name": "X-Gateway-Token",
+                    "description": "The Suiftly gateway's shared secret (GATEWAY_TOKEN)."},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
                     "description": "`ek_live_…` key from POST /api/auth/api-keys."}
             },
@@ -176,11 +178,12 @@ fn operation(route: &Route) -> Value {
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
         .collect();
     let (status, schema) = route.doc.response;
-    let content = if route.path == "/docs" {
-        json!({"text/html": {"schema": schema()}})
-    } else {
-        json!({"application/json": {"schema": schema()}})
-    };
+    let schema = schema();
+    let media = schema["contentMediaType"]
+        .as_str()
+        .unwrap_or("application/json")
+        .to_string();
+    let content = json!({ media: {"schema": schema} });
     let mut op = json!({
         "operationId": operation_id(route),
         "tags": [route.doc.tag],
@@ -197,8 +200,10 @@ fn operation(route: &Route) -> Value {
     if !params.is_empty() {
         op["parameters"] = Value::Array(params);
     }
-    if route.auth == Auth::User {
-        op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]);
+    match route.auth {
+        Auth::User => op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]),
+        Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),
+        Auth::Public | Auth::DevOnly => {}
     }
     if let Some(body) = route.doc.request {
         op["requestBody"] = json!({

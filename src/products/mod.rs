@@ -1,3 +1,4 @@
 //! The five products. Each module registers its routes in `routes.rs`.
 
 pub mod phantom;
+pub mod suiftly;

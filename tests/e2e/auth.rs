@@ -583,13 +583,13 @@ fn api_key_cap_is_twenty(s: &Server) {
     assert_eq!(r.status, 201, "room after a revoke: {}", r.text);
 }
 
-fn keypair() -> SigningKey {
+pub fn keypair() -> SigningKey {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).expect("rng");
     SigningKey::from_bytes(&seed)
 }
 
-fn sui_signature(key: &SigningKey, message: &str) -> String {
+pub fn sui_signature(key: &SigningKey, message: &str) -> String {
     let digest = wallet::personal_message_digest(message.as_bytes());
     let mut raw = vec![0u8];
     raw.extend(key.sign(&digest).to_bytes());
@@ -597,10 +597,26 @@ fn sui_signature(key: &SigningKey, message: &str) -> String {
     b64_encode(&raw)
 }
 
-fn challenge(s: &Server, address: &str) -> Value {
+pub fn challenge(s: &Server, address: &str) -> Value {
     let r = s.post_json("/api/auth/wallet/challenge", &json!({"address": address}));
     assert_eq!(r.status, 200, "{}", r.text);
     r.json
+}
+
+/// Signs a fresh wallet in; returns (access token, address).
+pub fn wallet_user(s: &Server) -> (String, String) {
+    let key = keypair();
+    let address = wallet::address_of(&key.verifying_key().to_bytes());
+    let ch = challenge(s, &address);
+    let r = s.post_json(
+        "/api/auth/wallet/verify",
+        &json!({"address": address, "signature": sui_signature(&key, ch["message"].as_str().expect("message"))}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    (
+        r.json["access_token"].as_str().expect("token").to_string(),
+        address,
+    )
 }
 
 fn wallet_login_with_real_ed25519_key(s: &Server) {

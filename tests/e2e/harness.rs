@@ -135,6 +135,23 @@ impl Server {
         panic!("wrangler dev not healthy in 120 s:\n{}", self.log_tail());
     }
 
+    /// Runs SQL on the server's local D1 with `wrangler d1 execute` — only to stand in for
+    /// time passing (a month ending), never to check what the API wrote.
+    pub fn d1_execute(&self, sql: &str) {
+        let out = self
+            .wrangler()
+            .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(self.state_dir.join("d1"))
+            .args(["--command", sql])
+            .output()
+            .expect("run wrangler d1 execute");
+        assert!(
+            out.status.success(),
+            "d1 execute failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Stops the server (its whole process group) and starts it again on the same state.
     pub fn restart(&self) {
         self.stop();

@@ -6,6 +6,7 @@ mod fake_llm;
 mod harness;
 mod phantom;
 mod platform;
+mod suiftly;
 
 use harness::Test;
 
@@ -14,5 +15,6 @@ fn main() {
     tests.extend(platform::tests());
     tests.extend(auth::tests());
     tests.extend(phantom::tests());
+    tests.extend(suiftly::tests());
     harness::main(tests);
 }

@@ -418,7 +418,11 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
         }
     }
 
-    let (user, _created) = users::find_or_create_by_wallet(&ctx.d1()?, &address).await?;
+    let db = ctx.d1()?;
+    let (user, _created) = users::find_or_create_by_wallet(&db, &address).await?;
+    // A wallet user is a Suiftly customer from the first sign-in on.
+    crate::products::suiftly::customers::ensure(&db, &ctx.config.suiftly, &user.id, &address)
+        .await?;
     sign_in(&ctx, 200, &user).await
 }
 

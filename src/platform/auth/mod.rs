@@ -80,6 +80,25 @@ pub fn cookie_request_is_safe(
     json || origin_allowed
 }
 
+/// Gateway routes: `X-Gateway-Token` must equal `GATEWAY_TOKEN` (constant-time); with no
+/// token configured they refuse everyone.
+pub fn check_gateway(config: &Config, given: Option<&str>) -> Result<(), ApiError> {
+    let refused = || ApiError::Unauthorized("gateway token required".into());
+    let Some(expected) = config.suiftly.gateway_token.as_deref() else {
+        worker::console_error!(
+            "{}",
+            serde_json::json!({"level": "error", "msg": "GATEWAY_TOKEN is not set"})
+        );
+        return Err(refused());
+    };
+    let given = given.unwrap_or_default();
+    if crate::platform::crypto::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
 fn bearer(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

@@ -1,0 +1,112 @@
+//! Seal keys: purchased (cost-checked and charged), listed. The private part is returned
+//! once, at purchase, and kept only encrypted under `VAULT_KEY`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::{customers, escrow, vault_key};
+use crate::platform::crypto;
+use crate::platform::error::ApiError;
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SealKey {
+    pub id: String,
+    pub public_key: String,
+    pub is_active: bool,
+    pub created_at: String,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    public_key: String,
+    is_active: f64,
+    created_at: String,
+}
+
+pub async fn purchase(ctx: Ctx) -> Result<Response, ApiError> {
+    let vault = vault_key(&ctx)?;
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let price = ctx.config.suiftly.seal_key_price_usd_cents;
+    c.check(price)?;
+    let (public, private) = crypto::ed25519_generate().await?;
+    let sealed = crypto::b64_encode(&crypto::aes_gcm_encrypt(&vault, &private).await?);
+    let key = SealKey {
+        id: ids::new_id()?,
+        public_key: crypto::b64_encode(&public),
+        is_active: true,
+        created_at: ids::now_rfc3339(),
+    };
+    let mut stmts = vec![db
+        .prepare(
+            "INSERT INTO suiftly_seal_keys (id, customer_id, public_key, encrypted_private_key, is_active, created_at) \
+             VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+        )
+        .bind(&[
+            key.id.as_str().into(),
+            (c.customer_id as f64).into(),
+            key.public_key.as_str().into(),
+            sealed.into(),
+            key.created_at.as_str().into(),
+        ])?];
+    if price > 0 {
+        stmts.extend(escrow::charge_statements(
+            &db,
+            c.customer_id,
+            price,
+            &format!("seal:{}:{}", c.customer_id, key.id),
+            "seal key purchase",
+        )?);
+    }
+    db.batch(stmts).await?;
+    let mut body = serde_json::to_value(&key)?;
+    body["private_key"] = Value::String(crypto::b64_encode(&private));
+    body["charged_usd_cents"] = json!(price);
+    http::json(201, &body)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let rows: Vec<Row> = db
+        .prepare("SELECT id, public_key, is_active, created_at FROM suiftly_seal_keys WHERE customer_id = ?1 ORDER BY id")
+        .bind(&[(c.customer_id as f64).into()])?
+        .all()
+        .await?
+        .results()?;
+    let items: Vec<SealKey> = rows
+        .into_iter()
+        .map(|r| SealKey {
+            id: r.id,
+            public_key: r.public_key,
+            is_active: r.is_active != 0.0,
+            created_at: r.created_at,
+        })
+        .collect();
+    http::json(200, &json!({"items": items, "next_cursor": null}))
+}
+
+pub const PURCHASE_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Buy a seal key",
+    description: "Charges SEAL_KEY_PRICE_CENTS (default 500) after the balance and limit checks (402). Answers the \
+        Ed25519 public key and, this once, the PKCS#8 private key (base64).",
+    request: None,
+    response: (201, || json!({"type": "object", "properties": {"id": {"type": "string"}, "public_key": {"type": "string"},
+        "private_key": {"type": "string"}, "charged_usd_cents": {"type": "integer"}}})),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Seal keys",
+    description: "Public parts only.",
+    request: None,
+    response: (
+        200,
+        || json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}),
+    ),
+};

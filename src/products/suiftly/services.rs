@@ -1,0 +1,380 @@
+//! Services and tiers. `seal` is live; `grpc` and `graphql` are coming soon. Enabling
+//! charges the tier's monthly base for the current month (once a month), an upgrade
+//! charges the difference at once, a downgrade applies at the next month's rollover.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use worker::{D1Database, Response};
+
+use super::customers::{self, Customer};
+use super::escrow;
+use super::pricing::{month_key, TierName, Tiers};
+use crate::platform::error::ApiError;
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+pub const SERVICE_TYPES: &[&str] = &["seal", "grpc", "graphql"];
+pub const LIVE: &[&str] = &["seal"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Service {
+    pub service_type: String,
+    pub status: &'static str,
+    pub tier: String,
+    pub next_tier: Option<String>,
+    pub is_enabled: bool,
+    pub suspended_reason: Option<String>,
+    pub config: Value,
+    pub enabled_at: Option<String>,
+    pub pricing: Value,
+}
+
+#[derive(Deserialize)]
+pub struct Row {
+    pub service_type: String,
+    pub tier: String,
+    pub next_tier: Option<String>,
+    pub is_enabled: f64,
+    pub suspended_reason: Option<String>,
+    pub config: String,
+    pub enabled_at: Option<String>,
+}
+
+pub fn parse_type(s: &str) -> Result<&'static str, ApiError> {
+    SERVICE_TYPES
+        .iter()
+        .find(|t| **t == s)
+        .copied()
+        .ok_or_else(|| ApiError::not_found("service"))
+}
+
+fn view(tiers: &Tiers, service_type: &str, row: Option<Row>) -> Service {
+    let status = if LIVE.contains(&service_type) {
+        "live"
+    } else {
+        "coming_soon"
+    };
+    let tier = row
+        .as_ref()
+        .map_or("starter".to_string(), |r| r.tier.clone());
+    let t = tiers.get(TierName::parse(&tier).unwrap_or(TierName::Starter));
+    Service {
+        service_type: service_type.to_string(),
+        status,
+        next_tier: row.as_ref().and_then(|r| r.next_tier.clone()),
+        is_enabled: row.as_ref().is_some_and(|r| r.is_enabled != 0.0),
+        suspended_reason: row.as_ref().and_then(|r| r.suspended_reason.clone()),
+        config: row
+            .as_ref()
+            .and_then(|r| serde_json::from_str(&r.config).ok())
+            .unwrap_or_else(|| json!({})),
+        enabled_at: row.as_ref().and_then(|r| r.enabled_at.clone()),
+        pricing: json!({"monthly_usd_cents": t.monthly_usd_cents, "per_1000_requests_usd_cents": t.per_1000_requests_usd_cents,
+                        "rate_limit_rps": t.rate_limit_rps}),
+        tier,
+    }
+}
+
+pub async fn row(
+    db: &D1Database,
+    customer_id: i64,
+    service_type: &str,
+) -> Result<Option<Row>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT service_type, tier, next_tier, is_enabled, suspended_reason, config, enabled_at FROM suiftly_services \
+             WHERE customer_id = ?1 AND service_type = ?2",
+        )
+        .bind(&[(customer_id as f64).into(), service_type.into()])?
+        .first(None)
+        .await?)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let mut items = Vec::new();
+    for t in SERVICE_TYPES {
+        items.push(view(
+            &ctx.config.suiftly.tiers,
+            t,
+            row(&db, c.customer_id, t).await?,
+        ));
+    }
+    http::json(200, &json!({"items": items, "next_cursor": null}))
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    let t = parse_type(ctx.param("type"))?;
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    http::json(
+        200,
+        &view(
+            &ctx.config.suiftly.tiers,
+            t,
+            row(&db, c.customer_id, t).await?,
+        ),
+    )
+}
+
+fn require_live(t: &str) -> Result<(), ApiError> {
+    if LIVE.contains(&t) {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(format!("{t} is coming soon")))
+    }
+}
+
+/// The most expensive tier already charged for this service this month, if any.
+async fn charged_tier(
+    db: &D1Database,
+    tiers: &Tiers,
+    customer_id: i64,
+    service_type: &str,
+    month: &str,
+) -> Result<Option<TierName>, ApiError> {
+    #[derive(Deserialize)]
+    struct K {
+        idempotency_key: String,
+    }
+    let prefix = format!("tier:{customer_id}:{service_type}:{month}:");
+    let keys: Vec<K> = db
+        .prepare(
+            "SELECT idempotency_key FROM suiftly_escrow_transactions WHERE customer_id = ?1 \
+             AND substr(idempotency_key, 1, length(?2)) = ?2",
+        )
+        .bind(&[(customer_id as f64).into(), prefix.as_str().into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| {
+            k.idempotency_key
+                .strip_prefix(&prefix)
+                .and_then(TierName::parse)
+        })
+        .max_by_key(|t| tiers.get(*t).monthly_usd_cents))
+}
+
+/// The tier-charge key of a month: enabling, upgrading and rollover share it, so a tier is
+/// paid at most once per month.
+pub fn tier_key(customer_id: i64, service_type: &str, month: &str, tier: TierName) -> String {
+    format!(
+        "tier:{customer_id}:{service_type}:{month}:{}",
+        tier.as_str()
+    )
+}
+
+/// What reaching `tier` this month still costs (the monthly base minus what was paid).
+async fn cost_to_reach(
+    db: &D1Database,
+    tiers: &Tiers,
+    c: &Customer,
+    service_type: &str,
+    tier: TierName,
+) -> Result<(i64, String), ApiError> {
+    let month = month_key(chrono::Utc::now().date_naive());
+    let paid = charged_tier(db, tiers, c.customer_id, service_type, &month)
+        .await?
+        .map_or(0, |t| tiers.get(t).monthly_usd_cents);
+    let cost = (tiers.get(tier).monthly_usd_cents - paid).max(0);
+    Ok((cost, tier_key(c.customer_id, service_type, &month, tier)))
+}
+
+#[derive(Deserialize)]
+struct ConfigBody {
+    tier: String,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+pub async fn put_config(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let t = parse_type(ctx.param("type"))?;
+    let body: ConfigBody = ctx.json().await?;
+    let tier = TierName::parse(&body.tier)
+        .ok_or_else(|| ApiError::validation("tier", "must be starter, pro or enterprise"))?;
+    let config = Value::Object(body.rest);
+    if config.to_string().len() > 4096 {
+        return Err(ApiError::validation(
+            "config",
+            "must be at most 4096 bytes of JSON",
+        ));
+    }
+    require_live(t)?;
+    let tiers = ctx.config.suiftly.tiers;
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let current = row(&db, c.customer_id, t).await?;
+    let enabled = current.as_ref().is_some_and(|r| r.is_enabled != 0.0);
+    let current_tier = current
+        .as_ref()
+        .and_then(|r| TierName::parse(&r.tier))
+        .unwrap_or(TierName::Starter);
+
+    let price = |x: TierName| tiers.get(x).monthly_usd_cents;
+    let mut stmts = Vec::new();
+    let (new_tier, next_tier) = if enabled && price(tier) > price(current_tier) {
+        let (cost, key) = cost_to_reach(&db, &tiers, &c, t, tier).await?;
+        c.check(cost)?;
+        if cost > 0 {
+            stmts.extend(escrow::charge_statements(
+                &db,
+                c.customer_id,
+                cost,
+                &key,
+                &format!("{t} upgrade to {}", tier.as_str()),
+            )?);
+        }
+        (tier, None)
+    } else if enabled && price(tier) < price(current_tier) {
+        (current_tier, Some(tier))
+    } else {
+        (tier, None)
+    };
+    stmts.insert(
+        0,
+        db.prepare(
+            "INSERT INTO suiftly_services (customer_id, service_type, tier, next_tier, config) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (customer_id, service_type) DO UPDATE SET tier = excluded.tier, next_tier = excluded.next_tier, \
+             config = excluded.config",
+        )
+        .bind(&[
+            (c.customer_id as f64).into(),
+            t.into(),
+            new_tier.as_str().into(),
+            crate::platform::db::nullable(next_tier.map(|n| n.as_str())),
+            config.to_string().into(),
+        ])?,
+    );
+    match db.batch(stmts).await {
+        Ok(_) => {}
+        Err(e) if escrow::is_duplicate(&e) => {} // the same upgrade raced in twice: paid once
+        Err(e) => return Err(e.into()),
+    }
+    http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?))
+}
+
+pub async fn enable(ctx: Ctx) -> Result<Response, ApiError> {
+    let t = parse_type(ctx.param("type"))?;
+    require_live(t)?;
+    let tiers = ctx.config.suiftly.tiers;
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let current = row(&db, c.customer_id, t).await?;
+    if current.as_ref().is_some_and(|r| r.is_enabled != 0.0) {
+        return http::json(200, &view(&tiers, t, current));
+    }
+    let tier = current
+        .as_ref()
+        .and_then(|r| TierName::parse(&r.tier))
+        .unwrap_or(TierName::Starter);
+    let (cost, key) = cost_to_reach(&db, &tiers, &c, t, tier).await?;
+    c.check(cost)?;
+    let mut stmts = vec![db
+        .prepare(
+            "INSERT INTO suiftly_services (customer_id, service_type, tier, is_enabled, enabled_at) VALUES (?1, ?2, ?3, 1, ?4) \
+             ON CONFLICT (customer_id, service_type) DO UPDATE SET is_enabled = 1, enabled_at = excluded.enabled_at, \
+             disabled_at = NULL",
+        )
+        .bind(&[(c.customer_id as f64).into(), t.into(), tier.as_str().into(), ids::now_rfc3339().into()])?];
+    if cost > 0 {
+        stmts.extend(escrow::charge_statements(
+            &db,
+            c.customer_id,
+            cost,
+            &key,
+            &format!("{t} {} monthly base", tier.as_str()),
+        )?);
+    }
+    match db.batch(stmts).await {
+        Ok(_) => {}
+        Err(e) if escrow::is_duplicate(&e) => {
+            // Paid already this month (a concurrent enable): just switch it on.
+            db.prepare("UPDATE suiftly_services SET is_enabled = 1, enabled_at = ?3 WHERE customer_id = ?1 AND service_type = ?2")
+                .bind(&[(c.customer_id as f64).into(), t.into(), ids::now_rfc3339().into()])?
+                .run()
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?))
+}
+
+pub async fn disable(ctx: Ctx) -> Result<Response, ApiError> {
+    let t = parse_type(ctx.param("type"))?;
+    require_live(t)?;
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    db.prepare(
+        "UPDATE suiftly_services SET is_enabled = 0, disabled_at = ?3 WHERE customer_id = ?1 AND service_type = ?2",
+    )
+    .bind(&[(c.customer_id as f64).into(), t.into(), ids::now_rfc3339().into()])?
+    .run()
+    .await?;
+    http::json(
+        200,
+        &view(
+            &ctx.config.suiftly.tiers,
+            t,
+            row(&db, c.customer_id, t).await?,
+        ),
+    )
+}
+
+pub fn schema() -> Value {
+    json!({"type": "object", "properties": {
+        "service_type": {"type": "string", "enum": SERVICE_TYPES},
+        "status": {"type": "string", "enum": ["live", "coming_soon"]},
+        "tier": {"type": "string", "enum": ["starter", "pro", "enterprise"]},
+        "next_tier": {"type": ["string", "null"], "description": "a downgrade taking effect at the next month"},
+        "is_enabled": {"type": "boolean"},
+        "suspended_reason": {"type": ["string", "null"], "enum": ["insufficient_balance", "monthly_limit_exceeded", null]},
+        "config": {"type": "object"},
+        "pricing": {"type": "object"}}})
+}
+
+pub const LIST_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Services",
+    description: "seal (live), grpc and graphql (coming_soon).",
+    request: None,
+    response: (
+        200,
+        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}}}),
+    ),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "One service",
+    description: "",
+    request: None,
+    response: (200, schema),
+};
+pub const CONFIG_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Choose the tier and settings of a service",
+    description: "`{tier, …}`; other fields are kept as the service's config. On an enabled service an upgrade charges \
+        the difference to the new monthly base now (402 insufficient_balance / monthly_limit_exceeded when it cannot), \
+        a downgrade is recorded as next_tier and applies at the next month.",
+    request: Some(|| json!({"type": "object", "required": ["tier"], "properties": {"tier": {"type": "string", "enum": ["starter", "pro", "enterprise"]}}})),
+    response: (200, schema),
+};
+pub const ENABLE_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Enable a service",
+    description: "Charges the tier's monthly base for the current month (once per month) after the seed's checks: \
+        402 insufficient_balance {current_balance_usd, estimated_cost_usd, required_deposit_usd} or \
+        monthly_limit_exceeded {max_monthly_usd, current_month_charged_usd, estimated_cost_usd, remaining_authorization_usd}.",
+    request: None,
+    response: (200, schema),
+};
+pub const DISABLE_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Disable a service",
+    description: "No refund; its keys leave the vault at the next vault run.",
+    request: None,
+    response: (200, schema),
+};

@@ -1,0 +1,385 @@
+//! Usage: the gateway's access-log ingest (`POST /usage/logs`, gateway token), and the
+//! customer's usage records and billing summary.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::{customers, escrow, services};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::routes::Doc;
+
+pub const MAX_BATCH: usize = 1_000;
+const RETENTION_MS: i64 = 90 * 86_400_000;
+const FUTURE_SLACK_MS: i64 = 300_000;
+/// 6 columns × 16 rows = 96 bound parameters (D1 allows 100 per statement).
+const ROWS_PER_INSERT: usize = 16;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRow {
+    pub ts: i64,
+    pub customer_id: i64,
+    pub service_type: &'static str,
+    pub method: String,
+    pub status_code: i64,
+    pub bytes_out: i64,
+}
+
+fn parse_ts(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp_millis()),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+/// Checks a batch at time `now`: every bad field of every row is named (`logs[3].status_code`).
+pub fn parse_batch(body: &Value, now: i64) -> Result<Vec<LogRow>, Vec<FieldError>> {
+    let Some(logs) = body.get("logs").and_then(Value::as_array) else {
+        return Err(vec![FieldError::new(
+            "logs",
+            "must be an array of access log rows",
+        )]);
+    };
+    if logs.is_empty() || logs.len() > MAX_BATCH {
+        return Err(vec![FieldError::new(
+            "logs",
+            format!("must hold 1 to {MAX_BATCH} rows"),
+        )]);
+    }
+    let mut rows = Vec::with_capacity(logs.len());
+    let mut errors = Vec::new();
+    for (i, l) in logs.iter().enumerate() {
+        let mut bad = |f: &str, m: &str| errors.push(FieldError::new(format!("logs[{i}].{f}"), m));
+        let ts = parse_ts(&l["timestamp"]);
+        match ts {
+            Some(t) if t >= now - RETENTION_MS && t <= now + FUTURE_SLACK_MS => {}
+            Some(_) => bad(
+                "timestamp",
+                "must be within the last 90 days and not in the future",
+            ),
+            None => bad("timestamp", "must be an RFC 3339 time or unix milliseconds"),
+        }
+        let customer_id = l["customer_id"]
+            .as_i64()
+            .filter(|c| (1..=i64::from(i32::MAX)).contains(c));
+        if customer_id.is_none() {
+            bad("customer_id", "must be a positive 32-bit integer");
+        }
+        let service_type = l["service_type"]
+            .as_str()
+            .and_then(|s| services::SERVICE_TYPES.iter().find(|t| **t == s).copied());
+        if service_type.is_none() {
+            bad("service_type", "must be seal, grpc or graphql");
+        }
+        let method = l["method"]
+            .as_str()
+            .filter(|m| !m.is_empty() && m.len() <= 64);
+        if method.is_none() {
+            bad("method", "must be a string of 1 to 64 characters");
+        }
+        let status = l["status_code"]
+            .as_i64()
+            .filter(|s| (100..=599).contains(s));
+        if status.is_none() {
+            bad("status_code", "must be an HTTP status from 100 to 599");
+        }
+        let bytes = l["bytes_out"].as_i64().filter(|b| *b >= 0);
+        if bytes.is_none() {
+            bad("bytes_out", "must be a non-negative integer");
+        }
+        if let (
+            Some(ts),
+            Some(customer_id),
+            Some(service_type),
+            Some(method),
+            Some(status_code),
+            Some(bytes_out),
+        ) = (ts, customer_id, service_type, method, status, bytes)
+        {
+            rows.push(LogRow {
+                ts,
+                customer_id,
+                service_type,
+                method: method.to_string(),
+                status_code,
+                bytes_out,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        errors.truncate(50);
+        Err(errors)
+    }
+}
+
+async fn unknown_customers(db: &D1Database, rows: &[LogRow]) -> Result<Vec<i64>, ApiError> {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut unknown = Vec::new();
+    for chunk in ids.chunks(90) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let binds: Vec<wasm_bindgen::JsValue> = chunk.iter().map(|c| (*c as f64).into()).collect();
+        #[derive(Deserialize)]
+        struct C {
+            customer_id: f64,
+        }
+        let found: Vec<C> = db
+            .prepare(format!(
+                "SELECT customer_id FROM suiftly_customers WHERE customer_id IN ({marks})"
+            ))
+            .bind(&binds)?
+            .all()
+            .await?
+            .results()?;
+        unknown.extend(
+            chunk
+                .iter()
+                .filter(|c| !found.iter().any(|f| f.customer_id as i64 == **c)),
+        );
+    }
+    Ok(unknown)
+}
+
+/// `POST /usage/logs`: validates the whole batch, then writes it in one D1 batch.
+pub async fn ingest(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let rows = parse_batch(&body, now).map_err(ApiError::Validation)?;
+    let db = ctx.d1()?;
+    let unknown = unknown_customers(&db, &rows).await?;
+    if !unknown.is_empty() {
+        let errors = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| unknown.contains(&r.customer_id))
+            .take(50)
+            .map(|(i, _)| FieldError::new(format!("logs[{i}].customer_id"), "is not a customer"))
+            .collect();
+        return Err(ApiError::Validation(errors));
+    }
+    let mut stmts = Vec::with_capacity(rows.len().div_ceil(ROWS_PER_INSERT));
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let mut binds: Vec<wasm_bindgen::JsValue> = Vec::with_capacity(chunk.len() * 6);
+        for r in chunk {
+            binds.extend([
+                (r.ts as f64).into(),
+                (r.customer_id as f64).into(),
+                r.service_type.into(),
+                r.method.as_str().into(),
+                (r.status_code as f64).into(),
+                (r.bytes_out as f64).into(),
+            ]);
+        }
+        stmts.push(
+            db.prepare(format!(
+                "INSERT INTO suiftly_access_logs (ts, customer_id, service_type, method, status_code, bytes_out) VALUES {values}"
+            ))
+            .bind(&binds)?,
+        );
+    }
+    db.batch(stmts).await?;
+    http::json(202, &json!({"accepted": rows.len()}))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageItem {
+    #[serde(skip)]
+    cursor: String,
+    pub service_type: String,
+    pub window_start: String,
+    pub window_end: String,
+    pub request_count: i64,
+    pub bytes_transferred: i64,
+    pub charged_amount_usd_cents: Option<i64>,
+}
+
+fn rfc(ms: f64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .map(crate::platform::ids::rfc3339)
+        .unwrap_or_default()
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let page = ctx.page()?;
+    let bound = |name: &str| -> Result<Option<i64>, ApiError> {
+        match ctx.query_param(name) {
+            None => Ok(None),
+            Some(v) => chrono::DateTime::parse_from_rfc3339(&v)
+                .map(|t| Some(t.timestamp_millis()))
+                .map_err(|_| ApiError::validation(name, "must be an RFC 3339 time")),
+        }
+    };
+    let from = bound("from")?.unwrap_or(0);
+    let to = bound("to")?.unwrap_or(i64::MAX / 2);
+    let after: i64 = page
+        .after
+        .as_deref()
+        .map_or(Ok(0), str::parse)
+        .map_err(|_| ApiError::validation("cursor", "is not a cursor"))?;
+    #[derive(Deserialize)]
+    struct Row {
+        id: f64,
+        service_type: String,
+        window_start: f64,
+        window_end: f64,
+        request_count: f64,
+        bytes_transferred: f64,
+        charged_amount_usd_cents: Option<f64>,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT id, service_type, window_start, window_end, request_count, bytes_transferred, charged_amount_usd_cents \
+             FROM suiftly_usage_records WHERE customer_id = ?1 AND window_start >= ?2 AND window_start < ?3 AND id > ?4 \
+             ORDER BY id LIMIT ?5",
+        )
+        .bind(&[(c.customer_id as f64).into(), (from as f64).into(), (to as f64).into(), (after as f64).into(), f64::from(page.fetch()).into()])?
+        .all()
+        .await?
+        .results()?;
+    let items: Vec<UsageItem> = rows
+        .into_iter()
+        .map(|r| UsageItem {
+            cursor: (r.id as i64).to_string(),
+            service_type: r.service_type,
+            window_start: rfc(r.window_start),
+            window_end: rfc(r.window_end),
+            request_count: r.request_count as i64,
+            bytes_transferred: r.bytes_transferred as i64,
+            charged_amount_usd_cents: r.charged_amount_usd_cents.map(|c| c as i64),
+        })
+        .collect();
+    http::json(200, &page.respond(items, |i| &i.cursor))
+}
+
+pub async fn billing(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let pending = escrow::pending_cents(&db, &ctx.config.suiftly.tiers, &c).await?;
+    #[derive(Deserialize)]
+    struct Month {
+        month: String,
+        charged: f64,
+    }
+    let history: Vec<Month> = db
+        .prepare(
+            "SELECT substr(created_at, 1, 7) AS month, SUM(amount_usd_cents) AS charged FROM suiftly_escrow_transactions \
+             WHERE customer_id = ?1 AND tx_type = 'charge' GROUP BY month ORDER BY month DESC LIMIT 24",
+        )
+        .bind(&[(c.customer_id as f64).into()])?
+        .all()
+        .await?
+        .results()?;
+    let unbilled: Option<f64> = db
+        .prepare("SELECT COUNT(*) AS n FROM suiftly_usage_records WHERE customer_id = ?1 AND charged_amount_usd_cents IS NULL")
+        .bind(&[(c.customer_id as f64).into()])?
+        .first(Some("n"))
+        .await?;
+    http::json(
+        200,
+        &json!({
+            "current_balance_usd_cents": c.current_balance_usd_cents,
+            "month_to_date_usd_cents": c.current_month_charged_usd_cents,
+            "max_monthly_usd_cents": c.max_monthly_usd_cents,
+            "current_month_start": c.current_month_start,
+            "last_month_charged_usd_cents": c.last_month_charged_usd_cents,
+            "pending": {"usage_records": unbilled.unwrap_or(0.0) as i64, "estimated_usd_cents": pending},
+            "carried_fraction_usd_cents": c.carry_millicents as f64 / 1000.0,
+            "history": history.iter().map(|m| json!({"month": m.month, "charged_usd_cents": m.charged as i64})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+pub const INGEST_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Ingest gateway access logs",
+    description: "Gateway token. `{\"logs\": [{timestamp, customer_id, service_type, method, status_code, bytes_out}, …]}`, \
+        1–1,000 rows, one per request; every row is checked (422 names `logs[i].field`) and the batch is written \
+        all or nothing. Metering counts requests with status < 500 once their 5-minute window has closed.",
+    request: Some(|| json!({"type": "object", "required": ["logs"], "properties": {"logs": {"type": "array", "maxItems": 1000, "items": {
+        "type": "object", "required": ["timestamp", "customer_id", "service_type", "method", "status_code", "bytes_out"], "properties": {
+        "timestamp": {"type": ["string", "integer"], "description": "RFC 3339 or unix ms"}, "customer_id": {"type": "integer"},
+        "service_type": {"type": "string", "enum": services::SERVICE_TYPES}, "method": {"type": "string"},
+        "status_code": {"type": "integer"}, "bytes_out": {"type": "integer"}}}}}})),
+    response: (202, || json!({"type": "object", "properties": {"accepted": {"type": "integer"}}})),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Usage records",
+    description: "Per service and 5-minute window: `{service_type, window_start, window_end, request_count, bytes_transferred, \
+        charged_amount_usd_cents}` (null until billed). `?from=&to=` (RFC 3339), paginated.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const BILLING_DOC: Doc = Doc {
+    tag: "suiftly",
+    summary: "Billing summary",
+    description: "Balance, month to date, pending (unbilled usage and its estimated cost), the carried fraction of a cent, \
+        and charges per month.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn row() -> Value {
+        json!({"timestamp": "2027-01-15T08:00:00Z", "customer_id": 42, "service_type": "seal", "method": "POST",
+               "status_code": 200, "bytes_out": 512})
+    }
+
+    #[test]
+    fn a_good_batch_parses() {
+        let mut r2 = row();
+        r2["timestamp"] = json!(NOW - 1_000);
+        let rows = parse_batch(&json!({"logs": [row(), r2]}), NOW).expect("valid");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].ts, NOW - 1_000);
+        assert_eq!(rows[0].service_type, "seal");
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let bad = json!({"timestamp": "yesterday", "customer_id": 0, "service_type": "rest", "method": "",
+                         "status_code": 700, "bytes_out": -1});
+        let errs = parse_batch(&json!({"logs": [row(), bad]}), NOW).expect_err("bad row");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "logs[1].timestamp",
+                "logs[1].customer_id",
+                "logs[1].service_type",
+                "logs[1].method",
+                "logs[1].status_code",
+                "logs[1].bytes_out"
+            ]
+        );
+    }
+
+    #[test]
+    fn batch_size_and_time_bounds() {
+        assert!(parse_batch(&json!({"logs": []}), NOW).is_err());
+        assert!(parse_batch(&json!({"logs": vec![row(); 1_001]}), NOW).is_err());
+        assert!(parse_batch(&json!({"logs": vec![row(); 1_000]}), NOW).is_ok());
+        let mut old = row();
+        old["timestamp"] = json!(NOW - 91 * 86_400_000);
+        assert!(parse_batch(&json!({"logs": [old]}), NOW).is_err());
+        let mut future = row();
+        future["timestamp"] = json!(NOW + 600_000);
+        assert!(parse_batch(&json!({"logs": [future]}), NOW).is_err());
+        assert!(parse_batch(&json!({"rows": []}), NOW).is_err());
+    }
+}
