@@ -72,6 +72,22 @@ curl -fsS -X PATCH "$base/api/phantom/settings" -H "Authorization: Bearer $token
 curl -fsS -X POST "$base/api/phantom/scheduler/run-now" -H "Authorization: Bearer $token" >/dev/null
 run "GET /api/phantom/noise" 1 "$state/authed.lua" "$base/api/phantom/noise"
 run "GET /api/phantom/noise" 10 "$state/authed.lua" "$base/api/phantom/noise"
+
+# Personal OS: an authenticated read of 50 tasks, and task creation.
+for i in $(seq 1 50); do
+  curl -fsS -X POST "$base/api/os/tasks" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"title\":\"Task $i\",\"priority\":\"high\",\"effort\":2,\"area\":\"work\"}" >/dev/null
+done
+cat > "$state/create_task.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"title":"Benchmark task","priority":"medium","effort":1}'
+LUA
+run "GET /api/os/tasks (50 rows)" 1 "$state/authed.lua" "$base/api/os/tasks?limit=50"
+run "GET /api/os/tasks (50 rows)" 10 "$state/authed.lua" "$base/api/os/tasks?limit=50"
+run "POST /api/os/tasks" 1 "$state/create_task.lua" "$base/api/os/tasks"
+run "POST /api/os/tasks" 10 "$state/create_task.lua" "$base/api/os/tasks"
 echo "(request logs off for the load runs; see scripts/bench.sh)"
 
 # Suiftly crons at scale: 10,000 customers with seal enabled and 1,000,000 raw access

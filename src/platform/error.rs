@@ -35,6 +35,11 @@ pub enum ApiError {
     InsufficientBalance(Value),
     MonthlyLimitExceeded(Value),
     UpstreamFailed(String),
+    /// 422 with a rule-specific code (`dependency_cycle`) instead of `validation_failed`.
+    Rule {
+        code: &'static str,
+        message: String,
+    },
     /// Logged with the request id; the client only sees "internal error".
     Internal(String),
 }
@@ -55,7 +60,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
-            Self::Validation(_) => 422,
+            Self::Validation(_) | Self::Rule { .. } => 422,
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
@@ -83,6 +88,7 @@ impl ApiError {
             Self::InsufficientBalance(_) => "insufficient_balance",
             Self::MonthlyLimitExceeded(_) => "monthly_limit_exceeded",
             Self::UpstreamFailed(_) => "upstream_failed",
+            Self::Rule { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }
@@ -95,7 +101,8 @@ impl ApiError {
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::Conflict(m)
-            | Self::UpstreamFailed(m) => m.clone(),
+            | Self::UpstreamFailed(m)
+            | Self::Rule { message: m, .. } => m.clone(),
             Self::Validation(fields) => match fields.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
                 _ => format!("{} fields are invalid", fields.len()),

@@ -157,7 +157,7 @@ pub fn openapi_document() -> Value {
                                     "bad_request", "validation_failed", "unauthorized", "forbidden",
                                     "not_found", "method_not_allowed", "conflict", "payload_too_large",
                                     "rate_limited", "insufficient_balance", "monthly_limit_exceeded",
-                                    "upstream_failed", "internal"]},
+                                    "upstream_failed", "internal", "dependency_cycle"]},
                                 "message": {"type": "string"},
                                 "request_id": {"type": "string"},
                                 "details": {"type": "object"}

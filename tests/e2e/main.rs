@@ -4,6 +4,7 @@
 mod auth;
 mod fake_llm;
 mod harness;
+mod os;
 mod phantom;
 mod platform;
 mod suiftly;
@@ -16,5 +17,6 @@ fn main() {
     tests.extend(auth::tests());
     tests.extend(phantom::tests());
     tests.extend(suiftly::tests());
+    tests.extend(os::tests());
     harness::main(tests);
 }

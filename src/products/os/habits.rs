@@ -1,0 +1,391 @@
+//! Habits: a schedule (daily, weekdays, every N days), one log per local date, and the
+//! streaks and strength of `rules::habits`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::rules::habits::{self as rules, Schedule};
+use super::{date, object, settings, text};
+use crate::platform::auth::Caller;
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+/// `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.
+pub fn parse_schedule(v: &Value) -> Result<Schedule, FieldError> {
+    let bad = |m: &str| FieldError::new("schedule", m);
+    match v["type"].as_str() {
+        Some("daily") => Ok(Schedule::Daily),
+        Some("weekdays") => {
+            let days: Option<Vec<u32>> = v["days"].as_array().and_then(|a| {
+                a.iter()
+                    .map(|d| d.as_u64().filter(|d| (1..=7).contains(d)).map(|d| d as u32))
+                    .collect()
+            });
+            match days {
+                Some(mut d) if !d.is_empty() => {
+                    d.sort_unstable();
+                    d.dedup();
+                    Ok(Schedule::Weekdays(d))
+                }
+                _ => Err(bad(
+                    "weekdays needs days: a non-empty list of 1 (Monday) to 7 (Sunday)",
+                )),
+            }
+        }
+        Some("every_n_days") => match v["n"].as_u64() {
+            Some(n) if (1..=365).contains(&n) => Ok(Schedule::EveryNDays(n as u32)),
+            _ => Err(bad("every_n_days needs n from 1 to 365")),
+        },
+        _ => Err(bad("type must be daily, weekdays or every_n_days")),
+    }
+}
+
+pub fn schedule_json(s: &Schedule) -> Value {
+    match s {
+        Schedule::Daily => json!({"type": "daily"}),
+        Schedule::Weekdays(d) => json!({"type": "weekdays", "days": d}),
+        Schedule::EveryNDays(n) => json!({"type": "every_n_days", "n": n}),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Habit {
+    pub id: String,
+    pub name: String,
+    pub schedule: Value,
+    pub start_date: String,
+    pub current_streak: u32,
+    pub best_streak: u32,
+    pub strength: f64,
+    pub due_today: bool,
+    pub done_today: bool,
+    pub created_at: String,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    name: String,
+    schedule: String,
+    start_date: String,
+    created_at: String,
+}
+
+fn view(r: Row, logs: &HashSet<NaiveDate>, today: NaiveDate) -> Habit {
+    let schedule = serde_json::from_str::<Value>(&r.schedule)
+        .ok()
+        .and_then(|v| parse_schedule(&v).ok())
+        .unwrap_or(Schedule::Daily);
+    let start = NaiveDate::parse_from_str(&r.start_date, "%Y-%m-%d").unwrap_or(today);
+    let st = rules::stats(&schedule, start, logs, today);
+    Habit {
+        id: r.id,
+        name: r.name,
+        schedule: schedule_json(&schedule),
+        start_date: r.start_date,
+        current_streak: st.current_streak,
+        best_streak: st.best_streak,
+        strength: st.strength,
+        due_today: st.due_today,
+        done_today: st.done_today,
+        created_at: r.created_at,
+    }
+}
+
+async fn logs_of(
+    db: &D1Database,
+    user_id: &str,
+    habit: Option<&str>,
+) -> Result<HashMap<String, HashSet<NaiveDate>>, ApiError> {
+    #[derive(Deserialize)]
+    struct L {
+        habit_id: String,
+        date: String,
+    }
+    let rows: Vec<L> = db
+        .prepare("SELECT habit_id, date FROM os_habit_logs WHERE user_id = ?1 AND (?2 IS NULL OR habit_id = ?2)")
+        .bind(&[user_id.into(), crate::platform::db::nullable(habit)])?
+        .all()
+        .await?
+        .results()?;
+    let mut out: HashMap<String, HashSet<NaiveDate>> = HashMap::new();
+    for l in rows {
+        if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
+            out.entry(l.habit_id).or_default().insert(d);
+        }
+    }
+    Ok(out)
+}
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Habit, ApiError> {
+    let row: Option<Row> = db
+        .prepare("SELECT id, name, schedule, start_date, created_at FROM os_habits WHERE id = ?1 AND user_id = ?2")
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    let row = row.ok_or_else(|| ApiError::not_found("habit"))?;
+    let today = settings::today(db, &caller.user_id).await?;
+    let logs = logs_of(db, &caller.user_id, Some(id)).await?;
+    Ok(view(row, logs.get(id).unwrap_or(&HashSet::new()), today))
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let obj = object(&body)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let today = settings::today(&db, &caller.user_id).await?;
+    let mut e = Vec::new();
+    let name = match obj.get("name") {
+        Some(n) => text(n, "name", 100, &mut e),
+        None => {
+            e.push(FieldError::new("name", "is required"));
+            None
+        }
+    };
+    let schedule = match obj.get("schedule") {
+        None => Some(Schedule::Daily),
+        Some(s) => parse_schedule(s).map_err(|x| e.push(x)).ok(),
+    };
+    let start = match obj.get("start_date") {
+        None => Some(today),
+        Some(v) => date(v, "start_date", &mut e),
+    };
+    let (Some(name), Some(schedule), Some(start)) = (name, schedule, start) else {
+        return Err(ApiError::Validation(e));
+    };
+    if !e.is_empty() {
+        return Err(ApiError::Validation(e));
+    }
+    let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
+    db.prepare(
+        "INSERT INTO os_habits (id, user_id, name, schedule, start_date, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )
+    .bind(&[
+        id.as_str().into(),
+        caller.user_id.as_str().into(),
+        name.as_str().into(),
+        schedule_json(&schedule).to_string().into(),
+        start.to_string().into(),
+        now.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    http::json(201, &find(&db, &caller, &id).await?)
+}
+
+async fn all(db: &D1Database, caller: &Caller) -> Result<Vec<Habit>, ApiError> {
+    let rows: Vec<Row> = db
+        .prepare("SELECT id, name, schedule, start_date, created_at FROM os_habits WHERE user_id = ?1 ORDER BY id")
+        .bind(&[caller.user_id.as_str().into()])?
+        .all()
+        .await?
+        .results()?;
+    let today = settings::today(db, &caller.user_id).await?;
+    let logs = logs_of(db, &caller.user_id, None).await?;
+    let empty = HashSet::new();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let l = logs.get(&r.id).unwrap_or(&empty);
+            view(r, l, today)
+        })
+        .collect())
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let page = ctx.page()?;
+    let mut items: Vec<Habit> = all(&ctx.d1()?, ctx.caller()?).await?;
+    items.retain(|h| page.after.as_deref().is_none_or(|a| h.id.as_str() > a));
+    items.truncate(page.fetch() as usize);
+    http::json(200, &page.respond(items, |h| &h.id))
+}
+
+pub async fn today(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let caller = ctx.caller()?;
+    let date = settings::today(&db, &caller.user_id).await?;
+    let items: Vec<Value> = all(&db, caller)
+        .await?
+        .into_iter()
+        .filter(|h| h.due_today)
+        .map(|h| json!({"habit": h, "done": h.done_today}))
+        .collect();
+    http::json(200, &json!({"date": date.to_string(), "items": items}))
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    http::json(
+        200,
+        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
+    )
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let r = ctx
+        .d1()?
+        .prepare("DELETE FROM os_habits WHERE id = ?1 AND user_id = ?2")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Err(ApiError::not_found("habit"));
+    }
+    http::no_content()
+}
+
+/// `POST /habits/{id}/logs {date?}`: marks a day done (today in the user's zone by
+/// default); logging the same day twice is the same as once.
+pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let bytes = ctx.body_bytes().await?;
+    let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        http::parse_json(&bytes)?
+    };
+    object(&body)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let habit = find(&db, &caller, ctx.param("id")).await?;
+    let today = settings::today(&db, &caller.user_id).await?;
+    let day = match body.get("date") {
+        None => today,
+        Some(v) => {
+            let mut e = Vec::new();
+            date(v, "date", &mut e).ok_or(ApiError::Validation(e))?
+        }
+    };
+    if day > today {
+        return Err(ApiError::validation("date", "cannot be in the future"));
+    }
+    if day.to_string() < habit.start_date {
+        return Err(ApiError::validation(
+            "date",
+            "is before the habit's start_date",
+        ));
+    }
+    db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&[habit.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), ids::now_rfc3339().into()])?
+        .run()
+        .await?;
+    http::json(201, &find(&db, &caller, &habit.id).await?)
+}
+
+pub async fn unlog(ctx: Ctx) -> Result<Response, ApiError> {
+    let r = ctx
+        .d1()?
+        .prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date = ?3")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+            ctx.param("date").into(),
+        ])?
+        .run()
+        .await?;
+    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Err(ApiError::not_found("habit log"));
+    }
+    http::no_content()
+}
+
+fn schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string", "maxLength": 100},
+        "schedule": {"type": "object", "properties": {"type": {"type": "string", "enum": ["daily", "weekdays", "every_n_days"]},
+            "days": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7}}, "n": {"type": "integer", "minimum": 1}}},
+        "start_date": {"type": "string", "format": "date"},
+        "current_streak": {"type": "integer", "readOnly": true}, "best_streak": {"type": "integer", "readOnly": true},
+        "strength": {"type": "number", "readOnly": true}, "due_today": {"type": "boolean"}, "done_today": {"type": "boolean"}}})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a habit",
+    description: "`{name, schedule?, start_date?}`; schedule `{type: daily}` (default), `{type: weekdays, days: [1..7]}` \
+        (1 = Monday) or `{type: every_n_days, n}`. Streaks count consecutive due days done, skipping days not due; an \
+        unfinished today does not break them. Strength (0–100) is an exponential moving average over due days with \
+        factor 0.5^(1/13): a perfect habit reaches about 80 after 30 due days.",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List habits",
+    description: "With streaks and strength; paginated.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const TODAY_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Habits due today",
+    description: "Today in the user's time zone: `{date, items: [{habit, done}]}`.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a habit",
+    description: "",
+    request: None,
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a habit",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
+pub const LOG_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Log a habit done",
+    description: "`{date?}` (YYYY-MM-DD, default today in the user's time zone, not in the future); one log per day, \
+        logging twice is idempotent.",
+    request: Some(|| json!({"type": "object", "properties": {"date": {"type": "string", "format": "date"}}})),
+    response: (201, schema),
+};
+pub const UNLOG_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Remove a day's log",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_parse_and_round_trip() {
+        for v in [
+            json!({"type": "daily"}),
+            json!({"type": "weekdays", "days": [1, 3, 5]}),
+            json!({"type": "every_n_days", "n": 2}),
+        ] {
+            assert_eq!(schedule_json(&parse_schedule(&v).expect("valid")), v);
+        }
+        assert_eq!(
+            parse_schedule(&json!({"type": "weekdays", "days": [5, 1, 5]})),
+            Ok(Schedule::Weekdays(vec![1, 5]))
+        );
+        for bad in [
+            json!({"type": "weekdays", "days": []}),
+            json!({"type": "weekdays", "days": [8]}),
+            json!({"type": "every_n_days", "n": 0}),
+            json!({"type": "hourly"}),
+        ] {
+            assert!(parse_schedule(&bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Personal OS's rules, in plain Rust with no worker types: points, dependency cycles,
+//! habit schedules, streaks and strength.
+
+pub mod graph;
+pub mod habits;
+pub mod points;

@@ -1,0 +1,626 @@
+//! Tasks: CRUD with filters, dependencies without cycles, and completion that pays points
+//! into the wallet once per task.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::rules::{graph, points};
+use super::{date, object, text};
+use crate::platform::auth::Caller;
+use crate::platform::db::nullable;
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
+pub const PRIORITIES: &[&str] = &["low", "medium", "high", "urgent"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub priority: String,
+    pub area: Option<String>,
+    pub effort: i64,
+    pub due_date: Option<String>,
+    pub project_id: Option<String>,
+    pub goal_id: Option<String>,
+    pub completed_at: Option<String>,
+    pub depends_on: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    title: String,
+    description: String,
+    status: String,
+    priority: String,
+    area: Option<String>,
+    effort: f64,
+    due_date: Option<String>,
+    project_id: Option<String>,
+    goal_id: Option<String>,
+    completed_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Row {
+    fn into_task(self, depends_on: Vec<String>) -> Task {
+        Task {
+            id: self.id,
+            title: self.title,
+            description: self.description,
+            status: self.status,
+            priority: self.priority,
+            area: self.area,
+            effort: self.effort as i64,
+            due_date: self.due_date,
+            project_id: self.project_id,
+            goal_id: self.goal_id,
+            completed_at: self.completed_at,
+            depends_on,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at";
+
+/// The writable fields, checked. `Some(None)` clears a nullable field.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TaskFields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub area: Option<Option<String>>,
+    pub effort: Option<i64>,
+    pub due_date: Option<Option<String>>,
+    pub project_id: Option<Option<String>>,
+    pub goal_id: Option<Option<String>>,
+}
+
+fn one_of(
+    v: &Value,
+    field: &str,
+    allowed: &[&str],
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match v.as_str().filter(|s| allowed.contains(s)) {
+        Some(s) => Some(s.to_string()),
+        None => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be one of {}", allowed.join(", ")),
+            ));
+            None
+        }
+    }
+}
+
+fn nullable_text(
+    v: &Value,
+    field: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
+    if v.is_null() {
+        Some(None)
+    } else {
+        text(v, field, max, errors).map(Some)
+    }
+}
+
+impl TaskFields {
+    pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
+        let Some(obj) = v.as_object() else {
+            return Err(vec![FieldError::new("body", "must be a JSON object")]);
+        };
+        let mut e = Vec::new();
+        let mut f = TaskFields::default();
+        for (k, v) in obj {
+            match k.as_str() {
+                "title" => f.title = text(v, k, 200, &mut e),
+                "description" => match v.as_str() {
+                    Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
+                    _ => e.push(FieldError::new(
+                        k,
+                        "must be a string of at most 5000 characters",
+                    )),
+                },
+                "status" => f.status = one_of(v, k, STATUSES, &mut e),
+                "priority" => f.priority = one_of(v, k, PRIORITIES, &mut e),
+                "area" => {
+                    f.area = nullable_text(v, k, 50, &mut e).map(|a| a.map(|s| s.to_lowercase()))
+                }
+                "effort" => match v.as_i64() {
+                    Some(n) if (1..=5).contains(&n) => f.effort = Some(n),
+                    _ => e.push(FieldError::new(k, "must be an integer from 1 to 5")),
+                },
+                "due_date" => {
+                    f.due_date = if v.is_null() {
+                        Some(None)
+                    } else {
+                        date(v, k, &mut e).map(|d| Some(d.to_string()))
+                    }
+                }
+                "project_id" => f.project_id = nullable_text(v, k, 64, &mut e),
+                "goal_id" => f.goal_id = nullable_text(v, k, 64, &mut e),
+                "id" | "completed_at" | "created_at" | "updated_at" | "depends_on" => {}
+                other => e.push(FieldError::new(other, "is not a task field")),
+            }
+        }
+        if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
+            e.push(FieldError::new("title", "is required"));
+        }
+        if e.is_empty() {
+            Ok(f)
+        } else {
+            Err(e)
+        }
+    }
+}
+
+async fn dependencies(
+    db: &D1Database,
+    user_id: &str,
+    task_ids: &[&str],
+) -> Result<Vec<(String, String)>, ApiError> {
+    #[derive(Deserialize)]
+    struct D {
+        task_id: String,
+        depends_on_id: String,
+    }
+    let rows: Vec<D> = if task_ids.len() == 1 {
+        db.prepare("SELECT task_id, depends_on_id FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2")
+            .bind(&[user_id.into(), task_ids[0].into()])?
+            .all()
+            .await?
+            .results()?
+    } else {
+        db.prepare("SELECT task_id, depends_on_id FROM os_task_dependencies WHERE user_id = ?1")
+            .bind(&[user_id.into()])?
+            .all()
+            .await?
+            .results()?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|d| (d.task_id, d.depends_on_id))
+        .collect())
+}
+
+pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, ApiError> {
+    let row: Option<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_tasks WHERE id = ?1 AND user_id = ?2"
+        ))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    let row = row.ok_or_else(|| ApiError::not_found("task"))?;
+    let deps = dependencies(db, &caller.user_id, &[id]).await?;
+    Ok(row.into_task(deps.into_iter().map(|(_, d)| d).collect()))
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = TaskFields::parse(&body, true).map_err(ApiError::Validation)?;
+    if f.status.as_deref() == Some("done") {
+        return Err(ApiError::validation(
+            "status",
+            "a new task starts todo or in_progress; complete it afterwards",
+        ));
+    }
+    let caller = ctx.caller()?;
+    let now = ids::now_rfc3339();
+    let t = Task {
+        id: ids::new_id()?,
+        title: f.title.unwrap_or_default(),
+        description: f.description.unwrap_or_default(),
+        status: f.status.unwrap_or_else(|| "todo".into()),
+        priority: f.priority.unwrap_or_else(|| "medium".into()),
+        area: f.area.flatten(),
+        effort: f.effort.unwrap_or(1),
+        due_date: f.due_date.flatten(),
+        project_id: f.project_id.flatten(),
+        goal_id: f.goal_id.flatten(),
+        completed_at: None,
+        depends_on: Vec::new(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    ctx.d1()?
+        .prepare(format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)"))
+        .bind(&[
+            t.id.as_str().into(),
+            t.title.as_str().into(),
+            t.description.as_str().into(),
+            t.status.as_str().into(),
+            t.priority.as_str().into(),
+            nullable(t.area.as_deref()),
+            (t.effort as f64).into(),
+            nullable(t.due_date.as_deref()),
+            nullable(t.project_id.as_deref()),
+            nullable(t.goal_id.as_deref()),
+            t.created_at.as_str().into(),
+            t.updated_at.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    http::json(201, &t)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let page = ctx.page()?;
+    let q = |name: &str| ctx.query_param(name).filter(|v| !v.is_empty());
+    let status = q("status");
+    if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+        return Err(ApiError::validation(
+            "status",
+            "must be todo, in_progress or done",
+        ));
+    }
+    let mut errors = Vec::new();
+    let before = q("due_before").and_then(|d| date(&Value::String(d), "due_before", &mut errors));
+    let after = q("due_after").and_then(|d| date(&Value::String(d), "due_after", &mut errors));
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let db = ctx.d1()?;
+    let rows: Vec<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_tasks WHERE user_id = ?1 AND id > ?2 \
+             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR area = lower(?4)) \
+             AND (?5 IS NULL OR project_id = ?5) AND (?6 IS NULL OR goal_id = ?6) \
+             AND (?7 IS NULL OR due_date < ?7) AND (?8 IS NULL OR due_date > ?8) \
+             ORDER BY id LIMIT ?9"
+        ))
+        .bind(&[
+            caller.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            nullable(status.as_deref()),
+            nullable(q("area").as_deref()),
+            nullable(q("project_id").as_deref()),
+            nullable(q("goal_id").as_deref()),
+            nullable(before.map(|d| d.to_string()).as_deref()),
+            nullable(after.map(|d| d.to_string()).as_deref()),
+            f64::from(page.fetch()).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let deps = if rows.is_empty() {
+        Vec::new()
+    } else {
+        dependencies(&db, &caller.user_id, &[]).await?
+    };
+    let items: Vec<Task> = rows
+        .into_iter()
+        .map(|r| {
+            let mine: Vec<String> = deps
+                .iter()
+                .filter(|(t, _)| *t == r.id)
+                .map(|(_, d)| d.clone())
+                .collect();
+            r.into_task(mine)
+        })
+        .collect();
+    http::json(200, &page.respond(items, |t| &t.id))
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    http::json(
+        200,
+        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
+    )
+}
+
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    object(&body)?;
+    let f = TaskFields::parse(&body, false).map_err(ApiError::Validation)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let mut t = find(&db, &caller, ctx.param("id")).await?;
+    if f.status.as_deref() == Some("done") && t.status != "done" {
+        return Err(ApiError::validation(
+            "status",
+            "complete a task with POST /api/os/tasks/{id}/complete",
+        ));
+    }
+    if let Some(v) = f.title {
+        t.title = v;
+    }
+    if let Some(v) = f.description {
+        t.description = v;
+    }
+    if let Some(v) = f.priority {
+        t.priority = v;
+    }
+    if let Some(v) = f.area {
+        t.area = v;
+    }
+    if let Some(v) = f.effort {
+        t.effort = v;
+    }
+    if let Some(v) = f.due_date {
+        t.due_date = v;
+    }
+    if let Some(v) = f.project_id {
+        t.project_id = v;
+    }
+    if let Some(v) = f.goal_id {
+        t.goal_id = v;
+    }
+    if let Some(v) = f.status {
+        // Reopening clears the completion (its points stay paid, and are not paid again).
+        if v != "done" {
+            t.completed_at = None;
+        }
+        t.status = v;
+    }
+    t.updated_at = ids::now_rfc3339();
+    db.prepare(
+        "UPDATE os_tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, area = ?5, effort = ?6, \
+         due_date = ?7, project_id = ?8, goal_id = ?9, completed_at = ?10, updated_at = ?11 WHERE id = ?12 AND user_id = ?13",
+    )
+    .bind(&[
+        t.title.as_str().into(),
+        t.description.as_str().into(),
+        t.status.as_str().into(),
+        t.priority.as_str().into(),
+        nullable(t.area.as_deref()),
+        (t.effort as f64).into(),
+        nullable(t.due_date.as_deref()),
+        nullable(t.project_id.as_deref()),
+        nullable(t.goal_id.as_deref()),
+        nullable(t.completed_at.as_deref()),
+        t.updated_at.as_str().into(),
+        t.id.as_str().into(),
+        caller.user_id.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    http::json(200, &t)
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let r = ctx
+        .d1()?
+        .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Err(ApiError::not_found("task"));
+    }
+    http::no_content()
+}
+
+pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let mut t = find(&db, &caller, ctx.param("id")).await?;
+    if !t.depends_on.is_empty() {
+        let marks = vec!["?"; t.depends_on.len()].join(", ");
+        let mut binds: Vec<wasm_bindgen::JsValue> = vec![caller.user_id.as_str().into()];
+        binds.extend(t.depends_on.iter().map(|d| d.as_str().into()));
+        #[derive(Deserialize)]
+        struct Open {
+            id: String,
+        }
+        let open: Vec<Open> = db
+            .prepare(format!("SELECT id FROM os_tasks WHERE user_id = ? AND status != 'done' AND id IN ({marks})"))
+            .bind(&binds)?
+            .all()
+            .await?
+            .results()?;
+        if !open.is_empty() {
+            let ids: Vec<&str> = open.iter().map(|o| o.id.as_str()).collect();
+            return Err(ApiError::Conflict(format!(
+                "open dependencies: {}",
+                ids.join(", ")
+            )));
+        }
+    }
+    let reward = points::for_task(&t.priority, t.effort);
+    let now = ids::now_rfc3339();
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "UPDATE os_tasks SET status = 'done', completed_at = COALESCE(completed_at, ?1), updated_at = ?1 \
+                 WHERE id = ?2 AND user_id = ?3",
+            )
+            .bind(&[now.as_str().into(), t.id.as_str().into(), caller.user_id.as_str().into()])?,
+            // Paid once per task, however often it is reopened and completed.
+            db.prepare(
+                "INSERT INTO os_wallet_ledger (id, user_id, delta, reason, source_type, source_id, idempotency_key, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'task', ?5, ?6, ?7) ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(&[
+                ids::new_id()?.into(),
+                caller.user_id.as_str().into(),
+                (reward as f64).into(),
+                format!("completed task: {}", t.title).into(),
+                t.id.as_str().into(),
+                format!("task_complete:{}", t.id).into(),
+                now.as_str().into(),
+            ])?,
+        ])
+        .await?;
+    let paid = results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0;
+    if t.status != "done" {
+        t.completed_at = Some(now.clone());
+    }
+    t.status = "done".into();
+    t.updated_at = now;
+    http::json(
+        200,
+        &json!({"task": t, "points_awarded": if paid { reward } else { 0 }}),
+    )
+}
+
+pub async fn add_dependency(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let task = find(&db, &caller, ctx.param("id")).await?;
+    let dep = find(&db, &caller, ctx.param("dep_id")).await?;
+    let edges = dependencies(&db, &caller.user_id, &[]).await?;
+    if graph::would_cycle(&edges, &task.id, &dep.id) {
+        return Err(ApiError::Rule {
+            code: "dependency_cycle",
+            message: format!(
+                "{} already depends, directly or not, on {}",
+                dep.id, task.id
+            ),
+        });
+    }
+    db.prepare("INSERT OR IGNORE INTO os_task_dependencies (user_id, task_id, depends_on_id) VALUES (?1, ?2, ?3)")
+        .bind(&[caller.user_id.as_str().into(), task.id.as_str().into(), dep.id.as_str().into()])?
+        .run()
+        .await?;
+    http::json(201, &find(&db, &caller, &task.id).await?)
+}
+
+pub async fn remove_dependency(ctx: Ctx) -> Result<Response, ApiError> {
+    let r = ctx
+        .d1()?
+        .prepare("DELETE FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2 AND depends_on_id = ?3")
+        .bind(&[ctx.caller()?.user_id.as_str().into(), ctx.param("id").into(), ctx.param("dep_id").into()])?
+        .run()
+        .await?;
+    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Err(ApiError::not_found("dependency"));
+    }
+    http::no_content()
+}
+
+pub fn schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true},
+        "title": {"type": "string", "maxLength": 200},
+        "description": {"type": "string", "maxLength": 5000},
+        "status": {"type": "string", "enum": STATUSES, "default": "todo"},
+        "priority": {"type": "string", "enum": PRIORITIES, "default": "medium"},
+        "area": {"type": ["string", "null"]},
+        "effort": {"type": "integer", "minimum": 1, "maximum": 5, "default": 1},
+        "due_date": {"type": ["string", "null"], "format": "date"},
+        "project_id": {"type": ["string", "null"]},
+        "goal_id": {"type": ["string", "null"]},
+        "completed_at": {"type": ["string", "null"], "readOnly": true},
+        "depends_on": {"type": "array", "items": {"type": "string"}, "readOnly": true}
+    }})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a task",
+    description: "`title` required.",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List tasks",
+    description:
+        "Filters: status, area, project_id, goal_id, due_before, due_after (YYYY-MM-DD); paginated.",
+    request: None,
+    response: (
+        200,
+        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}, "next_cursor": {"type": ["string", "null"]}}}),
+    ),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a task",
+    description: "",
+    request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a task",
+    description: "Partial update. Setting status to todo or in_progress reopens a done task; completing goes through \
+        POST /tasks/{id}/complete.",
+    request: Some(schema),
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a task",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
+pub const COMPLETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Complete a task and earn points",
+    description: "409 while a dependency is not done. Pays `base(priority) × effort` points into the wallet, with base \
+        low 5, medium 10, high 20, urgent 30 and effort 1–5 — once per task: reopening and completing again pays nothing.",
+    request: None,
+    response: (200, || json!({"type": "object", "properties": {"task": schema(), "points_awarded": {"type": "integer"}}})),
+};
+pub const ADD_DEP_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Make a task depend on another",
+    description:
+        "422 `dependency_cycle` when the other task already depends on this one, directly or not.",
+    request: None,
+    response: (201, schema),
+};
+pub const REMOVE_DEP_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Remove a dependency",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_parse_and_name_errors() {
+        let f = TaskFields::parse(&json!({"title": " Buy milk ", "priority": "high", "effort": 2, "due_date": "2026-02-28", "area": "Home"}), true)
+            .expect("valid");
+        assert_eq!(f.title.as_deref(), Some("Buy milk"));
+        assert_eq!(f.area, Some(Some("home".into())));
+        let errs = TaskFields::parse(
+            &json!({"priority": "asap", "effort": 9, "due_date": "2026-02-30", "colour": 1}),
+            true,
+        )
+        .expect_err("bad");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        for f in ["priority", "effort", "due_date", "colour", "title"] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+        assert_eq!(
+            TaskFields::parse(&json!({"area": null}), false)
+                .expect("ok")
+                .area,
+            Some(None)
+        );
+    }
+}

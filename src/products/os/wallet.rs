@@ -1,0 +1,282 @@
+//! The points wallet and rewards. Every point change is a ledger row with a reason and a
+//! source; the balance is the ledger's sum. Redeeming never takes it below zero: the
+//! check and the deduction are one statement.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::{object, text};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
+    let b: Option<f64> = db
+        .prepare("SELECT COALESCE(SUM(delta), 0) AS b FROM os_wallet_ledger WHERE user_id = ?1")
+        .bind(&[user_id.into()])?
+        .first(Some("b"))
+        .await?;
+    Ok(b.unwrap_or(0.0) as i64)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    id: String,
+    delta: f64,
+    reason: String,
+    source_type: String,
+    source_id: Option<String>,
+    created_at: String,
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let page = ctx.page()?;
+    let rows: Vec<Entry> = db
+        .prepare(
+            "SELECT id, delta, reason, source_type, source_id, created_at FROM os_wallet_ledger \
+             WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )
+        .bind(&[
+            caller.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            f64::from(page.fetch()).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|e| json!({"id": e.id, "delta": e.delta as i64, "reason": e.reason, "source_type": e.source_type,
+                        "source_id": e.source_id, "created_at": e.created_at}))
+        .collect();
+    let listed = page.respond(items, |v| v["id"].as_str().unwrap_or(""));
+    http::json(
+        200,
+        &json!({"balance": balance(&db, &caller.user_id).await?, "ledger": listed["items"], "next_cursor": listed["next_cursor"]}),
+    )
+}
+
+#[derive(Debug, Serialize)]
+pub struct Reward {
+    pub id: String,
+    pub name: String,
+    pub cost: i64,
+    pub description: String,
+    pub created_at: String,
+}
+
+#[derive(Deserialize)]
+struct RewardRow {
+    id: String,
+    name: String,
+    cost: f64,
+    description: String,
+    created_at: String,
+}
+
+impl From<RewardRow> for Reward {
+    fn from(r: RewardRow) -> Self {
+        Reward {
+            id: r.id,
+            name: r.name,
+            cost: r.cost as i64,
+            description: r.description,
+            created_at: r.created_at,
+        }
+    }
+}
+
+fn parse_reward(v: &Value) -> Result<(String, i64, String), ApiError> {
+    let obj = object(v)?;
+    let mut e = Vec::new();
+    let name = match obj.get("name") {
+        Some(n) => text(n, "name", 100, &mut e),
+        None => {
+            e.push(FieldError::new("name", "is required"));
+            None
+        }
+    };
+    let cost = match obj.get("cost").and_then(Value::as_i64) {
+        Some(c) if (1..=1_000_000).contains(&c) => Some(c),
+        _ => {
+            e.push(FieldError::new(
+                "cost",
+                "must be an integer from 1 to 1000000 points",
+            ));
+            None
+        }
+    };
+    let description = match obj.get("description") {
+        None => Some(String::new()),
+        Some(d) => d
+            .as_str()
+            .filter(|s| s.chars().count() <= 1000)
+            .map(str::to_string)
+            .or_else(|| {
+                e.push(FieldError::new(
+                    "description",
+                    "must be a string of at most 1000 characters",
+                ));
+                None
+            }),
+    };
+    match (name, cost, description) {
+        (Some(n), Some(c), Some(d)) if e.is_empty() => Ok((n, c, d)),
+        _ => Err(ApiError::Validation(e)),
+    }
+}
+
+pub async fn create_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let (name, cost, description) = parse_reward(&body)?;
+    let r = Reward {
+        id: ids::new_id()?,
+        name,
+        cost,
+        description,
+        created_at: ids::now_rfc3339(),
+    };
+    ctx.d1()?
+        .prepare("INSERT INTO os_rewards (id, user_id, name, cost, description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(&[
+            r.id.as_str().into(),
+            ctx.caller()?.user_id.as_str().into(),
+            r.name.as_str().into(),
+            (r.cost as f64).into(),
+            r.description.as_str().into(),
+            r.created_at.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    http::json(201, &r)
+}
+
+pub async fn list_rewards(ctx: Ctx) -> Result<Response, ApiError> {
+    let page = ctx.page()?;
+    let rows: Vec<RewardRow> = ctx
+        .d1()?
+        .prepare("SELECT id, name, cost, description, created_at FROM os_rewards WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
+        .bind(&[ctx.caller()?.user_id.as_str().into(), page.after.as_deref().unwrap_or("").into(), f64::from(page.fetch()).into()])?
+        .all()
+        .await?
+        .results()?;
+    let items: Vec<Reward> = rows.into_iter().map(Reward::from).collect();
+    http::json(200, &page.respond(items, |r| &r.id))
+}
+
+async fn find_reward(ctx: &Ctx) -> Result<Reward, ApiError> {
+    let row: Option<RewardRow> = ctx
+        .d1()?
+        .prepare("SELECT id, name, cost, description, created_at FROM os_rewards WHERE id = ?1 AND user_id = ?2")
+        .bind(&[ctx.param("id").into(), ctx.caller()?.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.map(Reward::from)
+        .ok_or_else(|| ApiError::not_found("reward"))
+}
+
+pub async fn get_reward(ctx: Ctx) -> Result<Response, ApiError> {
+    http::json(200, &find_reward(&ctx).await?)
+}
+
+pub async fn delete_reward(ctx: Ctx) -> Result<Response, ApiError> {
+    let r = ctx
+        .d1()?
+        .prepare("DELETE FROM os_rewards WHERE id = ?1 AND user_id = ?2")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Err(ApiError::not_found("reward"));
+    }
+    http::no_content()
+}
+
+pub async fn redeem(ctx: Ctx) -> Result<Response, ApiError> {
+    let reward = find_reward(&ctx).await?;
+    let user = ctx.caller()?.user_id.clone();
+    let db = ctx.d1()?;
+    let r = db
+        .prepare(
+            "INSERT INTO os_wallet_ledger (id, user_id, delta, reason, source_type, source_id, created_at) \
+             SELECT ?1, ?2, -?3, ?4, 'reward', ?5, ?6 \
+             WHERE (SELECT COALESCE(SUM(delta), 0) FROM os_wallet_ledger WHERE user_id = ?2) >= ?3",
+        )
+        .bind(&[
+            ids::new_id()?.into(),
+            user.as_str().into(),
+            (reward.cost as f64).into(),
+            format!("redeemed reward: {}", reward.name).into(),
+            reward.id.as_str().into(),
+            ids::now_rfc3339().into(),
+        ])?
+        .run()
+        .await?;
+    let balance = balance(&db, &user).await?;
+    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        return Err(ApiError::Conflict(format!(
+            "{} points needed, {balance} available",
+            reward.cost
+        )));
+    }
+    http::json(200, &json!({"reward": reward, "balance": balance}))
+}
+
+fn reward_schema() -> Value {
+    json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "cost": {"type": "integer", "minimum": 1},
+        "description": {"type": "string"}, "created_at": {"type": "string"}}})
+}
+
+pub const WALLET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Points balance and ledger",
+    description: "`{balance, ledger, next_cursor}`: the balance is the sum of the ledger; each entry has delta, reason, \
+        source_type and source_id. The ledger is paginated (limit, cursor).",
+    request: None,
+    response: (200, || json!({"type": "object", "properties": {"balance": {"type": "integer"}, "ledger": {"type": "array"}}})),
+};
+pub const CREATE_REWARD_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a reward",
+    description: "`{name, cost, description?}`.",
+    request: Some(reward_schema),
+    response: (201, reward_schema),
+};
+pub const LIST_REWARDS_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List rewards",
+    description: "Paginated.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const GET_REWARD_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a reward",
+    description: "",
+    request: None,
+    response: (200, reward_schema),
+};
+pub const DELETE_REWARD_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a reward",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
+pub const REDEEM_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Redeem a reward",
+    description: "Deducts its cost from the wallet; 409 when the balance would go below zero.",
+    request: None,
+    response: (
+        200,
+        || json!({"type": "object", "properties": {"reward": reward_schema(), "balance": {"type": "integer"}}}),
+    ),
+};

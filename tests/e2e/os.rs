@@ -1,0 +1,514 @@
+//! Personal OS (SPEC §4), first slice: tasks, dependencies, points, wallet, rewards, habits.
+
+use serde_json::{json, Value};
+
+use crate::auth::token;
+use crate::harness::{Server, Test};
+
+pub fn tests() -> Vec<Test> {
+    macro_rules! t {
+        ($name:ident) => {
+            Test {
+                name: concat!("os::", stringify!($name)),
+                exclusive: false,
+                run: $name,
+            }
+        };
+    }
+    vec![
+        t!(task_crud_filters_and_validation),
+        t!(dependencies_block_completion_and_refuse_cycles),
+        t!(completion_pays_points_once_and_the_wallet_is_the_ledger_sum),
+        t!(rewards_redeem_never_below_zero),
+        t!(habits_log_idempotently_and_count_streaks),
+        t!(habits_follow_the_users_time_zone),
+        t!(other_users_ids_are_404_and_auth_is_required),
+    ]
+}
+
+fn task(s: &Server, t: &str, body: Value) -> Value {
+    let r = s.authed("POST", "/api/os/tasks", t, Some(&body));
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn task_crud_filters_and_validation(s: &Server) {
+    let t = token(s);
+    let a = task(
+        s,
+        &t,
+        json!({"title": "Write report", "priority": "high", "effort": 3, "area": "Work", "due_date": "2026-03-01"}),
+    );
+    assert_eq!(a["status"], "todo");
+    assert_eq!(a["area"], "work");
+    for f in [
+        "id",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "area",
+        "effort",
+        "due_date",
+        "project_id",
+        "goal_id",
+        "completed_at",
+    ] {
+        assert!(a.get(f).is_some(), "{f}");
+    }
+    let b = task(
+        s,
+        &t,
+        json!({"title": "Buy milk", "area": "home", "due_date": "2026-01-10", "project_id": "p1"}),
+    );
+    let c = task(s, &t, json!({"title": "Call mum", "status": "in_progress"}));
+    let list = |q: &str| s.authed("GET", &format!("/api/os/tasks{q}"), &t, None).json;
+    assert_eq!(ids(&list("")).len(), 3);
+    assert_eq!(
+        ids(&list("?area=work")),
+        vec![a["id"].as_str().unwrap_or("").to_string()]
+    );
+    assert_eq!(
+        ids(&list("?status=in_progress")),
+        vec![c["id"].as_str().unwrap_or("").to_string()]
+    );
+    assert_eq!(
+        ids(&list("?project_id=p1")),
+        vec![b["id"].as_str().unwrap_or("").to_string()]
+    );
+    assert_eq!(
+        ids(&list("?due_before=2026-02-01")),
+        vec![b["id"].as_str().unwrap_or("").to_string()]
+    );
+    assert_eq!(
+        ids(&list("?due_after=2026-02-01")),
+        vec![a["id"].as_str().unwrap_or("").to_string()]
+    );
+    let page = list("?limit=2");
+    assert_eq!(ids(&page).len(), 2);
+    let next = page["next_cursor"].as_str().expect("cursor");
+    assert_eq!(ids(&list(&format!("?limit=2&cursor={next}"))).len(), 1);
+
+    let id = a["id"].as_str().expect("id");
+    let p = s.authed(
+        "PATCH",
+        &format!("/api/os/tasks/{id}"),
+        &t,
+        Some(&json!({"title": "Write the report", "due_date": null})),
+    );
+    assert_eq!(p.json["title"], "Write the report");
+    assert_eq!(p.json["due_date"], Value::Null);
+    assert_eq!(p.json["priority"], "high");
+
+    let bad = s.authed(
+        "POST",
+        "/api/os/tasks",
+        &t,
+        Some(&json!({"priority": "asap", "effort": 7})),
+    );
+    bad.assert_error(422, "validation_failed");
+    for f in ["title", "priority", "effort"] {
+        assert!(
+            bad.json["error"]["details"]["fields"][f].is_string(),
+            "{f}: {}",
+            bad.text
+        );
+    }
+    s.authed(
+        "POST",
+        "/api/os/tasks",
+        &t,
+        Some(&json!({"title": "x", "due_date": "2026-02-30"})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed("GET", "/api/os/tasks?status=later", &t, None)
+        .assert_error(422, "validation_failed");
+    s.send(
+        "POST",
+        "/api/os/tasks",
+        &[
+            ("Authorization", &format!("Bearer {t}")),
+            ("Content-Type", "application/json"),
+        ],
+        Some("{"),
+    )
+    .assert_error(400, "bad_request");
+    assert_eq!(
+        ids(&list("")).len(),
+        3,
+        "nothing written by refused requests"
+    );
+
+    assert_eq!(
+        s.authed("DELETE", &format!("/api/os/tasks/{id}"), &t, None)
+            .status,
+        204
+    );
+    s.authed("GET", &format!("/api/os/tasks/{id}"), &t, None)
+        .assert_error(404, "not_found");
+}
+
+fn dependencies_block_completion_and_refuse_cycles(s: &Server) {
+    let t = token(s);
+    let a = task(s, &t, json!({"title": "A"}));
+    let b = task(s, &t, json!({"title": "B"}));
+    let c = task(s, &t, json!({"title": "C"}));
+    let (a, b, c) = (
+        a["id"].as_str().expect("a"),
+        b["id"].as_str().expect("b"),
+        c["id"].as_str().expect("c"),
+    );
+    let dep = |x: &str, y: &str| {
+        s.authed(
+            "POST",
+            &format!("/api/os/tasks/{x}/dependencies/{y}"),
+            &t,
+            None,
+        )
+    };
+    let r = dep(a, b);
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["depends_on"], json!([b]));
+    assert_eq!(dep(b, c).status, 201);
+    let cycle = dep(c, a);
+    cycle.assert_error(422, "dependency_cycle");
+    dep(a, a).assert_error(422, "dependency_cycle");
+    dep(a, "missing").assert_error(404, "not_found");
+
+    s.authed("POST", &format!("/api/os/tasks/{a}/complete"), &t, None)
+        .assert_error(409, "conflict");
+    assert_eq!(
+        s.authed("POST", &format!("/api/os/tasks/{c}/complete"), &t, None)
+            .status,
+        200
+    );
+    assert_eq!(
+        s.authed("POST", &format!("/api/os/tasks/{b}/complete"), &t, None)
+            .status,
+        200
+    );
+    let done = s.authed("POST", &format!("/api/os/tasks/{a}/complete"), &t, None);
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.json["task"]["status"], "done");
+
+    assert_eq!(
+        s.authed(
+            "DELETE",
+            &format!("/api/os/tasks/{b}/dependencies/{c}"),
+            &t,
+            None
+        )
+        .status,
+        204
+    );
+    s.authed(
+        "DELETE",
+        &format!("/api/os/tasks/{b}/dependencies/{c}"),
+        &t,
+        None,
+    )
+    .assert_error(404, "not_found");
+    assert_eq!(
+        dep(c, a).status,
+        201,
+        "no cycle once b no longer waits for c"
+    );
+}
+
+fn completion_pays_points_once_and_the_wallet_is_the_ledger_sum(s: &Server) {
+    let t = token(s);
+    let x = task(
+        s,
+        &t,
+        json!({"title": "Big one", "priority": "urgent", "effort": 4}),
+    );
+    let y = task(s, &t, json!({"title": "Small one", "priority": "low"}));
+    let x = x["id"].as_str().expect("x");
+    let y = y["id"].as_str().expect("y");
+    let r = s.authed("POST", &format!("/api/os/tasks/{x}/complete"), &t, None);
+    assert_eq!(r.json["points_awarded"], 120, "urgent 30 × effort 4");
+    assert!(r.json["task"]["completed_at"].is_string());
+    // Reopen and complete again: no second payment.
+    let reopened = s.authed(
+        "PATCH",
+        &format!("/api/os/tasks/{x}"),
+        &t,
+        Some(&json!({"status": "todo"})),
+    );
+    assert_eq!(reopened.json["completed_at"], Value::Null);
+    let again = s.authed("POST", &format!("/api/os/tasks/{x}/complete"), &t, None);
+    assert_eq!(again.json["points_awarded"], 0);
+    let r = s.authed("POST", &format!("/api/os/tasks/{y}/complete"), &t, None);
+    assert_eq!(r.json["points_awarded"], 5);
+    // Completing goes through /complete (dependencies, points), not a PATCH.
+    let z = task(s, &t, json!({"title": "Open one"}));
+    let z = z["id"].as_str().expect("z");
+    s.authed(
+        "PATCH",
+        &format!("/api/os/tasks/{z}"),
+        &t,
+        Some(&json!({"status": "done"})),
+    )
+    .assert_error(422, "validation_failed");
+
+    let w = s.authed("GET", "/api/os/wallet", &t, None);
+    assert_eq!(w.json["balance"], 125);
+    let ledger = w.json["ledger"].as_array().expect("ledger");
+    assert_eq!(ledger.len(), 2);
+    let sum: i64 = ledger.iter().filter_map(|e| e["delta"].as_i64()).sum();
+    assert_eq!(sum, 125, "balance = sum of the ledger");
+    assert!(ledger.iter().all(|e| e["source_type"] == "task"
+        && e["reason"].is_string()
+        && e["source_id"].is_string()));
+}
+
+fn rewards_redeem_never_below_zero(s: &Server) {
+    let t = token(s);
+    let x = task(
+        s,
+        &t,
+        json!({"title": "Earn", "priority": "high", "effort": 2}),
+    );
+    s.authed(
+        "POST",
+        &format!("/api/os/tasks/{}/complete", x["id"].as_str().expect("id")),
+        &t,
+        None,
+    );
+    let r = s.authed(
+        "POST",
+        "/api/os/rewards",
+        &t,
+        Some(&json!({"name": "Movie night", "cost": 30})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["id"].as_str().expect("id");
+    let ok = s.authed("POST", &format!("/api/os/rewards/{id}/redeem"), &t, None);
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.json["balance"], 10);
+    s.authed("POST", &format!("/api/os/rewards/{id}/redeem"), &t, None)
+        .assert_error(409, "conflict");
+    let w = s.authed("GET", "/api/os/wallet", &t, None);
+    assert_eq!(w.json["balance"], 10, "refused redeem wrote nothing");
+    assert_eq!(w.json["ledger"].as_array().map(Vec::len), Some(2));
+    s.authed(
+        "POST",
+        "/api/os/rewards",
+        &t,
+        Some(&json!({"name": "Free", "cost": 0})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed("POST", "/api/os/rewards", &t, Some(&json!({"cost": 5})))
+        .assert_error(422, "validation_failed");
+}
+
+fn habits_log_idempotently_and_count_streaks(s: &Server) {
+    let t = token(s);
+    let today = chrono::Utc::now().date_naive();
+    let start = today - chrono::Duration::days(4);
+    let h = s.authed(
+        "POST",
+        "/api/os/habits",
+        &t,
+        Some(&json!({"name": "Read", "start_date": start.to_string()})),
+    );
+    assert_eq!(h.status, 201, "{}", h.text);
+    let id = h.json["id"].as_str().expect("id");
+    for back in [4, 3, 2, 1] {
+        let day = today - chrono::Duration::days(back);
+        let r = s.authed(
+            "POST",
+            &format!("/api/os/habits/{id}/logs"),
+            &t,
+            Some(&json!({"date": day.to_string()})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = s.authed(
+        "POST",
+        &format!("/api/os/habits/{id}/logs"),
+        &t,
+        Some(&json!({"date": (today - chrono::Duration::days(1)).to_string()})),
+    );
+    assert_eq!(
+        r.json["current_streak"], 4,
+        "same day twice counts once: {}",
+        r.text
+    );
+    assert_eq!(r.json["done_today"], false);
+    let done = s.authed("POST", &format!("/api/os/habits/{id}/logs"), &t, None);
+    assert_eq!(done.json["current_streak"], 5);
+    assert_eq!(done.json["best_streak"], 5);
+    assert_eq!(done.json["done_today"], true);
+    assert!(
+        done.json["strength"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0 && v < 30.0),
+        "{}",
+        done.text
+    );
+
+    let today_list = s.authed("GET", "/api/os/habits/today", &t, None);
+    assert_eq!(
+        today_list.json["items"][0]["done"], true,
+        "{}",
+        today_list.text
+    );
+    assert_eq!(
+        s.authed(
+            "DELETE",
+            &format!("/api/os/habits/{id}/logs/{}", today),
+            &t,
+            None
+        )
+        .status,
+        204
+    );
+    let back = s.authed("GET", &format!("/api/os/habits/{id}"), &t, None);
+    assert_eq!(
+        back.json["current_streak"], 4,
+        "an open today keeps the streak"
+    );
+
+    s.authed(
+        "POST",
+        &format!("/api/os/habits/{id}/logs"),
+        &t,
+        Some(&json!({"date": (today + chrono::Duration::days(1)).to_string()})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed(
+        "POST",
+        &format!("/api/os/habits/{id}/logs"),
+        &t,
+        Some(&json!({"date": (start - chrono::Duration::days(1)).to_string()})),
+    )
+    .assert_error(422, "validation_failed");
+    let bad = s.authed(
+        "POST",
+        "/api/os/habits",
+        &t,
+        Some(&json!({"name": "Gym", "schedule": {"type": "weekdays", "days": [9]}})),
+    );
+    bad.assert_error(422, "validation_failed");
+    assert!(bad.json["error"]["details"]["fields"]["schedule"].is_string());
+    let mwf = s.authed(
+        "POST",
+        "/api/os/habits",
+        &t,
+        Some(&json!({"name": "Gym", "schedule": {"type": "weekdays", "days": [1, 3, 5]}})),
+    );
+    assert_eq!(mwf.status, 201);
+    assert_eq!(
+        mwf.json["schedule"],
+        json!({"type": "weekdays", "days": [1, 3, 5]})
+    );
+}
+
+fn habits_follow_the_users_time_zone(s: &Server) {
+    let t = token(s);
+    assert_eq!(
+        s.authed("GET", "/api/os/settings", &t, None).json["timezone"],
+        "UTC"
+    );
+    s.authed(
+        "PATCH",
+        "/api/os/settings",
+        &t,
+        Some(&json!({"timezone": "Moon/Base"})),
+    )
+    .assert_error(422, "validation_failed");
+    // Kiribati is UTC+14: its date is often a day ahead of UTC; "today" must follow it.
+    let r = s.authed(
+        "PATCH",
+        "/api/os/settings",
+        &t,
+        Some(&json!({"timezone": "Pacific/Kiritimati"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let local_today = (chrono::Utc::now() + chrono::Duration::hours(14)).date_naive();
+    let today = s.authed("GET", "/api/os/habits/today", &t, None);
+    assert_eq!(
+        today.json["date"],
+        local_today.to_string(),
+        "{}",
+        today.text
+    );
+    let h = s.authed(
+        "POST",
+        "/api/os/habits",
+        &t,
+        Some(&json!({"name": "Stretch"})),
+    );
+    assert_eq!(h.json["start_date"], local_today.to_string());
+    let id = h.json["id"].as_str().expect("id");
+    let logged = s.authed("POST", &format!("/api/os/habits/{id}/logs"), &t, None);
+    assert_eq!(logged.json["done_today"], true, "{}", logged.text);
+}
+
+fn other_users_ids_are_404_and_auth_is_required(s: &Server) {
+    let a = token(s);
+    let b = token(s);
+    let tk = task(s, &a, json!({"title": "Mine"}));
+    let tid = tk["id"].as_str().expect("id");
+    let other = task(s, &b, json!({"title": "Theirs"}));
+    let oid = other["id"].as_str().expect("id");
+    let reward = s.authed(
+        "POST",
+        "/api/os/rewards",
+        &a,
+        Some(&json!({"name": "Cake", "cost": 1})),
+    );
+    let rid = reward.json["id"].as_str().expect("id");
+    let habit = s.authed("POST", "/api/os/habits", &a, Some(&json!({"name": "Walk"})));
+    let hid = habit.json["id"].as_str().expect("id");
+    for (m, p) in [
+        ("GET", format!("/api/os/tasks/{tid}")),
+        ("PATCH", format!("/api/os/tasks/{tid}")),
+        ("DELETE", format!("/api/os/tasks/{tid}")),
+        ("POST", format!("/api/os/tasks/{tid}/complete")),
+        ("POST", format!("/api/os/tasks/{oid}/dependencies/{tid}")),
+        ("GET", format!("/api/os/rewards/{rid}")),
+        ("POST", format!("/api/os/rewards/{rid}/redeem")),
+        ("DELETE", format!("/api/os/rewards/{rid}")),
+        ("GET", format!("/api/os/habits/{hid}")),
+        ("POST", format!("/api/os/habits/{hid}/logs")),
+        ("DELETE", format!("/api/os/habits/{hid}")),
+    ] {
+        let body = (m == "PATCH").then(|| json!({"title": "hijacked"}));
+        s.authed(m, &p, &b, body.as_ref())
+            .assert_error(404, "not_found");
+    }
+    assert_eq!(
+        s.authed("GET", &format!("/api/os/tasks/{tid}"), &a, None)
+            .json["title"],
+        "Mine",
+        "untouched"
+    );
+    assert_eq!(
+        ids(&s.authed("GET", "/api/os/tasks", &b, None).json),
+        vec![oid.to_string()]
+    );
+    for (m, p) in [
+        ("GET", "/api/os/tasks"),
+        ("POST", "/api/os/tasks"),
+        ("GET", "/api/os/wallet"),
+        ("GET", "/api/os/rewards"),
+        ("GET", "/api/os/habits"),
+        ("GET", "/api/os/habits/today"),
+        ("GET", "/api/os/settings"),
+    ] {
+        s.send(m, p, &[], None).assert_error(401, "unauthorized");
+    }
+}
