@@ -86,5 +86,18 @@ if ! command -v wrk >/dev/null; then
   apt_install wrk || echo "warning: could not install wrk; make bench will not run" >&2
 fi
 
-# 5. Local secrets.
-[ -f .dev.vars ] || { cp .dev.vars.example .dev.vars; log "created .dev.vars from .dev.vars.example"; }
+# 5. Local secrets: .dev.vars from the example, and any setting the example gained since
+#    added to an existing .dev.vars (values already there are kept).
+if [ ! -f .dev.vars ]; then
+  cp .dev.vars.example .dev.vars
+  log "created .dev.vars from .dev.vars.example"
+else
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue;; esac
+    key=${line%%=*}
+    if ! grep -q "^$key=" .dev.vars; then
+      printf '%s\n' "$line" >> .dev.vars
+      log "added $key to .dev.vars (from .dev.vars.example)"
+    fi
+  done < .dev.vars.example
+fi
