@@ -40,7 +40,7 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
                 .run()
                 .await?;
             budget -= 1;
-            let n = r.meta()?.and_then(|m| m.changes).unwrap_or(0);
+            let n = crate::platform::db::changes(&r)?;
             removed += n;
             if (n as f64) < CHUNK {
                 break;

@@ -75,7 +75,7 @@ pub async fn create(
         ])?
         .run()
         .await?;
-    if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+    if crate::platform::db::changes(&result)? == 0 {
         return Err(ApiError::Conflict(format!(
             "at most {MAX_ACTIVE_PER_USER} active API keys; revoke one first"
         )));

@@ -229,18 +229,16 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let r = ctx
-        .d1()?
-        .prepare("DELETE FROM os_habits WHERE id = ?1 AND user_id = ?2")
-        .bind(&[
-            ctx.param("id").into(),
-            ctx.caller()?.user_id.as_str().into(),
-        ])?
-        .run()
-        .await?;
-    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Err(ApiError::not_found("habit"));
-    }
+    crate::platform::db::run_or_404(
+        ctx.d1()?
+            .prepare("DELETE FROM os_habits WHERE id = ?1 AND user_id = ?2")
+            .bind(&[
+                ctx.param("id").into(),
+                ctx.caller()?.user_id.as_str().into(),
+            ])?,
+        "habit",
+    )
+    .await?;
     http::no_content()
 }
 
@@ -282,19 +280,17 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn unlog(ctx: Ctx) -> Result<Response, ApiError> {
-    let r = ctx
-        .d1()?
-        .prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date = ?3")
-        .bind(&[
-            ctx.param("id").into(),
-            ctx.caller()?.user_id.as_str().into(),
-            ctx.param("date").into(),
-        ])?
-        .run()
-        .await?;
-    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Err(ApiError::not_found("habit log"));
-    }
+    crate::platform::db::run_or_404(
+        ctx.d1()?
+            .prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date = ?3")
+            .bind(&[
+                ctx.param("id").into(),
+                ctx.caller()?.user_id.as_str().into(),
+                ctx.param("date").into(),
+            ])?,
+        "habit log",
+    )
+    .await?;
     http::no_content()
 }
 

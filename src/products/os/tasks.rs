@@ -398,18 +398,16 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let r = ctx
-        .d1()?
-        .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
-        .bind(&[
-            ctx.param("id").into(),
-            ctx.caller()?.user_id.as_str().into(),
-        ])?
-        .run()
-        .await?;
-    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Err(ApiError::not_found("task"));
-    }
+    crate::platform::db::run_or_404(
+        ctx.d1()?
+            .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
+            .bind(&[
+                ctx.param("id").into(),
+                ctx.caller()?.user_id.as_str().into(),
+            ])?,
+        "task",
+    )
+    .await?;
     http::no_content()
 }
 
@@ -504,15 +502,8 @@ pub async fn add_dependency(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn remove_dependency(ctx: Ctx) -> Result<Response, ApiError> {
-    let r = ctx
-        .d1()?
-        .prepare("DELETE FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2 AND depends_on_id = ?3")
-        .bind(&[ctx.caller()?.user_id.as_str().into(), ctx.param("id").into(), ctx.param("dep_id").into()])?
-        .run()
-        .await?;
-    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Err(ApiError::not_found("dependency"));
-    }
+    crate::platform::db::run_or_404(ctx
+        .d1()?.prepare("DELETE FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2 AND depends_on_id = ?3").bind(&[ctx.caller()?.user_id.as_str().into(), ctx.param("id").into(), ctx.param("dep_id").into()])?, "dependency").await?;
     http::no_content()
 }
 

@@ -184,18 +184,16 @@ pub async fn get_reward(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete_reward(ctx: Ctx) -> Result<Response, ApiError> {
-    let r = ctx
-        .d1()?
-        .prepare("DELETE FROM os_rewards WHERE id = ?1 AND user_id = ?2")
-        .bind(&[
-            ctx.param("id").into(),
-            ctx.caller()?.user_id.as_str().into(),
-        ])?
-        .run()
-        .await?;
-    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Err(ApiError::not_found("reward"));
-    }
+    crate::platform::db::run_or_404(
+        ctx.d1()?
+            .prepare("DELETE FROM os_rewards WHERE id = ?1 AND user_id = ?2")
+            .bind(&[
+                ctx.param("id").into(),
+                ctx.caller()?.user_id.as_str().into(),
+            ])?,
+        "reward",
+    )
+    .await?;
     http::no_content()
 }
 
@@ -220,7 +218,7 @@ pub async fn redeem(ctx: Ctx) -> Result<Response, ApiError> {
         .run()
         .await?;
     let balance = balance(&db, &user).await?;
-    if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+    if crate::platform::db::changes(&r)? == 0 {
         return Err(ApiError::Conflict(format!(
             "{} points needed, {balance} available",
             reward.cost

@@ -7,6 +7,7 @@ use worker::{D1Database, Response};
 use super::{noise, scheduler, settings};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
 use crate::platform::{ids, llm};
 use crate::routes::Doc;
@@ -70,19 +71,6 @@ pub struct PersonaFields {
     pub shopping_style: Option<String>,
     pub description: Option<String>,
     pub is_active: Option<bool>,
-}
-
-fn text(v: &Value, field: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    match v.as_str().map(str::trim) {
-        Some(s) if !s.is_empty() && s.chars().count() <= max => Some(s.to_string()),
-        _ => {
-            errors.push(FieldError::new(
-                field,
-                format!("must be a non-empty string of at most {max} characters"),
-            ));
-            None
-        }
-    }
 }
 
 impl PersonaFields {
@@ -386,14 +374,12 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?.clone();
     let db = ctx.d1()?;
-    let result = db
-        .prepare("DELETE FROM phantom_personas WHERE id = ?1 AND user_id = ?2")
-        .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?
-        .run()
-        .await?;
-    if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Err(ApiError::not_found("persona"));
-    }
+    crate::platform::db::run_or_404(
+        db.prepare("DELETE FROM phantom_personas WHERE id = ?1 AND user_id = ?2")
+            .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?,
+        "persona",
+    )
+    .await?;
     let row = settings::load(&db, &caller).await?;
     scheduler::sync(&ctx.env, &db, &caller.user_id, &row.settings).await?;
     http::no_content()

@@ -262,7 +262,7 @@ pub async fn run_cycle(
             .bind(&[user_id.into(), loop_name.into(), (slot as f64).into(), ids::now_rfc3339().into()])?
             .run()
             .await?;
-        if claimed.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        if crate::platform::db::changes(&claimed)? == 0 {
             return Ok(skip("cycle already done"));
         }
         if personas::active(db, user_id).await?.len() < 2 {

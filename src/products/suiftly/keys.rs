@@ -100,7 +100,7 @@ pub async fn create(ctx: Ctx) -> Result<Response, ApiError> {
         ])?
         .run()
         .await?;
-    if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+    if crate::platform::db::changes(&result)? == 0 {
         return Err(ApiError::Conflict(format!(
             "at most {MAX_ACTIVE} active keys per service"
         )));
@@ -159,17 +159,10 @@ pub async fn revoke(ctx: Ctx) -> Result<Response, ApiError> {
     let t = services::parse_type(ctx.param("type"))?;
     let db = ctx.d1()?;
     let c = customers::of_caller(&db, ctx.caller()?).await?;
-    let result = db
-        .prepare(
+    crate::platform::db::run_or_404(db.prepare(
             "UPDATE suiftly_api_keys SET is_active = 0, revoked_at = ?1 WHERE id = ?2 AND customer_id = ?3 \
              AND service_type = ?4 AND is_active = 1",
-        )
-        .bind(&[ids::now_rfc3339().into(), ctx.param("id").into(), (c.customer_id as f64).into(), t.into()])?
-        .run()
-        .await?;
-    if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-        return Err(ApiError::not_found("api key"));
-    }
+        ).bind(&[ids::now_rfc3339().into(), ctx.param("id").into(), (c.customer_id as f64).into(), t.into()])?, "api key").await?;
     http::no_content()
 }
 
