@@ -23,6 +23,8 @@ pub fn tests() -> Vec<Test> {
         t!(habits_log_idempotently_and_count_streaks),
         t!(habits_follow_the_users_time_zone),
         t!(other_users_ids_are_404_and_auth_is_required),
+        t!(metrics_log_analytics_and_milestones_paid_once),
+        t!(flashcards_follow_sm2_and_come_due),
     ]
 }
 
@@ -511,4 +513,180 @@ fn other_users_ids_are_404_and_auth_is_required(s: &Server) {
     ] {
         s.send(m, p, &[], None).assert_error(401, "unauthorized");
     }
+}
+
+fn metrics_log_analytics_and_milestones_paid_once(s: &Server) {
+    let t = token(s);
+    let m = s.authed(
+        "POST",
+        "/api/os/metrics",
+        &t,
+        Some(&json!({"name": "Weight", "unit": "kg", "target": 90, "direction": "lower"})),
+    );
+    assert_eq!(m.status, 201, "{}", m.text);
+    let id = m.json["id"].as_str().expect("id");
+    assert_eq!(m.json["milestones"], json!([]));
+    let today = chrono::Utc::now().date_naive();
+    let day = |back: i64| (today - chrono::Duration::days(back)).to_string();
+    let log = |date: String, value: f64| {
+        s.authed(
+            "POST",
+            &format!("/api/os/metrics/{id}/logs"),
+            &t,
+            Some(&json!({"value": value, "date": date})),
+        )
+    };
+    for (back, v) in [
+        (6, 100.0),
+        (5, 99.0),
+        (4, 98.0),
+        (3, 96.0),
+        (2, 95.0),
+        (1, 93.0),
+    ] {
+        let r = log(day(back), v);
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // The 7th consecutive day, at or under target: three milestones at once.
+    let r = log(day(0), 89.5);
+    let kinds: Vec<&str> = r.json["new_milestones"]
+        .as_array()
+        .expect("new")
+        .iter()
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["target_reached", "improvement_10", "streak_7"],
+        "{}",
+        r.text
+    );
+    // Logging the same day again (replacing the value) pays nothing new.
+    let again = log(day(0), 89.0);
+    assert_eq!(again.json["new_milestones"], json!([]));
+    let w = s.authed("GET", "/api/os/wallet", &t, None);
+    assert_eq!(w.json["balance"], 50 + 10 + 20, "{}", w.text);
+
+    let a = s.authed("GET", &format!("/api/os/metrics/{id}/analytics"), &t, None);
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json["progress"], 100.0);
+    assert_eq!(a.json["streak"], 7);
+    assert!(
+        a.json["velocity"]
+            .as_f64()
+            .is_some_and(|v| v < -1.0 && v > -2.5),
+        "{}",
+        a.text
+    );
+    let logs = s.authed(
+        "GET",
+        &format!("/api/os/metrics/{id}/logs?from={}&to={}", day(3), day(1)),
+        &t,
+        None,
+    );
+    let values: Vec<f64> = logs.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|l| l["value"].as_f64())
+        .collect();
+    assert_eq!(values, vec![96.0, 95.0, 93.0], "date order and range");
+    let got = s.authed("GET", &format!("/api/os/metrics/{id}"), &t, None);
+    assert_eq!(got.json["milestones"].as_array().map(Vec::len), Some(3));
+
+    log((today + chrono::Duration::days(1)).to_string(), 1.0)
+        .assert_error(422, "validation_failed");
+    s.authed(
+        "POST",
+        &format!("/api/os/metrics/{id}/logs"),
+        &t,
+        Some(&json!({"value": "heavy"})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed(
+        "POST",
+        "/api/os/metrics",
+        &t,
+        Some(&json!({"name": "x", "direction": "sideways"})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed(
+        "GET",
+        &format!("/api/os/metrics/{id}/analytics"),
+        &token(s),
+        None,
+    )
+    .assert_error(404, "not_found");
+}
+
+fn flashcards_follow_sm2_and_come_due(s: &Server) {
+    let t = token(s);
+    let c = s.authed(
+        "POST",
+        "/api/os/flashcards",
+        &t,
+        Some(&json!({"front": "der Hund", "back": "the dog", "deck": "German"})),
+    );
+    assert_eq!(c.status, 201, "{}", c.text);
+    let id = c.json["id"].as_str().expect("id");
+    assert_eq!(c.json["ease"], 2.5);
+    let due = s.authed("GET", "/api/os/flashcards/due", &t, None);
+    assert_eq!(
+        due.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "new cards are due today"
+    );
+    let review = |grade: u8| {
+        s.authed(
+            "POST",
+            &format!("/api/os/flashcards/{id}/review"),
+            &t,
+            Some(&json!({"grade": grade})),
+        )
+    };
+    let r1 = review(5);
+    assert_eq!(
+        (
+            r1.json["repetitions"].clone(),
+            r1.json["interval_days"].clone(),
+            r1.json["ease"].clone()
+        ),
+        (json!(1), json!(1), json!(2.6))
+    );
+    let r2 = review(4);
+    assert_eq!(r2.json["interval_days"], 6);
+    let r3 = review(4);
+    assert_eq!(r3.json["interval_days"], 16, "6 × 2.6");
+    let expected_due = (chrono::Utc::now().date_naive() + chrono::Duration::days(16)).to_string();
+    assert_eq!(r3.json["due_on"], expected_due);
+    assert_eq!(
+        s.authed("GET", "/api/os/flashcards/due", &t, None).json["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    let r4 = review(1);
+    assert_eq!(
+        (
+            r4.json["repetitions"].clone(),
+            r4.json["interval_days"].clone()
+        ),
+        (json!(0), json!(1)),
+        "a lapse starts over"
+    );
+    review(9).assert_error(422, "validation_failed");
+    s.authed(
+        "POST",
+        "/api/os/flashcards",
+        &t,
+        Some(&json!({"front": "only front"})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed(
+        "POST",
+        &format!("/api/os/flashcards/{id}/review"),
+        &token(s),
+        Some(&json!({"grade": 5})),
+    )
+    .assert_error(404, "not_found");
 }

@@ -1,8 +1,11 @@
-//! Personal OS (SPEC §4, seed 001), first slice: tasks with dependencies and points, the
-//! wallet and rewards, habits with streaks, and the user's time zone. Goals, metrics,
-//! projects, logbook, knowledge vault, export/import and the AI helpers come later.
+//! Personal OS (SPEC §4, seed 001), so far: tasks with dependencies and points, the
+//! wallet and rewards, habits with streaks, metrics with milestones and analytics,
+//! flashcards with SM-2, and the user's time zone. Goals, projects, logbook, courses,
+//! skills, export/import and the AI helpers come later.
 
+pub mod flashcards;
 pub mod habits;
+pub mod metrics;
 pub mod rules;
 pub mod settings;
 pub mod tasks;

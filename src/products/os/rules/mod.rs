@@ -3,4 +3,6 @@
 
 pub mod graph;
 pub mod habits;
+pub mod metrics;
 pub mod points;
+pub mod sm2;

@@ -1,0 +1,276 @@
+//! Flashcards with SM-2 spaced repetition (`rules::sm2`): review with a grade 0–5, and the
+//! cards due today in the user's time zone.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::rules::sm2::{self, Card};
+use super::{object, settings, text};
+use crate::platform::auth::Caller;
+use crate::platform::db::{nullable, run_or_404};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Flashcard {
+    pub id: String,
+    pub front: String,
+    pub back: String,
+    pub deck: Option<String>,
+    pub repetitions: i64,
+    pub interval_days: i64,
+    pub ease: f64,
+    pub due_on: String,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, front, back, deck, repetitions, interval_days, ease, due_on, created_at";
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Flashcard, ApiError> {
+    let row: Option<Flashcard> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_flashcards WHERE id = ?1 AND user_id = ?2"
+        ))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| ApiError::not_found("flashcard"))
+}
+
+/// The writable fields: front, back, deck (`Some(None)` clears the deck).
+struct Fields {
+    front: Option<String>,
+    back: Option<String>,
+    deck: Option<Option<String>>,
+}
+
+fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
+    let obj = object(v)?;
+    let mut e = Vec::new();
+    let (mut front, mut back, mut deck) = (None, None, None);
+    for (k, v) in obj {
+        match k.as_str() {
+            "front" => front = text(v, k, 2000, &mut e),
+            "back" => back = text(v, k, 2000, &mut e),
+            "deck" => {
+                deck = if v.is_null() {
+                    Some(None)
+                } else {
+                    text(v, k, 100, &mut e).map(Some)
+                }
+            }
+            other => e.push(FieldError::new(other, "is not a flashcard field")),
+        }
+    }
+    if full {
+        for (missing, name) in [(front.is_none(), "front"), (back.is_none(), "back")] {
+            if missing && !e.iter().any(|x| x.field == name) {
+                e.push(FieldError::new(name, "is required"));
+            }
+        }
+    }
+    if e.is_empty() {
+        Ok(Fields { front, back, deck })
+    } else {
+        Err(ApiError::Validation(e))
+    }
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let Fields { front, back, deck } = parse(&body, true)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let today = settings::today(&db, &caller.user_id).await?;
+    let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
+    db.prepare(
+        "INSERT INTO os_flashcards (id, user_id, front, back, deck, due_on, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )
+    .bind(&[
+        id.as_str().into(),
+        caller.user_id.as_str().into(),
+        front.unwrap_or_default().into(),
+        back.unwrap_or_default().into(),
+        nullable(deck.flatten().as_deref()),
+        today.to_string().into(),
+        now.into(),
+    ])?
+    .run()
+    .await?;
+    http::json(201, &find(&db, &caller, &id).await?)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let page = ctx.page()?;
+    let rows: Vec<Flashcard> = ctx
+        .d1()?
+        .prepare(format!("SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"))
+        .bind(&[ctx.caller()?.user_id.as_str().into(), page.after.as_deref().unwrap_or("").into(), f64::from(page.fetch()).into()])?
+        .all()
+        .await?
+        .results()?;
+    http::json(200, &page.respond(rows, |c| &c.id))
+}
+
+pub async fn due(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let today = settings::today(&db, &caller.user_id).await?;
+    let rows: Vec<Flashcard> = db
+        .prepare(format!("SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND due_on <= ?2 ORDER BY due_on, id LIMIT 200"))
+        .bind(&[caller.user_id.as_str().into(), today.to_string().into()])?
+        .all()
+        .await?
+        .results()?;
+    http::json(
+        200,
+        &json!({"date": today.to_string(), "items": rows, "next_cursor": null}),
+    )
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    http::json(
+        200,
+        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
+    )
+}
+
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let Fields { front, back, deck } = parse(&body, false)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let c = find(&db, &caller, ctx.param("id")).await?;
+    db.prepare("UPDATE os_flashcards SET front = ?1, back = ?2, deck = ?3, updated_at = ?4 WHERE id = ?5 AND user_id = ?6")
+        .bind(&[
+            front.unwrap_or(c.front).into(),
+            back.unwrap_or(c.back).into(),
+            nullable(deck.unwrap_or(c.deck).as_deref()),
+            ids::now_rfc3339().into(),
+            c.id.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    http::json(200, &find(&db, &caller, &c.id).await?)
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let stmt = ctx
+        .d1()?
+        .prepare("DELETE FROM os_flashcards WHERE id = ?1 AND user_id = ?2")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?;
+    run_or_404(stmt, "flashcard").await?;
+    http::no_content()
+}
+
+#[derive(Deserialize)]
+struct Review {
+    grade: u8,
+}
+
+pub async fn review(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Review = ctx.json().await?;
+    if body.grade > 5 {
+        return Err(ApiError::validation(
+            "grade",
+            "must be an integer from 0 to 5",
+        ));
+    }
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let c = find(&db, &caller, ctx.param("id")).await?;
+    let next = sm2::review(
+        Card {
+            repetitions: c.repetitions as u32,
+            interval_days: c.interval_days as u32,
+            ease: c.ease,
+        },
+        body.grade,
+    );
+    let today = settings::today(&db, &caller.user_id).await?;
+    let due_on = today + chrono::Duration::days(i64::from(next.interval_days));
+    db.prepare(
+        "UPDATE os_flashcards SET repetitions = ?1, interval_days = ?2, ease = ?3, due_on = ?4, updated_at = ?5 \
+         WHERE id = ?6 AND user_id = ?7",
+    )
+    .bind(&[
+        f64::from(next.repetitions).into(),
+        f64::from(next.interval_days).into(),
+        next.ease.into(),
+        due_on.to_string().into(),
+        ids::now_rfc3339().into(),
+        c.id.as_str().into(),
+        caller.user_id.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    http::json(
+        200,
+        &json!({"interval_days": next.interval_days, "ease": next.ease, "repetitions": next.repetitions, "due_on": due_on.to_string()}),
+    )
+}
+
+fn schema() -> Value {
+    json!({"type": "object", "properties": {"id": {"type": "string"}, "front": {"type": "string"}, "back": {"type": "string"},
+        "deck": {"type": ["string", "null"]}, "repetitions": {"type": "integer"}, "interval_days": {"type": "integer"},
+        "ease": {"type": "number"}, "due_on": {"type": "string", "format": "date"}}})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a flashcard",
+    description: "`{front, back, deck?}`; due today.",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List flashcards",
+    description: "Paginated.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const DUE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Flashcards due",
+    description: "Due on or before today in the user's time zone.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a flashcard",
+    description: "",
+    request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Edit a flashcard",
+    description: "Partial update of front, back, deck.",
+    request: Some(schema),
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a flashcard",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
+pub const REVIEW_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Review a flashcard (SM-2)",
+    description: "`{grade}` 0–5 → `{interval_days, ease, repetitions, due_on}`. Ease starts at 2.5, floor 1.3; intervals \
+        1, 6, then interval × ease; a grade below 3 resets repetitions.",
+    request: Some(|| json!({"type": "object", "required": ["grade"], "properties": {"grade": {"type": "integer", "minimum": 0, "maximum": 5}}})),
+    response: (200, || json!({"type": "object"})),
+};

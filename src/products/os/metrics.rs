@@ -1,0 +1,457 @@
+//! Metrics: a name, unit, optional target and direction; dated logs; milestones that pay
+//! points once; analytics (velocity, acceleration, progress, streak).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::rules::metrics::{self as rules, Direction, Log};
+use super::{date, object, settings, text};
+use crate::platform::auth::Caller;
+use crate::platform::db::{nullable, run_or_404};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+#[derive(Debug, Serialize)]
+pub struct Metric {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub target: Option<f64>,
+    pub direction: String,
+    pub milestones: Vec<Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    name: String,
+    unit: String,
+    target: Option<f64>,
+    direction: String,
+    created_at: String,
+    updated_at: String,
+}
+
+fn direction(s: &str) -> Direction {
+    if s == "lower" {
+        Direction::Lower
+    } else {
+        Direction::Higher
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    name: Option<String>,
+    unit: Option<String>,
+    target: Option<Option<f64>>,
+    direction: Option<String>,
+}
+
+fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
+    let obj = object(v)?;
+    let mut e = Vec::new();
+    let mut f = Fields::default();
+    for (k, v) in obj {
+        match k.as_str() {
+            "name" => f.name = text(v, k, 100, &mut e),
+            "unit" => match v.as_str() {
+                Some(u) if u.chars().count() <= 20 => f.unit = Some(u.trim().to_string()),
+                _ => e.push(FieldError::new(
+                    k,
+                    "must be a string of at most 20 characters",
+                )),
+            },
+            "target" => match v {
+                Value::Null => f.target = Some(None),
+                Value::Number(n) => f.target = n.as_f64().map(Some),
+                _ => e.push(FieldError::new(k, "must be a number or null")),
+            },
+            "direction" => match v.as_str() {
+                Some(d @ ("higher" | "lower")) => f.direction = Some(d.to_string()),
+                _ => e.push(FieldError::new(k, "must be higher or lower")),
+            },
+            "id" | "milestones" | "created_at" | "updated_at" => {}
+            other => e.push(FieldError::new(other, "is not a metric field")),
+        }
+    }
+    if full && f.name.is_none() && !e.iter().any(|x| x.field == "name") {
+        e.push(FieldError::new("name", "is required"));
+    }
+    if e.is_empty() {
+        Ok(f)
+    } else {
+        Err(ApiError::Validation(e))
+    }
+}
+
+async fn milestones_of(db: &D1Database, metric_id: &str) -> Result<Vec<Value>, ApiError> {
+    #[derive(Deserialize)]
+    struct M {
+        kind: String,
+        achieved_at: String,
+    }
+    let rows: Vec<M> = db
+        .prepare("SELECT kind, achieved_at FROM os_metric_milestones WHERE metric_id = ?1 ORDER BY achieved_at, kind")
+        .bind(&[metric_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|m| json!({"kind": m.kind, "achieved_at": m.achieved_at}))
+        .collect())
+}
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Metric, ApiError> {
+    let row: Option<Row> = db
+        .prepare("SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics WHERE id = ?1 AND user_id = ?2")
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    let r = row.ok_or_else(|| ApiError::not_found("metric"))?;
+    let milestones = milestones_of(db, &r.id).await?;
+    Ok(Metric {
+        id: r.id,
+        name: r.name,
+        unit: r.unit,
+        target: r.target,
+        direction: r.direction,
+        milestones,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+async fn logs_of(
+    db: &D1Database,
+    metric_id: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<Log>, ApiError> {
+    #[derive(Deserialize)]
+    struct L {
+        date: String,
+        value: f64,
+    }
+    let rows: Vec<L> = db
+        .prepare(
+            "SELECT date, value FROM os_metric_logs WHERE metric_id = ?1 AND (?2 IS NULL OR date >= ?2) \
+             AND (?3 IS NULL OR date <= ?3) ORDER BY date",
+        )
+        .bind(&[metric_id.into(), nullable(from), nullable(to)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|l| {
+            NaiveDate::parse_from_str(&l.date, "%Y-%m-%d")
+                .ok()
+                .map(|d| Log {
+                    date: d,
+                    value: l.value,
+                })
+        })
+        .collect())
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = parse(&body, true)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
+    db.prepare(
+        "INSERT INTO os_metrics (id, user_id, name, unit, target, direction, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )
+    .bind(&[
+        id.as_str().into(),
+        caller.user_id.as_str().into(),
+        f.name.unwrap_or_default().into(),
+        f.unit.unwrap_or_default().into(),
+        nullable(f.target.flatten()),
+        f.direction.unwrap_or_else(|| "higher".into()).into(),
+        now.into(),
+    ])?
+    .run()
+    .await?;
+    http::json(201, &find(&db, &caller, &id).await?)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let page = ctx.page()?;
+    let rows: Vec<Row> = ctx
+        .d1()?
+        .prepare(
+            "SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics \
+             WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )
+        .bind(&[
+            ctx.caller()?.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            f64::from(page.fetch()).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let db = ctx.d1()?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let milestones = milestones_of(&db, &r.id).await?;
+        items.push(Metric {
+            id: r.id,
+            name: r.name,
+            unit: r.unit,
+            target: r.target,
+            direction: r.direction,
+            milestones,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        });
+    }
+    http::json(200, &page.respond(items, |m| &m.id))
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    http::json(
+        200,
+        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
+    )
+}
+
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = parse(&body, false)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let m = find(&db, &caller, ctx.param("id")).await?;
+    db.prepare("UPDATE os_metrics SET name = ?1, unit = ?2, target = ?3, direction = ?4, updated_at = ?5 WHERE id = ?6 AND user_id = ?7")
+        .bind(&[
+            f.name.unwrap_or(m.name).into(),
+            f.unit.unwrap_or(m.unit).into(),
+            nullable(f.target.unwrap_or(m.target)),
+            f.direction.unwrap_or(m.direction).into(),
+            ids::now_rfc3339().into(),
+            m.id.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    http::json(200, &find(&db, &caller, &m.id).await?)
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let stmt = ctx
+        .d1()?
+        .prepare("DELETE FROM os_metrics WHERE id = ?1 AND user_id = ?2")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?;
+    run_or_404(stmt, "metric").await?;
+    http::no_content()
+}
+
+#[derive(Deserialize)]
+struct LogBody {
+    value: f64,
+    date: Option<String>,
+}
+
+/// `POST /metrics/{id}/logs {value, date?}`: one value per date (a second log of the same
+/// date replaces it); newly reached milestones are recorded and paid in the same batch.
+pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: LogBody = ctx.json().await?;
+    if !body.value.is_finite() {
+        return Err(ApiError::validation("value", "must be a finite number"));
+    }
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let m = find(&db, &caller, ctx.param("id")).await?;
+    let today = settings::today(&db, &caller.user_id).await?;
+    let day = match body.date {
+        None => today,
+        Some(d) => {
+            let mut e = Vec::new();
+            date(&Value::String(d), "date", &mut e).ok_or(ApiError::Validation(e))?
+        }
+    };
+    if day > today {
+        return Err(ApiError::validation("date", "cannot be in the future"));
+    }
+    let now = ids::now_rfc3339();
+    let mut logs = logs_of(&db, &m.id, None, None).await?;
+    logs.retain(|l| l.date != day);
+    logs.push(Log {
+        date: day,
+        value: body.value,
+    });
+    logs.sort_by_key(|l| l.date);
+    let reached = rules::milestones(&logs, m.target, direction(&m.direction), today);
+    let known: Vec<&str> = m
+        .milestones
+        .iter()
+        .filter_map(|v| v["kind"].as_str())
+        .collect();
+    let new: Vec<(&str, i64)> = reached
+        .into_iter()
+        .filter(|(k, _)| !known.contains(k))
+        .collect();
+    let mut stmts = vec![db
+        .prepare(
+            "INSERT INTO os_metric_logs (metric_id, user_id, date, value, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (metric_id, date) DO UPDATE SET value = excluded.value",
+        )
+        .bind(&[m.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), body.value.into(), now.as_str().into()])?];
+    for (kind, pts) in &new {
+        stmts.push(
+            db.prepare("INSERT OR IGNORE INTO os_metric_milestones (metric_id, kind, achieved_at) VALUES (?1, ?2, ?3)")
+                .bind(&[m.id.as_str().into(), (*kind).into(), now.as_str().into()])?,
+        );
+        stmts.push(
+            db.prepare(
+                "INSERT INTO os_wallet_ledger (id, user_id, delta, reason, source_type, source_id, idempotency_key, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'metric', ?5, ?6, ?7) ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(&[
+                ids::new_id()?.into(),
+                caller.user_id.as_str().into(),
+                (*pts as f64).into(),
+                format!("milestone {kind}: {}", m.name).into(),
+                m.id.as_str().into(),
+                format!("milestone:{}:{kind}", m.id).into(),
+                now.as_str().into(),
+            ])?,
+        );
+    }
+    db.batch(stmts).await?;
+    http::json(
+        201,
+        &json!({"log": {"date": day.to_string(), "value": body.value},
+                "new_milestones": new.iter().map(|(k, p)| json!({"kind": k, "points": p})).collect::<Vec<_>>()}),
+    )
+}
+
+pub async fn logs(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let m = find(&db, ctx.caller()?, ctx.param("id")).await?;
+    let mut e = Vec::new();
+    let from = ctx
+        .query_param("from")
+        .and_then(|v| date(&Value::String(v), "from", &mut e));
+    let to = ctx
+        .query_param("to")
+        .and_then(|v| date(&Value::String(v), "to", &mut e));
+    if !e.is_empty() {
+        return Err(ApiError::Validation(e));
+    }
+    let logs = logs_of(
+        &db,
+        &m.id,
+        from.map(|d| d.to_string()).as_deref(),
+        to.map(|d| d.to_string()).as_deref(),
+    )
+    .await?;
+    let items: Vec<Value> = logs
+        .iter()
+        .map(|l| json!({"date": l.date.to_string(), "value": l.value}))
+        .collect();
+    http::json(200, &json!({"items": items, "next_cursor": null}))
+}
+
+pub async fn analytics(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let m = find(&db, caller, ctx.param("id")).await?;
+    let logs = logs_of(&db, &m.id, None, None).await?;
+    let today = settings::today(&db, &caller.user_id).await?;
+    let round = |v: Option<f64>| v.map(|x| (x * 1000.0).round() / 1000.0);
+    http::json(
+        200,
+        &json!({
+            "velocity": round(rules::velocity(&logs)),
+            "acceleration": round(rules::acceleration(&logs)),
+            "progress": rules::progress(&logs, m.target, direction(&m.direction)),
+            "streak": rules::streak(&logs, today),
+            "logs": logs.len(),
+        }),
+    )
+}
+
+fn schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "unit": {"type": "string"},
+        "target": {"type": ["number", "null"]}, "direction": {"type": "string", "enum": ["higher", "lower"], "default": "higher"},
+        "milestones": {"type": "array", "items": {"type": "object", "properties": {"kind": {"type": "string"}, "achieved_at": {"type": "string"}}}}}})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a metric",
+    description: "`{name, unit?, target?, direction?}`.",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List metrics",
+    description: "Paginated.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a metric",
+    description: "With its milestones.",
+    request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a metric",
+    description: "Partial update.",
+    request: Some(schema),
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a metric",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
+pub const LOG_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Log a value",
+    description: "`{value, date?}` (default today in the user's time zone; one value per date, a second replaces it). \
+        Milestones reached by the log — target_reached (50 points), streak_7/30/100 (20/50/100), improvement_10/25/50 \
+        relative to the first log in the metric's direction (10/25/50) — are recorded and paid once.",
+    request: Some(|| json!({"type": "object", "required": ["value"], "properties": {"value": {"type": "number"}, "date": {"type": "string", "format": "date"}}})),
+    response: (201, || json!({"type": "object"})),
+};
+pub const LOGS_DOC: Doc = Doc {
+    tag: "os",
+    summary: "A metric's logs",
+    description: "Date order; `?from=&to=` (YYYY-MM-DD, inclusive).",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const ANALYTICS_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Metric analytics",
+    description: "velocity (units/day, least squares over the last 14 logs), acceleration (velocity of the second half \
+        of those logs minus the first half), progress (0–100 from the first value toward the target, in the metric's \
+        direction), streak (consecutive logged days up to today or yesterday).",
+    request: None,
+    response: (200, || json!({"type": "object", "properties": {"velocity": {"type": ["number", "null"]},
+        "acceleration": {"type": ["number", "null"]}, "progress": {"type": ["number", "null"]}, "streak": {"type": "integer"}}})),
+};
