@@ -532,6 +532,69 @@ pub static ROUTES: &[Route] = &[
         os::flashcards::review,
         os::flashcards::REVIEW_DOC
     ),
+    route!(
+        "POST",
+        "/api/os/projects",
+        User,
+        os::projects::create,
+        os::projects::CREATE_DOC
+    ),
+    route!(
+        "GET",
+        "/api/os/projects",
+        User,
+        os::projects::list,
+        os::projects::LIST_DOC
+    ),
+    route!(
+        "GET",
+        "/api/os/projects/{id}",
+        User,
+        os::projects::get,
+        os::projects::GET_DOC
+    ),
+    route!(
+        "PATCH",
+        "/api/os/projects/{id}",
+        User,
+        os::projects::update,
+        os::projects::UPDATE_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/os/projects/{id}",
+        User,
+        os::projects::delete,
+        os::projects::DELETE_DOC
+    ),
+    route!(
+        "POST",
+        "/api/os/logbook",
+        User,
+        os::logbook::create,
+        os::logbook::CREATE_DOC
+    ),
+    route!(
+        "GET",
+        "/api/os/logbook",
+        User,
+        os::logbook::list,
+        os::logbook::LIST_DOC
+    ),
+    route!(
+        "GET",
+        "/api/os/logbook/{id}",
+        User,
+        os::logbook::get,
+        os::logbook::GET_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/os/logbook/{id}",
+        User,
+        os::logbook::delete,
+        os::logbook::DELETE_DOC
+    ),
     // Suiftly (SPEC §7)
     route!(
         "GET",

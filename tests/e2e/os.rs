@@ -25,6 +25,8 @@ pub fn tests() -> Vec<Test> {
         t!(other_users_ids_are_404_and_auth_is_required),
         t!(metrics_log_analytics_and_milestones_paid_once),
         t!(flashcards_follow_sm2_and_come_due),
+        t!(project_health_follows_tasks_and_time),
+        t!(logbook_links_are_checked_and_dangling_ones_dropped),
     ]
 }
 
@@ -689,4 +691,128 @@ fn flashcards_follow_sm2_and_come_due(s: &Server) {
         Some(&json!({"grade": 5})),
     )
     .assert_error(404, "not_found");
+}
+
+fn project_health_follows_tasks_and_time(s: &Server) {
+    let t = token(s);
+    let today = chrono::Utc::now().date_naive();
+    let start = (today - chrono::Duration::days(50)).to_string();
+    let target = (today + chrono::Duration::days(50)).to_string();
+    let p = s.authed(
+        "POST",
+        "/api/os/projects",
+        &t,
+        Some(&json!({"name": "Launch", "start_date": start, "target_date": target})),
+    );
+    assert_eq!(p.status, 201, "{}", p.text);
+    let pid = p.json["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        p.json["health"], "on_track",
+        "nothing planned yet: {}",
+        p.text
+    );
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.push(
+            task(
+                s,
+                &t,
+                json!({"title": format!("step {i}"), "project_id": pid}),
+            )["id"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+    let get = || {
+        s.authed("GET", &format!("/api/os/projects/{pid}"), &t, None)
+            .json
+    };
+    let h = get();
+    assert_eq!(h["health"], "off_track", "0 % done at half time: {h}");
+    assert_eq!(h["elapsed"], 50.0);
+    for id in &ids[..5] {
+        s.authed("POST", &format!("/api/os/tasks/{id}/complete"), &t, None);
+    }
+    let h = get();
+    assert_eq!(
+        (h["health"].clone(), h["completion"].clone()),
+        (json!("on_track"), json!(50.0)),
+        "{h}"
+    );
+    let overdue = (today - chrono::Duration::days(2)).to_string();
+    s.authed(
+        "PATCH",
+        &format!("/api/os/tasks/{}", ids[5]),
+        &t,
+        Some(&json!({"due_date": overdue})),
+    );
+    let h = get();
+    assert_eq!(h["health"], "at_risk", "{h}");
+    assert_eq!(h["tasks"]["overdue"], 1);
+    s.authed(
+        "POST",
+        "/api/os/projects",
+        &t,
+        Some(&json!({"name": "Bad", "start_date": "2026-05-01", "target_date": "2026-04-01"})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed("GET", &format!("/api/os/projects/{pid}"), &token(s), None)
+        .assert_error(404, "not_found");
+}
+
+fn logbook_links_are_checked_and_dangling_ones_dropped(s: &Server) {
+    let t = token(s);
+    let tk = task(s, &t, json!({"title": "Linked task"}));
+    let tid = tk["id"].as_str().expect("id");
+    let h = s.authed(
+        "POST",
+        "/api/os/habits",
+        &t,
+        Some(&json!({"name": "Journal"})),
+    );
+    let hid = h.json["id"].as_str().expect("id");
+    let e = s.authed("POST", "/api/os/logbook", &t, Some(&json!({"content": "Good day.", "links": [{"type": "task", "id": tid}, {"type": "habit", "id": hid}]})));
+    assert_eq!(e.status, 201, "{}", e.text);
+    let eid = e.json["id"].as_str().expect("id");
+    assert_eq!(e.json["links"].as_array().map(Vec::len), Some(2));
+    // The task goes away: its link is dropped on read, not a 500.
+    assert_eq!(
+        s.authed("DELETE", &format!("/api/os/tasks/{tid}"), &t, None)
+            .status,
+        204
+    );
+    let got = s.authed("GET", &format!("/api/os/logbook/{eid}"), &t, None);
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.json["links"], json!([{"type": "habit", "id": hid}]));
+    let list = s.authed("GET", "/api/os/logbook", &t, None);
+    assert_eq!(
+        list.json["items"][0]["links"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let other = task(s, &token(s), json!({"title": "Not mine"}));
+    let r = s.authed(
+        "POST",
+        "/api/os/logbook",
+        &t,
+        Some(&json!({"content": "x", "links": [{"type": "task", "id": other["id"]}]})),
+    );
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.json["error"]["details"]["fields"]["links[0]"].is_string(),
+        "{}",
+        r.text
+    );
+    s.authed(
+        "POST",
+        "/api/os/logbook",
+        &t,
+        Some(&json!({"content": "x", "links": [{"type": "planet", "id": "p"}]})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed("POST", "/api/os/logbook", &t, Some(&json!({"links": []})))
+        .assert_error(422, "validation_failed");
+    s.authed("GET", &format!("/api/os/logbook/{eid}"), &token(s), None)
+        .assert_error(404, "not_found");
 }

@@ -3,6 +3,7 @@
 
 pub mod graph;
 pub mod habits;
+pub mod health;
 pub mod metrics;
 pub mod points;
 pub mod sm2;

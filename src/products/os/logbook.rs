@@ -1,0 +1,305 @@
+//! The logbook: dated entries linked to any Personal OS entity. Links are checked when
+//! written; a link whose entity was deleted later is dropped when read.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::{date, object, settings, text};
+use crate::platform::auth::Caller;
+use crate::platform::db::run_or_404;
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+/// Entity types a link can name, and their tables.
+const LINKABLE: &[(&str, &str)] = &[
+    ("task", "os_tasks"),
+    ("project", "os_projects"),
+    ("habit", "os_habits"),
+    ("metric", "os_metrics"),
+    ("flashcard", "os_flashcards"),
+    ("reward", "os_rewards"),
+];
+
+/// The ids of `kind` among `wanted` that exist and belong to the user.
+async fn existing(
+    db: &D1Database,
+    user_id: &str,
+    kind: &str,
+    wanted: &[String],
+) -> Result<HashSet<String>, ApiError> {
+    let Some((_, table)) = LINKABLE.iter().find(|(k, _)| *k == kind) else {
+        return Ok(HashSet::new());
+    };
+    let mut found = HashSet::new();
+    for chunk in wanted.chunks(90) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut binds: Vec<wasm_bindgen::JsValue> = vec![user_id.into()];
+        binds.extend(chunk.iter().map(|i| i.as_str().into()));
+        #[derive(Deserialize)]
+        struct I {
+            id: String,
+        }
+        let rows: Vec<I> = db
+            .prepare(format!(
+                "SELECT id FROM {table} WHERE user_id = ? AND id IN ({marks})"
+            ))
+            .bind(&binds)?
+            .all()
+            .await?
+            .results()?;
+        found.extend(rows.into_iter().map(|r| r.id));
+    }
+    Ok(found)
+}
+
+/// Keeps only the links whose entity still exists for this user.
+async fn live_links(
+    db: &D1Database,
+    user_id: &str,
+    links: &[(String, String)],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut keep = Vec::new();
+    for (kind, _) in LINKABLE {
+        let ids: Vec<String> = links
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, i)| i.clone())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let found = existing(db, user_id, kind, &ids).await?;
+        keep.extend(
+            links
+                .iter()
+                .filter(|(k, i)| k == kind && found.contains(i))
+                .cloned(),
+        );
+    }
+    Ok(keep)
+}
+
+fn parse_links(v: Option<&Value>) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let arr = v
+        .as_array()
+        .ok_or_else(|| ApiError::validation("links", "must be an array of {type, id}"))?;
+    if arr.len() > 50 {
+        return Err(ApiError::validation("links", "at most 50 links"));
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, l) in arr.iter().enumerate() {
+        match (l["type"].as_str(), l["id"].as_str()) {
+            (Some(t), Some(id)) if LINKABLE.iter().any(|(k, _)| *k == t) && !id.is_empty() => {
+                if !out.iter().any(|(a, b)| a == t && b == id) {
+                    out.push((t.to_string(), id.to_string()));
+                }
+            }
+            _ => errors.push(FieldError::new(
+                format!("links[{i}]"),
+                format!(
+                    "must be {{type, id}} with type one of {}",
+                    LINKABLE
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn links_json(links: &[(String, String)]) -> Value {
+    Value::Array(
+        links
+            .iter()
+            .map(|(t, i)| json!({"type": t, "id": i}))
+            .collect(),
+    )
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    date: String,
+    content: String,
+    links: String,
+    created_at: String,
+}
+
+async fn view(db: &D1Database, user_id: &str, r: Row) -> Result<Value, ApiError> {
+    let stored: Vec<(String, String)> = serde_json::from_str::<Vec<Value>>(&r.links)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|l| {
+            Some((
+                l["type"].as_str()?.to_string(),
+                l["id"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let live = live_links(db, user_id, &stored).await?;
+    Ok(
+        json!({"id": r.id, "date": r.date, "content": r.content, "links": links_json(&live), "created_at": r.created_at}),
+    )
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let obj = object(&body)?;
+    let caller: Caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let mut e = Vec::new();
+    let content = match obj.get("content") {
+        Some(c) => text(c, "content", 20_000, &mut e),
+        None => {
+            e.push(FieldError::new("content", "is required"));
+            None
+        }
+    };
+    let day = match obj.get("date") {
+        None => Some(settings::today(&db, &caller.user_id).await?),
+        Some(d) => date(d, "date", &mut e),
+    };
+    let links = parse_links(obj.get("links"))?;
+    let (Some(content), Some(day)) = (content, day) else {
+        return Err(ApiError::Validation(e));
+    };
+    let live = live_links(&db, &caller.user_id, &links).await?;
+    if live.len() != links.len() {
+        let missing: Vec<FieldError> = links
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !live.contains(l))
+            .map(|(i, _)| FieldError::new(format!("links[{i}]"), "names nothing of yours"))
+            .collect();
+        return Err(ApiError::Validation(missing));
+    }
+    let id = ids::new_id()?;
+    db.prepare("INSERT INTO os_logbook (id, user_id, date, content, links, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(&[
+            id.as_str().into(),
+            caller.user_id.as_str().into(),
+            day.to_string().into(),
+            content.as_str().into(),
+            links_json(&links).to_string().into(),
+            ids::now_rfc3339().into(),
+        ])?
+        .run()
+        .await?;
+    http::json(
+        201,
+        &json!({"id": id, "date": day.to_string(), "content": content, "links": links_json(&links)}),
+    )
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let page = ctx.page()?;
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let mut e = Vec::new();
+    let from = ctx
+        .query_param("from")
+        .and_then(|v| date(&Value::String(v), "from", &mut e));
+    let to = ctx
+        .query_param("to")
+        .and_then(|v| date(&Value::String(v), "to", &mut e));
+    if !e.is_empty() {
+        return Err(ApiError::Validation(e));
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT id, date, content, links, created_at FROM os_logbook WHERE user_id = ?1 AND id > ?2 \
+             AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4) ORDER BY id LIMIT ?5",
+        )
+        .bind(&[
+            caller.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            crate::platform::db::nullable(from.map(|d| d.to_string())),
+            crate::platform::db::nullable(to.map(|d| d.to_string())),
+            f64::from(page.fetch()).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(view(&db, &caller.user_id, r).await?);
+    }
+    http::json(
+        200,
+        &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
+    )
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let caller = ctx.caller()?;
+    let row: Option<Row> = db
+        .prepare("SELECT id, date, content, links, created_at FROM os_logbook WHERE id = ?1 AND user_id = ?2")
+        .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    let row = row.ok_or_else(|| ApiError::not_found("logbook entry"))?;
+    http::json(200, &view(&db, &caller.user_id, row).await?)
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let stmt = ctx
+        .d1()?
+        .prepare("DELETE FROM os_logbook WHERE id = ?1 AND user_id = ?2")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?;
+    run_or_404(stmt, "logbook entry").await?;
+    http::no_content()
+}
+
+fn schema() -> Value {
+    json!({"type": "object", "properties": {"id": {"type": "string"}, "date": {"type": "string", "format": "date"},
+        "content": {"type": "string"}, "links": {"type": "array", "items": {"type": "object", "properties": {
+        "type": {"type": "string", "enum": ["task", "project", "habit", "metric", "flashcard", "reward"]}, "id": {"type": "string"}}}}}})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Write a logbook entry",
+    description: "`{content, date?, links?: [{type, id}]}`; every link must name an entity of yours (422 names the bad \
+        one). Links to entities deleted later are dropped when read.",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Logbook entries",
+    description: "`?from=&to=` (YYYY-MM-DD); paginated.",
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "A logbook entry",
+    description: "",
+    request: None,
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a logbook entry",
+    description: "",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};

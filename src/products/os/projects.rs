@@ -1,0 +1,293 @@
+//! Projects: tasks link to them by `project_id`; health comes from `rules::health`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::rules::health::{self, Input};
+use super::{date, object, settings, text};
+use crate::platform::auth::Caller;
+use crate::platform::db::{nullable, run_or_404};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Row {
+    id: String,
+    name: String,
+    description: String,
+    start_date: String,
+    target_date: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+const COLUMNS: &str = "id, name, description, start_date, target_date, created_at, updated_at";
+
+async fn view(db: &D1Database, caller: &Caller, r: Row) -> Result<Value, ApiError> {
+    #[derive(Deserialize)]
+    struct Counts {
+        total: f64,
+        done: Option<f64>,
+        overdue: Option<f64>,
+    }
+    let today = settings::today(db, &caller.user_id).await?;
+    let c: Option<Counts> = db
+        .prepare(
+            "SELECT COUNT(*) AS total, SUM(status = 'done') AS done, \
+             SUM(status != 'done' AND due_date IS NOT NULL AND due_date < ?3) AS overdue \
+             FROM os_tasks WHERE user_id = ?1 AND project_id = ?2",
+        )
+        .bind(&[
+            caller.user_id.as_str().into(),
+            r.id.as_str().into(),
+            today.to_string().into(),
+        ])?
+        .first(None)
+        .await?;
+    let c = c.unwrap_or(Counts {
+        total: 0.0,
+        done: None,
+        overdue: None,
+    });
+    let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let input = Input {
+        total: c.total as u32,
+        done: c.done.unwrap_or(0.0) as u32,
+        overdue: c.overdue.unwrap_or(0.0) as u32,
+        start: parse(&r.start_date).unwrap_or(today),
+        target: r.target_date.as_deref().and_then(parse),
+        today,
+    };
+    let mut v = serde_json::to_value(&r)?;
+    v["health"] = json!(health::health(&input));
+    v["completion"] = json!((health::completion(&input) * 1000.0).round() / 10.0);
+    v["elapsed"] = json!(health::elapsed(&input).map(|e| (e * 1000.0).round() / 10.0));
+    v["tasks"] = json!({"total": input.total, "done": input.done, "overdue": input.overdue});
+    Ok(v)
+}
+
+struct Fields {
+    name: Option<String>,
+    description: Option<String>,
+    start_date: Option<String>,
+    target_date: Option<Option<String>>,
+}
+
+fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
+    let obj = object(v)?;
+    let mut e = Vec::new();
+    let mut f = Fields {
+        name: None,
+        description: None,
+        start_date: None,
+        target_date: None,
+    };
+    for (k, v) in obj {
+        match k.as_str() {
+            "name" => f.name = text(v, k, 200, &mut e),
+            "description" => match v.as_str() {
+                Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
+                _ => e.push(FieldError::new(
+                    k,
+                    "must be a string of at most 5000 characters",
+                )),
+            },
+            "start_date" => f.start_date = date(v, k, &mut e).map(|d| d.to_string()),
+            "target_date" => {
+                f.target_date = if v.is_null() {
+                    Some(None)
+                } else {
+                    date(v, k, &mut e).map(|d| Some(d.to_string()))
+                }
+            }
+            "id" | "created_at" | "updated_at" | "health" | "completion" | "elapsed" | "tasks" => {}
+            other => e.push(FieldError::new(other, "is not a project field")),
+        }
+    }
+    if full && f.name.is_none() && !e.iter().any(|x| x.field == "name") {
+        e.push(FieldError::new("name", "is required"));
+    }
+    if e.is_empty() {
+        Ok(f)
+    } else {
+        Err(ApiError::Validation(e))
+    }
+}
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiError> {
+    let row: Option<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_projects WHERE id = ?1 AND user_id = ?2"
+        ))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| ApiError::not_found("project"))
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = parse(&body, true)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let today = settings::today(&db, &caller.user_id).await?;
+    let start = f.start_date.unwrap_or_else(|| today.to_string());
+    let target = f.target_date.flatten();
+    if target.as_deref().is_some_and(|t| t < start.as_str()) {
+        return Err(ApiError::validation(
+            "target_date",
+            "must not be before start_date",
+        ));
+    }
+    let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
+    db.prepare(format!(
+        "INSERT INTO os_projects ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)"
+    ))
+    .bind(&[
+        id.as_str().into(),
+        f.name.unwrap_or_default().into(),
+        f.description.unwrap_or_default().into(),
+        start.into(),
+        nullable(target.as_deref()),
+        now.into(),
+        caller.user_id.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    let row = find(&db, &caller, &id).await?;
+    http::json(201, &view(&db, &caller, row).await?)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let page = ctx.page()?;
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let rows: Vec<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_projects WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))
+        .bind(&[
+            caller.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            f64::from(page.fetch()).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(view(&db, caller, r).await?);
+    }
+    http::json(
+        200,
+        &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
+    )
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let caller = ctx.caller()?;
+    let row = find(&db, caller, ctx.param("id")).await?;
+    http::json(200, &view(&db, caller, row).await?)
+}
+
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = parse(&body, false)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let r = find(&db, &caller, ctx.param("id")).await?;
+    let start = f.start_date.unwrap_or(r.start_date);
+    let target = f.target_date.unwrap_or(r.target_date);
+    if target.as_deref().is_some_and(|t| t < start.as_str()) {
+        return Err(ApiError::validation(
+            "target_date",
+            "must not be before start_date",
+        ));
+    }
+    db.prepare(
+        "UPDATE os_projects SET name = ?1, description = ?2, start_date = ?3, target_date = ?4, updated_at = ?5 \
+         WHERE id = ?6 AND user_id = ?7",
+    )
+    .bind(&[
+        f.name.unwrap_or(r.name).into(),
+        f.description.unwrap_or(r.description).into(),
+        start.into(),
+        nullable(target.as_deref()),
+        ids::now_rfc3339().into(),
+        r.id.as_str().into(),
+        caller.user_id.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    let row = find(&db, &caller, &r.id).await?;
+    http::json(200, &view(&db, &caller, row).await?)
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let stmt = ctx
+        .d1()?
+        .prepare("DELETE FROM os_projects WHERE id = ?1 AND user_id = ?2")
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?;
+    run_or_404(stmt, "project").await?;
+    http::no_content()
+}
+
+fn schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+        "start_date": {"type": "string", "format": "date"}, "target_date": {"type": ["string", "null"], "format": "date"},
+        "health": {"type": "string", "enum": ["on_track", "at_risk", "off_track"], "readOnly": true},
+        "completion": {"type": "number", "readOnly": true}, "elapsed": {"type": ["number", "null"], "readOnly": true},
+        "tasks": {"type": "object", "readOnly": true}}})
+}
+
+pub const HEALTH_RULE: &str = "health: with a target date, elapsed = share of start→target gone by and completion = \
+    done ÷ all linked tasks; off_track when completion trails elapsed by more than 30 points, 3+ tasks are overdue, or \
+    the target passed with work left; at_risk when it trails by more than 10 points or any task is overdue; else \
+    on_track. Without a target: 0 overdue on_track, 1–2 at_risk, 3+ off_track. With no tasks yet: on_track, or \
+    at_risk once the target passed.";
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a project",
+    description: "`{name, description?, start_date?, target_date?}`; tasks join with project_id.",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List projects",
+    description: HEALTH_RULE,
+    request: None,
+    response: (200, || json!({"type": "object"})),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a project with its health",
+    description: HEALTH_RULE,
+    request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a project",
+    description: "Partial update.",
+    request: Some(schema),
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a project",
+    description: "Its tasks stay.",
+    request: None,
+    response: (204, || json!({"type": "null"})),
+};
