@@ -80,13 +80,21 @@ fi
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)' ||
   die "wrangler needs Node >= 22.12; node_modules/.bin/node is $(node --version 2>/dev/null)"
 
-# 4. A load tool for `make bench` (Debian's wrk). Not needed to build or test.
+# 4. An independent OpenAPI 3.1 validator for the tests (PyPI, in a local venv).
+OAS_VALIDATOR=openapi-spec-validator==0.9.0
+if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
+  log "installing $OAS_VALIDATOR into .tools/venv"
+  python3 -m venv "$LOCAL_DIR/venv"
+  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR"
+fi
+
+# 5. A load tool for `make bench` (Debian's wrk). Not needed to build or test.
 if ! command -v wrk >/dev/null; then
   log "installing wrk (load tool for make bench)"
   apt_install wrk || echo "warning: could not install wrk; make bench will not run" >&2
 fi
 
-# 5. Local secrets: .dev.vars from the example, and any setting the example gained since
+# 6. Local secrets: .dev.vars from the example, and any setting the example gained since
 #    added to an existing .dev.vars (values already there are kept).
 if [ ! -f .dev.vars ]; then
   cp .dev.vars.example .dev.vars

@@ -251,6 +251,22 @@ fn openapi_is_valid(s: &Server) {
         }
     }
     check_refs(doc, doc);
+
+    // And an independent validator (openapi-spec-validator, installed by make setup).
+    let file = s.state_dir.join("openapi.json");
+    std::fs::write(&file, &r.text).expect("write openapi.json");
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.tools/venv/bin/python");
+    let out = std::process::Command::new(python)
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("run openapi-spec-validator (make setup installs it)");
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn check_refs(doc: &Value, node: &Value) {
