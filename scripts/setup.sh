@@ -72,7 +72,9 @@ grep -q "wasm-bindgen = \"=$WASM_BINDGEN_VERSION\"" Cargo.toml ||
 
 # 3. wrangler, esbuild, wasm-opt and Node 24 from the npm registry, as package-lock.json pins.
 lock_sum=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
-if [ ! -x node_modules/.bin/wrangler ] || [ "$(cat node_modules/.edge-api-lock 2>/dev/null)" != "$lock_sum" ]; then
+node_missing=false
+if [ "$(uname -sm)" = "Linux x86_64" ] && [ ! -x node_modules/.bin/node ]; then node_missing=true; fi
+if [ ! -x node_modules/.bin/wrangler ] || $node_missing || [ "$(cat node_modules/.edge-api-lock 2>/dev/null)" != "$lock_sum" ]; then
   log "npm install (wrangler, esbuild, binaryen, node)"
   npm install --no-audit --no-fund --loglevel=error >/dev/null
   echo "$lock_sum" > node_modules/.edge-api-lock
