@@ -23,3 +23,23 @@ pub async fn run_or_404(
     }
     Ok(())
 }
+
+/// `DELETE FROM {table} WHERE id = {id param} AND user_id = {caller}` → 204, or 404 when
+/// there was no such row of the caller's.
+pub async fn delete_owned(
+    ctx: &crate::platform::http::Ctx,
+    table: &'static str,
+    what: &str,
+) -> Result<worker::Response, crate::platform::error::ApiError> {
+    let stmt = ctx
+        .d1()?
+        .prepare(format!(
+            "DELETE FROM {table} WHERE id = ?1 AND user_id = ?2"
+        ))
+        .bind(&[
+            ctx.param("id").into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?;
+    run_or_404(stmt, what).await?;
+    crate::platform::http::no_content()
+}

@@ -8,7 +8,7 @@ use worker::{D1Database, Response};
 use super::rules::sm2::{self, Card};
 use super::{object, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::{nullable, run_or_404};
+use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -160,15 +160,7 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let stmt = ctx
-        .d1()?
-        .prepare("DELETE FROM os_flashcards WHERE id = ?1 AND user_id = ?2")
-        .bind(&[
-            ctx.param("id").into(),
-            ctx.caller()?.user_id.as_str().into(),
-        ])?;
-    run_or_404(stmt, "flashcard").await?;
-    http::no_content()
+    crate::platform::db::delete_owned(&ctx, "os_flashcards", "flashcard").await
 }
 
 #[derive(Deserialize)]

@@ -229,17 +229,7 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::run_or_404(
-        ctx.d1()?
-            .prepare("DELETE FROM os_habits WHERE id = ?1 AND user_id = ?2")
-            .bind(&[
-                ctx.param("id").into(),
-                ctx.caller()?.user_id.as_str().into(),
-            ])?,
-        "habit",
-    )
-    .await?;
-    http::no_content()
+    crate::platform::db::delete_owned(&ctx, "os_habits", "habit").await
 }
 
 /// `POST /habits/{id}/logs {date?}`: marks a day done (today in the user's zone by

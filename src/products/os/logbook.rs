@@ -9,7 +9,6 @@ use worker::{D1Database, Response};
 
 use super::{date, object, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::run_or_404;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -257,15 +256,7 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let stmt = ctx
-        .d1()?
-        .prepare("DELETE FROM os_logbook WHERE id = ?1 AND user_id = ?2")
-        .bind(&[
-            ctx.param("id").into(),
-            ctx.caller()?.user_id.as_str().into(),
-        ])?;
-    run_or_404(stmt, "logbook entry").await?;
-    http::no_content()
+    crate::platform::db::delete_owned(&ctx, "os_logbook", "logbook entry").await
 }
 
 fn schema() -> Value {

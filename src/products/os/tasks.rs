@@ -398,17 +398,7 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::run_or_404(
-        ctx.d1()?
-            .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
-            .bind(&[
-                ctx.param("id").into(),
-                ctx.caller()?.user_id.as_str().into(),
-            ])?,
-        "task",
-    )
-    .await?;
-    http::no_content()
+    crate::platform::db::delete_owned(&ctx, "os_tasks", "task").await
 }
 
 pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {

@@ -184,17 +184,7 @@ pub async fn get_reward(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn delete_reward(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::run_or_404(
-        ctx.d1()?
-            .prepare("DELETE FROM os_rewards WHERE id = ?1 AND user_id = ?2")
-            .bind(&[
-                ctx.param("id").into(),
-                ctx.caller()?.user_id.as_str().into(),
-            ])?,
-        "reward",
-    )
-    .await?;
-    http::no_content()
+    crate::platform::db::delete_owned(&ctx, "os_rewards", "reward").await
 }
 
 pub async fn redeem(ctx: Ctx) -> Result<Response, ApiError> {
