@@ -53,12 +53,6 @@ extern "C" {
         data: &Uint8Array,
     ) -> Result<js_sys::Promise, JsValue>;
 
-    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = decrypt, catch)]
-    fn subtle_decrypt(
-        algorithm: &JsValue,
-        key: &JsValue,
-        data: &Uint8Array,
-    ) -> Result<js_sys::Promise, JsValue>;
 }
 
 fn js_err(what: &str) -> impl Fn(JsValue) -> ApiError + '_ {
@@ -203,27 +197,6 @@ pub async fn aes_gcm_encrypt(key: &[u8; 32], plaintext: &[u8]) -> Result<Vec<u8>
     let mut out = nonce.to_vec();
     out.extend(Uint8Array::new(&ct).to_vec());
     Ok(out)
-}
-
-/// Inverse of [`aes_gcm_encrypt`]; `None` when the data was not sealed under `key`.
-pub async fn aes_gcm_decrypt(key: &[u8; 32], sealed: &[u8]) -> Result<Option<Vec<u8>>, ApiError> {
-    if sealed.len() < 12 + 16 {
-        return Ok(None);
-    }
-    let k = aes_key(key, "decrypt").await?;
-    let alg = algorithm(&[
-        ("name", "AES-GCM".into()),
-        ("iv", Uint8Array::from(&sealed[..12]).into()),
-    ])?;
-    match await_promise(
-        subtle_decrypt(&alg, &k, &Uint8Array::from(&sealed[12..])),
-        "decrypt",
-    )
-    .await
-    {
-        Ok(pt) => Ok(Some(Uint8Array::new(&pt).to_vec())),
-        Err(_) => Ok(None),
-    }
 }
 
 pub fn sha256(data: &[u8]) -> [u8; 32] {
