@@ -82,17 +82,6 @@ impl Ctx {
             self.query_param("cursor").as_deref(),
         )
     }
-
-    /// The query string as `T` (unknown keys ignored, bad values → 422 naming them).
-    pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        let url = self.req.url().map_err(ApiError::from)?;
-        let mut map = serde_json::Map::new();
-        for (k, v) in url.query_pairs() {
-            map.insert(k.into_owned(), Value::String(v.into_owned()));
-        }
-        serde_path_to_error::deserialize(Value::Object(map))
-            .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
-    }
 }
 
 /// `?limit=` (default 50, 1–200) and `?cursor=` (opaque) of a list request.
@@ -107,19 +96,20 @@ impl Page {
     pub const DEFAULT: u32 = 50;
     pub const MAX: u32 = 200;
 
+    /// `?limit=`: `default` when absent, else 1–200.
+    pub fn parse_limit(limit: Option<&str>, default: u32) -> Result<u32, ApiError> {
+        match limit {
+            None | Some("") => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=Self::MAX).contains(n))
+                .ok_or_else(|| ApiError::validation("limit", "must be an integer from 1 to 200")),
+        }
+    }
+
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, ApiError> {
-        let limit = match limit {
-            None | Some("") => Self::DEFAULT,
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=Self::MAX).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::validation(
-                        "limit",
-                        "must be an integer from 1 to 200",
-                    ))
-                }
-            },
-        };
+        let limit = Self::parse_limit(limit, Self::DEFAULT)?;
         let after = match cursor {
             None | Some("") => None,
             Some(c) => Some(

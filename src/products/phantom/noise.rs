@@ -8,7 +8,7 @@ use worker::{D1Database, D1PreparedStatement, Response};
 
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Page};
 use crate::platform::ids;
 use crate::routes::Doc;
 
@@ -114,14 +114,7 @@ pub async fn counts(db: &D1Database, user_id: &str) -> Result<Value, ApiError> {
 }
 
 fn parse_limit(ctx: &Ctx, default: u32) -> Result<u32, ApiError> {
-    match ctx.query_param("limit").as_deref() {
-        None | Some("") => Ok(default),
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| ApiError::validation("limit", "must be an integer from 1 to 200")),
-    }
+    Page::parse_limit(ctx.query_param("limit").as_deref(), default)
 }
 
 /// Marks up to `limit` oldest pending events delivered and returns them, in one statement.
