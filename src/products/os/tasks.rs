@@ -171,29 +171,26 @@ impl TaskFields {
     }
 }
 
+/// Dependency edges (task → what it waits for) of one task, or of all the user's tasks.
 async fn dependencies(
     db: &D1Database,
     user_id: &str,
-    task_ids: &[&str],
+    task: Option<&str>,
 ) -> Result<Vec<(String, String)>, ApiError> {
     #[derive(Deserialize)]
     struct D {
         task_id: String,
         depends_on_id: String,
     }
-    let rows: Vec<D> = if task_ids.len() == 1 {
-        db.prepare("SELECT task_id, depends_on_id FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2")
-            .bind(&[user_id.into(), task_ids[0].into()])?
-            .all()
-            .await?
-            .results()?
-    } else {
-        db.prepare("SELECT task_id, depends_on_id FROM os_task_dependencies WHERE user_id = ?1")
-            .bind(&[user_id.into()])?
-            .all()
-            .await?
-            .results()?
-    };
+    let rows: Vec<D> = db
+        .prepare(
+            "SELECT task_id, depends_on_id FROM os_task_dependencies \
+             WHERE user_id = ?1 AND (?2 IS NULL OR task_id = ?2)",
+        )
+        .bind(&[user_id.into(), nullable(task)])?
+        .all()
+        .await?
+        .results()?;
     Ok(rows
         .into_iter()
         .map(|d| (d.task_id, d.depends_on_id))
@@ -209,7 +206,7 @@ pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, Ap
         .first(None)
         .await?;
     let row = row.ok_or_else(|| ApiError::not_found("task"))?;
-    let deps = dependencies(db, &caller.user_id, &[id]).await?;
+    let deps = dependencies(db, &caller.user_id, Some(id)).await?;
     Ok(row.into_task(deps.into_iter().map(|(_, d)| d).collect()))
 }
 
@@ -305,7 +302,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let deps = if rows.is_empty() {
         Vec::new()
     } else {
-        dependencies(&db, &caller.user_id, &[]).await?
+        dependencies(&db, &caller.user_id, None).await?
     };
     let items: Vec<Task> = rows
         .into_iter()
@@ -474,7 +471,7 @@ pub async fn add_dependency(ctx: Ctx) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let task = find(&db, &caller, ctx.param("id")).await?;
     let dep = find(&db, &caller, ctx.param("dep_id")).await?;
-    let edges = dependencies(&db, &caller.user_id, &[]).await?;
+    let edges = dependencies(&db, &caller.user_id, None).await?;
     if graph::would_cycle(&edges, &task.id, &dep.id) {
         return Err(ApiError::Rule {
             code: "dependency_cycle",
