@@ -113,61 +113,55 @@ fn search_url(engine: &str, query: &str) -> String {
         .unwrap_or_else(|_| base.to_string())
 }
 
-fn validate_list(key: &'static str) -> impl Fn(Value) -> Result<Value, String> {
-    move |v: Value| {
-        let ok = v[key].as_array().is_some_and(|a| !a.is_empty());
-        if ok {
-            Ok(v)
-        } else {
-            Err(format!("{key} must be a non-empty array"))
-        }
+/// The non-empty array under `key`, or why not.
+fn entries<'a>(v: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+    v[key]
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| format!("{key} must be a non-empty array"))
+}
+
+fn check(v: Value, key: &str, ok: fn(&Value) -> bool, why: &str) -> Result<Value, String> {
+    if entries(&v, key)?.iter().all(ok) {
+        Ok(v)
+    } else {
+        Err(why.into())
     }
 }
 
 fn validate_queries(v: Value) -> Result<Value, String> {
-    let v = validate_list("queries")(v)?;
-    if v["queries"].as_array().is_some_and(|a| {
-        a.iter().all(|q| {
+    check(
+        v,
+        "queries",
+        |q| {
             q.as_str()
                 .is_some_and(|s| !s.trim().is_empty() && s.len() <= 200)
-        })
-    }) {
-        Ok(v)
-    } else {
-        Err("queries must be non-empty strings".into())
-    }
+        },
+        "queries must be non-empty strings",
+    )
 }
 
 fn validate_pages(v: Value) -> Result<Value, String> {
-    let v = validate_list("pages")(v)?;
-    let ok = v["pages"].as_array().is_some_and(|a| {
-        a.iter().all(|p| {
+    check(
+        v,
+        "pages",
+        |p| {
             p["url"]
                 .as_str()
                 .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
-        })
-    });
-    if ok {
-        Ok(v)
-    } else {
-        Err("pages need http(s) urls".into())
-    }
+        },
+        "pages need http(s) urls",
+    )
 }
 
 fn validate_products(v: Value) -> Result<Value, String> {
-    let v = validate_list("products")(v)?;
-    let ok = v["products"].as_array().is_some_and(|a| {
-        a.iter().all(|p| {
-            p["name"].is_string() && p["url"].as_str().is_some_and(|u| u.starts_with("http"))
-        })
-    });
-    if ok {
-        Ok(v)
-    } else {
-        Err("products need name and url".into())
-    }
+    check(
+        v,
+        "products",
+        |p| p["name"].is_string() && p["url"].as_str().is_some_and(|u| u.starts_with("http")),
+        "products need name and url",
+    )
 }
-
 /// Builds the events of one event-loop cycle from the broker's answer.
 async fn make_events(
     env: &Env,
