@@ -343,3 +343,77 @@ CREATE TABLE os_logbook (
     created_at TEXT NOT NULL
 );
 CREATE INDEX os_logbook_user_date ON os_logbook (user_id, date, id);
+
+-- Personal OS: goals with embedded success criteria and a cached progress. Tasks link by
+-- their goal_id; metrics and habits link through os_goal_links, whose `score` (0–1, NULL
+-- when it has nothing to say yet) is refreshed in the same batch as the item changes.
+CREATE TABLE os_goals (
+    id               TEXT PRIMARY KEY,
+    user_id          TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title            TEXT NOT NULL,
+    description      TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL CHECK (status IN ('active', 'achieved', 'abandoned')),
+    start_date       TEXT NOT NULL,           -- YYYY-MM-DD
+    target_date      TEXT,
+    success_criteria TEXT NOT NULL DEFAULT '[]', -- JSON [{text, met}]
+    progress         REAL NOT NULL DEFAULT 0,    -- 0–100, see goals::PROGRESS_RULE
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE INDEX os_goals_user ON os_goals (user_id, id);
+CREATE INDEX os_tasks_goal ON os_tasks (user_id, goal_id);
+
+CREATE TABLE os_goal_links (
+    goal_id TEXT NOT NULL REFERENCES os_goals (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('metric', 'habit')),
+    item_id TEXT NOT NULL,
+    score   REAL,
+    PRIMARY KEY (goal_id, kind, item_id)
+);
+CREATE INDEX os_goal_links_item ON os_goal_links (user_id, kind, item_id);
+
+-- Personal OS knowledge vault: courses with ordered modules, and the skill tree.
+CREATE TABLE os_courses (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title       TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    url         TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX os_courses_user ON os_courses (user_id, id);
+
+CREATE TABLE os_course_modules (
+    id           TEXT PRIMARY KEY,
+    course_id    TEXT NOT NULL REFERENCES os_courses (id) ON DELETE CASCADE,
+    user_id      TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    position     INTEGER NOT NULL,
+    completed_at TEXT,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX os_course_modules_course ON os_course_modules (course_id, position);
+
+CREATE TABLE os_skills (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    level       INTEGER NOT NULL DEFAULT 0,
+    max_level   INTEGER NOT NULL DEFAULT 5 CHECK (max_level BETWEEN 1 AND 100),
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    CHECK (level BETWEEN 0 AND max_level)
+);
+CREATE INDEX os_skills_user ON os_skills (user_id, id);
+
+-- skill → a skill it requires; the graph stays acyclic.
+CREATE TABLE os_skill_prerequisites (
+    user_id     TEXT NOT NULL,
+    skill_id    TEXT NOT NULL REFERENCES os_skills (id) ON DELETE CASCADE,
+    requires_id TEXT NOT NULL REFERENCES os_skills (id) ON DELETE CASCADE,
+    PRIMARY KEY (skill_id, requires_id)
+);
+CREATE INDEX os_skill_prerequisites_user ON os_skill_prerequisites (user_id);

@@ -337,6 +337,90 @@ pub static ROUTES: &[Route] = &[
         os::tasks::REMOVE_DEP_DOC
     ),
     route!(
+        "POST",
+        "/api/os/goals",
+        User,
+        os::goals::create,
+        os::goals::CREATE_DOC
+    ),
+    route!(
+        "GET",
+        "/api/os/goals",
+        User,
+        os::goals::list,
+        os::goals::LIST_DOC
+    ),
+    route!(
+        "GET",
+        "/api/os/goals/{id}",
+        User,
+        os::goals::get,
+        os::goals::GET_DOC
+    ),
+    route!(
+        "PATCH",
+        "/api/os/goals/{id}",
+        User,
+        os::goals::update,
+        os::goals::UPDATE_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/os/goals/{id}",
+        User,
+        os::goals::delete,
+        os::goals::DELETE_DOC
+    ),
+    route!(
+        "GET",
+        "/api/os/goals/{id}/progress",
+        User,
+        os::goals::progress,
+        os::goals::PROGRESS_DOC
+    ),
+    route!(
+        "POST",
+        "/api/os/goals/{id}/tasks/{item_id}",
+        User,
+        os::goals::link_task,
+        os::goals::LINK_TASK_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/os/goals/{id}/tasks/{item_id}",
+        User,
+        os::goals::unlink_task,
+        os::goals::UNLINK_TASK_DOC
+    ),
+    route!(
+        "POST",
+        "/api/os/goals/{id}/metrics/{item_id}",
+        User,
+        os::goals::link_metric,
+        os::goals::LINK_METRIC_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/os/goals/{id}/metrics/{item_id}",
+        User,
+        os::goals::unlink_metric,
+        os::goals::UNLINK_METRIC_DOC
+    ),
+    route!(
+        "POST",
+        "/api/os/goals/{id}/habits/{item_id}",
+        User,
+        os::goals::link_habit,
+        os::goals::LINK_HABIT_DOC
+    ),
+    route!(
+        "DELETE",
+        "/api/os/goals/{id}/habits/{item_id}",
+        User,
+        os::goals::unlink_habit,
+        os::goals::UNLINK_HABIT_DOC
+    ),
+    route!(
         "GET",
         "/api/os/wallet",
         User,
@@ -405,6 +489,13 @@ pub static ROUTES: &[Route] = &[
         User,
         os::habits::get,
         os::habits::GET_DOC
+    ),
+    route!(
+        "PATCH",
+        "/api/os/habits/{id}",
+        User,
+        os::habits::update,
+        os::habits::UPDATE_DOC
     ),
     route!(
         "DELETE",

@@ -5,6 +5,7 @@ mod auth;
 mod fake_llm;
 mod harness;
 mod os;
+mod os_goals;
 mod phantom;
 mod platform;
 mod suiftly;
@@ -18,5 +19,6 @@ fn main() {
     tests.extend(phantom::tests());
     tests.extend(suiftly::tests());
     tests.extend(os::tests());
+    tests.extend(os_goals::tests());
     harness::main(tests);
 }

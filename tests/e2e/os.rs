@@ -71,10 +71,43 @@ fn task_crud_filters_and_validation(s: &Server) {
     ] {
         assert!(a.get(f).is_some(), "{f}");
     }
+    let p1 = s.authed(
+        "POST",
+        "/api/os/projects",
+        &t,
+        Some(&json!({"name": "House"})),
+    );
+    assert_eq!(p1.status, 201, "{}", p1.text);
+    let p1 = p1.json["id"].as_str().expect("project id").to_string();
     let b = task(
         s,
         &t,
-        json!({"title": "Buy milk", "area": "home", "due_date": "2026-01-10", "project_id": "p1"}),
+        json!({"title": "Buy milk", "area": "home", "due_date": "2026-01-10", "project_id": p1}),
+    );
+    // Links must be the caller's own projects and goals.
+    let other = token(s);
+    let theirs = s.authed(
+        "POST",
+        "/api/os/projects",
+        &other,
+        Some(&json!({"name": "Theirs"})),
+    );
+    let stray = s.authed(
+        "POST",
+        "/api/os/tasks",
+        &t,
+        Some(&json!({"title": "x", "project_id": theirs.json["id"], "goal_id": "no-such-goal"})),
+    );
+    stray.assert_error(422, "validation_failed");
+    assert!(
+        stray.json["error"]["details"]["fields"]["project_id"].is_string(),
+        "{}",
+        stray.text
+    );
+    assert!(
+        stray.json["error"]["details"]["fields"]["goal_id"].is_string(),
+        "{}",
+        stray.text
     );
     let c = task(s, &t, json!({"title": "Call mum", "status": "in_progress"}));
     let list = |q: &str| s.authed("GET", &format!("/api/os/tasks{q}"), &t, None).json;
@@ -88,7 +121,7 @@ fn task_crud_filters_and_validation(s: &Server) {
         vec![c["id"].as_str().unwrap_or("").to_string()]
     );
     assert_eq!(
-        ids(&list("?project_id=p1")),
+        ids(&list(&format!("?project_id={p1}"))),
         vec![b["id"].as_str().unwrap_or("").to_string()]
     );
     assert_eq!(

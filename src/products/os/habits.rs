@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
+use super::rules::goals as goal_rules;
 use super::rules::habits::{self as rules, Schedule};
-use super::{date, object, settings, text};
+use super::{date, goals, object, settings, text};
 use crate::platform::auth::Caller;
+use crate::platform::db::changes;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -77,12 +79,27 @@ struct Row {
     created_at: String,
 }
 
-fn view(r: Row, logs: &HashSet<NaiveDate>, today: NaiveDate) -> Habit {
-    let schedule = serde_json::from_str::<Value>(&r.schedule)
+/// A schedule as stored (written by `schedule_json`, so always valid).
+pub fn schedule_from_db(s: &str) -> Schedule {
+    serde_json::from_str::<Value>(s)
         .ok()
         .and_then(|v| parse_schedule(&v).ok())
-        .unwrap_or(Schedule::Daily);
-    let start = NaiveDate::parse_from_str(&r.start_date, "%Y-%m-%d").unwrap_or(today);
+        .unwrap_or(Schedule::Daily)
+}
+
+impl Row {
+    fn schedule(&self) -> Schedule {
+        schedule_from_db(&self.schedule)
+    }
+
+    fn start(&self, today: NaiveDate) -> NaiveDate {
+        NaiveDate::parse_from_str(&self.start_date, "%Y-%m-%d").unwrap_or(today)
+    }
+}
+
+fn view(r: Row, logs: &HashSet<NaiveDate>, today: NaiveDate) -> Habit {
+    let schedule = r.schedule();
+    let start = r.start(today);
     let st = rules::stats(&schedule, start, logs, today);
     Habit {
         id: r.id,
@@ -123,7 +140,12 @@ async fn logs_of(
     Ok(out)
 }
 
-async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Habit, ApiError> {
+/// A habit of the caller's, the days it was done, and today in their time zone.
+async fn load(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Row, HashSet<NaiveDate>, NaiveDate), ApiError> {
     let row: Option<Row> = db
         .prepare("SELECT id, name, schedule, start_date, created_at FROM os_habits WHERE id = ?1 AND user_id = ?2")
         .bind(&[id.into(), caller.user_id.as_str().into()])?
@@ -131,8 +153,63 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Habit, ApiEr
         .await?;
     let row = row.ok_or_else(|| ApiError::not_found("habit"))?;
     let today = settings::today(db, &caller.user_id).await?;
-    let logs = logs_of(db, &caller.user_id, Some(id)).await?;
-    Ok(view(row, logs.get(id).unwrap_or(&HashSet::new()), today))
+    let done = logs_of(db, &caller.user_id, Some(id))
+        .await?
+        .remove(id)
+        .unwrap_or_default();
+    Ok((row, done, today))
+}
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Habit, ApiError> {
+    let (row, done, today) = load(db, caller, id).await?;
+    Ok(view(row, &done, today))
+}
+
+/// The habit's consistency over a goal's window (`rules::goals`); 404 when it is not the
+/// caller's.
+pub async fn consistency(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+    goal_start: NaiveDate,
+    goal_target: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Option<f64>, ApiError> {
+    let (row, done, _) = load(db, caller, id).await?;
+    Ok(goal_rules::habit_consistency(
+        &row.schedule(),
+        row.start(today),
+        &done,
+        goal_start,
+        goal_target,
+        today,
+    ))
+}
+
+/// Writes `stmts` with the refresh of the goals the habit is linked to, computed from
+/// `done` (the days after those writes), and answers the habit as it then is.
+async fn write(
+    db: &D1Database,
+    caller: &Caller,
+    row: Row,
+    done: &HashSet<NaiveDate>,
+    today: NaiveDate,
+    mut stmts: Vec<worker::D1PreparedStatement>,
+) -> Result<(Vec<worker::D1Result>, Habit), ApiError> {
+    stmts.extend(
+        goals::habit_changed(
+            db,
+            &caller.user_id,
+            &row.id,
+            &row.schedule(),
+            row.start(today),
+            done,
+            today,
+        )
+        .await?,
+    );
+    let results = db.batch(stmts).await?;
+    Ok((results, view(row, done, today)))
 }
 
 pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
@@ -228,8 +305,69 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let obj = object(&body)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let mut e = Vec::new();
+    let mut name = None;
+    let mut schedule = None;
+    let mut start = None;
+    for (k, v) in obj {
+        match k.as_str() {
+            "name" => name = text(v, k, 100, &mut e),
+            "schedule" => schedule = parse_schedule(v).map_err(|x| e.push(x)).ok(),
+            "start_date" => start = date(v, k, &mut e),
+            "id" | "current_streak" | "best_streak" | "strength" | "due_today" | "done_today"
+            | "created_at" => {}
+            other => e.push(FieldError::new(other, "is not a habit field")),
+        }
+    }
+    if !e.is_empty() {
+        return Err(ApiError::Validation(e));
+    }
+    let (mut row, mut done, today) = load(&db, &caller, ctx.param("id")).await?;
+    if let Some(n) = name {
+        row.name = n;
+    }
+    if let Some(s) = schedule {
+        row.schedule = schedule_json(&s).to_string();
+    }
+    if let Some(s) = start {
+        row.start_date = s.to_string();
+        // Days before the start are not part of the habit any more.
+        done.retain(|d| *d >= s);
+    }
+    let stmts = vec![
+        db.prepare("UPDATE os_habits SET name = ?1, schedule = ?2, start_date = ?3, updated_at = ?4 WHERE id = ?5 AND user_id = ?6")
+            .bind(&[
+                row.name.as_str().into(),
+                row.schedule.as_str().into(),
+                row.start_date.as_str().into(),
+                ids::now_rfc3339().into(),
+                row.id.as_str().into(),
+                caller.user_id.as_str().into(),
+            ])?,
+        db.prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date < ?3")
+            .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), row.start_date.as_str().into()])?,
+    ];
+    let (_, habit) = write(&db, &caller, row, &done, today, stmts).await?;
+    http::json(200, &habit)
+}
+
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_habits", "habit").await
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let id = ctx.param("id");
+    let mut stmts = vec![db
+        .prepare("DELETE FROM os_habits WHERE id = ?1 AND user_id = ?2")
+        .bind(&[id.into(), caller.user_id.as_str().into()])?];
+    stmts.extend(goals::item_removed(&db, &caller.user_id, "habit", id)?);
+    match db.batch(stmts).await?.first() {
+        Some(r) if changes(r)? > 0 => http::no_content(),
+        _ => Err(ApiError::not_found("habit")),
+    }
 }
 
 /// `POST /habits/{id}/logs {date?}`: marks a day done (today in the user's zone by
@@ -244,8 +382,7 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
     object(&body)?;
     let caller = ctx.caller()?.clone();
     let db = ctx.d1()?;
-    let habit = find(&db, &caller, ctx.param("id")).await?;
-    let today = settings::today(&db, &caller.user_id).await?;
+    let (row, mut done, today) = load(&db, &caller, ctx.param("id")).await?;
     let day = match body.get("date") {
         None => today,
         Some(v) => {
@@ -256,31 +393,35 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
     if day > today {
         return Err(ApiError::validation("date", "cannot be in the future"));
     }
-    if day.to_string() < habit.start_date {
+    if day.to_string() < row.start_date {
         return Err(ApiError::validation(
             "date",
             "is before the habit's start_date",
         ));
     }
-    db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
-        .bind(&[habit.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), ids::now_rfc3339().into()])?
-        .run()
-        .await?;
-    http::json(201, &find(&db, &caller, &habit.id).await?)
+    done.insert(day);
+    let insert = db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), ids::now_rfc3339().into()])?;
+    let (_, habit) = write(&db, &caller, row, &done, today, vec![insert]).await?;
+    http::json(201, &habit)
 }
 
 pub async fn unlog(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::run_or_404(
-        ctx.d1()?
-            .prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date = ?3")
-            .bind(&[
-                ctx.param("id").into(),
-                ctx.caller()?.user_id.as_str().into(),
-                ctx.param("date").into(),
-            ])?,
-        "habit log",
-    )
-    .await?;
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let (row, mut done, today) = load(&db, caller, ctx.param("id")).await?;
+    let day = NaiveDate::parse_from_str(ctx.param("date"), "%Y-%m-%d")
+        .ok()
+        .filter(|d| done.remove(d))
+        .ok_or_else(|| ApiError::not_found("habit log"))?;
+    let delete = db
+        .prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date = ?3")
+        .bind(&[
+            row.id.as_str().into(),
+            caller.user_id.as_str().into(),
+            day.to_string().into(),
+        ])?;
+    write(&db, caller, row, &done, today, vec![delete]).await?;
     http::no_content()
 }
 
@@ -323,6 +464,14 @@ pub const GET_DOC: Doc = Doc {
     summary: "Get a habit",
     description: "",
     request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a habit",
+    description: "Partial update of `{name, schedule, start_date}`; logs before a new start date are dropped. Goals the \
+        habit is linked to are refreshed in the same batch.",
+    request: Some(schema),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
+use super::rules::goals::metric_score;
 use super::rules::metrics::{self as rules, Direction, Log};
-use super::{date, object, settings, text};
+use super::{date, goals, object, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::nullable;
+use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -38,7 +39,7 @@ struct Row {
     updated_at: String,
 }
 
-fn direction(s: &str) -> Direction {
+pub fn direction(s: &str) -> Direction {
     if s == "lower" {
         Direction::Lower
     } else {
@@ -162,6 +163,14 @@ async fn logs_of(
         .collect())
 }
 
+/// The metric's part in a goal (`rules::goals::metric_score`); 404 when it is not the
+/// caller's.
+pub async fn score(db: &D1Database, caller: &Caller, id: &str) -> Result<Option<f64>, ApiError> {
+    let m = find(db, caller, id).await?;
+    let logs = logs_of(db, &m.id, None, None).await?;
+    Ok(metric_score(&logs, m.target, direction(&m.direction)))
+}
+
 pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = parse(&body, true)?;
@@ -234,23 +243,42 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?.clone();
     let db = ctx.d1()?;
     let m = find(&db, &caller, ctx.param("id")).await?;
-    db.prepare("UPDATE os_metrics SET name = ?1, unit = ?2, target = ?3, direction = ?4, updated_at = ?5 WHERE id = ?6 AND user_id = ?7")
+    let target = f.target.unwrap_or(m.target);
+    let dir = f.direction.unwrap_or(m.direction);
+    // A new target or direction moves the metric's part in the goals it is linked to.
+    let logs = logs_of(&db, &m.id, None, None).await?;
+    let mut stmts = vec![db.prepare("UPDATE os_metrics SET name = ?1, unit = ?2, target = ?3, direction = ?4, updated_at = ?5 WHERE id = ?6 AND user_id = ?7")
         .bind(&[
             f.name.unwrap_or(m.name).into(),
             f.unit.unwrap_or(m.unit).into(),
-            nullable(f.target.unwrap_or(m.target)),
-            f.direction.unwrap_or(m.direction).into(),
+            nullable(target),
+            dir.as_str().into(),
             ids::now_rfc3339().into(),
             m.id.as_str().into(),
             caller.user_id.as_str().into(),
-        ])?
-        .run()
-        .await?;
+        ])?];
+    stmts.extend(goals::metric_changed(
+        &db,
+        &caller.user_id,
+        &m.id,
+        metric_score(&logs, target, direction(&dir)),
+    )?);
+    db.batch(stmts).await?;
     http::json(200, &find(&db, &caller, &m.id).await?)
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_metrics", "metric").await
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let id = ctx.param("id");
+    let mut stmts = vec![db
+        .prepare("DELETE FROM os_metrics WHERE id = ?1 AND user_id = ?2")
+        .bind(&[id.into(), caller.user_id.as_str().into()])?];
+    stmts.extend(goals::item_removed(&db, &caller.user_id, "metric", id)?);
+    match db.batch(stmts).await?.first() {
+        Some(r) if changes(r)? > 0 => http::no_content(),
+        _ => Err(ApiError::not_found("metric")),
+    }
 }
 
 #[derive(Deserialize)]
@@ -325,6 +353,12 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
             ])?,
         );
     }
+    stmts.extend(goals::metric_changed(
+        &db,
+        &caller.user_id,
+        &m.id,
+        metric_score(&logs, m.target, direction(&m.direction)),
+    )?);
     db.batch(stmts).await?;
     http::json(
         201,

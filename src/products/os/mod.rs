@@ -4,6 +4,7 @@
 //! Goals, courses, skills, export/import and the AI helpers come later.
 
 pub mod flashcards;
+pub mod goals;
 pub mod habits;
 pub mod logbook;
 pub mod metrics;

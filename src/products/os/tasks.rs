@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::{graph, points};
-use super::{date, object, text};
+use super::{date, goals, object, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::nullable;
+use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -197,6 +197,49 @@ async fn dependencies(
         .collect())
 }
 
+/// A project or goal a task is being linked to must be the caller's (422 otherwise, so
+/// another user's ids are never linked, nor their existence told apart).
+async fn check_links(db: &D1Database, user_id: &str, f: &TaskFields) -> Result<(), ApiError> {
+    let project = f.project_id.clone().flatten();
+    let goal = f.goal_id.clone().flatten();
+    if project.is_none() && goal.is_none() {
+        return Ok(());
+    }
+    #[derive(Deserialize)]
+    struct Found {
+        project: f64,
+        goal: f64,
+    }
+    let found: Option<Found> = db
+        .prepare(
+            "SELECT (SELECT COUNT(*) FROM os_projects WHERE id = ?2 AND user_id = ?1) AS project, \
+             (SELECT COUNT(*) FROM os_goals WHERE id = ?3 AND user_id = ?1) AS goal",
+        )
+        .bind(&[
+            user_id.into(),
+            nullable(project.as_deref()),
+            nullable(goal.as_deref()),
+        ])?
+        .first(None)
+        .await?;
+    let found = found.unwrap_or(Found {
+        project: 0.0,
+        goal: 0.0,
+    });
+    let mut e = Vec::new();
+    if project.is_some() && found.project == 0.0 {
+        e.push(FieldError::new("project_id", "is not one of your projects"));
+    }
+    if goal.is_some() && found.goal == 0.0 {
+        e.push(FieldError::new("goal_id", "is not one of your goals"));
+    }
+    if e.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(e))
+    }
+}
+
 pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, ApiError> {
     let row: Option<Row> = db
         .prepare(format!(
@@ -220,6 +263,8 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
         ));
     }
     let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    check_links(&db, &caller.user_id, &f).await?;
     let now = ids::now_rfc3339();
     let t = Task {
         id: ids::new_id()?,
@@ -237,7 +282,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
         created_at: now.clone(),
         updated_at: now,
     };
-    ctx.d1()?
+    let mut stmts = vec![db
         .prepare(format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)"))
         .bind(&[
             t.id.as_str().into(),
@@ -253,9 +298,13 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
             t.created_at.as_str().into(),
             t.updated_at.as_str().into(),
             caller.user_id.as_str().into(),
-        ])?
-        .run()
-        .await?;
+        ])?];
+    stmts.extend(goals::refresh(
+        &db,
+        &caller.user_id,
+        &[t.goal_id.as_deref()],
+    )?);
+    db.batch(stmts).await?;
     http::json(201, &t)
 }
 
@@ -332,6 +381,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?.clone();
     let db = ctx.d1()?;
     let mut t = find(&db, &caller, ctx.param("id")).await?;
+    check_links(&db, &caller.user_id, &f).await?;
+    let old_goal = t.goal_id.clone();
     if f.status.as_deref() == Some("done") && t.status != "done" {
         return Err(ApiError::validation(
             "status",
@@ -370,7 +421,7 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
         t.status = v;
     }
     t.updated_at = ids::now_rfc3339();
-    db.prepare(
+    let mut stmts = vec![db.prepare(
         "UPDATE os_tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, area = ?5, effort = ?6, \
          due_date = ?7, project_id = ?8, goal_id = ?9, completed_at = ?10, updated_at = ?11 WHERE id = ?12 AND user_id = ?13",
     )
@@ -388,14 +439,32 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
         t.updated_at.as_str().into(),
         t.id.as_str().into(),
         caller.user_id.as_str().into(),
-    ])?
-    .run()
-    .await?;
+    ])?];
+    stmts.extend(goals::refresh(
+        &db,
+        &caller.user_id,
+        &[old_goal.as_deref(), t.goal_id.as_deref()],
+    )?);
+    db.batch(stmts).await?;
     http::json(200, &t)
 }
 
 pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_tasks", "task").await
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let t = find(&db, caller, ctx.param("id")).await?;
+    let mut stmts = vec![db
+        .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
+        .bind(&[t.id.as_str().into(), caller.user_id.as_str().into()])?];
+    stmts.extend(goals::refresh(
+        &db,
+        &caller.user_id,
+        &[t.goal_id.as_deref()],
+    )?);
+    match db.batch(stmts).await?.first() {
+        Some(r) if changes(r)? > 0 => http::no_content(),
+        _ => Err(ApiError::not_found("task")),
+    }
 }
 
 pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
@@ -426,8 +495,7 @@ pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
     }
     let reward = points::for_task(&t.priority, t.effort);
     let now = ids::now_rfc3339();
-    let results = db
-        .batch(vec![
+    let mut stmts = vec![
             db.prepare(
                 "UPDATE os_tasks SET status = 'done', completed_at = COALESCE(completed_at, ?1), updated_at = ?1 \
                  WHERE id = ?2 AND user_id = ?3",
@@ -447,8 +515,13 @@ pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
                 format!("task_complete:{}", t.id).into(),
                 now.as_str().into(),
             ])?,
-        ])
-        .await?;
+        ];
+    stmts.extend(goals::refresh(
+        &db,
+        &caller.user_id,
+        &[t.goal_id.as_deref()],
+    )?);
+    let results = db.batch(stmts).await?;
     let paid = results
         .get(1)
         .and_then(|r| r.meta().ok().flatten())

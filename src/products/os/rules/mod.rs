@@ -1,6 +1,8 @@
 //! Personal OS's rules, in plain Rust with no worker types: points, dependency cycles,
-//! habit schedules, streaks and strength.
+//! habit schedules, streaks and strength, metric analytics, goal progress, project health,
+//! SM-2 and the skill tree's levels.
 
+pub mod goals;
 pub mod graph;
 pub mod habits;
 pub mod health;

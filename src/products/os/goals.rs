@@ -1,0 +1,1010 @@
+//! Goals: embedded success criteria; links to tasks (a task's `goal_id`), metrics and
+//! habits; and a progress (`rules::goals`) cached on the goal.
+//!
+//! The cache never waits for a read: every write that moves a part of a goal's progress
+//! carries, in the same D1 batch, the statements that refresh it. Metric and habit links
+//! keep their part in `os_goal_links.score` (computed here in Rust, since it needs the
+//! logs and habit schedules), and `refresh` then re-averages the parts in SQL. Habit
+//! consistency also moves with the calendar, so `GET /goals/{id}/progress` recomputes
+//! every part from the data and stores the result.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, D1PreparedStatement, Response};
+
+use super::rules::goals as rules;
+use super::rules::habits::Schedule;
+use super::rules::metrics::Log;
+use super::{date, habits, metrics, object, settings, tasks, text};
+use crate::platform::auth::Caller;
+use crate::platform::db::{changes, nullable};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+pub const STATUSES: &[&str] = &["active", "achieved", "abandoned"];
+const MAX_CRITERIA: usize = 50;
+
+pub const PROGRESS_RULE: &str = "progress (0–100, one decimal) is the mean of the parts the goal has, each a share \
+    from 0 to 1: criteria = met ÷ all success criteria; tasks = done ÷ all tasks whose goal_id is the goal; metrics = \
+    mean over linked metrics with a target of their progress toward it (from the first logged value, in the metric's \
+    direction; reached = 1; no logs yet = 0); habits = mean over linked habits of done ÷ due days from the later of the \
+    goal's and the habit's start date to the earlier of today and the goal's target date (today only once done). A \
+    part with nothing in it is left out, not counted as 0; a goal with no parts is at 0. The value on the goal is \
+    refreshed in the same batch as any change to a linked item; GET /goals/{id}/progress recomputes it from the data \
+    (habit consistency also moves with the calendar) and returns each part.";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub start_date: String,
+    pub target_date: Option<String>,
+    pub success_criteria: String,
+    pub progress: f64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str =
+    "id, title, description, status, start_date, target_date, success_criteria, progress, \
+    created_at, updated_at";
+
+impl Row {
+    pub fn criteria(&self) -> Vec<Value> {
+        serde_json::from_str(&self.success_criteria).unwrap_or_default()
+    }
+
+    fn window(&self, today: NaiveDate) -> (NaiveDate, Option<NaiveDate>) {
+        let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        (
+            parse(&self.start_date).unwrap_or(today),
+            self.target_date.as_deref().and_then(parse),
+        )
+    }
+}
+
+/// Linked item ids of one goal.
+#[derive(Debug, Default, Serialize)]
+pub struct Links {
+    pub tasks: Vec<String>,
+    pub metrics: Vec<String>,
+    pub habits: Vec<String>,
+}
+
+fn view(r: Row, links: Links) -> Value {
+    json!({
+        "id": r.id, "title": r.title, "description": r.description, "status": r.status,
+        "start_date": r.start_date, "target_date": r.target_date,
+        "success_criteria": r.criteria(), "progress": r.progress, "links": links,
+        "created_at": r.created_at, "updated_at": r.updated_at,
+    })
+}
+
+/// The writable fields, checked. `Some(None)` clears the target date.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<String>,
+    pub start_date: Option<String>,
+    pub target_date: Option<Option<String>>,
+    pub success_criteria: Option<Vec<Value>>,
+}
+
+fn criteria(v: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<Value>> {
+    let Some(items) = v.as_array().filter(|a| a.len() <= MAX_CRITERIA) else {
+        errors.push(FieldError::new(
+            "success_criteria",
+            format!("must be a list of at most {MAX_CRITERIA} criteria"),
+        ));
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, c) in items.iter().enumerate() {
+        let field = format!("success_criteria[{i}]");
+        let t = c.get("text").and_then(|t| text(t, &field, 500, errors));
+        let met = match c.get("met") {
+            None => Some(false),
+            Some(m) => m.as_bool(),
+        };
+        match (c.as_object(), t, met) {
+            (Some(_), Some(t), Some(met)) => out.push(json!({"text": t, "met": met})),
+            _ if errors.iter().any(|e| e.field == field) => {}
+            _ => errors.push(FieldError::new(
+                field,
+                "must be {text: non-empty string, met?: boolean}",
+            )),
+        }
+    }
+    Some(out)
+}
+
+impl Fields {
+    pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
+        let Some(obj) = v.as_object() else {
+            return Err(vec![FieldError::new("body", "must be a JSON object")]);
+        };
+        let mut e = Vec::new();
+        let mut f = Fields::default();
+        for (k, v) in obj {
+            match k.as_str() {
+                "title" => f.title = text(v, k, 200, &mut e),
+                "description" => match v.as_str() {
+                    Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
+                    _ => e.push(FieldError::new(
+                        k,
+                        "must be a string of at most 5000 characters",
+                    )),
+                },
+                "status" => match v.as_str().filter(|s| STATUSES.contains(s)) {
+                    Some(s) => f.status = Some(s.to_string()),
+                    None => e.push(FieldError::new(k, "must be active, achieved or abandoned")),
+                },
+                "start_date" => f.start_date = date(v, k, &mut e).map(|d| d.to_string()),
+                "target_date" => {
+                    f.target_date = if v.is_null() {
+                        Some(None)
+                    } else {
+                        date(v, k, &mut e).map(|d| Some(d.to_string()))
+                    }
+                }
+                "success_criteria" => f.success_criteria = criteria(v, &mut e),
+                "id" | "progress" | "links" | "created_at" | "updated_at" => {}
+                other => e.push(FieldError::new(other, "is not a goal field")),
+            }
+        }
+        if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
+            e.push(FieldError::new("title", "is required"));
+        }
+        if e.is_empty() {
+            Ok(f)
+        } else {
+            Err(e)
+        }
+    }
+}
+
+fn check_window(start: &str, target: Option<&str>) -> Result<(), ApiError> {
+    if target.is_some_and(|t| t < start) {
+        return Err(ApiError::validation(
+            "target_date",
+            "must not be before start_date",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiError> {
+    let row: Option<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_goals WHERE id = ?1 AND user_id = ?2"
+        ))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| ApiError::not_found("goal"))
+}
+
+/// Links of one goal, or of all the caller's goals.
+async fn links_of(
+    db: &D1Database,
+    user_id: &str,
+    goal: Option<&str>,
+) -> Result<HashMap<String, Links>, ApiError> {
+    #[derive(Deserialize)]
+    struct L {
+        goal_id: String,
+        kind: String,
+        item_id: String,
+    }
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "SELECT goal_id, 'task' AS kind, id AS item_id FROM os_tasks \
+                 WHERE user_id = ?1 AND goal_id IS NOT NULL AND (?2 IS NULL OR goal_id = ?2) ORDER BY id",
+            )
+            .bind(&[user_id.into(), nullable(goal)])?,
+            db.prepare(
+                "SELECT goal_id, kind, item_id FROM os_goal_links \
+                 WHERE user_id = ?1 AND (?2 IS NULL OR goal_id = ?2) ORDER BY item_id",
+            )
+            .bind(&[user_id.into(), nullable(goal)])?,
+        ])
+        .await?;
+    let mut out: HashMap<String, Links> = HashMap::new();
+    for r in &results {
+        for l in r.results::<L>()? {
+            let links = out.entry(l.goal_id).or_default();
+            match l.kind.as_str() {
+                "task" => links.tasks.push(l.item_id),
+                "metric" => links.metrics.push(l.item_id),
+                _ => links.habits.push(l.item_id),
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+    let row = find(db, caller, id).await?;
+    let mut links = links_of(db, &caller.user_id, Some(id)).await?;
+    Ok(view(row, links.remove(id).unwrap_or_default()))
+}
+
+// ---- keeping the cached progress fresh, in the caller's batch ----
+
+/// Re-averages the parts of `goals` (ids; `None`s and repeats are ignored) from criteria,
+/// linked tasks and link scores: the SQL twin of `rules::goals::progress`.
+const REFRESH: &str = "UPDATE os_goals SET progress = (SELECT COALESCE(ROUND(AVG(part) * 1000) / 10, 0) FROM ( \
+     SELECT AVG(json_extract(c.value, '$.met')) AS part FROM json_each(os_goals.success_criteria) AS c \
+     UNION ALL SELECT AVG(t.status = 'done') FROM os_tasks AS t WHERE t.user_id = os_goals.user_id AND t.goal_id = os_goals.id \
+     UNION ALL SELECT AVG(MIN(MAX(l.score, 0), 1)) FROM os_goal_links AS l WHERE l.goal_id = os_goals.id AND l.kind = 'metric' \
+     UNION ALL SELECT AVG(MIN(MAX(l.score, 0), 1)) FROM os_goal_links AS l WHERE l.goal_id = os_goals.id AND l.kind = 'habit')) \
+     WHERE user_id = ?1";
+
+pub fn refresh(
+    db: &D1Database,
+    user_id: &str,
+    goals: &[Option<&str>],
+) -> Result<Option<D1PreparedStatement>, ApiError> {
+    let mut ids: Vec<&str> = goals.iter().flatten().copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        db.prepare(format!(
+            "{REFRESH} AND id IN (SELECT value FROM json_each(?2))"
+        ))
+        .bind(&[user_id.into(), serde_json::to_string(&ids)?.into()])?,
+    ))
+}
+
+/// Refreshes every goal linked to a metric or habit.
+fn refresh_linked(
+    db: &D1Database,
+    user_id: &str,
+    kind: &str,
+    item_id: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "{REFRESH} AND id IN (SELECT goal_id FROM os_goal_links WHERE user_id = ?1 AND kind = ?2 AND item_id = ?3)"
+        ))
+        .bind(&[user_id.into(), kind.into(), item_id.into()])?)
+}
+
+/// After a metric's logs, target or direction changed: its new part in every goal it is
+/// linked to, and those goals refreshed.
+pub fn metric_changed(
+    db: &D1Database,
+    user_id: &str,
+    metric_id: &str,
+    score: Option<f64>,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    Ok(vec![
+        db.prepare(
+            "UPDATE os_goal_links SET score = ?1 WHERE user_id = ?2 AND kind = 'metric' AND item_id = ?3",
+        )
+        .bind(&[nullable(score), user_id.into(), metric_id.into()])?,
+        refresh_linked(db, user_id, "metric", metric_id)?,
+    ])
+}
+
+/// After a habit's logs or schedule changed: its consistency over the window of every
+/// goal it is linked to (one read to find them), and those goals refreshed.
+pub async fn habit_changed(
+    db: &D1Database,
+    user_id: &str,
+    habit_id: &str,
+    schedule: &Schedule,
+    habit_start: NaiveDate,
+    done: &HashSet<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    #[derive(Deserialize)]
+    struct G {
+        id: String,
+        start_date: String,
+        target_date: Option<String>,
+    }
+    let goals: Vec<G> = db
+        .prepare(
+            "SELECT g.id, g.start_date, g.target_date FROM os_goal_links AS l JOIN os_goals AS g ON g.id = l.goal_id \
+             WHERE l.user_id = ?1 AND l.kind = 'habit' AND l.item_id = ?2",
+        )
+        .bind(&[user_id.into(), habit_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let mut stmts = Vec::new();
+    for g in &goals {
+        let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let score = rules::habit_consistency(
+            schedule,
+            habit_start,
+            done,
+            parse(&g.start_date).unwrap_or(today),
+            g.target_date.as_deref().and_then(parse),
+            today,
+        );
+        stmts.push(link_score(db, &g.id, "habit", habit_id, score)?);
+    }
+    if !goals.is_empty() {
+        stmts.push(refresh_linked(db, user_id, "habit", habit_id)?);
+    }
+    Ok(stmts)
+}
+
+fn link_score(
+    db: &D1Database,
+    goal_id: &str,
+    kind: &str,
+    item_id: &str,
+    score: Option<f64>,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE os_goal_links SET score = ?1 WHERE goal_id = ?2 AND kind = ?3 AND item_id = ?4",
+        )
+        .bind(&[nullable(score), goal_id.into(), kind.into(), item_id.into()])?)
+}
+
+/// To follow the deletion of a metric or habit: a link without a score counts like no
+/// link, so the goals are refreshed with its score cleared, then the links go.
+pub fn item_removed(
+    db: &D1Database,
+    user_id: &str,
+    kind: &str,
+    item_id: &str,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    Ok(vec![
+        db.prepare(
+            "UPDATE os_goal_links SET score = NULL WHERE user_id = ?1 AND kind = ?2 AND item_id = ?3",
+        )
+        .bind(&[user_id.into(), kind.into(), item_id.into()])?,
+        refresh_linked(db, user_id, kind, item_id)?,
+        db.prepare("DELETE FROM os_goal_links WHERE user_id = ?1 AND kind = ?2 AND item_id = ?3")
+            .bind(&[user_id.into(), kind.into(), item_id.into()])?,
+    ])
+}
+
+// ---- computing every part from the data ----
+
+#[derive(Debug, Serialize)]
+struct Part {
+    id: String,
+    name: String,
+    percent: Option<f64>,
+    #[serde(skip)]
+    score: Option<f64>,
+}
+
+fn part(id: String, name: String, score: Option<f64>) -> Part {
+    Part {
+        id,
+        name,
+        percent: score.map(|s| rules::round1(s * 100.0)),
+        score,
+    }
+}
+
+async fn metric_parts(
+    db: &D1Database,
+    user_id: &str,
+    goal_id: &str,
+) -> Result<Vec<Part>, ApiError> {
+    #[derive(Deserialize)]
+    struct M {
+        id: String,
+        name: String,
+        target: Option<f64>,
+        direction: String,
+    }
+    #[derive(Deserialize)]
+    struct L {
+        metric_id: String,
+        date: String,
+        value: f64,
+    }
+    let r = db
+        .batch(vec![
+            db.prepare(
+                "SELECT m.id, m.name, m.target, m.direction FROM os_goal_links AS l JOIN os_metrics AS m \
+                 ON m.id = l.item_id AND m.user_id = l.user_id \
+                 WHERE l.goal_id = ?1 AND l.user_id = ?2 AND l.kind = 'metric' ORDER BY m.id",
+            )
+            .bind(&[goal_id.into(), user_id.into()])?,
+            db.prepare(
+                "SELECT metric_id, date, value FROM os_metric_logs WHERE user_id = ?2 AND metric_id IN \
+                 (SELECT item_id FROM os_goal_links WHERE goal_id = ?1 AND kind = 'metric') ORDER BY date",
+            )
+            .bind(&[goal_id.into(), user_id.into()])?,
+        ])
+        .await?;
+    let (Some(ms), Some(ls)) = (r.first(), r.get(1)) else {
+        return Err(ApiError::internal("metric parts: short batch"));
+    };
+    let mut logs: HashMap<String, Vec<Log>> = HashMap::new();
+    for l in ls.results::<L>()? {
+        if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
+            logs.entry(l.metric_id).or_default().push(Log {
+                date: d,
+                value: l.value,
+            });
+        }
+    }
+    Ok(ms
+        .results::<M>()?
+        .into_iter()
+        .map(|m| {
+            let score = rules::metric_score(
+                logs.get(&m.id).map_or(&[][..], Vec::as_slice),
+                m.target,
+                metrics::direction(&m.direction),
+            );
+            part(m.id, m.name, score)
+        })
+        .collect())
+}
+
+async fn habit_parts(
+    db: &D1Database,
+    user_id: &str,
+    goal: &Row,
+    today: NaiveDate,
+) -> Result<Vec<Part>, ApiError> {
+    #[derive(Deserialize)]
+    struct H {
+        id: String,
+        name: String,
+        schedule: String,
+        start_date: String,
+    }
+    #[derive(Deserialize)]
+    struct L {
+        habit_id: String,
+        date: String,
+    }
+    let r = db
+        .batch(vec![
+            db.prepare(
+                "SELECT h.id, h.name, h.schedule, h.start_date FROM os_goal_links AS l JOIN os_habits AS h \
+                 ON h.id = l.item_id AND h.user_id = l.user_id \
+                 WHERE l.goal_id = ?1 AND l.user_id = ?2 AND l.kind = 'habit' ORDER BY h.id",
+            )
+            .bind(&[goal.id.as_str().into(), user_id.into()])?,
+            db.prepare(
+                "SELECT habit_id, date FROM os_habit_logs WHERE user_id = ?2 AND habit_id IN \
+                 (SELECT item_id FROM os_goal_links WHERE goal_id = ?1 AND kind = 'habit')",
+            )
+            .bind(&[goal.id.as_str().into(), user_id.into()])?,
+        ])
+        .await?;
+    let (Some(hs), Some(ls)) = (r.first(), r.get(1)) else {
+        return Err(ApiError::internal("habit parts: short batch"));
+    };
+    let mut done: HashMap<String, HashSet<NaiveDate>> = HashMap::new();
+    for l in ls.results::<L>()? {
+        if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
+            done.entry(l.habit_id).or_default().insert(d);
+        }
+    }
+    let (start, target) = goal.window(today);
+    let empty = HashSet::new();
+    Ok(hs
+        .results::<H>()?
+        .into_iter()
+        .map(|h| {
+            let habit_start = NaiveDate::parse_from_str(&h.start_date, "%Y-%m-%d").unwrap_or(today);
+            let score = rules::habit_consistency(
+                &habits::schedule_from_db(&h.schedule),
+                habit_start,
+                done.get(&h.id).unwrap_or(&empty),
+                start,
+                target,
+                today,
+            );
+            part(h.id, h.name, score)
+        })
+        .collect())
+}
+
+/// Every part of a goal from the data, its progress, and the statements that store both.
+async fn compute(
+    db: &D1Database,
+    caller: &Caller,
+    goal: &Row,
+) -> Result<(f64, Value, Vec<D1PreparedStatement>), ApiError> {
+    #[derive(Deserialize)]
+    struct Counts {
+        total: f64,
+        done: Option<f64>,
+    }
+    let today = settings::today(db, &caller.user_id).await?;
+    let counts: Option<Counts> = db
+        .prepare(
+            "SELECT COUNT(*) AS total, SUM(status = 'done') AS done FROM os_tasks WHERE user_id = ?1 AND goal_id = ?2",
+        )
+        .bind(&[caller.user_id.as_str().into(), goal.id.as_str().into()])?
+        .first(None)
+        .await?;
+    let (tasks_total, tasks_done) =
+        counts.map_or((0, 0), |c| (c.total as u32, c.done.unwrap_or(0.0) as u32));
+    let criteria = goal.criteria();
+    let met = criteria.iter().filter(|c| c["met"] == json!(true)).count() as u32;
+    let metrics = metric_parts(db, &caller.user_id, &goal.id).await?;
+    let habits = habit_parts(db, &caller.user_id, goal, today).await?;
+    let scores = |ps: &[Part]| rules::mean(&ps.iter().filter_map(|p| p.score).collect::<Vec<_>>());
+    let parts = [
+        rules::share(met, criteria.len() as u32),
+        rules::share(tasks_done, tasks_total),
+        scores(&metrics),
+        scores(&habits),
+    ];
+    let progress = rules::progress(&parts);
+    let pct = |s: Option<f64>| s.map(|s| rules::round1(s.clamp(0.0, 1.0) * 100.0));
+    let mut stmts = Vec::new();
+    for p in &metrics {
+        stmts.push(link_score(db, &goal.id, "metric", &p.id, p.score)?);
+    }
+    for p in &habits {
+        stmts.push(link_score(db, &goal.id, "habit", &p.id, p.score)?);
+    }
+    stmts.push(
+        db.prepare("UPDATE os_goals SET progress = ?1 WHERE id = ?2 AND user_id = ?3")
+            .bind(&[
+                progress.into(),
+                goal.id.as_str().into(),
+                caller.user_id.as_str().into(),
+            ])?,
+    );
+    let breakdown = json!({
+        "criteria": {"met": met, "total": criteria.len(), "percent": pct(parts[0])},
+        "tasks": {"done": tasks_done, "total": tasks_total, "percent": pct(parts[1])},
+        "metrics": {"percent": pct(parts[2]), "items": metrics},
+        "habits": {"percent": pct(parts[3]), "items": habits},
+    });
+    Ok((progress, breakdown, stmts))
+}
+
+// ---- handlers ----
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let start = match f.start_date {
+        Some(s) => s,
+        None => settings::today(&db, &caller.user_id).await?.to_string(),
+    };
+    let target = f.target_date.flatten();
+    check_window(&start, target.as_deref())?;
+    let criteria = f.success_criteria.unwrap_or_default();
+    let met = criteria.iter().filter(|c| c["met"] == json!(true)).count() as u32;
+    let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
+    db.prepare(format!(
+        "INSERT INTO os_goals ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
+    ))
+    .bind(&[
+        id.as_str().into(),
+        f.title.unwrap_or_default().into(),
+        f.description.unwrap_or_default().into(),
+        f.status.unwrap_or_else(|| "active".into()).into(),
+        start.into(),
+        nullable(target.as_deref()),
+        serde_json::to_string(&criteria)?.into(),
+        rules::progress(&[rules::share(met, criteria.len() as u32)]).into(),
+        now.into(),
+        caller.user_id.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    http::json(201, &one(&db, &caller, &id).await?)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let page = ctx.page()?;
+    let status = ctx.query_param("status").filter(|s| !s.is_empty());
+    if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+        return Err(ApiError::validation(
+            "status",
+            "must be active, achieved or abandoned",
+        ));
+    }
+    let db = ctx.d1()?;
+    let rows: Vec<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_goals WHERE user_id = ?1 AND id > ?2 AND (?3 IS NULL OR status = ?3) \
+             ORDER BY id LIMIT ?4"
+        ))
+        .bind(&[
+            caller.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            nullable(status.as_deref()),
+            f64::from(page.fetch()).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let mut links = if rows.is_empty() {
+        HashMap::new()
+    } else {
+        links_of(&db, &caller.user_id, None).await?
+    };
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            let l = links.remove(&r.id).unwrap_or_default();
+            view(r, l)
+        })
+        .collect();
+    http::json(
+        200,
+        &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
+    )
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    http::json(200, &one(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?)
+}
+
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    object(&body)?;
+    let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let mut g = find(&db, &caller, ctx.param("id")).await?;
+    if let Some(v) = f.title {
+        g.title = v;
+    }
+    if let Some(v) = f.description {
+        g.description = v;
+    }
+    if let Some(v) = f.status {
+        g.status = v;
+    }
+    if let Some(v) = f.start_date {
+        g.start_date = v;
+    }
+    if let Some(v) = f.target_date {
+        g.target_date = v;
+    }
+    if let Some(v) = f.success_criteria {
+        g.success_criteria = serde_json::to_string(&v)?;
+    }
+    check_window(&g.start_date, g.target_date.as_deref())?;
+    g.updated_at = ids::now_rfc3339();
+    // The new criteria and window change the parts: computed from the updated goal and
+    // stored with it.
+    let (progress, _, parts) = compute(&db, &caller, &g).await?;
+    g.progress = progress;
+    let mut stmts = vec![db
+        .prepare(
+            "UPDATE os_goals SET title = ?1, description = ?2, status = ?3, start_date = ?4, target_date = ?5, \
+             success_criteria = ?6, updated_at = ?7 WHERE id = ?8 AND user_id = ?9",
+        )
+        .bind(&[
+            g.title.as_str().into(),
+            g.description.as_str().into(),
+            g.status.as_str().into(),
+            g.start_date.as_str().into(),
+            nullable(g.target_date.as_deref()),
+            g.success_criteria.as_str().into(),
+            g.updated_at.as_str().into(),
+            g.id.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?];
+    stmts.extend(parts);
+    db.batch(stmts).await?;
+    http::json(200, &one(&db, &caller, &g.id).await?)
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let id = ctx.param("id");
+    let r = db
+        .batch(vec![
+            db.prepare("DELETE FROM os_goals WHERE id = ?1 AND user_id = ?2")
+                .bind(&[id.into(), caller.user_id.as_str().into()])?,
+            // Its tasks stay, unlinked.
+            db.prepare("UPDATE os_tasks SET goal_id = NULL WHERE goal_id = ?1 AND user_id = ?2")
+                .bind(&[id.into(), caller.user_id.as_str().into()])?,
+        ])
+        .await?;
+    match r.first() {
+        Some(r) if changes(r)? > 0 => http::no_content(),
+        _ => Err(ApiError::not_found("goal")),
+    }
+}
+
+pub async fn progress(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let g = find(&db, caller, ctx.param("id")).await?;
+    let (progress, breakdown, stmts) = compute(&db, caller, &g).await?;
+    db.batch(stmts).await?;
+    http::json(200, &json!({"progress": progress, "breakdown": breakdown}))
+}
+
+pub async fn link_task(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let g = find(&db, &caller, ctx.param("id")).await?;
+    let t = tasks::find(&db, &caller, ctx.param("item_id")).await?;
+    let mut stmts = vec![db
+        .prepare("UPDATE os_tasks SET goal_id = ?1, updated_at = ?2 WHERE id = ?3 AND user_id = ?4")
+        .bind(&[
+            g.id.as_str().into(),
+            ids::now_rfc3339().into(),
+            t.id.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?];
+    stmts.extend(refresh(
+        &db,
+        &caller.user_id,
+        &[Some(&g.id), t.goal_id.as_deref()],
+    )?);
+    db.batch(stmts).await?;
+    http::json(200, &one(&db, &caller, &g.id).await?)
+}
+
+pub async fn unlink_task(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let goal = ctx.param("id");
+    let mut stmts = vec![db
+        .prepare(
+            "UPDATE os_tasks SET goal_id = NULL, updated_at = ?1 WHERE id = ?2 AND user_id = ?3 AND goal_id = ?4",
+        )
+        .bind(&[
+            ids::now_rfc3339().into(),
+            ctx.param("item_id").into(),
+            caller.user_id.as_str().into(),
+            goal.into(),
+        ])?];
+    stmts.extend(refresh(&db, &caller.user_id, &[Some(goal)])?);
+    unlinked(db.batch(stmts).await?)
+}
+
+fn unlinked(results: Vec<worker::D1Result>) -> Result<Response, ApiError> {
+    match results.first() {
+        Some(r) if changes(r)? > 0 => http::no_content(),
+        _ => Err(ApiError::not_found("link")),
+    }
+}
+
+/// `POST /goals/{id}/metrics/{item_id}` and `…/habits/{item_id}`.
+async fn link_item(ctx: Ctx, kind: &'static str) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let g = find(&db, &caller, ctx.param("id")).await?;
+    let item = ctx.param("item_id");
+    let score = if kind == "metric" {
+        metrics::score(&db, &caller, item).await?
+    } else {
+        let today = settings::today(&db, &caller.user_id).await?;
+        let (start, target) = g.window(today);
+        habits::consistency(&db, &caller, item, start, target, today).await?
+    };
+    let mut stmts = vec![db
+        .prepare(
+            "INSERT INTO os_goal_links (goal_id, user_id, kind, item_id, score) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (goal_id, kind, item_id) DO UPDATE SET score = excluded.score",
+        )
+        .bind(&[
+            g.id.as_str().into(),
+            caller.user_id.as_str().into(),
+            kind.into(),
+            item.into(),
+            nullable(score),
+        ])?];
+    stmts.extend(refresh(&db, &caller.user_id, &[Some(&g.id)])?);
+    db.batch(stmts).await?;
+    http::json(200, &one(&db, &caller, &g.id).await?)
+}
+
+async fn unlink_item(ctx: Ctx, kind: &'static str) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let db = ctx.d1()?;
+    let goal = ctx.param("id");
+    let mut stmts = vec![db
+        .prepare(
+            "DELETE FROM os_goal_links WHERE goal_id = ?1 AND user_id = ?2 AND kind = ?3 AND item_id = ?4",
+        )
+        .bind(&[
+            goal.into(),
+            caller.user_id.as_str().into(),
+            kind.into(),
+            ctx.param("item_id").into(),
+        ])?];
+    stmts.extend(refresh(&db, &caller.user_id, &[Some(goal)])?);
+    unlinked(db.batch(stmts).await?)
+}
+
+pub async fn link_metric(ctx: Ctx) -> Result<Response, ApiError> {
+    link_item(ctx, "metric").await
+}
+pub async fn unlink_metric(ctx: Ctx) -> Result<Response, ApiError> {
+    unlink_item(ctx, "metric").await
+}
+pub async fn link_habit(ctx: Ctx) -> Result<Response, ApiError> {
+    link_item(ctx, "habit").await
+}
+pub async fn unlink_habit(ctx: Ctx) -> Result<Response, ApiError> {
+    unlink_item(ctx, "habit").await
+}
+
+// ---- OpenAPI ----
+
+pub fn schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true},
+        "title": {"type": "string", "maxLength": 200},
+        "description": {"type": "string", "maxLength": 5000},
+        "status": {"type": "string", "enum": STATUSES, "default": "active"},
+        "start_date": {"type": "string", "format": "date"},
+        "target_date": {"type": ["string", "null"], "format": "date"},
+        "success_criteria": {"type": "array", "maxItems": MAX_CRITERIA, "items": {"type": "object", "required": ["text"],
+            "properties": {"text": {"type": "string", "maxLength": 500}, "met": {"type": "boolean", "default": false}}}},
+        "progress": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true},
+        "links": {"type": "object", "readOnly": true, "properties": {
+            "tasks": {"type": "array", "items": {"type": "string"}},
+            "metrics": {"type": "array", "items": {"type": "string"}},
+            "habits": {"type": "array", "items": {"type": "string"}}}}
+    }})
+}
+
+fn progress_schema() -> Value {
+    let part = json!({"type": "object", "properties": {"percent": {"type": ["number", "null"]}}});
+    json!({"type": "object", "properties": {
+        "progress": {"type": "number", "minimum": 0, "maximum": 100},
+        "breakdown": {"type": "object", "properties": {
+            "criteria": part, "tasks": part, "metrics": part, "habits": part}}}})
+}
+
+fn no_body() -> Value {
+    json!({"type": "null"})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a goal",
+    description: "`title` required; `start_date` defaults to today in the user's time zone. Success criteria are \
+        embedded: `[{text, met}]`. Link tasks, metrics and habits with the link routes (a task's goal_id is its link).",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List goals",
+    description:
+        "Filter: status; paginated. `progress` is the cached value (see GET /goals/{id}/progress).",
+    request: None,
+    response: (
+        200,
+        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}, "next_cursor": {"type": ["string", "null"]}}}),
+    ),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a goal",
+    description: PROGRESS_RULE,
+    request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a goal",
+    description: "Partial update; `success_criteria` replaces the whole list. Progress is recomputed in the same batch.",
+    request: Some(schema),
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a goal",
+    description: "Its tasks stay, with goal_id cleared; its metric and habit links go.",
+    request: None,
+    response: (204, no_body),
+};
+pub const PROGRESS_DOC: Doc = Doc {
+    tag: "os",
+    summary: "A goal's progress and its parts",
+    description: PROGRESS_RULE,
+    request: None,
+    response: (200, progress_schema),
+};
+pub const LINK_TASK_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Link a task to a goal",
+    description: "Sets the task's goal_id (moving it from any other goal); both goals' progress is refreshed.",
+    request: None,
+    response: (200, schema),
+};
+pub const UNLINK_TASK_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Unlink a task from a goal",
+    description: "404 when the task is not linked to this goal.",
+    request: None,
+    response: (204, no_body),
+};
+pub const LINK_METRIC_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Link a metric to a goal",
+    description: "Its progress toward its target becomes part of the goal's progress. Linking twice is a no-op.",
+    request: None,
+    response: (200, schema),
+};
+pub const UNLINK_METRIC_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Unlink a metric from a goal",
+    description: "",
+    request: None,
+    response: (204, no_body),
+};
+pub const LINK_HABIT_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Link a habit to a goal",
+    description: "Its consistency over the goal's window becomes part of the goal's progress. Linking twice is a no-op.",
+    request: None,
+    response: (200, schema),
+};
+pub const UNLINK_HABIT_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Unlink a habit from a goal",
+    description: "",
+    request: None,
+    response: (204, no_body),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_parse_criteria_and_name_errors() {
+        let f = Fields::parse(
+            &json!({"title": "Run a marathon", "success_criteria": [{"text": "Run 30 km", "met": true}, {"text": " Sign up "}]}),
+            true,
+        )
+        .expect("valid");
+        assert_eq!(
+            f.success_criteria,
+            Some(vec![
+                json!({"text": "Run 30 km", "met": true}),
+                json!({"text": "Sign up", "met": false})
+            ])
+        );
+        let errs = Fields::parse(
+            &json!({"status": "done", "success_criteria": [{"text": ""}, {"text": "x", "met": "yes"}, 3], "target_date": "2026-13-01"}),
+            true,
+        )
+        .expect_err("bad");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        for f in [
+            "status",
+            "success_criteria[0]",
+            "success_criteria[1]",
+            "success_criteria[2]",
+            "target_date",
+            "title",
+        ] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+        let many = json!({"success_criteria": vec![json!({"text": "x"}); MAX_CRITERIA + 1]});
+        assert!(Fields::parse(&many, false).is_err());
+    }
+}
