@@ -6,6 +6,7 @@ mod fake_llm;
 mod harness;
 mod os;
 mod os_goals;
+mod os_vault;
 mod phantom;
 mod platform;
 mod suiftly;
@@ -20,5 +21,6 @@ fn main() {
     tests.extend(suiftly::tests());
     tests.extend(os::tests());
     tests.extend(os_goals::tests());
+    tests.extend(os_vault::tests());
     harness::main(tests);
 }

@@ -3,6 +3,7 @@
 //! flashcards with SM-2, projects with health, the logbook, and the user's time zone.
 //! Goals, courses, skills, export/import and the AI helpers come later.
 
+pub mod courses;
 pub mod flashcards;
 pub mod goals;
 pub mod habits;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod projects;
 pub mod rules;
 pub mod settings;
+pub mod skills;
 pub mod tasks;
 pub mod wallet;
 

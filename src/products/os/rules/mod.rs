@@ -8,4 +8,5 @@ pub mod habits;
 pub mod health;
 pub mod metrics;
 pub mod points;
+pub mod skills;
 pub mod sm2;

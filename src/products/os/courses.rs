@@ -1,0 +1,520 @@
+//! Courses in the knowledge vault: ordered modules, each done or not, and the course's
+//! completion (done ÷ all modules, 0–100).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::rules::goals::{round1, share};
+use super::{object, text};
+use crate::platform::auth::Caller;
+use crate::platform::db::{changes, nullable};
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::routes::Doc;
+
+pub const MAX_MODULES: usize = 200;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub url: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Module {
+    pub id: String,
+    #[serde(skip_serializing)]
+    pub course_id: String,
+    pub title: String,
+    pub position: i64,
+    pub completed_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, title, description, url, created_at, updated_at";
+
+/// `completion` in percent with one decimal; 0 for a course without modules.
+pub fn completion(modules: &[Module]) -> f64 {
+    let done = modules.iter().filter(|m| m.completed_at.is_some()).count() as u32;
+    share(done, modules.len() as u32).map_or(0.0, |s| round1(s * 100.0))
+}
+
+fn view(r: Row, modules: Vec<Module>) -> Value {
+    let completion = completion(&modules);
+    let modules: Vec<Value> = modules
+        .iter()
+        .map(|m| {
+            json!({"id": m.id, "title": m.title, "position": m.position,
+                   "completed": m.completed_at.is_some(), "completed_at": m.completed_at})
+        })
+        .collect();
+    json!({
+        "id": r.id, "title": r.title, "description": r.description, "url": r.url,
+        "modules": modules, "completion": completion,
+        "created_at": r.created_at, "updated_at": r.updated_at,
+    })
+}
+
+/// The writable course fields. `Some(None)` clears the url.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub url: Option<Option<String>>,
+    /// Module titles, only when creating.
+    pub modules: Option<Vec<String>>,
+}
+
+impl Fields {
+    pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
+        let Some(obj) = v.as_object() else {
+            return Err(vec![FieldError::new("body", "must be a JSON object")]);
+        };
+        let mut e = Vec::new();
+        let mut f = Fields::default();
+        for (k, v) in obj {
+            match k.as_str() {
+                "title" => f.title = text(v, k, 200, &mut e),
+                "description" => match v.as_str() {
+                    Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
+                    _ => e.push(FieldError::new(
+                        k,
+                        "must be a string of at most 5000 characters",
+                    )),
+                },
+                "url" => {
+                    f.url = match v {
+                        Value::Null => Some(None),
+                        _ => text(v, k, 2000, &mut e).map(Some),
+                    }
+                }
+                "modules" if full => match v.as_array().filter(|a| a.len() <= MAX_MODULES) {
+                    Some(items) => {
+                        let titles: Vec<Option<String>> = items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, m)| {
+                                let field = format!("modules[{i}].title");
+                                match m.get("title") {
+                                    Some(t) => text(t, &field, 200, &mut e),
+                                    None => {
+                                        e.push(FieldError::new(field, "is required"));
+                                        None
+                                    }
+                                }
+                            })
+                            .collect();
+                        f.modules = titles.into_iter().collect();
+                    }
+                    None => e.push(FieldError::new(
+                        k,
+                        format!("must be a list of at most {MAX_MODULES} modules"),
+                    )),
+                },
+                "id" | "completion" | "created_at" | "updated_at" => {}
+                other => e.push(FieldError::new(other, "is not a course field")),
+            }
+        }
+        if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
+            e.push(FieldError::new("title", "is required"));
+        }
+        if e.is_empty() {
+            Ok(f)
+        } else {
+            Err(e)
+        }
+    }
+}
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiError> {
+    let row: Option<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_courses WHERE id = ?1 AND user_id = ?2"
+        ))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| ApiError::not_found("course"))
+}
+
+/// Modules of one course, or of all the caller's courses, in order.
+pub async fn modules_of(
+    db: &D1Database,
+    user_id: &str,
+    course: Option<&str>,
+) -> Result<HashMap<String, Vec<Module>>, ApiError> {
+    let rows: Vec<Module> = db
+        .prepare(
+            "SELECT id, course_id, title, position, completed_at FROM os_course_modules \
+             WHERE user_id = ?1 AND (?2 IS NULL OR course_id = ?2) ORDER BY position, id",
+        )
+        .bind(&[user_id.into(), nullable(course)])?
+        .all()
+        .await?
+        .results()?;
+    let mut out: HashMap<String, Vec<Module>> = HashMap::new();
+    for m in rows {
+        out.entry(m.course_id.clone()).or_default().push(m);
+    }
+    Ok(out)
+}
+
+async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+    let row = find(db, caller, id).await?;
+    let mut modules = modules_of(db, &caller.user_id, Some(id)).await?;
+    Ok(view(row, modules.remove(id).unwrap_or_default()))
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
+    let mut stmts = vec![db
+        .prepare(format!(
+            "INSERT INTO os_courses ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)"
+        ))
+        .bind(&[
+            id.as_str().into(),
+            f.title.unwrap_or_default().into(),
+            f.description.unwrap_or_default().into(),
+            nullable(f.url.flatten()),
+            now.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?];
+    for (i, title) in f.modules.unwrap_or_default().into_iter().enumerate() {
+        stmts.push(
+            db.prepare(
+                "INSERT INTO os_course_modules (id, course_id, user_id, title, position, completed_at, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+            )
+            .bind(&[
+                ids::new_id()?.into(),
+                id.as_str().into(),
+                caller.user_id.as_str().into(),
+                title.into(),
+                (i as f64 + 1.0).into(),
+                now.as_str().into(),
+            ])?,
+        );
+    }
+    db.batch(stmts).await?;
+    http::json(201, &one(&db, &caller, &id).await?)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = ctx.caller()?;
+    let page = ctx.page()?;
+    let db = ctx.d1()?;
+    let rows: Vec<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_courses WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))
+        .bind(&[
+            caller.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            f64::from(page.fetch()).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    let mut modules = if rows.is_empty() {
+        HashMap::new()
+    } else {
+        modules_of(&db, &caller.user_id, None).await?
+    };
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            let m = modules.remove(&r.id).unwrap_or_default();
+            view(r, m)
+        })
+        .collect();
+    http::json(
+        200,
+        &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
+    )
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    http::json(200, &one(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?)
+}
+
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    object(&body)?;
+    let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let r = find(&db, &caller, ctx.param("id")).await?;
+    db.prepare(
+        "UPDATE os_courses SET title = ?1, description = ?2, url = ?3, updated_at = ?4 WHERE id = ?5 AND user_id = ?6",
+    )
+    .bind(&[
+        f.title.unwrap_or(r.title).into(),
+        f.description.unwrap_or(r.description).into(),
+        nullable(f.url.unwrap_or(r.url)),
+        ids::now_rfc3339().into(),
+        r.id.as_str().into(),
+        caller.user_id.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    http::json(200, &one(&db, &caller, &r.id).await?)
+}
+
+pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    crate::platform::db::delete_owned(&ctx, "os_courses", "course").await
+}
+
+/// `{title, position?, completed?}` of a module.
+struct ModuleFields {
+    title: Option<String>,
+    position: Option<i64>,
+    completed: Option<bool>,
+}
+
+fn module_fields(v: &Value, full: bool) -> Result<ModuleFields, ApiError> {
+    let obj = object(v)?;
+    let mut e = Vec::new();
+    let mut f = ModuleFields {
+        title: None,
+        position: None,
+        completed: None,
+    };
+    for (k, v) in obj {
+        match k.as_str() {
+            "title" => f.title = text(v, k, 200, &mut e),
+            "position" => match v.as_i64() {
+                Some(p) if (1..=10_000).contains(&p) => f.position = Some(p),
+                _ => e.push(FieldError::new(k, "must be an integer from 1 to 10000")),
+            },
+            "completed" => match v.as_bool() {
+                Some(b) => f.completed = Some(b),
+                None => e.push(FieldError::new(k, "must be true or false")),
+            },
+            "id" | "completed_at" => {}
+            other => e.push(FieldError::new(other, "is not a module field")),
+        }
+    }
+    if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
+        e.push(FieldError::new("title", "is required"));
+    }
+    if e.is_empty() {
+        Ok(f)
+    } else {
+        Err(ApiError::Validation(e))
+    }
+}
+
+pub async fn add_module(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = module_fields(&body, true)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let course = find(&db, &caller, ctx.param("id")).await?;
+    let existing = modules_of(&db, &caller.user_id, Some(&course.id))
+        .await?
+        .remove(&course.id)
+        .unwrap_or_default();
+    if existing.len() >= MAX_MODULES {
+        return Err(ApiError::Conflict(format!(
+            "a course has at most {MAX_MODULES} modules"
+        )));
+    }
+    let position = f
+        .position
+        .unwrap_or_else(|| existing.iter().map(|m| m.position).max().unwrap_or(0) + 1);
+    let now = ids::now_rfc3339();
+    let done = f.completed.unwrap_or(false).then_some(now.as_str());
+    db.prepare(
+        "INSERT INTO os_course_modules (id, course_id, user_id, title, position, completed_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(&[
+        ids::new_id()?.into(),
+        course.id.as_str().into(),
+        caller.user_id.as_str().into(),
+        f.title.unwrap_or_default().into(),
+        (position as f64).into(),
+        nullable(done),
+        now.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    http::json(201, &one(&db, &caller, &course.id).await?)
+}
+
+pub async fn update_module(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let f = module_fields(&body, false)?;
+    let caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let course = ctx.param("id").to_string();
+    // Completing keeps the first completion time; un-completing clears it.
+    let r = db
+        .prepare(
+            "UPDATE os_course_modules SET title = COALESCE(?1, title), position = COALESCE(?2, position), \
+             completed_at = CASE WHEN ?3 IS NULL THEN completed_at WHEN ?3 = 1 THEN COALESCE(completed_at, ?4) ELSE NULL END \
+             WHERE id = ?5 AND course_id = ?6 AND user_id = ?7",
+        )
+        .bind(&[
+            nullable(f.title),
+            nullable(f.position.map(|p| p as f64)),
+            nullable(f.completed.map(|c| if c { 1.0 } else { 0.0 })),
+            ids::now_rfc3339().into(),
+            ctx.param("module_id").into(),
+            course.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    if changes(&r)? == 0 {
+        return Err(ApiError::not_found("module"));
+    }
+    http::json(200, &one(&db, &caller, &course).await?)
+}
+
+pub async fn delete_module(ctx: Ctx) -> Result<Response, ApiError> {
+    crate::platform::db::run_or_404(
+        ctx.d1()?
+            .prepare(
+                "DELETE FROM os_course_modules WHERE id = ?1 AND course_id = ?2 AND user_id = ?3",
+            )
+            .bind(&[
+                ctx.param("module_id").into(),
+                ctx.param("id").into(),
+                ctx.caller()?.user_id.as_str().into(),
+            ])?,
+        "module",
+    )
+    .await?;
+    http::no_content()
+}
+
+fn module_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true}, "title": {"type": "string", "maxLength": 200},
+        "position": {"type": "integer", "minimum": 1}, "completed": {"type": "boolean"},
+        "completed_at": {"type": ["string", "null"], "readOnly": true}}})
+}
+
+pub fn schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true}, "title": {"type": "string", "maxLength": 200},
+        "description": {"type": "string"}, "url": {"type": ["string", "null"]},
+        "modules": {"type": "array", "maxItems": MAX_MODULES, "items": module_schema()},
+        "completion": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true}}})
+}
+
+fn no_body() -> Value {
+    json!({"type": "null"})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Create a course",
+    description: "`{title, description?, url?, modules?: [{title}]}`; modules keep the given order. `completion` = \
+        completed modules ÷ all modules × 100 (0 without modules).",
+    request: Some(schema),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "os",
+    summary: "List courses",
+    description: "With modules and completion; paginated.",
+    request: None,
+    response: (
+        200,
+        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}, "next_cursor": {"type": ["string", "null"]}}}),
+    ),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Get a course",
+    description: "",
+    request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a course",
+    description:
+        "Partial update of title, description, url; modules change through their own routes.",
+    request: Some(schema),
+    response: (200, schema),
+};
+pub const DELETE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a course",
+    description: "With its modules.",
+    request: None,
+    response: (204, no_body),
+};
+pub const ADD_MODULE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Add a module",
+    description: "`{title, position?, completed?}`; position defaults to after the last. 409 past 200 modules.",
+    request: Some(module_schema),
+    response: (201, schema),
+};
+pub const UPDATE_MODULE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a module",
+    description: "`{title?, position?, completed?}`; completing keeps the first completion time. Answers the course.",
+    request: Some(module_schema),
+    response: (200, schema),
+};
+pub const DELETE_MODULE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Delete a module",
+    description: "",
+    request: None,
+    response: (204, no_body),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(done: bool) -> Module {
+        Module {
+            id: "m".into(),
+            course_id: "c".into(),
+            title: "t".into(),
+            position: 1,
+            completed_at: done.then(|| "2026-01-01T00:00:00Z".into()),
+        }
+    }
+
+    #[test]
+    fn completion_is_done_over_all() {
+        assert_eq!(completion(&[]), 0.0);
+        assert_eq!(completion(&[m(true), m(false), m(false)]), 33.3);
+        assert_eq!(completion(&[m(true)]), 100.0);
+    }
+
+    #[test]
+    fn fields_name_bad_modules() {
+        let errs = Fields::parse(
+            &json!({"title": "Rust", "modules": [{"title": "Ownership"}, {}, {"title": ""}]}),
+            true,
+        )
+        .expect_err("bad");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["modules[1].title", "modules[2].title"]);
+        assert!(
+            Fields::parse(&json!({"modules": []}), false).is_err(),
+            "modules only on create"
+        );
+    }
+}
