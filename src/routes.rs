@@ -729,6 +729,20 @@ pub static ROUTES: &[Route] = &[
         os::skills::REMOVE_PREREQ_DOC
     ),
     route!(
+        "GET",
+        "/api/os/export",
+        User,
+        os::transfer::export,
+        os::transfer::EXPORT_DOC
+    ),
+    route!(
+        "POST",
+        "/api/os/import",
+        User,
+        os::transfer::import,
+        os::transfer::IMPORT_DOC
+    ),
+    route!(
         "POST",
         "/api/os/projects",
         User,

@@ -6,6 +6,7 @@ mod fake_llm;
 mod harness;
 mod os;
 mod os_goals;
+mod os_transfer;
 mod os_vault;
 mod phantom;
 mod platform;
@@ -22,5 +23,6 @@ fn main() {
     tests.extend(os::tests());
     tests.extend(os_goals::tests());
     tests.extend(os_vault::tests());
+    tests.extend(os_transfer::tests());
     harness::main(tests);
 }

@@ -41,13 +41,13 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Flashcard, A
 }
 
 /// The writable fields: front, back, deck (`Some(None)` clears the deck).
-struct Fields {
-    front: Option<String>,
-    back: Option<String>,
-    deck: Option<Option<String>>,
+pub struct Fields {
+    pub front: Option<String>,
+    pub back: Option<String>,
+    pub deck: Option<Option<String>>,
 }
 
-fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
+pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     let obj = object(v)?;
     let mut e = Vec::new();
     let (mut front, mut back, mut deck) = (None, None, None);

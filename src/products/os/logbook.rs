@@ -15,13 +15,16 @@ use crate::platform::ids;
 use crate::routes::Doc;
 
 /// Entity types a link can name, and their tables.
-const LINKABLE: &[(&str, &str)] = &[
+pub const LINKABLE: &[(&str, &str)] = &[
     ("task", "os_tasks"),
     ("project", "os_projects"),
     ("habit", "os_habits"),
     ("metric", "os_metrics"),
     ("flashcard", "os_flashcards"),
     ("reward", "os_rewards"),
+    ("goal", "os_goals"),
+    ("course", "os_courses"),
+    ("skill", "os_skills"),
 ];
 
 /// The ids of `kind` among `wanted` that exist and belong to the user.
@@ -83,7 +86,7 @@ async fn live_links(
     Ok(keep)
 }
 
-fn parse_links(v: Option<&Value>) -> Result<Vec<(String, String)>, ApiError> {
+pub fn parse_links(v: Option<&Value>) -> Result<Vec<(String, String)>, ApiError> {
     let Some(v) = v else { return Ok(Vec::new()) };
     let arr = v
         .as_array()

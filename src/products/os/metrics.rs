@@ -48,14 +48,14 @@ pub fn direction(s: &str) -> Direction {
 }
 
 #[derive(Default)]
-struct Fields {
-    name: Option<String>,
-    unit: Option<String>,
-    target: Option<Option<f64>>,
-    direction: Option<String>,
+pub struct Fields {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub target: Option<Option<f64>>,
+    pub direction: Option<String>,
 }
 
-fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
+pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     let obj = object(v)?;
     let mut e = Vec::new();
     let mut f = Fields::default();

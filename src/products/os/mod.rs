@@ -1,7 +1,7 @@
-//! Personal OS (SPEC §4, seed 001), so far: tasks with dependencies and points, the
-//! wallet and rewards, habits with streaks, metrics with milestones and analytics,
-//! flashcards with SM-2, projects with health, the logbook, and the user's time zone.
-//! Goals, courses, skills, export/import and the AI helpers come later.
+//! Personal OS (SPEC §4, seed 001): tasks with dependencies and points, goals with cached
+//! progress, the wallet and rewards, habits, metrics, projects, the logbook, the knowledge
+//! vault (courses, flashcards, skills), settings, and export/import. The AI helpers come
+//! later.
 
 pub mod courses;
 pub mod flashcards;
@@ -14,6 +14,7 @@ pub mod rules;
 pub mod settings;
 pub mod skills;
 pub mod tasks;
+pub mod transfer;
 pub mod wallet;
 
 pub(crate) use crate::platform::fields::{date, object, text};

@@ -70,14 +70,14 @@ async fn view(db: &D1Database, caller: &Caller, r: Row) -> Result<Value, ApiErro
     Ok(v)
 }
 
-struct Fields {
-    name: Option<String>,
-    description: Option<String>,
-    start_date: Option<String>,
-    target_date: Option<Option<String>>,
+pub struct Fields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub start_date: Option<String>,
+    pub target_date: Option<Option<String>>,
 }
 
-fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
+pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     let obj = object(v)?;
     let mut e = Vec::new();
     let mut f = Fields {

@@ -587,7 +587,8 @@ pub fn schema() -> Value {
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a task",
-    description: "`title` required.",
+    description: "`title` required. `project_id` and `goal_id`, when given, must be the caller's (422 otherwise); a \
+        goal_id links the task to that goal, whose progress is refreshed in the same batch.",
     request: Some(schema),
     response: (201, schema),
 };

@@ -90,7 +90,7 @@ impl From<RewardRow> for Reward {
     }
 }
 
-fn parse_reward(v: &Value) -> Result<(String, i64, String), ApiError> {
+pub fn parse_reward(v: &Value) -> Result<(String, i64, String), ApiError> {
     let obj = object(v)?;
     let mut e = Vec::new();
     let name = match obj.get("name") {
