@@ -202,6 +202,37 @@ mod tests {
         assert_eq!(c, Some(1.0));
     }
 
+    #[test]
+    fn habit_consistency_across_a_dst_change_and_with_single_or_no_logs() {
+        // 2026-03-29 is 23 hours long in Europe; it is still one due day.
+        let start = d(2026, 3, 28);
+        let done: HashSet<NaiveDate> = [d(2026, 3, 28), d(2026, 3, 29), d(2026, 3, 30)].into();
+        let c = habit_consistency(&Schedule::Daily, start, &done, start, None, d(2026, 3, 31));
+        assert_eq!(c, Some(1.0), "3 of 3, today open");
+        let one: HashSet<NaiveDate> = [d(2026, 3, 29)].into();
+        let c = habit_consistency(&Schedule::Daily, start, &one, start, None, d(2026, 3, 31));
+        assert_eq!(c.map(round1_pct), Some(33.3));
+        let c = habit_consistency(
+            &Schedule::Daily,
+            start,
+            &HashSet::new(),
+            start,
+            None,
+            d(2026, 3, 31),
+        );
+        assert_eq!(c, Some(0.0));
+        // A goal whose target passed stops counting at the target.
+        let c = habit_consistency(
+            &Schedule::Daily,
+            start,
+            &done,
+            start,
+            Some(d(2026, 3, 29)),
+            d(2026, 4, 30),
+        );
+        assert_eq!(c, Some(1.0));
+    }
+
     fn round1_pct(x: f64) -> f64 {
         round1(x * 100.0)
     }

@@ -159,6 +159,32 @@ mod tests {
     }
 
     #[test]
+    fn dst_change_days_are_one_day_each() {
+        // Europe springs forward on Sunday 2026-03-29 (a 23-hour day) and falls back on
+        // Sunday 2026-10-25 (25 hours); the US on 2026-03-08 and 2026-11-01. Days here are
+        // the user's calendar dates, so each of those is exactly one due day.
+        for (from, change) in [
+            (d(2026, 3, 27), d(2026, 3, 29)),
+            (d(2026, 10, 23), d(2026, 10, 25)),
+            (d(2026, 3, 6), d(2026, 3, 8)),
+        ] {
+            let done = range(from, 5);
+            let s = stats(
+                &Schedule::Daily,
+                from,
+                &done,
+                from + chrono::Duration::days(4),
+            );
+            assert_eq!(s.current_streak, 5, "through {change}");
+            let sunday = Schedule::Weekdays(vec![7]);
+            assert!(sunday.is_due(change, from), "{change} is a Sunday");
+            assert!(!sunday.is_due(change.succ_opt().expect("next day"), from));
+        }
+        // every_n_days counts calendar days across the change.
+        assert!(Schedule::EveryNDays(2).is_due(d(2026, 3, 30), d(2026, 3, 28)));
+    }
+
+    #[test]
     fn empty_and_single_logs() {
         let start = d(2026, 5, 1);
         let none = stats(&Schedule::Daily, start, &HashSet::new(), d(2026, 5, 10));
