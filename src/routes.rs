@@ -449,6 +449,13 @@ pub static ROUTES: &[Route] = &[
         os::wallet::GET_REWARD_DOC
     ),
     route!(
+        "PATCH",
+        "/api/os/rewards/{id}",
+        User,
+        os::wallet::update_reward,
+        os::wallet::UPDATE_REWARD_DOC
+    ),
+    route!(
         "DELETE",
         "/api/os/rewards/{id}",
         User,
@@ -797,6 +804,13 @@ pub static ROUTES: &[Route] = &[
         User,
         os::logbook::get,
         os::logbook::GET_DOC
+    ),
+    route!(
+        "PATCH",
+        "/api/os/logbook/{id}",
+        User,
+        os::logbook::update,
+        os::logbook::UPDATE_DOC
     ),
     route!(
         "DELETE",

@@ -348,6 +348,32 @@ fn rewards_redeem_never_below_zero(s: &Server) {
     .assert_error(422, "validation_failed");
     s.authed("POST", "/api/os/rewards", &t, Some(&json!({"cost": 5})))
         .assert_error(422, "validation_failed");
+
+    // Editing a reward: partial, checked, only the owner's.
+    let path = format!("/api/os/rewards/{id}");
+    let p = s.authed("PATCH", &path, &t, Some(&json!({"cost": 5})));
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(
+        (p.json["name"].clone(), p.json["cost"].clone()),
+        (json!("Movie night"), json!(5))
+    );
+    for bad in [
+        json!({"cost": -1}),
+        json!({"name": ""}),
+        json!({"colour": "red"}),
+    ] {
+        s.authed("PATCH", &path, &t, Some(&bad))
+            .assert_error(422, "validation_failed");
+    }
+    s.authed("PATCH", &path, &token(s), Some(&json!({"cost": 1})))
+        .assert_error(404, "not_found");
+    assert_eq!(
+        s.authed("GET", &path, &t, None).json["cost"],
+        5,
+        "bad edits wrote nothing"
+    );
+    let ok = s.authed("POST", &format!("{path}/redeem"), &t, None);
+    assert_eq!(ok.json["balance"], 5, "{}", ok.text);
 }
 
 fn habits_log_idempotently_and_count_streaks(s: &Server) {
@@ -848,4 +874,29 @@ fn logbook_links_are_checked_and_dangling_ones_dropped(s: &Server) {
         .assert_error(422, "validation_failed");
     s.authed("GET", &format!("/api/os/logbook/{eid}"), &token(s), None)
         .assert_error(404, "not_found");
+
+    // Editing an entry: partial, links checked as on create, only the owner's.
+    let path = format!("/api/os/logbook/{eid}");
+    let p = s.authed("PATCH", &path, &t, Some(&json!({"content": "Edited"})));
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.json["content"], "Edited");
+    assert_eq!(
+        p.json["links"].as_array().map(Vec::len),
+        Some(1),
+        "links kept"
+    );
+    s.authed(
+        "PATCH",
+        &path,
+        &t,
+        Some(&json!({"links": [{"type": "task", "id": other["id"]}]})),
+    )
+    .assert_error(422, "validation_failed");
+    s.authed("PATCH", &path, &t, Some(&json!({"date": "yesterday"})))
+        .assert_error(422, "validation_failed");
+    s.authed("PATCH", &path, &token(s), Some(&json!({"content": "mine"})))
+        .assert_error(404, "not_found");
+    let p = s.authed("PATCH", &path, &t, Some(&json!({"links": []})));
+    assert_eq!(p.json["links"], json!([]), "{}", p.text);
+    assert_eq!(s.authed("GET", &path, &t, None).json["content"], "Edited");
 }

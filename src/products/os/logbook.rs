@@ -158,12 +158,21 @@ async fn view(db: &D1Database, user_id: &str, r: Row) -> Result<Value, ApiError>
     )
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
-    let obj = object(&body)?;
-    let caller: Caller = ctx.caller()?.clone();
-    let db = ctx.d1()?;
+/// An entry's `{content, date?, links?}` checked: links must name the caller's entities.
+async fn checked(
+    db: &D1Database,
+    caller: &Caller,
+    obj: &serde_json::Map<String, Value>,
+) -> Result<(String, chrono::NaiveDate, Vec<(String, String)>), ApiError> {
     let mut e = Vec::new();
+    for k in obj.keys() {
+        if !matches!(
+            k.as_str(),
+            "content" | "date" | "links" | "id" | "created_at"
+        ) {
+            e.push(FieldError::new(k.as_str(), "is not a logbook field"));
+        }
+    }
     let content = match obj.get("content") {
         Some(c) => text(c, "content", 20_000, &mut e),
         None => {
@@ -172,14 +181,14 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
         }
     };
     let day = match obj.get("date") {
-        None => Some(settings::today(&db, &caller.user_id).await?),
+        None => Some(settings::today(db, &caller.user_id).await?),
         Some(d) => date(d, "date", &mut e),
     };
     let links = parse_links(obj.get("links"))?;
-    let (Some(content), Some(day)) = (content, day) else {
+    let (Some(content), Some(day), true) = (content, day, e.is_empty()) else {
         return Err(ApiError::Validation(e));
     };
-    let live = live_links(&db, &caller.user_id, &links).await?;
+    let live = live_links(db, &caller.user_id, &links).await?;
     if live.len() != links.len() {
         let missing: Vec<FieldError> = links
             .iter()
@@ -189,7 +198,17 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
             .collect();
         return Err(ApiError::Validation(missing));
     }
+    Ok((content, day, links))
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let obj = object(&body)?;
+    let caller: Caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let (content, day, links) = checked(&db, &caller, obj).await?;
     let id = ids::new_id()?;
+    let now = ids::now_rfc3339();
     db.prepare("INSERT INTO os_logbook (id, user_id, date, content, links, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         .bind(&[
             id.as_str().into(),
@@ -197,13 +216,58 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
             day.to_string().into(),
             content.as_str().into(),
             links_json(&links).to_string().into(),
-            ids::now_rfc3339().into(),
+            now.as_str().into(),
         ])?
         .run()
         .await?;
     http::json(
         201,
-        &json!({"id": id, "date": day.to_string(), "content": content, "links": links_json(&links)}),
+        &json!({"id": id, "date": day.to_string(), "content": content, "links": links_json(&links), "created_at": now}),
+    )
+}
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiError> {
+    let row: Option<Row> = db
+        .prepare("SELECT id, date, content, links, created_at FROM os_logbook WHERE id = ?1 AND user_id = ?2")
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| ApiError::not_found("logbook entry"))
+}
+
+/// Partial update: the fields sent replace the entry's; links still present are kept.
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let patch = object(&body)?;
+    let caller: Caller = ctx.caller()?.clone();
+    let db = ctx.d1()?;
+    let current = view(
+        &db,
+        &caller.user_id,
+        find(&db, &caller, ctx.param("id")).await?,
+    )
+    .await?;
+    let mut merged = current.as_object().cloned().unwrap_or_default();
+    for (k, v) in patch {
+        merged.insert(k.clone(), v.clone());
+    }
+    let (content, day, links) = checked(&db, &caller, &merged).await?;
+    db.prepare(
+        "UPDATE os_logbook SET date = ?1, content = ?2, links = ?3 WHERE id = ?4 AND user_id = ?5",
+    )
+    .bind(&[
+        day.to_string().into(),
+        content.as_str().into(),
+        links_json(&links).to_string().into(),
+        ctx.param("id").into(),
+        caller.user_id.as_str().into(),
+    ])?
+    .run()
+    .await?;
+    http::json(
+        200,
+        &json!({"id": ctx.param("id"), "date": day.to_string(), "content": content, "links": links_json(&links),
+                "created_at": current["created_at"]}),
     )
 }
 
@@ -249,12 +313,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let caller = ctx.caller()?;
-    let row: Option<Row> = db
-        .prepare("SELECT id, date, content, links, created_at FROM os_logbook WHERE id = ?1 AND user_id = ?2")
-        .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?
-        .first(None)
-        .await?;
-    let row = row.ok_or_else(|| ApiError::not_found("logbook entry"))?;
+    let row = find(&db, caller, ctx.param("id")).await?;
     http::json(200, &view(&db, &caller.user_id, row).await?)
 }
 
@@ -288,6 +347,14 @@ pub const GET_DOC: Doc = Doc {
     summary: "A logbook entry",
     description: "",
     request: None,
+    response: (200, schema),
+};
+pub const UPDATE_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a logbook entry",
+    description: "Partial update of `{content, date, links}`; links are checked as on create (a list sent replaces the \
+        links).",
+    request: Some(schema),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

@@ -183,6 +183,48 @@ pub async fn get_reward(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &find_reward(&ctx).await?)
 }
 
+/// Partial update of `{name, cost, description}`; past redemptions keep the cost they paid.
+pub async fn update_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let patch = object(&body)?;
+    let mut unknown = Vec::new();
+    for k in patch.keys() {
+        if !matches!(
+            k.as_str(),
+            "name" | "cost" | "description" | "id" | "created_at"
+        ) {
+            unknown.push(FieldError::new(k.as_str(), "is not a reward field"));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ApiError::Validation(unknown));
+    }
+    let current = find_reward(&ctx).await?;
+    let mut merged = serde_json::to_value(&current)?;
+    for (k, v) in patch {
+        merged[k] = v.clone();
+    }
+    let (name, cost, description) = parse_reward(&merged)?;
+    let r = Reward {
+        name,
+        cost,
+        description,
+        ..current
+    };
+    ctx.d1()?
+        .prepare("UPDATE os_rewards SET name = ?1, cost = ?2, description = ?3 WHERE id = ?4 AND user_id = ?5")
+        .bind(&[
+            r.name.as_str().into(),
+            (r.cost as f64).into(),
+            r.description.as_str().into(),
+            r.id.as_str().into(),
+            ctx.caller()?.user_id.as_str().into(),
+        ])?
+        .run()
+        .await?;
+    http::json(200, &r)
+}
+
 pub async fn delete_reward(ctx: Ctx) -> Result<Response, ApiError> {
     crate::platform::db::delete_owned(&ctx, "os_rewards", "reward").await
 }
@@ -249,6 +291,14 @@ pub const GET_REWARD_DOC: Doc = Doc {
     summary: "Get a reward",
     description: "",
     request: None,
+    response: (200, reward_schema),
+};
+pub const UPDATE_REWARD_DOC: Doc = Doc {
+    tag: "os",
+    summary: "Update a reward",
+    description:
+        "Partial update of `{name, cost, description}`; past redemptions keep what they cost.",
+    request: Some(reward_schema),
     response: (200, reward_schema),
 };
 pub const DELETE_REWARD_DOC: Doc = Doc {
