@@ -36,6 +36,11 @@ pub struct Doc {
     pub response: (u16, fn() -> serde_json::Value),
 }
 
+/// The schema of a 204 answer's (absent) body.
+pub fn no_body() -> serde_json::Value {
+    serde_json::json!({"type": "null"})
+}
+
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,

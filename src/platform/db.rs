@@ -43,3 +43,18 @@ pub async fn delete_owned(
     run_or_404(stmt, what).await?;
     crate::platform::http::no_content()
 }
+
+/// Runs a batch whose first statement is a write scoped to the caller; when that touched
+/// nothing the row is missing or not theirs: 404. (The statements after it are scoped the
+/// same way, so they find nothing to change either.)
+pub async fn batch_or_404(
+    db: &worker::D1Database,
+    stmts: Vec<worker::D1PreparedStatement>,
+    what: &str,
+) -> Result<Vec<worker::D1Result>, crate::platform::error::ApiError> {
+    let results = db.batch(stmts).await?;
+    match results.first() {
+        Some(r) if changes(r)? > 0 => Ok(results),
+        _ => Err(crate::platform::error::ApiError::not_found(what)),
+    }
+}

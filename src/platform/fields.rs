@@ -35,3 +35,42 @@ pub fn object(v: &Value) -> Result<&serde_json::Map<String, Value>, ApiError> {
     v.as_object()
         .ok_or_else(|| ApiError::validation("body", "must be a JSON object"))
 }
+
+/// A string of at most `max` characters, empty allowed (descriptions).
+pub fn free_text(
+    v: &Value,
+    field: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match v.as_str() {
+        Some(s) if s.chars().count() <= max => Some(s.to_string()),
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be a string of at most {max} characters"),
+            ));
+            None
+        }
+    }
+}
+
+/// `YYYY-MM-DD` or null: `Some(None)` clears the field.
+pub fn nullable_date(
+    v: &Value,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
+    if v.is_null() {
+        Some(None)
+    } else {
+        date(v, field, errors).map(|d| Some(d.to_string()))
+    }
+}
+
+/// Records `field` as missing when a full body lacks it and no other error names it.
+pub fn require(present: bool, field: &str, errors: &mut Vec<FieldError>) {
+    if !present && !errors.iter().any(|e| e.field == field) {
+        errors.push(FieldError::new(field, "is required"));
+    }
+}

@@ -8,13 +8,13 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::goals::{round1, share};
-use super::{object, text};
+use super::{free_text, object, require, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 pub const MAX_MODULES: usize = 200;
 
@@ -82,13 +82,7 @@ impl Fields {
         for (k, v) in obj {
             match k.as_str() {
                 "title" => f.title = text(v, k, 200, &mut e),
-                "description" => match v.as_str() {
-                    Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
-                    _ => e.push(FieldError::new(
-                        k,
-                        "must be a string of at most 5000 characters",
-                    )),
-                },
+                "description" => f.description = free_text(v, k, 5000, &mut e),
                 "url" => {
                     f.url = match v {
                         Value::Null => Some(None),
@@ -122,8 +116,8 @@ impl Fields {
                 other => e.push(FieldError::new(other, "is not a course field")),
             }
         }
-        if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
-            e.push(FieldError::new("title", "is required"));
+        if full {
+            require(f.title.is_some(), "title", &mut e);
         }
         if e.is_empty() {
             Ok(f)
@@ -306,8 +300,8 @@ fn module_fields(v: &Value, full: bool) -> Result<ModuleFields, ApiError> {
             other => e.push(FieldError::new(other, "is not a module field")),
         }
     }
-    if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
-        e.push(FieldError::new("title", "is required"));
+    if full {
+        require(f.title.is_some(), "title", &mut e);
     }
     if e.is_empty() {
         Ok(f)
@@ -414,10 +408,6 @@ pub fn schema() -> Value {
         "description": {"type": "string"}, "url": {"type": ["string", "null"]},
         "modules": {"type": "array", "maxItems": MAX_MODULES, "items": module_schema()},
         "completion": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true}}})
-}
-
-fn no_body() -> Value {
-    json!({"type": "null"})
 }
 
 pub const CREATE_DOC: Doc = Doc {

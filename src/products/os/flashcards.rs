@@ -12,7 +12,7 @@ use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Flashcard {
@@ -256,7 +256,7 @@ pub const DELETE_DOC: Doc = Doc {
     summary: "Delete a flashcard",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
 pub const REVIEW_DOC: Doc = Doc {
     tag: "os",

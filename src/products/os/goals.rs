@@ -18,13 +18,15 @@ use worker::{D1Database, D1PreparedStatement, Response};
 use super::rules::goals as rules;
 use super::rules::habits::Schedule;
 use super::rules::metrics::Log;
-use super::{date, habits, metrics, object, settings, tasks, text};
+use super::{
+    date, free_text, habits, metrics, nullable_date, object, require, settings, tasks, text,
+};
 use crate::platform::auth::Caller;
-use crate::platform::db::{changes, nullable};
+use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 pub const STATUSES: &[&str] = &["active", "achieved", "abandoned"];
 const MAX_CRITERIA: usize = 50;
@@ -136,32 +138,20 @@ impl Fields {
         for (k, v) in obj {
             match k.as_str() {
                 "title" => f.title = text(v, k, 200, &mut e),
-                "description" => match v.as_str() {
-                    Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
-                    _ => e.push(FieldError::new(
-                        k,
-                        "must be a string of at most 5000 characters",
-                    )),
-                },
+                "description" => f.description = free_text(v, k, 5000, &mut e),
                 "status" => match v.as_str().filter(|s| STATUSES.contains(s)) {
                     Some(s) => f.status = Some(s.to_string()),
                     None => e.push(FieldError::new(k, "must be active, achieved or abandoned")),
                 },
                 "start_date" => f.start_date = date(v, k, &mut e).map(|d| d.to_string()),
-                "target_date" => {
-                    f.target_date = if v.is_null() {
-                        Some(None)
-                    } else {
-                        date(v, k, &mut e).map(|d| Some(d.to_string()))
-                    }
-                }
+                "target_date" => f.target_date = nullable_date(v, k, &mut e),
                 "success_criteria" => f.success_criteria = criteria(v, &mut e),
                 "id" | "progress" | "links" | "created_at" | "updated_at" => {}
                 other => e.push(FieldError::new(other, "is not a goal field")),
             }
         }
-        if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
-            e.push(FieldError::new("title", "is required"));
+        if full {
+            require(f.title.is_some(), "title", &mut e);
         }
         if e.is_empty() {
             Ok(f)
@@ -716,19 +706,15 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?;
     let db = ctx.d1()?;
     let id = ctx.param("id");
-    let r = db
-        .batch(vec![
-            db.prepare("DELETE FROM os_goals WHERE id = ?1 AND user_id = ?2")
-                .bind(&[id.into(), caller.user_id.as_str().into()])?,
-            // Its tasks stay, unlinked.
-            db.prepare("UPDATE os_tasks SET goal_id = NULL WHERE goal_id = ?1 AND user_id = ?2")
-                .bind(&[id.into(), caller.user_id.as_str().into()])?,
-        ])
-        .await?;
-    match r.first() {
-        Some(r) if changes(r)? > 0 => http::no_content(),
-        _ => Err(ApiError::not_found("goal")),
-    }
+    let stmts = vec![
+        db.prepare("DELETE FROM os_goals WHERE id = ?1 AND user_id = ?2")
+            .bind(&[id.into(), caller.user_id.as_str().into()])?,
+        // Its tasks stay, unlinked.
+        db.prepare("UPDATE os_tasks SET goal_id = NULL WHERE goal_id = ?1 AND user_id = ?2")
+            .bind(&[id.into(), caller.user_id.as_str().into()])?,
+    ];
+    batch_or_404(&db, stmts, "goal").await?;
+    http::no_content()
 }
 
 pub async fn progress(ctx: Ctx) -> Result<Response, ApiError> {
@@ -777,14 +763,12 @@ pub async fn unlink_task(ctx: Ctx) -> Result<Response, ApiError> {
             goal.into(),
         ])?];
     stmts.extend(refresh(&db, &caller.user_id, &[Some(goal)])?);
-    unlinked(db.batch(stmts).await?)
+    unlinked(&db, stmts).await
 }
 
-fn unlinked(results: Vec<worker::D1Result>) -> Result<Response, ApiError> {
-    match results.first() {
-        Some(r) if changes(r)? > 0 => http::no_content(),
-        _ => Err(ApiError::not_found("link")),
-    }
+async fn unlinked(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> Result<Response, ApiError> {
+    batch_or_404(db, stmts, "link").await?;
+    http::no_content()
 }
 
 /// `POST /goals/{id}/metrics/{item_id}` and `…/habits/{item_id}`.
@@ -832,7 +816,7 @@ async fn unlink_item(ctx: Ctx, kind: &'static str) -> Result<Response, ApiError>
             ctx.param("item_id").into(),
         ])?];
     stmts.extend(refresh(&db, &caller.user_id, &[Some(goal)])?);
-    unlinked(db.batch(stmts).await?)
+    unlinked(&db, stmts).await
 }
 
 pub async fn link_metric(ctx: Ctx) -> Result<Response, ApiError> {
@@ -874,10 +858,6 @@ fn progress_schema() -> Value {
         "progress": {"type": "number", "minimum": 0, "maximum": 100},
         "breakdown": {"type": "object", "properties": {
             "criteria": part, "tasks": part, "metrics": part, "habits": part}}}})
-}
-
-fn no_body() -> Value {
-    json!({"type": "null"})
 }
 
 pub const CREATE_DOC: Doc = Doc {

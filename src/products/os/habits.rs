@@ -12,11 +12,11 @@ use super::rules::goals as goal_rules;
 use super::rules::habits::{self as rules, Schedule};
 use super::{date, goals, object, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::changes;
+use crate::platform::db::batch_or_404;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 /// `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.
 pub fn parse_schedule(v: &Value) -> Result<Schedule, FieldError> {
@@ -364,10 +364,8 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
         .prepare("DELETE FROM os_habits WHERE id = ?1 AND user_id = ?2")
         .bind(&[id.into(), caller.user_id.as_str().into()])?];
     stmts.extend(goals::item_removed(&db, &caller.user_id, "habit", id)?);
-    match db.batch(stmts).await?.first() {
-        Some(r) if changes(r)? > 0 => http::no_content(),
-        _ => Err(ApiError::not_found("habit")),
-    }
+    batch_or_404(&db, stmts, "habit").await?;
+    http::no_content()
 }
 
 /// `POST /habits/{id}/logs {date?}`: marks a day done (today in the user's zone by
@@ -479,7 +477,7 @@ pub const DELETE_DOC: Doc = Doc {
     summary: "Delete a habit",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
 pub const LOG_DOC: Doc = Doc {
     tag: "os",
@@ -494,7 +492,7 @@ pub const UNLOG_DOC: Doc = Doc {
     summary: "Remove a day's log",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
 
 #[cfg(test)]

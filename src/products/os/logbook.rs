@@ -12,7 +12,7 @@ use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 /// Entity types a link can name, and their tables.
 pub const LINKABLE: &[(&str, &str)] = &[
@@ -362,5 +362,5 @@ pub const DELETE_DOC: Doc = Doc {
     summary: "Delete a logbook entry",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };

@@ -8,13 +8,13 @@ use worker::{D1Database, Response};
 
 use super::rules::goals::metric_score;
 use super::rules::metrics::{self as rules, Direction, Log};
-use super::{date, goals, object, settings, text};
+use super::{date, goals, object, require, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::{changes, nullable};
+use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 #[derive(Debug, Serialize)]
 pub struct Metric {
@@ -82,8 +82,8 @@ pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
             other => e.push(FieldError::new(other, "is not a metric field")),
         }
     }
-    if full && f.name.is_none() && !e.iter().any(|x| x.field == "name") {
-        e.push(FieldError::new("name", "is required"));
+    if full {
+        require(f.name.is_some(), "name", &mut e);
     }
     if e.is_empty() {
         Ok(f)
@@ -275,10 +275,8 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
         .prepare("DELETE FROM os_metrics WHERE id = ?1 AND user_id = ?2")
         .bind(&[id.into(), caller.user_id.as_str().into()])?];
     stmts.extend(goals::item_removed(&db, &caller.user_id, "metric", id)?);
-    match db.batch(stmts).await?.first() {
-        Some(r) if changes(r)? > 0 => http::no_content(),
-        _ => Err(ApiError::not_found("metric")),
-    }
+    batch_or_404(&db, stmts, "metric").await?;
+    http::no_content()
 }
 
 #[derive(Deserialize)]
@@ -453,7 +451,7 @@ pub const DELETE_DOC: Doc = Doc {
     summary: "Delete a metric",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
 pub const LOG_DOC: Doc = Doc {
     tag: "os",

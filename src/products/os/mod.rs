@@ -17,4 +17,4 @@ pub mod tasks;
 pub mod transfer;
 pub mod wallet;
 
-pub(crate) use crate::platform::fields::{date, object, text};
+pub(crate) use crate::platform::fields::{date, free_text, nullable_date, object, require, text};

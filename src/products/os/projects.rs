@@ -6,13 +6,13 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::health::{self, Input};
-use super::{date, object, settings, text};
+use super::{date, free_text, nullable_date, object, require, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Row {
@@ -89,27 +89,15 @@ pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     for (k, v) in obj {
         match k.as_str() {
             "name" => f.name = text(v, k, 200, &mut e),
-            "description" => match v.as_str() {
-                Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
-                _ => e.push(FieldError::new(
-                    k,
-                    "must be a string of at most 5000 characters",
-                )),
-            },
+            "description" => f.description = free_text(v, k, 5000, &mut e),
             "start_date" => f.start_date = date(v, k, &mut e).map(|d| d.to_string()),
-            "target_date" => {
-                f.target_date = if v.is_null() {
-                    Some(None)
-                } else {
-                    date(v, k, &mut e).map(|d| Some(d.to_string()))
-                }
-            }
+            "target_date" => f.target_date = nullable_date(v, k, &mut e),
             "id" | "created_at" | "updated_at" | "health" | "completion" | "elapsed" | "tasks" => {}
             other => e.push(FieldError::new(other, "is not a project field")),
         }
     }
-    if full && f.name.is_none() && !e.iter().any(|x| x.field == "name") {
-        e.push(FieldError::new("name", "is required"));
+    if full {
+        require(f.name.is_some(), "name", &mut e);
     }
     if e.is_empty() {
         Ok(f)
@@ -281,5 +269,5 @@ pub const DELETE_DOC: Doc = Doc {
     summary: "Delete a project",
     description: "Its tasks stay.",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };

@@ -5,12 +5,12 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::{graph, skills as rules};
-use super::{object, text};
+use super::{free_text, object, require, text};
 use crate::platform::db::changes;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -145,13 +145,7 @@ impl Fields {
         for (k, v) in obj {
             match k.as_str() {
                 "name" => f.name = text(v, k, 100, &mut e),
-                "description" => match v.as_str() {
-                    Some(s) if s.chars().count() <= 2000 => f.description = Some(s.to_string()),
-                    _ => e.push(FieldError::new(
-                        k,
-                        "must be a string of at most 2000 characters",
-                    )),
-                },
+                "description" => f.description = free_text(v, k, 2000, &mut e),
                 "level" => match v.as_i64() {
                     Some(l) if (0..=100).contains(&l) => f.level = Some(l),
                     _ => e.push(FieldError::new(k, "must be an integer from 0 to 100")),
@@ -164,8 +158,8 @@ impl Fields {
                 other => e.push(FieldError::new(other, "is not a skill field")),
             }
         }
-        if full && f.name.is_none() && !e.iter().any(|x| x.field == "name") {
-            e.push(FieldError::new("name", "is required"));
+        if full {
+            require(f.name.is_some(), "name", &mut e);
         }
         if e.is_empty() {
             Ok(f)
@@ -348,10 +342,6 @@ pub fn schema() -> Value {
         "prerequisites": {"type": "array", "items": {"type": "string"}, "readOnly": true},
         "unlocked": {"type": "boolean", "readOnly": true},
         "tier": {"type": "integer", "minimum": 0, "readOnly": true}}})
-}
-
-fn no_body() -> Value {
-    json!({"type": "null"})
 }
 
 const RULES: &str = "A skill is unlocked when every prerequisite has reached level 1; only unlocked skills go above \

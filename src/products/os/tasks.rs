@@ -6,13 +6,13 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::{graph, points};
-use super::{date, goals, object, text};
+use super::{date, free_text, goals, nullable_date, object, require, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::{changes, nullable};
+use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
 pub const PRIORITIES: &[&str] = &["low", "medium", "high", "urgent"];
@@ -131,13 +131,7 @@ impl TaskFields {
         for (k, v) in obj {
             match k.as_str() {
                 "title" => f.title = text(v, k, 200, &mut e),
-                "description" => match v.as_str() {
-                    Some(s) if s.chars().count() <= 5000 => f.description = Some(s.to_string()),
-                    _ => e.push(FieldError::new(
-                        k,
-                        "must be a string of at most 5000 characters",
-                    )),
-                },
+                "description" => f.description = free_text(v, k, 5000, &mut e),
                 "status" => f.status = one_of(v, k, STATUSES, &mut e),
                 "priority" => f.priority = one_of(v, k, PRIORITIES, &mut e),
                 "area" => {
@@ -147,21 +141,15 @@ impl TaskFields {
                     Some(n) if (1..=5).contains(&n) => f.effort = Some(n),
                     _ => e.push(FieldError::new(k, "must be an integer from 1 to 5")),
                 },
-                "due_date" => {
-                    f.due_date = if v.is_null() {
-                        Some(None)
-                    } else {
-                        date(v, k, &mut e).map(|d| Some(d.to_string()))
-                    }
-                }
+                "due_date" => f.due_date = nullable_date(v, k, &mut e),
                 "project_id" => f.project_id = nullable_text(v, k, 64, &mut e),
                 "goal_id" => f.goal_id = nullable_text(v, k, 64, &mut e),
                 "id" | "completed_at" | "created_at" | "updated_at" | "depends_on" => {}
                 other => e.push(FieldError::new(other, "is not a task field")),
             }
         }
-        if full && f.title.is_none() && !e.iter().any(|x| x.field == "title") {
-            e.push(FieldError::new("title", "is required"));
+        if full {
+            require(f.title.is_some(), "title", &mut e);
         }
         if e.is_empty() {
             Ok(f)
@@ -461,10 +449,8 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
         &caller.user_id,
         &[t.goal_id.as_deref()],
     )?);
-    match db.batch(stmts).await?.first() {
-        Some(r) if changes(r)? > 0 => http::no_content(),
-        _ => Err(ApiError::not_found("task")),
-    }
+    batch_or_404(&db, stmts, "task").await?;
+    http::no_content()
 }
 
 pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
@@ -623,7 +609,7 @@ pub const DELETE_DOC: Doc = Doc {
     summary: "Delete a task",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
 pub const COMPLETE_DOC: Doc = Doc {
     tag: "os",
@@ -646,7 +632,7 @@ pub const REMOVE_DEP_DOC: Doc = Doc {
     summary: "Remove a dependency",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
 
 #[cfg(test)]

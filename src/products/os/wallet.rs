@@ -10,7 +10,7 @@ use super::{object, text};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
     let b: Option<f64> = db
@@ -306,7 +306,7 @@ pub const DELETE_REWARD_DOC: Doc = Doc {
     summary: "Delete a reward",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
 pub const REDEEM_DOC: Doc = Doc {
     tag: "os",

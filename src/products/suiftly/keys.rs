@@ -12,7 +12,7 @@ use crate::platform::crypto;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{no_body, Doc};
 
 pub const PREFIX: &str = "sfy_live_";
 const MAX_ACTIVE: i64 = 10;
@@ -194,5 +194,5 @@ pub const REVOKE_DOC: Doc = Doc {
     summary: "Revoke a key",
     description: "",
     request: None,
-    response: (204, || json!({"type": "null"})),
+    response: (204, no_body),
 };
