@@ -292,6 +292,14 @@ impl Check {
         }
     }
 
+    /// A row's `created_at` and `updated_at`, kept as exported (now when absent).
+    fn times(&mut self, r: &Value, p: &str, now: &str) -> (String, String) {
+        (
+            self.timestamp(r.get("created_at"), &format!("{p}.created_at"), now),
+            self.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), now),
+        )
+    }
+
     fn optional_timestamp(&mut self, v: Option<&Value>, field: &str) -> Value {
         match v {
             None | Some(Value::Null) => Value::Null,
@@ -443,10 +451,11 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
         if target.as_deref().is_some_and(|t| t < start.as_str()) {
             c.fail(format!("{p}.target_date"), "must not be before start_date");
         }
+        let (created, updated) = c.times(r, &p, &now);
         out.push(json!({"id": new_id(&ids, "project", r), "name": f.name, "description": f.description.unwrap_or_default(),
             "start_date": start, "target_date": target,
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}));
+            "created_at": created,
+            "updated_at": updated}));
     }
     plan.counts.insert("projects".into(), out.len().into());
     plan.table(
@@ -518,11 +527,12 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
             id.clone(),
             metric_score(&logs, target, metrics::direction(&direction)),
         );
+        let (created, updated) = c.times(r, &p, &now);
         out.push(
             json!({"id": id, "name": f.name, "unit": f.unit.unwrap_or_default(), "target": target,
             "direction": direction,
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}),
+            "created_at": created,
+            "updated_at": updated}),
         );
     }
     plan.counts.insert("metrics".into(), out.len().into());
@@ -597,11 +607,12 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
                 None => c.fail(format!("{p}.logs[{j}]"), "must be a date YYYY-MM-DD"),
             }
         }
+        let (created, updated) = c.times(r, &p, &now);
         out.push(
             json!({"id": id, "name": name, "schedule": habits::schedule_json(&schedule).to_string(),
             "start_date": start.to_string(),
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}),
+            "created_at": created,
+            "updated_at": updated}),
         );
         habit_data.insert(id, (schedule, start, done));
     }
@@ -675,11 +686,12 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
                     .push(json!({"goal_id": id, "kind": kind, "item_id": item, "score": score}));
             }
         }
+        let (created, updated) = c.times(r, &p, &now);
         out.push(json!({"id": id, "title": f.title, "description": f.description.unwrap_or_default(),
             "status": f.status.unwrap_or_else(|| "active".into()), "start_date": start, "target_date": target,
             "success_criteria": serde_json::to_string(&f.success_criteria.unwrap_or_default())?, "progress": 0,
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}));
+            "created_at": created,
+            "updated_at": updated}));
         plan.goals.push(id);
     }
     plan.counts.insert("goals".into(), out.len().into());
@@ -748,13 +760,14 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
                 }
             }
         }
+        let (created, updated) = c.times(r, &p, &now);
         out.push(json!({"id": id, "title": f.title, "description": f.description.unwrap_or_default(),
             "status": f.status.unwrap_or_else(|| "todo".into()), "priority": f.priority.unwrap_or_else(|| "medium".into()),
             "area": f.area.flatten(), "effort": f.effort.unwrap_or(1), "due_date": f.due_date.flatten(),
             "project_id": project, "goal_id": goal,
             "completed_at": c.optional_timestamp(r.get("completed_at"), &format!("{p}.completed_at")),
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}));
+            "created_at": created,
+            "updated_at": updated}));
     }
     plan.counts.insert("tasks".into(), out.len().into());
     plan.table(
@@ -963,11 +976,12 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
             );
         }
         let Some(f) = f else { continue };
+        let (created, updated) = c.times(r, &p, &now);
         out.push(
             json!({"id": id, "title": f.title, "description": f.description.unwrap_or_default(),
             "url": f.url.flatten(),
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}),
+            "created_at": created,
+            "updated_at": updated}),
         );
     }
     plan.counts.insert("courses".into(), out.len().into());
@@ -1042,10 +1056,11 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
         let (Some(f), Some(due)) = (f, due) else {
             continue;
         };
+        let (created, updated) = c.times(r, &p, &now);
         out.push(json!({"id": new_id(&ids, "flashcard", r), "front": f.front, "back": f.back, "deck": f.deck.flatten(),
             "repetitions": repetitions, "interval_days": interval, "ease": ease, "due_on": due.to_string(),
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}));
+            "created_at": created,
+            "updated_at": updated}));
     }
     plan.counts.insert("flashcards".into(), out.len().into());
     plan.table(
@@ -1101,11 +1116,12 @@ fn check(doc: &Value, today: NaiveDate) -> Result<Plan, ApiError> {
                 Some(_) => {}
             }
         }
+        let (created, updated) = c.times(r, &p, &now);
         out.push(
             json!({"id": id, "name": f.name, "description": f.description.unwrap_or_default(),
             "level": level, "max_level": max,
-            "created_at": c.timestamp(r.get("created_at"), &format!("{p}.created_at"), &now),
-            "updated_at": c.timestamp(r.get("updated_at"), &format!("{p}.updated_at"), &now)}),
+            "created_at": created,
+            "updated_at": updated}),
         );
     }
     if let Err(why) = skill_rules::check_tree(&levels, &edges) {
