@@ -477,6 +477,38 @@ fn habits_log_idempotently_and_count_streaks(s: &Server) {
         mwf.json["schedule"],
         json!({"type": "weekdays", "days": [1, 3, 5]})
     );
+
+    // Editing: a later start drops the logs before it; bad fields change nothing.
+    let path = format!("/api/os/habits/{id}");
+    let p = s.authed(
+        "PATCH",
+        &path,
+        &t,
+        Some(&json!({"name": "Read daily", "start_date": (today - chrono::Duration::days(2)).to_string()})),
+    );
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.json["name"], "Read daily");
+    assert_eq!(
+        (
+            p.json["current_streak"].clone(),
+            p.json["best_streak"].clone()
+        ),
+        (json!(2), json!(2))
+    );
+    for bad in [
+        json!({"schedule": {"type": "every_n_days", "n": 0}}),
+        json!({"name": ""}),
+        json!({"start_date": "soon"}),
+        json!({"colour": "red"}),
+    ] {
+        s.authed("PATCH", &path, &t, Some(&bad))
+            .assert_error(422, "validation_failed");
+    }
+    s.authed("PATCH", &path, &token(s), Some(&json!({"name": "mine"})))
+        .assert_error(404, "not_found");
+    let back = s.authed("GET", &path, &t, None);
+    assert_eq!(back.json["name"], "Read daily");
+    assert_eq!(back.json["schedule"], json!({"type": "daily"}));
 }
 
 fn habits_follow_the_users_time_zone(s: &Server) {

@@ -195,7 +195,7 @@ async fn write(
     done: &HashSet<NaiveDate>,
     today: NaiveDate,
     mut stmts: Vec<worker::D1PreparedStatement>,
-) -> Result<(Vec<worker::D1Result>, Habit), ApiError> {
+) -> Result<Habit, ApiError> {
     stmts.extend(
         goals::habit_changed(
             db,
@@ -208,8 +208,8 @@ async fn write(
         )
         .await?,
     );
-    let results = db.batch(stmts).await?;
-    Ok((results, view(row, done, today)))
+    db.batch(stmts).await?;
+    Ok(view(row, done, today))
 }
 
 pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
@@ -352,7 +352,7 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
         db.prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date < ?3")
             .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), row.start_date.as_str().into()])?,
     ];
-    let (_, habit) = write(&db, &caller, row, &done, today, stmts).await?;
+    let habit = write(&db, &caller, row, &done, today, stmts).await?;
     http::json(200, &habit)
 }
 
@@ -400,7 +400,7 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
     done.insert(day);
     let insert = db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
         .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), ids::now_rfc3339().into()])?;
-    let (_, habit) = write(&db, &caller, row, &done, today, vec![insert]).await?;
+    let habit = write(&db, &caller, row, &done, today, vec![insert]).await?;
     http::json(201, &habit)
 }
 
