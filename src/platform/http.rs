@@ -75,12 +75,47 @@ impl Ctx {
             .map(|(_, v)| v.into_owned())
     }
 
+    /// The `?q=` search of a list request, if any.
+    pub fn search(&self) -> Result<Option<Search>, ApiError> {
+        Search::parse(self.query_param("q").as_deref())
+    }
+
     /// The page a list request asks for.
     pub fn page(&self) -> Result<Page, ApiError> {
         Page::parse(
             self.query_param("limit").as_deref(),
             self.query_param("cursor").as_deref(),
         )
+    }
+}
+
+/// `?q=` of a list request: a substring search that ignores ASCII case, the way SQLite's
+/// `lower()` does, so SQL filters (`instr(lower(name), ?) > 0` bound to [`Search::as_str`])
+/// and in-memory ones ([`Search::matches`]) agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search(String);
+
+impl Search {
+    pub const MAX_CHARS: usize = 100;
+
+    /// Absent or blank → `None`; longer than 100 characters → 422.
+    pub fn parse(q: Option<&str>) -> Result<Option<Search>, ApiError> {
+        match q.map(str::trim).filter(|q| !q.is_empty()) {
+            None => Ok(None),
+            Some(q) if q.chars().count() > Self::MAX_CHARS => {
+                Err(ApiError::validation("q", "must be at most 100 characters"))
+            }
+            Some(q) => Ok(Some(Search(q.to_ascii_lowercase()))),
+        }
+    }
+
+    /// The needle, lowercased.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        text.to_ascii_lowercase().contains(&self.0)
     }
 }
 
@@ -473,6 +508,23 @@ mod tests {
         email: String,
         age: Option<u8>,
         tags: Vec<String>,
+    }
+
+    #[test]
+    fn search_ignores_blank_and_ascii_case() {
+        assert_eq!(Search::parse(None), Ok(None));
+        assert_eq!(Search::parse(Some("  ")), Ok(None));
+        let s = Search::parse(Some(" ReAd ")).expect("valid").expect("some");
+        assert_eq!(s.as_str(), "read");
+        assert!(s.matches("Reading list"));
+        assert!(s.matches("SPEED READ"));
+        assert!(!s.matches("write"));
+        let e = Search::parse(Some(&"x".repeat(101))).expect_err("too long");
+        assert_eq!(
+            e,
+            ApiError::validation("q", "must be at most 100 characters")
+        );
+        assert!(Search::parse(Some(&"é".repeat(100))).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod auth;
 mod fake_llm;
 mod harness;
 mod os;
+mod os_filters;
 mod os_goals;
 mod os_transfer;
 mod os_vault;
@@ -22,6 +23,7 @@ fn main() {
     tests.extend(suiftly::tests());
     tests.extend(os::tests());
     tests.extend(os_goals::tests());
+    tests.extend(os_filters::tests());
     tests.extend(os_vault::tests());
     tests.extend(os_transfer::tests());
     harness::main(tests);

@@ -686,6 +686,24 @@ fn metrics_log_analytics_and_milestones_paid_once(s: &Server) {
     assert_eq!(values, vec![96.0, 95.0, 93.0], "date order and range");
     let got = s.authed("GET", &format!("/api/os/metrics/{id}"), &t, None);
     assert_eq!(got.json["milestones"].as_array().map(Vec::len), Some(3));
+    // The list carries each metric's own milestones, as GET does.
+    let quiet = s.authed(
+        "POST",
+        "/api/os/metrics",
+        &t,
+        Some(&json!({"name": "Quiet", "unit": "x"})),
+    );
+    let list = s.authed("GET", "/api/os/metrics", &t, None);
+    let items = list.json["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{}", list.text);
+    for item in items {
+        let want = if item["id"] == got.json["id"] {
+            &got.json
+        } else {
+            &quiet.json
+        };
+        assert_eq!(item, want);
+    }
 
     log((today + chrono::Duration::days(1)).to_string(), 1.0)
         .assert_error(422, "validation_failed");
@@ -841,6 +859,29 @@ fn project_health_follows_tasks_and_time(s: &Server) {
     let h = get();
     assert_eq!(h["health"], "at_risk", "{h}");
     assert_eq!(h["tasks"]["overdue"], 1);
+    // The list counts each project's own tasks, as GET does.
+    let empty = s.authed(
+        "POST",
+        "/api/os/projects",
+        &t,
+        Some(&json!({"name": "Empty"})),
+    );
+    assert_eq!(empty.status, 201, "{}", empty.text);
+    let list = s.authed("GET", "/api/os/projects", &t, None);
+    let items = list.json["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{}", list.text);
+    for item in items {
+        let want = if item["id"] == h["id"] {
+            &h
+        } else {
+            &empty.json
+        };
+        assert_eq!(item, want);
+    }
+    assert_eq!(
+        empty.json["tasks"],
+        json!({"total": 0, "done": 0, "overdue": 0})
+    );
     s.authed(
         "POST",
         "/api/os/projects",

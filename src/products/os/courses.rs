@@ -12,7 +12,7 @@ use super::{free_text, object, require, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -208,14 +208,17 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?;
     let page = ctx.page()?;
+    let search = ctx.search()?;
     let db = ctx.d1()?;
     let rows: Vec<Row> = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM os_courses WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            "SELECT {COLUMNS} FROM os_courses WHERE user_id = ?1 AND id > ?2 \
+             AND (?3 IS NULL OR instr(lower(title), ?3) > 0) ORDER BY id LIMIT ?4"
         ))
         .bind(&[
             caller.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
+            nullable(search.as_ref().map(Search::as_str)),
             f64::from(page.fetch()).into(),
         ])?
         .all()
@@ -421,7 +424,8 @@ pub const CREATE_DOC: Doc = Doc {
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "List courses",
-    description: "With modules and completion; paginated.",
+    description:
+        "With modules and completion. Filter: q (in the title, ignoring ASCII case); paginated.",
     request: None,
     response: (
         200,

@@ -10,7 +10,7 @@ use super::{object, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -106,10 +106,21 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
+    let search = ctx.search()?;
+    let deck = ctx.query_param("deck").filter(|d| !d.is_empty());
     let rows: Vec<Flashcard> = ctx
         .d1()?
-        .prepare(format!("SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"))
-        .bind(&[ctx.caller()?.user_id.as_str().into(), page.after.as_deref().unwrap_or("").into(), f64::from(page.fetch()).into()])?
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND id > ?2 AND (?3 IS NULL OR deck = ?3) \
+             AND (?4 IS NULL OR instr(lower(front), ?4) > 0 OR instr(lower(back), ?4) > 0) ORDER BY id LIMIT ?5"
+        ))
+        .bind(&[
+            ctx.caller()?.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            nullable(deck.as_deref()),
+            nullable(search.as_ref().map(Search::as_str)),
+            f64::from(page.fetch()).into(),
+        ])?
         .all()
         .await?
         .results()?;
@@ -226,7 +237,7 @@ pub const CREATE_DOC: Doc = Doc {
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "List flashcards",
-    description: "Paginated.",
+    description: "Filters: deck (exact), q (in front or back, ignoring ASCII case); paginated.",
     request: None,
     response: (200, || json!({"type": "object"})),
 };

@@ -24,7 +24,7 @@ use super::{
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -606,6 +606,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?;
     let page = ctx.page()?;
+    let search = ctx.search()?;
     let status = ctx.query_param("status").filter(|s| !s.is_empty());
     if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
         return Err(ApiError::validation(
@@ -617,12 +618,13 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let rows: Vec<Row> = db
         .prepare(format!(
             "SELECT {COLUMNS} FROM os_goals WHERE user_id = ?1 AND id > ?2 AND (?3 IS NULL OR status = ?3) \
-             ORDER BY id LIMIT ?4"
+             AND (?4 IS NULL OR instr(lower(title), ?4) > 0) ORDER BY id LIMIT ?5"
         ))
         .bind(&[
             caller.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
             nullable(status.as_deref()),
+            nullable(search.as_ref().map(Search::as_str)),
             f64::from(page.fetch()).into(),
         ])?
         .all()
@@ -872,7 +874,8 @@ pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "List goals",
     description:
-        "Filter: status; paginated. `progress` is the cached value (see GET /goals/{id}/progress).",
+        "Filters: status, q (in the title, ignoring ASCII case); paginated. `progress` is the cached value \
+        (see GET /goals/{id}/progress).",
     request: None,
     response: (
         200,

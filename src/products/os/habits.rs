@@ -279,8 +279,12 @@ async fn all(db: &D1Database, caller: &Caller) -> Result<Vec<Habit>, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
+    let search = ctx.search()?;
     let mut items: Vec<Habit> = all(&ctx.d1()?, ctx.caller()?).await?;
-    items.retain(|h| page.after.as_deref().is_none_or(|a| h.id.as_str() > a));
+    items.retain(|h| {
+        page.after.as_deref().is_none_or(|a| h.id.as_str() > a)
+            && search.as_ref().is_none_or(|s| s.matches(&h.name))
+    });
     items.truncate(page.fetch() as usize);
     http::json(200, &page.respond(items, |h| &h.id))
 }
@@ -446,7 +450,8 @@ pub const CREATE_DOC: Doc = Doc {
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "List habits",
-    description: "With streaks and strength; paginated.",
+    description:
+        "With streaks and strength. Filter: q (in the name, ignoring ASCII case); paginated.",
     request: None,
     response: (200, || json!({"type": "object"})),
 };

@@ -9,8 +9,9 @@ use worker::{D1Database, Response};
 
 use super::{date, object, settings, text};
 use crate::platform::auth::Caller;
+use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -141,8 +142,8 @@ struct Row {
     created_at: String,
 }
 
-async fn view(db: &D1Database, user_id: &str, r: Row) -> Result<Value, ApiError> {
-    let stored: Vec<(String, String)> = serde_json::from_str::<Vec<Value>>(&r.links)
+fn stored_links(r: &Row) -> Vec<(String, String)> {
+    serde_json::from_str::<Vec<Value>>(&r.links)
         .unwrap_or_default()
         .iter()
         .filter_map(|l| {
@@ -151,11 +152,33 @@ async fn view(db: &D1Database, user_id: &str, r: Row) -> Result<Value, ApiError>
                 l["id"].as_str()?.to_string(),
             ))
         })
-        .collect();
-    let live = live_links(db, user_id, &stored).await?;
-    Ok(
-        json!({"id": r.id, "date": r.date, "content": r.content, "links": links_json(&live), "created_at": r.created_at}),
-    )
+        .collect()
+}
+
+/// The entries as clients see them, links to deleted entities dropped. One existence
+/// check per linked entity type for the whole page, not per entry.
+async fn views(db: &D1Database, user_id: &str, rows: Vec<Row>) -> Result<Vec<Value>, ApiError> {
+    let stored: Vec<Vec<(String, String)>> = rows.iter().map(stored_links).collect();
+    let mut all: Vec<(String, String)> = stored.iter().flatten().cloned().collect();
+    all.sort();
+    all.dedup();
+    let live: HashSet<(String, String)> =
+        live_links(db, user_id, &all).await?.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .zip(stored)
+        .map(|(r, links)| {
+            let kept: Vec<(String, String)> = links.into_iter().filter(|l| live.contains(l)).collect();
+            json!({"id": r.id, "date": r.date, "content": r.content, "links": links_json(&kept), "created_at": r.created_at})
+        })
+        .collect())
+}
+
+async fn view(db: &D1Database, user_id: &str, r: Row) -> Result<Value, ApiError> {
+    views(db, user_id, vec![r])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("logbook entry view".into()))
 }
 
 /// An entry's `{content, date?, links?}` checked: links must name the caller's entities.
@@ -273,6 +296,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
+    let search = ctx.search()?;
+    let linked_id = ctx.query_param("linked_id").filter(|v| !v.is_empty());
     let caller = ctx.caller()?;
     let db = ctx.d1()?;
     let mut e = Vec::new();
@@ -288,22 +313,24 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let rows: Vec<Row> = db
         .prepare(
             "SELECT id, date, content, links, created_at FROM os_logbook WHERE user_id = ?1 AND id > ?2 \
-             AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4) ORDER BY id LIMIT ?5",
+             AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4) \
+             AND (?5 IS NULL OR instr(lower(content), ?5) > 0) \
+             AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(links) WHERE json_extract(value, '$.id') = ?6)) \
+             ORDER BY id LIMIT ?7",
         )
         .bind(&[
             caller.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
-            crate::platform::db::nullable(from.map(|d| d.to_string())),
-            crate::platform::db::nullable(to.map(|d| d.to_string())),
+            nullable(from.map(|d| d.to_string())),
+            nullable(to.map(|d| d.to_string())),
+            nullable(search.as_ref().map(Search::as_str)),
+            nullable(linked_id.as_deref()),
             f64::from(page.fetch()).into(),
         ])?
         .all()
         .await?
         .results()?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        items.push(view(&db, &caller.user_id, r).await?);
-    }
+    let items = views(&db, &caller.user_id, rows).await?;
     http::json(
         200,
         &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
@@ -324,7 +351,7 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
 fn schema() -> Value {
     json!({"type": "object", "properties": {"id": {"type": "string"}, "date": {"type": "string", "format": "date"},
         "content": {"type": "string"}, "links": {"type": "array", "items": {"type": "object", "properties": {
-        "type": {"type": "string", "enum": ["task", "project", "habit", "metric", "flashcard", "reward"]}, "id": {"type": "string"}}}}}})
+        "type": {"type": "string", "enum": LINKABLE.iter().map(|(k, _)| *k).collect::<Vec<_>>()}, "id": {"type": "string"}}}}}})
 }
 
 pub const CREATE_DOC: Doc = Doc {
@@ -338,7 +365,8 @@ pub const CREATE_DOC: Doc = Doc {
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "Logbook entries",
-    description: "`?from=&to=` (YYYY-MM-DD); paginated.",
+    description: "Filters: from, to (YYYY-MM-DD, inclusive), q (in the content, ignoring ASCII case), linked_id (entries \
+        that link that entity); paginated. Links to deleted entities are dropped from the answer.",
     request: None,
     response: (200, || json!({"type": "object"})),
 };

@@ -1,6 +1,8 @@
 //! Metrics: a name, unit, optional target and direction; dated logs; milestones that pay
 //! points once; analytics (velocity, acceleration, progress, streak).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -12,7 +14,7 @@ use super::{date, goals, object, require, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -92,22 +94,53 @@ pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     }
 }
 
-async fn milestones_of(db: &D1Database, metric_id: &str) -> Result<Vec<Value>, ApiError> {
+/// The milestones of these metrics, by metric id, in the order they were reached.
+async fn milestones_of(
+    db: &D1Database,
+    metric_ids: &[&str],
+) -> Result<HashMap<String, Vec<Value>>, ApiError> {
     #[derive(Deserialize)]
     struct M {
+        metric_id: String,
         kind: String,
         achieved_at: String,
     }
+    let mut by_metric: HashMap<String, Vec<Value>> = HashMap::new();
+    if metric_ids.is_empty() {
+        return Ok(by_metric);
+    }
+    let ids = serde_json::to_string(metric_ids)?;
     let rows: Vec<M> = db
-        .prepare("SELECT kind, achieved_at FROM os_metric_milestones WHERE metric_id = ?1 ORDER BY achieved_at, kind")
-        .bind(&[metric_id.into()])?
+        .prepare(
+            "SELECT metric_id, kind, achieved_at FROM os_metric_milestones \
+             WHERE metric_id IN (SELECT value FROM json_each(?1)) ORDER BY achieved_at, kind",
+        )
+        .bind(&[ids.into()])?
         .all()
         .await?
         .results()?;
-    Ok(rows
-        .into_iter()
-        .map(|m| json!({"kind": m.kind, "achieved_at": m.achieved_at}))
-        .collect())
+    for m in rows {
+        by_metric
+            .entry(m.metric_id)
+            .or_default()
+            .push(json!({"kind": m.kind, "achieved_at": m.achieved_at}));
+    }
+    Ok(by_metric)
+}
+
+impl Row {
+    fn into_metric(self, milestones: Vec<Value>) -> Metric {
+        Metric {
+            id: self.id,
+            name: self.name,
+            unit: self.unit,
+            target: self.target,
+            direction: self.direction,
+            milestones,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
 
 async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Metric, ApiError> {
@@ -117,17 +150,8 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Metric, ApiE
         .first(None)
         .await?;
     let r = row.ok_or_else(|| ApiError::not_found("metric"))?;
-    let milestones = milestones_of(db, &r.id).await?;
-    Ok(Metric {
-        id: r.id,
-        name: r.name,
-        unit: r.unit,
-        target: r.target,
-        direction: r.direction,
-        milestones,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    })
+    let milestones = milestones_of(db, &[&r.id]).await?.remove(&r.id);
+    Ok(r.into_metric(milestones.unwrap_or_default()))
 }
 
 async fn logs_of(
@@ -198,35 +222,40 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
+    let search = ctx.search()?;
+    let direction = ctx.query_param("direction").filter(|d| !d.is_empty());
+    if direction
+        .as_deref()
+        .is_some_and(|d| !matches!(d, "higher" | "lower"))
+    {
+        return Err(ApiError::validation("direction", "must be higher or lower"));
+    }
     let rows: Vec<Row> = ctx
         .d1()?
         .prepare(
             "SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics \
-             WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+             WHERE user_id = ?1 AND id > ?2 AND (?3 IS NULL OR direction = ?3) \
+             AND (?4 IS NULL OR instr(lower(name), ?4) > 0) ORDER BY id LIMIT ?5",
         )
         .bind(&[
             ctx.caller()?.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
+            nullable(direction.as_deref()),
+            nullable(search.as_ref().map(Search::as_str)),
             f64::from(page.fetch()).into(),
         ])?
         .all()
         .await?
         .results()?;
-    let db = ctx.d1()?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        let milestones = milestones_of(&db, &r.id).await?;
-        items.push(Metric {
-            id: r.id,
-            name: r.name,
-            unit: r.unit,
-            target: r.target,
-            direction: r.direction,
-            milestones,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        });
-    }
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut milestones = milestones_of(&ctx.d1()?, &ids).await?;
+    let items: Vec<Metric> = rows
+        .into_iter()
+        .map(|r| {
+            let m = milestones.remove(&r.id).unwrap_or_default();
+            r.into_metric(m)
+        })
+        .collect();
     http::json(200, &page.respond(items, |m| &m.id))
 }
 
@@ -428,7 +457,8 @@ pub const CREATE_DOC: Doc = Doc {
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "List metrics",
-    description: "Paginated.",
+    description:
+        "Filters: direction (higher|lower), q (in the name, ignoring ASCII case); paginated.",
     request: None,
     response: (200, || json!({"type": "object"})),
 };

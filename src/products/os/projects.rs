@@ -10,7 +10,7 @@ use super::{date, free_text, nullable_date, object, require, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -27,47 +27,62 @@ struct Row {
 
 const COLUMNS: &str = "id, name, description, start_date, target_date, created_at, updated_at";
 
-async fn view(db: &D1Database, caller: &Caller, r: Row) -> Result<Value, ApiError> {
+/// The projects with their health. Task counts for the whole page come from one query.
+async fn views(db: &D1Database, caller: &Caller, rows: Vec<Row>) -> Result<Vec<Value>, ApiError> {
     #[derive(Deserialize)]
     struct Counts {
+        project_id: String,
         total: f64,
         done: Option<f64>,
         overdue: Option<f64>,
     }
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let today = settings::today(db, &caller.user_id).await?;
-    let c: Option<Counts> = db
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let counts: Vec<Counts> = db
         .prepare(
-            "SELECT COUNT(*) AS total, SUM(status = 'done') AS done, \
+            "SELECT project_id, COUNT(*) AS total, SUM(status = 'done') AS done, \
              SUM(status != 'done' AND due_date IS NOT NULL AND due_date < ?3) AS overdue \
-             FROM os_tasks WHERE user_id = ?1 AND project_id = ?2",
+             FROM os_tasks WHERE user_id = ?1 AND project_id IN (SELECT value FROM json_each(?2)) \
+             GROUP BY project_id",
         )
         .bind(&[
             caller.user_id.as_str().into(),
-            r.id.as_str().into(),
+            serde_json::to_string(&ids)?.into(),
             today.to_string().into(),
         ])?
-        .first(None)
-        .await?;
-    let c = c.unwrap_or(Counts {
-        total: 0.0,
-        done: None,
-        overdue: None,
-    });
+        .all()
+        .await?
+        .results()?;
     let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    let input = Input {
-        total: c.total as u32,
-        done: c.done.unwrap_or(0.0) as u32,
-        overdue: c.overdue.unwrap_or(0.0) as u32,
-        start: parse(&r.start_date).unwrap_or(today),
-        target: r.target_date.as_deref().and_then(parse),
-        today,
-    };
-    let mut v = serde_json::to_value(&r)?;
-    v["health"] = json!(health::health(&input));
-    v["completion"] = json!((health::completion(&input) * 1000.0).round() / 10.0);
-    v["elapsed"] = json!(health::elapsed(&input).map(|e| (e * 1000.0).round() / 10.0));
-    v["tasks"] = json!({"total": input.total, "done": input.done, "overdue": input.overdue});
-    Ok(v)
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let c = counts.iter().find(|c| c.project_id == r.id);
+        let input = Input {
+            total: c.map_or(0, |c| c.total as u32),
+            done: c.and_then(|c| c.done).unwrap_or(0.0) as u32,
+            overdue: c.and_then(|c| c.overdue).unwrap_or(0.0) as u32,
+            start: parse(&r.start_date).unwrap_or(today),
+            target: r.target_date.as_deref().and_then(parse),
+            today,
+        };
+        let mut v = serde_json::to_value(&r)?;
+        v["health"] = json!(health::health(&input));
+        v["completion"] = json!((health::completion(&input) * 1000.0).round() / 10.0);
+        v["elapsed"] = json!(health::elapsed(&input).map(|e| (e * 1000.0).round() / 10.0));
+        v["tasks"] = json!({"total": input.total, "done": input.done, "overdue": input.overdue});
+        out.push(v);
+    }
+    Ok(out)
+}
+
+async fn view(db: &D1Database, caller: &Caller, r: Row) -> Result<Value, ApiError> {
+    views(db, caller, vec![r])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("project view".into()))
 }
 
 pub struct Fields {
@@ -153,24 +168,24 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
+    let search = ctx.search()?;
     let caller = ctx.caller()?;
     let db = ctx.d1()?;
     let rows: Vec<Row> = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM os_projects WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            "SELECT {COLUMNS} FROM os_projects WHERE user_id = ?1 AND id > ?2 \
+             AND (?3 IS NULL OR instr(lower(name), ?3) > 0) ORDER BY id LIMIT ?4"
         ))
         .bind(&[
             caller.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
+            nullable(search.as_ref().map(Search::as_str)),
             f64::from(page.fetch()).into(),
         ])?
         .all()
         .await?
         .results()?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        items.push(view(&db, caller, r).await?);
-    }
+    let items = views(&db, caller, rows).await?;
     http::json(
         200,
         &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
@@ -246,7 +261,8 @@ pub const CREATE_DOC: Doc = Doc {
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "List projects",
-    description: HEALTH_RULE,
+    description: "Each with its health (see GET /projects/{id}). Filter: q (in the name, ignoring ASCII case); \
+        paginated.",
     request: None,
     response: (200, || json!({"type": "object"})),
 };

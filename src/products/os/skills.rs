@@ -207,6 +207,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
+    let search = ctx.search()?;
     let mut items = Tree::load(&ctx.d1()?, &ctx.caller()?.user_id)
         .await?
         .views();
@@ -214,6 +215,9 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
         page.after
             .as_deref()
             .is_none_or(|a| v["id"].as_str().is_some_and(|id| id > a))
+            && search
+                .as_ref()
+                .is_none_or(|s| s.matches(v["name"].as_str().unwrap_or("")))
     });
     items.truncate(page.fetch() as usize);
     http::json(
@@ -358,7 +362,8 @@ pub const CREATE_DOC: Doc = Doc {
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "The skill tree",
-    description: RULES,
+    description: "Every skill with its level, lock and tier (rules as in GET /skills/{id}). Filter: q (in the name, \
+        ignoring ASCII case); paginated.",
     request: None,
     response: (
         200,

@@ -10,7 +10,7 @@ use super::{date, free_text, goals, nullable_date, object, require, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -299,6 +299,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?;
     let page = ctx.page()?;
+    let search = ctx.search()?;
     let q = |name: &str| ctx.query_param(name).filter(|v| !v.is_empty());
     let status = q("status");
     if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
@@ -320,7 +321,8 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
              AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR area = lower(?4)) \
              AND (?5 IS NULL OR project_id = ?5) AND (?6 IS NULL OR goal_id = ?6) \
              AND (?7 IS NULL OR due_date < ?7) AND (?8 IS NULL OR due_date > ?8) \
-             ORDER BY id LIMIT ?9"
+             AND (?9 IS NULL OR instr(lower(title), ?9) > 0 OR instr(lower(description), ?9) > 0) \
+             ORDER BY id LIMIT ?10"
         ))
         .bind(&[
             caller.user_id.as_str().into(),
@@ -331,6 +333,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
             nullable(q("goal_id").as_deref()),
             nullable(before.map(|d| d.to_string()).as_deref()),
             nullable(after.map(|d| d.to_string()).as_deref()),
+            nullable(search.as_ref().map(Search::as_str)),
             f64::from(page.fetch()).into(),
         ])?
         .all()
@@ -582,7 +585,8 @@ pub const LIST_DOC: Doc = Doc {
     tag: "os",
     summary: "List tasks",
     description:
-        "Filters: status, area, project_id, goal_id, due_before, due_after (YYYY-MM-DD); paginated.",
+        "Filters: status, area, project_id, goal_id, due_before, due_after (YYYY-MM-DD), q (in title or \
+        description, ignoring ASCII case); paginated.",
     request: None,
     response: (
         200,

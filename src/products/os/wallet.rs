@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::{object, text};
+use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -157,10 +158,27 @@ pub async fn create_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 pub async fn list_rewards(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
+    let search = ctx.search()?;
+    let max_cost = match ctx.query_param("max_cost").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            c.parse::<u32>()
+                .map_err(|_| ApiError::validation("max_cost", "must be a non-negative integer"))?,
+        ),
+    };
     let rows: Vec<RewardRow> = ctx
         .d1()?
-        .prepare("SELECT id, name, cost, description, created_at FROM os_rewards WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
-        .bind(&[ctx.caller()?.user_id.as_str().into(), page.after.as_deref().unwrap_or("").into(), f64::from(page.fetch()).into()])?
+        .prepare(
+            "SELECT id, name, cost, description, created_at FROM os_rewards WHERE user_id = ?1 AND id > ?2 \
+             AND (?3 IS NULL OR instr(lower(name), ?3) > 0) AND (?4 IS NULL OR cost <= ?4) ORDER BY id LIMIT ?5",
+        )
+        .bind(&[
+            ctx.caller()?.user_id.as_str().into(),
+            page.after.as_deref().unwrap_or("").into(),
+            nullable(search.as_ref().map(Search::as_str)),
+            nullable(max_cost.map(|c| c as f64)),
+            f64::from(page.fetch()).into(),
+        ])?
         .all()
         .await?
         .results()?;
@@ -282,7 +300,9 @@ pub const CREATE_REWARD_DOC: Doc = Doc {
 pub const LIST_REWARDS_DOC: Doc = Doc {
     tag: "os",
     summary: "List rewards",
-    description: "Paginated.",
+    description:
+        "Filters: q (in the name, ignoring ASCII case), max_cost (e.g. the wallet balance, to list \
+        what can be redeemed now); paginated.",
     request: None,
     response: (200, || json!({"type": "object"})),
 };
