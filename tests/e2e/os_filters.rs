@@ -233,6 +233,16 @@ fn entity_filters_narrow_lists(s: &Server) {
         ["hola"]
     );
     assert!(names(s, &t, "/api/os/flashcards?deck=fr", "front").is_empty());
+    // New cards are due today; the review queue narrows to a deck too.
+    assert_eq!(
+        names(s, &t, "/api/os/flashcards/due?deck=es", "front"),
+        ["adiós", "hola"]
+    );
+    assert_eq!(
+        names(s, &t, "/api/os/flashcards/due?limit=1", "front").len(),
+        1
+    );
+    assert_eq!(names(s, &t, "/api/os/flashcards/due", "front").len(), 4);
     assert!(names(s, &other, "/api/os/flashcards?deck=es", "front").is_empty());
 
     let goal = created(s, &t, "/api/os/goals", json!({"title": "Fit"}));
@@ -320,6 +330,7 @@ fn bad_filters_are_422(s: &Server) {
         ("/api/os/metrics?direction=sideways", "direction"),
         ("/api/os/rewards?max_cost=-1", "max_cost"),
         ("/api/os/rewards?max_cost=lots", "max_cost"),
+        ("/api/os/flashcards/due?limit=0", "limit"),
     ] {
         let r = s.authed("GET", path, &t, None);
         r.assert_error(422, "validation_failed");

@@ -10,7 +10,7 @@ use super::{object, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::http::{self, Ctx, Page, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, Doc};
 
@@ -130,10 +130,20 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn due(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?;
     let db = ctx.d1()?;
+    let deck = ctx.query_param("deck").filter(|d| !d.is_empty());
+    let limit = Page::parse_limit(ctx.query_param("limit").as_deref(), Page::MAX)?;
     let today = settings::today(&db, &caller.user_id).await?;
     let rows: Vec<Flashcard> = db
-        .prepare(format!("SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND due_on <= ?2 ORDER BY due_on, id LIMIT 200"))
-        .bind(&[caller.user_id.as_str().into(), today.to_string().into()])?
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND due_on <= ?2 \
+             AND (?3 IS NULL OR deck = ?3) ORDER BY due_on, id LIMIT ?4"
+        ))
+        .bind(&[
+            caller.user_id.as_str().into(),
+            today.to_string().into(),
+            nullable(deck.as_deref()),
+            f64::from(limit).into(),
+        ])?
         .all()
         .await?
         .results()?;
@@ -244,7 +254,8 @@ pub const LIST_DOC: Doc = Doc {
 pub const DUE_DOC: Doc = Doc {
     tag: "os",
     summary: "Flashcards due",
-    description: "Due on or before today in the user's time zone.",
+    description: "Due on or before today in the user's time zone, most overdue first. Filters: deck (exact), \
+        limit (1–200, default 200).",
     request: None,
     response: (200, || json!({"type": "object"})),
 };
