@@ -46,26 +46,43 @@ fn names(s: &Server, t: &str, path: &str, field: &str) -> Vec<String> {
 fn every_list_searches_by_q(s: &Server) {
     let t = token(s);
     let other = token(s);
+    // Goals, courses and tasks carry children, so the list and GET comparison below
+    // covers reading those for a whole page.
+    let goal = created(s, &t, "/api/os/goals", json!({"title": "Read 12 books"}));
+    let marathon = created(s, &t, "/api/os/goals", json!({"title": "Run a marathon"}));
+    let mut tasks = Vec::new();
     for (title, description) in [
         ("Read Dune", ""),
         ("Write report", "reread the notes first"),
         ("Gym", ""),
     ] {
-        created(
+        tasks.push(created(
             s,
             &t,
             "/api/os/tasks",
-            json!({"title": title, "description": description}),
-        );
+            json!({"title": title, "description": description, "goal_id": goal}),
+        ));
     }
-    created(s, &t, "/api/os/goals", json!({"title": "Read 12 books"}));
-    created(s, &t, "/api/os/goals", json!({"title": "Run a marathon"}));
-    created(
+    let dep = s.authed(
+        "POST",
+        &format!("/api/os/tasks/{}/dependencies/{}", tasks[1], tasks[0]),
+        &t,
+        None,
+    );
+    assert!(dep.status < 300, "{}", dep.text);
+    let minutes = created(
         s,
         &t,
         "/api/os/metrics",
         json!({"name": "Reading minutes", "unit": "min"}),
     );
+    let link = s.authed(
+        "POST",
+        &format!("/api/os/goals/{marathon}/metrics/{minutes}"),
+        &t,
+        None,
+    );
+    assert!(link.status < 300, "{}", link.text);
     created(
         s,
         &t,
@@ -94,7 +111,12 @@ fn every_list_searches_by_q(s: &Server) {
         "/api/os/rewards",
         json!({"name": "Cinema", "cost": 30}),
     );
-    created(s, &t, "/api/os/courses", json!({"title": "Speed reading"}));
+    created(
+        s,
+        &t,
+        "/api/os/courses",
+        json!({"title": "Speed reading", "modules": [{"title": "Skim"}, {"title": "Scan"}]}),
+    );
     created(s, &t, "/api/os/courses", json!({"title": "Rust"}));
     created(
         s,
@@ -141,6 +163,13 @@ fn every_list_searches_by_q(s: &Server) {
         // A blank q is no filter.
         let all = names(s, &t, &format!("/api/os/{list}?q="), field);
         assert_eq!(all.len(), 2 + usize::from(list == "tasks"), "{list}");
+        // Each listed item is what GET answers for it.
+        let page = s.authed("GET", &format!("/api/os/{list}"), &t, None);
+        for item in page.json["items"].as_array().expect("items") {
+            let id = item["id"].as_str().expect("id");
+            let one = s.authed("GET", &format!("/api/os/{list}/{id}"), &t, None);
+            assert_eq!(&one.json, item, "{list}/{id}");
+        }
     }
 
     // The filter holds across pages.

@@ -139,17 +139,18 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiErro
 }
 
 /// Modules of one course, or of all the caller's courses, in order.
+/// The modules of these courses, by course id, in position order.
 pub async fn modules_of(
     db: &D1Database,
     user_id: &str,
-    course: Option<&str>,
+    courses: &[&str],
 ) -> Result<HashMap<String, Vec<Module>>, ApiError> {
     let rows: Vec<Module> = db
         .prepare(
             "SELECT id, course_id, title, position, completed_at FROM os_course_modules \
-             WHERE user_id = ?1 AND (?2 IS NULL OR course_id = ?2) ORDER BY position, id",
+             WHERE user_id = ?1 AND course_id IN (SELECT value FROM json_each(?2)) ORDER BY position, id",
         )
-        .bind(&[user_id.into(), nullable(course)])?
+        .bind(&[user_id.into(), serde_json::to_string(courses)?.into()])?
         .all()
         .await?
         .results()?;
@@ -162,7 +163,7 @@ pub async fn modules_of(
 
 async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
     let row = find(db, caller, id).await?;
-    let mut modules = modules_of(db, &caller.user_id, Some(id)).await?;
+    let mut modules = modules_of(db, &caller.user_id, &[id]).await?;
     Ok(view(row, modules.remove(id).unwrap_or_default()))
 }
 
@@ -224,10 +225,11 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
         .all()
         .await?
         .results()?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut modules = if rows.is_empty() {
         HashMap::new()
     } else {
-        modules_of(&db, &caller.user_id, None).await?
+        modules_of(&db, &caller.user_id, &ids).await?
     };
     let items: Vec<Value> = rows
         .into_iter()
@@ -319,7 +321,7 @@ pub async fn add_module(mut ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?.clone();
     let db = ctx.d1()?;
     let course = find(&db, &caller, ctx.param("id")).await?;
-    let existing = modules_of(&db, &caller.user_id, Some(&course.id))
+    let existing = modules_of(&db, &caller.user_id, &[&course.id])
         .await?
         .remove(&course.id)
         .unwrap_or_default();

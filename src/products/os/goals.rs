@@ -183,10 +183,11 @@ pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, Api
 }
 
 /// Links of one goal, or of all the caller's goals.
+/// The links of these goals, by goal id.
 async fn links_of(
     db: &D1Database,
     user_id: &str,
-    goal: Option<&str>,
+    goals: &[&str],
 ) -> Result<HashMap<String, Links>, ApiError> {
     #[derive(Deserialize)]
     struct L {
@@ -194,18 +195,19 @@ async fn links_of(
         kind: String,
         item_id: String,
     }
+    let ids = serde_json::to_string(goals)?;
     let results = db
         .batch(vec![
             db.prepare(
                 "SELECT goal_id, 'task' AS kind, id AS item_id FROM os_tasks \
-                 WHERE user_id = ?1 AND goal_id IS NOT NULL AND (?2 IS NULL OR goal_id = ?2) ORDER BY id",
+                 WHERE user_id = ?1 AND goal_id IN (SELECT value FROM json_each(?2)) ORDER BY id",
             )
-            .bind(&[user_id.into(), nullable(goal)])?,
+            .bind(&[user_id.into(), ids.as_str().into()])?,
             db.prepare(
                 "SELECT goal_id, kind, item_id FROM os_goal_links \
-                 WHERE user_id = ?1 AND (?2 IS NULL OR goal_id = ?2) ORDER BY item_id",
+                 WHERE user_id = ?1 AND goal_id IN (SELECT value FROM json_each(?2)) ORDER BY item_id",
             )
-            .bind(&[user_id.into(), nullable(goal)])?,
+            .bind(&[user_id.into(), ids.as_str().into()])?,
         ])
         .await?;
     let mut out: HashMap<String, Links> = HashMap::new();
@@ -224,7 +226,7 @@ async fn links_of(
 
 async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
     let row = find(db, caller, id).await?;
-    let mut links = links_of(db, &caller.user_id, Some(id)).await?;
+    let mut links = links_of(db, &caller.user_id, &[id]).await?;
     Ok(view(row, links.remove(id).unwrap_or_default()))
 }
 
@@ -630,10 +632,11 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
         .all()
         .await?
         .results()?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut links = if rows.is_empty() {
         HashMap::new()
     } else {
-        links_of(&db, &caller.user_id, None).await?
+        links_of(&db, &caller.user_id, &ids).await?
     };
     let items: Vec<Value> = rows
         .into_iter()
