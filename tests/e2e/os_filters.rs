@@ -172,6 +172,14 @@ fn every_list_searches_by_q(s: &Server) {
         }
     }
 
+    let write = s.authed("GET", "/api/os/tasks?q=write", &t, None);
+    assert_eq!(
+        write.json["items"][0]["depends_on"],
+        json!([tasks[0]]),
+        "{}",
+        write.text
+    );
+
     // The filter holds across pages.
     let first = s.authed("GET", "/api/os/tasks?q=read&limit=1", &t, None);
     assert_eq!(first.status, 200, "{}", first.text);

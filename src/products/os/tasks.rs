@@ -50,10 +50,13 @@ struct Row {
     completed_at: Option<String>,
     created_at: String,
     updated_at: String,
+    /// JSON array of the ids this task depends on ([`SELECT_TASKS`]).
+    depends_on: String,
 }
 
 impl Row {
-    fn into_task(self, depends_on: Vec<String>) -> Task {
+    fn into_task(self) -> Task {
+        let depends_on = serde_json::from_str(&self.depends_on).unwrap_or_default();
         Task {
             id: self.id,
             title: self.title,
@@ -75,6 +78,14 @@ impl Row {
 
 const COLUMNS: &str =
     "id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at";
+
+/// Tasks with their dependencies in the same query (one D1 round trip per read): the
+/// primary key (task_id, depends_on_id) answers the subquery in id order.
+const SELECT_TASKS: &str =
+    "SELECT id, title, description, status, priority, area, effort, due_date, project_id, \
+    goal_id, completed_at, created_at, updated_at, \
+    (SELECT json_group_array(depends_on_id) FROM (SELECT depends_on_id FROM os_task_dependencies d \
+     WHERE d.task_id = os_tasks.id ORDER BY depends_on_id)) AS depends_on FROM os_tasks";
 
 /// The writable fields, checked. `Some(None)` clears a nullable field.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -159,23 +170,16 @@ impl TaskFields {
     }
 }
 
-/// Dependency edges (task → what it waits for) of one task, or of all the user's tasks.
-async fn dependencies(
-    db: &D1Database,
-    user_id: &str,
-    task: Option<&str>,
-) -> Result<Vec<(String, String)>, ApiError> {
+/// Every dependency edge (task → what it waits for) of the user, for cycle checks.
+async fn dependencies(db: &D1Database, user_id: &str) -> Result<Vec<(String, String)>, ApiError> {
     #[derive(Deserialize)]
     struct D {
         task_id: String,
         depends_on_id: String,
     }
     let rows: Vec<D> = db
-        .prepare(
-            "SELECT task_id, depends_on_id FROM os_task_dependencies \
-             WHERE user_id = ?1 AND (?2 IS NULL OR task_id = ?2)",
-        )
-        .bind(&[user_id.into(), nullable(task)])?
+        .prepare("SELECT task_id, depends_on_id FROM os_task_dependencies WHERE user_id = ?1")
+        .bind(&[user_id.into()])?
         .all()
         .await?
         .results()?;
@@ -230,15 +234,11 @@ async fn check_links(db: &D1Database, user_id: &str, f: &TaskFields) -> Result<(
 
 pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, ApiError> {
     let row: Option<Row> = db
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM os_tasks WHERE id = ?1 AND user_id = ?2"
-        ))
+        .prepare(format!("{SELECT_TASKS} WHERE id = ?1 AND user_id = ?2"))
         .bind(&[id.into(), caller.user_id.as_str().into()])?
         .first(None)
         .await?;
-    let row = row.ok_or_else(|| ApiError::not_found("task"))?;
-    let deps = dependencies(db, &caller.user_id, Some(id)).await?;
-    Ok(row.into_task(deps.into_iter().map(|(_, d)| d).collect()))
+    Ok(row.ok_or_else(|| ApiError::not_found("task"))?.into_task())
 }
 
 pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
@@ -317,7 +317,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let rows: Vec<Row> = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM os_tasks WHERE user_id = ?1 AND id > ?2 \
+            "{SELECT_TASKS} WHERE user_id = ?1 AND id > ?2 \
              AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR area = lower(?4)) \
              AND (?5 IS NULL OR project_id = ?5) AND (?6 IS NULL OR goal_id = ?6) \
              AND (?7 IS NULL OR due_date < ?7) AND (?8 IS NULL OR due_date > ?8) \
@@ -339,22 +339,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
         .all()
         .await?
         .results()?;
-    let deps = if rows.is_empty() {
-        Vec::new()
-    } else {
-        dependencies(&db, &caller.user_id, None).await?
-    };
-    let items: Vec<Task> = rows
-        .into_iter()
-        .map(|r| {
-            let mine: Vec<String> = deps
-                .iter()
-                .filter(|(t, _)| *t == r.id)
-                .map(|(_, d)| d.clone())
-                .collect();
-            r.into_task(mine)
-        })
-        .collect();
+    let items: Vec<Task> = rows.into_iter().map(Row::into_task).collect();
     http::json(200, &page.respond(items, |t| &t.id))
 }
 
@@ -533,7 +518,7 @@ pub async fn add_dependency(ctx: Ctx) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let task = find(&db, &caller, ctx.param("id")).await?;
     let dep = find(&db, &caller, ctx.param("dep_id")).await?;
-    let edges = dependencies(&db, &caller.user_id, None).await?;
+    let edges = dependencies(&db, &caller.user_id).await?;
     if graph::would_cycle(&edges, &task.id, &dep.id) {
         return Err(ApiError::Rule {
             code: "dependency_cycle",
