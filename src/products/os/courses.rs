@@ -145,6 +145,10 @@ pub async fn modules_of(
     user_id: &str,
     courses: &[&str],
 ) -> Result<HashMap<String, Vec<Module>>, ApiError> {
+    let mut out: HashMap<String, Vec<Module>> = HashMap::new();
+    if courses.is_empty() {
+        return Ok(out);
+    }
     let rows: Vec<Module> = db
         .prepare(
             "SELECT id, course_id, title, position, completed_at FROM os_course_modules \
@@ -154,7 +158,6 @@ pub async fn modules_of(
         .all()
         .await?
         .results()?;
-    let mut out: HashMap<String, Vec<Module>> = HashMap::new();
     for m in rows {
         out.entry(m.course_id.clone()).or_default().push(m);
     }
@@ -226,11 +229,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
         .await?
         .results()?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut modules = if rows.is_empty() {
-        HashMap::new()
-    } else {
-        modules_of(&db, &caller.user_id, &ids).await?
-    };
+    let mut modules = modules_of(&db, &caller.user_id, &ids).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {

@@ -195,6 +195,10 @@ async fn links_of(
         kind: String,
         item_id: String,
     }
+    let mut out: HashMap<String, Links> = HashMap::new();
+    if goals.is_empty() {
+        return Ok(out);
+    }
     let ids = serde_json::to_string(goals)?;
     let results = db
         .batch(vec![
@@ -210,7 +214,6 @@ async fn links_of(
             .bind(&[user_id.into(), ids.as_str().into()])?,
         ])
         .await?;
-    let mut out: HashMap<String, Links> = HashMap::new();
     for r in &results {
         for l in r.results::<L>()? {
             let links = out.entry(l.goal_id).or_default();
@@ -633,11 +636,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
         .await?
         .results()?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut links = if rows.is_empty() {
-        HashMap::new()
-    } else {
-        links_of(&db, &caller.user_id, &ids).await?
-    };
+    let mut links = links_of(&db, &caller.user_id, &ids).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {
