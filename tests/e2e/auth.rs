@@ -8,39 +8,31 @@ use jwt_compact::alg::{Hs256, Hs256Key, Hs512, Hs512Key};
 use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions};
 use serde_json::{json, Value};
 
-use crate::harness::{Resp, Server, Test};
+use crate::harness::{suite, Resp, Server, Test};
 use edge_api::platform::auth::wallet;
 use edge_api::platform::crypto::{b64_encode, b64url_decode, b64url_encode};
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("auth::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(signup_login_me_refresh_logout),
-        t!(duplicate_email_is_409),
-        t!(signup_validation_names_the_field_and_writes_nothing),
-        t!(unknown_email_and_wrong_password_look_the_same),
-        t!(bad_access_tokens_are_401),
-        t!(refresh_rotates_and_reuse_revokes_the_chain),
-        t!(cookies_have_the_right_flags_and_work),
-        t!(cross_site_cookie_post_is_refused),
-        t!(api_key_lifecycle),
-        t!(api_keys_of_another_user_are_404),
-        t!(api_key_cap_is_twenty),
-        t!(wallet_login_with_real_ed25519_key),
-        t!(wallet_login_refusals),
-        t!(wallet_challenge_expires),
-        t!(eleventh_failed_login_is_429),
-        t!(missing_auth_is_401),
-        t!(openapi_lists_auth_routes_and_schemes),
-    ]
+    suite!(
+        "auth";
+        signup_login_me_refresh_logout,
+        duplicate_email_is_409,
+        signup_validation_names_the_field_and_writes_nothing,
+        unknown_email_and_wrong_password_look_the_same,
+        bad_access_tokens_are_401,
+        refresh_rotates_and_reuse_revokes_the_chain,
+        cookies_have_the_right_flags_and_work,
+        cross_site_cookie_post_is_refused,
+        api_key_lifecycle,
+        api_keys_of_another_user_are_404,
+        api_key_cap_is_twenty,
+        wallet_login_with_real_ed25519_key,
+        wallet_login_refusals,
+        wallet_challenge_expires,
+        eleventh_failed_login_is_429,
+        missing_auth_is_401,
+        openapi_lists_auth_routes_and_schemes,
+    )
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);

@@ -20,6 +20,21 @@ pub struct Test {
     pub run: fn(&Server),
 }
 
+/// The tests of one file, each named `file::function`; `name(exclusive)` marks one that
+/// needs the server to itself: `suite!("os"; task_crud, events_survive_restart(exclusive))`.
+macro_rules! suite {
+    ($file:literal; $($name:ident $(($flag:ident))?),* $(,)?) => {
+        vec![$($crate::harness::Test {
+            name: concat!($file, "::", stringify!($name)),
+            exclusive: $crate::harness::suite!(@exclusive $($flag)?),
+            run: $name,
+        }),*]
+    };
+    (@exclusive) => { false };
+    (@exclusive exclusive) => { true };
+}
+pub(crate) use suite;
+
 pub struct Server {
     pub base: String,
     pub port: u16,

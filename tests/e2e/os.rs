@@ -3,31 +3,23 @@
 use serde_json::{json, Value};
 
 use crate::auth::token;
-use crate::harness::{Server, Test};
+use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("os::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(task_crud_filters_and_validation),
-        t!(dependencies_block_completion_and_refuse_cycles),
-        t!(completion_pays_points_once_and_the_wallet_is_the_ledger_sum),
-        t!(rewards_redeem_never_below_zero),
-        t!(habits_log_idempotently_and_count_streaks),
-        t!(habits_follow_the_users_time_zone),
-        t!(other_users_ids_are_404_and_auth_is_required),
-        t!(metrics_log_analytics_and_milestones_paid_once),
-        t!(flashcards_follow_sm2_and_come_due),
-        t!(project_health_follows_tasks_and_time),
-        t!(logbook_links_are_checked_and_dangling_ones_dropped),
-    ]
+    suite!(
+        "os";
+        task_crud_filters_and_validation,
+        dependencies_block_completion_and_refuse_cycles,
+        completion_pays_points_once_and_the_wallet_is_the_ledger_sum,
+        rewards_redeem_never_below_zero,
+        habits_log_idempotently_and_count_streaks,
+        habits_follow_the_users_time_zone,
+        other_users_ids_are_404_and_auth_is_required,
+        metrics_log_analytics_and_milestones_paid_once,
+        flashcards_follow_sm2_and_come_due,
+        project_health_follows_tasks_and_time,
+        logbook_links_are_checked_and_dangling_ones_dropped,
+    )
 }
 
 fn task(s: &Server, t: &str, body: Value) -> Value {

@@ -4,23 +4,15 @@
 use serde_json::{json, Value};
 
 use crate::auth::token;
-use crate::harness::{Server, Test};
+use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("os_filters::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(every_list_searches_by_q),
-        t!(entity_filters_narrow_lists),
-        t!(bad_filters_are_422),
-    ]
+    suite!(
+        "os_filters";
+        every_list_searches_by_q,
+        entity_filters_narrow_lists,
+        bad_filters_are_422,
+    )
 }
 
 fn created(s: &Server, t: &str, path: &str, body: Value) -> String {

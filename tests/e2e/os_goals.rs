@@ -5,22 +5,14 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 use crate::auth::token;
-use crate::harness::{Server, Test};
+use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("os_goals::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(progress_follows_every_linked_change),
-        t!(goal_crud_validation_and_isolation),
-    ]
+    suite!(
+        "os_goals";
+        progress_follows_every_linked_change,
+        goal_crud_validation_and_isolation,
+    )
 }
 
 fn create(s: &Server, t: &str, path: &str, body: Value) -> String {

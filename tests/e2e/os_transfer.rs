@@ -5,22 +5,14 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 use crate::auth::token;
-use crate::harness::{Server, Test};
+use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("os_transfer::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(export_import_export_round_trips),
-        t!(bad_documents_write_nothing),
-    ]
+    suite!(
+        "os_transfer";
+        export_import_export_round_trips,
+        bad_documents_write_nothing,
+    )
 }
 
 fn call(s: &Server, t: &str, method: &str, path: &str, body: Value, status: u16) -> Value {

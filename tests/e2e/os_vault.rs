@@ -3,22 +3,14 @@
 use serde_json::{json, Value};
 
 use crate::auth::token;
-use crate::harness::{Server, Test};
+use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("os_vault::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(courses_track_module_completion),
-        t!(skill_tree_refuses_cycles_and_locked_levels),
-    ]
+    suite!(
+        "os_vault";
+        courses_track_module_completion,
+        skill_tree_refuses_cycles_and_locked_levels,
+    )
 }
 
 fn ok(r: crate::harness::Resp, status: u16) -> Value {

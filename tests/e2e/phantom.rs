@@ -8,43 +8,28 @@ use serde_json::{json, Value};
 
 use crate::auth::token;
 use crate::fake_llm::FakeLlm;
-use crate::harness::{Resp, Server, Test};
+use crate::harness::{suite, Resp, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("phantom::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-        ($name:ident, exclusive) => {
-            Test {
-                name: concat!("phantom::", stringify!($name)),
-                exclusive: true,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(persona_crud_and_validation),
-        t!(persona_generate_offline),
-        t!(plan_generate_next_complete),
-        t!(concurrent_next_never_shares_a_plan),
-        t!(run_now_inside_and_outside_active_hours),
-        t!(noise_is_delivered_once_and_filtered_by_type),
-        t!(status_counts_match_generated_and_delivered),
-        t!(backlog_is_capped),
-        t!(alarm_loops_produce_events_and_disable_stops_them),
-        t!(persona_rotate_emits_event),
-        t!(fingerprint_stable_in_window_new_in_next_and_coherent),
-        t!(form_data_follows_active_persona),
-        t!(settings_are_validated),
-        t!(other_users_ids_are_404_and_auth_is_required),
-        t!(openai_backend_against_fake_server, exclusive),
-        t!(events_survive_restart, exclusive),
-    ]
+    suite!(
+        "phantom";
+        persona_crud_and_validation,
+        persona_generate_offline,
+        plan_generate_next_complete,
+        concurrent_next_never_shares_a_plan,
+        run_now_inside_and_outside_active_hours,
+        noise_is_delivered_once_and_filtered_by_type,
+        status_counts_match_generated_and_delivered,
+        backlog_is_capped,
+        alarm_loops_produce_events_and_disable_stops_them,
+        persona_rotate_emits_event,
+        fingerprint_stable_in_window_new_in_next_and_coherent,
+        form_data_follows_active_persona,
+        settings_are_validated,
+        other_users_ids_are_404_and_auth_is_required,
+        openai_backend_against_fake_server(exclusive),
+        events_survive_restart(exclusive),
+    )
 }
 
 fn persona_body(name: &str) -> Value {

@@ -4,71 +4,24 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{Server, Test};
+use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    vec![
-        Test {
-            name: "platform::health_has_db_round_trip",
-            exclusive: false,
-            run: health_has_db_round_trip,
-        },
-        Test {
-            name: "platform::request_id_is_echoed_or_made",
-            exclusive: false,
-            run: request_id_is_echoed_or_made,
-        },
-        Test {
-            name: "platform::unknown_route_is_404_envelope",
-            exclusive: false,
-            run: unknown_route_is_404_envelope,
-        },
-        Test {
-            name: "platform::wrong_method_is_405_with_allow",
-            exclusive: false,
-            run: wrong_method_is_405_with_allow,
-        },
-        Test {
-            name: "platform::malformed_json_is_400",
-            exclusive: false,
-            run: malformed_json_is_400,
-        },
-        Test {
-            name: "platform::oversized_body_is_413",
-            exclusive: false,
-            run: oversized_body_is_413,
-        },
-        Test {
-            name: "platform::cors_preflight",
-            exclusive: false,
-            run: cors_preflight,
-        },
-        Test {
-            name: "platform::openapi_is_valid",
-            exclusive: false,
-            run: openapi_is_valid,
-        },
-        Test {
-            name: "platform::docs_page_renders_openapi",
-            exclusive: false,
-            run: docs_page_renders_openapi,
-        },
-        Test {
-            name: "platform::cron_run_is_recorded",
-            exclusive: false,
-            run: cron_run_is_recorded,
-        },
-        Test {
-            name: "platform::durable_object_alarm_fires",
-            exclusive: false,
-            run: durable_object_alarm_fires,
-        },
-        Test {
-            name: "platform::request_is_logged_as_json",
-            exclusive: false,
-            run: request_is_logged_as_json,
-        },
-    ]
+    suite!(
+        "platform";
+        health_has_db_round_trip,
+        request_id_is_echoed_or_made,
+        unknown_route_is_404_envelope,
+        wrong_method_is_405_with_allow,
+        malformed_json_is_400,
+        oversized_body_is_413,
+        cors_preflight,
+        openapi_is_valid,
+        docs_page_renders_openapi,
+        cron_run_is_recorded,
+        durable_object_alarm_fires,
+        request_is_logged_as_json,
+    )
 }
 
 fn health_has_db_round_trip(s: &Server) {

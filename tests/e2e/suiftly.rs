@@ -5,35 +5,27 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{json, Value};
 
 use crate::auth::{token, wallet_user};
-use crate::harness::{Resp, Server, Test};
+use crate::harness::{suite, Resp, Server, Test};
 use edge_api::platform::crypto::b64_decode;
 
 pub fn tests() -> Vec<Test> {
-    macro_rules! t {
-        ($name:ident) => {
-            Test {
-                name: concat!("suiftly::", stringify!($name)),
-                exclusive: false,
-                run: $name,
-            }
-        };
-    }
-    vec![
-        t!(wallet_login_creates_the_customer),
-        t!(services_list_and_coming_soon),
-        t!(enable_checks_balance_and_limit_with_the_seed_details),
-        t!(tier_upgrade_charges_the_difference_and_downgrade_waits),
-        t!(metering_and_billing_match_a_hand_computation),
-        t!(insufficient_balance_suspends_and_leaves_the_vault),
-        t!(deposit_digest_credits_once_and_withdraw_is_bounded),
-        t!(vault_etag_304_and_keys_decrypt),
-        t!(service_keys_lifecycle),
-        t!(seal_keys_are_charged_and_private_parts_hidden),
-        t!(gateway_routes_refuse_wrong_tokens),
-        t!(ingest_is_validated_and_all_or_nothing),
-        t!(customer_routes_are_404_for_other_users),
-        t!(month_rollover_applies_downgrades_and_charges_the_new_month),
-    ]
+    suite!(
+        "suiftly";
+        wallet_login_creates_the_customer,
+        services_list_and_coming_soon,
+        enable_checks_balance_and_limit_with_the_seed_details,
+        tier_upgrade_charges_the_difference_and_downgrade_waits,
+        metering_and_billing_match_a_hand_computation,
+        insufficient_balance_suspends_and_leaves_the_vault,
+        deposit_digest_credits_once_and_withdraw_is_bounded,
+        vault_etag_304_and_keys_decrypt,
+        service_keys_lifecycle,
+        seal_keys_are_charged_and_private_parts_hidden,
+        gateway_routes_refuse_wrong_tokens,
+        ingest_is_validated_and_all_or_nothing,
+        customer_routes_are_404_for_other_users,
+        month_rollover_applies_downgrades_and_charges_the_new_month,
+    )
 }
 
 fn env_value(name: &str) -> String {
