@@ -75,6 +75,18 @@ impl Ctx {
             .map(|(_, v)| v.into_owned())
     }
 
+    /// A list filter that must be one of `allowed`: absent or empty → `None`, anything
+    /// else → 422 naming it.
+    pub fn filter_one_of(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+        let Some(v) = self.query_param(name).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let mut errors = Vec::new();
+        crate::platform::fields::one_of(&Value::String(v), name, allowed, &mut errors)
+            .map(Some)
+            .ok_or(ApiError::Validation(errors))
+    }
+
     /// The `?q=` search of a list request, if any.
     pub fn search(&self) -> Result<Option<Search>, ApiError> {
         Search::parse(self.query_param("q").as_deref())

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::goals::{round1, share};
-use super::{free_text, object, require, text};
+use super::{free_text, nullable_text, object, require, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
@@ -83,12 +83,7 @@ impl Fields {
             match k.as_str() {
                 "title" => f.title = text(v, k, 200, &mut e),
                 "description" => f.description = free_text(v, k, 5000, &mut e),
-                "url" => {
-                    f.url = match v {
-                        Value::Null => Some(None),
-                        _ => text(v, k, 2000, &mut e).map(Some),
-                    }
-                }
+                "url" => f.url = nullable_text(v, k, 2000, &mut e),
                 "modules" if full => match v.as_array().filter(|a| a.len() <= MAX_MODULES) {
                     Some(items) => {
                         let titles: Vec<Option<String>> = items

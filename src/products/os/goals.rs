@@ -19,7 +19,7 @@ use super::rules::goals as rules;
 use super::rules::habits::Schedule;
 use super::rules::metrics::Log;
 use super::{
-    date, free_text, habits, metrics, nullable_date, object, require, settings, tasks, text,
+    date, free_text, habits, metrics, nullable_date, object, one_of, require, settings, tasks, text,
 };
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
@@ -139,10 +139,7 @@ impl Fields {
             match k.as_str() {
                 "title" => f.title = text(v, k, 200, &mut e),
                 "description" => f.description = free_text(v, k, 5000, &mut e),
-                "status" => match v.as_str().filter(|s| STATUSES.contains(s)) {
-                    Some(s) => f.status = Some(s.to_string()),
-                    None => e.push(FieldError::new(k, "must be active, achieved or abandoned")),
-                },
+                "status" => f.status = one_of(v, k, STATUSES, &mut e),
                 "start_date" => f.start_date = date(v, k, &mut e).map(|d| d.to_string()),
                 "target_date" => f.target_date = nullable_date(v, k, &mut e),
                 "success_criteria" => f.success_criteria = criteria(v, &mut e),
@@ -612,13 +609,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?;
     let page = ctx.page()?;
     let search = ctx.search()?;
-    let status = ctx.query_param("status").filter(|s| !s.is_empty());
-    if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
-        return Err(ApiError::validation(
-            "status",
-            "must be active, achieved or abandoned",
-        ));
-    }
+    let status = ctx.filter_one_of("status", STATUSES)?;
     let db = ctx.d1()?;
     let rows: Vec<Row> = db
         .prepare(format!(

@@ -10,7 +10,7 @@ use worker::{D1Database, Response};
 
 use super::rules::goals::metric_score;
 use super::rules::metrics::{self as rules, Direction, Log};
-use super::{date, goals, object, require, settings, text};
+use super::{date, goals, object, one_of, require, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
@@ -29,6 +29,9 @@ pub struct Metric {
     pub created_at: String,
     pub updated_at: String,
 }
+
+/// `direction`: whether a higher or a lower value is better.
+const DIRECTIONS: &[&str] = &["higher", "lower"];
 
 #[derive(Deserialize)]
 struct Row {
@@ -76,10 +79,7 @@ pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
                 Value::Number(n) => f.target = n.as_f64().map(Some),
                 _ => e.push(FieldError::new(k, "must be a number or null")),
             },
-            "direction" => match v.as_str() {
-                Some(d @ ("higher" | "lower")) => f.direction = Some(d.to_string()),
-                _ => e.push(FieldError::new(k, "must be higher or lower")),
-            },
+            "direction" => f.direction = one_of(v, k, DIRECTIONS, &mut e),
             "id" | "milestones" | "created_at" | "updated_at" => {}
             other => e.push(FieldError::new(other, "is not a metric field")),
         }
@@ -223,13 +223,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
-    let direction = ctx.query_param("direction").filter(|d| !d.is_empty());
-    if direction
-        .as_deref()
-        .is_some_and(|d| !matches!(d, "higher" | "lower"))
-    {
-        return Err(ApiError::validation("direction", "must be higher or lower"));
-    }
+    let direction = ctx.filter_one_of("direction", DIRECTIONS)?;
     let rows: Vec<Row> = ctx
         .d1()?
         .prepare(

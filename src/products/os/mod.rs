@@ -17,4 +17,6 @@ pub mod tasks;
 pub mod transfer;
 pub mod wallet;
 
-pub(crate) use crate::platform::fields::{date, free_text, nullable_date, object, require, text};
+pub(crate) use crate::platform::fields::{
+    date, free_text, nullable_date, nullable_text, object, one_of, require, text,
+};

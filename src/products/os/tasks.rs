@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::{graph, points};
-use super::{date, free_text, goals, nullable_date, object, require, text};
+use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of, require, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
@@ -99,37 +99,6 @@ pub struct TaskFields {
     pub due_date: Option<Option<String>>,
     pub project_id: Option<Option<String>>,
     pub goal_id: Option<Option<String>>,
-}
-
-fn one_of(
-    v: &Value,
-    field: &str,
-    allowed: &[&str],
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    match v.as_str().filter(|s| allowed.contains(s)) {
-        Some(s) => Some(s.to_string()),
-        None => {
-            errors.push(FieldError::new(
-                field,
-                format!("must be one of {}", allowed.join(", ")),
-            ));
-            None
-        }
-    }
-}
-
-fn nullable_text(
-    v: &Value,
-    field: &str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<Option<String>> {
-    if v.is_null() {
-        Some(None)
-    } else {
-        text(v, field, max, errors).map(Some)
-    }
 }
 
 impl TaskFields {
@@ -301,13 +270,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let q = |name: &str| ctx.query_param(name).filter(|v| !v.is_empty());
-    let status = q("status");
-    if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
-        return Err(ApiError::validation(
-            "status",
-            "must be todo, in_progress or done",
-        ));
-    }
+    let status = ctx.filter_one_of("status", STATUSES)?;
     let mut errors = Vec::new();
     let before = q("due_before").and_then(|d| date(&Value::String(d), "due_before", &mut errors));
     let after = q("due_after").and_then(|d| date(&Value::String(d), "due_after", &mut errors));
