@@ -8,7 +8,7 @@ use worker::{D1Database, Response};
 use super::rules::{graph, points};
 use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of, require, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::{batch_or_404, nullable};
+use crate::platform::db::{batch_or_404, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
@@ -459,12 +459,9 @@ pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
         &[t.goal_id.as_deref()],
     )?);
     let results = db.batch(stmts).await?;
-    let paid = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0;
+    // The ledger insert (statement 1) writes a row only the first time a task is completed.
+    // The batch has committed by now, so unreadable metadata reports no points, not a 500.
+    let paid = results.get(1).is_some_and(|r| changes(r).unwrap_or(0) > 0);
     if t.status != "done" {
         t.completed_at = Some(now.clone());
     }
