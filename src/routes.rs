@@ -41,6 +41,12 @@ pub fn no_body() -> serde_json::Value {
     serde_json::json!({"type": "null"})
 }
 
+/// The schema of a page of a list: `{items: [item], next_cursor}`.
+pub fn page_of(item: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"type": "object", "properties": {"items": {"type": "array", "items": item},
+        "next_cursor": {"type": ["string", "null"]}}})
+}
+
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,

@@ -10,7 +10,7 @@ use super::{api_keys, cookie_request_is_safe, cookie_value, jwt, password, rate_
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{page_of, Doc};
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -512,10 +512,7 @@ pub const LIST_KEYS_DOC: Doc = Doc {
     summary: "The caller's active API keys (never the secret)",
     description: "",
     request: None,
-    response: (200, || {
-        json!({"type": "object", "properties": {"items": {"type": "array", "items": api_key_schema()},
-        "next_cursor": {"type": ["string", "null"]}}})
-    }),
+    response: (200, || page_of(api_key_schema())),
 };
 
 pub const REVOKE_KEY_DOC: Doc = Doc {

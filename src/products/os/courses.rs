@@ -14,7 +14,7 @@ use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::routes::{no_body, page_of, Doc};
 
 pub const MAX_MODULES: usize = 200;
 
@@ -423,10 +423,7 @@ pub const LIST_DOC: Doc = Doc {
     description:
         "With modules and completion. Filter: q (in the title, ignoring ASCII case); paginated.",
     request: None,
-    response: (
-        200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}, "next_cursor": {"type": ["string", "null"]}}}),
-    ),
+    response: (200, || page_of(schema())),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",

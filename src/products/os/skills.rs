@@ -10,7 +10,7 @@ use crate::platform::db::changes;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::routes::{no_body, page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -367,7 +367,7 @@ pub const LIST_DOC: Doc = Doc {
     request: None,
     response: (
         200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}, "next_cursor": {"type": ["string", "null"]}}}),
+        || page_of(schema()),
     ),
 };
 pub const GET_DOC: Doc = Doc {

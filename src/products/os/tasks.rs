@@ -12,7 +12,7 @@ use crate::platform::db::{batch_or_404, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::routes::{no_body, page_of, Doc};
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
 pub const PRIORITIES: &[&str] = &["low", "medium", "high", "urgent"];
@@ -535,7 +535,7 @@ pub const LIST_DOC: Doc = Doc {
     request: None,
     response: (
         200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}, "next_cursor": {"type": ["string", "null"]}}}),
+        || page_of(schema()),
     ),
 };
 pub const GET_DOC: Doc = Doc {

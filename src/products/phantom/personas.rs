@@ -10,7 +10,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
 use crate::platform::{ids, llm};
-use crate::routes::Doc;
+use crate::routes::{page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Persona {
@@ -448,10 +448,6 @@ pub fn schema() -> Value {
     }})
 }
 
-fn list_schema() -> Value {
-    json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}, "next_cursor": {"type": ["string", "null"]}}})
-}
-
 fn none() -> Value {
     json!({"type": "null"})
 }
@@ -480,7 +476,7 @@ pub const LIST_DOC: Doc = Doc {
     summary: "List personas",
     description: "Paginated: limit, cursor.",
     request: None,
-    response: (200, list_schema),
+    response: (200, || page_of(schema())),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "phantom",

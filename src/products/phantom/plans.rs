@@ -11,7 +11,7 @@ use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::{ids, llm};
-use crate::routes::Doc;
+use crate::routes::{page_of, Doc};
 
 pub const ACTIONS: &[&str] = &["search", "visit", "scroll", "click", "shop"];
 const STATUSES: &[&str] = &["pending", "in_progress", "completed"];
@@ -262,10 +262,7 @@ pub const LIST_DOC: Doc = Doc {
     summary: "List plans",
     description: "`?status=pending|in_progress|completed`, paginated.",
     request: None,
-    response: (
-        200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": plan_schema()}, "next_cursor": {"type": ["string", "null"]}}}),
-    ),
+    response: (200, || page_of(plan_schema())),
 };
 pub const NEXT_DOC: Doc = Doc {
     tag: "phantom",

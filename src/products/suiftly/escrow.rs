@@ -13,7 +13,7 @@ use super::pricing;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::routes::{page_of, Doc};
 
 /// A charge as two statements for one batch: the ledger row (unique idempotency key: a
 /// second attempt fails the whole batch) and the balance change.
@@ -317,8 +317,5 @@ pub const TRANSACTIONS_DOC: Doc = Doc {
     summary: "Escrow ledger",
     description: "Deposits, withdrawals and charges, oldest first, paginated.",
     request: None,
-    response: (
-        200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": tx_schema()}, "next_cursor": {"type": ["string", "null"]}}}),
-    ),
+    response: (200, || page_of(tx_schema())),
 };
