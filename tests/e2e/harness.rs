@@ -151,7 +151,9 @@ impl Server {
     }
 
     /// Runs SQL on the server's local D1 with `wrangler d1 execute` — only to stand in for
-    /// time passing (a month ending), never to check what the API wrote.
+    /// time passing (a month ending), never to check what the API wrote. It opens the
+    /// SQLite file from a second process, whose lock makes concurrent requests fail with
+    /// SQLITE_BUSY, so only exclusive tests call it.
     pub fn d1_execute(&self, sql: &str) {
         let out = self
             .wrangler()

@@ -24,7 +24,7 @@ pub fn tests() -> Vec<Test> {
         gateway_routes_refuse_wrong_tokens,
         ingest_is_validated_and_all_or_nothing,
         customer_routes_are_404_for_other_users,
-        month_rollover_applies_downgrades_and_charges_the_new_month,
+        month_rollover_applies_downgrades_and_charges_the_new_month(exclusive),
     )
 }
 
