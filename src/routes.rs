@@ -19,6 +19,10 @@ pub enum Auth {
     Public,
     /// A signed-in user: access token (Bearer or cookie) or `X-API-Key`.
     User,
+    /// A signed-in user presenting a header credential (Bearer or `X-API-Key`), never the
+    /// cookie alone: GETs that change state, which a cross-site link could otherwise
+    /// trigger with the browser's SameSite=Lax cookie.
+    UserByHeader,
     /// The Suiftly gateway: `X-Gateway-Token`.
     Gateway,
     /// Only outside production (local diagnostics); answers 404 in production.
@@ -209,7 +213,7 @@ pub static ROUTES: &[Route] = &[
     route!(
         "GET",
         "/api/phantom/plans/next",
-        User,
+        UserByHeader,
         phantom::plans::next,
         phantom::plans::NEXT_DOC
     ),
@@ -223,14 +227,14 @@ pub static ROUTES: &[Route] = &[
     route!(
         "GET",
         "/api/phantom/noise",
-        User,
+        UserByHeader,
         phantom::noise::pending,
         phantom::noise::PENDING_DOC
     ),
     route!(
         "GET",
         "/api/phantom/noise/{event_type}",
-        User,
+        UserByHeader,
         phantom::noise::pending_of_type,
         phantom::noise::PENDING_TYPE_DOC
     ),

@@ -249,8 +249,11 @@ fn charge_statements(
 }
 
 /// Runs the customers' statement groups as one batch. When a charge in it was already
-/// applied by another run, the whole batch rolled back; each customer's group is then run
-/// as its own batch, and the ones already billed fail again and are left alone.
+/// applied by another run, or a customer's balance or limit moved under it (the schema's
+/// money triggers abort the batch rather than overdraw), the whole batch rolled back;
+/// each customer's group is then run as its own batch. The ones already billed fail
+/// again and are left alone; the ones whose money moved stay unbilled, and the next run
+/// prices them on the new balance (and suspends them if it no longer covers them).
 async fn flush(
     db: &worker::D1Database,
     groups: Vec<Vec<worker::D1PreparedStatement>>,
@@ -258,13 +261,15 @@ async fn flush(
     if groups.is_empty() {
         return Ok(());
     }
+    let retry_alone =
+        |e: &worker::Error| escrow::is_duplicate(e) || escrow::refused_by_schema(e).is_some();
     match db.batch(groups.concat()).await {
         Ok(_) => Ok(()),
-        Err(e) if escrow::is_duplicate(&e) => {
+        Err(e) if retry_alone(&e) => {
             for group in groups {
                 match db.batch(group).await {
                     Ok(_) => {}
-                    Err(e) if escrow::is_duplicate(&e) => {}
+                    Err(e) if retry_alone(&e) => {}
                     Err(e) => return Err(e.into()),
                 }
             }

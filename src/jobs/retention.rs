@@ -14,7 +14,8 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
     let now = chrono::Utc::now();
     let days = |d: i64| now - chrono::Duration::days(d);
     // Raw logs go only once metered (their id is at or below the metering watermark).
-    let steps: [(&str, &str, wasm_bindgen::JsValue); 4] = [
+    let now_s = rfc3339(now);
+    let steps: [(&str, &str, wasm_bindgen::JsValue); 6] = [
         ("cron runs", "DELETE FROM cron_runs WHERE id IN (SELECT id FROM cron_runs WHERE started_at < ?1 LIMIT ?2)",
          rfc3339(days(CRON_RUNS_KEEP_DAYS)).into()),
         ("raw access logs",
@@ -27,6 +28,13 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
         ("phantom cycles",
          "DELETE FROM phantom_cycles WHERE rowid IN (SELECT rowid FROM phantom_cycles WHERE created_at < ?1 LIMIT ?2)",
          rfc3339(days(DELIVERED_NOISE_KEEP_DAYS)).into()),
+        // Sign-in sessions past their life, with their refresh tokens (ON DELETE CASCADE).
+        ("expired sessions",
+         "DELETE FROM auth_sessions WHERE id IN (SELECT id FROM auth_sessions WHERE expires_at < ?1 LIMIT ?2)",
+         now_s.as_str().into()),
+        ("expired wallet challenges",
+         "DELETE FROM wallet_challenges WHERE nonce IN (SELECT nonce FROM wallet_challenges WHERE expires_at < ?1 LIMIT ?2)",
+         now_s.as_str().into()),
     ];
     let mut budget = i64::from(ctx.config.cron_statement_budget);
     let mut report = Vec::new();

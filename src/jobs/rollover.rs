@@ -160,6 +160,8 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
             match db.batch(stmts).await {
                 Ok(_) => rolled += 1,
                 Err(e) if escrow::is_duplicate(&e) => {} // another run rolled this customer over
+                // The balance moved under the plan (a concurrent debit): the next run plans again.
+                Err(e) if escrow::refused_by_schema(&e).is_some() => {}
                 Err(e) => return Err(e.into()),
             }
             if budget <= 10 {

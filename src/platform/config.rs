@@ -72,8 +72,8 @@ pub struct SuiftlyConfig {
     pub tiers: crate::products::suiftly::pricing::Tiers,
     pub default_max_monthly_usd_cents: i64,
     pub seal_key_price_usd_cents: i64,
-    /// Deposits and withdrawals use the internal ledger (no chain).
-    pub mock_escrow: bool,
+    /// How deposits are verified and withdrawals sent.
+    pub escrow: EscrowMode,
     /// Shared secret of the gateway (`X-Gateway-Token`).
     pub gateway_token: Option<String>,
     /// AES-256-GCM key of stored service keys and the vault.
@@ -84,9 +84,31 @@ impl std::fmt::Debug for SuiftlyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SuiftlyConfig")
             .field("tiers", &self.tiers)
-            .field("mock_escrow", &self.mock_escrow)
+            .field("escrow", &self.escrow)
             .finish_non_exhaustive()
     }
+}
+
+/// Where escrow deposits are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscrowMode {
+    /// The internal ledger believes the client (local development and tests only).
+    Mock,
+    /// Deposits are credited as the Sui transaction shows them; withdrawals are requests
+    /// for the operator's signer.
+    Sui(SuiEscrow),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiEscrow {
+    /// Sui GraphQL RPC endpoint (`SUI_GRAPHQL_URL`).
+    pub graphql_url: String,
+    /// The address or object that receives deposits (`ESCROW_ADDRESS`, normalised `0x` + 64 hex).
+    pub address: String,
+    /// The coin credited (`ESCROW_COIN_TYPE`, e.g. USDC's `0x…::usdc::USDC`).
+    pub coin_type: String,
+    /// Decimals of that coin (`ESCROW_COIN_DECIMALS`, 6 for USDC): 10^(d−2) units per cent.
+    pub coin_decimals: u32,
 }
 
 /// Which LLM answers structured-output requests (SPEC §9).
@@ -138,7 +160,10 @@ pub struct AuthConfig {
     /// Accept any wallet signature (never in production).
     pub mock_auth: bool,
     pub rate_limit_ip_per_minute: u32,
+    /// Attempts per account from one IP.
     pub rate_limit_account_per_minute: u32,
+    /// Attempts per account from all IPs together (the ceiling of a distributed attack).
+    pub rate_limit_account_total_per_minute: u32,
     /// How long a wallet sign-in challenge stays valid.
     pub wallet_challenge_ttl_secs: i64,
 }
@@ -188,9 +213,10 @@ impl Config {
                     .filter(|o| !o.is_empty())
                     .collect();
                 for o in &list {
-                    if !(o.starts_with("http://") || o.starts_with("https://")) {
+                    if !is_origin(o) {
                         errors.push(format!(
-                            "CORS_ORIGINS entry {o:?} must start with http:// or https://"
+                            "CORS_ORIGINS entry {o:?} must be an origin: http(s)://host[:port], or a browser \
+                             extension's chrome-extension://ID, moz-extension://ID or safari-web-extension://ID"
                         ));
                     }
                 }
@@ -220,7 +246,7 @@ impl Config {
         };
         let mock_auth = parse_bool(&mut errors, "MOCK_AUTH", raw("MOCK_AUTH"), false);
         if mock_auth && stage.is_production() {
-            errors.push("MOCK_AUTH=true is refused when ENVIRONMENT=production".into());
+            errors.push("MOCK_AUTH=true (a mock) is refused when ENVIRONMENT=production".into());
         }
         let auth = AuthConfig {
             jwt_secret,
@@ -255,6 +281,13 @@ impl Config {
                 10,
                 1..=1_000_000,
             ) as u32,
+            rate_limit_account_total_per_minute: parse_int(
+                &mut errors,
+                "AUTH_RATE_LIMIT_ACCOUNT_TOTAL",
+                raw("AUTH_RATE_LIMIT_ACCOUNT_TOTAL"),
+                100,
+                1..=1_000_000,
+            ) as u32,
             wallet_challenge_ttl_secs: parse_int(
                 &mut errors,
                 "WALLET_CHALLENGE_TTL",
@@ -275,7 +308,7 @@ impl Config {
             ),
         };
 
-        let suiftly = parse_suiftly(&mut errors, &raw);
+        let suiftly = parse_suiftly(&mut errors, &raw, &stage);
         let cron_statement_budget = parse_int(
             &mut errors,
             "CRON_STATEMENT_BUDGET",
@@ -306,7 +339,11 @@ impl Config {
     }
 }
 
-fn parse_suiftly(errors: &mut Vec<String>, raw: &dyn Fn(&str) -> Option<String>) -> SuiftlyConfig {
+fn parse_suiftly(
+    errors: &mut Vec<String>,
+    raw: &dyn Fn(&str) -> Option<String>,
+    stage: &Stage,
+) -> SuiftlyConfig {
     use crate::products::suiftly::pricing::Tiers;
     let mut tiers = Tiers::default();
     for (name, slot) in [
@@ -354,10 +391,146 @@ fn parse_suiftly(errors: &mut Vec<String>, raw: &dyn Fn(&str) -> Option<String>)
             500,
             0..=1_000_000,
         ),
-        mock_escrow: parse_bool(errors, "MOCK_ESCROW", raw("MOCK_ESCROW"), true),
+        escrow: parse_escrow(errors, raw, stage),
         gateway_token,
         vault_key,
     }
+}
+
+fn parse_escrow(
+    errors: &mut Vec<String>,
+    raw: &dyn Fn(&str) -> Option<String>,
+    stage: &Stage,
+) -> EscrowMode {
+    let mock_flag = raw("MOCK_ESCROW")
+        .filter(|v| !v.is_empty())
+        .map(|v| parse_bool(errors, "MOCK_ESCROW", Some(v), true));
+    let mode = match (
+        raw("ESCROW_MODE").filter(|v| !v.is_empty()).as_deref(),
+        mock_flag,
+    ) {
+        (Some("mock"), Some(false)) | (Some("sui"), Some(true)) => {
+            errors.push(
+                "MOCK_ESCROW contradicts ESCROW_MODE; set only ESCROW_MODE (mock or sui)".into(),
+            );
+            "mock"
+        }
+        (Some("mock"), _) => "mock",
+        (Some("sui"), _) => "sui",
+        (Some(other), _) => {
+            errors.push(format!("ESCROW_MODE={other:?} is not one of mock, sui"));
+            "mock"
+        }
+        (None, Some(false)) => "sui",
+        (None, _) => "mock",
+    };
+    if mode == "mock" {
+        if stage.is_production() {
+            errors.push(
+                "ESCROW_MODE=mock (a mock: MOCK_ESCROW, or ESCROW_MODE unset) is refused when \
+                 ENVIRONMENT=production; set ESCROW_MODE=sui"
+                    .into(),
+            );
+        }
+        return EscrowMode::Mock;
+    }
+    let graphql_url = raw("SUI_GRAPHQL_URL")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_default();
+    if !(graphql_url.starts_with("https://") || graphql_url.starts_with("http://")) {
+        errors.push(
+            "SUI_GRAPHQL_URL must be the http(s) URL of a Sui GraphQL RPC when ESCROW_MODE=sui"
+                .into(),
+        );
+    }
+    let address = raw("ESCROW_ADDRESS")
+        .and_then(|v| crate::platform::auth::wallet::parse_address(&v))
+        .unwrap_or_else(|| {
+            errors.push(
+                "ESCROW_ADDRESS must be 0x followed by 64 hex digits when ESCROW_MODE=sui".into(),
+            );
+            String::new()
+        });
+    let coin_type = raw("ESCROW_COIN_TYPE").filter(|v| is_coin_type(v)).unwrap_or_else(|| {
+        errors.push(
+            "ESCROW_COIN_TYPE must be a Move coin type (0x…::module::NAME) when ESCROW_MODE=sui".into(),
+        );
+        String::new()
+    });
+    let coin_decimals = parse_int(
+        errors,
+        "ESCROW_COIN_DECIMALS",
+        raw("ESCROW_COIN_DECIMALS"),
+        6,
+        2..=18,
+    ) as u32;
+    EscrowMode::Sui(SuiEscrow {
+        graphql_url: graphql_url.trim_end_matches('/').to_string(),
+        address,
+        coin_type: normalise_coin_type(&coin_type),
+        coin_decimals,
+    })
+}
+
+/// `0x2::sui::SUI`-shaped: an address, a module and a name.
+fn is_coin_type(v: &str) -> bool {
+    let mut parts = v.split("::");
+    let (Some(addr), Some(module), Some(name), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let ident =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    addr.strip_prefix("0x")
+        .is_some_and(|h| (1..=64).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        && ident(module)
+        && ident(name)
+}
+
+/// A coin type with its address padded to 64 hex digits, as Sui GraphQL prints `repr`.
+pub fn normalise_coin_type(v: &str) -> String {
+    match v.split_once("::") {
+        Some((addr, rest)) => {
+            let hex = addr.trim_start_matches("0x").to_ascii_lowercase();
+            format!("0x{hex:0>64}::{rest}")
+        }
+        None => v.to_string(),
+    }
+}
+
+/// A browser origin: `http(s)://host[:port]`, or a browser extension's own origin.
+pub fn is_origin(o: &str) -> bool {
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return false;
+    };
+    let host_ok = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    match scheme {
+        "http" | "https" => host_ok,
+        "chrome-extension" | "moz-extension" | "safari-web-extension" => {
+            host_ok && !rest.contains(':')
+        }
+        _ => false,
+    }
+}
+
+/// The setting names a list of configuration problems is about (each problem starts with
+/// the name), for the 503 a request gets: names only, never values.
+pub fn settings_named(problems: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            p.chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.dedup();
+    names
 }
 
 fn parse_llm(errors: &mut Vec<String>, raw: &dyn Fn(&str) -> Option<String>) -> LlmConfig {
@@ -556,7 +729,7 @@ mod tests {
         let c = cfg(&[]).expect("defaults");
         assert_eq!(c.suiftly.tiers.pro.monthly_usd_cents, 2_900);
         assert_eq!(c.suiftly.default_max_monthly_usd_cents, 25_000);
-        assert!(c.suiftly.mock_escrow && c.suiftly.vault_key.is_none());
+        assert!(c.suiftly.escrow == EscrowMode::Mock && c.suiftly.vault_key.is_none());
         let c = cfg(&[
             ("SUIFTLY_TIER_PRO", "3000/7/600"),
             ("VAULT_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
@@ -567,6 +740,86 @@ mod tests {
         assert!(cfg(&[("VAULT_KEY", "c2hvcnQ=")]).is_err());
         assert!(cfg(&[("SUIFTLY_TIER_STARTER", "cheap")]).is_err());
         assert!(cfg(&[("GATEWAY_TOKEN", "short")]).is_err());
+    }
+
+    const USDC: &str =
+        "0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC";
+    const ESCROW: &str = "0x00000000000000000000000000000000000000000000000000000000000e5c70";
+
+    fn production(extra: &[(&str, &str)]) -> Result<Config, Vec<String>> {
+        let mut pairs = vec![("ENVIRONMENT", "production")];
+        pairs.extend_from_slice(extra);
+        cfg(&pairs)
+    }
+
+    #[test]
+    fn production_refuses_every_mock_and_names_it() {
+        let sui = [
+            ("ESCROW_MODE", "sui"),
+            ("SUI_GRAPHQL_URL", "https://graphql.mainnet.sui.io/graphql"),
+            ("ESCROW_ADDRESS", ESCROW),
+            ("ESCROW_COIN_TYPE", USDC),
+        ];
+        let c = production(&sui).expect("a real escrow in production");
+        let EscrowMode::Sui(e) = c.suiftly.escrow else {
+            panic!("sui mode")
+        };
+        assert_eq!(e.coin_decimals, 6);
+        assert_eq!(e.address, ESCROW);
+        // The escrow mock, however it is asked for, and the auth mock.
+        for mock in [
+            vec![],
+            vec![("MOCK_ESCROW", "true")],
+            vec![("ESCROW_MODE", "mock")],
+        ] {
+            let errs = production(&mock).expect_err("mock escrow in production");
+            assert_eq!(settings_named(&errs), vec!["ESCROW_MODE"], "{errs:?}");
+        }
+        let mut with_auth_mock = sui.to_vec();
+        with_auth_mock.push(("MOCK_AUTH", "true"));
+        let errs = production(&with_auth_mock).expect_err("mock auth");
+        assert_eq!(settings_named(&errs), vec!["MOCK_AUTH"]);
+        assert!(
+            cfg(&[("ESCROW_MODE", "sui")]).is_err(),
+            "sui needs its settings"
+        );
+        assert!(cfg(&[("ESCROW_MODE", "sui"), ("MOCK_ESCROW", "true")]).is_err());
+        assert!(cfg(&[("ESCROW_MODE", "chain")]).is_err());
+    }
+
+    #[test]
+    fn coin_types_are_padded_like_graphql_prints_them() {
+        assert_eq!(
+            normalise_coin_type("0x2::sui::SUI"),
+            "0x0000000000000000000000000000000000000000000000000000000000000002::sui::SUI"
+        );
+        assert!(is_coin_type(USDC));
+        assert!(!is_coin_type("usdc"));
+        assert!(!is_coin_type("0x2::sui"));
+    }
+
+    #[test]
+    fn extension_origins_are_first_class() {
+        let c = cfg(&[(
+            "CORS_ORIGINS",
+            "https://app.example,chrome-extension://abcdefghijklmnopabcdefghijklmnop,moz-extension://0b5f7c1e-1111-4a2b-9c3d-5e6f7a8b9c0d",
+        )])
+        .expect("extension origins are valid");
+        assert!(c
+            .cors_origins
+            .allows("chrome-extension://abcdefghijklmnopabcdefghijklmnop"));
+        assert!(c
+            .cors_origins
+            .allows("moz-extension://0b5f7c1e-1111-4a2b-9c3d-5e6f7a8b9c0d"));
+        for bad in [
+            "ftp://x",
+            "chrome-extension://",
+            "https://a.example/path",
+            "*.example",
+        ] {
+            let errs = cfg(&[("CORS_ORIGINS", bad)]).expect_err(bad);
+            assert_eq!(settings_named(&errs), vec!["CORS_ORIGINS"]);
+        }
     }
 
     #[test]

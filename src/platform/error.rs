@@ -35,6 +35,8 @@ pub enum ApiError {
     InsufficientBalance(Value),
     MonthlyLimitExceeded(Value),
     UpstreamFailed(String),
+    /// 503: a setting the operator must fix (named, never its value).
+    Misconfigured(Vec<String>),
     /// 422 with a rule-specific code (`dependency_cycle`) instead of `validation_failed`.
     Rule {
         code: &'static str,
@@ -70,6 +72,7 @@ impl ApiError {
             Self::RateLimited { .. } => 429,
             Self::InsufficientBalance(_) | Self::MonthlyLimitExceeded(_) => 402,
             Self::UpstreamFailed(_) => 502,
+            Self::Misconfigured(_) => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -88,6 +91,7 @@ impl ApiError {
             Self::InsufficientBalance(_) => "insufficient_balance",
             Self::MonthlyLimitExceeded(_) => "monthly_limit_exceeded",
             Self::UpstreamFailed(_) => "upstream_failed",
+            Self::Misconfigured(_) => "misconfigured",
             Self::Rule { code, .. } => code,
             Self::Internal(_) => "internal",
         }
@@ -114,6 +118,10 @@ impl ApiError {
             }
             Self::InsufficientBalance(_) => "insufficient balance for this operation".into(),
             Self::MonthlyLimitExceeded(_) => "monthly spending limit would be exceeded".into(),
+            Self::Misconfigured(settings) => format!(
+                "the server is misconfigured and refuses requests until the operator fixes: {}",
+                settings.join(", ")
+            ),
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -134,6 +142,7 @@ impl ApiError {
                 json!({ "retry_after_seconds": retry_after_secs })
             }
             Self::InsufficientBalance(d) | Self::MonthlyLimitExceeded(d) => d.clone(),
+            Self::Misconfigured(settings) => json!({ "settings": settings }),
             _ => json!({}),
         }
     }

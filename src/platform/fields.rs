@@ -17,17 +17,74 @@ pub fn text(v: &Value, field: &str, max: usize, errors: &mut Vec<FieldError>) ->
     }
 }
 
-/// `YYYY-MM-DD`.
+/// Years a date may have: far enough for any plan, near enough that date arithmetic
+/// (streaks, schedules, forecasts) stays small and every client can show it.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2100;
+
+/// `YYYY-MM-DD` with a year in [`YEARS`].
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| YEARS.contains(&d.year()))
+}
+
+/// `YYYY-MM-DD`, years 1970–2100.
 pub fn date(v: &Value, field: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
-    match v
-        .as_str()
-        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-    {
+    match v.as_str().and_then(parse_date) {
         Some(d) => Some(d),
         None => {
-            errors.push(FieldError::new(field, "must be a date YYYY-MM-DD"));
+            errors.push(FieldError::new(
+                field,
+                "must be a date YYYY-MM-DD between 1970 and 2100",
+            ));
             None
         }
+    }
+}
+
+/// An absolute `http://` or `https://` URL of at most `max` characters, with a host and
+/// no spaces or control characters: anything a browser would run (`javascript:`,
+/// `data:`) or resolve locally (`file:`) is refused before it is stored.
+pub fn http_url(
+    v: &Value,
+    field: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let ok = |s: &str| {
+        let lower = s.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"));
+        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        s.chars().count() <= max
+            && host.is_some_and(|h| !h.is_empty() && !h.starts_with(':') && !h.contains('@'))
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    match v.as_str().map(str::trim) {
+        Some(s) if ok(s) => Some(s.to_string()),
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                format!("must be an http(s) URL of at most {max} characters"),
+            ));
+            None
+        }
+    }
+}
+
+/// `null` (clears the field) or an [`http_url`].
+pub fn nullable_http_url(
+    v: &Value,
+    field: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
+    if v.is_null() {
+        Some(None)
+    } else {
+        http_url(v, field, max, errors).map(Some)
     }
 }
 
@@ -128,6 +185,58 @@ mod tests {
             e[0],
             FieldError::new("direction", "must be one of higher, lower")
         );
+    }
+
+    #[test]
+    fn urls_are_http_or_https_only() {
+        let mut e = Vec::new();
+        for good in [
+            "https://example.com/a?b#c",
+            "http://localhost:8787/x",
+            "HTTPS://Example.com",
+        ] {
+            assert!(
+                http_url(&json!(good), "url", 100, &mut e).is_some(),
+                "{good}"
+            );
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>",
+            "file:///etc/passwd",
+            "https://",
+            "https://user@evil.example",
+            "//example.com",
+            "https://exa mple.com",
+            "https://example.com/a\nb",
+        ] {
+            assert!(http_url(&json!(bad), "url", 100, &mut e).is_none(), "{bad}");
+        }
+        assert!(http_url(
+            &json!(format!("https://a.b/{}", "x".repeat(100))),
+            "url",
+            100,
+            &mut e
+        )
+        .is_none());
+        assert_eq!(
+            nullable_http_url(&json!(null), "url", 10, &mut e),
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn dates_are_between_1970_and_2100() {
+        assert!(parse_date("1970-01-01").is_some());
+        assert!(parse_date("2100-12-31").is_some());
+        assert!(parse_date("1969-12-31").is_none());
+        assert!(parse_date("2101-01-01").is_none());
+        assert!(parse_date("+10000-01-01").is_none());
+        assert!(parse_date("2024-02-30").is_none());
+        let mut e = Vec::new();
+        assert!(date(&json!("9999-01-01"), "due_date", &mut e).is_none());
+        assert_eq!(e[0].field, "due_date");
     }
 
     #[test]

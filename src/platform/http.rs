@@ -290,7 +290,9 @@ const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag";
 pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
     let started = js_now_ms();
     let request_id = request_id(req.headers().get("X-Request-ID").ok().flatten());
-    let method = req.method().to_string();
+    // The method as sent: the `worker` crate maps methods it does not know (QUERY, PURGE)
+    // to GET, which would serve them as reads.
+    let method = req.inner().method().to_ascii_uppercase();
     let path = req.path();
     let origin = req.headers().get("Origin").ok().flatten();
 
@@ -304,7 +306,7 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
                 serde_json::json!({"level": "error", "request_id": request_id,
                     "msg": "invalid configuration", "problems": problems})
             );
-            let err = ApiError::internal("invalid configuration");
+            let err = ApiError::Misconfigured(crate::platform::config::settings_named(&problems));
             (path.clone(), None, Err(err), None)
         }
         Ok(config) => {
@@ -423,7 +425,7 @@ async fn dispatch(
         }
     }
 
-    let caller = if route.auth == Auth::User {
+    let caller = if matches!(route.auth, Auth::User | Auth::UserByHeader) {
         let h = req.headers();
         let get = |name: &str| h.get(name).ok().flatten();
         let (authorization, api_key, cookie, content_type) = (
@@ -441,6 +443,16 @@ async fn dispatch(
             origin,
         };
         match auth::authenticate(&env, &config, &creds).await {
+            Ok(c) if route.auth == Auth::UserByHeader && c.via == auth::Via::Cookie => {
+                return (
+                    label,
+                    None,
+                    Err(ApiError::Unauthorized(
+                        "this request changes state: send Authorization: Bearer or X-API-Key, not only the cookie"
+                            .into(),
+                    )),
+                )
+            }
             Ok(c) => Some(c),
             Err(e) => return (label, None, Err(e)),
         }

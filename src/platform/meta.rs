@@ -202,6 +202,7 @@ fn operation(route: &Route) -> Value {
     }
     match route.auth {
         Auth::User => op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]),
+        Auth::UserByHeader => op["security"] = json!([{"bearer": []}, {"apiKey": []}]),
         Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),
         Auth::Public | Auth::DevOnly => {}
     }

@@ -1,7 +1,14 @@
 //! API keys (`ek_live_` + 32 random bytes base64url), for the browser extension, gateways
 //! and scripts. Only the SHA-256 of a key is stored. Lookups are cached in KV `SESSIONS`
-//! (`ak:{hash}`, 5 minutes); revoking deletes the cache entry in the same request, so the
-//! very next request with the key is refused.
+//! (`ak:{hash}`, 5 minutes).
+//!
+//! Revocation cannot be undone by a request in flight. KV has no compare-and-set, so a
+//! request that read the key from D1 just before the revoke may still write it back into
+//! the cache after. Revoking therefore also writes a marker (`akr:{hash}`) that nothing
+//! else writes and that outlives any such write-back; every check reads the marker with
+//! the cache entry and refuses the key when it is there. A cache refresh also only
+//! happens when the `last_used_at` UPDATE, conditional on the key not being revoked,
+//! changed its row.
 
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
@@ -14,6 +21,8 @@ use crate::platform::ids;
 pub const PREFIX: &str = "ek_live_";
 pub const MAX_ACTIVE_PER_USER: i64 = 20;
 const CACHE_TTL_SECS: u64 = 300;
+/// A revocation marker outlives every cache entry a racing request could still write.
+const REVOKED_TTL_SECS: u64 = 2 * CACHE_TTL_SECS;
 /// `last_used_at` is written at most this often per key.
 const LAST_USED_EVERY_SECS: i64 = 60;
 
@@ -35,6 +44,10 @@ struct CachedKey {
 
 fn cache_key(hash: &str) -> String {
     format!("ak:{hash}")
+}
+
+fn revoked_key(hash: &str) -> String {
+    format!("akr:{hash}")
 }
 
 /// Whether a string has the shape of one of our keys (cheap pre-check before any I/O).
@@ -115,6 +128,10 @@ pub async fn revoke(
         .first(None)
         .await?;
     let row = row.ok_or_else(|| ApiError::not_found("api key"))?;
+    kv.put(&revoked_key(&row.key_hash), "1")?
+        .expiration_ttl(REVOKED_TTL_SECS)
+        .execute()
+        .await?;
     kv.delete(&cache_key(&row.key_hash)).await?;
     Ok(())
 }
@@ -129,7 +146,15 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = crypto::sha256_hex(key.as_bytes());
-    let cached = kv.get(&cache_key(&hash)).json::<CachedKey>().await?;
+    let (cached, revoked) = futures::future::join(
+        kv.get(&cache_key(&hash)).json::<CachedKey>(),
+        kv.get(&revoked_key(&hash)).text(),
+    )
+    .await;
+    if revoked?.is_some() {
+        return Ok(None);
+    }
+    let cached = cached?;
     let from_d1 = cached.is_none();
     let mut entry = match cached {
         Some(c) => c,
@@ -159,10 +184,16 @@ pub async fn authenticate(
         });
     if stale {
         let stamp = ids::rfc3339(now);
-        db.prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
+        let result = db
+            .prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
             .bind(&[stamp.as_str().into(), entry.key_id.as_str().into()])?
             .run()
             .await?;
+        // Revoked since the cache entry or the SELECT was read: refuse, cache nothing.
+        if crate::platform::db::changes(&result)? == 0 {
+            kv.delete(&cache_key(&hash)).await?;
+            return Ok(None);
+        }
         entry.last_used_at = Some(stamp);
     }
     if from_d1 || stale {

@@ -1,6 +1,6 @@
 //! `/api/auth` routes (SPEC §2).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
 
@@ -19,19 +19,30 @@ fn client_ip(ctx: &Ctx) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Counts a sign-in attempt (`action`: signup, login, refresh, wallet) against the
-/// client's IP and, when known, the account.
+/// Counts a sign-in attempt (`action`: signup, login, refresh, wallet, challenge) against
+/// the client's IP and, when known, the account. The account is counted per (account, IP)
+/// — an attacker elsewhere cannot use up the owner's attempts — and under a higher ceiling
+/// across all IPs, so brute force from many addresses stays bounded too.
 async fn limit(ctx: &Ctx, action: &str, account: Option<&str>) -> Result<(), ApiError> {
     let a = &ctx.config.auth;
-    let mut keys = vec![(format!("ip:{}", client_ip(ctx)), a.rate_limit_ip_per_minute)];
+    let ip = client_ip(ctx);
+    let mut keys = vec![(format!("ip:{ip}"), a.rate_limit_ip_per_minute)];
     if let Some(acct) = account {
-        keys.push((format!("{action}:{acct}"), a.rate_limit_account_per_minute));
+        keys.push((
+            format!("{action}:{acct}:{ip}"),
+            a.rate_limit_account_per_minute,
+        ));
+        keys.push((
+            format!("{action}:{acct}"),
+            a.rate_limit_account_total_per_minute,
+        ));
     }
     rate_limit::check(&ctx.env, &keys).await
 }
 
 fn sessions(ctx: &Ctx) -> Result<Sessions, ApiError> {
-    Sessions::new(&ctx.env, ctx.config.auth.refresh_token_ttl_secs)
+    let a = &ctx.config.auth;
+    Sessions::new(&ctx.env, a.refresh_token_ttl_secs, a.access_token_ttl_secs)
 }
 
 fn cookie(name: &str, value: &str, path: &str, max_age: i64) -> String {
@@ -215,12 +226,11 @@ pub async fn refresh(mut ctx: Ctx) -> Result<Response, ApiError> {
             );
             Err(refused())
         }
-        Presented::Valid { sid, user_id } => {
+        Presented::Rotated { sid, user_id, next } => {
             limit(&ctx, "refresh", Some(&user_id)).await?;
             let user = users::get(&ctx.d1()?, &user_id)
                 .await?
                 .ok_or_else(refused)?;
-            let next = store.rotate(&sid, &user_id).await?;
             token_response(&ctx, 200, &user, &sid, &next)
         }
     }
@@ -289,22 +299,22 @@ struct ChallengeBody {
     address: String,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Challenge {
-    address: String,
+/// Unexpired challenges one address may have pending: each new one is kept beside the
+/// others (a stranger asking for a challenge for your address cannot void yours), up to
+/// this many; past it, 429 until the oldest expires.
+const MAX_PENDING_CHALLENGES: usize = 16;
+
+#[derive(Deserialize)]
+struct Pending {
     nonce: String,
     message: String,
-    expires_at: String,
-}
-
-fn challenge_key(address: &str) -> String {
-    format!("wc:{address}")
 }
 
 pub async fn wallet_challenge(mut ctx: Ctx) -> Result<Response, ApiError> {
     let body: ChallengeBody = ctx.json().await?;
     let address = wallet::parse_address(&body.address)
         .ok_or_else(|| ApiError::validation("address", "must be 0x followed by 64 hex digits"))?;
+    limit(&ctx, "challenge", None).await?;
     let domain = ctx
         .req
         .url()
@@ -324,31 +334,40 @@ pub async fn wallet_challenge(mut ctx: Ctx) -> Result<Response, ApiError> {
     let now = chrono::Utc::now();
     let ttl = ctx.config.auth.wallet_challenge_ttl_secs;
     let expires = now + chrono::Duration::seconds(ttl);
-    let challenge = Challenge {
-        message: wallet::challenge_message(
-            &domain,
-            &address,
-            &nonce,
-            &ids::rfc3339(now),
-            &ids::rfc3339(expires),
-        ),
-        address,
-        nonce,
-        expires_at: ids::rfc3339(expires),
-    };
-    ctx.env
-        .kv("SESSIONS")?
-        .put(
-            &challenge_key(&challenge.address),
-            serde_json::to_string(&challenge)?,
-        )?
-        // KV keeps entries at least 60 s; `expires_at` is what is enforced.
-        .expiration_ttl(ttl.max(60) as u64)
-        .execute()
+    let (now_s, expires_s) = (ids::rfc3339(now), ids::rfc3339(expires));
+    let message = wallet::challenge_message(&domain, &address, &nonce, &now_s, &expires_s);
+    let db = ctx.d1()?;
+    // Expired ones of this address go; the new one is kept only under the cap, in the
+    // same statement that counts them.
+    let results = db
+        .batch(vec![
+            db.prepare("DELETE FROM wallet_challenges WHERE address = ?1 AND expires_at <= ?2")
+                .bind(&[address.as_str().into(), now_s.as_str().into()])?,
+            db.prepare(
+                "INSERT INTO wallet_challenges (nonce, address, message, expires_at) SELECT ?1, ?2, ?3, ?4 \
+                 WHERE (SELECT COUNT(*) FROM wallet_challenges WHERE address = ?2) < ?5",
+            )
+            .bind(&[
+                nonce.as_str().into(),
+                address.as_str().into(),
+                message.as_str().into(),
+                expires_s.as_str().into(),
+                (MAX_PENDING_CHALLENGES as f64).into(),
+            ])?,
+        ])
         .await?;
+    let kept = match results.get(1) {
+        Some(r) => crate::platform::db::changes(r)?,
+        None => 0,
+    };
+    if kept == 0 {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: ttl.max(1) as u64,
+        });
+    }
     http::json(
         200,
-        &json!({"nonce": challenge.nonce, "message": challenge.message, "expires_at": challenge.expires_at}),
+        &json!({"nonce": nonce, "message": message, "expires_at": expires_s}),
     )
 }
 
@@ -357,7 +376,7 @@ struct VerifyBody {
     address: String,
     signature: String,
     public_key: Option<String>,
-    /// When sent, must be exactly the challenge message.
+    /// When sent, must be exactly one pending challenge's message.
     message: Option<String>,
 }
 
@@ -374,30 +393,27 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
         ApiError::Unauthorized("wallet signature could not be verified".into())
     };
 
-    // Single use: the challenge is gone once presented, whatever the outcome.
-    let kv = ctx.env.kv("SESSIONS")?;
-    let key = challenge_key(&address);
-    let challenge = kv
-        .get(&key)
-        .json::<Challenge>()
+    let db = ctx.d1()?;
+    let pending: Vec<Pending> = db
+        .prepare(
+            "SELECT nonce, message FROM wallet_challenges WHERE address = ?1 AND expires_at > ?2 ORDER BY expires_at DESC",
+        )
+        .bind(&[address.as_str().into(), ids::now_rfc3339().into()])?
+        .all()
         .await?
-        .ok_or_else(|| refused("no challenge"))?;
-    kv.delete(&key).await?;
-    let expired = chrono::DateTime::parse_from_rfc3339(&challenge.expires_at)
-        .map(|t| t.with_timezone(&chrono::Utc) < chrono::Utc::now())
-        .unwrap_or(true);
-    if expired {
-        return Err(refused("challenge expired"));
-    }
-    if body
-        .message
-        .as_ref()
-        .is_some_and(|m| *m != challenge.message)
-    {
-        return Err(refused("message differs from challenge"));
+        .results()?;
+    let candidates: Vec<&Pending> = pending
+        .iter()
+        .filter(|p| body.message.as_ref().is_none_or(|m| *m == p.message))
+        .collect();
+    if candidates.is_empty() {
+        return Err(refused("no pending challenge"));
     }
 
-    if !ctx.config.auth.mock_auth {
+    // The challenge the signature is over (any one, under MOCK_AUTH).
+    let signed = if ctx.config.auth.mock_auth {
+        candidates[0]
+    } else {
         let sig =
             wallet::parse_signature(&body.signature).ok_or_else(|| refused("signature format"))?;
         if let Some(pk) = &body.public_key {
@@ -410,12 +426,26 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
         if wallet::address_of(&sig.public_key) != address {
             return Err(refused("key does not match address"));
         }
-        let digest = wallet::personal_message_digest(challenge.message.as_bytes());
-        if !crate::platform::crypto::ed25519_verify(&sig.public_key, &digest, &sig.signature)
-            .await?
-        {
-            return Err(refused("bad signature"));
+        let mut found = None;
+        for p in &candidates {
+            let digest = wallet::personal_message_digest(p.message.as_bytes());
+            if crate::platform::crypto::ed25519_verify(&sig.public_key, &digest, &sig.signature)
+                .await?
+            {
+                found = Some(*p);
+                break;
+            }
         }
+        found.ok_or_else(|| refused("bad signature"))?
+    };
+    // Single use: of simultaneous verifies of one challenge, one deletes it and signs in.
+    let consumed = db
+        .prepare("DELETE FROM wallet_challenges WHERE nonce = ?1")
+        .bind(&[signed.nonce.as_str().into()])?
+        .run()
+        .await?;
+    if crate::platform::db::changes(&consumed)? == 0 {
+        return Err(refused("challenge already used"));
     }
 
     let db = ctx.d1()?;
@@ -463,8 +493,10 @@ pub const SIGNUP_DOC: Doc = Doc {
 pub const LOGIN_DOC: Doc = Doc {
     tag: "auth",
     summary: "Sign in with email and password",
-    description: "Unknown email and wrong password give the same 401. Rate limited per IP (AUTH_RATE_LIMIT_IP, 60/min) \
-        and per account (AUTH_RATE_LIMIT_ACCOUNT, 10/min): 429 with Retry-After.",
+    description: "Unknown email and wrong password give the same 401. Rate limited per IP (AUTH_RATE_LIMIT_IP, 60/min), \
+        per account from one IP (AUTH_RATE_LIMIT_ACCOUNT, 10/min) and per account from all IPs together \
+        (AUTH_RATE_LIMIT_ACCOUNT_TOTAL, 100/min): 429 with Retry-After. Failures from other addresses do not \
+        lock the owner out below that ceiling.",
     request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
         "email": {"type": "string"}, "password": {"type": "string"}}})),
     response: (200, tokens_schema),
@@ -474,7 +506,8 @@ pub const REFRESH_DOC: Doc = Doc {
     tag: "auth",
     summary: "Rotate a refresh token",
     description: "Takes `refresh_token` from the body or the cookie; returns a new pair and retires the old token. \
-        Presenting a retired token revokes the whole session (every token of it).",
+        Presenting a retired token revokes the whole session (every token of it). Of simultaneous refreshes with one \
+        token exactly one succeeds; the others count as reuse.",
     request: Some(|| json!({"type": "object", "properties": {"refresh_token": {"type": "string"}}})),
     response: (200, tokens_schema),
 };
@@ -518,7 +551,8 @@ pub const LIST_KEYS_DOC: Doc = Doc {
 pub const REVOKE_KEY_DOC: Doc = Doc {
     tag: "auth",
     summary: "Revoke an API key",
-    description: "Takes effect on the very next request. Another user's key answers 404.",
+    description: "Takes effect at once: once this answers, no request authenticates with the key, even one sent \
+        while the revoke ran. Another user's key answers 404.",
     request: None,
     response: (204, empty),
 };
@@ -528,7 +562,9 @@ pub const CHALLENGE_DOC: Doc = Doc {
     summary: "Start a Sui wallet sign-in",
     description:
         "Returns a SIWE-like message naming the domain, address, nonce, issued-at and expiration \
-        (WALLET_CHALLENGE_TTL, default 5 minutes; single use) for the wallet to sign with `signPersonalMessage`.",
+        (WALLET_CHALLENGE_TTL, default 5 minutes; single use) for the wallet to sign with `signPersonalMessage`. \
+        A new challenge never voids one already issued: up to 16 may be pending per address (429 beyond, until \
+        the oldest expires). Rate limited per IP (AUTH_RATE_LIMIT_IP).",
     request: Some(
         || json!({"type": "object", "required": ["address"], "properties": {"address": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}}}),
     ),
@@ -542,8 +578,9 @@ pub const VERIFY_DOC: Doc = Doc {
     tag: "auth",
     summary: "Finish a Sui wallet sign-in",
     description: "`signature` is the wallet's serialized signature (base64 of 0x00 ‖ Ed25519 signature ‖ public key) \
-        over the challenge message as a personal message; `public_key` (base64, optional) must match it, and the key \
-        must hash to `address`. The first sign-in creates the account.",
+        over one pending challenge's message as a personal message (`message`, optional, picks which); `public_key` \
+        (base64, optional) must match it, and the key must hash to `address`. The challenge is then used up. The \
+        first sign-in creates the account.",
     request: Some(|| json!({"type": "object", "required": ["address", "signature"], "properties": {
         "address": {"type": "string"}, "signature": {"type": "string"}, "public_key": {"type": "string"},
         "message": {"type": "string"}}})),

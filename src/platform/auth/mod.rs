@@ -151,7 +151,11 @@ pub async fn authenticate(
         );
         ApiError::Unauthorized("invalid or expired access token".into())
     })?;
-    let sessions = sessions::Sessions::new(env, config.auth.refresh_token_ttl_secs)?;
+    let sessions = sessions::Sessions::new(
+        env,
+        config.auth.refresh_token_ttl_secs,
+        config.auth.access_token_ttl_secs,
+    )?;
     if !sessions.is_live(&claims.sid).await? {
         return Err(ApiError::Unauthorized("session has been revoked".into()));
     }

@@ -1,144 +1,177 @@
-//! Refresh sessions in KV `SESSIONS`. A session (`sess:{sid}`) is the rotation chain of one
-//! sign-in; each refresh token is stored only as its SHA-256 (`rt:{hash}`). Refresh retires
-//! the presented token and issues the next; presenting a retired token again deletes the
-//! session, so every token of the chain — access tokens included, at their next check —
-//! stops working. Logout deletes the session.
+//! Sign-in sessions. A session is the rotation chain of one sign-in, kept in D1
+//! (`auth_sessions`, `refresh_tokens`, each token only as its SHA-256). D1 is strongly
+//! consistent, so rotation is one conditional UPDATE: of N simultaneous refreshes with
+//! the same token exactly one retires it and gets the next; the others find it retired,
+//! which is reuse, and revoke the whole session.
+//!
+//! Access tokens are checked on every request against KV `SESSIONS`, which holds only
+//! revocation markers (`revoked:{sid}`). Nothing but a revocation writes such a key, so
+//! no racing write can bring a revoked session back; a marker lives as long as an access
+//! token can, after which the token's own expiry refuses it.
 
-use serde::{Deserialize, Serialize};
-use worker::kv::KvStore;
+use serde::Deserialize;
+use worker::{D1Database, Env};
 
 use crate::platform::crypto;
 use crate::platform::error::ApiError;
 use crate::platform::ids;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Session {
-    pub user_id: String,
-    pub created_at: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct RefreshRecord {
-    sid: String,
-    user_id: String,
-    /// `false` once rotated: presenting it again is reuse.
-    active: bool,
-}
-
 /// What presenting a refresh token found.
 pub enum Presented {
-    /// A live token: here is its session; it has been retired.
-    Valid {
+    /// A live token: it is now retired, and `next` is the session's new refresh token.
+    Rotated {
         sid: String,
         user_id: String,
+        next: String,
     },
-    /// A retired token came back: the chain is now revoked.
+    /// A retired token came back (or lost a race to its twin): the session is revoked.
     Reused,
     Unknown,
 }
 
 pub struct Sessions {
-    kv: KvStore,
-    ttl_secs: u64,
+    db: D1Database,
+    kv: worker::kv::KvStore,
+    ttl_secs: i64,
+    /// How long a revocation marker must outlive the revocation: an access token's life.
+    marker_ttl_secs: u64,
 }
 
-fn session_key(sid: &str) -> String {
-    format!("sess:{sid}")
+fn marker_key(sid: &str) -> String {
+    format!("revoked:{sid}")
 }
 
-fn token_key(token: &str) -> String {
-    format!("rt:{}", crypto::sha256_hex(token.as_bytes()))
+fn token_hash(token: &str) -> String {
+    crypto::sha256_hex(token.as_bytes())
 }
 
 impl Sessions {
-    pub fn new(env: &worker::Env, ttl_secs: i64) -> Result<Self, ApiError> {
+    pub fn new(env: &Env, ttl_secs: i64, access_ttl_secs: i64) -> Result<Self, ApiError> {
         Ok(Self {
+            db: env.d1("DB")?,
             kv: env.kv("SESSIONS")?,
-            ttl_secs: ttl_secs.max(60) as u64,
+            ttl_secs: ttl_secs.max(60),
+            // KV keeps entries at least 60 s; a minute of margin past the token's expiry.
+            marker_ttl_secs: (access_ttl_secs.max(0) + 60) as u64,
         })
     }
 
     /// Starts a session for `user_id`; returns (session id, first refresh token).
     pub async fn start(&self, user_id: &str) -> Result<(String, String), ApiError> {
         let sid = ids::new_id()?;
-        let session = Session {
-            user_id: user_id.to_string(),
-            created_at: ids::now_rfc3339(),
-        };
-        self.kv
-            .put(&session_key(&sid), serde_json::to_string(&session)?)?
-            .expiration_ttl(self.ttl_secs)
-            .execute()
+        let now = chrono::Utc::now();
+        let expires = now + chrono::Duration::seconds(self.ttl_secs);
+        let token = crypto::random_token(32)?;
+        self.db
+            .batch(vec![
+                self.db
+                    .prepare(
+                        "INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .bind(&[
+                        sid.as_str().into(),
+                        user_id.into(),
+                        ids::rfc3339(now).into(),
+                        ids::rfc3339(expires).into(),
+                    ])?,
+                self.db
+                    .prepare(
+                        "INSERT INTO refresh_tokens (token_hash, session_id, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .bind(&[
+                        token_hash(&token).into(),
+                        sid.as_str().into(),
+                        user_id.into(),
+                        ids::rfc3339(now).into(),
+                    ])?,
+            ])
             .await?;
-        let token = self.issue_token(&sid, user_id).await?;
         Ok((sid, token))
     }
 
-    async fn issue_token(&self, sid: &str, user_id: &str) -> Result<String, ApiError> {
-        let token = crypto::random_token(32)?;
-        let record = RefreshRecord {
-            sid: sid.to_string(),
-            user_id: user_id.to_string(),
-            active: true,
-        };
+    /// Whether an access token of session `sid` may still be used (no revocation marker).
+    pub async fn is_live(&self, sid: &str) -> Result<bool, ApiError> {
+        Ok(self.kv.get(&marker_key(sid)).text().await?.is_none())
+    }
+
+    /// Revokes a session: D1 refuses its refresh tokens, the marker its access tokens.
+    pub async fn revoke(&self, sid: &str) -> Result<(), ApiError> {
+        self.db
+            .prepare(
+                "UPDATE auth_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            )
+            .bind(&[sid.into(), ids::now_rfc3339().into()])?
+            .run()
+            .await?;
         self.kv
-            .put(&token_key(&token), serde_json::to_string(&record)?)?
-            .expiration_ttl(self.ttl_secs)
+            .put(&marker_key(sid), "1")?
+            .expiration_ttl(self.marker_ttl_secs)
             .execute()
             .await?;
-        Ok(token)
-    }
-
-    /// Whether the session is live (not revoked, not expired).
-    pub async fn is_live(&self, sid: &str) -> Result<bool, ApiError> {
-        Ok(self.kv.get(&session_key(sid)).text().await?.is_some())
-    }
-
-    pub async fn revoke(&self, sid: &str) -> Result<(), ApiError> {
-        self.kv.delete(&session_key(sid)).await?;
         Ok(())
     }
 
-    /// Looks a presented refresh token up, retiring it when valid and revoking its chain
-    /// when it was already retired.
+    /// Retires a presented refresh token and issues the next one, in one D1 batch: the
+    /// UPDATE matches only a token not yet retired of a live session, and the INSERT of
+    /// the next token happens only when that UPDATE changed a row.
     pub async fn present(&self, token: &str) -> Result<Presented, ApiError> {
-        let key = token_key(token);
-        let Some(record) = self.kv.get(&key).json::<RefreshRecord>().await? else {
-            return Ok(Presented::Unknown);
-        };
-        if !record.active {
-            self.revoke(&record.sid).await?;
-            return Ok(Presented::Reused);
+        #[derive(Deserialize)]
+        struct Retired {
+            session_id: String,
+            user_id: String,
         }
-        if !self.is_live(&record.sid).await? {
-            return Ok(Presented::Unknown);
+        let hash = token_hash(token);
+        let next = crypto::random_token(32)?;
+        let now = ids::now_rfc3339();
+        let results = self
+            .db
+            .batch(vec![
+                self.db
+                    .prepare(
+                        "UPDATE refresh_tokens SET rotated_at = ?2 WHERE token_hash = ?1 AND rotated_at IS NULL \
+                         AND session_id IN (SELECT id FROM auth_sessions WHERE revoked_at IS NULL AND expires_at > ?2) \
+                         RETURNING session_id, user_id",
+                    )
+                    .bind(&[hash.as_str().into(), now.as_str().into()])?,
+                self.db
+                    .prepare(
+                        "INSERT INTO refresh_tokens (token_hash, session_id, user_id, created_at) \
+                         SELECT ?1, session_id, user_id, ?3 FROM refresh_tokens WHERE token_hash = ?2 AND changes() = 1",
+                    )
+                    .bind(&[token_hash(&next).into(), hash.as_str().into(), now.as_str().into()])?,
+            ])
+            .await?;
+        let retired: Option<Retired> = match results.first() {
+            Some(r) => r.results::<Retired>()?.into_iter().next(),
+            None => None,
+        };
+        if let Some(r) = retired {
+            return Ok(Presented::Rotated {
+                sid: r.session_id,
+                user_id: r.user_id,
+                next,
+            });
         }
-        let retired = RefreshRecord {
-            active: false,
-            ..record.clone()
-        };
-        self.kv
-            .put(&key, serde_json::to_string(&retired)?)?
-            .expiration_ttl(self.ttl_secs)
-            .execute()
+        // Not rotated: a token retired before (reuse), or one of a dead session.
+        #[derive(Deserialize)]
+        struct Known {
+            session_id: String,
+            rotated: i64,
+        }
+        let known: Option<Known> = self
+            .db
+            .prepare(
+                "SELECT session_id, rotated_at IS NOT NULL AS rotated FROM refresh_tokens WHERE token_hash = ?1",
+            )
+            .bind(&[hash.as_str().into()])?
+            .first(None)
             .await?;
-        Ok(Presented::Valid {
-            sid: record.sid,
-            user_id: record.user_id,
-        })
-    }
-
-    /// The next refresh token of a session, extending the session's life.
-    pub async fn rotate(&self, sid: &str, user_id: &str) -> Result<String, ApiError> {
-        let session = Session {
-            user_id: user_id.to_string(),
-            created_at: ids::now_rfc3339(),
-        };
-        self.kv
-            .put(&session_key(sid), serde_json::to_string(&session)?)?
-            .expiration_ttl(self.ttl_secs)
-            .execute()
-            .await?;
-        self.issue_token(sid, user_id).await
+        match known {
+            Some(k) if k.rotated != 0 => {
+                self.revoke(&k.session_id).await?;
+                Ok(Presented::Reused)
+            }
+            _ => Ok(Presented::Unknown),
+        }
     }
 }

@@ -8,10 +8,11 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::goals::{round1, share};
-use super::{free_text, nullable_text, object, require, text};
+use super::{free_text, object, require, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::nullable_http_url;
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
 use crate::routes::{no_body, page_of, Doc};
@@ -83,7 +84,7 @@ impl Fields {
             match k.as_str() {
                 "title" => f.title = text(v, k, 200, &mut e),
                 "description" => f.description = free_text(v, k, 5000, &mut e),
-                "url" => f.url = nullable_text(v, k, 2000, &mut e),
+                "url" => f.url = nullable_http_url(v, k, 2000, &mut e),
                 "modules" if full => match v.as_array().filter(|a| a.len() <= MAX_MODULES) {
                     Some(items) => {
                         let titles: Vec<Option<String>> = items
@@ -404,7 +405,7 @@ fn module_schema() -> Value {
 pub fn schema() -> Value {
     json!({"type": "object", "properties": {
         "id": {"type": "string", "readOnly": true}, "title": {"type": "string", "maxLength": 200},
-        "description": {"type": "string"}, "url": {"type": ["string", "null"]},
+        "description": {"type": "string"}, "url": {"type": ["string", "null"], "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://", "maxLength": 2000},
         "modules": {"type": "array", "maxItems": MAX_MODULES, "items": module_schema()},
         "completion": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true}}})
 }

@@ -412,8 +412,7 @@ pub async fn unlog(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = ctx.caller()?;
     let db = ctx.d1()?;
     let (row, mut done, today) = load(&db, caller, ctx.param("id")).await?;
-    let day = NaiveDate::parse_from_str(ctx.param("date"), "%Y-%m-%d")
-        .ok()
+    let day = crate::platform::fields::parse_date(ctx.param("date"))
         .filter(|d| done.remove(d))
         .ok_or_else(|| ApiError::not_found("habit log"))?;
     let delete = db

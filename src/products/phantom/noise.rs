@@ -184,7 +184,8 @@ pub const PENDING_DOC: Doc = Doc {
     tag: "phantom",
     summary: "Take pending noise events",
     description: "Oldest first, `?limit=` (default 20, max 200). Returned events are marked delivered in the same \
-        statement: each event is delivered once, even to concurrent pollers.",
+        statement: each event is delivered once, even to concurrent pollers. Because it changes state, it needs \
+        `Authorization: Bearer` or `X-API-Key`; the cookie alone answers 401.",
     request: None,
     response: (200, events_schema),
 };
@@ -193,7 +194,8 @@ pub const PENDING_TYPE_DOC: Doc = Doc {
     tag: "phantom",
     summary: "Take pending noise events of one type",
     description:
-        "`event_type`: search, browse, shop or persona_rotate; `?limit=` (default 10, max 200).",
+        "`event_type`: search, browse, shop or persona_rotate; `?limit=` (default 10, max 200). Marks them \
+        delivered, so it needs `Authorization: Bearer` or `X-API-Key`; the cookie alone answers 401.",
     request: None,
     response: (200, events_schema),
 };

@@ -267,7 +267,8 @@ pub const LIST_DOC: Doc = Doc {
 pub const NEXT_DOC: Doc = Doc {
     tag: "phantom",
     summary: "Take the oldest pending plan",
-    description: "Marks it in_progress atomically; 204 when none is pending.",
+    description: "Marks it in_progress atomically; 204 when none is pending. Because it changes state, it needs \
+        `Authorization: Bearer` or `X-API-Key`; the cookie alone answers 401.",
     request: None,
     response: (200, plan_schema),
 };

@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement, Response};
 
 use super::customers::{self, Customer};
-use super::pricing;
+use super::{chain, pricing};
+use crate::platform::config::EscrowMode;
+use wasm_bindgen::JsValue;
 
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
@@ -52,6 +54,87 @@ pub fn is_duplicate(e: &worker::Error) -> bool {
     t.contains("UNIQUE") && t.contains("idempotency_key")
 }
 
+/// Which of the schema's money triggers aborted a batch, if one did: a debit that would
+/// take the balance below zero (`insufficient_balance`) or the month past its limit
+/// (`monthly_limit_exceeded`).
+pub fn refused_by_schema(e: &worker::Error) -> Option<&'static str> {
+    let t = e.to_string();
+    ["insufficient_balance", "monthly_limit_exceeded"]
+        .into_iter()
+        .find(|r| t.contains(r))
+}
+
+/// How a debit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Debit {
+    /// The purchase was written and paid for.
+    Applied,
+    /// The purchase statement changed no row (its condition no longer held): nothing was
+    /// written or charged; read again and decide again.
+    Lost,
+    /// This idempotency key was already charged: nothing new was charged.
+    AlreadyCharged,
+}
+
+/// The one way money leaves a balance on a customer's request. One D1 batch runs
+/// `purchase` (what the money buys, usually conditional on the state it was priced
+/// against), then — only when `purchase` changed a row — the ledger row under its unique
+/// idempotency key and the balance change. The schema's triggers abort the whole batch
+/// when the balance would go below zero or the month past its limit, so simultaneous
+/// requests cannot overdraw: the loser gets the seed's 402, priced on a fresh read.
+pub async fn debit(
+    db: &D1Database,
+    c: &Customer,
+    cents: i64,
+    idempotency_key: &str,
+    description: &str,
+    purchase: D1PreparedStatement,
+) -> Result<Debit, ApiError> {
+    let cid: wasm_bindgen::JsValue = (c.customer_id as f64).into();
+    let now = ids::now_rfc3339();
+    let stmts = vec![
+        purchase,
+        db.prepare(
+            "INSERT INTO suiftly_escrow_transactions (id, customer_id, tx_type, amount_usd_cents, idempotency_key, \
+             description, created_at) SELECT ?1, ?2, 'charge', ?3, ?4, ?5, ?6 WHERE changes() > 0",
+        )
+        .bind(&[
+            ids::new_id()?.into(),
+            cid.clone(),
+            (cents as f64).into(),
+            idempotency_key.into(),
+            description.into(),
+            now.as_str().into(),
+        ])?,
+        db.prepare(
+            "UPDATE suiftly_customers SET current_balance_usd_cents = current_balance_usd_cents - ?1, \
+             current_month_charged_usd_cents = current_month_charged_usd_cents + ?1, updated_at = ?2 \
+             WHERE customer_id = ?3 AND changes() = 1",
+        )
+        .bind(&[(cents as f64).into(), now.as_str().into(), cid])?,
+    ];
+    match db.batch(stmts).await {
+        Ok(results) => match results.first() {
+            Some(r) if crate::platform::db::changes(r)? > 0 => Ok(Debit::Applied),
+            _ => Ok(Debit::Lost),
+        },
+        Err(e) if is_duplicate(&e) => Ok(Debit::AlreadyCharged),
+        Err(e) => match refused_by_schema(&e) {
+            Some(_) => {
+                // Price the refusal on what the balance is now, with the seed's details.
+                let fresh = customers::by_id(db, c.customer_id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("customer"))?;
+                fresh.check(cents)?;
+                Err(ApiError::Conflict(
+                    "the balance changed while this was charged; try again".into(),
+                ))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Transaction {
     pub id: String,
@@ -60,6 +143,7 @@ pub struct Transaction {
     pub tx_digest: Option<String>,
     pub idempotency_key: Option<String>,
     pub description: String,
+    pub status: String,
     pub created_at: String,
 }
 
@@ -71,6 +155,7 @@ struct TxRow {
     tx_digest: Option<String>,
     idempotency_key: Option<String>,
     description: String,
+    status: String,
     created_at: String,
 }
 
@@ -83,23 +168,14 @@ impl From<TxRow> for Transaction {
             tx_digest: r.tx_digest,
             idempotency_key: r.idempotency_key,
             description: r.description,
+            status: r.status,
             created_at: r.created_at,
         }
     }
 }
 
 const TX_COLUMNS: &str =
-    "id, tx_type, amount_usd_cents, tx_digest, idempotency_key, description, created_at";
-
-fn require_mock(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.config.suiftly.mock_escrow {
-        Ok(())
-    } else {
-        Err(ApiError::UpstreamFailed(
-            "the on-chain escrow is not connected; set MOCK_ESCROW=true".into(),
-        ))
-    }
-}
+    "id, tx_type, amount_usd_cents, tx_digest, idempotency_key, description, status, created_at";
 
 fn amount(v: i64) -> Result<i64, ApiError> {
     if (1..=100_000_000).contains(&v) {
@@ -114,15 +190,52 @@ fn amount(v: i64) -> Result<i64, ApiError> {
 
 #[derive(Deserialize)]
 struct DepositBody {
-    amount_usd_cents: i64,
+    amount_usd_cents: Option<i64>,
     tx_digest: String,
 }
 
+/// The cents a deposit credits: what the client says with the mock ledger, what the chain
+/// shows with `ESCROW_MODE=sui` (a stated amount must then match it).
+async fn deposit_cents(
+    ctx: &Ctx,
+    c: &Customer,
+    body: &DepositBody,
+    digest: &str,
+) -> Result<i64, ApiError> {
+    match &ctx.config.suiftly.escrow {
+        EscrowMode::Mock => amount(
+            body.amount_usd_cents
+                .ok_or_else(|| ApiError::validation("amount_usd_cents", "is required"))?,
+        ),
+        EscrowMode::Sui(escrow) => {
+            if !chain::looks_like_digest(digest) {
+                return Err(ApiError::validation(
+                    "tx_digest",
+                    "must be a Sui transaction digest (base58, 32 to 44 characters)",
+                ));
+            }
+            if let Some(stated) = body.amount_usd_cents {
+                amount(stated)?;
+            }
+            let data = chain::fetch_transaction(escrow, digest).await?;
+            let cents = chain::credited_cents(&data, escrow, &c.wallet_address)
+                .map_err(chain::Refusal::into_error)?;
+            match body.amount_usd_cents {
+                Some(stated) if stated != cents => Err(ApiError::Rule {
+                    code: "amount_mismatch",
+                    message: format!(
+                        "the transaction paid {cents} cents to the escrow address, not {stated}"
+                    ),
+                }),
+                _ => Ok(cents),
+            }
+        }
+    }
+}
+
 pub async fn deposit(mut ctx: Ctx) -> Result<Response, ApiError> {
-    require_mock(&ctx)?;
     let body: DepositBody = ctx.json().await?;
-    let cents = amount(body.amount_usd_cents)?;
-    let digest = body.tx_digest.trim();
+    let digest = body.tx_digest.trim().to_string();
     if digest.is_empty()
         || digest.len() > 128
         || !digest
@@ -136,6 +249,8 @@ pub async fn deposit(mut ctx: Ctx) -> Result<Response, ApiError> {
     }
     let db = ctx.d1()?;
     let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let digest = digest.as_str();
+    let cents = deposit_cents(&ctx, &c, &body, digest).await?;
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
     let result = db
@@ -222,7 +337,6 @@ struct WithdrawBody {
 }
 
 pub async fn withdraw(mut ctx: Ctx) -> Result<Response, ApiError> {
-    require_mock(&ctx)?;
     let body: WithdrawBody = ctx.json().await?;
     let cents = amount(body.amount_usd_cents)?;
     let db = ctx.d1()?;
@@ -236,8 +350,21 @@ pub async fn withdraw(mut ctx: Ctx) -> Result<Response, ApiError> {
             c.current_balance_usd_cents
         )));
     }
-    let mut digest = [0u8; 16];
-    ids::random_bytes(&mut digest)?;
+    // The mock ledger pays out at once under a made-up digest; on chain the withdrawal is
+    // a request the operator's signer sends (the Worker holds no key), its money reserved.
+    let (status, digest, description) = match ctx.config.suiftly.escrow {
+        EscrowMode::Mock => {
+            let mut d = [0u8; 16];
+            ids::random_bytes(&mut d)?;
+            let digest = format!("mock-{}", ids::hex(&d));
+            ("completed", JsValue::from(digest), "withdrawal")
+        }
+        EscrowMode::Sui(_) => (
+            "pending",
+            JsValue::NULL,
+            "withdrawal request (awaiting the operator's signer)",
+        ),
+    };
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
     let results = db
@@ -250,17 +377,16 @@ pub async fn withdraw(mut ctx: Ctx) -> Result<Response, ApiError> {
             .bind(&[(cents as f64).into(), now.as_str().into(), (c.customer_id as f64).into(), (pending as f64).into()])?,
             db.prepare(
                 "INSERT INTO suiftly_escrow_transactions (id, customer_id, tx_type, amount_usd_cents, tx_digest, \
-                 description, created_at) SELECT ?1, ?2, 'withdraw', ?3, ?4, 'withdrawal', ?5 WHERE changes() = 1",
+                 description, created_at, status) SELECT ?1, ?2, 'withdraw', ?3, ?4, ?5, ?6, ?7 WHERE changes() = 1",
             )
             .bind(&[id.as_str().into(), (c.customer_id as f64).into(), (cents as f64).into(),
-                    format!("mock-{}", ids::hex(&digest)).into(), now.as_str().into()])?,
+                    digest, description.into(), now.as_str().into(), status.into()])?,
         ])
         .await?;
-    let applied = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+    let applied = match results.first() {
+        Some(r) => crate::platform::db::changes(r)?,
+        None => 0,
+    };
     if applied == 0 {
         return Err(ApiError::Conflict(
             "balance changed; withdrawal refused, try again".into(),
@@ -269,7 +395,10 @@ pub async fn withdraw(mut ctx: Ctx) -> Result<Response, ApiError> {
     let customer = customers::by_id(&db, c.customer_id)
         .await?
         .ok_or_else(|| ApiError::not_found("customer"))?;
-    http::json(201, &json!({"transaction_id": id, "customer": customer}))
+    http::json(
+        if status == "pending" { 202 } else { 201 },
+        &json!({"transaction_id": id, "status": status, "customer": customer}),
+    )
 }
 
 pub async fn transactions(ctx: Ctx) -> Result<Response, ApiError> {
@@ -293,24 +422,40 @@ pub fn tx_schema() -> Value {
         "id": {"type": "string"}, "tx_type": {"type": "string", "enum": ["deposit", "withdraw", "charge"]},
         "amount_usd_cents": {"type": "integer"}, "tx_digest": {"type": ["string", "null"]},
         "idempotency_key": {"type": ["string", "null"]}, "description": {"type": "string"},
+        "status": {"type": "string", "enum": ["completed", "pending"], "description": "pending: a withdrawal request awaiting the operator's signer (ESCROW_MODE=sui)"},
         "created_at": {"type": "string", "format": "date-time"}}})
 }
 
 pub const DEPOSIT_DOC: Doc = Doc {
     tag: "suiftly",
     summary: "Record a deposit",
-    description: "`{amount_usd_cents, tx_digest}`: 201 when credited, 200 with `duplicate: true` when the digest was \
-        already credited (credited once). Lifts insufficient-balance suspensions. Internal ledger (MOCK_ESCROW=true).",
-    request: Some(|| json!({"type": "object", "required": ["amount_usd_cents", "tx_digest"], "properties": {
-        "amount_usd_cents": {"type": "integer", "minimum": 1}, "tx_digest": {"type": "string"}}})),
-    response: (201, || json!({"type": "object", "properties": {"transaction": tx_schema(), "duplicate": {"type": "boolean"}}})),
+    description: "`{tx_digest, amount_usd_cents}`: 201 when credited, 200 with `duplicate: true` when the digest was \
+        already credited to this account (a digest credits once; another account's digest is 409). Lifts \
+        insufficient-balance suspensions. With ESCROW_MODE=sui the transaction is read from the Sui GraphQL RPC and \
+        only what it shows is credited: it must have succeeded, be sent by the account's wallet and pay \
+        ESCROW_COIN_TYPE to ESCROW_ADDRESS; the cents are the coin amount received, fractions of a cent dropped. \
+        `amount_usd_cents` is then optional and, when sent, must equal that. Refusals are 422 with code \
+        unknown_transaction, transaction_failed, wrong_sender, wrong_recipient, wrong_coin, amount_too_small or \
+        amount_mismatch; 502 when the RPC cannot be read. With ESCROW_MODE=mock (development only) the stated \
+        amount is credited as is.",
+    request: Some(|| json!({"type": "object", "required": ["tx_digest"], "properties": {
+        "amount_usd_cents": {"type": "integer", "minimum": 1, "maximum": 100000000,
+            "description": "required with ESCROW_MODE=mock; with sui, checked against the chain"},
+        "tx_digest": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[A-Za-z0-9_-]+$"}}})),
+    response: (201, || json!({"type": "object", "properties": {"transaction": tx_schema(), "duplicate": {"type": "boolean"},
+        "customer": super::customers::schema()}})),
 };
 pub const WITHDRAW_DOC: Doc = Doc {
     tag: "suiftly",
     summary: "Withdraw from the balance",
-    description: "`{amount_usd_cents}`; 409 when it would go below zero or below what unbilled usage will cost.",
-    request: Some(|| json!({"type": "object", "required": ["amount_usd_cents"], "properties": {"amount_usd_cents": {"type": "integer", "minimum": 1}}})),
-    response: (201, || json!({"type": "object"})),
+    description: "`{amount_usd_cents}`; 409 when it would go below zero or below what unbilled usage will cost. \
+        The amount leaves the balance at once. With ESCROW_MODE=mock the withdrawal is completed (201); with \
+        ESCROW_MODE=sui it is recorded as a pending request for the operator's signer, which sends the coins \
+        on chain (202, `status: pending`).",
+    request: Some(|| json!({"type": "object", "required": ["amount_usd_cents"], "properties": {
+        "amount_usd_cents": {"type": "integer", "minimum": 1, "maximum": 100000000}}})),
+    response: (201, || json!({"type": "object", "properties": {"transaction_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["completed", "pending"]}, "customer": super::customers::schema()}})),
 };
 pub const TRANSACTIONS_DOC: Doc = Doc {
     tag: "suiftly",

@@ -2,6 +2,7 @@
 //! per-service API keys, seal keys, usage ingest from the gateway, billing against an
 //! escrow balance, and the key vault the gateway reads.
 
+pub mod chain;
 pub mod customers;
 pub mod escrow;
 pub mod keys;

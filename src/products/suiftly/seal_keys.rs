@@ -42,7 +42,7 @@ pub async fn purchase(ctx: Ctx) -> Result<Response, ApiError> {
         is_active: true,
         created_at: ids::now_rfc3339(),
     };
-    let mut stmts = vec![db
+    let insert = db
         .prepare(
             "INSERT INTO suiftly_seal_keys (id, customer_id, public_key, encrypted_private_key, is_active, created_at) \
              VALUES (?1, ?2, ?3, ?4, 1, ?5)",
@@ -53,17 +53,27 @@ pub async fn purchase(ctx: Ctx) -> Result<Response, ApiError> {
             key.public_key.as_str().into(),
             sealed.into(),
             key.created_at.as_str().into(),
-        ])?];
+        ])?;
     if price > 0 {
-        stmts.extend(escrow::charge_statements(
+        // The key and its charge commit together or not at all (402 when the balance or
+        // the monthly limit no longer allows it).
+        let outcome = escrow::debit(
             &db,
-            c.customer_id,
+            &c,
             price,
             &format!("seal:{}:{}", c.customer_id, key.id),
             "seal key purchase",
-        )?);
+            insert,
+        )
+        .await?;
+        if outcome != escrow::Debit::Applied {
+            return Err(ApiError::internal(format!(
+                "seal key purchase ended as {outcome:?}"
+            )));
+        }
+    } else {
+        insert.run().await?;
     }
-    db.batch(stmts).await?;
     let mut body = serde_json::to_value(&key)?;
     body["private_key"] = Value::String(crypto::b64_encode(&private));
     body["charged_usd_cents"] = json!(price);

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use worker::{D1Database, Response};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, Response};
 
 use super::customers::{self, Customer};
 use super::escrow;
@@ -191,13 +192,77 @@ struct ConfigBody {
     rest: Map<String, Value>,
 }
 
+/// A service row as read before a write: every write below is conditional on it still
+/// being so, and a write that finds it changed is priced again from a fresh read.
+struct Seen {
+    tier: TierName,
+    enabled: bool,
+}
+
+impl Seen {
+    fn of(row: Option<&Row>) -> Result<Self, ApiError> {
+        Ok(match row {
+            None => Seen {
+                tier: TierName::Starter,
+                enabled: false,
+            },
+            Some(r) => Seen {
+                tier: TierName::parse(&r.tier).ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "suiftly_services row has unknown tier {:?}",
+                        r.tier
+                    ))
+                })?,
+                enabled: r.is_enabled != 0.0,
+            },
+        })
+    }
+}
+
+/// Attempts at a write whose read keeps changing under it before answering 409.
+const ATTEMPTS: usize = 8;
+
+fn busy() -> ApiError {
+    ApiError::Conflict("the service is being changed by another request; try again".into())
+}
+
+/// Upserts the service row only while it is as `seen` (a missing row counts as starter,
+/// disabled): `ON CONFLICT … DO UPDATE … WHERE` changes no row otherwise.
+fn upsert_if_unchanged(
+    db: &D1Database,
+    customer_id: i64,
+    service_type: &str,
+    seen: &Seen,
+    set: &str,
+    values: [JsValue; 4],
+) -> Result<D1PreparedStatement, ApiError> {
+    let [tier, next_tier, config, enabled_at] = values;
+    Ok(db
+        .prepare(format!(
+            "INSERT INTO suiftly_services (customer_id, service_type, tier, next_tier, config, is_enabled, enabled_at) \
+             VALUES (?1, ?2, ?3, ?4, COALESCE(?5, '{{}}'), ?6 IS NOT NULL, ?6) \
+             ON CONFLICT (customer_id, service_type) DO UPDATE SET {set} \
+             WHERE suiftly_services.tier = ?7 AND suiftly_services.is_enabled = ?8"
+        ))
+        .bind(&[
+            (customer_id as f64).into(),
+            service_type.into(),
+            tier,
+            next_tier,
+            config,
+            enabled_at,
+            seen.tier.as_str().into(),
+            f64::from(u8::from(seen.enabled)).into(),
+        ])?)
+}
+
 pub async fn put_config(mut ctx: Ctx) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     let body: ConfigBody = ctx.json().await?;
     let tier = TierName::parse(&body.tier)
         .ok_or_else(|| ApiError::validation("tier", "must be starter, pro or enterprise"))?;
-    let config = Value::Object(body.rest);
-    if config.to_string().len() > 4096 {
+    let config = Value::Object(body.rest).to_string();
+    if config.len() > 4096 {
         return Err(ApiError::validation(
             "config",
             "must be at most 4096 bytes of JSON",
@@ -207,54 +272,65 @@ pub async fn put_config(mut ctx: Ctx) -> Result<Response, ApiError> {
     let tiers = ctx.config.suiftly.tiers;
     let db = ctx.d1()?;
     let c = customers::of_caller(&db, ctx.caller()?).await?;
-    let current = row(&db, c.customer_id, t).await?;
-    let enabled = current.as_ref().is_some_and(|r| r.is_enabled != 0.0);
-    let current_tier = current
-        .as_ref()
-        .and_then(|r| TierName::parse(&r.tier))
-        .unwrap_or(TierName::Starter);
-
     let price = |x: TierName| tiers.get(x).monthly_usd_cents;
-    let mut stmts = Vec::new();
-    let (new_tier, next_tier) = if enabled && price(tier) > price(current_tier) {
-        let (cost, key) = cost_to_reach(&db, &tiers, &c, t, tier).await?;
-        c.check(cost)?;
-        if cost > 0 {
-            stmts.extend(escrow::charge_statements(
-                &db,
-                c.customer_id,
-                cost,
-                &key,
-                &format!("{t} upgrade to {}", tier.as_str()),
-            )?);
+    for _ in 0..ATTEMPTS {
+        let seen = Seen::of(row(&db, c.customer_id, t).await?.as_ref())?;
+        let (new_tier, next_tier) = if seen.enabled && price(tier) < price(seen.tier) {
+            // A downgrade waits for the next month.
+            (seen.tier, Some(tier))
+        } else {
+            (tier, None)
+        };
+        let write = upsert_if_unchanged(
+            &db,
+            c.customer_id,
+            t,
+            &seen,
+            "tier = excluded.tier, next_tier = excluded.next_tier, config = excluded.config",
+            [
+                new_tier.as_str().into(),
+                crate::platform::db::nullable(next_tier.map(|n| n.as_str())),
+                config.as_str().into(),
+                JsValue::NULL,
+            ],
+        )?;
+        let upgrade = seen.enabled && price(tier) > price(seen.tier);
+        let cost = if upgrade {
+            let (cost, key) = cost_to_reach(&db, &tiers, &c, t, tier).await?;
+            c.check(cost)?;
+            (cost > 0).then_some((cost, key))
+        } else {
+            None
+        };
+        let outcome = match cost {
+            // The upgrade and its charge, against the tier stored now: any interleaving of
+            // upgrades costs what the final tier costs.
+            Some((cost, key)) => {
+                escrow::debit(
+                    &db,
+                    &c,
+                    cost,
+                    &key,
+                    &format!("{t} upgrade to {}", tier.as_str()),
+                    write,
+                )
+                .await?
+            }
+            None => match crate::platform::db::changes(&write.run().await?)? {
+                0 => escrow::Debit::Lost,
+                _ => escrow::Debit::Applied,
+            },
+        };
+        match outcome {
+            escrow::Debit::Lost => continue,
+            // This tier was already paid this month: switch to it without a charge.
+            escrow::Debit::AlreadyCharged => continue,
+            escrow::Debit::Applied => {
+                return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?))
+            }
         }
-        (tier, None)
-    } else if enabled && price(tier) < price(current_tier) {
-        (current_tier, Some(tier))
-    } else {
-        (tier, None)
-    };
-    stmts.insert(
-        0,
-        db.prepare(
-            "INSERT INTO suiftly_services (customer_id, service_type, tier, next_tier, config) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (customer_id, service_type) DO UPDATE SET tier = excluded.tier, next_tier = excluded.next_tier, \
-             config = excluded.config",
-        )
-        .bind(&[
-            (c.customer_id as f64).into(),
-            t.into(),
-            new_tier.as_str().into(),
-            crate::platform::db::nullable(next_tier.map(|n| n.as_str())),
-            config.to_string().into(),
-        ])?,
-    );
-    match db.batch(stmts).await {
-        Ok(_) => {}
-        Err(e) if escrow::is_duplicate(&e) => {} // the same upgrade raced in twice: paid once
-        Err(e) => return Err(e.into()),
     }
-    http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?))
+    Err(busy())
 }
 
 pub async fn enable(ctx: Ctx) -> Result<Response, ApiError> {
@@ -263,44 +339,48 @@ pub async fn enable(ctx: Ctx) -> Result<Response, ApiError> {
     let tiers = ctx.config.suiftly.tiers;
     let db = ctx.d1()?;
     let c = customers::of_caller(&db, ctx.caller()?).await?;
-    let current = row(&db, c.customer_id, t).await?;
-    if current.as_ref().is_some_and(|r| r.is_enabled != 0.0) {
-        return http::json(200, &view(&tiers, t, current));
-    }
-    let tier = current
-        .as_ref()
-        .and_then(|r| TierName::parse(&r.tier))
-        .unwrap_or(TierName::Starter);
-    let (cost, key) = cost_to_reach(&db, &tiers, &c, t, tier).await?;
-    c.check(cost)?;
-    let mut stmts = vec![db
-        .prepare(
-            "INSERT INTO suiftly_services (customer_id, service_type, tier, is_enabled, enabled_at) VALUES (?1, ?2, ?3, 1, ?4) \
-             ON CONFLICT (customer_id, service_type) DO UPDATE SET is_enabled = 1, enabled_at = excluded.enabled_at, \
-             disabled_at = NULL",
-        )
-        .bind(&[(c.customer_id as f64).into(), t.into(), tier.as_str().into(), ids::now_rfc3339().into()])?];
-    if cost > 0 {
-        stmts.extend(escrow::charge_statements(
+    for _ in 0..ATTEMPTS {
+        let current = row(&db, c.customer_id, t).await?;
+        let seen = Seen::of(current.as_ref())?;
+        if seen.enabled {
+            return http::json(200, &view(&tiers, t, current));
+        }
+        let write = upsert_if_unchanged(
             &db,
             c.customer_id,
-            cost,
-            &key,
-            &format!("{t} {} monthly base", tier.as_str()),
-        )?);
-    }
-    match db.batch(stmts).await {
-        Ok(_) => {}
-        Err(e) if escrow::is_duplicate(&e) => {
-            // Paid already this month (a concurrent enable): just switch it on.
-            db.prepare("UPDATE suiftly_services SET is_enabled = 1, enabled_at = ?3 WHERE customer_id = ?1 AND service_type = ?2")
-                .bind(&[(c.customer_id as f64).into(), t.into(), ids::now_rfc3339().into()])?
-                .run()
-                .await?;
+            t,
+            &seen,
+            "is_enabled = 1, enabled_at = excluded.enabled_at, disabled_at = NULL",
+            [
+                seen.tier.as_str().into(),
+                JsValue::NULL,
+                JsValue::NULL,
+                ids::now_rfc3339().into(),
+            ],
+        )?;
+        let (cost, key) = cost_to_reach(&db, &tiers, &c, t, seen.tier).await?;
+        c.check(cost)?;
+        let outcome = if cost > 0 {
+            escrow::debit(
+                &db,
+                &c,
+                cost,
+                &key,
+                &format!("{t} {} monthly base", seen.tier.as_str()),
+                write,
+            )
+            .await?
+        } else {
+            match crate::platform::db::changes(&write.run().await?)? {
+                0 => escrow::Debit::Lost,
+                _ => escrow::Debit::Applied,
+            }
+        };
+        if outcome == escrow::Debit::Applied {
+            return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?));
         }
-        Err(e) => return Err(e.into()),
     }
-    http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?))
+    Err(busy())
 }
 
 pub async fn disable(ctx: Ctx) -> Result<Response, ApiError> {

@@ -63,19 +63,19 @@ pub fn tiers(skills: &[&str], edges: &[(String, String)]) -> HashMap<String, u32
     out
 }
 
-/// Checks a whole tree (as imported): levels within bounds and locks respected, no cycle.
+/// Checks a whole tree (as imported): levels within bounds and locks respected, no cycle
+/// (one pass over the graph, however large).
 pub fn check_tree(levels: &HashMap<String, i64>, edges: &[(String, String)]) -> Result<(), String> {
-    let mut seen: Vec<(String, String)> = Vec::new();
+    if let Some(i) = graph::cycle_edge(edges) {
+        let (s, r) = &edges[i];
+        return Err(format!("{s} → {r} closes a cycle"));
+    }
     for (s, r) in edges {
-        if graph::would_cycle(&seen, s, r) {
-            return Err(format!("{s} → {r} closes a cycle"));
-        }
         if levels.get(s).copied().unwrap_or(0) > 0 && levels.get(r).copied().unwrap_or(0) < 1 {
             return Err(format!(
                 "{s} is above level 0 but its prerequisite {r} is not"
             ));
         }
-        seen.push((s.clone(), r.clone()));
     }
     Ok(())
 }
