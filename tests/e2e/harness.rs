@@ -41,27 +41,36 @@ pub struct Server {
     pub state_dir: PathBuf,
     root: PathBuf,
     vars: Vec<(String, String)>,
+    /// What `/health` answers once the server is up (503 for a misconfigured one).
+    health_status: u16,
     child: Mutex<Option<Child>>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        let _ = std::fs::remove_dir_all(&self.state_dir);
     }
 }
 
 impl Server {
     /// A second server with its own state and extra `--var NAME:VALUE` settings.
     pub fn start_with(vars: &[(&str, &str)]) -> Server {
+        Self::start_answering(vars, 200)
+    }
+
+    /// Like [`Server::start_with`], for a server whose `/health` answers `health_status`
+    /// once up (a misconfigured one answers 503).
+    pub fn start_answering(vars: &[(&str, &str)], health_status: u16) -> Server {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let vars = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Self::start(&root, vars)
+        Self::start(&root, vars, health_status)
     }
 
-    fn start(root: &Path, vars: Vec<(String, String)>) -> Server {
+    fn start(root: &Path, vars: Vec<(String, String)>, health_status: u16) -> Server {
         let state_dir = tempdir();
         let port = free_port();
         let server = Server {
@@ -70,6 +79,7 @@ impl Server {
             state_dir,
             root: root.to_path_buf(),
             vars,
+            health_status,
             child: Mutex::new(None),
         };
         let status = server
@@ -136,7 +146,15 @@ impl Server {
                 .timeout(Duration::from_secs(2))
                 .call()
             {
-                if r.status() == 200 {
+                if r.status() == self.health_status {
+                    return;
+                }
+            }
+            if let Err(ureq::Error::Status(code, _)) = ureq::get(&format!("{}/health", self.base))
+                .timeout(Duration::from_secs(2))
+                .call()
+            {
+                if code == self.health_status {
                     return;
                 }
             }
@@ -347,7 +365,7 @@ pub fn main(tests: Vec<Test>) {
         "\nrunning {} end-to-end tests against wrangler dev",
         tests.len()
     );
-    let server = Arc::new(Server::start(&root, Vec::new()));
+    let server = Arc::new(Server::start(&root, Vec::new(), 200));
     let failures = Mutex::new(Vec::<(String, String)>::new());
     let passed = AtomicUsize::new(0);
 

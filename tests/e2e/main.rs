@@ -3,6 +3,7 @@
 
 mod auth;
 mod fake_llm;
+mod fake_sui;
 mod harness;
 mod os;
 mod os_filters;
@@ -11,6 +12,7 @@ mod os_transfer;
 mod os_vault;
 mod phantom;
 mod platform;
+mod security;
 mod suiftly;
 
 use harness::Test;
@@ -26,5 +28,6 @@ fn main() {
     tests.extend(os_filters::tests());
     tests.extend(os_vault::tests());
     tests.extend(os_transfer::tests());
+    tests.extend(security::tests());
     harness::main(tests);
 }
