@@ -145,7 +145,7 @@ fn revoked_api_key_never_authenticates_again(s: &Server) {
 
 // ---------------------------------------------------------------- 3. overdrawn balances
 
-const PURCHASE_ROUNDS: usize = 4;
+const PURCHASE_ROUNDS: usize = 6;
 const SEAL_KEY_PRICE: i64 = 500;
 
 /// Twenty simultaneous seal-key purchases against a balance of one key's price, then
@@ -241,7 +241,7 @@ fn simultaneous_refreshes_have_one_winner_and_revoke_the_session(s: &Server) {
 
 // ---------------------------------------------------------------- 5. upgrade double charge
 
-const UPGRADE_ROUNDS: usize = 4;
+const UPGRADE_ROUNDS: usize = 15;
 
 /// Ten simultaneous tier changes alternating pro and enterprise on an enabled starter
 /// service: whatever the interleaving, the month's tier charges add up to the final
