@@ -1,10 +1,9 @@
 //! edge-api: one Worker, the backend of Phantom, Personal OS, Assistant, Money and
-//! Suiftly. This file holds the entry points only; routes live in `routes.rs`.
+//! Suiftly. This file holds the entry points only: it installs the product list, then
+//! hands requests, cron ticks and Durable Objects to the platform.
 
-pub mod jobs;
 pub mod platform;
 pub mod products;
-pub mod routes;
 
 use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
 
@@ -14,6 +13,7 @@ pub use platform::scheduler::UserScheduler;
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();
+    platform::product::install(products::ALL);
 }
 
 #[event(fetch)]
@@ -23,7 +23,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = jobs::run_scheduled(&event.cron(), env).await {
+    if let Err(e) = platform::cron::run_scheduled(&event.cron(), env).await {
         worker::console_error!(
             "{}",
             serde_json::json!({"level": "error", "msg": format!("cron {}: {e}", event.cron())})

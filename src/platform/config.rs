@@ -53,62 +53,20 @@ impl CorsOrigins {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub stage: Stage,
     pub cors_origins: CorsOrigins,
     pub log_requests: bool,
     pub auth: AuthConfig,
     pub llm: LlmConfig,
-    pub phantom: PhantomConfig,
-    pub suiftly: SuiftlyConfig,
+    /// Shared secret of a trusted gateway (`X-Gateway-Token`, routes with `Auth::Gateway`).
+    pub gateway_token: Option<String>,
+    /// Each installed product's own settings, as its parser made them.
+    pub products: Vec<std::rc::Rc<dyn std::any::Any>>,
     /// D1 statements a cron job may spend per run (paid plan 1,000, free 50); a job that
     /// has more to do stops there and the next run continues.
     pub cron_statement_budget: u32,
-}
-
-#[derive(Clone)]
-pub struct SuiftlyConfig {
-    pub tiers: crate::products::suiftly::pricing::Tiers,
-    pub default_max_monthly_usd_cents: i64,
-    pub seal_key_price_usd_cents: i64,
-    /// How deposits are verified and withdrawals sent.
-    pub escrow: EscrowMode,
-    /// Shared secret of the gateway (`X-Gateway-Token`).
-    pub gateway_token: Option<String>,
-    /// AES-256-GCM key of stored service keys and the vault.
-    pub vault_key: Option<[u8; 32]>,
-}
-
-impl std::fmt::Debug for SuiftlyConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SuiftlyConfig")
-            .field("tiers", &self.tiers)
-            .field("escrow", &self.escrow)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Where escrow deposits are checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EscrowMode {
-    /// The internal ledger believes the client (local development and tests only).
-    Mock,
-    /// Deposits are credited as the Sui transaction shows them; withdrawals are requests
-    /// for the operator's signer.
-    Sui(SuiEscrow),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SuiEscrow {
-    /// Sui GraphQL RPC endpoint (`SUI_GRAPHQL_URL`).
-    pub graphql_url: String,
-    /// The address or object that receives deposits (`ESCROW_ADDRESS`, normalised `0x` + 64 hex).
-    pub address: String,
-    /// The coin credited (`ESCROW_COIN_TYPE`, e.g. USDC's `0x…::usdc::USDC`).
-    pub coin_type: String,
-    /// Decimals of that coin (`ESCROW_COIN_DECIMALS`, 6 for USDC): 10^(d−2) units per cent.
-    pub coin_decimals: u32,
 }
 
 /// Which LLM answers structured-output requests (SPEC §9).
@@ -140,12 +98,6 @@ impl std::fmt::Debug for LlmConfig {
             .field("model", &self.model)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct PhantomConfig {
-    /// Undelivered noise events kept per user; loops skip while it is reached.
-    pub max_backlog: i64,
 }
 
 /// Settings of accounts and tokens (SPEC §2).
@@ -185,6 +137,18 @@ pub const EXAMPLE_JWT_SECRET: &str = "dev-only-jwt-secret-change-me-0123456789ab
 
 /// Largest request body accepted (SPEC §1): 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("stage", &self.stage)
+            .field("cors_origins", &self.cors_origins)
+            .field("auth", &self.auth)
+            .field("llm", &self.llm)
+            .field("products", &self.products.len())
+            .finish_non_exhaustive()
+    }
+}
 
 impl Config {
     /// Builds the config from a lookup of raw values (vars and secrets alike), collecting
@@ -298,17 +262,15 @@ impl Config {
         };
 
         let llm = parse_llm(&mut errors, &raw);
-        let phantom = PhantomConfig {
-            max_backlog: parse_int(
-                &mut errors,
-                "PHANTOM_MAX_BACKLOG",
-                raw("PHANTOM_MAX_BACKLOG"),
-                500,
-                10..=100_000,
-            ),
-        };
-
-        let suiftly = parse_suiftly(&mut errors, &raw, &stage);
+        let gateway_token = raw("GATEWAY_TOKEN").filter(|v| !v.is_empty());
+        if gateway_token.as_ref().is_some_and(|t| t.len() < 16) {
+            errors.push("GATEWAY_TOKEN must be at least 16 characters".into());
+        }
+        let products = crate::platform::product::all()
+            .iter()
+            .filter_map(|p| p.settings)
+            .map(|parse| std::rc::Rc::from(parse(&raw, &stage, &mut errors)))
+            .collect();
         let cron_statement_budget = parse_int(
             &mut errors,
             "CRON_STATEMENT_BUDGET",
@@ -324,8 +286,8 @@ impl Config {
                 log_requests,
                 auth,
                 llm,
-                phantom,
-                suiftly,
+                gateway_token,
+                products,
                 cron_statement_budget,
             })
         } else {
@@ -333,169 +295,22 @@ impl Config {
         }
     }
 
+    /// A product's settings, by their type.
+    pub fn product<T: 'static>(&self) -> Result<&T, crate::platform::error::ApiError> {
+        self.products
+            .iter()
+            .find_map(|p| p.downcast_ref::<T>())
+            .ok_or_else(|| {
+                crate::platform::error::ApiError::internal(format!(
+                    "no settings of type {}",
+                    std::any::type_name::<T>()
+                ))
+            })
+    }
+
     /// Reads the config from the worker's environment.
     pub fn from_env(env: &worker::Env) -> Result<Self, Vec<String>> {
         Self::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
-    }
-}
-
-fn parse_suiftly(
-    errors: &mut Vec<String>,
-    raw: &dyn Fn(&str) -> Option<String>,
-    stage: &Stage,
-) -> SuiftlyConfig {
-    use crate::products::suiftly::pricing::Tiers;
-    let mut tiers = Tiers::default();
-    for (name, slot) in [
-        ("SUIFTLY_TIER_STARTER", &mut tiers.starter),
-        ("SUIFTLY_TIER_PRO", &mut tiers.pro),
-        ("SUIFTLY_TIER_ENTERPRISE", &mut tiers.enterprise),
-    ] {
-        if let Some(v) = raw(name).filter(|v| !v.is_empty()) {
-            match Tiers::parse_tier(&v) {
-                Some(t) => *slot = t,
-                None => errors.push(format!("{name}={v:?} must be monthly_cents/cents_per_1000_requests/requests_per_second")),
-            }
-        }
-    }
-    let vault_key = match raw("VAULT_KEY").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => match crate::platform::crypto::b64_decode(&v)
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        {
-            Some(k) => Some(k),
-            None => {
-                errors
-                    .push("VAULT_KEY must be base64 of 32 bytes (openssl rand -base64 32)".into());
-                None
-            }
-        },
-    };
-    let gateway_token = raw("GATEWAY_TOKEN").filter(|v| !v.is_empty());
-    if gateway_token.as_ref().is_some_and(|t| t.len() < 16) {
-        errors.push("GATEWAY_TOKEN must be at least 16 characters".into());
-    }
-    SuiftlyConfig {
-        tiers,
-        default_max_monthly_usd_cents: parse_int(
-            errors,
-            "SUIFTLY_DEFAULT_MAX_MONTHLY_CENTS",
-            raw("SUIFTLY_DEFAULT_MAX_MONTHLY_CENTS"),
-            25_000,
-            0..=100_000_000,
-        ),
-        seal_key_price_usd_cents: parse_int(
-            errors,
-            "SEAL_KEY_PRICE_CENTS",
-            raw("SEAL_KEY_PRICE_CENTS"),
-            500,
-            0..=1_000_000,
-        ),
-        escrow: parse_escrow(errors, raw, stage),
-        gateway_token,
-        vault_key,
-    }
-}
-
-fn parse_escrow(
-    errors: &mut Vec<String>,
-    raw: &dyn Fn(&str) -> Option<String>,
-    stage: &Stage,
-) -> EscrowMode {
-    let mock_flag = raw("MOCK_ESCROW")
-        .filter(|v| !v.is_empty())
-        .map(|v| parse_bool(errors, "MOCK_ESCROW", Some(v), true));
-    let mode = match (
-        raw("ESCROW_MODE").filter(|v| !v.is_empty()).as_deref(),
-        mock_flag,
-    ) {
-        (Some("mock"), Some(false)) | (Some("sui"), Some(true)) => {
-            errors.push(
-                "MOCK_ESCROW contradicts ESCROW_MODE; set only ESCROW_MODE (mock or sui)".into(),
-            );
-            "mock"
-        }
-        (Some("mock"), _) => "mock",
-        (Some("sui"), _) => "sui",
-        (Some(other), _) => {
-            errors.push(format!("ESCROW_MODE={other:?} is not one of mock, sui"));
-            "mock"
-        }
-        (None, Some(false)) => "sui",
-        (None, _) => "mock",
-    };
-    if mode == "mock" {
-        if stage.is_production() {
-            errors.push(
-                "ESCROW_MODE=mock (a mock: MOCK_ESCROW, or ESCROW_MODE unset) is refused when \
-                 ENVIRONMENT=production; set ESCROW_MODE=sui"
-                    .into(),
-            );
-        }
-        return EscrowMode::Mock;
-    }
-    let graphql_url = raw("SUI_GRAPHQL_URL")
-        .filter(|v| !v.is_empty())
-        .unwrap_or_default();
-    if !(graphql_url.starts_with("https://") || graphql_url.starts_with("http://")) {
-        errors.push(
-            "SUI_GRAPHQL_URL must be the http(s) URL of a Sui GraphQL RPC when ESCROW_MODE=sui"
-                .into(),
-        );
-    }
-    let address = raw("ESCROW_ADDRESS")
-        .and_then(|v| crate::platform::auth::wallet::parse_address(&v))
-        .unwrap_or_else(|| {
-            errors.push(
-                "ESCROW_ADDRESS must be 0x followed by 64 hex digits when ESCROW_MODE=sui".into(),
-            );
-            String::new()
-        });
-    let coin_type = raw("ESCROW_COIN_TYPE").filter(|v| is_coin_type(v)).unwrap_or_else(|| {
-        errors.push(
-            "ESCROW_COIN_TYPE must be a Move coin type (0x…::module::NAME) when ESCROW_MODE=sui".into(),
-        );
-        String::new()
-    });
-    let coin_decimals = parse_int(
-        errors,
-        "ESCROW_COIN_DECIMALS",
-        raw("ESCROW_COIN_DECIMALS"),
-        6,
-        2..=18,
-    ) as u32;
-    EscrowMode::Sui(SuiEscrow {
-        graphql_url: graphql_url.trim_end_matches('/').to_string(),
-        address,
-        coin_type: normalise_coin_type(&coin_type),
-        coin_decimals,
-    })
-}
-
-/// `0x2::sui::SUI`-shaped: an address, a module and a name.
-fn is_coin_type(v: &str) -> bool {
-    let mut parts = v.split("::");
-    let (Some(addr), Some(module), Some(name), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    let ident =
-        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    addr.strip_prefix("0x")
-        .is_some_and(|h| (1..=64).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        && ident(module)
-        && ident(name)
-}
-
-/// A coin type with its address padded to 64 hex digits, as Sui GraphQL prints `repr`.
-pub fn normalise_coin_type(v: &str) -> String {
-    match v.split_once("::") {
-        Some((addr, rest)) => {
-            let hex = addr.trim_start_matches("0x").to_ascii_lowercase();
-            format!("0x{hex:0>64}::{rest}")
-        }
-        None => v.to_string(),
     }
 }
 
@@ -725,77 +540,11 @@ mod tests {
     }
 
     #[test]
-    fn suiftly_settings() {
-        let c = cfg(&[]).expect("defaults");
-        assert_eq!(c.suiftly.tiers.pro.monthly_usd_cents, 2_900);
-        assert_eq!(c.suiftly.default_max_monthly_usd_cents, 25_000);
-        assert!(c.suiftly.escrow == EscrowMode::Mock && c.suiftly.vault_key.is_none());
-        let c = cfg(&[
-            ("SUIFTLY_TIER_PRO", "3000/7/600"),
-            ("VAULT_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
-        ])
-        .expect("valid");
-        assert_eq!(c.suiftly.tiers.pro.per_1000_requests_usd_cents, 7);
-        assert_eq!(c.suiftly.vault_key.map(|k| k[31]), Some(31));
-        assert!(cfg(&[("VAULT_KEY", "c2hvcnQ=")]).is_err());
-        assert!(cfg(&[("SUIFTLY_TIER_STARTER", "cheap")]).is_err());
-        assert!(cfg(&[("GATEWAY_TOKEN", "short")]).is_err());
-    }
-
-    const USDC: &str =
-        "0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC";
-    const ESCROW: &str = "0x00000000000000000000000000000000000000000000000000000000000e5c70";
-
-    fn production(extra: &[(&str, &str)]) -> Result<Config, Vec<String>> {
-        let mut pairs = vec![("ENVIRONMENT", "production")];
-        pairs.extend_from_slice(extra);
-        cfg(&pairs)
-    }
-
-    #[test]
-    fn production_refuses_every_mock_and_names_it() {
-        let sui = [
-            ("ESCROW_MODE", "sui"),
-            ("SUI_GRAPHQL_URL", "https://graphql.mainnet.sui.io/graphql"),
-            ("ESCROW_ADDRESS", ESCROW),
-            ("ESCROW_COIN_TYPE", USDC),
-        ];
-        let c = production(&sui).expect("a real escrow in production");
-        let EscrowMode::Sui(e) = c.suiftly.escrow else {
-            panic!("sui mode")
-        };
-        assert_eq!(e.coin_decimals, 6);
-        assert_eq!(e.address, ESCROW);
-        // The escrow mock, however it is asked for, and the auth mock.
-        for mock in [
-            vec![],
-            vec![("MOCK_ESCROW", "true")],
-            vec![("ESCROW_MODE", "mock")],
-        ] {
-            let errs = production(&mock).expect_err("mock escrow in production");
-            assert_eq!(settings_named(&errs), vec!["ESCROW_MODE"], "{errs:?}");
-        }
-        let mut with_auth_mock = sui.to_vec();
-        with_auth_mock.push(("MOCK_AUTH", "true"));
-        let errs = production(&with_auth_mock).expect_err("mock auth");
+    fn production_refuses_the_auth_mock_and_names_it() {
+        let errs = cfg(&[("ENVIRONMENT", "production"), ("MOCK_AUTH", "true")])
+            .expect_err("mock auth in production");
         assert_eq!(settings_named(&errs), vec!["MOCK_AUTH"]);
-        assert!(
-            cfg(&[("ESCROW_MODE", "sui")]).is_err(),
-            "sui needs its settings"
-        );
-        assert!(cfg(&[("ESCROW_MODE", "sui"), ("MOCK_ESCROW", "true")]).is_err());
-        assert!(cfg(&[("ESCROW_MODE", "chain")]).is_err());
-    }
-
-    #[test]
-    fn coin_types_are_padded_like_graphql_prints_them() {
-        assert_eq!(
-            normalise_coin_type("0x2::sui::SUI"),
-            "0x0000000000000000000000000000000000000000000000000000000000000002::sui::SUI"
-        );
-        assert!(is_coin_type(USDC));
-        assert!(!is_coin_type("usdc"));
-        assert!(!is_coin_type("0x2::sui"));
+        assert!(cfg(&[("GATEWAY_TOKEN", "short")]).is_err());
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub async fn run_or_404(
 /// there was no such row of the caller's.
 pub async fn delete_owned(
     ctx: &crate::platform::http::Ctx,
+    caller: &crate::platform::auth::Caller,
     table: &'static str,
     what: &str,
 ) -> Result<worker::Response, crate::platform::error::ApiError> {
@@ -36,10 +37,7 @@ pub async fn delete_owned(
         .prepare(format!(
             "DELETE FROM {table} WHERE id = ?1 AND user_id = ?2"
         ))
-        .bind(&[
-            ctx.param("id").into(),
-            ctx.caller()?.user_id.as_str().into(),
-        ])?;
+        .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?;
     run_or_404(stmt, what).await?;
     crate::platform::http::no_content()
 }

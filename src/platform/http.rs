@@ -8,11 +8,12 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::{Env, Headers, Request, Response};
 
-use crate::platform::auth::{self, Caller, Credentials};
+use crate::platform::auth::{self, Credentials};
 use crate::platform::config::{Config, CorsOrigins, MAX_BODY_BYTES};
 use crate::platform::error::ApiError;
 use crate::platform::ids;
-use crate::routes::{self, Auth, Match};
+use crate::platform::product::{Auth, Handler};
+use crate::platform::router::{self, Match};
 
 /// What a handler gets: the request, the bindings, the parsed config and the path
 /// parameters of its route.
@@ -22,7 +23,6 @@ pub struct Ctx {
     pub config: Rc<Config>,
     pub request_id: String,
     pub params: Vec<(&'static str, String)>,
-    pub caller: Option<Caller>,
 }
 
 impl Ctx {
@@ -33,13 +33,6 @@ impl Ctx {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
-    }
-
-    /// The authenticated caller (always present on routes that require a user).
-    pub fn caller(&self) -> Result<&Caller, ApiError> {
-        self.caller
-            .as_ref()
-            .ok_or_else(|| ApiError::Unauthorized("authentication required".into()))
     }
 
     pub fn d1(&self) -> Result<worker::D1Database, ApiError> {
@@ -386,7 +379,11 @@ async fn dispatch(
         return (path.to_string(), None, result);
     }
 
-    let route = match routes::find(method, path) {
+    let table = match router::get() {
+        Ok(t) => t,
+        Err(why) => return (path.to_string(), None, Err(ApiError::internal(why))),
+    };
+    let route = match table.find(method, path) {
         Match::Found(route, params) => (route, params),
         Match::WrongMethod(allow) => {
             return (
@@ -473,9 +470,15 @@ async fn dispatch(
         config,
         request_id: request_id.to_string(),
         params,
-        caller,
     };
-    let result = (route.handler)(ctx).await;
+    let result = match (route.handler, caller) {
+        (Handler::User(handler), Some(caller)) => handler(ctx, caller).await,
+        (Handler::Anyone(handler), _) => handler(ctx).await,
+        (Handler::User(_), None) => Err(ApiError::internal(format!(
+            "{} {} takes a user but its route is {:?}",
+            route.method, route.path, route.auth
+        ))),
+    };
     (label, user_id, result)
 }
 

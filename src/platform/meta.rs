@@ -1,13 +1,13 @@
 //! Routes about the service itself: `/health`, `/openapi.json`, `/docs`.
 
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use worker::Response;
 
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::{Auth, Doc, Route, ROUTES};
+use crate::platform::openapi::{openapi_document, Doc};
 
 pub const HEALTH_DOC: Doc = Doc {
     tag: "platform",
@@ -112,122 +112,6 @@ pub async fn docs(_ctx: Ctx) -> Result<Response, ApiError> {
     Response::from_html(DOCS_HTML).map_err(ApiError::from)
 }
 
-/// The OpenAPI 3.1 document of every route in the table.
-pub fn openapi_document() -> Value {
-    let mut paths = Map::new();
-    for route in ROUTES.iter().filter(|r| r.auth != Auth::DevOnly) {
-        let item = paths
-            .entry(route.path.to_string())
-            .or_insert_with(|| json!({}));
-        if let Value::Object(item) = item {
-            item.insert(route.method.to_lowercase(), operation(route));
-        }
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "edge-api",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Backend of Phantom, Personal OS, Assistant, Money and Suiftly. \
-                Errors always use the `Error` envelope; lists take `limit` (≤ 200) and `cursor`."
-        },
-        "servers": [{"url": "/"}],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                    "description": "Access token from signup, login, refresh or wallet verify."},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token",
-                    "description": "The same access token as an HttpOnly cookie. State-changing requests must send JSON or come from an allowed origin."},
-                "gatewayToken": {"type": "apiKey", "in": "header", "name": "X-Gateway-Token",
-                    "description": "The Suiftly gateway's shared secret (GATEWAY_TOKEN)."},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                    "description": "`ek_live_…` key from POST /api/auth/api-keys."}
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message", "request_id", "details"],
-                            "properties": {
-                                "code": {"type": "string", "enum": [
-                                    "bad_request", "validation_failed", "unauthorized", "forbidden",
-                                    "not_found", "method_not_allowed", "conflict", "payload_too_large",
-                                    "rate_limited", "insufficient_balance", "monthly_limit_exceeded",
-                                    "upstream_failed", "internal", "dependency_cycle"]},
-                                "message": {"type": "string"},
-                                "request_id": {"type": "string"},
-                                "details": {"type": "object"}
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    })
-}
-
-fn operation(route: &Route) -> Value {
-    let params: Vec<Value> = route
-        .path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-        .collect();
-    let (status, schema) = route.doc.response;
-    let schema = schema();
-    let media = schema["contentMediaType"]
-        .as_str()
-        .unwrap_or("application/json")
-        .to_string();
-    let content = json!({ media: {"schema": schema} });
-    let mut op = json!({
-        "operationId": operation_id(route),
-        "tags": [route.doc.tag],
-        "summary": route.doc.summary,
-        "description": route.doc.description,
-        "responses": {
-            status.to_string(): {"description": route.doc.summary, "content": content},
-            "default": {
-                "description": "Error envelope",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-            }
-        }
-    });
-    if !params.is_empty() {
-        op["parameters"] = Value::Array(params);
-    }
-    match route.auth {
-        Auth::User => op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]),
-        Auth::UserByHeader => op["security"] = json!([{"bearer": []}, {"apiKey": []}]),
-        Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),
-        Auth::Public | Auth::DevOnly => {}
-    }
-    if let Some(body) = route.doc.request {
-        op["requestBody"] = json!({
-            "required": true,
-            "content": {"application/json": {"schema": body()}}
-        });
-    }
-    op
-}
-
-fn operation_id(route: &Route) -> String {
-    let mut id = route.method.to_lowercase();
-    for seg in route.path.split('/').filter(|s| !s.is_empty()) {
-        id.push('_');
-        id.extend(
-            seg.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .map(|c| c.to_ascii_lowercase()),
-        );
-    }
-    id
-}
-
 const DOCS_HTML: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edge-api reference</title>
@@ -265,28 +149,3 @@ fetch('/openapi.json').then(r=>r.json()).then(doc=>{
       root.appendChild(d);}}
 }).catch(e=>{document.getElementById('about').textContent='Could not load /openapi.json: '+e});
 </script></body></html>"#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn document_lists_every_public_route_with_params() {
-        let doc = openapi_document();
-        assert_eq!(doc["openapi"], "3.1.0");
-        for route in ROUTES.iter().filter(|r| r.auth != Auth::DevOnly) {
-            let op = &doc["paths"][route.path][route.method.to_lowercase()];
-            assert!(op.is_object(), "{} {} missing", route.method, route.path);
-            let declared = op["parameters"].as_array().map_or(0, Vec::len);
-            assert_eq!(declared, route.path.matches('{').count(), "{}", route.path);
-        }
-    }
-
-    #[test]
-    fn operation_ids_are_unique() {
-        let mut seen = std::collections::HashSet::new();
-        for r in ROUTES {
-            assert!(seen.insert(operation_id(r)), "{}", operation_id(r));
-        }
-    }
-}

@@ -1,7 +1,9 @@
-//! What every product shares.
+//! What every product shares. Nothing here names a product: products declare themselves
+//! as a [`product::Product`] and the platform works from the installed list.
 
 pub mod auth;
 pub mod config;
+pub mod cron;
 pub mod crypto;
 pub mod db;
 pub mod error;
@@ -10,5 +12,9 @@ pub mod http;
 pub mod ids;
 pub mod llm;
 pub mod meta;
+pub mod openapi;
+pub mod product;
+pub mod router;
+pub mod routes;
 pub mod scheduler;
 pub mod tz;

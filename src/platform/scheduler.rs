@@ -1,6 +1,7 @@
 //! The per-user Durable Object (`USER_SCHEDULER`, one per user id). It keeps the user's
 //! background jobs (kind, period, next due time) in its own storage and one alarm that
-//! always points at the earliest due job. Products register job kinds in [`run_job`].
+//! always points at the earliest due job. Products register job kinds (`phantom:search`)
+//! with their [`crate::platform::product::Product`].
 //!
 //! Delivery is at least once: a job run gets its `slot` (the due time of the cycle it
 //! belongs to), which stays the same across retries, so a product can make the run
@@ -13,7 +14,7 @@ use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, R
 
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 /// One registered job of a user.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -101,17 +102,15 @@ pub fn settle(job: &mut Job, now: i64, result: &Result<String, String>, unit: f6
     }
 }
 
-/// Runs one job of a user. Products add their job kinds here.
+/// Runs one job of a user: `probe` is the platform's own; `product:kind` goes to the
+/// product that registered it.
 async fn run_job(env: &Env, user_id: &str, kind: &str, slot: i64) -> Result<String, String> {
-    if let Some(loop_name) = kind.strip_prefix("phantom:") {
-        return crate::products::phantom::scheduler::run_job(env, user_id, loop_name, slot)
-            .await
-            .map_err(|e| e.to_string());
-    }
     match kind {
         // Local diagnostics: proves the alarm path end to end.
         "probe" => Ok("ok".into()),
-        other => Err(format!("unknown job kind {other}")),
+        other => crate::platform::product::run_job(env, user_id, other, slot)
+            .await
+            .map_err(|e| e.to_string()),
     }
 }
 

@@ -35,7 +35,7 @@ pub fn tests() -> Vec<Test> {
 /// Runs `f(0..n)` on `n` threads released together by a barrier; results in index order.
 fn together<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let barrier = Barrier::new(n);
-    std::thread::scope(|s| {
+    let joined: Vec<std::thread::Result<T>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)
             .map(|i| {
                 let (b, f) = (&barrier, &f);
@@ -45,11 +45,13 @@ fn together<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("request thread"))
-            .collect()
-    })
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    // A request thread's panic (a refused connection) is re-raised here, outside the scope.
+    joined
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        .collect()
 }
 
 fn count(rs: &[Resp], status: u16) -> usize {

@@ -7,10 +7,11 @@ use worker::Response;
 use super::sessions::{Presented, Sessions};
 use super::users::{self, Email, User};
 use super::{api_keys, cookie_request_is_safe, cookie_value, jwt, password, rate_limit, wallet};
+use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::{page_of, Doc};
+use crate::platform::openapi::{page_of, Doc};
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -236,8 +237,8 @@ pub async fn refresh(mut ctx: Ctx) -> Result<Response, ApiError> {
     }
 }
 
-pub async fn logout(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn logout(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let sid = caller.session_id.as_deref().ok_or_else(|| {
         ApiError::BadRequest("API keys have no session; revoke the key instead".into())
     })?;
@@ -249,8 +250,8 @@ pub async fn logout(ctx: Ctx) -> Result<Response, ApiError> {
     Ok(resp)
 }
 
-pub async fn me(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn me(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let user = users::get(&ctx.d1()?, &caller.user_id)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("account no longer exists".into()))?;
@@ -264,28 +265,28 @@ struct NewKey {
     name: String,
 }
 
-pub async fn create_api_key(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create_api_key(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: NewKey = ctx.json().await?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::validation("name", "must be 1 to 100 characters"));
     }
-    let (view, key) = api_keys::create(&ctx.d1()?, ctx.caller()?, name).await?;
+    let (view, key) = api_keys::create(&ctx.d1()?, &caller, name).await?;
     let mut body = serde_json::to_value(&view)?;
     body["key"] = Value::String(key);
     http::json(201, &body)
 }
 
-pub async fn list_api_keys(ctx: Ctx) -> Result<Response, ApiError> {
-    let items = api_keys::list(&ctx.d1()?, ctx.caller()?).await?;
+pub async fn list_api_keys(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let items = api_keys::list(&ctx.d1()?, &caller).await?;
     http::json(200, &json!({ "items": items, "next_cursor": null }))
 }
 
-pub async fn revoke_api_key(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn revoke_api_key(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     api_keys::revoke(
         &ctx.d1()?,
         &ctx.env.kv("SESSIONS")?,
-        ctx.caller()?,
+        &caller,
         ctx.param("id"),
     )
     .await?;
@@ -450,9 +451,20 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
 
     let db = ctx.d1()?;
     let (user, _created) = users::find_or_create_by_wallet(&db, &address).await?;
-    // A wallet user is a Suiftly customer from the first sign-in on.
-    crate::products::suiftly::customers::ensure(&db, &ctx.config.suiftly, &user.id, &address)
-        .await?;
+    // Products act on sign-ins (Suiftly makes the wallet user its customer).
+    let event_ctx = crate::platform::product::JobCtx {
+        env: ctx.env.clone(),
+        db: ctx.d1()?,
+        config: (*ctx.config).clone(),
+    };
+    crate::platform::product::emit(
+        &event_ctx,
+        &crate::platform::product::Event::WalletSignedIn {
+            user_id: &user.id,
+            address: &address,
+        },
+    )
+    .await?;
     sign_in(&ctx, 200, &user).await
 }
 

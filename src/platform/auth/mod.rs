@@ -1,6 +1,6 @@
 //! Who is calling: one [`Caller`] out of three ways in (access token as Bearer header or
-//! cookie, `X-API-Key`). Routes declare the auth they need in `routes.rs`; handlers get
-//! the caller from their `Ctx`, and every store function that touches user data takes it.
+//! cookie, `X-API-Key`). Routes declare the auth they need; handlers of user routes get
+//! the caller as an argument, and every store function that touches user data takes it.
 
 pub mod api_keys;
 pub mod handlers;
@@ -84,7 +84,7 @@ pub fn cookie_request_is_safe(
 /// token configured they refuse everyone.
 pub fn check_gateway(config: &Config, given: Option<&str>) -> Result<(), ApiError> {
     let refused = || ApiError::Unauthorized("gateway token required".into());
-    let Some(expected) = config.suiftly.gateway_token.as_deref() else {
+    let Some(expected) = config.gateway_token.as_deref() else {
         worker::console_error!(
             "{}",
             serde_json::json!({"level": "error", "msg": "GATEWAY_TOKEN is not set"})

@@ -15,7 +15,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::nullable_http_url;
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, page_of, Doc};
+use crate::platform::openapi::{no_body, page_of, Doc};
 
 pub const MAX_MODULES: usize = 200;
 
@@ -166,10 +166,10 @@ async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiErr
     Ok(view(row, modules.remove(id).unwrap_or_default()))
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
@@ -205,8 +205,8 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &one(&db, &caller, &id).await?)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let page = ctx.page()?;
     let search = ctx.search()?;
     let db = ctx.d1()?;
@@ -239,15 +239,15 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(200, &one(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?)
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &one(&ctx.d1()?, &caller, ctx.param("id")).await?)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     object(&body)?;
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let r = find(&db, &caller, ctx.param("id")).await?;
     db.prepare(
@@ -266,8 +266,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &one(&db, &caller, &r.id).await?)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_courses", "course").await
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    crate::platform::db::delete_owned(&ctx, &caller, "os_courses", "course").await
 }
 
 /// `{title, position?, completed?}` of a module.
@@ -310,10 +310,10 @@ fn module_fields(v: &Value, full: bool) -> Result<ModuleFields, ApiError> {
     }
 }
 
-pub async fn add_module(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = module_fields(&body, true)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let course = find(&db, &caller, ctx.param("id")).await?;
     let existing = modules_of(&db, &caller.user_id, &[&course.id])
@@ -348,10 +348,10 @@ pub async fn add_module(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &one(&db, &caller, &course.id).await?)
 }
 
-pub async fn update_module(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = module_fields(&body, false)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let course = ctx.param("id").to_string();
     // Completing keeps the first completion time; un-completing clears it.
@@ -378,7 +378,7 @@ pub async fn update_module(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &one(&db, &caller, &course).await?)
 }
 
-pub async fn delete_module(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn delete_module(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     crate::platform::db::run_or_404(
         ctx.d1()?
             .prepare(
@@ -387,7 +387,7 @@ pub async fn delete_module(ctx: Ctx) -> Result<Response, ApiError> {
             .bind(&[
                 ctx.param("module_id").into(),
                 ctx.param("id").into(),
-                ctx.caller()?.user_id.as_str().into(),
+                caller.user_id.as_str().into(),
             ])?,
         "module",
     )

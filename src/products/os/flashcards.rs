@@ -12,7 +12,7 @@ use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Page, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::platform::openapi::{no_body, Doc};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Flashcard {
@@ -79,10 +79,10 @@ pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     }
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let Fields { front, back, deck } = parse(&body, true)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let today = settings::today(&db, &caller.user_id).await?;
     let id = ids::new_id()?;
@@ -104,7 +104,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &find(&db, &caller, &id).await?)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let deck = ctx.query_param("deck").filter(|d| !d.is_empty());
@@ -115,7 +115,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
              AND (?4 IS NULL OR instr(lower(front), ?4) > 0 OR instr(lower(back), ?4) > 0) ORDER BY id LIMIT ?5"
         ))
         .bind(&[
-            ctx.caller()?.user_id.as_str().into(),
+            caller.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
             nullable(deck.as_deref()),
             nullable(search.as_ref().map(Search::as_str)),
@@ -127,8 +127,8 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &page.respond(rows, |c| &c.id))
 }
 
-pub async fn due(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn due(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let deck = ctx.query_param("deck").filter(|d| !d.is_empty());
     let limit = Page::parse_limit(ctx.query_param("limit").as_deref(), Page::MAX)?;
@@ -153,17 +153,14 @@ pub async fn due(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(
-        200,
-        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
-    )
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &find(&ctx.d1()?, &caller, ctx.param("id")).await?)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let Fields { front, back, deck } = parse(&body, false)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let c = find(&db, &caller, ctx.param("id")).await?;
     db.prepare("UPDATE os_flashcards SET front = ?1, back = ?2, deck = ?3, updated_at = ?4 WHERE id = ?5 AND user_id = ?6")
@@ -180,8 +177,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &find(&db, &caller, &c.id).await?)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_flashcards", "flashcard").await
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    crate::platform::db::delete_owned(&ctx, &caller, "os_flashcards", "flashcard").await
 }
 
 #[derive(Deserialize)]
@@ -189,7 +186,7 @@ struct Review {
     grade: u8,
 }
 
-pub async fn review(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn review(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Review = ctx.json().await?;
     if body.grade > 5 {
         return Err(ApiError::validation(
@@ -197,7 +194,7 @@ pub async fn review(mut ctx: Ctx) -> Result<Response, ApiError> {
             "must be an integer from 0 to 5",
         ));
     }
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let c = find(&db, &caller, ctx.param("id")).await?;
     let next = sm2::review(

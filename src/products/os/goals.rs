@@ -26,7 +26,7 @@ use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, page_of, Doc};
+use crate::platform::openapi::{no_body, page_of, Doc};
 
 pub const STATUSES: &[&str] = &["active", "achieved", "abandoned"];
 const MAX_CRITERIA: usize = 50;
@@ -570,10 +570,10 @@ async fn compute(
 
 // ---- handlers ----
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let start = match f.start_date {
         Some(s) => s,
@@ -605,8 +605,8 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &one(&db, &caller, &id).await?)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let page = ctx.page()?;
     let search = ctx.search()?;
     let status = ctx.filter_one_of("status", STATUSES)?;
@@ -641,15 +641,15 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(200, &one(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?)
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &one(&ctx.d1()?, &caller, ctx.param("id")).await?)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     object(&body)?;
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let mut g = find(&db, &caller, ctx.param("id")).await?;
     if let Some(v) = f.title {
@@ -697,8 +697,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &one(&db, &caller, &g.id).await?)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let id = ctx.param("id");
     let stmts = vec![
@@ -712,8 +712,8 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
     http::no_content()
 }
 
-pub async fn progress(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn progress(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let g = find(&db, caller, ctx.param("id")).await?;
     let (progress, breakdown, stmts) = compute(&db, caller, &g).await?;
@@ -721,8 +721,8 @@ pub async fn progress(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &json!({"progress": progress, "breakdown": breakdown}))
 }
 
-pub async fn link_task(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?.clone();
+pub async fn link_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let g = find(&db, &caller, ctx.param("id")).await?;
     let t = tasks::find(&db, &caller, ctx.param("item_id")).await?;
@@ -743,8 +743,8 @@ pub async fn link_task(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &one(&db, &caller, &g.id).await?)
 }
 
-pub async fn unlink_task(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn unlink_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let goal = ctx.param("id");
     let mut stmts = vec![db
@@ -767,8 +767,7 @@ async fn unlinked(db: &D1Database, stmts: Vec<D1PreparedStatement>) -> Result<Re
 }
 
 /// `POST /goals/{id}/metrics/{item_id}` and `…/habits/{item_id}`.
-async fn link_item(ctx: Ctx, kind: &'static str) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?.clone();
+async fn link_item(ctx: Ctx, caller: Caller, kind: &'static str) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let g = find(&db, &caller, ctx.param("id")).await?;
     let item = ctx.param("item_id");
@@ -796,8 +795,8 @@ async fn link_item(ctx: Ctx, kind: &'static str) -> Result<Response, ApiError> {
     http::json(200, &one(&db, &caller, &g.id).await?)
 }
 
-async fn unlink_item(ctx: Ctx, kind: &'static str) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+async fn unlink_item(ctx: Ctx, caller: Caller, kind: &'static str) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let goal = ctx.param("id");
     let mut stmts = vec![db
@@ -814,17 +813,17 @@ async fn unlink_item(ctx: Ctx, kind: &'static str) -> Result<Response, ApiError>
     unlinked(&db, stmts).await
 }
 
-pub async fn link_metric(ctx: Ctx) -> Result<Response, ApiError> {
-    link_item(ctx, "metric").await
+pub async fn link_metric(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    link_item(ctx, caller, "metric").await
 }
-pub async fn unlink_metric(ctx: Ctx) -> Result<Response, ApiError> {
-    unlink_item(ctx, "metric").await
+pub async fn unlink_metric(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    unlink_item(ctx, caller, "metric").await
 }
-pub async fn link_habit(ctx: Ctx) -> Result<Response, ApiError> {
-    link_item(ctx, "habit").await
+pub async fn link_habit(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    link_item(ctx, caller, "habit").await
 }
-pub async fn unlink_habit(ctx: Ctx) -> Result<Response, ApiError> {
-    unlink_item(ctx, "habit").await
+pub async fn unlink_habit(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    unlink_item(ctx, caller, "habit").await
 }
 
 // ---- OpenAPI ----

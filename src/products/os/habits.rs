@@ -16,7 +16,7 @@ use crate::platform::db::batch_or_404;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::platform::openapi::{no_body, Doc};
 
 /// `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.
 pub fn parse_schedule(v: &Value) -> Result<Schedule, FieldError> {
@@ -212,10 +212,10 @@ async fn write(
     Ok(view(row, done, today))
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let obj = object(&body)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let today = settings::today(&db, &caller.user_id).await?;
     let mut e = Vec::new();
@@ -277,10 +277,10 @@ async fn all(db: &D1Database, caller: &Caller) -> Result<Vec<Habit>, ApiError> {
         .collect())
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
-    let mut items: Vec<Habit> = all(&ctx.d1()?, ctx.caller()?).await?;
+    let mut items: Vec<Habit> = all(&ctx.d1()?, &caller).await?;
     items.retain(|h| {
         page.after.as_deref().is_none_or(|a| h.id.as_str() > a)
             && search.as_ref().is_none_or(|s| s.matches(&h.name))
@@ -289,9 +289,9 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &page.respond(items, |h| &h.id))
 }
 
-pub async fn today(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn today(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let caller = ctx.caller()?;
+    let caller = &caller;
     let date = settings::today(&db, &caller.user_id).await?;
     let items: Vec<Value> = all(&db, caller)
         .await?
@@ -302,17 +302,14 @@ pub async fn today(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &json!({"date": date.to_string(), "items": items}))
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(
-        200,
-        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
-    )
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &find(&ctx.d1()?, &caller, ctx.param("id")).await?)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let obj = object(&body)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let mut e = Vec::new();
     let mut name = None;
@@ -360,8 +357,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &habit)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let id = ctx.param("id");
     let mut stmts = vec![db
@@ -374,7 +371,7 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
 
 /// `POST /habits/{id}/logs {date?}`: marks a day done (today in the user's zone by
 /// default); logging the same day twice is the same as once.
-pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let bytes = ctx.body_bytes().await?;
     let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
@@ -382,7 +379,7 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
         http::parse_json(&bytes)?
     };
     object(&body)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let (row, mut done, today) = load(&db, &caller, ctx.param("id")).await?;
     let day = match body.get("date") {
@@ -408,8 +405,8 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &habit)
 }
 
-pub async fn unlog(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn unlog(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let (row, mut done, today) = load(&db, caller, ctx.param("id")).await?;
     let day = crate::platform::fields::parse_date(ctx.param("date"))

@@ -13,7 +13,7 @@ use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::platform::openapi::{no_body, Doc};
 
 /// Entity types a link can name, and their tables.
 pub const LINKABLE: &[(&str, &str)] = &[
@@ -224,10 +224,10 @@ async fn checked(
     Ok((content, day, links))
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let obj = object(&body)?;
-    let caller: Caller = ctx.caller()?.clone();
+    let caller: Caller = caller.clone();
     let db = ctx.d1()?;
     let (content, day, links) = checked(&db, &caller, obj).await?;
     let id = ids::new_id()?;
@@ -259,10 +259,10 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiErro
 }
 
 /// Partial update: the fields sent replace the entry's; links still present are kept.
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let patch = object(&body)?;
-    let caller: Caller = ctx.caller()?.clone();
+    let caller: Caller = caller.clone();
     let db = ctx.d1()?;
     let current = view(
         &db,
@@ -294,11 +294,11 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let linked_id = ctx.query_param("linked_id").filter(|v| !v.is_empty());
-    let caller = ctx.caller()?;
+    let caller = &caller;
     let db = ctx.d1()?;
     let mut e = Vec::new();
     let from = ctx
@@ -337,15 +337,15 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let caller = ctx.caller()?;
+    let caller = &caller;
     let row = find(&db, caller, ctx.param("id")).await?;
     http::json(200, &view(&db, &caller.user_id, row).await?)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_logbook", "logbook entry").await
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    crate::platform::db::delete_owned(&ctx, &caller, "os_logbook", "logbook entry").await
 }
 
 fn schema() -> Value {

@@ -16,7 +16,7 @@ use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::platform::openapi::{no_body, Doc};
 
 #[derive(Debug, Serialize)]
 pub struct Metric {
@@ -195,10 +195,10 @@ pub async fn score(db: &D1Database, caller: &Caller, id: &str) -> Result<Option<
     Ok(metric_score(&logs, m.target, direction(&m.direction)))
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = parse(&body, true)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
@@ -220,7 +220,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &find(&db, &caller, &id).await?)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let direction = ctx.filter_one_of("direction", DIRECTIONS)?;
@@ -232,7 +232,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
              AND (?4 IS NULL OR instr(lower(name), ?4) > 0) ORDER BY id LIMIT ?5",
         )
         .bind(&[
-            ctx.caller()?.user_id.as_str().into(),
+            caller.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
             nullable(direction.as_deref()),
             nullable(search.as_ref().map(Search::as_str)),
@@ -253,17 +253,14 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &page.respond(items, |m| &m.id))
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(
-        200,
-        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
-    )
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &find(&ctx.d1()?, &caller, ctx.param("id")).await?)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = parse(&body, false)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let m = find(&db, &caller, ctx.param("id")).await?;
     let target = f.target.unwrap_or(m.target);
@@ -290,8 +287,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &find(&db, &caller, &m.id).await?)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let id = ctx.param("id");
     let mut stmts = vec![db
@@ -310,12 +307,12 @@ struct LogBody {
 
 /// `POST /metrics/{id}/logs {value, date?}`: one value per date (a second log of the same
 /// date replaces it); newly reached milestones are recorded and paid in the same batch.
-pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: LogBody = ctx.json().await?;
     if !body.value.is_finite() {
         return Err(ApiError::validation("value", "must be a finite number"));
     }
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let m = find(&db, &caller, ctx.param("id")).await?;
     let today = settings::today(&db, &caller.user_id).await?;
@@ -388,9 +385,9 @@ pub async fn log(mut ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn logs(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn logs(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let m = find(&db, ctx.caller()?, ctx.param("id")).await?;
+    let m = find(&db, &caller, ctx.param("id")).await?;
     let mut e = Vec::new();
     let from = ctx
         .query_param("from")
@@ -415,8 +412,8 @@ pub async fn logs(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &json!({"items": items, "next_cursor": null}))
 }
 
-pub async fn analytics(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn analytics(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let m = find(&db, caller, ctx.param("id")).await?;
     let logs = logs_of(&db, &m.id, None, None).await?;

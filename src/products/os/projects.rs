@@ -12,7 +12,7 @@ use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::platform::openapi::{no_body, Doc};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Row {
@@ -132,10 +132,10 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiErro
     row.ok_or_else(|| ApiError::not_found("project"))
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = parse(&body, true)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let today = settings::today(&db, &caller.user_id).await?;
     let start = f.start_date.unwrap_or_else(|| today.to_string());
@@ -166,10 +166,10 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &view(&db, &caller, row).await?)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
-    let caller = ctx.caller()?;
+    let caller = &caller;
     let db = ctx.d1()?;
     let rows: Vec<Row> = db
         .prepare(format!(
@@ -192,17 +192,17 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let caller = ctx.caller()?;
+    let caller = &caller;
     let row = find(&db, caller, ctx.param("id")).await?;
     http::json(200, &view(&db, caller, row).await?)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = parse(&body, false)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let r = find(&db, &caller, ctx.param("id")).await?;
     let start = f.start_date.unwrap_or(r.start_date);
@@ -232,8 +232,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &view(&db, &caller, row).await?)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_projects", "project").await
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    crate::platform::db::delete_owned(&ctx, &caller, "os_projects", "project").await
 }
 
 fn schema() -> Value {

@@ -5,10 +5,11 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::{D1Database, Response};
 
+use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
+use crate::platform::openapi::Doc;
 use crate::platform::{ids, tz};
-use crate::routes::Doc;
 
 pub async fn timezone(db: &D1Database, user_id: &str) -> Result<String, ApiError> {
     let tz: Option<String> = db
@@ -27,8 +28,8 @@ pub async fn today(db: &D1Database, user_id: &str) -> Result<chrono::NaiveDate, 
         .ok_or_else(|| ApiError::internal(format!("cannot read local time in {zone}")))
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    let zone = timezone(&ctx.d1()?, &ctx.caller()?.user_id).await?;
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let zone = timezone(&ctx.d1()?, &caller.user_id).await?;
     http::json(200, &json!({"timezone": zone}))
 }
 
@@ -37,7 +38,7 @@ struct Patch {
     timezone: String,
 }
 
-pub async fn patch(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Patch = ctx.json().await?;
     if !tz::is_valid(&body.timezone) {
         return Err(ApiError::validation(
@@ -50,7 +51,7 @@ pub async fn patch(mut ctx: Ctx) -> Result<Response, ApiError> {
             "INSERT INTO os_settings (user_id, timezone, updated_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
         )
-        .bind(&[ctx.caller()?.user_id.as_str().into(), body.timezone.as_str().into(), ids::now_rfc3339().into()])?
+        .bind(&[caller.user_id.as_str().into(), body.timezone.as_str().into(), ids::now_rfc3339().into()])?
         .run()
         .await?;
     http::json(200, &json!({"timezone": body.timezone}))

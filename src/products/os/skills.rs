@@ -6,11 +6,12 @@ use worker::{D1Database, Response};
 
 use super::rules::{graph, skills as rules};
 use super::{free_text, object, require, text};
+use crate::platform::auth::Caller;
 use crate::platform::db::changes;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::{no_body, page_of, Doc};
+use crate::platform::openapi::{no_body, page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -179,12 +180,12 @@ fn check_level(level: i64, max: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
     let (level, max) = (f.level.unwrap_or(0), f.max_level.unwrap_or(5));
     check_level(level, max)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
@@ -205,12 +206,10 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &Tree::load(&db, &caller.user_id).await?.view(&id)?)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
-    let mut items = Tree::load(&ctx.d1()?, &ctx.caller()?.user_id)
-        .await?
-        .views();
+    let mut items = Tree::load(&ctx.d1()?, &caller.user_id).await?.views();
     items.retain(|v| {
         page.after
             .as_deref()
@@ -226,20 +225,20 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     http::json(
         200,
-        &Tree::load(&ctx.d1()?, &ctx.caller()?.user_id)
+        &Tree::load(&ctx.d1()?, &caller.user_id)
             .await?
             .view(ctx.param("id"))?,
     )
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     object(&body)?;
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let tree = Tree::load(&db, &caller.user_id).await?;
     let s = tree.get(ctx.param("id"))?.clone();
@@ -281,12 +280,12 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &Tree::load(&db, &caller.user_id).await?.view(&s.id)?)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_skills", "skill").await
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    crate::platform::db::delete_owned(&ctx, &caller, "os_skills", "skill").await
 }
 
-pub async fn add_prerequisite(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?.clone();
+pub async fn add_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let tree = Tree::load(&db, &caller.user_id).await?;
     let skill = tree.get(ctx.param("id"))?;
@@ -320,14 +319,14 @@ pub async fn add_prerequisite(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &Tree::load(&db, &caller.user_id).await?.view(&id)?)
 }
 
-pub async fn remove_prerequisite(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn remove_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     crate::platform::db::run_or_404(
         ctx.d1()?
             .prepare(
                 "DELETE FROM os_skill_prerequisites WHERE user_id = ?1 AND skill_id = ?2 AND requires_id = ?3",
             )
             .bind(&[
-                ctx.caller()?.user_id.as_str().into(),
+                caller.user_id.as_str().into(),
                 ctx.param("id").into(),
                 ctx.param("req_id").into(),
             ])?,

@@ -12,7 +12,7 @@ use crate::platform::db::{batch_or_404, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, page_of, Doc};
+use crate::platform::openapi::{no_body, page_of, Doc};
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
 pub const PRIORITIES: &[&str] = &["low", "medium", "high", "urgent"];
@@ -210,7 +210,7 @@ pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, Ap
     Ok(row.ok_or_else(|| ApiError::not_found("task"))?.into_task())
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = TaskFields::parse(&body, true).map_err(ApiError::Validation)?;
     if f.status.as_deref() == Some("done") {
@@ -219,7 +219,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
             "a new task starts todo or in_progress; complete it afterwards",
         ));
     }
-    let caller = ctx.caller()?;
+    let caller = &caller;
     let db = ctx.d1()?;
     check_links(&db, &caller.user_id, &f).await?;
     let now = ids::now_rfc3339();
@@ -265,8 +265,8 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &t)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let page = ctx.page()?;
     let search = ctx.search()?;
     let q = |name: &str| ctx.query_param(name).filter(|v| !v.is_empty());
@@ -306,18 +306,15 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &page.respond(items, |t| &t.id))
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(
-        200,
-        &find(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?,
-    )
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &find(&ctx.d1()?, &caller, ctx.param("id")).await?)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     object(&body)?;
     let f = TaskFields::parse(&body, false).map_err(ApiError::Validation)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let mut t = find(&db, &caller, ctx.param("id")).await?;
     check_links(&db, &caller.user_id, &f).await?;
@@ -388,8 +385,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &t)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let t = find(&db, caller, ctx.param("id")).await?;
     let mut stmts = vec![db
@@ -404,8 +401,8 @@ pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
     http::no_content()
 }
 
-pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?.clone();
+pub async fn complete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let mut t = find(&db, &caller, ctx.param("id")).await?;
     if !t.depends_on.is_empty() {
@@ -473,8 +470,8 @@ pub async fn complete(ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn add_dependency(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?.clone();
+pub async fn add_dependency(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let task = find(&db, &caller, ctx.param("id")).await?;
     let dep = find(&db, &caller, ctx.param("dep_id")).await?;
@@ -495,9 +492,9 @@ pub async fn add_dependency(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &find(&db, &caller, &task.id).await?)
 }
 
-pub async fn remove_dependency(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn remove_dependency(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     crate::platform::db::run_or_404(ctx
-        .d1()?.prepare("DELETE FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2 AND depends_on_id = ?3").bind(&[ctx.caller()?.user_id.as_str().into(), ctx.param("id").into(), ctx.param("dep_id").into()])?, "dependency").await?;
+        .d1()?.prepare("DELETE FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2 AND depends_on_id = ?3").bind(&[caller.user_id.as_str().into(), ctx.param("id").into(), ctx.param("dep_id").into()])?, "dependency").await?;
     http::no_content()
 }
 

@@ -22,10 +22,11 @@ use super::{
     courses, date, flashcards, goals, habits, logbook, metrics, object, projects, settings, skills,
     tasks, text, wallet,
 };
+use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 pub const VERSION: i64 = 1;
 const SECTIONS: &[&str] = &[
@@ -225,8 +226,8 @@ pub async fn export_doc(db: &D1Database, user_id: &str) -> Result<Value, ApiErro
     }))
 }
 
-pub async fn export(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(200, &export_doc(&ctx.d1()?, &ctx.caller()?.user_id).await?)
+pub async fn export(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &export_doc(&ctx.d1()?, &caller.user_id).await?)
 }
 
 // ---- import: checking ----
@@ -1225,7 +1226,7 @@ fn rows_in(doc: &Value) -> usize {
         + section(doc.get("wallet").and_then(|w| w.get("ledger")))
 }
 
-pub async fn import(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn import(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let doc: Value = ctx.json().await?;
     let rows = rows_in(&doc);
     if rows > MAX_IMPORT_ROWS {
@@ -1234,7 +1235,7 @@ pub async fn import(mut ctx: Ctx) -> Result<Response, ApiError> {
             format!("holds {rows} rows (nested lists included); one import takes at most {MAX_IMPORT_ROWS}"),
         ));
     }
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let today = settings::today(&db, &caller.user_id).await?;
     let plan = check(&doc, today)?;

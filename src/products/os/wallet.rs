@@ -7,11 +7,12 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::{object, text};
+use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Search};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::platform::openapi::{no_body, Doc};
 
 pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
     let b: Option<f64> = db
@@ -32,8 +33,8 @@ struct Entry {
     created_at: String,
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let page = ctx.page()?;
     let rows: Vec<Entry> = db
@@ -131,7 +132,7 @@ pub fn parse_reward(v: &Value) -> Result<(String, i64, String), ApiError> {
     }
 }
 
-pub async fn create_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create_reward(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let (name, cost, description) = parse_reward(&body)?;
     let r = Reward {
@@ -145,7 +146,7 @@ pub async fn create_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
         .prepare("INSERT INTO os_rewards (id, user_id, name, cost, description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         .bind(&[
             r.id.as_str().into(),
-            ctx.caller()?.user_id.as_str().into(),
+            caller.user_id.as_str().into(),
             r.name.as_str().into(),
             (r.cost as f64).into(),
             r.description.as_str().into(),
@@ -156,7 +157,7 @@ pub async fn create_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &r)
 }
 
-pub async fn list_rewards(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list_rewards(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let max_cost = match ctx.query_param("max_cost").filter(|c| !c.is_empty()) {
@@ -173,7 +174,7 @@ pub async fn list_rewards(ctx: Ctx) -> Result<Response, ApiError> {
              AND (?3 IS NULL OR instr(lower(name), ?3) > 0) AND (?4 IS NULL OR cost <= ?4) ORDER BY id LIMIT ?5",
         )
         .bind(&[
-            ctx.caller()?.user_id.as_str().into(),
+            caller.user_id.as_str().into(),
             page.after.as_deref().unwrap_or("").into(),
             nullable(search.as_ref().map(Search::as_str)),
             nullable(max_cost.map(|c| c as f64)),
@@ -186,23 +187,23 @@ pub async fn list_rewards(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &page.respond(items, |r| &r.id))
 }
 
-async fn find_reward(ctx: &Ctx) -> Result<Reward, ApiError> {
+async fn find_reward(ctx: &Ctx, caller: &Caller) -> Result<Reward, ApiError> {
     let row: Option<RewardRow> = ctx
         .d1()?
         .prepare("SELECT id, name, cost, description, created_at FROM os_rewards WHERE id = ?1 AND user_id = ?2")
-        .bind(&[ctx.param("id").into(), ctx.caller()?.user_id.as_str().into()])?
+        .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?
         .first(None)
         .await?;
     row.map(Reward::from)
         .ok_or_else(|| ApiError::not_found("reward"))
 }
 
-pub async fn get_reward(ctx: Ctx) -> Result<Response, ApiError> {
-    http::json(200, &find_reward(&ctx).await?)
+pub async fn get_reward(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    http::json(200, &find_reward(&ctx, &caller).await?)
 }
 
 /// Partial update of `{name, cost, description}`; past redemptions keep the cost they paid.
-pub async fn update_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update_reward(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let patch = object(&body)?;
     let mut unknown = Vec::new();
@@ -217,7 +218,7 @@ pub async fn update_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
     }
-    let current = find_reward(&ctx).await?;
+    let current = find_reward(&ctx, &caller).await?;
     let mut merged = serde_json::to_value(&current)?;
     for (k, v) in patch {
         merged[k] = v.clone();
@@ -236,20 +237,20 @@ pub async fn update_reward(mut ctx: Ctx) -> Result<Response, ApiError> {
             (r.cost as f64).into(),
             r.description.as_str().into(),
             r.id.as_str().into(),
-            ctx.caller()?.user_id.as_str().into(),
+            caller.user_id.as_str().into(),
         ])?
         .run()
         .await?;
     http::json(200, &r)
 }
 
-pub async fn delete_reward(ctx: Ctx) -> Result<Response, ApiError> {
-    crate::platform::db::delete_owned(&ctx, "os_rewards", "reward").await
+pub async fn delete_reward(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    crate::platform::db::delete_owned(&ctx, &caller, "os_rewards", "reward").await
 }
 
-pub async fn redeem(ctx: Ctx) -> Result<Response, ApiError> {
-    let reward = find_reward(&ctx).await?;
-    let user = ctx.caller()?.user_id.clone();
+pub async fn redeem(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let reward = find_reward(&ctx, &caller).await?;
+    let user = caller.user_id.clone();
     let db = ctx.d1()?;
     let r = db
         .prepare(

@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement, Response};
 
+use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx, Page};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 pub const EVENT_TYPES: &[&str] = &["search", "browse", "shop", "persona_rotate"];
 
@@ -146,13 +147,13 @@ async fn claim(
     Ok(events)
 }
 
-pub async fn pending(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn pending(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let limit = parse_limit(&ctx, 20)?;
-    let events = claim(&ctx.d1()?, &ctx.caller()?.user_id, None, limit).await?;
+    let events = claim(&ctx.d1()?, &caller.user_id, None, limit).await?;
     http::json(200, &json!({"items": events, "next_cursor": null}))
 }
 
-pub async fn pending_of_type(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn pending_of_type(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = ctx.param("event_type");
     if !EVENT_TYPES.contains(&t) {
         return Err(ApiError::validation(
@@ -161,7 +162,7 @@ pub async fn pending_of_type(ctx: Ctx) -> Result<Response, ApiError> {
         ));
     }
     let limit = parse_limit(&ctx, 10)?;
-    let events = claim(&ctx.d1()?, &ctx.caller()?.user_id, Some(t), limit).await?;
+    let events = claim(&ctx.d1()?, &caller.user_id, Some(t), limit).await?;
     http::json(200, &json!({"items": events, "next_cursor": null}))
 }
 

@@ -9,8 +9,8 @@ use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
+use crate::platform::openapi::{page_of, Doc};
 use crate::platform::{ids, llm};
-use crate::routes::{page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Persona {
@@ -205,8 +205,7 @@ pub async fn current(
 }
 
 /// Inserts a persona; the first one of a user becomes active and starts the scheduler.
-async fn insert(ctx: &Ctx, f: PersonaFields) -> Result<Persona, ApiError> {
-    let caller = ctx.caller()?;
+async fn insert(ctx: &Ctx, caller: &Caller, f: PersonaFields) -> Result<Persona, ApiError> {
     let db = ctx.d1()?;
     let now = ids::now_rfc3339();
     let p = Persona {
@@ -246,10 +245,10 @@ async fn insert(ctx: &Ctx, f: PersonaFields) -> Result<Persona, ApiError> {
     Ok(p)
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let fields = PersonaFields::parse(&body, true).map_err(ApiError::Validation)?;
-    let p = insert(&ctx, fields).await?;
+    let p = insert(&ctx, &caller, fields).await?;
     http::json(201, &p)
 }
 
@@ -258,7 +257,7 @@ struct GenerateBody {
     hint: Option<String>,
 }
 
-pub async fn generate(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let bytes = ctx.body_bytes().await?;
     let body: GenerateBody = if bytes.iter().all(u8::is_ascii_whitespace) {
         GenerateBody::default()
@@ -287,12 +286,12 @@ pub async fn generate(mut ctx: Ctx) -> Result<Response, ApiError> {
     let value = llm::generate(&ctx.env, &ctx.config.llm, &task).await?;
     let fields = PersonaFields::parse(&value, true)
         .map_err(|_| ApiError::UpstreamFailed("invalid persona".into()))?;
-    let p = insert(&ctx, fields).await?;
+    let p = insert(&ctx, &caller, fields).await?;
     http::json(201, &p)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let page = ctx.page()?;
     let rows: Vec<Row> = ctx
         .d1()?
@@ -311,15 +310,15 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &page.respond(items, |p| &p.id))
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    let p = get_owned(&ctx.d1()?, ctx.caller()?, ctx.param("id")).await?;
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let p = get_owned(&ctx.d1()?, &caller, ctx.param("id")).await?;
     http::json(200, &p)
 }
 
-pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = PersonaFields::parse(&body, false).map_err(ApiError::Validation)?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let mut p = get_owned(&db, &caller, ctx.param("id")).await?;
     if let Some(v) = f.name {
@@ -371,8 +370,8 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &p)
 }
 
-pub async fn delete(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?.clone();
+pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = caller.clone();
     let db = ctx.d1()?;
     crate::platform::db::run_or_404(
         db.prepare("DELETE FROM phantom_personas WHERE id = ?1 AND user_id = ?2")
@@ -422,8 +421,8 @@ pub async fn rotate(db: &D1Database, user_id: &str) -> Result<Option<(Persona, V
     Ok(Some((next.clone(), stored)))
 }
 
-pub async fn rotate_now(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn rotate_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let (persona, event) = rotate(&ctx.d1()?, &caller.user_id).await?.ok_or_else(|| {
         ApiError::Conflict("no active persona to rotate to; create one first".into())
     })?;

@@ -7,11 +7,12 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::personas;
+use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
+use crate::platform::openapi::{page_of, Doc};
 use crate::platform::{ids, llm};
-use crate::routes::{page_of, Doc};
 
 pub const ACTIONS: &[&str] = &["search", "visit", "scroll", "click", "shop"];
 const STATUSES: &[&str] = &["pending", "in_progress", "completed"];
@@ -101,9 +102,9 @@ struct GenerateBody {
     persona_id: String,
 }
 
-pub async fn generate(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: GenerateBody = ctx.json().await?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let persona = personas::find(&db, &caller.user_id, &body.persona_id)
         .await?
@@ -146,7 +147,7 @@ pub async fn generate(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &plan)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let status = ctx.query_param("status");
     if let Some(s) = status.as_deref() {
         if !STATUSES.contains(&s) {
@@ -164,7 +165,7 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
              ORDER BY id LIMIT ?4"
         ))
         .bind(&[
-            ctx.caller()?.user_id.as_str().into(),
+            caller.user_id.as_str().into(),
             nullable(status.as_deref()),
             page.after.as_deref().unwrap_or("").into(),
             f64::from(page.fetch()).into(),
@@ -189,8 +190,8 @@ async fn take_next(db: &D1Database, user_id: &str) -> Result<Option<Plan>, ApiEr
     Ok(row.map(Plan::from))
 }
 
-pub async fn next(ctx: Ctx) -> Result<Response, ApiError> {
-    match take_next(&ctx.d1()?, &ctx.caller()?.user_id).await? {
+pub async fn next(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    match take_next(&ctx.d1()?, &caller.user_id).await? {
         Some(plan) => http::json(200, &plan),
         None => http::no_content(),
     }
@@ -202,12 +203,12 @@ struct CompleteBody {
     result: Value,
 }
 
-pub async fn complete(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: CompleteBody = ctx.json().await?;
     if !(body.result.is_object() || body.result.is_null()) {
         return Err(ApiError::validation("result", "must be an object"));
     }
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let row: Option<Row> = db
         .prepare(format!(

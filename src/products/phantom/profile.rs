@@ -5,17 +5,18 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::{fingerprint, personas, settings};
+use crate::platform::auth::Caller;
 use crate::platform::crypto::sha256;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::llm::{self, offline::FORM_FIELDS};
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 const MAX_FIELDS: usize = 30;
 
-pub async fn get_fingerprint(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn get_fingerprint(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let row = settings::load(&ctx.d1()?, caller).await?;
     let minutes = row.settings.fingerprint_rotation_interval;
     let now = chrono::Utc::now().timestamp_millis();
@@ -105,9 +106,9 @@ fn validate_form(v: Value) -> Result<Value, String> {
     }
 }
 
-pub async fn form_data(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn form_data(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let fields = parse_fields(ctx.query_param("fields").as_deref())?;
-    let caller = ctx.caller()?;
+    let caller = &caller;
     let db = ctx.d1()?;
     let row = settings::load(&db, caller).await?;
     let persona = personas::current(&db, &caller.user_id, row.active_persona_id.as_deref())

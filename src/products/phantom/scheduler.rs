@@ -10,13 +10,14 @@ use worker::{D1Database, Env, Response};
 use super::noise::{self, NewEvent};
 use super::personas::{self, Persona};
 use super::settings::{self, in_active_hours, Settings};
+use crate::platform::auth::Caller;
 use crate::platform::config::Config;
 use crate::platform::crypto::sha256;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
+use crate::platform::openapi::Doc;
 use crate::platform::scheduler::{JobChanges, JobSpec, SchedulerClient};
 use crate::platform::{ids, llm, tz};
-use crate::routes::Doc;
 
 /// Event loops and the event type each produces.
 pub const EVENT_LOOPS: &[(&str, &str)] =
@@ -272,7 +273,7 @@ pub async fn run_cycle(
     }
 
     let depth = noise::queue_depth(db, user_id).await?;
-    let room = config.phantom.max_backlog - depth;
+    let room = super::Limits::of(config)?.max_backlog - depth;
     if room <= 0 {
         return Ok(skip("backlog full"));
     }
@@ -327,8 +328,8 @@ pub async fn run_job(
 }
 
 /// `POST /scheduler/run-now`: one cycle of every event loop now, plus rotation when due.
-pub async fn run_now(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn run_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let slot = chrono::Utc::now().timestamp_millis();
     let mut created = serde_json::Map::new();

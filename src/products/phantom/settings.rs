@@ -8,8 +8,8 @@ use worker::{D1Database, Response};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
+use crate::platform::openapi::Doc;
 use crate::platform::{ids, tz};
-use crate::routes::Doc;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -206,14 +206,14 @@ pub fn save_statement(
         .bind(&[user_id.into(), serde_json::to_string(s)?.into(), ids::now_rfc3339().into()])?)
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    let row = load(&ctx.d1()?, ctx.caller()?).await?;
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let row = load(&ctx.d1()?, &caller).await?;
     http::json(200, &row.settings)
 }
 
-pub async fn patch(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
-    let caller = ctx.caller()?.clone();
+    let caller = caller.clone();
     let db = ctx.d1()?;
     let row = load(&db, &caller).await?;
     let next = apply_patch(&row.settings, &body, tz::is_valid).map_err(ApiError::Validation)?;

@@ -5,11 +5,12 @@ use worker::Response;
 
 use super::scheduler::{job_kind, EVENT_LOOPS, ROTATE};
 use super::{noise, personas, settings};
+use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
+use crate::platform::openapi::Doc;
 use crate::platform::scheduler::SchedulerClient;
 use crate::platform::{ids, tz};
-use crate::routes::Doc;
 
 fn at(ms: Option<i64>) -> Value {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
@@ -17,8 +18,8 @@ fn at(ms: Option<i64>) -> Value {
         .map_or(Value::Null, Value::String)
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    let caller = ctx.caller()?;
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let caller = &caller;
     let db = ctx.d1()?;
     let row = settings::load(&db, caller).await?;
     let s = &row.settings;
@@ -46,7 +47,7 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
         );
     }
     let depth = noise::queue_depth(&db, &caller.user_id).await?;
-    let cap = ctx.config.phantom.max_backlog;
+    let cap = super::Limits::of(&ctx.config)?.max_backlog;
     http::json(
         200,
         &json!({

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::platform::config::{normalise_coin_type, SuiEscrow};
+use super::settings::{normalise_coin_type, SuiEscrow};
 use crate::platform::error::ApiError;
 
 /// The query sent for a deposit (Sui GraphQL schema: `Query.transaction(digest: String!)`,

@@ -5,12 +5,12 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::pricing::{self, Account, Refusal};
+use super::settings::SuiftlySettings;
 use crate::platform::auth::Caller;
-use crate::platform::config::SuiftlyConfig;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Customer {
@@ -83,7 +83,7 @@ pub fn this_month() -> String {
 /// The customer of a wallet user, created on first sign-in with a random positive 32-bit id.
 pub async fn ensure(
     db: &D1Database,
-    cfg: &SuiftlyConfig,
+    cfg: &SuiftlySettings,
     user_id: &str,
     wallet: &str,
 ) -> Result<(), ApiError> {
@@ -150,8 +150,8 @@ pub async fn of_caller(db: &D1Database, caller: &Caller) -> Result<Customer, Api
     })
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
-    let c = of_caller(&ctx.d1()?, ctx.caller()?).await?;
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let c = of_caller(&ctx.d1()?, &caller).await?;
     http::json(200, &c)
 }
 
@@ -160,7 +160,7 @@ struct PatchBody {
     max_monthly_usd_cents: i64,
 }
 
-pub async fn patch(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: PatchBody = ctx.json().await?;
     if !(0..=100_000_000).contains(&body.max_monthly_usd_cents) {
         return Err(ApiError::validation(
@@ -169,7 +169,7 @@ pub async fn patch(mut ctx: Ctx) -> Result<Response, ApiError> {
         ));
     }
     let db = ctx.d1()?;
-    let c = of_caller(&db, ctx.caller()?).await?;
+    let c = of_caller(&db, &caller).await?;
     let cid: wasm_bindgen::JsValue = (c.customer_id as f64).into();
     db.batch(vec![
         db.prepare("UPDATE suiftly_customers SET max_monthly_usd_cents = ?1, updated_at = ?2 WHERE customer_id = ?3")

@@ -8,14 +8,15 @@ use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement, Response};
 
 use super::customers::{self, Customer};
+use super::settings::EscrowMode;
 use super::{chain, pricing};
-use crate::platform::config::EscrowMode;
+use crate::platform::auth::Caller;
 use wasm_bindgen::JsValue;
 
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::{page_of, Doc};
+use crate::platform::openapi::{page_of, Doc};
 
 /// A charge as two statements for one batch: the ledger row (unique idempotency key: a
 /// second attempt fails the whole batch) and the balance change.
@@ -202,7 +203,7 @@ async fn deposit_cents(
     body: &DepositBody,
     digest: &str,
 ) -> Result<i64, ApiError> {
-    match &ctx.config.suiftly.escrow {
+    match &crate::products::suiftly::settings::of(&ctx.config)?.escrow {
         EscrowMode::Mock => amount(
             body.amount_usd_cents
                 .ok_or_else(|| ApiError::validation("amount_usd_cents", "is required"))?,
@@ -233,7 +234,7 @@ async fn deposit_cents(
     }
 }
 
-pub async fn deposit(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn deposit(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: DepositBody = ctx.json().await?;
     let digest = body.tx_digest.trim().to_string();
     if digest.is_empty()
@@ -248,7 +249,7 @@ pub async fn deposit(mut ctx: Ctx) -> Result<Response, ApiError> {
         ));
     }
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let digest = digest.as_str();
     let cents = deposit_cents(&ctx, &c, &body, digest).await?;
     let id = ids::new_id()?;
@@ -336,12 +337,17 @@ struct WithdrawBody {
     amount_usd_cents: i64,
 }
 
-pub async fn withdraw(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn withdraw(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: WithdrawBody = ctx.json().await?;
     let cents = amount(body.amount_usd_cents)?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
-    let pending = pending_cents(&db, &ctx.config.suiftly.tiers, &c).await?;
+    let c = customers::of_caller(&db, &caller).await?;
+    let pending = pending_cents(
+        &db,
+        &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
+        &c,
+    )
+    .await?;
     let available = c.current_balance_usd_cents - pending;
     if cents > available {
         return Err(ApiError::Conflict(format!(
@@ -352,19 +358,20 @@ pub async fn withdraw(mut ctx: Ctx) -> Result<Response, ApiError> {
     }
     // The mock ledger pays out at once under a made-up digest; on chain the withdrawal is
     // a request the operator's signer sends (the Worker holds no key), its money reserved.
-    let (status, digest, description) = match ctx.config.suiftly.escrow {
-        EscrowMode::Mock => {
-            let mut d = [0u8; 16];
-            ids::random_bytes(&mut d)?;
-            let digest = format!("mock-{}", ids::hex(&d));
-            ("completed", JsValue::from(digest), "withdrawal")
-        }
-        EscrowMode::Sui(_) => (
-            "pending",
-            JsValue::NULL,
-            "withdrawal request (awaiting the operator's signer)",
-        ),
-    };
+    let (status, digest, description) =
+        match crate::products::suiftly::settings::of(&ctx.config)?.escrow {
+            EscrowMode::Mock => {
+                let mut d = [0u8; 16];
+                ids::random_bytes(&mut d)?;
+                let digest = format!("mock-{}", ids::hex(&d));
+                ("completed", JsValue::from(digest), "withdrawal")
+            }
+            EscrowMode::Sui(_) => (
+                "pending",
+                JsValue::NULL,
+                "withdrawal request (awaiting the operator's signer)",
+            ),
+        };
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
     let results = db
@@ -401,9 +408,9 @@ pub async fn withdraw(mut ctx: Ctx) -> Result<Response, ApiError> {
     )
 }
 
-pub async fn transactions(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn transactions(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let page = ctx.page()?;
     let rows: Vec<TxRow> = db
         .prepare(format!(

@@ -8,11 +8,12 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::{customers, services, vault_key};
+use crate::platform::auth::Caller;
 use crate::platform::crypto;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::{no_body, Doc};
+use crate::platform::openapi::{no_body, Doc};
 
 pub const PREFIX: &str = "sfy_live_";
 const MAX_ACTIVE: i64 = 10;
@@ -71,14 +72,14 @@ fn created(id: &str, key: &str, version: i64, created_at: &str) -> Result<Respon
     )
 }
 
-pub async fn create(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = services::parse_type(ctx.param("type"))?;
     if !services::LIVE.contains(&t) {
         return Err(ApiError::Conflict(format!("{t} is coming soon")));
     }
     let vault = vault_key(&ctx)?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let s = new_secret(&vault).await?;
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
@@ -108,10 +109,10 @@ pub async fn create(ctx: Ctx) -> Result<Response, ApiError> {
     created(&id, &s.key, 1, &now)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = services::parse_type(ctx.param("type"))?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let rows: Vec<Row> = db
         .prepare(
             "SELECT id, service_type, key_version, key_prefix, created_at FROM suiftly_api_keys \
@@ -125,11 +126,11 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &json!({"items": items, "next_cursor": null}))
 }
 
-pub async fn regenerate(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn regenerate(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = services::parse_type(ctx.param("type"))?;
     let vault = vault_key(&ctx)?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let s = new_secret(&vault).await?;
     #[derive(Deserialize)]
     struct V {
@@ -155,10 +156,10 @@ pub async fn regenerate(ctx: Ctx) -> Result<Response, ApiError> {
     created(ctx.param("id"), &s.key, v.key_version as i64, &v.created_at)
 }
 
-pub async fn revoke(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn revoke(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = services::parse_type(ctx.param("type"))?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     crate::platform::db::run_or_404(db.prepare(
             "UPDATE suiftly_api_keys SET is_active = 0, revoked_at = ?1 WHERE id = ?2 AND customer_id = ?3 \
              AND service_type = ?4 AND is_active = 1",

@@ -6,11 +6,12 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::{customers, escrow, vault_key};
+use crate::platform::auth::Caller;
 use crate::platform::crypto;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SealKey {
@@ -28,11 +29,11 @@ struct Row {
     created_at: String,
 }
 
-pub async fn purchase(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn purchase(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let vault = vault_key(&ctx)?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
-    let price = ctx.config.suiftly.seal_key_price_usd_cents;
+    let c = customers::of_caller(&db, &caller).await?;
+    let price = crate::products::suiftly::settings::of(&ctx.config)?.seal_key_price_usd_cents;
     c.check(price)?;
     let (public, private) = crypto::ed25519_generate().await?;
     let sealed = crypto::b64_encode(&crypto::aes_gcm_encrypt(&vault, &private).await?);
@@ -80,9 +81,9 @@ pub async fn purchase(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(201, &body)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let rows: Vec<Row> = db
         .prepare("SELECT id, public_key, is_active, created_at FROM suiftly_seal_keys WHERE customer_id = ?1 ORDER BY id")
         .bind(&[(c.customer_id as f64).into()])?

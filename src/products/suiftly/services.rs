@@ -10,10 +10,11 @@ use worker::{D1Database, D1PreparedStatement, Response};
 use super::customers::{self, Customer};
 use super::escrow;
 use super::pricing::{month_key, TierName, Tiers};
+use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 pub const SERVICE_TYPES: &[&str] = &["seal", "grpc", "graphql"];
 pub const LIVE: &[&str] = &["seal"];
@@ -92,13 +93,13 @@ pub async fn row(
         .await?)
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let mut items = Vec::new();
     for t in SERVICE_TYPES {
         items.push(view(
-            &ctx.config.suiftly.tiers,
+            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
             t,
             row(&db, c.customer_id, t).await?,
         ));
@@ -106,14 +107,14 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &json!({"items": items, "next_cursor": null}))
 }
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     http::json(
         200,
         &view(
-            &ctx.config.suiftly.tiers,
+            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
             t,
             row(&db, c.customer_id, t).await?,
         ),
@@ -256,7 +257,7 @@ fn upsert_if_unchanged(
         ])?)
 }
 
-pub async fn put_config(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn put_config(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     let body: ConfigBody = ctx.json().await?;
     let tier = TierName::parse(&body.tier)
@@ -269,9 +270,9 @@ pub async fn put_config(mut ctx: Ctx) -> Result<Response, ApiError> {
         ));
     }
     require_live(t)?;
-    let tiers = ctx.config.suiftly.tiers;
+    let tiers = crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let price = |x: TierName| tiers.get(x).monthly_usd_cents;
     for _ in 0..ATTEMPTS {
         let seen = Seen::of(row(&db, c.customer_id, t).await?.as_ref())?;
@@ -333,12 +334,12 @@ pub async fn put_config(mut ctx: Ctx) -> Result<Response, ApiError> {
     Err(busy())
 }
 
-pub async fn enable(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn enable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     require_live(t)?;
-    let tiers = ctx.config.suiftly.tiers;
+    let tiers = crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     for _ in 0..ATTEMPTS {
         let current = row(&db, c.customer_id, t).await?;
         let seen = Seen::of(current.as_ref())?;
@@ -383,11 +384,11 @@ pub async fn enable(ctx: Ctx) -> Result<Response, ApiError> {
     Err(busy())
 }
 
-pub async fn disable(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn disable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     require_live(t)?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     db.prepare(
         "UPDATE suiftly_services SET is_enabled = 0, disabled_at = ?3 WHERE customer_id = ?1 AND service_type = ?2",
     )
@@ -397,7 +398,7 @@ pub async fn disable(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(
         200,
         &view(
-            &ctx.config.suiftly.tiers,
+            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
             t,
             row(&db, c.customer_id, t).await?,
         ),

@@ -6,9 +6,10 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::{customers, escrow, services};
+use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 pub const MAX_BATCH: usize = 1_000;
 const RETENTION_MS: i64 = 90 * 86_400_000;
@@ -207,9 +208,9 @@ fn rfc(ms: f64) -> String {
         .unwrap_or_default()
 }
 
-pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
+    let c = customers::of_caller(&db, &caller).await?;
     let page = ctx.page()?;
     let bound = |name: &str| -> Result<Option<i64>, ApiError> {
         match ctx.query_param(name) {
@@ -261,10 +262,15 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &page.respond(items, |i| &i.cursor))
 }
 
-pub async fn billing(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn billing(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, ctx.caller()?).await?;
-    let pending = escrow::pending_cents(&db, &ctx.config.suiftly.tiers, &c).await?;
+    let c = customers::of_caller(&db, &caller).await?;
+    let pending = escrow::pending_cents(
+        &db,
+        &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
+        &c,
+    )
+    .await?;
     #[derive(Deserialize)]
     struct Month {
         month: String,

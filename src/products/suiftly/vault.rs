@@ -12,7 +12,7 @@ use crate::platform::crypto::sha256_hex;
 use crate::platform::error::ApiError;
 use crate::platform::http::Ctx;
 use crate::platform::ids;
-use crate::routes::Doc;
+use crate::platform::openapi::Doc;
 
 const POINTER: &str = "vault:current";
 /// Versions live two days; every run refreshes the current one.
@@ -103,7 +103,12 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     let kv = ctx.env.kv("CACHE")?;
     let mut pointer: Option<Pointer> = kv.get(POINTER).json().await?;
     if pointer.is_none() {
-        regenerate(&ctx.d1()?, &kv, &ctx.config.suiftly.tiers).await?;
+        regenerate(
+            &ctx.d1()?,
+            &kv,
+            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
+        )
+        .await?;
         pointer = kv.get(POINTER).json().await?;
     }
     let p =

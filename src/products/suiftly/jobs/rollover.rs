@@ -7,9 +7,9 @@
 
 use serde::Deserialize;
 
-use super::JobCtx;
 use crate::platform::error::ApiError;
 use crate::platform::ids;
+use crate::platform::product::JobCtx;
 use crate::products::suiftly::pricing::{self, Account, TierName, Tiers};
 use crate::products::suiftly::{customers, escrow, services};
 
@@ -87,7 +87,7 @@ struct SvcRow {
 
 pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
     let db = &ctx.db;
-    let tiers = ctx.config.suiftly.tiers;
+    let tiers = crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     let this_month = customers::this_month();
     let key_month = &this_month[..7];
     let mut budget = i64::from(ctx.config.cron_statement_budget);

@@ -8,9 +8,9 @@
 
 use serde::Deserialize;
 
-use super::JobCtx;
 use crate::platform::error::ApiError;
 use crate::platform::ids;
+use crate::platform::product::JobCtx;
 use crate::products::suiftly::escrow;
 use crate::products::suiftly::pricing::{self, Account, TierName, Tiers};
 
@@ -93,7 +93,7 @@ const CUSTOMERS_PER_READ: i64 = 200;
 
 pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
     let db = &ctx.db;
-    let tiers = ctx.config.suiftly.tiers;
+    let tiers = crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     let mut budget = i64::from(ctx.config.cron_statement_budget);
     let (mut charged, mut suspended, mut cents_total, mut skipped) = (0, 0, 0i64, 0);
     let mut after = 0i64;

@@ -10,8 +10,8 @@
 
 use serde::Deserialize;
 
-use super::JobCtx;
 use crate::platform::error::ApiError;
+use crate::platform::product::JobCtx;
 use crate::products::suiftly::pricing::WINDOW_MS;
 
 /// Raw rows one pass may aggregate (one statement's work).

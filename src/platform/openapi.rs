@@ -1,0 +1,177 @@
+//! The OpenAPI 3.1 document: each route's [`Doc`] (written beside its handler), the
+//! building blocks route docs share, and the document built from every route.
+
+use serde_json::{json, Map, Value};
+
+use crate::platform::product::{Auth, Route};
+use crate::platform::router;
+
+/// The OpenAPI text of a route.
+pub struct Doc {
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub description: &'static str,
+    /// JSON Schema of the request body, when the route takes one.
+    pub request: Option<fn() -> serde_json::Value>,
+    /// Success status and JSON Schema of its body.
+    pub response: (u16, fn() -> serde_json::Value),
+}
+
+/// The schema of a 204 answer's (absent) body.
+pub fn no_body() -> serde_json::Value {
+    serde_json::json!({"type": "null"})
+}
+
+/// The schema of a page of a list: `{items: [item], next_cursor}`.
+pub fn page_of(item: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"type": "object", "properties": {"items": {"type": "array", "items": item},
+        "next_cursor": {"type": ["string", "null"]}}})
+}
+
+/// The OpenAPI 3.1 document of every route in the table.
+pub fn openapi_document() -> Value {
+    let mut paths = Map::new();
+    for route in router::routes().filter(|r| r.auth != Auth::DevOnly) {
+        let item = paths
+            .entry(route.path.to_string())
+            .or_insert_with(|| json!({}));
+        if let Value::Object(item) = item {
+            item.insert(route.method.to_lowercase(), operation(route));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "edge-api",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Backend of Phantom, Personal OS, Assistant, Money and Suiftly. \
+                Errors always use the `Error` envelope; lists take `limit` (≤ 200) and `cursor`."
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "description": "Access token from signup, login, refresh or wallet verify."},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token",
+                    "description": "The same access token as an HttpOnly cookie. State-changing requests must send JSON or come from an allowed origin."},
+                "gatewayToken": {"type": "apiKey", "in": "header", "name": "X-Gateway-Token",
+                    "description": "The Suiftly gateway's shared secret (GATEWAY_TOKEN)."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                    "description": "`ek_live_…` key from POST /api/auth/api-keys."}
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "request_id", "details"],
+                            "properties": {
+                                "code": {"type": "string", "enum": [
+                                    "bad_request", "validation_failed", "unauthorized", "forbidden",
+                                    "not_found", "method_not_allowed", "conflict", "payload_too_large",
+                                    "rate_limited", "insufficient_balance", "monthly_limit_exceeded",
+                                    "upstream_failed", "internal", "dependency_cycle"]},
+                                "message": {"type": "string"},
+                                "request_id": {"type": "string"},
+                                "details": {"type": "object"}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn operation(route: &Route) -> Value {
+    let params: Vec<Value> = route
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    let (status, schema) = route.doc.response;
+    let schema = schema();
+    let media = schema["contentMediaType"]
+        .as_str()
+        .unwrap_or("application/json")
+        .to_string();
+    let content = json!({ media: {"schema": schema} });
+    let mut op = json!({
+        "operationId": operation_id(route),
+        "tags": [route.doc.tag],
+        "summary": route.doc.summary,
+        "description": route.doc.description,
+        "responses": {
+            status.to_string(): {"description": route.doc.summary, "content": content},
+            "default": {
+                "description": "Error envelope",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            }
+        }
+    });
+    if !params.is_empty() {
+        op["parameters"] = Value::Array(params);
+    }
+    match route.auth {
+        Auth::User => op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]),
+        Auth::UserByHeader => op["security"] = json!([{"bearer": []}, {"apiKey": []}]),
+        Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),
+        Auth::Public | Auth::DevOnly => {}
+    }
+    if let Some(body) = route.doc.request {
+        op["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": body()}}
+        });
+    }
+    op
+}
+
+fn operation_id(route: &Route) -> String {
+    let mut id = route.method.to_lowercase();
+    for seg in route.path.split('/').filter(|s| !s.is_empty()) {
+        id.push('_');
+        id.extend(
+            seg.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .map(|c| c.to_ascii_lowercase()),
+        );
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_are_unique_per_shape() {
+        let r = |method: &'static str, path: &'static str| Route {
+            method,
+            path,
+            auth: Auth::Public,
+            handler: crate::platform::product::Handler::Anyone(|_| {
+                Box::pin(async { Err(crate::platform::error::ApiError::internal("test")) })
+            }),
+            doc: Doc {
+                tag: "t",
+                summary: "",
+                description: "",
+                request: None,
+                response: (200, no_body),
+            },
+        };
+        assert_eq!(
+            operation_id(&r("GET", "/api/os/tasks/{id}")),
+            "get_api_os_tasks_id"
+        );
+        assert_ne!(
+            operation_id(&r("GET", "/api/os/tasks")),
+            operation_id(&r("POST", "/api/os/tasks"))
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! The platform's own routes: the service itself, accounts and auth, and local
+//! diagnostics. Products declare theirs in their own folder.
+
+use crate::platform::auth::handlers as auth;
+use crate::platform::product::Route;
+use crate::platform::{meta, scheduler};
+use crate::route;
+
+pub static ROUTES: &[Route] = &[
+    route!(GET "/health", Public, meta::health, meta::HEALTH_DOC),
+    route!(GET "/openapi.json", Public, meta::openapi, meta::OPENAPI_DOC),
+    route!(GET "/docs", Public, meta::docs, meta::DOCS_DOC),
+    route!(POST "/api/auth/signup", Public, auth::signup, auth::SIGNUP_DOC),
+    route!(POST "/api/auth/login", Public, auth::login, auth::LOGIN_DOC),
+    route!(POST "/api/auth/refresh", Public, auth::refresh, auth::REFRESH_DOC),
+    route!(POST "/api/auth/logout", User, auth::logout, auth::LOGOUT_DOC),
+    route!(GET "/api/auth/me", User, auth::me, auth::ME_DOC),
+    route!(POST "/api/auth/api-keys", User, auth::create_api_key, auth::CREATE_KEY_DOC),
+    route!(GET "/api/auth/api-keys", User, auth::list_api_keys, auth::LIST_KEYS_DOC),
+    route!(DELETE "/api/auth/api-keys/{id}", User, auth::revoke_api_key, auth::REVOKE_KEY_DOC),
+    route!(POST "/api/auth/wallet/challenge", Public, auth::wallet_challenge, auth::CHALLENGE_DOC),
+    route!(POST "/api/auth/wallet/verify", Public, auth::wallet_verify, auth::VERIFY_DOC),
+    route!(POST "/__dev/scheduler/{name}/probe", DevOnly, scheduler::dev_probe, scheduler::DEV_PROBE_DOC),
+    route!(GET "/__dev/scheduler/{name}", DevOnly, scheduler::dev_jobs, scheduler::DEV_JOBS_DOC),
+];
