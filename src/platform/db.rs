@@ -1,6 +1,43 @@
-//! D1 helpers shared by every store.
+//! D1 helpers shared by every store, and the typed row layer: D1 hands back numbers as
+//! JavaScript numbers; row structs declare integer columns as `i64` (serde reads a safe
+//! integer directly, and refuses anything else), money as integer cents, and 0/1 columns as
+//! `bool` through [`flag`]. Closed sets are parsed once with [`parse_closed`], where an
+//! unknown value is an internal error naming the row, never a silent default.
 
+use serde::{Deserialize, Deserializer};
 use wasm_bindgen::JsValue;
+
+/// A 0/1 column as `bool`: `#[serde(deserialize_with = "crate::platform::db::flag")]`.
+pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match i64::deserialize(d)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(serde::de::Error::custom(format!(
+            "a 0/1 column holds {other}"
+        ))),
+    }
+}
+
+/// An integer as a bindable value (D1 binds JavaScript numbers; every id, count and
+/// amount here is far inside their exact range).
+pub fn int(v: i64) -> JsValue {
+    JsValue::from_f64(v as f64)
+}
+
+/// Parses a closed-set value read from `table` row `id`; an unknown one is an internal
+/// error that names the row (logged with the request id), never a default.
+pub fn parse_closed<T>(
+    value: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    table: &str,
+    id: impl std::fmt::Display,
+) -> Result<T, crate::platform::error::ApiError> {
+    parse(value).ok_or_else(|| {
+        crate::platform::error::ApiError::internal(format!(
+            "{table} row {id} holds unknown value {value:?}"
+        ))
+    })
+}
 
 /// A bindable value for an optional column: SQL NULL for `None` (D1 rejects `undefined`).
 pub fn nullable<T: Into<JsValue>>(v: Option<T>) -> JsValue {

@@ -518,8 +518,8 @@ async fn compute(
 ) -> Result<(f64, Value, Vec<D1PreparedStatement>), ApiError> {
     #[derive(Deserialize)]
     struct Counts {
-        total: f64,
-        done: Option<f64>,
+        total: i64,
+        done: Option<i64>,
     }
     let today = settings::today(db, &caller.user_id).await?;
     let counts: Option<Counts> = db
@@ -530,7 +530,7 @@ async fn compute(
         .first(None)
         .await?;
     let (tasks_total, tasks_done) =
-        counts.map_or((0, 0), |c| (c.total as u32, c.done.unwrap_or(0.0) as u32));
+        counts.map_or((0, 0), |c| (c.total as u32, c.done.unwrap_or(0) as u32));
     let criteria = goal.criteria();
     let met = criteria.iter().filter(|c| c["met"] == json!(true)).count() as u32;
     let metrics = metric_parts(db, &caller.user_id, &goal.id).await?;

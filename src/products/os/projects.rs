@@ -32,9 +32,9 @@ async fn views(db: &D1Database, caller: &Caller, rows: Vec<Row>) -> Result<Vec<V
     #[derive(Deserialize)]
     struct Counts {
         project_id: String,
-        total: f64,
-        done: Option<f64>,
-        overdue: Option<f64>,
+        total: i64,
+        done: Option<i64>,
+        overdue: Option<i64>,
     }
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -62,8 +62,8 @@ async fn views(db: &D1Database, caller: &Caller, rows: Vec<Row>) -> Result<Vec<V
         let c = counts.iter().find(|c| c.project_id == r.id);
         let input = Input {
             total: c.map_or(0, |c| c.total as u32),
-            done: c.and_then(|c| c.done).unwrap_or(0.0) as u32,
-            overdue: c.and_then(|c| c.overdue).unwrap_or(0.0) as u32,
+            done: c.and_then(|c| c.done).unwrap_or(0) as u32,
+            overdue: c.and_then(|c| c.overdue).unwrap_or(0) as u32,
             start: parse(&r.start_date).unwrap_or(today),
             target: r.target_date.as_deref().and_then(parse),
             today,

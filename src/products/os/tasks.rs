@@ -43,7 +43,7 @@ struct Row {
     status: String,
     priority: String,
     area: Option<String>,
-    effort: f64,
+    effort: i64,
     due_date: Option<String>,
     project_id: Option<String>,
     goal_id: Option<String>,
@@ -64,7 +64,7 @@ impl Row {
             status: self.status,
             priority: self.priority,
             area: self.area,
-            effort: self.effort as i64,
+            effort: self.effort,
             due_date: self.due_date,
             project_id: self.project_id,
             goal_id: self.goal_id,
@@ -168,8 +168,8 @@ async fn check_links(db: &D1Database, user_id: &str, f: &TaskFields) -> Result<(
     }
     #[derive(Deserialize)]
     struct Found {
-        project: f64,
-        goal: f64,
+        project: i64,
+        goal: i64,
     }
     let found: Option<Found> = db
         .prepare(
@@ -184,14 +184,14 @@ async fn check_links(db: &D1Database, user_id: &str, f: &TaskFields) -> Result<(
         .first(None)
         .await?;
     let found = found.unwrap_or(Found {
-        project: 0.0,
-        goal: 0.0,
+        project: 0,
+        goal: 0,
     });
     let mut e = Vec::new();
-    if project.is_some() && found.project == 0.0 {
+    if project.is_some() && found.project == 0 {
         e.push(FieldError::new("project_id", "is not one of your projects"));
     }
-    if goal.is_some() && found.goal == 0.0 {
+    if goal.is_some() && found.goal == 0 {
         e.push(FieldError::new("goal_id", "is not one of your goals"));
     }
     if e.is_empty() {

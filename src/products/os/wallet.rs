@@ -15,18 +15,18 @@ use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
 
 pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
-    let b: Option<f64> = db
+    let b: Option<i64> = db
         .prepare("SELECT COALESCE(SUM(delta), 0) AS b FROM os_wallet_ledger WHERE user_id = ?1")
         .bind(&[user_id.into()])?
         .first(Some("b"))
         .await?;
-    Ok(b.unwrap_or(0.0) as i64)
+    Ok(b.unwrap_or(0))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {
     id: String,
-    delta: f64,
+    delta: i64,
     reason: String,
     source_type: String,
     source_id: Option<String>,
@@ -52,8 +52,10 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         .results()?;
     let items: Vec<Value> = rows
         .iter()
-        .map(|e| json!({"id": e.id, "delta": e.delta as i64, "reason": e.reason, "source_type": e.source_type,
-                        "source_id": e.source_id, "created_at": e.created_at}))
+        .map(|e| {
+            json!({"id": e.id, "delta": e.delta, "reason": e.reason, "source_type": e.source_type,
+                        "source_id": e.source_id, "created_at": e.created_at})
+        })
         .collect();
     let listed = page.respond(items, |v| v["id"].as_str().unwrap_or(""));
     http::json(
@@ -75,7 +77,7 @@ pub struct Reward {
 struct RewardRow {
     id: String,
     name: String,
-    cost: f64,
+    cost: i64,
     description: String,
     created_at: String,
 }
@@ -85,7 +87,7 @@ impl From<RewardRow> for Reward {
         Reward {
             id: r.id,
             name: r.name,
-            cost: r.cost as i64,
+            cost: r.cost,
             description: r.description,
             created_at: r.created_at,
         }

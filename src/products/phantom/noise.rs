@@ -91,8 +91,8 @@ pub async fn counts(db: &D1Database, user_id: &str) -> Result<Value, ApiError> {
     #[derive(Deserialize)]
     struct C {
         event_type: String,
-        generated: f64,
-        delivered: f64,
+        generated: i64,
+        delivered: i64,
     }
     let rows: Vec<C> = db
         .prepare(
@@ -108,7 +108,7 @@ pub async fn counts(db: &D1Database, user_id: &str) -> Result<Value, ApiError> {
         let c = rows.iter().find(|r| r.event_type == *t);
         out.insert(
             (*t).to_string(),
-            json!({"generated": c.map_or(0, |c| c.generated as i64), "delivered": c.map_or(0, |c| c.delivered as i64)}),
+            json!({"generated": c.map_or(0, |c| c.generated), "delivered": c.map_or(0, |c| c.delivered)}),
         );
     }
     Ok(Value::Object(out))

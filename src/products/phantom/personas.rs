@@ -31,13 +31,14 @@ pub struct Persona {
 struct Row {
     id: String,
     name: String,
-    age: f64,
+    age: i64,
     occupation: String,
     location: String,
     interests: String,
     shopping_style: String,
     description: String,
-    is_active: f64,
+    #[serde(deserialize_with = "crate::platform::db::flag")]
+    is_active: bool,
     created_at: String,
     updated_at: String,
 }
@@ -53,7 +54,7 @@ impl From<Row> for Persona {
             interests: serde_json::from_str(&r.interests).unwrap_or_default(),
             shopping_style: r.shopping_style,
             description: r.description,
-            is_active: r.is_active != 0.0,
+            is_active: r.is_active,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

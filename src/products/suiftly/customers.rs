@@ -46,28 +46,28 @@ impl Customer {
 
 #[derive(Deserialize)]
 struct Row {
-    customer_id: f64,
+    customer_id: i64,
     wallet_address: String,
-    current_balance_usd_cents: f64,
-    max_monthly_usd_cents: f64,
-    current_month_charged_usd_cents: f64,
-    last_month_charged_usd_cents: f64,
+    current_balance_usd_cents: i64,
+    max_monthly_usd_cents: i64,
+    current_month_charged_usd_cents: i64,
+    last_month_charged_usd_cents: i64,
     current_month_start: String,
-    carry_millicents: f64,
+    carry_millicents: i64,
     created_at: String,
 }
 
 impl From<Row> for Customer {
     fn from(r: Row) -> Self {
         Customer {
-            customer_id: r.customer_id as i64,
+            customer_id: r.customer_id,
             wallet_address: r.wallet_address,
-            current_balance_usd_cents: r.current_balance_usd_cents as i64,
-            max_monthly_usd_cents: r.max_monthly_usd_cents as i64,
-            current_month_charged_usd_cents: r.current_month_charged_usd_cents as i64,
-            last_month_charged_usd_cents: r.last_month_charged_usd_cents as i64,
+            current_balance_usd_cents: r.current_balance_usd_cents,
+            max_monthly_usd_cents: r.max_monthly_usd_cents,
+            current_month_charged_usd_cents: r.current_month_charged_usd_cents,
+            last_month_charged_usd_cents: r.last_month_charged_usd_cents,
             current_month_start: r.current_month_start,
-            carry_millicents: r.carry_millicents as i64,
+            carry_millicents: r.carry_millicents,
             created_at: r.created_at,
         }
     }

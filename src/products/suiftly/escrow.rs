@@ -152,7 +152,7 @@ pub struct Transaction {
 struct TxRow {
     id: String,
     tx_type: String,
-    amount_usd_cents: f64,
+    amount_usd_cents: i64,
     tx_digest: Option<String>,
     idempotency_key: Option<String>,
     description: String,
@@ -165,7 +165,7 @@ impl From<TxRow> for Transaction {
         Transaction {
             id: r.id,
             tx_type: r.tx_type,
-            amount_usd_cents: r.amount_usd_cents as i64,
+            amount_usd_cents: r.amount_usd_cents,
             tx_digest: r.tx_digest,
             idempotency_key: r.idempotency_key,
             description: r.description,
@@ -303,32 +303,34 @@ pub async fn pending_cents(
 ) -> Result<i64, ApiError> {
     #[derive(Deserialize)]
     struct P {
-        request_count: f64,
-        tier: Option<String>,
+        id: i64,
+        request_count: i64,
+        tier: String,
     }
     let rows: Vec<P> = db
         .prepare(
-            "SELECT request_count, tier FROM suiftly_usage_records \
+            "SELECT id, request_count, tier FROM suiftly_usage_records \
              WHERE customer_id = ?1 AND charged_amount_usd_cents IS NULL",
         )
         .bind(&[(c.customer_id as f64).into()])?
         .all()
         .await?
         .results()?;
-    let items: Vec<(i64, i64)> = rows
+    let items = rows
         .iter()
         .map(|r| {
-            let tier = r
-                .tier
-                .as_deref()
-                .and_then(pricing::TierName::parse)
-                .unwrap_or(pricing::TierName::Starter);
-            (
-                r.request_count as i64,
+            let tier = crate::platform::db::parse_closed(
+                &r.tier,
+                pricing::TierName::parse,
+                "suiftly_usage_records",
+                r.id,
+            )?;
+            Ok((
+                r.request_count,
                 ctx_tiers.get(tier).per_1000_requests_usd_cents,
-            )
+            ))
         })
-        .collect();
+        .collect::<Result<Vec<(i64, i64)>, ApiError>>()?;
     Ok(pricing::estimate_cents(&items, c.carry_millicents))
 }
 

@@ -31,7 +31,7 @@ pub struct KeyView {
 struct Row {
     id: String,
     service_type: String,
-    key_version: f64,
+    key_version: i64,
     key_prefix: String,
     created_at: String,
 }
@@ -41,7 +41,7 @@ impl From<Row> for KeyView {
         KeyView {
             id: r.id,
             service_type: r.service_type,
-            key_version: r.key_version as i64,
+            key_version: r.key_version,
             key_prefix: r.key_prefix,
             created_at: r.created_at,
         }
@@ -134,7 +134,7 @@ pub async fn regenerate(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let s = new_secret(&vault).await?;
     #[derive(Deserialize)]
     struct V {
-        key_version: f64,
+        key_version: i64,
         created_at: String,
     }
     let updated: Option<V> = db

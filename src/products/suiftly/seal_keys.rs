@@ -25,7 +25,8 @@ pub struct SealKey {
 struct Row {
     id: String,
     public_key: String,
-    is_active: f64,
+    #[serde(deserialize_with = "crate::platform::db::flag")]
+    is_active: bool,
     created_at: String,
 }
 
@@ -95,7 +96,7 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         .map(|r| SealKey {
             id: r.id,
             public_key: r.public_key,
-            is_active: r.is_active != 0.0,
+            is_active: r.is_active,
             created_at: r.created_at,
         })
         .collect();

@@ -11,6 +11,7 @@ use super::customers::{self, Customer};
 use super::escrow;
 use super::pricing::{month_key, TierName, Tiers};
 use crate::platform::auth::Caller;
+use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -37,7 +38,8 @@ pub struct Row {
     pub service_type: String,
     pub tier: String,
     pub next_tier: Option<String>,
-    pub is_enabled: f64,
+    #[serde(deserialize_with = "crate::platform::db::flag")]
+    pub is_enabled: bool,
     pub suspended_reason: Option<String>,
     pub config: String,
     pub enabled_at: Option<String>,
@@ -51,21 +53,19 @@ pub fn parse_type(s: &str) -> Result<&'static str, ApiError> {
         .ok_or_else(|| ApiError::not_found("service"))
 }
 
-fn view(tiers: &Tiers, service_type: &str, row: Option<Row>) -> Service {
+fn view(tiers: &Tiers, service_type: &str, row: Option<Row>) -> Result<Service, ApiError> {
     let status = if LIVE.contains(&service_type) {
         "live"
     } else {
         "coming_soon"
     };
-    let tier = row
-        .as_ref()
-        .map_or("starter".to_string(), |r| r.tier.clone());
-    let t = tiers.get(TierName::parse(&tier).unwrap_or(TierName::Starter));
-    Service {
+    let tier = Seen::of(row.as_ref())?.tier;
+    let t = tiers.get(tier);
+    Ok(Service {
         service_type: service_type.to_string(),
         status,
         next_tier: row.as_ref().and_then(|r| r.next_tier.clone()),
-        is_enabled: row.as_ref().is_some_and(|r| r.is_enabled != 0.0),
+        is_enabled: row.as_ref().is_some_and(|r| r.is_enabled),
         suspended_reason: row.as_ref().and_then(|r| r.suspended_reason.clone()),
         config: row
             .as_ref()
@@ -74,8 +74,8 @@ fn view(tiers: &Tiers, service_type: &str, row: Option<Row>) -> Service {
         enabled_at: row.as_ref().and_then(|r| r.enabled_at.clone()),
         pricing: json!({"monthly_usd_cents": t.monthly_usd_cents, "per_1000_requests_usd_cents": t.per_1000_requests_usd_cents,
                         "rate_limit_rps": t.rate_limit_rps}),
-        tier,
-    }
+        tier: tier.as_str().to_string(),
+    })
 }
 
 pub async fn row(
@@ -102,7 +102,7 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
             t,
             row(&db, c.customer_id, t).await?,
-        ));
+        )?);
     }
     http::json(200, &json!({"items": items, "next_cursor": null}))
 }
@@ -117,7 +117,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
             t,
             row(&db, c.customer_id, t).await?,
-        ),
+        )?,
     )
 }
 
@@ -208,13 +208,13 @@ impl Seen {
                 enabled: false,
             },
             Some(r) => Seen {
-                tier: TierName::parse(&r.tier).ok_or_else(|| {
-                    ApiError::internal(format!(
-                        "suiftly_services row has unknown tier {:?}",
-                        r.tier
-                    ))
-                })?,
-                enabled: r.is_enabled != 0.0,
+                tier: parse_closed(
+                    &r.tier,
+                    TierName::parse,
+                    "suiftly_services",
+                    &r.service_type,
+                )?,
+                enabled: r.is_enabled,
             },
         })
     }
@@ -327,7 +327,7 @@ pub async fn put_config(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
             // This tier was already paid this month: switch to it without a charge.
             escrow::Debit::AlreadyCharged => continue,
             escrow::Debit::Applied => {
-                return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?))
+                return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?)?)
             }
         }
     }
@@ -344,7 +344,7 @@ pub async fn enable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         let current = row(&db, c.customer_id, t).await?;
         let seen = Seen::of(current.as_ref())?;
         if seen.enabled {
-            return http::json(200, &view(&tiers, t, current));
+            return http::json(200, &view(&tiers, t, current)?);
         }
         let write = upsert_if_unchanged(
             &db,
@@ -378,7 +378,7 @@ pub async fn enable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             }
         };
         if outcome == escrow::Debit::Applied {
-            return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?));
+            return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?)?);
         }
     }
     Err(busy())
@@ -401,7 +401,7 @@ pub async fn disable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
             t,
             row(&db, c.customer_id, t).await?,
-        ),
+        )?,
     )
 }
 

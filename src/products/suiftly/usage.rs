@@ -129,7 +129,7 @@ async fn unknown_customers(db: &D1Database, rows: &[LogRow]) -> Result<Vec<i64>,
         let binds: Vec<wasm_bindgen::JsValue> = chunk.iter().map(|c| (*c as f64).into()).collect();
         #[derive(Deserialize)]
         struct C {
-            customer_id: f64,
+            customer_id: i64,
         }
         let found: Vec<C> = db
             .prepare(format!(
@@ -142,7 +142,7 @@ async fn unknown_customers(db: &D1Database, rows: &[LogRow]) -> Result<Vec<i64>,
         unknown.extend(
             chunk
                 .iter()
-                .filter(|c| !found.iter().any(|f| f.customer_id as i64 == **c)),
+                .filter(|c| !found.iter().any(|f| f.customer_id == **c)),
         );
     }
     Ok(unknown)
@@ -202,8 +202,8 @@ pub struct UsageItem {
     pub charged_amount_usd_cents: Option<i64>,
 }
 
-fn rfc(ms: f64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms as i64)
+fn rfc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
         .map(crate::platform::ids::rfc3339)
         .unwrap_or_default()
 }
@@ -229,13 +229,13 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         .map_err(|_| ApiError::validation("cursor", "is not a cursor"))?;
     #[derive(Deserialize)]
     struct Row {
-        id: f64,
+        id: i64,
         service_type: String,
-        window_start: f64,
-        window_end: f64,
-        request_count: f64,
-        bytes_transferred: f64,
-        charged_amount_usd_cents: Option<f64>,
+        window_start: i64,
+        window_end: i64,
+        request_count: i64,
+        bytes_transferred: i64,
+        charged_amount_usd_cents: Option<i64>,
     }
     let rows: Vec<Row> = db
         .prepare(
@@ -250,13 +250,13 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let items: Vec<UsageItem> = rows
         .into_iter()
         .map(|r| UsageItem {
-            cursor: (r.id as i64).to_string(),
+            cursor: r.id.to_string(),
             service_type: r.service_type,
             window_start: rfc(r.window_start),
             window_end: rfc(r.window_end),
-            request_count: r.request_count as i64,
-            bytes_transferred: r.bytes_transferred as i64,
-            charged_amount_usd_cents: r.charged_amount_usd_cents.map(|c| c as i64),
+            request_count: r.request_count,
+            bytes_transferred: r.bytes_transferred,
+            charged_amount_usd_cents: r.charged_amount_usd_cents,
         })
         .collect();
     http::json(200, &page.respond(items, |i| &i.cursor))
@@ -274,7 +274,7 @@ pub async fn billing(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     #[derive(Deserialize)]
     struct Month {
         month: String,
-        charged: f64,
+        charged: i64,
     }
     let history: Vec<Month> = db
         .prepare(
@@ -300,7 +300,7 @@ pub async fn billing(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             "last_month_charged_usd_cents": c.last_month_charged_usd_cents,
             "pending": {"usage_records": unbilled.unwrap_or(0.0) as i64, "estimated_usd_cents": pending},
             "carried_fraction_usd_cents": c.carry_millicents as f64 / 1000.0,
-            "history": history.iter().map(|m| json!({"month": m.month, "charged_usd_cents": m.charged as i64})).collect::<Vec<_>>(),
+            "history": history.iter().map(|m| json!({"month": m.month, "charged_usd_cents": m.charged})).collect::<Vec<_>>(),
         }),
     )
 }

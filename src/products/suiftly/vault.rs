@@ -9,6 +9,7 @@ use worker::{kv::KvStore, D1Database, Response};
 
 use super::pricing::{TierName, Tiers};
 use crate::platform::crypto::sha256_hex;
+use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
 use crate::platform::http::Ctx;
 use crate::platform::ids;
@@ -28,7 +29,7 @@ pub struct Pointer {
 pub struct VaultRow {
     pub customer_id: i64,
     pub encrypted_key: String,
-    pub tier: String,
+    pub tier: TierName,
     pub service_type: String,
 }
 
@@ -36,7 +37,7 @@ pub struct VaultRow {
 pub fn render(rows: &[VaultRow], tiers: &Tiers) -> String {
     let mut out = String::from("customer_id,encrypted_key,rate_limit,tier,service_type\n");
     for r in rows {
-        let tier = TierName::parse(&r.tier).unwrap_or(TierName::Starter);
+        let tier = r.tier;
         out.push_str(&format!(
             "{},{},{},{},{}\n",
             r.customer_id,
@@ -53,7 +54,7 @@ pub fn render(rows: &[VaultRow], tiers: &Tiers) -> String {
 pub async fn regenerate(db: &D1Database, kv: &KvStore, tiers: &Tiers) -> Result<String, ApiError> {
     #[derive(Deserialize)]
     struct Row {
-        customer_id: f64,
+        customer_id: i64,
         encrypted_key: String,
         tier: String,
         service_type: String,
@@ -67,15 +68,22 @@ pub async fn regenerate(db: &D1Database, kv: &KvStore, tiers: &Tiers) -> Result<
         .all()
         .await?
         .results()?;
-    let rows: Vec<VaultRow> = rows
+    let rows = rows
         .into_iter()
-        .map(|r| VaultRow {
-            customer_id: r.customer_id as i64,
-            encrypted_key: r.encrypted_key,
-            tier: r.tier,
-            service_type: r.service_type,
+        .map(|r| {
+            Ok(VaultRow {
+                tier: parse_closed(
+                    &r.tier,
+                    TierName::parse,
+                    "suiftly_services",
+                    format!("{}/{}", r.customer_id, r.service_type),
+                )?,
+                customer_id: r.customer_id,
+                encrypted_key: r.encrypted_key,
+                service_type: r.service_type,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<VaultRow>, ApiError>>()?;
     let csv = render(&rows, tiers);
     let version = sha256_hex(csv.as_bytes())[..32].to_string();
     let current: Option<Pointer> = kv.get(POINTER).json().await?;
@@ -157,13 +165,13 @@ mod tests {
             VaultRow {
                 customer_id: 12345678,
                 encrypted_key: "AAA=".into(),
-                tier: "pro".into(),
+                tier: TierName::Pro,
                 service_type: "seal".into(),
             },
             VaultRow {
                 customer_id: 87654321,
                 encrypted_key: "BBB=".into(),
-                tier: "starter".into(),
+                tier: TierName::Starter,
                 service_type: "seal".into(),
             },
         ];

@@ -8,6 +8,7 @@
 
 use serde::Deserialize;
 
+use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
 use crate::platform::ids;
 use crate::platform::product::JobCtx;
@@ -75,17 +76,17 @@ pub fn idempotency_key(r: &Unbilled) -> String {
 
 #[derive(Deserialize)]
 struct Row {
-    id: f64,
-    customer_id: f64,
+    id: i64,
+    customer_id: i64,
     service_type: String,
-    window_start: f64,
-    pass: f64,
-    request_count: f64,
+    window_start: i64,
+    pass: i64,
+    request_count: i64,
     tier: String,
-    balance: f64,
-    month_charged: f64,
-    max_monthly: f64,
-    carry: f64,
+    balance: i64,
+    month_charged: i64,
+    max_monthly: i64,
+    carry: i64,
 }
 
 /// Customers per read; their records per read stay under a few thousand.
@@ -124,21 +125,28 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
             let cid = rows[i].customer_id as i64;
             let j = rows[i..]
                 .iter()
-                .position(|r| r.customer_id as i64 != cid)
+                .position(|r| r.customer_id != cid)
                 .map_or(rows.len(), |k| i + k);
             let group = &rows[i..j];
-            let records: Vec<Unbilled> = group
+            let records = group
                 .iter()
-                .map(|r| Unbilled {
-                    id: r.id as i64,
-                    customer_id: cid,
-                    service_type: r.service_type.clone(),
-                    window_start: r.window_start as i64,
-                    pass: r.pass as i64,
-                    request_count: r.request_count as i64,
-                    tier: TierName::parse(&r.tier).unwrap_or(TierName::Starter),
+                .map(|r| {
+                    Ok(Unbilled {
+                        id: r.id,
+                        customer_id: cid,
+                        service_type: r.service_type.clone(),
+                        window_start: r.window_start,
+                        pass: r.pass,
+                        request_count: r.request_count,
+                        tier: parse_closed(
+                            &r.tier,
+                            TierName::parse,
+                            "suiftly_usage_records",
+                            r.id,
+                        )?,
+                    })
                 })
-                .collect();
+                .collect::<Result<Vec<Unbilled>, ApiError>>()?;
             let account = Account {
                 balance_usd_cents: group[0].balance as i64,
                 current_month_charged_usd_cents: group[0].month_charged as i64,

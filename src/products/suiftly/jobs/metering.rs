@@ -28,9 +28,9 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
     while budget >= 5 {
         #[derive(Deserialize)]
         struct Span {
-            wm: f64,
-            max_id: Option<f64>,
-            first_open: Option<f64>,
+            wm: i64,
+            max_id: Option<i64>,
+            first_open: Option<i64>,
         }
         let span: Option<Span> = db
             .prepare(
@@ -44,13 +44,10 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
             .await?;
         budget -= 1;
         let Some(span) = span else { break };
-        let wm = span.wm as i64;
-        let mut upto = span
-            .max_id
-            .map_or(wm, |m| m as i64)
-            .min(wm + MAX_ROWS_PER_PASS);
+        let wm = span.wm;
+        let mut upto = span.max_id.map_or(wm, |m| m).min(wm + MAX_ROWS_PER_PASS);
         if let Some(open) = span.first_open {
-            upto = upto.min(open as i64 - 1);
+            upto = upto.min(open - 1);
         }
         if upto <= wm {
             break;

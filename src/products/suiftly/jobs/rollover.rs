@@ -7,6 +7,7 @@
 
 use serde::Deserialize;
 
+use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
 use crate::platform::ids;
 use crate::platform::product::JobCtx;
@@ -71,9 +72,9 @@ pub fn plan(balance: i64, max_monthly: i64, svcs: &[ServiceState], tiers: &Tiers
 
 #[derive(Deserialize)]
 struct Due {
-    customer_id: f64,
-    balance: f64,
-    max_monthly: f64,
+    customer_id: i64,
+    balance: i64,
+    max_monthly: i64,
     month: String,
 }
 
@@ -82,7 +83,8 @@ struct SvcRow {
     service_type: String,
     tier: String,
     next_tier: Option<String>,
-    is_enabled: f64,
+    #[serde(deserialize_with = "crate::platform::db::flag")]
+    is_enabled: bool,
 }
 
 pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
@@ -108,22 +110,29 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
             break;
         }
         for c in due {
-            let cid = c.customer_id as i64;
+            let cid = c.customer_id;
             let svcs: Vec<SvcRow> = db
                 .prepare("SELECT service_type, tier, next_tier, is_enabled FROM suiftly_services WHERE customer_id = ?1")
                 .bind(&[(cid as f64).into()])?
                 .all()
                 .await?
                 .results()?;
-            let states: Vec<ServiceState> = svcs
+            let row = |s: &SvcRow| format!("{cid}/{}", s.service_type);
+            let states = svcs
                 .iter()
-                .map(|s| ServiceState {
-                    service_type: s.service_type.clone(),
-                    tier: TierName::parse(&s.tier).unwrap_or(TierName::Starter),
-                    next_tier: s.next_tier.as_deref().and_then(TierName::parse),
-                    is_enabled: s.is_enabled != 0.0,
+                .map(|s| {
+                    Ok(ServiceState {
+                        service_type: s.service_type.clone(),
+                        tier: parse_closed(&s.tier, TierName::parse, "suiftly_services", row(s))?,
+                        next_tier: s
+                            .next_tier
+                            .as_deref()
+                            .map(|n| parse_closed(n, TierName::parse, "suiftly_services", row(s)))
+                            .transpose()?,
+                        is_enabled: s.is_enabled,
+                    })
                 })
-                .collect();
+                .collect::<Result<Vec<ServiceState>, ApiError>>()?;
             let now = ids::now_rfc3339();
             let cidv: wasm_bindgen::JsValue = (cid as f64).into();
             let mut stmts = vec![
@@ -141,7 +150,7 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
                 )
                 .bind(&[cidv.clone(), c.month.as_str().into(), this_month.as_str().into(), now.as_str().into()])?,
             ];
-            for action in plan(c.balance as i64, c.max_monthly as i64, &states, &tiers) {
+            for action in plan(c.balance, c.max_monthly, &states, &tiers) {
                 match action {
                     Action::Charge { service_type, tier, cents } => stmts.extend(escrow::charge_statements(
                         db,
