@@ -14,6 +14,7 @@ pub mod llm;
 pub mod meta;
 pub mod openapi;
 pub mod product;
+pub mod rng;
 pub mod router;
 pub mod routes;
 pub mod scheduler;

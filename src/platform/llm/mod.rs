@@ -1,14 +1,16 @@
-//! The LLM broker (SPEC §9): one interface, the backend chosen by `LLM_BACKEND`. Every
-//! call names a [`Feature`] whose schema the answer must satisfy; the broker extracts JSON
-//! from the reply (plain, fenced, or inside prose), validates it, and retries up to 3 times
-//! with exponential backoff on transport errors, 429/5xx, timeouts and invalid output.
-//! After that: `upstream_failed` (502).
+//! The LLM broker: one interface, the backend chosen by `LLM_BACKEND`. A request is a
+//! list of messages (system, user, assistant, tool), optional tool definitions with JSON
+//! Schemas (tool calling with the openai, anthropic, gemini and workers-ai backends), and an
+//! optional output check. The broker holds no product's prompts: each product writes its
+//! own messages and brings its own deterministic generator for the offline backend.
+//!
+//! Every call is tried up to 3 times with exponential backoff on transport errors,
+//! 429/5xx, timeouts and output the check refuses; JSON is extracted from the reply
+//! (plain, fenced, or inside prose). After that: `upstream_failed` (502).
 
 mod anthropic;
 mod gemini;
-pub mod offline;
 mod openai;
-pub mod words;
 mod workers_ai;
 
 use serde_json::Value;
@@ -18,19 +20,106 @@ use crate::platform::error::ApiError;
 
 pub const ATTEMPTS: u32 = 3;
 
-/// Checks (and may normalise) a candidate answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    /// The result of a tool call, answering the assistant's call `tool_call_id`.
+    Tool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+    /// Calls the assistant made in this message.
+    pub tool_calls: Vec<ToolCall>,
+    /// For a tool message: the call it answers.
+    pub tool_call_id: Option<String>,
+    /// For a tool message: the tool's name (Gemini matches results by name).
+    pub tool_name: Option<String>,
+}
+
+impl Message {
+    fn plain(role: Role, content: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            tool_name: None,
+        }
+    }
+
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::plain(Role::System, content)
+    }
+
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::plain(Role::User, content)
+    }
+
+    pub fn assistant(content: impl Into<String>, tool_calls: Vec<ToolCall>) -> Self {
+        Message {
+            tool_calls,
+            ..Self::plain(Role::Assistant, content)
+        }
+    }
+
+    pub fn tool(call: &ToolCall, result: &Value) -> Self {
+        Message {
+            tool_call_id: Some(call.id.clone()),
+            tool_name: Some(call.name.clone()),
+            ..Self::plain(Role::Tool, result.to_string())
+        }
+    }
+}
+
+/// A tool the model may call: its name, what it does, and a JSON Schema of its input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: String,
+    pub parameters: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: Value,
+}
+
+/// What a model answered: text, and the tools it wants called (when tools were offered).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reply {
+    pub content: String,
+    pub tool_calls: Vec<ToolCall>,
+}
+
+/// Checks (and may normalise) the JSON a reply must hold.
 pub type Validator = fn(Value) -> Result<Value, String>;
 
-/// A structured-output task: what to produce and how to check it.
-pub struct Task {
+/// One call to the broker.
+pub struct Request<'a> {
+    /// What is asked for, for logs and errors (`chat`, `summary`).
     pub feature: &'static str,
-    /// Plain-language description of the JSON wanted, with its shape.
-    pub instructions: String,
-    /// Facts the answer should use (persona, hint…), sent to the model as JSON.
-    pub context: Value,
-    /// Seed of the offline backend: same seed, same answer.
-    pub seed: u64,
-    pub validate: Validator,
+    pub messages: Vec<Message>,
+    pub tools: &'a [ToolDef],
+    /// When set, the reply's text must hold JSON this accepts; [`Outcome::Json`] carries it.
+    pub output: Option<Validator>,
+    /// The product's deterministic answer for the offline backend.
+    pub offline: &'a dyn Fn() -> Result<Outcome, String>,
+}
+
+/// A checked answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The JSON the output check accepted.
+    Json(Value),
+    /// Free text and tool calls (no output check).
+    Reply(Reply),
 }
 
 /// Why one attempt failed.
@@ -39,7 +128,7 @@ pub enum AttemptError {
     Transport(String),
     Status(u16),
     Timeout,
-    /// The reply held no JSON, or JSON the schema refused.
+    /// The reply held no JSON, or JSON the check refused.
     Invalid(String),
     /// A configuration or request problem that retrying cannot fix.
     Fatal(String),
@@ -55,51 +144,34 @@ impl AttemptError {
     }
 }
 
-/// The messages sent to chat-style backends.
-pub struct Prompt {
-    pub system: String,
-    pub user: String,
-}
-
-fn prompt(task: &Task) -> Prompt {
-    Prompt {
-        system: "You generate realistic, varied, plausible synthetic data for a privacy tool. \
-                 Answer with exactly one JSON value and nothing else."
-            .into(),
-        user: format!(
-            "Task: {}\n{}\nContext (JSON): {}",
-            task.feature, task.instructions, task.context
-        ),
-    }
-}
-
-/// Runs a task on the configured backend.
-pub async fn generate(env: &worker::Env, cfg: &LlmConfig, task: &Task) -> Result<Value, ApiError> {
+/// Runs a request on the configured backend.
+pub async fn complete(
+    env: &worker::Env,
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+) -> Result<Outcome, ApiError> {
     if cfg.backend == LlmBackend::Offline {
-        let value = offline::generate(task.feature, task.seed, &task.context)
-            .map_err(ApiError::internal)?;
-        return (task.validate)(value)
-            .map_err(|e| ApiError::internal(format!("offline {} invalid: {e}", task.feature)));
+        let outcome = (req.offline)().map_err(ApiError::internal)?;
+        return match (outcome, req.output) {
+            (Outcome::Json(v), Some(check)) => check(v)
+                .map(Outcome::Json)
+                .map_err(|e| ApiError::internal(format!("offline {} invalid: {e}", req.feature))),
+            (other, _) => Ok(other),
+        };
     }
-    let p = prompt(task);
     let mut last = AttemptError::Fatal("no attempt".into());
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             let wait = cfg.retry_base_ms.saturating_mul(1 << (attempt - 1));
             worker::Delay::from(std::time::Duration::from_millis(wait)).await;
         }
-        let reply = with_timeout(cfg.timeout_ms, call(env, cfg, &p)).await;
-        let outcome = reply.and_then(|text| {
-            let json = extract_json(&text)
-                .ok_or_else(|| AttemptError::Invalid("no JSON in reply".into()))?;
-            (task.validate)(json).map_err(AttemptError::Invalid)
-        });
-        match outcome {
+        let reply = with_timeout(cfg.timeout_ms, call(env, cfg, req)).await;
+        match reply.and_then(|r| check(r, req.output)) {
             Ok(v) => return Ok(v),
             Err(e) => {
                 worker::console_log!(
                     "{}",
-                    serde_json::json!({"msg": "llm attempt failed", "feature": task.feature,
+                    serde_json::json!({"msg": "llm attempt failed", "feature": req.feature,
                         "attempt": attempt + 1, "error": format!("{e:?}")})
                 );
                 let retry = e.retryable();
@@ -112,7 +184,7 @@ pub async fn generate(env: &worker::Env, cfg: &LlmConfig, task: &Task) -> Result
     }
     Err(ApiError::UpstreamFailed(format!(
         "the language model did not produce a valid {} ({})",
-        task.feature,
+        req.feature,
         match last {
             AttemptError::Status(s) => format!("HTTP {s}"),
             AttemptError::Timeout => "timeout".into(),
@@ -123,26 +195,54 @@ pub async fn generate(env: &worker::Env, cfg: &LlmConfig, task: &Task) -> Result
     )))
 }
 
-async fn call(env: &worker::Env, cfg: &LlmConfig, p: &Prompt) -> Result<String, AttemptError> {
+/// Applies the output check: a reply that calls tools passes as is; otherwise its text
+/// must hold JSON the check accepts.
+fn check(reply: Reply, output: Option<Validator>) -> Result<Outcome, AttemptError> {
+    match output {
+        Some(validate) if reply.tool_calls.is_empty() => {
+            let json = extract_json(&reply.content)
+                .ok_or_else(|| AttemptError::Invalid("no JSON in reply".into()))?;
+            validate(json)
+                .map(Outcome::Json)
+                .map_err(AttemptError::Invalid)
+        }
+        _ => Ok(Outcome::Reply(reply)),
+    }
+}
+
+async fn call(
+    env: &worker::Env,
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+) -> Result<Reply, AttemptError> {
     match cfg.backend {
-        LlmBackend::OpenAi => openai::complete(cfg, p).await,
-        LlmBackend::Anthropic => anthropic::complete(cfg, p).await,
-        LlmBackend::Gemini => gemini::complete(cfg, p).await,
-        LlmBackend::WorkersAi => workers_ai::complete(env, cfg, p).await,
+        LlmBackend::OpenAi => openai::complete(cfg, req).await,
+        LlmBackend::Anthropic => anthropic::complete(cfg, req).await,
+        LlmBackend::Gemini => gemini::complete(cfg, req).await,
+        LlmBackend::WorkersAi => workers_ai::complete(env, cfg, req).await,
         LlmBackend::Offline => Err(AttemptError::Fatal("offline has no transport".into())),
     }
 }
 
-async fn with_timeout<F: std::future::Future<Output = Result<String, AttemptError>>>(
+async fn with_timeout<F: std::future::Future<Output = Result<Reply, AttemptError>>>(
     ms: u64,
     fut: F,
-) -> Result<String, AttemptError> {
+) -> Result<Reply, AttemptError> {
     use futures::future::{select, Either};
     let timer = worker::Delay::from(std::time::Duration::from_millis(ms));
     futures::pin_mut!(fut);
     match select(fut, timer).await {
         Either::Left((r, _)) => r,
         Either::Right(_) => Err(AttemptError::Timeout),
+    }
+}
+
+/// Tool arguments as JSON: providers send an object, or a string holding one.
+fn arguments(v: &Value) -> Value {
+    match v {
+        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Object(Default::default())),
+        Value::Null => Value::Object(Default::default()),
+        other => other.clone(),
     }
 }
 
@@ -263,7 +363,7 @@ mod tests {
         assert_eq!(extract_json("```\n[1]\n```"), Some(json!([1])));
         assert_eq!(
             extract_json(
-                r#"Sure! The persona is {"name": "Ann {the} Bee", "age": 30} as requested."#
+                r#"Sure! The answer is {"name": "Ann {the} Bee", "age": 30} as requested."#
             ),
             Some(json!({"name": "Ann {the} Bee", "age": 30}))
         );
@@ -280,5 +380,166 @@ mod tests {
         assert!(AttemptError::Timeout.retryable());
         assert!(AttemptError::Invalid("x".into()).retryable());
         assert!(!AttemptError::Fatal("x".into()).retryable());
+    }
+
+    fn no_offline() -> Result<Outcome, String> {
+        Err("not offline".into())
+    }
+
+    /// A conversation with one tool round trip, as Assistant will send it.
+    fn tool_request() -> (Vec<Message>, Vec<ToolDef>) {
+        let call = ToolCall {
+            id: "call_1".into(),
+            name: "add_task".into(),
+            arguments: json!({"title": "buy milk"}),
+        };
+        (
+            vec![
+                Message::system("You manage tasks."),
+                Message::user("add buy milk"),
+                Message::assistant("", vec![call.clone()]),
+                Message::tool(&call, &json!({"id": "t1"})),
+            ],
+            vec![ToolDef {
+                name: "add_task".into(),
+                description: "Add a task".into(),
+                parameters: json!({"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}),
+            }],
+        )
+    }
+
+    #[test]
+    fn openai_maps_messages_tools_and_tool_calls() {
+        let (messages, tools) = tool_request();
+        let req = Request {
+            feature: "chat",
+            messages,
+            tools: &tools,
+            output: None,
+            offline: &no_offline,
+        };
+        let body = openai::body("m", &req);
+        assert_eq!(body["messages"][0]["role"], "system");
+        assert_eq!(
+            body["messages"][2]["tool_calls"][0]["function"]["arguments"],
+            r#"{"title":"buy milk"}"#
+        );
+        assert_eq!(
+            body["messages"][3],
+            json!({"role": "tool", "tool_call_id": "call_1", "content": "{\"id\":\"t1\"}"})
+        );
+        assert_eq!(body["tools"][0]["function"]["name"], "add_task");
+        let reply = openai::parse(&json!({"choices": [{"message": {"content": null, "tool_calls": [
+            {"id": "c9", "type": "function", "function": {"name": "list_tasks", "arguments": "{\"status\":\"pending\"}"}}]}}]}))
+        .expect("reply");
+        assert_eq!(
+            reply.tool_calls,
+            vec![ToolCall {
+                id: "c9".into(),
+                name: "list_tasks".into(),
+                arguments: json!({"status": "pending"})
+            }]
+        );
+    }
+
+    #[test]
+    fn anthropic_maps_messages_tools_and_tool_use() {
+        let (messages, tools) = tool_request();
+        let req = Request {
+            feature: "chat",
+            messages,
+            tools: &tools,
+            output: None,
+            offline: &no_offline,
+        };
+        let body = anthropic::body("m", &req);
+        assert_eq!(body["system"], "You manage tasks.");
+        assert_eq!(
+            body["messages"][1]["content"][0],
+            json!({"type": "tool_use", "id": "call_1", "name": "add_task", "input": {"title": "buy milk"}})
+        );
+        assert_eq!(body["messages"][2]["content"][0]["type"], "tool_result");
+        assert_eq!(
+            body["tools"][0]["input_schema"]["required"],
+            json!(["title"])
+        );
+        let reply = anthropic::parse(&json!({"content": [{"type": "text", "text": "On it."},
+            {"type": "tool_use", "id": "tu1", "name": "complete_task", "input": {"title": "milk"}}]}))
+        .expect("reply");
+        assert_eq!(reply.content, "On it.");
+        assert_eq!(reply.tool_calls[0].arguments, json!({"title": "milk"}));
+    }
+
+    #[test]
+    fn gemini_maps_messages_tools_and_function_calls() {
+        let (messages, tools) = tool_request();
+        let req = Request {
+            feature: "chat",
+            messages,
+            tools: &tools,
+            output: None,
+            offline: &no_offline,
+        };
+        let body = gemini::body(&req);
+        assert_eq!(
+            body["systemInstruction"]["parts"][0]["text"],
+            "You manage tasks."
+        );
+        assert_eq!(body["contents"][1]["role"], "model");
+        assert_eq!(
+            body["contents"][1]["parts"][0]["functionCall"]["name"],
+            "add_task"
+        );
+        assert_eq!(
+            body["contents"][2]["parts"][0]["functionResponse"]["response"]["result"],
+            json!({"id": "t1"})
+        );
+        assert_eq!(
+            body["tools"][0]["functionDeclarations"][0]["name"],
+            "add_task"
+        );
+        let reply = gemini::parse(&json!({"candidates": [{"content": {"parts": [
+            {"functionCall": {"name": "delete_task", "args": {"task_id": "t1"}}}]}}]}))
+        .expect("reply");
+        assert_eq!(reply.tool_calls[0].name, "delete_task");
+    }
+
+    #[test]
+    fn output_check_applies_to_text_not_to_tool_calls() {
+        fn positive(v: Value) -> Result<Value, String> {
+            v["n"]
+                .as_i64()
+                .filter(|n| *n > 0)
+                .map(|_| v.clone())
+                .ok_or_else(|| "n must be > 0".into())
+        }
+        let text = |t: &str| Reply {
+            content: t.into(),
+            tool_calls: vec![],
+        };
+        assert_eq!(
+            check(text("```json\n{\"n\": 2}\n```"), Some(positive)),
+            Ok(Outcome::Json(json!({"n": 2})))
+        );
+        assert!(matches!(
+            check(text("{\"n\": 0}"), Some(positive)),
+            Err(AttemptError::Invalid(_))
+        ));
+        assert!(matches!(
+            check(text("sorry"), Some(positive)),
+            Err(AttemptError::Invalid(_))
+        ));
+        let calls = Reply {
+            content: String::new(),
+            tool_calls: vec![ToolCall {
+                id: "1".into(),
+                name: "x".into(),
+                arguments: json!({}),
+            }],
+        };
+        assert!(matches!(
+            check(calls, Some(positive)),
+            Ok(Outcome::Reply(_))
+        ));
     }
 }

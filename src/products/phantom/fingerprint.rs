@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::platform::crypto::sha256;
-use crate::platform::llm::offline::Rng;
+use crate::platform::rng::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -2,14 +2,17 @@
 //! extension polls, rotating browser fingerprints, fake form data, and the per-user
 //! scheduler loops that keep the noise coming.
 
+pub mod ai;
 pub mod fingerprint;
 pub mod noise;
+pub mod offline;
 pub mod personas;
 pub mod plans;
 pub mod profile;
 pub mod scheduler;
 pub mod settings;
 pub mod status;
+pub mod words;
 
 use crate::platform::config::{parse_int, Stage};
 use crate::platform::error::ApiError;

@@ -9,8 +9,8 @@ use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
-use crate::platform::{ids, llm};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Persona {
@@ -273,7 +273,7 @@ pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
     }
     let mut seed_bytes = [0u8; 8];
     ids::random_bytes(&mut seed_bytes)?;
-    let task = llm::Task {
+    let task = super::ai::Task {
         feature: "persona",
         instructions:
             "Invent one realistic person. JSON object with: name (string), age (integer 18-80), \
@@ -284,7 +284,7 @@ pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
         seed: u64::from_le_bytes(seed_bytes),
         validate: validate_generated,
     };
-    let value = llm::generate(&ctx.env, &ctx.config.llm, &task).await?;
+    let value = super::ai::generate(&ctx.env, &ctx.config.llm, &task).await?;
     let fields = PersonaFields::parse(&value, true)
         .map_err(|_| ApiError::UpstreamFailed("invalid persona".into()))?;
     let p = insert(&ctx, &caller, fields).await?;
@@ -543,7 +543,8 @@ mod tests {
     #[test]
     fn offline_personas_pass_validation() {
         for seed in 0..50 {
-            let v = llm::offline::generate("persona", seed, &json!({})).expect("persona");
+            let v = crate::products::phantom::offline::generate("persona", seed, &json!({}))
+                .expect("persona");
             assert!(validate_generated(v).is_ok(), "seed {seed}");
         }
     }

@@ -11,8 +11,8 @@ use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
-use crate::platform::{ids, llm};
 
 pub const ACTIONS: &[&str] = &["search", "visit", "scroll", "click", "shop"];
 const STATUSES: &[&str] = &["pending", "in_progress", "completed"];
@@ -111,7 +111,7 @@ pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
         .ok_or_else(|| ApiError::not_found("persona"))?;
     let mut seed = [0u8; 8];
     ids::random_bytes(&mut seed)?;
-    let task = llm::Task {
+    let task = super::ai::Task {
         feature: "plan",
         instructions: "Plan one realistic browsing session for this persona. JSON object {\"steps\": [...]} with 6-12 \
             steps, each {\"action\": search|visit|scroll|click|shop, \"query\" (for search) or \"url\" (https, for \
@@ -121,7 +121,7 @@ pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
         seed: u64::from_le_bytes(seed),
         validate: validate_plan,
     };
-    let data = llm::generate(&ctx.env, &ctx.config.llm, &task).await?;
+    let data = super::ai::generate(&ctx.env, &ctx.config.llm, &task).await?;
     let plan = Plan {
         id: ids::new_id()?,
         persona_id: Some(persona.id),
@@ -302,7 +302,7 @@ mod tests {
     #[test]
     fn offline_plans_pass_validation() {
         for seed in 0..50 {
-            let v = llm::offline::generate(
+            let v = crate::products::phantom::offline::generate(
                 "plan",
                 seed,
                 &json!({"persona": {"interests": ["coffee", "unknown hobby"]}}),

@@ -4,13 +4,13 @@
 use serde_json::{json, Value};
 use worker::Response;
 
+use super::offline::FORM_FIELDS;
 use super::{fingerprint, personas, settings};
 use crate::platform::auth::Caller;
 use crate::platform::crypto::sha256;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::llm::{self, offline::FORM_FIELDS};
 use crate::platform::openapi::Doc;
 
 const MAX_FIELDS: usize = 30;
@@ -118,7 +118,7 @@ pub async fn form_data(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let digest = sha256(persona.id.as_bytes());
     let mut seed = [0u8; 8];
     seed.copy_from_slice(&digest[..8]);
-    let task = llm::Task {
+    let task = super::ai::Task {
         feature: "form_data",
         instructions: format!(
             "Fill a web form as this persona. JSON object with exactly these string fields: {}. \
@@ -129,7 +129,7 @@ pub async fn form_data(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         seed: u64::from_be_bytes(seed),
         validate: validate_form,
     };
-    let mut value = llm::generate(&ctx.env, &ctx.config.llm, &task).await?;
+    let mut value = super::ai::generate(&ctx.env, &ctx.config.llm, &task).await?;
     // Answer exactly the requested keys, in the requested order.
     let mut out = serde_json::Map::new();
     for f in &fields {

@@ -178,14 +178,14 @@ async fn make_events(
         "browse" => ("browse_pages", "JSON {\"pages\": [{\"url\", \"title\", \"dwell_seconds\"}]}: real https pages this persona would read.", validate_pages),
         _ => ("shop_products", "JSON {\"products\": [{\"name\", \"site\", \"url\", \"price_usd_cents\", \"category\"}]}: products this persona would look at.", validate_products),
     };
-    let task = llm::Task {
+    let task = super::ai::Task {
         feature,
         instructions: format!("{instructions} Exactly {count} entries."),
         context: json!({"persona": persona, "count": count}),
         seed: seed(user_id, loop_name, slot),
         validate,
     };
-    let answer = llm::generate(env, &config.llm, &task).await?;
+    let answer = super::ai::generate(env, &config.llm, &task).await?;
     let pid = Some(persona.id.clone());
     let engines = ["google", "google", "bing", "duckduckgo"];
     let events: Vec<NewEvent> = match loop_name {
@@ -435,15 +435,17 @@ mod tests {
         for seed in 0..20 {
             let ctx = json!({"persona": p, "count": 5});
             assert!(validate_queries(
-                llm::offline::generate("search_queries", seed, &ctx).expect("q")
+                crate::products::phantom::offline::generate("search_queries", seed, &ctx)
+                    .expect("q")
             )
             .is_ok());
-            assert!(
-                validate_pages(llm::offline::generate("browse_pages", seed, &ctx).expect("p"))
-                    .is_ok()
-            );
+            assert!(validate_pages(
+                crate::products::phantom::offline::generate("browse_pages", seed, &ctx).expect("p")
+            )
+            .is_ok());
             assert!(validate_products(
-                llm::offline::generate("shop_products", seed, &ctx).expect("s")
+                crate::products::phantom::offline::generate("shop_products", seed, &ctx)
+                    .expect("s")
             )
             .is_ok());
         }
