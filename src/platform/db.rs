@@ -93,3 +93,66 @@ pub async fn batch_or_404(
         _ => Err(crate::platform::error::ApiError::not_found(what)),
     }
 }
+
+/// A page of the caller's rows: `{select} WHERE user_id = ?1 AND id > {cursor}
+/// [AND each given filter] ORDER BY id LIMIT {limit + 1}`. A filter is a condition with
+/// one `?`, added (and bound) only when its value is given, so every list reads the same
+/// way: `PageQuery::new(..).filter("status = ?", status).search(&["title"], q).fetch(..)`.
+pub struct PageQuery {
+    select: String,
+    conditions: Vec<String>,
+    binds: Vec<JsValue>,
+}
+
+impl PageQuery {
+    pub fn new(select: impl Into<String>) -> Self {
+        Self {
+            select: select.into(),
+            conditions: Vec::new(),
+            binds: Vec::new(),
+        }
+    }
+
+    /// `condition` (one `?`) when `value` is given.
+    pub fn filter<V: Into<JsValue>>(mut self, condition: &str, value: Option<V>) -> Self {
+        if let Some(v) = value {
+            let n = 3 + self.binds.len();
+            self.conditions
+                .push(format!("({})", condition.replace('?', &format!("?{n}"))));
+            self.binds.push(v.into());
+        }
+        self
+    }
+
+    /// The `?q=` search: any of `columns` contains the needle, ignoring ASCII case.
+    pub fn search(self, columns: &[&str], search: Option<&crate::platform::http::Search>) -> Self {
+        let any = columns
+            .iter()
+            .map(|c| format!("instr(lower({c}), ?) > 0"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        self.filter(&any, search.map(|s| s.as_str().to_string()))
+    }
+
+    pub async fn fetch<T: serde::de::DeserializeOwned>(
+        self,
+        db: &worker::D1Database,
+        caller: &crate::platform::auth::Caller,
+        page: &crate::platform::http::Page,
+    ) -> Result<Vec<T>, crate::platform::error::ApiError> {
+        let limit = 3 + self.binds.len();
+        let mut sql = format!("{} WHERE user_id = ?1 AND id > ?2", self.select);
+        for c in &self.conditions {
+            sql.push_str(" AND ");
+            sql.push_str(c);
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT ?{limit}"));
+        let mut binds = vec![
+            JsValue::from(caller.user_id.as_str()),
+            JsValue::from(page.after.as_deref().unwrap_or("")),
+        ];
+        binds.extend(self.binds);
+        binds.push(JsValue::from(f64::from(page.fetch())));
+        Ok(db.prepare(sql).bind(&binds)?.all().await?.results()?)
+    }
+}

@@ -158,6 +158,43 @@ pub fn one_of(
     }
 }
 
+/// Reads a JSON object into `T` field by field. `field(&mut t, key, value, errors)`
+/// handles the keys it knows and answers `false` for the others, which are refused as
+/// "is not a {what} field" unless `ignored` lists them (read-only fields a client may
+/// send back). With `full` (a create), each of `required` must be there.
+pub fn read_object<T: Default>(
+    v: &Value,
+    what: &str,
+    ignored: &[&str],
+    required: &[&str],
+    full: bool,
+    mut field: impl FnMut(&mut T, &str, &Value, &mut Vec<FieldError>) -> bool,
+) -> Result<T, Vec<FieldError>> {
+    let Some(obj) = v.as_object() else {
+        return Err(vec![FieldError::new("body", "must be a JSON object")]);
+    };
+    let mut errors = Vec::new();
+    let mut t = T::default();
+    for (k, val) in obj {
+        if !field(&mut t, k, val, &mut errors) && !ignored.contains(&k.as_str()) {
+            errors.push(FieldError::new(
+                k.as_str(),
+                format!("is not a {what} field"),
+            ));
+        }
+    }
+    if full {
+        for name in required {
+            require(obj.contains_key(*name), name, &mut errors);
+        }
+    }
+    if errors.is_empty() {
+        Ok(t)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Records `field` as missing when a full body lacks it and no other error names it.
 pub fn require(present: bool, field: &str, errors: &mut Vec<FieldError>) {
     if !present && !errors.iter().any(|e| e.field == field) {
@@ -237,6 +274,55 @@ mod tests {
         let mut e = Vec::new();
         assert!(date(&json!("9999-01-01"), "due_date", &mut e).is_none());
         assert_eq!(e[0].field, "due_date");
+    }
+
+    #[test]
+    fn read_object_refuses_unknown_fields_and_requires_on_create() {
+        #[derive(Default, Debug, PartialEq)]
+        struct F {
+            name: Option<String>,
+        }
+        let read = |v: Value, full| {
+            read_object(
+                &v,
+                "thing",
+                &["id"],
+                &["name"],
+                full,
+                |f: &mut F, k, v, e| {
+                    match k {
+                        "name" => f.name = text(v, k, 10, e),
+                        _ => return false,
+                    }
+                    true
+                },
+            )
+        };
+        assert_eq!(
+            read(json!({"name": "a", "id": "x"}), true),
+            Ok(F {
+                name: Some("a".into())
+            })
+        );
+        assert_eq!(read(json!({}), false), Ok(F::default()));
+        assert_eq!(
+            read(json!({}), true),
+            Err(vec![FieldError::new("name", "is required")])
+        );
+        assert_eq!(
+            read(json!({"name": "", "colour": 1}), true),
+            Err(vec![
+                FieldError::new("colour", "is not a thing field"),
+                FieldError::new(
+                    "name",
+                    "must be a non-empty string of at most 10 characters"
+                ),
+            ])
+        );
+        assert_eq!(
+            read(json!([1]), true).map_err(|e| e[0].field.clone()),
+            Err("body".into())
+        );
     }
 
     #[test]

@@ -163,6 +163,19 @@ impl Page {
         Ok(Self { limit, after })
     }
 
+    /// The page of `items` (sorted by id) after the cursor that `keep` accepts, for lists
+    /// assembled in memory; answer it with [`Page::respond`].
+    pub fn window<T>(
+        &self,
+        mut items: Vec<T>,
+        id_of: impl Fn(&T) -> &str,
+        keep: impl Fn(&T) -> bool,
+    ) -> Vec<T> {
+        items.retain(|t| self.after.as_deref().is_none_or(|a| id_of(t) > a) && keep(t));
+        items.truncate(self.fetch() as usize);
+        items
+    }
+
     /// Rows to fetch: one more than the page, to know whether another page follows.
     pub fn fetch(&self) -> u32 {
         self.limit + 1

@@ -8,12 +8,14 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::goals::{round1, share};
-use super::{free_text, object, require, text};
+use super::{free_text, object, text};
 use crate::platform::auth::Caller;
+use crate::platform::db::PageQuery;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::nullable_http_url;
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::fields::read_object;
+use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
 
@@ -75,51 +77,45 @@ pub struct Fields {
 
 impl Fields {
     pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
-        let Some(obj) = v.as_object() else {
-            return Err(vec![FieldError::new("body", "must be a JSON object")]);
-        };
-        let mut e = Vec::new();
-        let mut f = Fields::default();
-        for (k, v) in obj {
-            match k.as_str() {
-                "title" => f.title = text(v, k, 200, &mut e),
-                "description" => f.description = free_text(v, k, 5000, &mut e),
-                "url" => f.url = nullable_http_url(v, k, 2000, &mut e),
-                "modules" if full => match v.as_array().filter(|a| a.len() <= MAX_MODULES) {
-                    Some(items) => {
-                        let titles: Vec<Option<String>> = items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, m)| {
-                                let field = format!("modules[{i}].title");
-                                match m.get("title") {
-                                    Some(t) => text(t, &field, 200, &mut e),
-                                    None => {
-                                        e.push(FieldError::new(field, "is required"));
-                                        None
+        read_object(
+            v,
+            "course",
+            &["id", "completion", "created_at", "updated_at"],
+            &["title"],
+            full,
+            |f: &mut Fields, k, v, e| {
+                match k {
+                    "title" => f.title = text(v, k, 200, e),
+                    "description" => f.description = free_text(v, k, 5000, e),
+                    "url" => f.url = nullable_http_url(v, k, 2000, e),
+                    "modules" if full => match v.as_array().filter(|a| a.len() <= MAX_MODULES) {
+                        Some(items) => {
+                            let titles: Vec<Option<String>> = items
+                                .iter()
+                                .enumerate()
+                                .map(|(i, m)| {
+                                    let field = format!("modules[{i}].title");
+                                    match m.get("title") {
+                                        Some(t) => text(t, &field, 200, e),
+                                        None => {
+                                            e.push(FieldError::new(field, "is required"));
+                                            None
+                                        }
                                     }
-                                }
-                            })
-                            .collect();
-                        f.modules = titles.into_iter().collect();
-                    }
-                    None => e.push(FieldError::new(
-                        k,
-                        format!("must be a list of at most {MAX_MODULES} modules"),
-                    )),
-                },
-                "id" | "completion" | "created_at" | "updated_at" => {}
-                other => e.push(FieldError::new(other, "is not a course field")),
-            }
-        }
-        if full {
-            require(f.title.is_some(), "title", &mut e);
-        }
-        if e.is_empty() {
-            Ok(f)
-        } else {
-            Err(e)
-        }
+                                })
+                                .collect();
+                            f.modules = titles.into_iter().collect();
+                        }
+                        None => e.push(FieldError::new(
+                            k,
+                            format!("must be a list of at most {MAX_MODULES} modules"),
+                        )),
+                    },
+                    _ => return false,
+                }
+                true
+            },
+        )
     }
 }
 
@@ -210,20 +206,10 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let db = ctx.d1()?;
-    let rows: Vec<Row> = db
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM os_courses WHERE user_id = ?1 AND id > ?2 \
-             AND (?3 IS NULL OR instr(lower(title), ?3) > 0) ORDER BY id LIMIT ?4"
-        ))
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(search.as_ref().map(Search::as_str)),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Row> = PageQuery::new(format!("SELECT {COLUMNS} FROM os_courses"))
+        .search(&["title"], search.as_ref())
+        .fetch(&db, caller, &page)
+        .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut modules = modules_of(&db, &caller.user_id, &ids).await?;
     let items: Vec<Value> = rows
@@ -271,6 +257,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 /// `{title, position?, completed?}` of a module.
+#[derive(Default)]
 struct ModuleFields {
     title: Option<String>,
     position: Option<i64>,
@@ -278,36 +265,29 @@ struct ModuleFields {
 }
 
 fn module_fields(v: &Value, full: bool) -> Result<ModuleFields, ApiError> {
-    let obj = object(v)?;
-    let mut e = Vec::new();
-    let mut f = ModuleFields {
-        title: None,
-        position: None,
-        completed: None,
-    };
-    for (k, v) in obj {
-        match k.as_str() {
-            "title" => f.title = text(v, k, 200, &mut e),
-            "position" => match v.as_i64() {
-                Some(p) if (1..=10_000).contains(&p) => f.position = Some(p),
-                _ => e.push(FieldError::new(k, "must be an integer from 1 to 10000")),
-            },
-            "completed" => match v.as_bool() {
-                Some(b) => f.completed = Some(b),
-                None => e.push(FieldError::new(k, "must be true or false")),
-            },
-            "id" | "completed_at" => {}
-            other => e.push(FieldError::new(other, "is not a module field")),
-        }
-    }
-    if full {
-        require(f.title.is_some(), "title", &mut e);
-    }
-    if e.is_empty() {
-        Ok(f)
-    } else {
-        Err(ApiError::Validation(e))
-    }
+    read_object(
+        v,
+        "module",
+        &["id", "completed_at"],
+        &["title"],
+        full,
+        |f: &mut ModuleFields, k, v, e| {
+            match k {
+                "title" => f.title = text(v, k, 200, e),
+                "position" => match v.as_i64() {
+                    Some(p) if (1..=10_000).contains(&p) => f.position = Some(p),
+                    _ => e.push(FieldError::new(k, "must be an integer from 1 to 10000")),
+                },
+                "completed" => match v.as_bool() {
+                    Some(b) => f.completed = Some(b),
+                    None => e.push(FieldError::new(k, "must be true or false")),
+                },
+                _ => return false,
+            }
+            true
+        },
+    )
+    .map_err(ApiError::Validation)
 }
 
 pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

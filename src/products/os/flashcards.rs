@@ -6,11 +6,13 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::sm2::{self, Card};
-use super::{object, settings, text};
+use super::{nullable_text, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
-use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Page, Search};
+use crate::platform::db::PageQuery;
+use crate::platform::error::ApiError;
+use crate::platform::fields::read_object;
+use crate::platform::http::{self, Ctx, Page};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
 
@@ -41,6 +43,7 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Flashcard, A
 }
 
 /// The writable fields: front, back, deck (`Some(None)` clears the deck).
+#[derive(Default)]
 pub struct Fields {
     pub front: Option<String>,
     pub back: Option<String>,
@@ -48,35 +51,23 @@ pub struct Fields {
 }
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
-    let obj = object(v)?;
-    let mut e = Vec::new();
-    let (mut front, mut back, mut deck) = (None, None, None);
-    for (k, v) in obj {
-        match k.as_str() {
-            "front" => front = text(v, k, 2000, &mut e),
-            "back" => back = text(v, k, 2000, &mut e),
-            "deck" => {
-                deck = if v.is_null() {
-                    Some(None)
-                } else {
-                    text(v, k, 100, &mut e).map(Some)
-                }
+    read_object(
+        v,
+        "flashcard",
+        &[],
+        &["front", "back"],
+        full,
+        |f: &mut Fields, k, v, e| {
+            match k {
+                "front" => f.front = text(v, k, 2000, e),
+                "back" => f.back = text(v, k, 2000, e),
+                "deck" => f.deck = nullable_text(v, k, 100, e),
+                _ => return false,
             }
-            other => e.push(FieldError::new(other, "is not a flashcard field")),
-        }
-    }
-    if full {
-        for (missing, name) in [(front.is_none(), "front"), (back.is_none(), "back")] {
-            if missing && !e.iter().any(|x| x.field == name) {
-                e.push(FieldError::new(name, "is required"));
-            }
-        }
-    }
-    if e.is_empty() {
-        Ok(Fields { front, back, deck })
-    } else {
-        Err(ApiError::Validation(e))
-    }
+            true
+        },
+    )
+    .map_err(ApiError::Validation)
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -108,22 +99,11 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let deck = ctx.query_param("deck").filter(|d| !d.is_empty());
-    let rows: Vec<Flashcard> = ctx
-        .d1()?
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND id > ?2 AND (?3 IS NULL OR deck = ?3) \
-             AND (?4 IS NULL OR instr(lower(front), ?4) > 0 OR instr(lower(back), ?4) > 0) ORDER BY id LIMIT ?5"
-        ))
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(deck.as_deref()),
-            nullable(search.as_ref().map(Search::as_str)),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Flashcard> = PageQuery::new(format!("SELECT {COLUMNS} FROM os_flashcards"))
+        .filter("deck = ?", deck)
+        .search(&["front", "back"], search.as_ref())
+        .fetch(&ctx.d1()?, &caller, &page)
+        .await?;
     http::json(200, &page.respond(rows, |c| &c.id))
 }
 

@@ -19,12 +19,14 @@ use super::rules::goals as rules;
 use super::rules::habits::Schedule;
 use super::rules::metrics::Log;
 use super::{
-    date, free_text, habits, metrics, nullable_date, object, one_of, require, settings, tasks, text,
+    date, free_text, habits, metrics, nullable_date, object, one_of, settings, tasks, text,
 };
 use crate::platform::auth::Caller;
+use crate::platform::db::PageQuery;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::fields::read_object;
+use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
 
@@ -130,31 +132,25 @@ fn criteria(v: &Value, errors: &mut Vec<FieldError>) -> Option<Vec<Value>> {
 
 impl Fields {
     pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
-        let Some(obj) = v.as_object() else {
-            return Err(vec![FieldError::new("body", "must be a JSON object")]);
-        };
-        let mut e = Vec::new();
-        let mut f = Fields::default();
-        for (k, v) in obj {
-            match k.as_str() {
-                "title" => f.title = text(v, k, 200, &mut e),
-                "description" => f.description = free_text(v, k, 5000, &mut e),
-                "status" => f.status = one_of(v, k, STATUSES, &mut e),
-                "start_date" => f.start_date = date(v, k, &mut e).map(|d| d.to_string()),
-                "target_date" => f.target_date = nullable_date(v, k, &mut e),
-                "success_criteria" => f.success_criteria = criteria(v, &mut e),
-                "id" | "progress" | "links" | "created_at" | "updated_at" => {}
-                other => e.push(FieldError::new(other, "is not a goal field")),
-            }
-        }
-        if full {
-            require(f.title.is_some(), "title", &mut e);
-        }
-        if e.is_empty() {
-            Ok(f)
-        } else {
-            Err(e)
-        }
+        read_object(
+            v,
+            "goal",
+            &["id", "progress", "links", "created_at", "updated_at"],
+            &["title"],
+            full,
+            |f: &mut Fields, k, v, e| {
+                match k {
+                    "title" => f.title = text(v, k, 200, e),
+                    "description" => f.description = free_text(v, k, 5000, e),
+                    "status" => f.status = one_of(v, k, STATUSES, e),
+                    "start_date" => f.start_date = date(v, k, e).map(|d| d.to_string()),
+                    "target_date" => f.target_date = nullable_date(v, k, e),
+                    "success_criteria" => f.success_criteria = criteria(v, e),
+                    _ => return false,
+                }
+                true
+            },
+        )
     }
 }
 
@@ -611,21 +607,11 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let search = ctx.search()?;
     let status = ctx.filter_one_of("status", STATUSES)?;
     let db = ctx.d1()?;
-    let rows: Vec<Row> = db
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM os_goals WHERE user_id = ?1 AND id > ?2 AND (?3 IS NULL OR status = ?3) \
-             AND (?4 IS NULL OR instr(lower(title), ?4) > 0) ORDER BY id LIMIT ?5"
-        ))
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(status.as_deref()),
-            nullable(search.as_ref().map(Search::as_str)),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Row> = PageQuery::new(format!("SELECT {COLUMNS} FROM os_goals"))
+        .filter("status = ?", status)
+        .search(&["title"], search.as_ref())
+        .fetch(&db, caller, &page)
+        .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut links = links_of(&db, &caller.user_id, &ids).await?;
     let items: Vec<Value> = rows

@@ -280,12 +280,11 @@ async fn all(db: &D1Database, caller: &Caller) -> Result<Vec<Habit>, ApiError> {
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
-    let mut items: Vec<Habit> = all(&ctx.d1()?, &caller).await?;
-    items.retain(|h| {
-        page.after.as_deref().is_none_or(|a| h.id.as_str() > a)
-            && search.as_ref().is_none_or(|s| s.matches(&h.name))
-    });
-    items.truncate(page.fetch() as usize);
+    let items = page.window(
+        all(&ctx.d1()?, &caller).await?,
+        |h: &Habit| &h.id,
+        |h| search.as_ref().is_none_or(|s| s.matches(&h.name)),
+    );
     http::json(200, &page.respond(items, |h| &h.id))
 }
 

@@ -9,9 +9,9 @@ use worker::{D1Database, Response};
 
 use super::{date, object, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::nullable;
+use crate::platform::db::PageQuery;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
 
@@ -310,26 +310,17 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     if !e.is_empty() {
         return Err(ApiError::Validation(e));
     }
-    let rows: Vec<Row> = db
-        .prepare(
-            "SELECT id, date, content, links, created_at FROM os_logbook WHERE user_id = ?1 AND id > ?2 \
-             AND (?3 IS NULL OR date >= ?3) AND (?4 IS NULL OR date <= ?4) \
-             AND (?5 IS NULL OR instr(lower(content), ?5) > 0) \
-             AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(links) WHERE json_extract(value, '$.id') = ?6)) \
-             ORDER BY id LIMIT ?7",
-        )
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(from.map(|d| d.to_string())),
-            nullable(to.map(|d| d.to_string())),
-            nullable(search.as_ref().map(Search::as_str)),
-            nullable(linked_id.as_deref()),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Row> =
+        PageQuery::new("SELECT id, date, content, links, created_at FROM os_logbook")
+            .filter("date >= ?", from.map(|d| d.to_string()))
+            .filter("date <= ?", to.map(|d| d.to_string()))
+            .search(&["content"], search.as_ref())
+            .filter(
+                "EXISTS (SELECT 1 FROM json_each(links) WHERE json_extract(value, '$.id') = ?)",
+                linked_id,
+            )
+            .fetch(&db, caller, &page)
+            .await?;
     let items = views(&db, &caller.user_id, rows).await?;
     http::json(
         200,

@@ -10,11 +10,13 @@ use worker::{D1Database, Response};
 
 use super::rules::goals::metric_score;
 use super::rules::metrics::{self as rules, Direction, Log};
-use super::{date, goals, object, one_of, require, settings, text};
+use super::{date, goals, one_of, settings, text};
 use crate::platform::auth::Caller;
+use crate::platform::db::PageQuery;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::fields::read_object;
+use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
 
@@ -61,37 +63,34 @@ pub struct Fields {
 }
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
-    let obj = object(v)?;
-    let mut e = Vec::new();
-    let mut f = Fields::default();
-    for (k, v) in obj {
-        match k.as_str() {
-            "name" => f.name = text(v, k, 100, &mut e),
-            "unit" => match v.as_str() {
-                Some(u) if u.chars().count() <= 20 => f.unit = Some(u.trim().to_string()),
-                _ => e.push(FieldError::new(
-                    k,
-                    "must be a string of at most 20 characters",
-                )),
-            },
-            "target" => match v {
-                Value::Null => f.target = Some(None),
-                Value::Number(n) => f.target = n.as_f64().map(Some),
-                _ => e.push(FieldError::new(k, "must be a number or null")),
-            },
-            "direction" => f.direction = one_of(v, k, DIRECTIONS, &mut e),
-            "id" | "milestones" | "created_at" | "updated_at" => {}
-            other => e.push(FieldError::new(other, "is not a metric field")),
-        }
-    }
-    if full {
-        require(f.name.is_some(), "name", &mut e);
-    }
-    if e.is_empty() {
-        Ok(f)
-    } else {
-        Err(ApiError::Validation(e))
-    }
+    read_object(
+        v,
+        "metric",
+        &["id", "milestones", "created_at", "updated_at"],
+        &["name"],
+        full,
+        |f: &mut Fields, k, v, e| {
+            match k {
+                "name" => f.name = text(v, k, 100, e),
+                "unit" => match v.as_str() {
+                    Some(u) if u.chars().count() <= 20 => f.unit = Some(u.trim().to_string()),
+                    _ => e.push(FieldError::new(
+                        k,
+                        "must be a string of at most 20 characters",
+                    )),
+                },
+                "target" => match v {
+                    Value::Null => f.target = Some(None),
+                    Value::Number(n) => f.target = n.as_f64().map(Some),
+                    _ => e.push(FieldError::new(k, "must be a number or null")),
+                },
+                "direction" => f.direction = one_of(v, k, DIRECTIONS, e),
+                _ => return false,
+            }
+            true
+        },
+    )
+    .map_err(ApiError::Validation)
 }
 
 /// The milestones of these metrics, by metric id, in the order they were reached.
@@ -224,23 +223,13 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let direction = ctx.filter_one_of("direction", DIRECTIONS)?;
-    let rows: Vec<Row> = ctx
-        .d1()?
-        .prepare(
-            "SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics \
-             WHERE user_id = ?1 AND id > ?2 AND (?3 IS NULL OR direction = ?3) \
-             AND (?4 IS NULL OR instr(lower(name), ?4) > 0) ORDER BY id LIMIT ?5",
-        )
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(direction.as_deref()),
-            nullable(search.as_ref().map(Search::as_str)),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Row> = PageQuery::new(
+        "SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics",
+    )
+    .filter("direction = ?", direction)
+    .search(&["name"], search.as_ref())
+    .fetch(&ctx.d1()?, &caller, &page)
+    .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut milestones = milestones_of(&ctx.d1()?, &ids).await?;
     let items: Vec<Metric> = rows

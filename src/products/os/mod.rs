@@ -17,7 +17,7 @@ pub mod transfer;
 pub mod wallet;
 
 pub(crate) use crate::platform::fields::{
-    date, free_text, nullable_date, nullable_text, object, one_of, require, text,
+    date, free_text, nullable_date, nullable_text, object, one_of, text,
 };
 
 use crate::platform::product::{Product, Route};

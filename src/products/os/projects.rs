@@ -6,11 +6,13 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::health::{self, Input};
-use super::{date, free_text, nullable_date, object, require, settings, text};
+use super::{date, free_text, nullable_date, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
-use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::db::PageQuery;
+use crate::platform::error::ApiError;
+use crate::platform::fields::read_object;
+use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
 
@@ -85,6 +87,7 @@ async fn view(db: &D1Database, caller: &Caller, r: Row) -> Result<Value, ApiErro
         .ok_or_else(|| ApiError::Internal("project view".into()))
 }
 
+#[derive(Default)]
 pub struct Fields {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -93,32 +96,32 @@ pub struct Fields {
 }
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
-    let obj = object(v)?;
-    let mut e = Vec::new();
-    let mut f = Fields {
-        name: None,
-        description: None,
-        start_date: None,
-        target_date: None,
-    };
-    for (k, v) in obj {
-        match k.as_str() {
-            "name" => f.name = text(v, k, 200, &mut e),
-            "description" => f.description = free_text(v, k, 5000, &mut e),
-            "start_date" => f.start_date = date(v, k, &mut e).map(|d| d.to_string()),
-            "target_date" => f.target_date = nullable_date(v, k, &mut e),
-            "id" | "created_at" | "updated_at" | "health" | "completion" | "elapsed" | "tasks" => {}
-            other => e.push(FieldError::new(other, "is not a project field")),
-        }
-    }
-    if full {
-        require(f.name.is_some(), "name", &mut e);
-    }
-    if e.is_empty() {
-        Ok(f)
-    } else {
-        Err(ApiError::Validation(e))
-    }
+    read_object(
+        v,
+        "project",
+        &[
+            "id",
+            "created_at",
+            "updated_at",
+            "health",
+            "completion",
+            "elapsed",
+            "tasks",
+        ],
+        &["name"],
+        full,
+        |f: &mut Fields, k, v, e| {
+            match k {
+                "name" => f.name = text(v, k, 200, e),
+                "description" => f.description = free_text(v, k, 5000, e),
+                "start_date" => f.start_date = date(v, k, e).map(|d| d.to_string()),
+                "target_date" => f.target_date = nullable_date(v, k, e),
+                _ => return false,
+            }
+            true
+        },
+    )
+    .map_err(ApiError::Validation)
 }
 
 async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiError> {
@@ -171,20 +174,10 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let search = ctx.search()?;
     let caller = &caller;
     let db = ctx.d1()?;
-    let rows: Vec<Row> = db
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM os_projects WHERE user_id = ?1 AND id > ?2 \
-             AND (?3 IS NULL OR instr(lower(name), ?3) > 0) ORDER BY id LIMIT ?4"
-        ))
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(search.as_ref().map(Search::as_str)),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Row> = PageQuery::new(format!("SELECT {COLUMNS} FROM os_projects"))
+        .search(&["name"], search.as_ref())
+        .fetch(&db, caller, &page)
+        .await?;
     let items = views(&db, caller, rows).await?;
     http::json(
         200,

@@ -5,10 +5,11 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::rules::{graph, skills as rules};
-use super::{free_text, object, require, text};
+use super::{free_text, object, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::changes;
 use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
@@ -138,35 +139,36 @@ pub struct Fields {
 
 impl Fields {
     pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
-        let Some(obj) = v.as_object() else {
-            return Err(vec![FieldError::new("body", "must be a JSON object")]);
-        };
-        let mut e = Vec::new();
-        let mut f = Fields::default();
-        for (k, v) in obj {
-            match k.as_str() {
-                "name" => f.name = text(v, k, 100, &mut e),
-                "description" => f.description = free_text(v, k, 2000, &mut e),
-                "level" => match v.as_i64() {
-                    Some(l) if (0..=100).contains(&l) => f.level = Some(l),
-                    _ => e.push(FieldError::new(k, "must be an integer from 0 to 100")),
-                },
-                "max_level" => match v.as_i64() {
-                    Some(l) if (1..=100).contains(&l) => f.max_level = Some(l),
-                    _ => e.push(FieldError::new(k, "must be an integer from 1 to 100")),
-                },
-                "id" | "prerequisites" | "unlocked" | "tier" | "created_at" | "updated_at" => {}
-                other => e.push(FieldError::new(other, "is not a skill field")),
-            }
-        }
-        if full {
-            require(f.name.is_some(), "name", &mut e);
-        }
-        if e.is_empty() {
-            Ok(f)
-        } else {
-            Err(e)
-        }
+        read_object(
+            v,
+            "skill",
+            &[
+                "id",
+                "prerequisites",
+                "unlocked",
+                "tier",
+                "created_at",
+                "updated_at",
+            ],
+            &["name"],
+            full,
+            |f: &mut Fields, k, v, e| {
+                match k {
+                    "name" => f.name = text(v, k, 100, e),
+                    "description" => f.description = free_text(v, k, 2000, e),
+                    "level" => match v.as_i64() {
+                        Some(l) if (0..=100).contains(&l) => f.level = Some(l),
+                        _ => e.push(FieldError::new(k, "must be an integer from 0 to 100")),
+                    },
+                    "max_level" => match v.as_i64() {
+                        Some(l) if (1..=100).contains(&l) => f.max_level = Some(l),
+                        _ => e.push(FieldError::new(k, "must be an integer from 1 to 100")),
+                    },
+                    _ => return false,
+                }
+                true
+            },
+        )
     }
 }
 
@@ -209,16 +211,15 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
-    let mut items = Tree::load(&ctx.d1()?, &caller.user_id).await?.views();
-    items.retain(|v| {
-        page.after
-            .as_deref()
-            .is_none_or(|a| v["id"].as_str().is_some_and(|id| id > a))
-            && search
+    let items = page.window(
+        Tree::load(&ctx.d1()?, &caller.user_id).await?.views(),
+        |v: &Value| v["id"].as_str().unwrap_or(""),
+        |v| {
+            search
                 .as_ref()
                 .is_none_or(|s| s.matches(v["name"].as_str().unwrap_or("")))
-    });
-    items.truncate(page.fetch() as usize);
+        },
+    );
     http::json(
         200,
         &page.respond(items, |v| v["id"].as_str().unwrap_or("")),

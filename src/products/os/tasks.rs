@@ -3,14 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
 use worker::{D1Database, Response};
 
 use super::rules::{graph, points};
-use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of, require, text};
+use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of, text};
 use crate::platform::auth::Caller;
+use crate::platform::db::PageQuery;
 use crate::platform::db::{batch_or_404, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::fields::read_object;
+use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
 
@@ -79,6 +82,22 @@ impl Row {
 const COLUMNS: &str =
     "id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at";
 
+/// The writable columns of a task, in [`COLUMNS`] order after `id`: shared by the INSERT
+/// (`?2`–`?10`) and the UPDATE (`?1`–`?9`).
+fn writable(t: &Task) -> [JsValue; 9] {
+    [
+        t.title.as_str().into(),
+        t.description.as_str().into(),
+        t.status.as_str().into(),
+        t.priority.as_str().into(),
+        nullable(t.area.as_deref()),
+        (t.effort as f64).into(),
+        nullable(t.due_date.as_deref()),
+        nullable(t.project_id.as_deref()),
+        nullable(t.goal_id.as_deref()),
+    ]
+}
+
 /// Tasks with their dependencies in the same query (one D1 round trip per read): the
 /// primary key (task_id, depends_on_id) answers the subquery in id order.
 const SELECT_TASKS: &str =
@@ -103,39 +122,39 @@ pub struct TaskFields {
 
 impl TaskFields {
     pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
-        let Some(obj) = v.as_object() else {
-            return Err(vec![FieldError::new("body", "must be a JSON object")]);
-        };
-        let mut e = Vec::new();
-        let mut f = TaskFields::default();
-        for (k, v) in obj {
-            match k.as_str() {
-                "title" => f.title = text(v, k, 200, &mut e),
-                "description" => f.description = free_text(v, k, 5000, &mut e),
-                "status" => f.status = one_of(v, k, STATUSES, &mut e),
-                "priority" => f.priority = one_of(v, k, PRIORITIES, &mut e),
-                "area" => {
-                    f.area = nullable_text(v, k, 50, &mut e).map(|a| a.map(|s| s.to_lowercase()))
+        read_object(
+            v,
+            "task",
+            &[
+                "id",
+                "completed_at",
+                "created_at",
+                "updated_at",
+                "depends_on",
+            ],
+            &["title"],
+            full,
+            |f: &mut TaskFields, k, v, e| {
+                match k {
+                    "title" => f.title = text(v, k, 200, e),
+                    "description" => f.description = free_text(v, k, 5000, e),
+                    "status" => f.status = one_of(v, k, STATUSES, e),
+                    "priority" => f.priority = one_of(v, k, PRIORITIES, e),
+                    "area" => {
+                        f.area = nullable_text(v, k, 50, e).map(|a| a.map(|s| s.to_lowercase()))
+                    }
+                    "effort" => match v.as_i64() {
+                        Some(n) if (1..=5).contains(&n) => f.effort = Some(n),
+                        _ => e.push(FieldError::new(k, "must be an integer from 1 to 5")),
+                    },
+                    "due_date" => f.due_date = nullable_date(v, k, e),
+                    "project_id" => f.project_id = nullable_text(v, k, 64, e),
+                    "goal_id" => f.goal_id = nullable_text(v, k, 64, e),
+                    _ => return false,
                 }
-                "effort" => match v.as_i64() {
-                    Some(n) if (1..=5).contains(&n) => f.effort = Some(n),
-                    _ => e.push(FieldError::new(k, "must be an integer from 1 to 5")),
-                },
-                "due_date" => f.due_date = nullable_date(v, k, &mut e),
-                "project_id" => f.project_id = nullable_text(v, k, 64, &mut e),
-                "goal_id" => f.goal_id = nullable_text(v, k, 64, &mut e),
-                "id" | "completed_at" | "created_at" | "updated_at" | "depends_on" => {}
-                other => e.push(FieldError::new(other, "is not a task field")),
-            }
-        }
-        if full {
-            require(f.title.is_some(), "title", &mut e);
-        }
-        if e.is_empty() {
-            Ok(f)
-        } else {
-            Err(e)
-        }
+                true
+            },
+        )
     }
 }
 
@@ -242,20 +261,15 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let mut stmts = vec![db
         .prepare(format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)"))
         .bind(&[
-            t.id.as_str().into(),
-            t.title.as_str().into(),
-            t.description.as_str().into(),
-            t.status.as_str().into(),
-            t.priority.as_str().into(),
-            nullable(t.area.as_deref()),
-            (t.effort as f64).into(),
-            nullable(t.due_date.as_deref()),
-            nullable(t.project_id.as_deref()),
-            nullable(t.goal_id.as_deref()),
-            t.created_at.as_str().into(),
-            t.updated_at.as_str().into(),
-            caller.user_id.as_str().into(),
-        ])?];
+            vec![t.id.as_str().into()],
+            writable(&t).to_vec(),
+            vec![
+                t.created_at.as_str().into(),
+                t.updated_at.as_str().into(),
+                caller.user_id.as_str().into(),
+            ],
+        ]
+        .concat())?];
     stmts.extend(goals::refresh(
         &db,
         &caller.user_id,
@@ -278,30 +292,16 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         return Err(ApiError::Validation(errors));
     }
     let db = ctx.d1()?;
-    let rows: Vec<Row> = db
-        .prepare(format!(
-            "{SELECT_TASKS} WHERE user_id = ?1 AND id > ?2 \
-             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR area = lower(?4)) \
-             AND (?5 IS NULL OR project_id = ?5) AND (?6 IS NULL OR goal_id = ?6) \
-             AND (?7 IS NULL OR due_date < ?7) AND (?8 IS NULL OR due_date > ?8) \
-             AND (?9 IS NULL OR instr(lower(title), ?9) > 0 OR instr(lower(description), ?9) > 0) \
-             ORDER BY id LIMIT ?10"
-        ))
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(status.as_deref()),
-            nullable(q("area").as_deref()),
-            nullable(q("project_id").as_deref()),
-            nullable(q("goal_id").as_deref()),
-            nullable(before.map(|d| d.to_string()).as_deref()),
-            nullable(after.map(|d| d.to_string()).as_deref()),
-            nullable(search.as_ref().map(Search::as_str)),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Row> = PageQuery::new(SELECT_TASKS)
+        .filter("status = ?", status)
+        .filter("area = lower(?)", q("area"))
+        .filter("project_id = ?", q("project_id"))
+        .filter("goal_id = ?", q("goal_id"))
+        .filter("due_date < ?", before.map(|d| d.to_string()))
+        .filter("due_date > ?", after.map(|d| d.to_string()))
+        .search(&["title", "description"], search.as_ref())
+        .fetch(&db, caller, &page)
+        .await?;
     let items: Vec<Task> = rows.into_iter().map(Row::into_task).collect();
     http::json(200, &page.respond(items, |t| &t.id))
 }
@@ -362,20 +362,15 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
          due_date = ?7, project_id = ?8, goal_id = ?9, completed_at = ?10, updated_at = ?11 WHERE id = ?12 AND user_id = ?13",
     )
     .bind(&[
-        t.title.as_str().into(),
-        t.description.as_str().into(),
-        t.status.as_str().into(),
-        t.priority.as_str().into(),
-        nullable(t.area.as_deref()),
-        (t.effort as f64).into(),
-        nullable(t.due_date.as_deref()),
-        nullable(t.project_id.as_deref()),
-        nullable(t.goal_id.as_deref()),
-        nullable(t.completed_at.as_deref()),
-        t.updated_at.as_str().into(),
-        t.id.as_str().into(),
-        caller.user_id.as_str().into(),
-    ])?];
+        writable(&t).to_vec(),
+        vec![
+            nullable(t.completed_at.as_deref()),
+            t.updated_at.as_str().into(),
+            t.id.as_str().into(),
+            caller.user_id.as_str().into(),
+        ],
+    ]
+    .concat())?];
     stmts.extend(goals::refresh(
         &db,
         &caller.user_id,

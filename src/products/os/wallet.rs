@@ -8,9 +8,9 @@ use worker::{D1Database, Response};
 
 use super::{object, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::nullable;
+use crate::platform::db::PageQuery;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx, Search};
+use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
 
@@ -169,22 +169,12 @@ pub async fn list_rewards(ctx: Ctx, caller: Caller) -> Result<Response, ApiError
                 .map_err(|_| ApiError::validation("max_cost", "must be a non-negative integer"))?,
         ),
     };
-    let rows: Vec<RewardRow> = ctx
-        .d1()?
-        .prepare(
-            "SELECT id, name, cost, description, created_at FROM os_rewards WHERE user_id = ?1 AND id > ?2 \
-             AND (?3 IS NULL OR instr(lower(name), ?3) > 0) AND (?4 IS NULL OR cost <= ?4) ORDER BY id LIMIT ?5",
-        )
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            nullable(search.as_ref().map(Search::as_str)),
-            nullable(max_cost.map(|c| c as f64)),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<RewardRow> =
+        PageQuery::new("SELECT id, name, cost, description, created_at FROM os_rewards")
+            .search(&["name"], search.as_ref())
+            .filter("cost <= ?", max_cost.map(f64::from))
+            .fetch(&ctx.d1()?, &caller, &page)
+            .await?;
     let items: Vec<Reward> = rows.into_iter().map(Reward::from).collect();
     http::json(200, &page.respond(items, |r| &r.id))
 }

@@ -2,11 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
 use worker::{D1Database, Response};
 
 use super::{noise, scheduler, settings};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::read_object;
 use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -77,78 +79,62 @@ pub struct PersonaFields {
 impl PersonaFields {
     /// Parses a JSON object. `full` requires every field a new persona needs.
     pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
-        let Some(obj) = v.as_object() else {
-            return Err(vec![FieldError::new("body", "must be a JSON object")]);
-        };
-        let mut e = Vec::new();
-        let mut f = PersonaFields::default();
-        for (k, v) in obj {
-            match k.as_str() {
-                "name" => f.name = text(v, k, 100, &mut e),
-                "occupation" => f.occupation = text(v, k, 100, &mut e),
-                "location" => f.location = text(v, k, 120, &mut e),
-                "shopping_style" => f.shopping_style = text(v, k, 60, &mut e),
-                "description" => match v.as_str() {
-                    Some(s) if s.chars().count() <= 2000 => {
-                        f.description = Some(s.trim().to_string())
-                    }
-                    _ => e.push(FieldError::new(
-                        k,
-                        "must be a string of at most 2000 characters",
-                    )),
-                },
-                "age" => match v.as_u64() {
-                    Some(a) if (13..=100).contains(&a) => f.age = Some(a as u32),
-                    _ => e.push(FieldError::new(k, "must be an integer from 13 to 100")),
-                },
-                "interests" => {
-                    let list: Option<Vec<String>> = v.as_array().and_then(|a| {
-                        a.iter()
-                            .map(|i| {
-                                i.as_str()
-                                    .map(|s| s.trim().to_lowercase())
-                                    .filter(|s| !s.is_empty() && s.len() <= 50)
-                            })
-                            .collect()
-                    });
-                    match list {
-                        Some(mut l) if (1..=20).contains(&l.len()) => {
-                            l.dedup();
-                            f.interests = Some(l);
+        read_object(
+            v,
+            "persona",
+            // Read-only fields a client may echo back.
+            &["id", "created_at", "updated_at"],
+            &["name", "age", "occupation", "location", "interests"],
+            full,
+            |f: &mut PersonaFields, k, v, e| {
+                match k {
+                    "name" => f.name = text(v, k, 100, e),
+                    "occupation" => f.occupation = text(v, k, 100, e),
+                    "location" => f.location = text(v, k, 120, e),
+                    "shopping_style" => f.shopping_style = text(v, k, 60, e),
+                    "description" => match v.as_str() {
+                        Some(s) if s.chars().count() <= 2000 => {
+                            f.description = Some(s.trim().to_string())
                         }
                         _ => e.push(FieldError::new(
                             k,
-                            "must be 1 to 20 non-empty strings of at most 50 characters",
+                            "must be a string of at most 2000 characters",
                         )),
+                    },
+                    "age" => match v.as_u64() {
+                        Some(a) if (13..=100).contains(&a) => f.age = Some(a as u32),
+                        _ => e.push(FieldError::new(k, "must be an integer from 13 to 100")),
+                    },
+                    "interests" => {
+                        let list: Option<Vec<String>> = v.as_array().and_then(|a| {
+                            a.iter()
+                                .map(|i| {
+                                    i.as_str()
+                                        .map(|s| s.trim().to_lowercase())
+                                        .filter(|s| !s.is_empty() && s.len() <= 50)
+                                })
+                                .collect()
+                        });
+                        match list {
+                            Some(mut l) if (1..=20).contains(&l.len()) => {
+                                l.dedup();
+                                f.interests = Some(l);
+                            }
+                            _ => e.push(FieldError::new(
+                                k,
+                                "must be 1 to 20 non-empty strings of at most 50 characters",
+                            )),
+                        }
                     }
+                    "is_active" => match v.as_bool() {
+                        Some(b) => f.is_active = Some(b),
+                        None => e.push(FieldError::new(k, "must be a boolean")),
+                    },
+                    _ => return false,
                 }
-                "is_active" => match v.as_bool() {
-                    Some(b) => f.is_active = Some(b),
-                    None => e.push(FieldError::new(k, "must be a boolean")),
-                },
-                // Read-only fields a client may echo back.
-                "id" | "created_at" | "updated_at" => {}
-                other => e.push(FieldError::new(other, "is not a persona field")),
-            }
-        }
-        if full {
-            for (missing, name) in [
-                (f.name.is_none(), "name"),
-                (f.age.is_none(), "age"),
-                (f.occupation.is_none(), "occupation"),
-                (f.location.is_none(), "location"),
-                (f.interests.is_none(), "interests"),
-            ] {
-                if missing && !e.iter().any(|x| x.field == name) {
-                    e.push(FieldError::new(name, "is required"));
-                }
-            }
-        }
-        if e.is_empty() {
-            Ok(f)
-        } else {
-            Err(e)
-        }
+                true
+            },
+        )
     }
 }
 
@@ -163,6 +149,21 @@ pub fn validate_generated(v: Value) -> Result<Value, String> {
 }
 
 const COLUMNS: &str = "id, name, age, occupation, location, interests, shopping_style, description, is_active, created_at, updated_at";
+
+/// The writable columns of a persona, in [`COLUMNS`] order after `id`: shared by the
+/// INSERT (`?2`–`?9`) and the UPDATE (`?1`–`?8`).
+fn writable(p: &Persona) -> Result<[JsValue; 8], ApiError> {
+    Ok([
+        p.name.as_str().into(),
+        f64::from(p.age).into(),
+        p.occupation.as_str().into(),
+        p.location.as_str().into(),
+        serde_json::to_string(&p.interests)?.into(),
+        p.shopping_style.as_str().into(),
+        p.description.as_str().into(),
+        f64::from(u8::from(p.is_active)).into(),
+    ])
+}
 
 pub async fn find(db: &D1Database, user_id: &str, id: &str) -> Result<Option<Persona>, ApiError> {
     let row: Option<Row> = db
@@ -225,20 +226,18 @@ async fn insert(ctx: &Ctx, caller: &Caller, f: PersonaFields) -> Result<Persona,
     db.prepare(format!(
         "INSERT INTO phantom_personas ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))
-    .bind(&[
-        p.id.as_str().into(),
-        p.name.as_str().into(),
-        f64::from(p.age).into(),
-        p.occupation.as_str().into(),
-        p.location.as_str().into(),
-        serde_json::to_string(&p.interests)?.into(),
-        p.shopping_style.as_str().into(),
-        p.description.as_str().into(),
-        (if p.is_active { 1.0 } else { 0.0 }).into(),
-        p.created_at.as_str().into(),
-        p.updated_at.as_str().into(),
-        caller.user_id.as_str().into(),
-    ])?
+    .bind(
+        &[
+            vec![p.id.as_str().into()],
+            writable(&p)?.to_vec(),
+            vec![
+                p.created_at.as_str().into(),
+                p.updated_at.as_str().into(),
+                caller.user_id.as_str().into(),
+            ],
+        ]
+        .concat(),
+    )?
     .run()
     .await?;
     let row = settings::load(&db, caller).await?;
@@ -351,19 +350,17 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         "UPDATE phantom_personas SET name = ?1, age = ?2, occupation = ?3, location = ?4, interests = ?5, \
          shopping_style = ?6, description = ?7, is_active = ?8, updated_at = ?9 WHERE id = ?10 AND user_id = ?11",
     )
-    .bind(&[
-        p.name.as_str().into(),
-        f64::from(p.age).into(),
-        p.occupation.as_str().into(),
-        p.location.as_str().into(),
-        serde_json::to_string(&p.interests)?.into(),
-        p.shopping_style.as_str().into(),
-        p.description.as_str().into(),
-        (if p.is_active { 1.0 } else { 0.0 }).into(),
-        p.updated_at.as_str().into(),
-        p.id.as_str().into(),
-        caller.user_id.as_str().into(),
-    ])?
+    .bind(
+        &[
+            writable(&p)?.to_vec(),
+            vec![
+                p.updated_at.as_str().into(),
+                p.id.as_str().into(),
+                caller.user_id.as_str().into(),
+            ],
+        ]
+        .concat(),
+    )?
     .run()
     .await?;
     let row = settings::load(&db, &caller).await?;
