@@ -12,6 +12,7 @@ use crate::platform::auth::{self, Credentials};
 use crate::platform::config::{Config, CorsOrigins, MAX_BODY_BYTES};
 use crate::platform::error::ApiError;
 use crate::platform::ids;
+pub use crate::platform::page::{Page, Search};
 use crate::platform::product::{Auth, Handler};
 use crate::platform::router::{self, Match};
 
@@ -91,106 +92,6 @@ impl Ctx {
             self.query_param("limit").as_deref(),
             self.query_param("cursor").as_deref(),
         )
-    }
-}
-
-/// `?q=` of a list request: a substring search that ignores ASCII case, the way SQLite's
-/// `lower()` does, so SQL filters (`instr(lower(name), ?) > 0` bound to [`Search::as_str`])
-/// and in-memory ones ([`Search::matches`]) agree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Search(String);
-
-impl Search {
-    pub const MAX_CHARS: usize = 100;
-
-    /// Absent or blank → `None`; longer than 100 characters → 422.
-    pub fn parse(q: Option<&str>) -> Result<Option<Search>, ApiError> {
-        match q.map(str::trim).filter(|q| !q.is_empty()) {
-            None => Ok(None),
-            Some(q) if q.chars().count() > Self::MAX_CHARS => {
-                Err(ApiError::validation("q", "must be at most 100 characters"))
-            }
-            Some(q) => Ok(Some(Search(q.to_ascii_lowercase()))),
-        }
-    }
-
-    /// The needle, lowercased.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn matches(&self, text: &str) -> bool {
-        text.to_ascii_lowercase().contains(&self.0)
-    }
-}
-
-/// `?limit=` (default 50, 1–200) and `?cursor=` (opaque) of a list request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
-    pub limit: u32,
-    /// The id after which the page starts.
-    pub after: Option<String>,
-}
-
-impl Page {
-    pub const DEFAULT: u32 = 50;
-    pub const MAX: u32 = 200;
-
-    /// `?limit=`: `default` when absent, else 1–200.
-    pub fn parse_limit(limit: Option<&str>, default: u32) -> Result<u32, ApiError> {
-        match limit {
-            None | Some("") => Ok(default),
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=Self::MAX).contains(n))
-                .ok_or_else(|| ApiError::validation("limit", "must be an integer from 1 to 200")),
-        }
-    }
-
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, ApiError> {
-        let limit = Self::parse_limit(limit, Self::DEFAULT)?;
-        let after = match cursor {
-            None | Some("") => None,
-            Some(c) => Some(
-                crate::platform::crypto::b64url_decode(c)
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        ApiError::validation("cursor", "is not a cursor from this API")
-                    })?,
-            ),
-        };
-        Ok(Self { limit, after })
-    }
-
-    /// The page of `items` (sorted by id) after the cursor that `keep` accepts, for lists
-    /// assembled in memory; answer it with [`Page::respond`].
-    pub fn window<T>(
-        &self,
-        mut items: Vec<T>,
-        id_of: impl Fn(&T) -> &str,
-        keep: impl Fn(&T) -> bool,
-    ) -> Vec<T> {
-        items.retain(|t| self.after.as_deref().is_none_or(|a| id_of(t) > a) && keep(t));
-        items.truncate(self.fetch() as usize);
-        items
-    }
-
-    /// Rows to fetch: one more than the page, to know whether another page follows.
-    pub fn fetch(&self) -> u32 {
-        self.limit + 1
-    }
-
-    /// `{"items": [...], "next_cursor": …}` from up to `limit + 1` rows ordered by id.
-    pub fn respond<T: Serialize>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> &str) -> Value {
-        let next = if rows.len() > self.limit as usize {
-            rows.truncate(self.limit as usize);
-            rows.last()
-                .map(|r| crate::platform::crypto::b64url_encode(id_of(r).as_bytes()))
-        } else {
-            None
-        };
-        serde_json::json!({ "items": rows, "next_cursor": next })
     }
 }
 
@@ -551,23 +452,6 @@ mod tests {
     }
 
     #[test]
-    fn search_ignores_blank_and_ascii_case() {
-        assert_eq!(Search::parse(None), Ok(None));
-        assert_eq!(Search::parse(Some("  ")), Ok(None));
-        let s = Search::parse(Some(" ReAd ")).expect("valid").expect("some");
-        assert_eq!(s.as_str(), "read");
-        assert!(s.matches("Reading list"));
-        assert!(s.matches("SPEED READ"));
-        assert!(!s.matches("write"));
-        let e = Search::parse(Some(&"x".repeat(101))).expect_err("too long");
-        assert_eq!(
-            e,
-            ApiError::validation("q", "must be at most 100 characters")
-        );
-        assert!(Search::parse(Some(&"é".repeat(100))).is_ok());
-    }
-
-    #[test]
     fn malformed_json_is_bad_request() {
         let e = parse_json::<Signup>(b"{\"email\": ").expect_err("truncated");
         assert_eq!(e.status(), 400);
@@ -601,36 +485,6 @@ mod tests {
             ApiError::Validation(f) => assert_eq!(f[0].field, "body"),
             other => panic!("unexpected {other:?}"),
         }
-    }
-
-    #[test]
-    fn pages_parse_and_link() {
-        assert_eq!(
-            Page::parse(None, None),
-            Ok(Page {
-                limit: 50,
-                after: None
-            })
-        );
-        assert!(Page::parse(Some("0"), None).is_err());
-        assert!(Page::parse(Some("201"), None).is_err());
-        assert!(Page::parse(Some("x"), None).is_err());
-        assert!(Page::parse(None, Some("%%%")).is_err());
-        let page = Page::parse(Some("2"), None).expect("page");
-        let v = page.respond(vec!["a".to_string(), "b".into(), "c".into()], |s| {
-            s.as_str()
-        });
-        assert_eq!(v["items"], serde_json::json!(["a", "b"]));
-        let cursor = v["next_cursor"].as_str().expect("more");
-        assert_eq!(
-            Page::parse(Some("2"), Some(cursor))
-                .expect("p")
-                .after
-                .as_deref(),
-            Some("b")
-        );
-        let last = page.respond(vec!["d".to_string()], |s| s.as_str());
-        assert!(last["next_cursor"].is_null());
     }
 
     #[test]

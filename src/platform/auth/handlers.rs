@@ -11,7 +11,7 @@ use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{page_of, Doc};
+use crate::platform::openapi::{no_body, page_of, Doc};
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -487,10 +487,6 @@ fn api_key_schema() -> Value {
         "prefix": {"type": "string"}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}}})
 }
 
-fn empty() -> Value {
-    json!({"type": "null"})
-}
-
 pub const SIGNUP_DOC: Doc = Doc {
     tag: "auth",
     summary: "Create an account with email and password",
@@ -529,7 +525,7 @@ pub const LOGOUT_DOC: Doc = Doc {
     summary: "Revoke the current session and clear cookies",
     description: "Every access and refresh token of the session stops working.",
     request: None,
-    response: (204, empty),
+    response: (204, no_body),
 };
 
 pub const ME_DOC: Doc = Doc {
@@ -566,7 +562,7 @@ pub const REVOKE_KEY_DOC: Doc = Doc {
     description: "Takes effect at once: once this answers, no request authenticates with the key, even one sent \
         while the revoke ran. Another user's key answers 404.",
     request: None,
-    response: (204, empty),
+    response: (204, no_body),
 };
 
 pub const CHALLENGE_DOC: Doc = Doc {

@@ -10,7 +10,6 @@ use worker::{D1Database, Response};
 use super::rules::goals::{round1, share};
 use super::{free_text, object, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::PageQuery;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::nullable_http_url;
@@ -18,6 +17,7 @@ use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
+use crate::platform::page::PageQuery;
 
 pub const MAX_MODULES: usize = 200;
 

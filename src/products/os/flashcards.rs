@@ -9,12 +9,12 @@ use super::rules::sm2::{self, Card};
 use super::{nullable_text, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
-use crate::platform::db::PageQuery;
 use crate::platform::error::ApiError;
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx, Page};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
+use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Flashcard {

@@ -9,11 +9,11 @@ use worker::{D1Database, Response};
 
 use super::{date, object, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::PageQuery;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
+use crate::platform::page::PageQuery;
 
 /// Entity types a link can name, and their tables.
 pub const LINKABLE: &[(&str, &str)] = &[

@@ -12,13 +12,13 @@ use super::rules::goals::metric_score;
 use super::rules::metrics::{self as rules, Direction, Log};
 use super::{date, goals, one_of, settings, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::PageQuery;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
+use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize)]
 pub struct Metric {

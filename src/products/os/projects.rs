@@ -9,12 +9,12 @@ use super::rules::health::{self, Input};
 use super::{date, free_text, nullable_date, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
-use crate::platform::db::PageQuery;
 use crate::platform::error::ApiError;
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
+use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Row {

@@ -9,13 +9,13 @@ use worker::{D1Database, Response};
 use super::rules::{graph, points};
 use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::PageQuery;
 use crate::platform::db::{batch_or_404, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
+use crate::platform::page::PageQuery;
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
 pub const PRIORITIES: &[&str] = &["low", "medium", "high", "urgent"];

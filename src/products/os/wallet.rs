@@ -8,11 +8,11 @@ use worker::{D1Database, Response};
 
 use super::{object, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::PageQuery;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
+use crate::platform::page::PageQuery;
 
 pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
     let b: Option<i64> = db

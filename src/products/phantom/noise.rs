@@ -11,7 +11,7 @@ use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx, Page};
 use crate::platform::ids;
-use crate::platform::openapi::Doc;
+use crate::platform::openapi::{page_of, Doc};
 
 pub const EVENT_TYPES: &[&str] = &["search", "browse", "shop", "persona_rotate"];
 
@@ -178,7 +178,7 @@ pub fn event_schema() -> Value {
 }
 
 fn events_schema() -> Value {
-    json!({"type": "object", "properties": {"items": {"type": "array", "items": event_schema()}, "next_cursor": {"type": "null"}}})
+    page_of(event_schema())
 }
 
 pub const PENDING_DOC: Doc = Doc {

@@ -12,7 +12,7 @@ use crate::platform::fields::read_object;
 use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{page_of, Doc};
+use crate::platform::openapi::{no_body, page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Persona {
@@ -445,10 +445,6 @@ pub fn schema() -> Value {
     }})
 }
 
-fn none() -> Value {
-    json!({"type": "null"})
-}
-
 pub const CREATE_DOC: Doc = Doc {
     tag: "phantom",
     summary: "Create a persona",
@@ -494,7 +490,7 @@ pub const DELETE_DOC: Doc = Doc {
     summary: "Delete a persona",
     description: "Its events keep existing without it.",
     request: None,
-    response: (204, none),
+    response: (204, no_body),
 };
 pub const ROTATE_DOC: Doc = Doc {
     tag: "phantom",

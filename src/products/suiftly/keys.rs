@@ -13,7 +13,7 @@ use crate::platform::crypto;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, Doc};
+use crate::platform::openapi::{no_body, page_of, Doc};
 
 pub const PREFIX: &str = "sfy_live_";
 const MAX_ACTIVE: i64 = 10;
@@ -184,10 +184,13 @@ pub const LIST_DOC: Doc = Doc {
     summary: "A service's active API keys",
     description: "Never the secret.",
     request: None,
-    response: (
-        200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}),
-    ),
+    response: (200, || {
+        page_of(
+            json!({"type": "object", "properties": {"id": {"type": "string"},
+                "service_type": {"type": "string"}, "key_version": {"type": "integer"},
+                "key_prefix": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}}),
+        )
+    }),
 };
 pub const REGENERATE_DOC: Doc = Doc { tag: "suiftly", summary: "Regenerate a key", description: "New secret, key_version + 1; the old secret stops at once (the vault follows at its next run).", request: None, response: (201, created_schema) };
 pub const REVOKE_DOC: Doc = Doc {

@@ -11,7 +11,7 @@ use crate::platform::crypto;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::Doc;
+use crate::platform::openapi::{page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SealKey {
@@ -117,8 +117,11 @@ pub const LIST_DOC: Doc = Doc {
     summary: "Seal keys",
     description: "Public parts only.",
     request: None,
-    response: (
-        200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}),
-    ),
+    response: (200, || {
+        page_of(
+            json!({"type": "object", "properties": {"id": {"type": "string"},
+                "public_key": {"type": "string"}, "is_active": {"type": "boolean"},
+                "created_at": {"type": "string", "format": "date-time"}}}),
+        )
+    }),
 };

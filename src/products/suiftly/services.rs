@@ -15,7 +15,7 @@ use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::Doc;
+use crate::platform::openapi::{page_of, Doc};
 
 pub const SERVICE_TYPES: &[&str] = &["seal", "grpc", "graphql"];
 pub const LIVE: &[&str] = &["seal"];
@@ -422,10 +422,7 @@ pub const LIST_DOC: Doc = Doc {
     summary: "Services",
     description: "seal (live), grpc and graphql (coming_soon).",
     request: None,
-    response: (
-        200,
-        || json!({"type": "object", "properties": {"items": {"type": "array", "items": schema()}}}),
-    ),
+    response: (200, || page_of(schema())),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "suiftly",
