@@ -22,7 +22,7 @@ wrangler d1 migrations apply DB --local --persist-to "$state/d1" >/dev/null
 # Request log lines are off: under wrangler dev each console line costs ≈ 2 ms of
 # loopback latency (the inspector pipe), which production logging does not.
 setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state/d1" --env-file tests/e2e.env --var LOG_REQUESTS:false \
-  --var AUTH_RATE_LIMIT_ACCOUNT:1000000 --var AUTH_RATE_LIMIT_IP:1000000 --var CRON_STATEMENT_BUDGET:10000000 \
+  --var AUTH_RATE_LIMIT_ACCOUNT:1000000 --var AUTH_RATE_LIMIT_ACCOUNT_TOTAL:1000000 --var AUTH_RATE_LIMIT_IP:1000000 --var CRON_STATEMENT_BUDGET:10000000 \
   --show-interactive-dev-session=false --log-level warn --test-scheduled >"$state/wrangler.log" 2>&1 </dev/null &
 pgid=$!
 base="http://127.0.0.1:$port"
@@ -105,7 +105,7 @@ if [ "${BENCH_CRON:-1}" = 1 ]; then
   curl -fsS "$base/__scheduled?cron=*/5+*+*+*+*" >/dev/null
   t1=$(date +%s.%N)
   wrangler d1 execute DB --local --persist-to "$state/d1" --json --command \
-    "SELECT job, started_at, finished_at, outcome FROM cron_runs WHERE job IN ('metering', 'billing') ORDER BY id DESC LIMIT 2" \
+    "SELECT job, started_at, finished_at, outcome FROM cron_runs WHERE job IN ('suiftly:metering', 'suiftly:billing') ORDER BY id DESC LIMIT 2" \
     | python3 -c '
 import json, sys
 from datetime import datetime
@@ -113,7 +113,7 @@ rows = json.load(sys.stdin)[0]["results"]
 t = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))
 for r in reversed(rows):
     secs = (t(r["finished_at"]) - t(r["started_at"])).total_seconds()
-    label = {"metering": "cron metering 1,000,000 raw rows", "billing": "cron billing 10,000 customers"}[r["job"]]
+    label = {"suiftly:metering": "cron metering 1,000,000 raw rows", "suiftly:billing": "cron billing 10,000 customers"}[r["job"]]
     outcome = r["outcome"]
     print(f"{label:<44} {secs:8.2f} s   ({outcome})")
 '

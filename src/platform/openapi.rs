@@ -39,13 +39,20 @@ pub fn openapi_document() -> Value {
             item.insert(route.method.to_lowercase(), operation(route));
         }
     }
+    let titles: Vec<&str> = crate::platform::product::all()
+        .iter()
+        .map(|p| p.title)
+        .collect();
+    let description = format!(
+        "Backend of {}. Errors always use the `Error` envelope; lists take `limit` (≤ 200) and `cursor`.",
+        titles.join(", ")
+    );
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "edge-api",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Backend of Phantom, Personal OS, Assistant, Money and Suiftly. \
-                Errors always use the `Error` envelope; lists take `limit` (≤ 200) and `cursor`."
+            "description": description
         },
         "servers": [{"url": "/"}],
         "paths": paths,
@@ -56,7 +63,7 @@ pub fn openapi_document() -> Value {
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token",
                     "description": "The same access token as an HttpOnly cookie. State-changing requests must send JSON or come from an allowed origin."},
                 "gatewayToken": {"type": "apiKey", "in": "header", "name": "X-Gateway-Token",
-                    "description": "The Suiftly gateway's shared secret (GATEWAY_TOKEN)."},
+                    "description": "A trusted gateway's shared secret (GATEWAY_TOKEN)."},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
                     "description": "`ek_live_…` key from POST /api/auth/api-keys."}
             },
@@ -73,7 +80,9 @@ pub fn openapi_document() -> Value {
                                     "bad_request", "validation_failed", "unauthorized", "forbidden",
                                     "not_found", "method_not_allowed", "conflict", "payload_too_large",
                                     "rate_limited", "insufficient_balance", "monthly_limit_exceeded",
-                                    "upstream_failed", "internal", "dependency_cycle"]},
+                                    "upstream_failed", "misconfigured", "internal", "dependency_cycle", "prerequisite_cycle",
+                                    "unknown_transaction", "transaction_failed", "wrong_sender", "wrong_recipient",
+                                    "wrong_coin", "amount_too_small", "amount_mismatch"]},
                                 "message": {"type": "string"},
                                 "request_id": {"type": "string"},
                                 "details": {"type": "object"}

@@ -36,7 +36,7 @@ pub enum Auth {
     /// cookie alone: GETs that change state, which a cross-site link could otherwise
     /// trigger with the browser's SameSite=Lax cookie.
     UserByHeader,
-    /// The Suiftly gateway: `X-Gateway-Token`.
+    /// A trusted server-side gateway: `X-Gateway-Token` equal to `GATEWAY_TOKEN`.
     Gateway,
     /// Only outside production (local diagnostics); answers 404 in production.
     DevOnly,
@@ -118,8 +118,10 @@ pub type SettingsParser =
     fn(&dyn Fn(&str) -> Option<String>, &Stage, &mut Vec<String>) -> Box<dyn Any>;
 
 pub struct Product {
-    /// Also the prefix of its scheduler job kinds (`phantom:search`) and cron job names.
+    /// Also the prefix of its scheduler job kinds (`name:kind`) and cron job names.
     pub name: &'static str,
+    /// What users call it, for the API description.
+    pub title: &'static str,
     pub routes: &'static [Route],
     pub settings: Option<SettingsParser>,
     pub jobs: Option<JobRunner>,

@@ -1,6 +1,6 @@
 //! The per-user Durable Object (`USER_SCHEDULER`, one per user id). It keeps the user's
 //! background jobs (kind, period, next due time) in its own storage and one alarm that
-//! always points at the earliest due job. Products register job kinds (`phantom:search`)
+//! always points at the earliest due job. Products register job kinds (`product:kind`)
 //! with their [`crate::platform::product::Product`].
 //!
 //! Delivery is at least once: a job run gets its `slot` (the due time of the cycle it

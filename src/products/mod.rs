@@ -2,13 +2,17 @@
 //! router, the settings, the scheduler's job kinds, the cron tick and its event listeners
 //! from it.
 
-pub mod os;
-pub mod phantom;
-pub mod suiftly;
-
 use crate::platform::product::Product;
 
-pub static ALL: &[&Product] = &[&phantom::PRODUCT, &os::PRODUCT, &suiftly::PRODUCT];
+/// `products!(a, b)` declares the modules `a` and `b` and lists their `PRODUCT`s in [`ALL`].
+macro_rules! products {
+    ($($name:ident),+ $(,)?) => {
+        $(pub mod $name;)+
+        pub static ALL: &[&Product] = &[$(&$name::PRODUCT),+];
+    };
+}
+
+products!(phantom, os, suiftly);
 
 #[cfg(test)]
 mod tests {

@@ -451,7 +451,7 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
 
     let db = ctx.d1()?;
     let (user, _created) = users::find_or_create_by_wallet(&db, &address).await?;
-    // Products act on sign-ins (Suiftly makes the wallet user its customer).
+    // Products may act on sign-ins (one makes each wallet user its customer).
     let event_ctx = crate::platform::product::JobCtx {
         env: ctx.env.clone(),
         db: ctx.d1()?,

@@ -25,6 +25,7 @@ use crate::route;
 
 pub static PRODUCT: Product = Product {
     name: "os",
+    title: "Personal OS",
     routes: ROUTES,
     settings: None,
     jobs: None,

@@ -21,6 +21,7 @@ use crate::route;
 
 pub static PRODUCT: Product = Product {
     name: "phantom",
+    title: "Phantom",
     routes: ROUTES,
     settings: Some(|raw, stage, errors| Box::new(Limits::parse(raw, stage, errors))),
     jobs: Some(|env, user_id, kind, slot| Box::pin(scheduler::run_job(env, user_id, kind, slot))),

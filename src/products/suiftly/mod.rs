@@ -21,6 +21,7 @@ use crate::route;
 
 pub static PRODUCT: Product = Product {
     name: "suiftly",
+    title: "Suiftly",
     routes: ROUTES,
     settings: Some(|raw, stage, errors| Box::new(settings::parse(raw, stage, errors))),
     jobs: None,
