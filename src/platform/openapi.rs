@@ -22,6 +22,28 @@ pub fn no_body() -> serde_json::Value {
     serde_json::json!({"type": "null"})
 }
 
+/// A request body from a resource's schema and the lists its parser reads with
+/// (`fields::read_object`): the `read_only` fields and those marked `readOnly` are left
+/// out, `required` are required, and nothing else is accepted — so the document says what
+/// the parser takes.
+pub fn body(
+    mut schema: serde_json::Value,
+    required: &[&str],
+    read_only: &[&str],
+) -> serde_json::Value {
+    if let Some(props) = schema["properties"].as_object_mut() {
+        props.retain(|k, v| {
+            !read_only.contains(&k.as_str())
+                && v.get("readOnly") != Some(&serde_json::Value::Bool(true))
+        });
+    }
+    schema["additionalProperties"] = serde_json::Value::Bool(false);
+    if !required.is_empty() {
+        schema["required"] = serde_json::json!(required);
+    }
+    schema
+}
+
 /// The schema of a page of a list: `{items: [item], next_cursor}`.
 pub fn page_of(item: serde_json::Value) -> serde_json::Value {
     serde_json::json!({"type": "object", "properties": {"items": {"type": "array", "items": item},

@@ -16,7 +16,7 @@ use crate::platform::fields::nullable_http_url;
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, page_of, Doc};
+use crate::platform::openapi::{Doc, body, no_body, page_of};
 use crate::platform::page::PageQuery;
 
 pub const MAX_MODULES: usize = 200;
@@ -80,8 +80,8 @@ impl Fields {
         read_object(
             v,
             "course",
-            &["id", "completion", "created_at", "updated_at"],
-            &["title"],
+            READ_ONLY,
+            REQUIRED,
             full,
             |f: &mut Fields, k, v, e| {
                 match k {
@@ -266,10 +266,10 @@ struct ModuleFields {
 
 fn module_fields(v: &Value, full: bool) -> Result<ModuleFields, ApiError> {
     read_object(
-        v,
-        "module",
-        &["id", "completed_at"],
-        &["title"],
+            v,
+            "module",
+            MODULE_READ_ONLY,
+            MODULE_REQUIRED,
         full,
         |f: &mut ModuleFields, k, v, e| {
             match k {
@@ -390,12 +390,38 @@ pub fn schema() -> Value {
         "completion": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true}}})
 }
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "completion", "created_at", "updated_at"];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["title"];
+
+/// Fields a client may send back but that are not written.
+const MODULE_READ_ONLY: &[&str] = &["id", "completed_at"];
+/// Fields a create must have.
+const MODULE_REQUIRED: &[&str] = &["title"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
+fn add_module_body() -> Value {
+    body(module_schema(), MODULE_REQUIRED, MODULE_READ_ONLY)
+}
+
+fn update_module_body() -> Value {
+    body(module_schema(), &[], MODULE_READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a course",
     description: "`{title, description?, url?, modules?: [{title}]}`; modules keep the given order. `completion` = \
         completed modules ÷ all modules × 100 (0 without modules).",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -418,7 +444,7 @@ pub const UPDATE_DOC: Doc = Doc {
     summary: "Update a course",
     description:
         "Partial update of title, description, url; modules change through their own routes.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {
@@ -432,14 +458,14 @@ pub const ADD_MODULE_DOC: Doc = Doc {
     tag: "os",
     summary: "Add a module",
     description: "`{title, position?, completed?}`; position defaults to after the last. 409 past 200 modules.",
-    request: Some(module_schema),
+    request: Some(add_module_body),
     response: (201, schema),
 };
 pub const UPDATE_MODULE_DOC: Doc = Doc {
     tag: "os",
     summary: "Update a module",
     description: "`{title?, position?, completed?}`; completing keeps the first completion time. Answers the course.",
-    request: Some(module_schema),
+    request: Some(update_module_body),
     response: (200, schema),
 };
 pub const DELETE_MODULE_DOC: Doc = Doc {

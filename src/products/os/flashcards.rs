@@ -13,7 +13,7 @@ use crate::platform::error::ApiError;
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx, Page};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, Doc};
+use crate::platform::openapi::{Doc, body, no_body};
 use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -52,10 +52,10 @@ pub struct Fields {
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     read_object(
-        v,
-        "flashcard",
-        &[],
-        &["front", "back"],
+            v,
+            "flashcard",
+            READ_ONLY,
+            REQUIRED,
         full,
         |f: &mut Fields, k, v, e| {
             match k {
@@ -214,11 +214,24 @@ fn schema() -> Value {
         "ease": {"type": "number"}, "due_on": {"type": "string", "format": "date"}}})
 }
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &[];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["front", "back"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a flashcard",
     description: "`{front, back, deck?}`; due today.",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -247,7 +260,7 @@ pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Edit a flashcard",
     description: "Partial update of front, back, deck.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

@@ -17,7 +17,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, Doc};
+use crate::platform::openapi::{Doc, body, no_body};
 use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize)]
@@ -64,10 +64,10 @@ pub struct Fields {
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     read_object(
-        v,
-        "metric",
-        &["id", "milestones", "created_at", "updated_at"],
-        &["name"],
+            v,
+            "metric",
+            READ_ONLY,
+            REQUIRED,
         full,
         |f: &mut Fields, k, v, e| {
             match k {
@@ -427,11 +427,24 @@ fn schema() -> Value {
         "milestones": {"type": "array", "items": {"type": "object", "properties": {"kind": {"type": "string"}, "achieved_at": {"type": "string"}}}}}})
 }
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "milestones", "created_at", "updated_at"];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["name"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a metric",
     description: "`{name, unit?, target?, direction?}`.",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -453,7 +466,7 @@ pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Update a metric",
     description: "Partial update.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

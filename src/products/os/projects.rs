@@ -13,7 +13,7 @@ use crate::platform::error::ApiError;
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, Doc};
+use crate::platform::openapi::{Doc, body, no_body};
 use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,18 +97,10 @@ pub struct Fields {
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     read_object(
-        v,
-        "project",
-        &[
-            "id",
-            "created_at",
-            "updated_at",
-            "health",
-            "completion",
-            "elapsed",
-            "tasks",
-        ],
-        &["name"],
+            v,
+            "project",
+            READ_ONLY,
+            REQUIRED,
         full,
         |f: &mut Fields, k, v, e| {
             match k {
@@ -244,11 +236,24 @@ pub const HEALTH_RULE: &str = "health: with a target date, elapsed = share of st
     on_track. Without a target: 0 overdue on_track, 1–2 at_risk, 3+ off_track. With no tasks yet: on_track, or \
     at_risk once the target passed.";
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "health", "completion", "elapsed", "tasks"];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["name"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a project",
     description: "`{name, description?, start_date?, target_date?}`; tasks join with project_id.",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -270,7 +275,7 @@ pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Update a project",
     description: "Partial update.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

@@ -12,7 +12,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, page_of, Doc};
+use crate::platform::openapi::{Doc, body, no_body, page_of};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -142,15 +142,8 @@ impl Fields {
         read_object(
             v,
             "skill",
-            &[
-                "id",
-                "prerequisites",
-                "unlocked",
-                "tier",
-                "created_at",
-                "updated_at",
-            ],
-            &["name"],
+            READ_ONLY,
+            REQUIRED,
             full,
             |f: &mut Fields, k, v, e| {
                 match k {
@@ -352,11 +345,24 @@ const RULES: &str = "A skill is unlocked when every prerequisite has reached lev
     level 0 (409 otherwise), and a prerequisite cannot drop to 0 while a skill requiring it is above 0 (409). `tier` \
     is 0 without prerequisites, else 1 + the highest tier among them.";
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "prerequisites", "unlocked", "tier", "created_at", "updated_at"];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["name"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a skill",
     description: "`{name, description?, level? (0), max_level? (5)}`; level ≤ max_level.",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -381,7 +387,7 @@ pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Update a skill or its level",
     description: RULES,
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

@@ -14,7 +14,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, page_of, Doc};
+use crate::platform::openapi::{Doc, body, no_body, page_of};
 use crate::platform::page::PageQuery;
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
@@ -125,14 +125,8 @@ impl TaskFields {
         read_object(
             v,
             "task",
-            &[
-                "id",
-                "completed_at",
-                "created_at",
-                "updated_at",
-                "depends_on",
-            ],
-            &["title"],
+            READ_ONLY,
+            REQUIRED,
             full,
             |f: &mut TaskFields, k, v, e| {
                 match k {
@@ -510,12 +504,25 @@ pub fn schema() -> Value {
     }})
 }
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "completed_at", "created_at", "updated_at", "depends_on"];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["title"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a task",
     description: "`title` required. `project_id` and `goal_id`, when given, must be the caller's (422 otherwise); a \
         goal_id links the task to that goal, whose progress is refreshed in the same batch.",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -542,7 +549,7 @@ pub const UPDATE_DOC: Doc = Doc {
     summary: "Update a task",
     description: "Partial update. Setting status to todo or in_progress reopens a done task; completing goes through \
         POST /tasks/{id}/complete.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

@@ -12,7 +12,7 @@ use crate::platform::fields::read_object;
 use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, page_of, Doc};
+use crate::platform::openapi::{Doc, body, no_body, page_of};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Persona {
@@ -82,9 +82,8 @@ impl PersonaFields {
         read_object(
             v,
             "persona",
-            // Read-only fields a client may echo back.
-            &["id", "created_at", "updated_at"],
-            &["name", "age", "occupation", "location", "interests"],
+            READ_ONLY,
+            REQUIRED,
             full,
             |f: &mut PersonaFields, k, v, e| {
                 match k {
@@ -445,12 +444,25 @@ pub fn schema() -> Value {
     }})
 }
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["name", "age", "occupation", "location", "interests"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "phantom",
     summary: "Create a persona",
     description: "Required: name, age, occupation, location, interests. The first persona becomes the active one \
         and starts the user's scheduler (when enabled).",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const GENERATE_DOC: Doc = Doc {
@@ -482,7 +494,7 @@ pub const UPDATE_DOC: Doc = Doc {
     tag: "phantom",
     summary: "Update a persona",
     description: "Partial update.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {

@@ -23,7 +23,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, page_of, Doc};
+use crate::platform::openapi::{Doc, body, no_body, page_of};
 use crate::platform::page::PageQuery;
 
 mod links;
@@ -138,8 +138,8 @@ impl Fields {
         read_object(
             v,
             "goal",
-            &["id", "progress", "links", "created_at", "updated_at"],
-            &["title"],
+            READ_ONLY,
+            REQUIRED,
             full,
             |f: &mut Fields, k, v, e| {
                 match k {
@@ -400,12 +400,25 @@ pub(super) fn progress_schema() -> Value {
             "criteria": part, "tasks": part, "metrics": part, "habits": part}}}})
 }
 
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "progress", "links", "created_at", "updated_at"];
+/// Fields a create must have.
+const REQUIRED: &[&str] = &["title"];
+
+fn create_body() -> Value {
+    body(schema(), REQUIRED, READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
+}
+
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Create a goal",
     description: "`title` required; `start_date` defaults to today in the user's time zone. Success criteria are \
         embedded: `[{text, met}]`. Link tasks, metrics and habits with the link routes (a task's goal_id is its link).",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -431,7 +444,7 @@ pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
     summary: "Update a goal",
     description: "Partial update; `success_criteria` replaces the whole list. Progress is recomputed in the same batch.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {
