@@ -5,7 +5,6 @@
 //! - `always-500`: HTTP 500 every time.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
@@ -52,29 +51,11 @@ impl FakeLlm {
 }
 
 fn serve(
-    mut stream: std::net::TcpStream,
+    stream: std::net::TcpStream,
     calls: &Mutex<HashMap<String, usize>>,
     bodies: &Mutex<Vec<Value>>,
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
-    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (request_line, parsed) = crate::fake_http::read_request(&stream)?;
     if let Ok(mut b) = bodies.lock() {
         b.push(parsed.clone());
     }
@@ -107,18 +88,7 @@ fn serve(
             ),
         }
     };
-    let text = reply.to_string();
-    let reason = if status == 200 {
-        "OK"
-    } else {
-        "Internal Server Error"
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-        text.len()
-    )?;
-    stream.flush()
+    crate::fake_http::write_json(stream, status, &reply)
 }
 
 fn completion(content: &str) -> Value {

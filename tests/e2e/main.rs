@@ -2,6 +2,7 @@
 //! Durable Objects), driven over HTTP like a client. One file per product.
 
 mod auth;
+mod fake_http;
 mod fake_llm;
 mod fake_sui;
 mod harness;
