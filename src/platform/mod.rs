@@ -13,6 +13,7 @@ pub mod ids;
 pub mod llm;
 pub mod meta;
 pub mod openapi;
+pub mod outbound;
 pub mod page;
 pub mod product;
 pub mod rng;

@@ -5,8 +5,9 @@
 
 use serde_json::{json, Value};
 
-use super::{post_json, AttemptError, Reply, Request, Role, ToolCall};
+use super::{AttemptError, Reply, Request, Role, ToolCall};
 use crate::platform::config::LlmConfig;
+use crate::platform::outbound::post_json;
 
 pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, AttemptError> {
     let key = cfg.api_key.as_deref().unwrap_or_default();

@@ -246,39 +246,16 @@ fn arguments(v: &Value) -> Value {
     }
 }
 
-/// POSTs JSON and returns the parsed JSON answer, mapping failures to attempt errors.
-pub(crate) async fn post_json(
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &Value,
-) -> Result<Value, AttemptError> {
-    let h = worker::Headers::new();
-    h.set("Content-Type", "application/json")
-        .map_err(|e| AttemptError::Fatal(e.to_string()))?;
-    for (k, v) in headers {
-        h.set(k, v)
-            .map_err(|e| AttemptError::Fatal(e.to_string()))?;
+impl From<crate::platform::outbound::CallError> for AttemptError {
+    fn from(e: crate::platform::outbound::CallError) -> Self {
+        use crate::platform::outbound::CallError;
+        match e {
+            CallError::Request(m) => Self::Fatal(m),
+            CallError::Transport(m) => Self::Transport(m),
+            CallError::Status(s) => Self::Status(s),
+            CallError::NotJson => Self::Invalid("provider answer is not JSON".into()),
+        }
     }
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_headers(h)
-        .with_body(Some(body.to_string().into()));
-    let req = worker::Request::new_with_init(url, &init)
-        .map_err(|e| AttemptError::Fatal(e.to_string()))?;
-    let mut resp = worker::Fetch::Request(req)
-        .send()
-        .await
-        .map_err(|e| AttemptError::Transport(e.to_string()))?;
-    let status = resp.status_code();
-    if !(200..300).contains(&status) {
-        return Err(AttemptError::Status(status));
-    }
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| AttemptError::Transport(e.to_string()))?;
-    serde_json::from_str(&text)
-        .map_err(|_| AttemptError::Invalid("provider answer is not JSON".into()))
 }
 
 /// Finds the JSON value in a model reply: the whole text, a fenced block, or the first

@@ -4,8 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::{arguments, post_json, AttemptError, Reply, Request, Role, ToolCall};
+use super::{arguments, AttemptError, Reply, Request, Role, ToolCall};
 use crate::platform::config::LlmConfig;
+use crate::platform::outbound::post_json;
 
 pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, AttemptError> {
     let auth = cfg.api_key.as_ref().map(|k| format!("Bearer {k}"));

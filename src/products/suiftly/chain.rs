@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::settings::{normalise_coin_type, SuiEscrow};
 use crate::platform::error::ApiError;
+use crate::platform::outbound::post_json;
 
 /// The query sent for a deposit (Sui GraphQL schema: `Query.transaction(digest: String!)`,
 /// `Transaction.sender: Address`, `TransactionEffects.status: ExecutionStatus` and
@@ -138,22 +139,13 @@ pub async fn fetch_transaction(escrow: &SuiEscrow, digest: &str) -> Result<Value
         ApiError::UpstreamFailed("the Sui GraphQL RPC could not be read; try again".into())
     };
     let body = json!({"query": DEPOSIT_QUERY, "variables": {"digest": digest}});
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    headers.set("Accept", "application/json")?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.to_string().into()));
-    let req = worker::Request::new_with_init(&escrow.graphql_url, &init)?;
-    let mut resp = worker::Fetch::Request(req)
-        .send()
-        .await
-        .map_err(|e| upstream(e.to_string()))?;
-    if !(200..300).contains(&resp.status_code()) {
-        return Err(upstream(format!("status {}", resp.status_code())));
-    }
-    let answer: Value = resp.json().await.map_err(|e| upstream(e.to_string()))?;
+    let answer = post_json(
+        &escrow.graphql_url,
+        &[("Accept", "application/json")],
+        &body,
+    )
+    .await
+    .map_err(|e| upstream(format!("{e:?}")))?;
     if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
         return Err(upstream(errors.to_string()));
     }

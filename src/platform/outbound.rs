@@ -1,0 +1,49 @@
+//! Calls to outside services (LLM providers, the Sui GraphQL RPC): POST a JSON body,
+//! read a JSON answer, and say how it failed so each caller can decide what retries.
+
+use serde_json::Value;
+
+/// Why an outbound call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// The request could not be built (a bad URL or header): retrying cannot help.
+    Request(String),
+    /// The service could not be reached, or the answer not read.
+    Transport(String),
+    /// A status outside 2xx.
+    Status(u16),
+    /// A 2xx answer that is not JSON.
+    NotJson,
+}
+
+/// POSTs `body` as JSON with `headers` and returns the parsed JSON answer.
+pub async fn post_json(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> Result<Value, CallError> {
+    let request = |e: worker::Error| CallError::Request(e.to_string());
+    let h = worker::Headers::new();
+    h.set("Content-Type", "application/json").map_err(request)?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(request)?;
+    }
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_headers(h)
+        .with_body(Some(body.to_string().into()));
+    let req = worker::Request::new_with_init(url, &init).map_err(request)?;
+    let mut resp = worker::Fetch::Request(req)
+        .send()
+        .await
+        .map_err(|e| CallError::Transport(e.to_string()))?;
+    let status = resp.status_code();
+    if !(200..300).contains(&status) {
+        return Err(CallError::Status(status));
+    }
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| CallError::Transport(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|_| CallError::NotJson)
+}
