@@ -335,16 +335,16 @@ pub fn is_origin(o: &str) -> bool {
 /// The setting names a list of configuration problems is about (each problem starts with
 /// the name), for the 503 a request gets: names only, never values.
 pub fn settings_named(problems: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = problems
-        .iter()
-        .map(|p| {
-            p.chars()
-                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|n| !n.is_empty())
-        .collect();
-    names.dedup();
+    let mut names: Vec<String> = Vec::new();
+    for p in problems {
+        let name: String = p
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
     names
 }
 
@@ -545,6 +545,16 @@ mod tests {
             .expect_err("mock auth in production");
         assert_eq!(settings_named(&errs), vec!["MOCK_AUTH"]);
         assert!(cfg(&[("GATEWAY_TOKEN", "short")]).is_err());
+        let problems = [
+            "JWT_SECRET a".to_string(),
+            "MOCK_AUTH b".into(),
+            "JWT_SECRET c".into(),
+        ];
+        assert_eq!(
+            settings_named(&problems),
+            vec!["JWT_SECRET", "MOCK_AUTH"],
+            "each name once"
+        );
     }
 
     #[test]

@@ -24,7 +24,11 @@ const PLATFORM: &[CronJob] = &[CronJob {
 pub async fn run_scheduled(cron: &str, env: Env) -> Result<(), ApiError> {
     let config = Config::from_env(&env).map_err(|p| ApiError::internal(p.join("; ")))?;
     let db = env.d1("DB")?;
-    let ctx = JobCtx { env, db, config };
+    let ctx = JobCtx {
+        env,
+        db,
+        config: std::rc::Rc::new(config),
+    };
     let jobs = product::all()
         .iter()
         .flat_map(|p| p.crons.iter().map(move |j| (p.name, j)))

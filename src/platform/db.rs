@@ -18,12 +18,6 @@ pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
-/// An integer as a bindable value (D1 binds JavaScript numbers; every id, count and
-/// amount here is far inside their exact range).
-pub fn int(v: i64) -> JsValue {
-    JsValue::from_f64(v as f64)
-}
-
 /// Parses a closed-set value read from `table` row `id`; an unknown one is an internal
 /// error that names the row (logged with the request id), never a default.
 pub fn parse_closed<T>(

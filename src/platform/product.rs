@@ -93,7 +93,7 @@ pub enum Event<'a> {
 pub struct JobCtx {
     pub env: Env,
     pub db: worker::D1Database,
-    pub config: Config,
+    pub config: std::rc::Rc<Config>,
 }
 
 pub type Listener =

@@ -128,10 +128,9 @@ fn revoked_api_key_never_authenticates_again(s: &Server) {
                 r.text
             );
         }
-        for attempt in 0..5 {
+        for _ in 0..5 {
             s.send("GET", "/api/auth/me", &[("X-API-Key", &key)], None)
                 .assert_error(401, "unauthorized");
-            let _ = attempt;
         }
         revoked.push(key);
     }

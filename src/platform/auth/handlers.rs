@@ -455,7 +455,7 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
     let event_ctx = crate::platform::product::JobCtx {
         env: ctx.env.clone(),
         db: ctx.d1()?,
-        config: (*ctx.config).clone(),
+        config: ctx.config.clone(),
     };
     crate::platform::product::emit(
         &event_ctx,

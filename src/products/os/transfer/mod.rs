@@ -233,8 +233,17 @@ fn check(doc: &Value, today: NaiveDate) -> Result<check::Plan, ApiError> {
         c.list(wallet.and_then(|w| w.get("ledger")), "wallet.ledger"),
     );
 
+    let mut x = Import {
+        c,
+        ids: check::Ids::default(),
+        plan: check::Plan::default(),
+        now: ids::now_rfc3339(),
+        today,
+        lists,
+        metric_scores: HashMap::new(),
+        habit_data: HashMap::new(),
+    };
     // New ids first, so rows can point at rows of any section.
-    let mut new_ids = check::Ids::default();
     for (section, kind) in [
         ("tasks", "task"),
         ("goals", "goal"),
@@ -247,36 +256,21 @@ fn check(doc: &Value, today: NaiveDate) -> Result<check::Plan, ApiError> {
         ("flashcards", "flashcard"),
         ("skills", "skill"),
     ] {
-        let map = new_ids.by_kind.entry(kind).or_default();
-        for (i, r) in lists
-            .get(section)
-            .copied()
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        let rows = x.rows(section);
+        let map = x.ids.by_kind.entry(kind).or_default();
+        for (i, r) in rows.iter().enumerate() {
             let field = format!("{section}[{i}].id");
             match r["id"].as_str().filter(|s| !s.is_empty() && s.len() <= 64) {
-                None => c.fail(field, "must be a string id of at most 64 characters"),
-                Some(old) if map.contains_key(old) => c.fail(field, "is repeated"),
+                None => x.c.fail(field, "must be a string id of at most 64 characters"),
+                Some(old) if map.contains_key(old) => x.c.fail(field, "is repeated"),
                 Some(old) => {
                     let new = ids::new_id()?;
-                    new_ids.any.insert(old.to_string(), new.clone());
+                    x.ids.any.insert(old.to_string(), new.clone());
                     map.insert(old.to_string(), new);
                 }
             }
         }
     }
-    let mut x = Import {
-        c,
-        ids: new_ids,
-        plan: check::Plan::default(),
-        now: ids::now_rfc3339(),
-        today,
-        lists,
-        metric_scores: HashMap::new(),
-        habit_data: HashMap::new(),
-    };
     planning::projects(&mut x)?;
     tracking::metrics(&mut x)?;
     tracking::habits(&mut x)?;
