@@ -258,7 +258,8 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     http::json(201, &find(&db, &caller, &id).await?)
 }
 
-async fn all(db: &D1Database, caller: &Caller) -> Result<Vec<Habit>, ApiError> {
+/// Every habit of the caller's, as of today in their zone.
+pub async fn all(db: &D1Database, caller: &Caller) -> Result<Vec<Habit>, ApiError> {
     let rows: Vec<Row> = db
         .prepare("SELECT id, name, schedule, start_date, created_at FROM os_habits WHERE user_id = ?1 ORDER BY id")
         .bind(&[caller.user_id.as_str().into()])?
@@ -378,16 +379,26 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         http::parse_json(&bytes)?
     };
     object(&body)?;
-    let caller = caller.clone();
-    let db = ctx.d1()?;
-    let (row, mut done, today) = load(&db, &caller, ctx.param("id")).await?;
     let day = match body.get("date") {
-        None => today,
+        None => None,
         Some(v) => {
             let mut e = Vec::new();
-            date(v, "date", &mut e).ok_or(ApiError::Validation(e))?
+            Some(date(v, "date", &mut e).ok_or(ApiError::Validation(e))?)
         }
     };
+    http::json(201, &log_day(&ctx.d1()?, &caller, ctx.param("id"), day).await?)
+}
+
+/// Marks `day` (today in the user's zone when `None`) done for one of the caller's habits
+/// and answers the habit as it then is (the route and the assistant's `log_habit` tool).
+pub async fn log_day(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+    day: Option<NaiveDate>,
+) -> Result<Habit, ApiError> {
+    let (row, mut done, today) = load(db, caller, id).await?;
+    let day = day.unwrap_or(today);
     if day > today {
         return Err(ApiError::validation("date", "cannot be in the future"));
     }
@@ -400,8 +411,7 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     done.insert(day);
     let insert = db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
         .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), ids::now_rfc3339().into()])?;
-    let habit = write(&db, &caller, row, &done, today, vec![insert]).await?;
-    http::json(201, &habit)
+    write(db, caller, row, &done, today, vec![insert]).await
 }
 
 pub async fn unlog(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

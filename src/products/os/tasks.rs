@@ -226,15 +226,19 @@ pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, Ap
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: Value = ctx.json().await?;
     let f = TaskFields::parse(&body, true).map_err(ApiError::Validation)?;
+    http::json(201, &insert(&ctx.d1()?, &caller, f).await?)
+}
+
+/// Creates a task of the caller's from checked fields (the route and the assistant's
+/// `add_task` tool).
+pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<Task, ApiError> {
     if f.status.as_deref() == Some("done") {
         return Err(ApiError::validation(
             "status",
             "a new task starts todo or in_progress; complete it afterwards",
         ));
     }
-    let caller = &caller;
-    let db = ctx.d1()?;
-    check_links(&db, &caller.user_id, &f).await?;
+    check_links(db, &caller.user_id, &f).await?;
     let now = ids::now_rfc3339();
     let t = Task {
         id: ids::new_id()?,
@@ -264,13 +268,37 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             ],
         ]
         .concat())?];
-    stmts.extend(goals::refresh(
-        &db,
-        &caller.user_id,
-        &[t.goal_id.as_deref()],
-    )?);
+    stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
     db.batch(stmts).await?;
-    http::json(201, &t)
+    Ok(t)
+}
+
+/// The caller's tasks, open (`Some(false)`), done (`Some(true)`) or all, whose title or
+/// description contains `q` (ignoring ASCII case): open ones first by due date, at most
+/// `limit`.
+pub async fn matching(
+    db: &D1Database,
+    caller: &Caller,
+    done: Option<bool>,
+    q: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Task>, ApiError> {
+    let rows: Vec<Row> = db
+        .prepare(format!(
+            "{SELECT_TASKS} WHERE user_id = ?1 AND (?2 IS NULL OR (status = 'done') = ?2) \
+             AND (?3 IS NULL OR instr(lower(title), lower(?3)) > 0 OR instr(lower(description), lower(?3)) > 0) \
+             ORDER BY status = 'done', due_date IS NULL, due_date, created_at, id LIMIT ?4"
+        ))
+        .bind(&[
+            caller.user_id.as_str().into(),
+            nullable(done.map(|d| if d { 1.0 } else { 0.0 })),
+            nullable(q),
+            f64::from(limit).into(),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(Row::into_task).collect())
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -308,10 +336,13 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let body: Value = ctx.json().await?;
     object(&body)?;
     let f = TaskFields::parse(&body, false).map_err(ApiError::Validation)?;
-    let caller = caller.clone();
-    let db = ctx.d1()?;
-    let mut t = find(&db, &caller, ctx.param("id")).await?;
-    check_links(&db, &caller.user_id, &f).await?;
+    http::json(200, &patch(&ctx.d1()?, &caller, ctx.param("id"), f).await?)
+}
+
+/// Applies checked fields to one of the caller's tasks (404 when it is not theirs).
+pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) -> Result<Task, ApiError> {
+    let mut t = find(db, caller, id).await?;
+    check_links(db, &caller.user_id, &f).await?;
     let old_goal = t.goal_id.clone();
     if f.status.as_deref() == Some("done") && t.status != "done" {
         return Err(ApiError::validation(
@@ -366,34 +397,39 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     ]
     .concat())?];
     stmts.extend(goals::refresh(
-        &db,
+        db,
         &caller.user_id,
         &[old_goal.as_deref(), t.goal_id.as_deref()],
     )?);
     db.batch(stmts).await?;
-    http::json(200, &t)
+    Ok(t)
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let caller = &caller;
-    let db = ctx.d1()?;
-    let t = find(&db, caller, ctx.param("id")).await?;
-    let mut stmts = vec![db
-        .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
-        .bind(&[t.id.as_str().into(), caller.user_id.as_str().into()])?];
-    stmts.extend(goals::refresh(
-        &db,
-        &caller.user_id,
-        &[t.goal_id.as_deref()],
-    )?);
-    batch_or_404(&db, stmts, "task").await?;
+    remove(&ctx.d1()?, &caller, ctx.param("id")).await?;
     http::no_content()
 }
 
+/// Deletes one of the caller's tasks and answers it as it was (404 when it is not theirs).
+pub async fn remove(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, ApiError> {
+    let t = find(db, caller, id).await?;
+    let mut stmts = vec![db
+        .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
+        .bind(&[t.id.as_str().into(), caller.user_id.as_str().into()])?];
+    stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
+    batch_or_404(db, stmts, "task").await?;
+    Ok(t)
+}
+
 pub async fn complete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let caller = caller.clone();
-    let db = ctx.d1()?;
-    let mut t = find(&db, &caller, ctx.param("id")).await?;
+    let (task, points) = finish(&ctx.d1()?, &caller, ctx.param("id")).await?;
+    http::json(200, &json!({"task": task, "points_awarded": points}))
+}
+
+/// Completes one of the caller's tasks (409 while a dependency is open) and answers it
+/// with the points this completion paid: `base(priority) × effort` the first time, 0 after.
+pub async fn finish(db: &D1Database, caller: &Caller, id: &str) -> Result<(Task, i64), ApiError> {
+    let mut t = find(db, caller, id).await?;
     if !t.depends_on.is_empty() {
         let marks = vec!["?"; t.depends_on.len()].join(", ");
         let mut binds: Vec<wasm_bindgen::JsValue> = vec![caller.user_id.as_str().into()];
@@ -439,11 +475,7 @@ pub async fn complete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
                 now.as_str().into(),
             ])?,
         ];
-    stmts.extend(goals::refresh(
-        &db,
-        &caller.user_id,
-        &[t.goal_id.as_deref()],
-    )?);
+    stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
     let results = db.batch(stmts).await?;
     // The ledger insert (statement 1) writes a row only the first time a task is completed.
     // The batch has committed by now, so unreadable metadata reports no points, not a 500.
@@ -453,10 +485,7 @@ pub async fn complete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     }
     t.status = "done".into();
     t.updated_at = now;
-    http::json(
-        200,
-        &json!({"task": t, "points_awarded": if paid { reward } else { 0 }}),
-    )
+    Ok((t, if paid { reward } else { 0 }))
 }
 
 pub async fn add_dependency(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

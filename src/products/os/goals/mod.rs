@@ -364,12 +364,33 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn progress(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let caller = &caller;
     let db = ctx.d1()?;
-    let g = find(&db, caller, ctx.param("id")).await?;
-    let (progress, breakdown, stmts) = compute(&db, caller, &g).await?;
-    db.batch(stmts).await?;
+    let g = find(&db, &caller, ctx.param("id")).await?;
+    let (progress, breakdown) = progress_of(&db, &caller, &g).await?;
     http::json(200, &json!({"progress": progress, "breakdown": breakdown}))
+}
+
+/// Recomputes a goal's progress from the data, stores it, and answers it with its parts.
+pub async fn progress_of(db: &D1Database, caller: &Caller, g: &Row) -> Result<(f64, Value), ApiError> {
+    let (progress, breakdown, stmts) = compute(db, caller, g).await?;
+    db.batch(stmts).await?;
+    Ok((progress, breakdown))
+}
+
+/// The caller's goals, id and title, for finding one by name.
+pub async fn titles(db: &D1Database, caller: &Caller) -> Result<Vec<(String, String)>, ApiError> {
+    #[derive(Deserialize)]
+    struct T {
+        id: String,
+        title: String,
+    }
+    let rows: Vec<T> = db
+        .prepare("SELECT id, title FROM os_goals WHERE user_id = ?1 ORDER BY id LIMIT 500")
+        .bind(&[caller.user_id.as_str().into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|t| (t.id, t.title)).collect())
 }
 
 // ---- OpenAPI ----
