@@ -162,6 +162,7 @@ impl ApiError {
     pub fn extra_headers(&self) -> Vec<(&'static str, String)> {
         match self {
             Self::MethodNotAllowed(allow) => vec![("Allow", allow.join(", "))],
+            Self::Unauthorized(_) => vec![("WWW-Authenticate", "Bearer".into())],
             Self::RateLimited { retry_after_secs } => {
                 vec![("Retry-After", retry_after_secs.to_string())]
             }

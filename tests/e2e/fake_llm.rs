@@ -2,7 +2,11 @@
 //! loopback, for testing the `openai` backend. What it answers depends on a marker in the
 //! prompt, so one server serves several scenarios:
 //! - `malformed-then-good`: first a reply with no JSON, then a valid persona in a fenced block;
-//! - `always-500`: HTTP 500 every time.
+//! - `always-500`: HTTP 500 every time;
+//! - `tool-add`: calls `add_task`, then `list_tasks`, then answers in words;
+//! - `tool-error`: calls `complete_task` with arguments that are not JSON, then answers
+//!   with what the tool said;
+//! - `tool-loop`: calls `list_tasks` every time, never answering.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -18,7 +22,13 @@ pub struct FakeLlm {
     pub bodies: Arc<Mutex<Vec<Value>>>,
 }
 
-const MARKERS: &[&str] = &["malformed-then-good", "always-500"];
+const MARKERS: &[&str] = &[
+    "malformed-then-good",
+    "always-500",
+    "tool-add",
+    "tool-error",
+    "tool-loop",
+];
 
 impl FakeLlm {
     pub fn start() -> FakeLlm {
@@ -75,8 +85,24 @@ fn serve(
             *e += 1;
             *e
         };
+        let rounds = tool_rounds(&parsed["messages"]);
+        let last_tool = parsed["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .map(|m| m["content"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default();
         match (marker, n) {
             ("always-500", _) => (500, json!({"error": {"message": "upstream exploded"}})),
+            ("tool-add", _) => match rounds {
+                0 => (200, tool_call("add_task", r#"{"title": "milk from the model", "priority": "high"}"#)),
+                1 => (200, tool_call("list_tasks", r#"{"q": "from the model"}"#)),
+                _ => (200, completion("I added “milk from the model”.")),
+            },
+            ("tool-error", _) => match rounds {
+                0 => (200, tool_call("complete_task", "{not json")),
+                _ => (200, completion(&format!("The tool said: {last_tool}"))),
+            },
+            ("tool-loop", _) => (200, tool_call("list_tasks", "{}")),
             ("malformed-then-good", 1) => (200, completion("I'm sorry, I can't produce that right now.")),
             _ => (
                 200,
@@ -89,6 +115,28 @@ fn serve(
         }
     };
     crate::fake_http::write_json(stream, status, &reply)
+}
+
+/// Assistant messages with tool calls since the last user message: the rounds done so far.
+fn tool_rounds(messages: &Value) -> usize {
+    let all = messages.as_array().cloned().unwrap_or_default();
+    let start = all.iter().rposition(|m| m["role"] == "user").unwrap_or(0);
+    all[start..]
+        .iter()
+        .filter(|m| m["role"] == "assistant" && m["tool_calls"].is_array())
+        .count()
+}
+
+fn tool_call(name: &str, arguments: &str) -> Value {
+    json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_800_000_000,
+        "model": "fake-model",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": format!("call_{name}"), "type": "function",
+                "function": {"name": name, "arguments": arguments}}]}}],
+    })
 }
 
 fn completion(content: &str) -> Value {

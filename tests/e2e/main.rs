@@ -1,6 +1,7 @@
 //! End-to-end tests: the real worker under `wrangler dev` (workerd, local D1, KV and
 //! Durable Objects), driven over HTTP like a client. One file per product.
 
+mod assistant;
 mod auth;
 mod fake_http;
 mod fake_llm;
@@ -30,5 +31,6 @@ fn main() {
     tests.extend(os_vault::tests());
     tests.extend(os_transfer::tests());
     tests.extend(security::tests());
+    tests.extend(assistant::tests());
     harness::main(tests);
 }

@@ -237,10 +237,12 @@ async fn with_timeout<F: std::future::Future<Output = Result<Reply, AttemptError
     }
 }
 
-/// Tool arguments as JSON: providers send an object, or a string holding one.
+/// Tool arguments as JSON: providers send an object, or a string holding one. A string
+/// that is not JSON stays a string, for the tool to refuse (and the model to see why).
 fn arguments(v: &Value) -> Value {
     match v {
-        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Object(Default::default())),
+        Value::String(s) if s.trim().is_empty() => Value::Object(Default::default()),
+        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
         Value::Null => Value::Object(Default::default()),
         other => other.clone(),
     }

@@ -35,8 +35,13 @@ pub(super) fn body(model: &str, req: &Request<'_>) -> Value {
             }
             Role::Assistant => json!({"role": "assistant", "content": m.content,
                 "tool_calls": m.tool_calls.iter().map(|c| json!({"id": c.id, "type": "function",
-                    "function": {"name": c.name, "arguments": c.arguments.to_string()}})).collect::<Vec<_>>()}),
-            Role::Tool => json!({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}),
+                    "function": {"name": c.name, "arguments": match &c.arguments {
+                        serde_json::Value::String(raw) => raw.clone(),
+                        args => args.to_string(),
+                    }}})).collect::<Vec<_>>()}),
+            Role::Tool => {
+                json!({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
+            }
         })
         .collect();
     let mut body = json!({"model": model, "temperature": 0.9, "messages": messages});
