@@ -88,6 +88,29 @@ run "GET /api/os/tasks (50 rows)" 1 "$state/authed.lua" "$base/api/os/tasks?limi
 run "GET /api/os/tasks (50 rows)" 10 "$state/authed.lua" "$base/api/os/tasks?limit=50"
 run "POST /api/os/tasks" 1 "$state/create_task.lua" "$base/api/os/tasks"
 run "POST /api/os/tasks" 10 "$state/create_task.lua" "$base/api/os/tasks"
+
+# Assistant: one offline chat turn (reads the user's zone, lists open tasks, stores the
+# turn in one batch) and one MCP tools/call under the stateless revision, with an API key.
+key=$(curl -fsS -X POST "$base/api/auth/api-keys" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+cat > "$state/chat.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"message":"what is pending?"}'
+LUA
+cat > "$state/mcp.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["X-API-Key"] = "$key"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["MCP-Protocol-Version"] = "2026-07-28"
+wrk.headers["Mcp-Method"] = "tools/call"
+wrk.headers["Mcp-Name"] = "list_tasks"
+wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{"status":"pending"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
+LUA
+run "POST /api/assistant/chat (offline turn)" 1 "$state/chat.lua" "$base/api/assistant/chat"
+run "POST /mcp tools/call list_tasks" 1 "$state/mcp.lua" "$base/mcp"
 echo "(request logs off for the load runs; see scripts/bench.sh)"
 
 # Suiftly crons at scale: 10,000 customers with seal enabled and 1,000,000 raw access

@@ -131,7 +131,7 @@ pub async fn chat(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         ),
     };
     let tz = os_settings::timezone(&db, &caller.user_id).await?;
-    let today = os_settings::today(&db, &caller.user_id).await?;
+    let today = os_settings::today_in(&tz)?;
 
     let turn = if ctx.config.llm.backend == LlmBackend::Offline {
         offline(&db, &caller, &history, &input.message, today).await?

@@ -22,8 +22,12 @@ pub async fn timezone(db: &D1Database, user_id: &str) -> Result<String, ApiError
 
 /// Today's date in the user's time zone.
 pub async fn today(db: &D1Database, user_id: &str) -> Result<chrono::NaiveDate, ApiError> {
-    let zone = timezone(db, user_id).await?;
-    tz::local(&zone, chrono::Utc::now().timestamp_millis())
+    today_in(&timezone(db, user_id).await?)
+}
+
+/// Today's date in the time zone `zone`.
+pub fn today_in(zone: &str) -> Result<chrono::NaiveDate, ApiError> {
+    tz::local(zone, chrono::Utc::now().timestamp_millis())
         .and_then(|t| t.date())
         .ok_or_else(|| ApiError::internal(format!("cannot read local time in {zone}")))
 }
