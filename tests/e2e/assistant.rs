@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Test> {
         "assistant";
         offline_chat_manages_tasks_habits_and_goals,
         ambiguous_titles_change_nothing,
+        simultaneous_completions_pay_once,
         conversations_are_paged_private_and_deletable,
         bad_chat_input_is_refused_and_writes_nothing,
         tool_calling_loop_against_a_fake_model,
@@ -253,6 +254,67 @@ fn ambiguous_titles_change_nothing(s: &Server) {
         .contains("no numbered list"));
 }
 
+fn simultaneous_completions_pay_once(s: &Server) {
+    let t = token(s);
+    let r = s.authed(
+        "POST",
+        "/api/os/tasks",
+        &t,
+        Some(&json!({"title": "file taxes", "priority": "urgent", "effort": 2})),
+    );
+    assert_eq!(r.status, 201);
+    let id = r.json["id"].as_str().expect("id").to_string();
+    // The same completion through chat turns and MCP calls, all started together.
+    let key = api_key(s, &t);
+    let barrier = std::sync::Barrier::new(12);
+    let results: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let (barrier, t, key, id) = (&barrier, &t, &key, &id);
+                scope.spawn(move || {
+                    barrier.wait();
+                    if i % 2 == 0 {
+                        chat(s, t, None, "mark file taxes done")["tool_calls"][0]["result"].clone()
+                    } else {
+                        let body = json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                            "params": {"name": "complete_task", "arguments": {"task_id": id}}});
+                        rpc(
+                            s,
+                            &[("X-API-Key", key), ("MCP-Protocol-Version", "2025-11-25")],
+                            &body.to_string(),
+                        )
+                        .json["result"]["structuredContent"]
+                            .clone()
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    // Each call either completed the task (points paid once in all) or, by title, found it
+    // already done: never a second payment, never a server error.
+    let paid: Vec<i64> = results
+        .iter()
+        .filter_map(|r| r["points_awarded"].as_i64())
+        .collect();
+    assert_eq!(paid.iter().sum::<i64>(), 60, "{results:?}");
+    assert_eq!(paid.iter().filter(|p| **p == 60).count(), 1, "{results:?}");
+    for r in &results {
+        let refused = r["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no open task matches"));
+        assert!(r["points_awarded"].is_i64() || refused, "{r}");
+    }
+    assert!(
+        paid.len() >= 6,
+        "every MCP call by id completed: {results:?}"
+    );
+    assert_eq!(balance(s, &t), 60, "urgent (30) × effort 2, once");
+}
+
 fn conversations_are_paged_private_and_deletable(s: &Server) {
     let a = token(s);
     let b = token(s);
@@ -356,13 +418,7 @@ fn bad_chat_input_is_refused_and_writes_nothing(s: &Server) {
 
 fn tool_calling_loop_against_a_fake_model(_s: &Server) {
     let fake = FakeLlm::start();
-    let base = format!("http://127.0.0.1:{}/v1", fake.port);
-    let server = Server::start_with(&[
-        ("LLM_BACKEND", "openai"),
-        ("LLM_BASE_URL", &base),
-        ("LLM_MODEL", "fake-model"),
-        ("LLM_RETRY_BASE_MS", "50"),
-    ]);
+    let server = fake.server();
     let t = token(&server);
 
     // add_task, then list_tasks, then an answer: three model calls, two tool rounds.

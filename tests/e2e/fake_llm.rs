@@ -52,6 +52,17 @@ impl FakeLlm {
         }
     }
 
+    /// A second server whose `openai` backend is this fake (retries 50 ms apart).
+    pub fn server(&self) -> crate::harness::Server {
+        let base = format!("http://127.0.0.1:{}/v1", self.port);
+        crate::harness::Server::start_with(&[
+            ("LLM_BACKEND", "openai"),
+            ("LLM_BASE_URL", &base),
+            ("LLM_MODEL", "fake-model"),
+            ("LLM_RETRY_BASE_MS", "50"),
+        ])
+    }
+
     pub fn calls(&self, marker: &str) -> usize {
         self.calls
             .lock()

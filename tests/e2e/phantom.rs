@@ -780,13 +780,7 @@ fn other_users_ids_are_404_and_auth_is_required(s: &Server) {
 
 fn openai_backend_against_fake_server(_s: &Server) {
     let fake = FakeLlm::start();
-    let base = format!("http://127.0.0.1:{}/v1", fake.port);
-    let server = Server::start_with(&[
-        ("LLM_BACKEND", "openai"),
-        ("LLM_BASE_URL", &base),
-        ("LLM_MODEL", "fake-model"),
-        ("LLM_RETRY_BASE_MS", "50"),
-    ]);
+    let server = fake.server();
     let t = token(&server);
 
     let r = server.authed(
