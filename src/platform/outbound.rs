@@ -12,6 +12,8 @@ pub enum CallError {
     Transport(String),
     /// A status outside 2xx.
     Status(u16),
+    /// 429 or 503 with a `Retry-After` in seconds.
+    Throttled { status: u16, retry_after_secs: u64 },
     /// A 2xx answer that is not JSON.
     NotJson,
 }
@@ -39,7 +41,19 @@ pub async fn post_json(
         .map_err(|e| CallError::Transport(e.to_string()))?;
     let status = resp.status_code();
     if !(200..300).contains(&status) {
-        return Err(CallError::Status(status));
+        let wait = resp
+            .headers()
+            .get("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        return Err(match wait {
+            Some(secs) if status == 429 || status == 503 => CallError::Throttled {
+                status,
+                retry_after_secs: secs,
+            },
+            _ => CallError::Status(status),
+        });
     }
     let text = resp
         .text()

@@ -12,7 +12,7 @@ macro_rules! products {
     };
 }
 
-products!(phantom, os, suiftly, assistant);
+products!(phantom, os, suiftly, assistant, money);
 
 #[cfg(test)]
 mod tests {
@@ -45,6 +45,6 @@ mod tests {
             assert_eq!(declared, route.path.matches('{').count(), "{}", route.path);
             assert!(ids.insert(op["operationId"].as_str().unwrap_or("").to_string()));
         }
-        assert_eq!(n, 138, "every route of the four products and the platform");
+        assert_eq!(n, 156, "every route of the five products and the platform");
     }
 }

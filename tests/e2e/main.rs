@@ -4,9 +4,11 @@
 mod assistant;
 mod auth;
 mod fake_http;
+mod fake_knot;
 mod fake_llm;
 mod fake_sui;
 mod harness;
+mod money;
 mod os;
 mod os_filters;
 mod os_goals;
@@ -32,5 +34,6 @@ fn main() {
     tests.extend(os_transfer::tests());
     tests.extend(security::tests());
     tests.extend(assistant::tests());
+    tests.extend(money::tests());
     harness::main(tests);
 }

@@ -127,6 +127,15 @@ struct SignupBody {
     name: Option<String>,
 }
 
+/// What products' event listeners get.
+fn event_ctx(ctx: &Ctx) -> Result<crate::platform::product::JobCtx, ApiError> {
+    Ok(crate::platform::product::JobCtx {
+        env: ctx.env.clone(),
+        db: ctx.d1()?,
+        config: ctx.config.clone(),
+    })
+}
+
 pub async fn signup(mut ctx: Ctx) -> Result<Response, ApiError> {
     let body: SignupBody = ctx.json().await?;
     let email = Email::parse(&body.email);
@@ -142,6 +151,15 @@ pub async fn signup(mut ctx: Ctx) -> Result<Response, ApiError> {
     limit(&ctx, "signup", Some(email.as_str())).await?;
     let hash = password::hash(&body.password).await?;
     let user = users::create_with_password(&ctx.d1()?, &email, name.as_deref(), &hash).await?;
+    // Products may act on sign-ups (pending group invites to this email become memberships).
+    crate::platform::product::emit(
+        &event_ctx(&ctx)?,
+        &crate::platform::product::Event::UserSignedUp {
+            user_id: &user.id,
+            email: email.as_str(),
+        },
+    )
+    .await?;
     sign_in(&ctx, 201, &user).await
 }
 
@@ -452,13 +470,8 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let (user, _created) = users::find_or_create_by_wallet(&db, &address).await?;
     // Products may act on sign-ins (one makes each wallet user its customer).
-    let event_ctx = crate::platform::product::JobCtx {
-        env: ctx.env.clone(),
-        db: ctx.d1()?,
-        config: ctx.config.clone(),
-    };
     crate::platform::product::emit(
-        &event_ctx,
+        &event_ctx(&ctx)?,
         &crate::platform::product::Event::WalletSignedIn {
             user_id: &user.id,
             address: &address,

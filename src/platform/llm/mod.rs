@@ -254,7 +254,7 @@ impl From<crate::platform::outbound::CallError> for AttemptError {
         match e {
             CallError::Request(m) => Self::Fatal(m),
             CallError::Transport(m) => Self::Transport(m),
-            CallError::Status(s) => Self::Status(s),
+            CallError::Status(s) | CallError::Throttled { status: s, .. } => Self::Status(s),
             CallError::NotJson => Self::Invalid("provider answer is not JSON".into()),
         }
     }

@@ -1,0 +1,233 @@
+//! Chats with the money assistant: the creator's own, or a group's (every member sees
+//! those). A message turn stores the user's message and the assistant's answer together.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::{groups, orchestrator};
+use crate::platform::auth::Caller;
+use crate::platform::db::nullable;
+use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::{object, text};
+use crate::platform::http::{self, Ctx};
+use crate::platform::ids;
+use crate::platform::openapi::{page_of, Doc};
+use crate::platform::page::PageQuery;
+
+pub const MAX_CONTENT_CHARS: usize = 4000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Chat {
+    pub id: String,
+    pub title: String,
+    pub group_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Chats the caller may see, scoped by the caller's id as `user_id` for the page query.
+const VISIBLE: &str = "SELECT id, title, group_id, created_at, updated_at FROM (SELECT c.id, c.title, c.group_id, c.created_at, c.updated_at, v.viewer AS user_id \
+    FROM money_chats c JOIN (SELECT c2.id AS chat_id, c2.user_id AS viewer FROM money_chats c2 \
+    UNION SELECT c3.id, m.user_id FROM money_chats c3 JOIN money_group_members m ON m.group_id = c3.group_id \
+    WHERE m.user_id IS NOT NULL) v ON v.chat_id = c.id)";
+
+async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Chat, ApiError> {
+    let row: Option<Chat> = db
+        .prepare(format!("{VISIBLE} WHERE id = ?1 AND user_id = ?2"))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| ApiError::not_found("chat"))
+}
+
+#[derive(Debug, Deserialize)]
+struct Stored {
+    id: String,
+    role: String,
+    content: String,
+    thinking: Option<String>,
+    action: Option<String>,
+    drawer_data: Option<String>,
+    created_at: String,
+}
+
+fn message_view(m: &Stored) -> Value {
+    let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(Value::Null);
+    json!({"id": m.id, "role": m.role, "content": m.content,
+        "thinking": match parse(&m.thinking) { Value::Null => json!([]), v => v },
+        "action": parse(&m.action), "drawer_data": parse(&m.drawer_data), "created_at": m.created_at})
+}
+
+pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let bytes = ctx.body_bytes().await?;
+    let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) { json!({}) } else { http::parse_json(&bytes)? };
+    let fields = object(&body)?;
+    let mut errors = Vec::new();
+    for k in fields.keys() {
+        if !["title", "group_id"].contains(&k.as_str()) {
+            errors.push(FieldError::new(k, "is not a field of a chat"));
+        }
+    }
+    let title = match fields.get("title") {
+        None | Some(Value::Null) => Some("New chat".to_string()),
+        Some(v) => text(v, "title", 100, &mut errors),
+    };
+    let group_id = match fields.get("group_id") {
+        None | Some(Value::Null) => None,
+        Some(v) => text(v, "group_id", 64, &mut errors),
+    };
+    let Some(title) = title.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let db = ctx.d1()?;
+    if let Some(g) = &group_id {
+        if !groups::is_member(&db, &caller, g).await? {
+            return Err(ApiError::not_found("group"));
+        }
+    }
+    let now = ids::now_rfc3339();
+    let chat = Chat { id: ids::new_id()?, title, group_id, created_at: now.clone(), updated_at: now };
+    db.prepare("INSERT INTO money_chats (id, user_id, group_id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")
+        .bind(&[chat.id.as_str().into(), caller.user_id.as_str().into(), nullable(chat.group_id.as_deref()), chat.title.as_str().into(), chat.created_at.as_str().into()])?
+        .run()
+        .await?;
+    http::json(201, &chat)
+}
+
+pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let page = ctx.page()?;
+    let rows: Vec<Chat> = PageQuery::new(VISIBLE).fetch(&ctx.d1()?, &caller, &page).await?;
+    http::json(200, &page.respond(rows, |c| &c.id))
+}
+
+pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let db = ctx.d1()?;
+    let chat = find(&db, &caller, ctx.param("id")).await?;
+    let messages: Vec<Stored> = db
+        .prepare("SELECT id, role, content, thinking, action, drawer_data, created_at FROM money_messages WHERE chat_id = ?1 ORDER BY seq")
+        .bind(&[chat.id.as_str().into()])?
+        .all()
+        .await?
+        .results()?;
+    let mut v = serde_json::to_value(&chat)?;
+    v["messages"] = messages.iter().map(message_view).collect();
+    http::json(200, &v)
+}
+
+/// `POST /chats/{id}/messages {content}`: the assistant's answer, stored with the question.
+pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
+    let body: Value = ctx.json().await?;
+    let fields = object(&body)?;
+    let mut errors = Vec::new();
+    for k in fields.keys().filter(|k| k.as_str() != "content") {
+        errors.push(FieldError::new(k, "is not a field of a message"));
+    }
+    let content = match fields.get("content") {
+        Some(v) => text(v, "content", MAX_CONTENT_CHARS, &mut errors),
+        None => {
+            errors.push(FieldError::new("content", "is required"));
+            None
+        }
+    };
+    let Some(content) = content.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let db = ctx.d1()?;
+    let chat = find(&db, &caller, ctx.param("id")).await?;
+    let a = orchestrator::answer(&ctx.env, &ctx.config, &db, &caller, chat.group_id.as_deref(), &content).await?;
+    let now = ids::now_rfc3339();
+    let reply = Stored {
+        id: ids::new_id()?,
+        role: "assistant".into(),
+        content: a.content,
+        thinking: Some(serde_json::to_string(&a.thinking)?),
+        action: a.action.map(|v| v.to_string()),
+        drawer_data: a.drawer_data.map(|v| v.to_string()),
+        created_at: now.clone(),
+    };
+    let insert = |m: &Stored, user: Option<&str>| {
+        db.prepare(
+            "INSERT INTO money_messages (id, chat_id, user_id, seq, role, content, thinking, action, drawer_data, created_at) \
+             SELECT ?1, ?2, ?3, COALESCE(MAX(seq), 0) + 1, ?4, ?5, ?6, ?7, ?8, ?9 FROM money_messages WHERE chat_id = ?2",
+        )
+        .bind(&[
+            m.id.as_str().into(),
+            chat.id.as_str().into(),
+            nullable(user),
+            m.role.as_str().into(),
+            m.content.as_str().into(),
+            nullable(m.thinking.as_deref()),
+            nullable(m.action.as_deref()),
+            nullable(m.drawer_data.as_deref()),
+            m.created_at.as_str().into(),
+        ])
+    };
+    let question = Stored { id: ids::new_id()?, role: "user".into(), content, thinking: None, action: None, drawer_data: None, created_at: now.clone() };
+    db.batch(vec![
+        insert(&question, Some(&caller.user_id))?,
+        insert(&reply, None)?,
+        db.prepare("UPDATE money_chats SET updated_at = ?1 WHERE id = ?2").bind(&[now.as_str().into(), chat.id.as_str().into()])?,
+    ])
+    .await?;
+    http::json(201, &json!({ "message": message_view(&reply) }))
+}
+
+pub fn schema() -> Value {
+    json!({"type": "object", "required": ["id", "title", "group_id", "created_at", "updated_at"], "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"}, "group_id": {"type": ["string", "null"]},
+        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+    }})
+}
+
+pub fn message_schema() -> Value {
+    json!({"type": "object", "required": ["id", "role", "content", "thinking", "action", "drawer_data"], "properties": {
+        "id": {"type": "string"},
+        "role": {"type": "string", "enum": ["user", "assistant"]},
+        "content": {"type": "string"},
+        "thinking": {"type": "array", "items": {"type": "string"}, "description": "The stages the assistant ran, in order."},
+        "action": {"type": ["object", "null"], "description": "{type: split|card|tracker, …}"},
+        "drawer_data": {"type": ["object", "null"], "description": "The numbers behind the answer: a split's {total_cents, shares: [{name, amount_cents}]}, a tracker's {total_cents, period, by_category}, a card's {category, recommended, cards}."},
+        "created_at": {"type": "string", "format": "date-time"}
+    }})
+}
+
+pub const CREATE_DOC: Doc = Doc {
+    tag: "money",
+    summary: "Start a chat",
+    description: "`{title?, group_id?}`; a group's chat is seen by all its members (404 for a group the caller is not in).",
+    request: Some(|| json!({"type": "object", "additionalProperties": false, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 100}, "group_id": {"type": ["string", "null"], "maxLength": 64}}})),
+    response: (201, schema),
+};
+pub const LIST_DOC: Doc = Doc {
+    tag: "money",
+    summary: "List chats",
+    description: "The caller's chats and their groups' chats; paginated.",
+    request: None,
+    response: (200, || page_of(schema())),
+};
+pub const GET_DOC: Doc = Doc {
+    tag: "money",
+    summary: "Read a chat",
+    description: "With its messages in order. 404 for a chat the caller may not see.",
+    request: None,
+    response: (200, || {
+        let mut s = schema();
+        s["properties"]["messages"] = json!({"type": "array", "items": message_schema()});
+        s
+    }),
+};
+pub const MESSAGE_DOC: Doc = Doc {
+    tag: "money",
+    summary: "Ask the assistant",
+    description: "`{content}` (1–4,000 characters). The assistant detects what is asked — card (“which card for \
+        groceries?”), split (“split $84.50 with Sam and Ana”, “split 90 2:1 with Sam”, “split $100 three ways”, “split $60 \
+        with the group” in a group chat), tracker (“how much on dining this month?”, “vs last month?”, “top merchants in \
+        October”) or general — and answers from the user's own data. Splits are exact to the cent, the remainder cents \
+        going one each to the first people named. A split with a bad amount (more than two decimals, zero or less, over \
+        10,000,000.00) or nobody to split with is 422 and nothing is stored.",
+    request: Some(|| json!({"type": "object", "required": ["content"], "additionalProperties": false, "properties": {
+        "content": {"type": "string", "minLength": 1, "maxLength": MAX_CONTENT_CHARS, "examples": ["split $100.00 three ways"]}}})),
+    response: (201, || json!({"type": "object", "required": ["message"], "properties": {"message": message_schema()}})),
+};

@@ -1,0 +1,91 @@
+//! Money: a chat-first personal finance assistant. Linked accounts and their transactions
+//! (Knot TransactionLink when `FEATURE_KNOT=true`, a deterministic demo history otherwise),
+//! chats whose assistant recommends cards, splits bills to the cent and answers spending
+//! questions from the stored transactions, groups with pending invites, and insights
+//! computed by each user's scheduler.
+
+pub mod accounts;
+pub mod chats;
+pub mod groups;
+pub mod insights;
+pub mod knot;
+pub mod orchestrator;
+pub mod rules;
+pub mod settings;
+pub mod transactions;
+
+use futures::future::LocalBoxFuture;
+use worker::Env;
+
+use crate::platform::error::ApiError;
+use crate::platform::product::{Event, JobCtx, Product, Route};
+use crate::route;
+
+pub static PRODUCT: Product = Product {
+    name: "money",
+    title: "Money",
+    routes: ROUTES,
+    settings: Some(|raw, stage, errors| Box::new(settings::Settings::parse(raw, stage, errors))),
+    jobs: Some(|env, user_id, kind, slot| run_job(env, user_id, kind, slot)),
+    crons: &[],
+    listener: Some(|ctx, event| Box::pin(listen(ctx, event))),
+};
+
+static ROUTES: &[Route] = &[
+    route!(POST "/api/money/onboarding/start", User, accounts::start, accounts::START_DOC),
+    route!(POST "/api/money/onboarding/complete", User, accounts::complete, accounts::COMPLETE_DOC),
+    route!(GET "/api/money/accounts", User, accounts::list, accounts::LIST_DOC),
+    route!(DELETE "/api/money/accounts/{id}", User, accounts::unlink, accounts::UNLINK_DOC),
+    route!(POST "/api/money/accounts/{id}/sync", User, accounts::sync_now, accounts::SYNC_DOC),
+    route!(GET "/api/money/transactions", User, transactions::list, transactions::LIST_DOC),
+    route!(GET "/api/money/chats", User, chats::list, chats::LIST_DOC),
+    route!(POST "/api/money/chats", User, chats::create, chats::CREATE_DOC),
+    route!(GET "/api/money/chats/{id}", User, chats::get, chats::GET_DOC),
+    route!(POST "/api/money/chats/{id}/messages", User, chats::post_message, chats::MESSAGE_DOC),
+    route!(GET "/api/money/groups", User, groups::list, groups::LIST_DOC),
+    route!(POST "/api/money/groups", User, groups::create, groups::CREATE_DOC),
+    route!(GET "/api/money/groups/{id}", User, groups::get, groups::GET_DOC),
+    route!(GET "/api/money/insights", User, insights::get, insights::GET_DOC),
+    route!(GET "/api/money/insights/summary", User, insights::summary, insights::SUMMARY_DOC),
+    route!(GET "/api/money/settings", User, settings::get, settings::GET_DOC),
+    route!(PATCH "/api/money/settings", User, settings::patch, settings::PATCH_DOC),
+    route!(POST "/api/money/webhooks/knot", Public, knot::webhook, knot::WEBHOOK_DOC),
+];
+
+/// The user's scheduler jobs: `sync` (queued by onboarding and Knot webhooks), `daily`
+/// (a sync when Knot is on, then insights) and `insights`.
+fn run_job<'a>(env: &'a Env, user_id: &'a str, kind: &'a str, _slot: i64) -> LocalBoxFuture<'a, Result<String, ApiError>> {
+    Box::pin(async move {
+        let config = crate::platform::config::Config::from_env(env).map_err(|p| ApiError::internal(p.join("; ")))?;
+        let db = env.d1("DB")?;
+        let settings = settings::Settings::of(&config)?;
+        let mut outcome = Vec::new();
+        if kind == "sync" || (kind == "daily" && settings.feature_knot) {
+            outcome.push(knot::sync_user(env, &db, settings, user_id).await?);
+        }
+        outcome.push(insights::refresh(&db, user_id).await?);
+        Ok(outcome.join("; "))
+    })
+}
+
+/// Pending group invites to a new user's email become memberships.
+async fn listen(ctx: &JobCtx, event: &Event<'_>) -> Result<(), ApiError> {
+    match event {
+        Event::UserSignedUp { user_id, email } => groups::claim_invites(&ctx.db, user_id, email).await,
+        Event::WalletSignedIn { .. } => Ok(()),
+    }
+}
+
+/// Queues a one-shot job of the user's scheduler now, plus the daily refresh.
+pub async fn queue(env: &Env, user_id: &str, kind: &str) -> Result<(), ApiError> {
+    use crate::platform::scheduler::{JobChanges, JobSpec, SchedulerClient};
+    let now = chrono::Utc::now().timestamp_millis();
+    let changes = JobChanges {
+        upsert: vec![
+            JobSpec { kind: format!("money:{kind}"), every_ms: 0, jitter_pct: 0, first_run_at: now },
+            JobSpec { kind: "money:daily".into(), every_ms: 86_400_000, jitter_pct: 10, first_run_at: now + 86_400_000 },
+        ],
+        remove: Vec::new(),
+    };
+    SchedulerClient::for_user(env, user_id)?.change(&changes).await
+}
