@@ -111,6 +111,20 @@ wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list
 LUA
 run "POST /api/assistant/chat (offline turn)" 1 "$state/chat.lua" "$base/api/assistant/chat"
 run "POST /mcp tools/call list_tasks" 1 "$state/mcp.lua" "$base/mcp"
+
+# Money: demo accounts and 90 days of transactions, then one offline chat turn (a
+# spending question answered from the stored transactions) and a 50-row transaction page.
+curl -fsS -X POST "$base/api/money/onboarding/complete" -H "Authorization: Bearer $token" >/dev/null
+money_chat=$(curl -fsS -X POST "$base/api/money/chats" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"title":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+cat > "$state/money_chat.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"content":"how much did I spend on dining this month?"}'
+LUA
+run "POST /api/money/chats/{id}/messages (offline)" 1 "$state/money_chat.lua" "$base/api/money/chats/$money_chat/messages"
+run "GET /api/money/transactions (50 rows)" 1 "$state/authed.lua" "$base/api/money/transactions?limit=50"
 echo "(request logs off for the load runs; see scripts/bench.sh)"
 
 # Suiftly crons at scale: 10,000 customers with seal enabled and 1,000,000 raw access

@@ -135,7 +135,7 @@ pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiE
     };
     let db = ctx.d1()?;
     let chat = find(&db, &caller, ctx.param("id")).await?;
-    let a = orchestrator::answer(&ctx.env, &ctx.config, &db, &caller, chat.group_id.as_deref(), &content).await?;
+    let a = orchestrator::answer(&ctx.env, &ctx.config, &db, &caller, &chat, &content).await?;
     let now = ids::now_rfc3339();
     let reply = Stored {
         id: ids::new_id()?,

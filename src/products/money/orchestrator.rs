@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use worker::D1Database;
 
 use super::accounts;
+use super::chats::Chat;
 use super::groups;
 use super::rules::amounts::format as money;
 use super::rules::cards;
@@ -44,16 +45,40 @@ pub async fn answer(
     config: &Config,
     db: &D1Database,
     caller: &Caller,
-    group_id: Option<&str>,
+    chat: &Chat,
     content: &str,
 ) -> Result<Answer, ApiError> {
+    let group_id = chat.group_id.as_deref();
     let today = chrono::Utc::now().date_naive();
     let ask = intent::read(content, today);
     let mut thinking = vec![format!("detect intent: {} (rules)", ask.name())];
     match ask {
         Ask::Split(a) => split_bill(db, caller, group_id, a, thinking).await,
         Ask::Card { category } => card(db, config, caller, content, category, thinking).await,
-        Ask::Tracker(t) => tracker(db, caller, content, t, today, thinking).await,
+        Ask::Tracker(mut t) => {
+            let mut merchant = None;
+            if t.follow_up {
+                // "vs last month?": the chat's last spending question, compared.
+                let last: Option<String> = db
+                    .prepare(
+                        "SELECT action FROM money_messages WHERE chat_id = ?1 AND role = 'assistant' \
+                         AND action ->> 'type' = 'tracker' ORDER BY seq DESC LIMIT 1",
+                    )
+                    .bind(&[chat.id.as_str().into()])?
+                    .first(Some("action"))
+                    .await?;
+                let last: Value = last.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or(Value::Null);
+                if let Some(p) = last["period"].as_str().and_then(intent::Period::from_key) {
+                    t.period = p;
+                }
+                t.category = t.category.or_else(|| {
+                    last["category"].as_str().and_then(|c| super::rules::CATEGORIES.iter().copied().find(|k| *k == c))
+                });
+                merchant = last["merchant"].as_str().map(str::to_string);
+                thinking.push("follow-up of the last spending question".into());
+            }
+            tracker(db, caller, content, t, merchant, today, thinking).await
+        }
         Ask::General => {
             let settings = Settings::of(config)?;
             if settings.feature_ai && config.llm.backend != LlmBackend::Offline {
@@ -216,6 +241,7 @@ async fn tracker(
     caller: &Caller,
     content: &str,
     t: TrackerAsk,
+    earlier_merchant: Option<String>,
     today: NaiveDate,
     mut thinking: Vec<String>,
 ) -> Result<Answer, ApiError> {
@@ -234,7 +260,7 @@ async fn tracker(
     let txs = transactions::between(db, &caller.user_id, earliest, to).await?;
     thinking.push(format!("period: {label} ({from} to {})", to - Duration::days(1)));
     let lower = content.to_lowercase();
-    let merchant = merchants_named(&txs, &lower).into_iter().next();
+    let merchant = merchants_named(&txs, &lower).into_iter().next().or(earlier_merchant);
     let chosen: Vec<Tx> = txs
         .into_iter()
         .filter(|x| t.category.is_none_or(|c| x.category == c))
@@ -283,7 +309,7 @@ async fn tracker(
     Ok(Answer {
         content,
         thinking,
-        action: Some(json!({"type": "tracker"})),
+        action: Some(json!({"type": "tracker", "period": t.period.key(), "category": t.category, "merchant": merchant})),
         drawer_data: Some(drawer),
     })
 }

@@ -52,6 +52,8 @@ pub struct TrackerAsk {
     pub compare: bool,
     /// "top merchants": a ranking instead of one total.
     pub top_merchants: bool,
+    /// "vs last month?" alone: the chat's previous spending question, compared.
+    pub follow_up: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,39 @@ pub enum Period {
 }
 
 impl Period {
+    /// A stable name, stored with an answer so a follow-up can ask about the same period.
+    pub fn key(self) -> String {
+        match self {
+            Self::Today => "today".into(),
+            Self::ThisWeek => "this_week".into(),
+            Self::LastWeek => "last_week".into(),
+            Self::ThisMonth => "this_month".into(),
+            Self::LastMonth => "last_month".into(),
+            Self::ThisYear => "this_year".into(),
+            Self::LastDays(n) => format!("last_days:{n}"),
+            Self::Month { year, month } => format!("month:{year}-{month:02}"),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Period> {
+        Some(match key {
+            "today" => Self::Today,
+            "this_week" => Self::ThisWeek,
+            "last_week" => Self::LastWeek,
+            "this_month" => Self::ThisMonth,
+            "last_month" => Self::LastMonth,
+            "this_year" => Self::ThisYear,
+            other => {
+                if let Some(n) = other.strip_prefix("last_days:") {
+                    Self::LastDays(n.parse().ok()?)
+                } else {
+                    let (y, m) = other.strip_prefix("month:")?.split_once('-')?;
+                    Self::Month { year: y.parse().ok()?, month: m.parse().ok().filter(|m| (1..=12).contains(m))? }
+                }
+            }
+        })
+    }
+
     /// `[from, to)` and a label, relative to `today`.
     pub fn range(self, today: NaiveDate) -> (NaiveDate, NaiveDate, String) {
         let month_start = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(today);
@@ -121,15 +156,17 @@ pub fn read(message: &str, today: NaiveDate) -> Ask {
     if has("card") && ["which", "what", "best", "use", "recommend", "should"].iter().any(|w| has(w)) {
         return Ask::Card { category: category(&lower) };
     }
-    if ["spend", "spent", "spending", "how much", "top merchant", "where did my money", "total"]
+    let compare = has("vs ") || has("vs.") || has("versus") || has("compared") || has("than last");
+    let spend = ["spend", "spent", "spending", "how much", "top merchant", "where did my money", "total"]
         .iter()
-        .any(|w| has(w))
-    {
+        .any(|w| has(w));
+    if spend || compare {
         return Ask::Tracker(TrackerAsk {
             category: category(&lower),
             period: period(&lower, today),
-            compare: has("vs ") || has("versus") || has("compared") || has("than last"),
+            compare,
             top_merchants: has("top merchant") || has("where did my money") || has("biggest merchant"),
+            follow_up: !spend,
         });
     }
     Ask::General
@@ -366,6 +403,11 @@ mod tests {
         assert_eq!(t("what did I spend last month").period, Period::LastMonth);
         assert_eq!(t("spent in the last 7 days").period, Period::LastDays(7));
         assert_eq!(read("hello there", today()), Ask::General);
+        let f = t("vs last month?");
+        assert!(f.follow_up && f.compare);
+        for p in [Period::LastDays(7), Period::Month { year: 2026, month: 3 }, Period::ThisWeek] {
+            assert_eq!(Period::from_key(&p.key()), Some(p));
+        }
     }
 
     #[test]
