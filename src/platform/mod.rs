@@ -20,4 +20,5 @@ pub mod rng;
 pub mod router;
 pub mod routes;
 pub mod scheduler;
+pub mod schema;
 pub mod tz;

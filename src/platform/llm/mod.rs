@@ -101,6 +101,9 @@ pub struct Reply {
 /// Checks (and may normalise) the JSON a reply must hold.
 pub type Validator = fn(Value) -> Result<Value, String>;
 
+/// An output check as a request carries it: a [`Validator`] or a closure (a JSON Schema).
+pub type Check<'a> = &'a dyn Fn(Value) -> Result<Value, String>;
+
 /// One call to the broker.
 pub struct Request<'a> {
     /// What is asked for, for logs and errors (`chat`, `summary`).
@@ -108,7 +111,7 @@ pub struct Request<'a> {
     pub messages: Vec<Message>,
     pub tools: &'a [ToolDef],
     /// When set, the reply's text must hold JSON this accepts; [`Outcome::Json`] carries it.
-    pub output: Option<Validator>,
+    pub output: Option<Check<'a>>,
     /// The product's deterministic answer for the offline backend.
     pub offline: &'a dyn Fn() -> Result<Outcome, String>,
 }
@@ -197,7 +200,7 @@ pub async fn complete(
 
 /// Applies the output check: a reply that calls tools passes as is; otherwise its text
 /// must hold JSON the check accepts.
-fn check(reply: Reply, output: Option<Validator>) -> Result<Outcome, AttemptError> {
+fn check(reply: Reply, output: Option<Check<'_>>) -> Result<Outcome, AttemptError> {
     match output {
         Some(validate) if reply.tool_calls.is_empty() => {
             let json = extract_json(&reply.content)
@@ -497,15 +500,15 @@ mod tests {
             tool_calls: vec![],
         };
         assert_eq!(
-            check(text("```json\n{\"n\": 2}\n```"), Some(positive)),
+            check(text("```json\n{\"n\": 2}\n```"), Some(&positive)),
             Ok(Outcome::Json(json!({"n": 2})))
         );
         assert!(matches!(
-            check(text("{\"n\": 0}"), Some(positive)),
+            check(text("{\"n\": 0}"), Some(&positive)),
             Err(AttemptError::Invalid(_))
         ));
         assert!(matches!(
-            check(text("sorry"), Some(positive)),
+            check(text("sorry"), Some(&positive)),
             Err(AttemptError::Invalid(_))
         ));
         let calls = Reply {
@@ -517,7 +520,7 @@ mod tests {
             }],
         };
         assert!(matches!(
-            check(calls, Some(positive)),
+            check(calls, Some(&positive)),
             Ok(Outcome::Reply(_))
         ));
     }

@@ -2,6 +2,7 @@
 //! progress, the wallet and rewards, habits, metrics, projects, the logbook, the knowledge
 //! vault (courses, flashcards, skills), settings, and export/import.
 
+pub mod ai;
 pub mod courses;
 pub mod flashcards;
 pub mod goals;
@@ -27,7 +28,7 @@ pub static PRODUCT: Product = Product {
     name: "os",
     title: "Personal OS",
     routes: ROUTES,
-    settings: None,
+    settings: Some(|raw, stage, errors| Box::new(ai::Settings::parse(raw, stage, errors))),
     jobs: None,
     crons: &[],
     listener: None,
@@ -113,4 +114,39 @@ static ROUTES: &[Route] = &[
     route!(GET "/api/os/logbook/{id}", User, logbook::get, logbook::GET_DOC),
     route!(PATCH "/api/os/logbook/{id}", User, logbook::update, logbook::UPDATE_DOC),
     route!(DELETE "/api/os/logbook/{id}", User, logbook::delete, logbook::DELETE_DOC),
+    ai::ai_route!(ai::tasks::PARSE),
+    ai::ai_route!(ai::tasks::BREAKDOWN),
+    ai::ai_route!(ai::tasks::PRIORITIZE),
+    ai::ai_route!(ai::tasks::ESTIMATE),
+    ai::ai_route!(ai::tasks::CATEGORIZE),
+    ai::ai_route!(ai::tasks::SCHEDULE),
+    ai::ai_route!(ai::tasks::SUMMARIZE),
+    ai::ai_route!(ai::goals::REFINE),
+    ai::ai_route!(ai::goals::CRITERIA),
+    ai::ai_route!(ai::goals::CASCADE),
+    ai::ai_route!(ai::goals::FORECAST),
+    ai::ai_route!(ai::goals::OBSTACLES),
+    ai::ai_route!(ai::goals::ALIGN),
+    ai::ai_route!(ai::goals::REVIEW),
+    ai::ai_route!(ai::metrics::PATTERNS),
+    ai::ai_route!(ai::metrics::ANOMALIES),
+    ai::ai_route!(ai::metrics::CORRELATIONS),
+    ai::ai_route!(ai::metrics::PREDICT),
+    ai::ai_route!(ai::metrics::TARGETS),
+    ai::ai_route!(ai::metrics::INSIGHTS),
+    ai::ai_route!(ai::habits::DESIGN),
+    ai::ai_route!(ai::habits::STACK),
+    ai::ai_route!(ai::habits::RECOVERY),
+    ai::ai_route!(ai::habits::OPTIMIZE),
+    ai::ai_route!(ai::habits::DIFFICULTY),
+    ai::ai_route!(ai::habits::INSIGHTS),
+    ai::ai_route!(ai::projects::PLAN),
+    ai::ai_route!(ai::projects::HEALTH),
+    ai::ai_route!(ai::projects::STATUS),
+    ai::ai_route!(ai::logbook::SUMMARIZE),
+    ai::ai_route!(ai::logbook::THEMES),
+    ai::ai_route!(ai::logbook::SENTIMENT),
+    ai::ai_route!(ai::logbook::REFLECT),
+    ai::ai_route!(ai::logbook::EXTRACT_TASKS),
+    ai::ai_route!(ai::logbook::LINK),
 ];

@@ -37,7 +37,7 @@ pub async fn generate(env: &worker::Env, cfg: &LlmConfig, task: &Task) -> Result
             )),
         ],
         tools: &[],
-        output: Some(task.validate),
+        output: Some(&task.validate),
         offline: &offline,
     };
     match llm::complete(env, cfg, &request).await? {

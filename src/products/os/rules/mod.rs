@@ -2,6 +2,7 @@
 //! habit schedules, streaks and strength, metric analytics, goal progress, project health,
 //! SM-2 and the skill tree's levels.
 
+pub mod dates;
 pub mod goals;
 pub mod graph;
 pub mod habits;
