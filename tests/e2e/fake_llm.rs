@@ -6,7 +6,8 @@
 //! - `tool-add`: calls `add_task`, then `list_tasks`, then answers in words;
 //! - `tool-error`: calls `complete_task` with arguments that are not JSON, then answers
 //!   with what the tool said;
-//! - `tool-loop`: calls `list_tasks` every time, never answering.
+//! - `tool-loop`: calls `list_tasks` every time, never answering;
+//! - `ai-good`: a valid `tasks/categorize` result; `ai-bad`: JSON that breaks any schema.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -28,6 +29,8 @@ const MARKERS: &[&str] = &[
     "tool-add",
     "tool-error",
     "tool-loop",
+    "ai-good",
+    "ai-bad",
 ];
 
 impl FakeLlm {
@@ -114,6 +117,8 @@ fn serve(
                 _ => (200, completion(&format!("The tool said: {last_tool}"))),
             },
             ("tool-loop", _) => (200, tool_call("list_tasks", "{}")),
+            ("ai-good", _) => (200, completion("{\"area\": \"finance\", \"tags\": [\"rent\", \"model\"]}")),
+            ("ai-bad", _) => (200, completion("{\"title\": 5}")),
             ("malformed-then-good", 1) => (200, completion("I'm sorry, I can't produce that right now.")),
             _ => (
                 200,

@@ -10,6 +10,7 @@ mod fake_sui;
 mod harness;
 mod money;
 mod os;
+mod os_ai;
 mod os_filters;
 mod os_goals;
 mod os_transfer;
@@ -32,6 +33,7 @@ fn main() {
     tests.extend(os_filters::tests());
     tests.extend(os_vault::tests());
     tests.extend(os_transfer::tests());
+    tests.extend(os_ai::tests());
     tests.extend(security::tests());
     tests.extend(assistant::tests());
     tests.extend(money::tests());

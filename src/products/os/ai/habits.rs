@@ -196,7 +196,11 @@ async fn optimize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let weak: Vec<&str> = if top == low { Vec::new() } else { known.iter().filter(|x| x.1 == low).map(|x| WEEKDAYS[x.0]).collect() };
     Ok(Draft {
         computed: json!({ "by_weekday": by }),
-        result: json!({"best_days": best, "weak_days": weak, "advice": if weak.is_empty() { "Your days are even; keep the schedule.".to_string() } else { format!("{} is your weakest day: plan a smaller version for it.", weak.join(" and ")) }}),
+        result: json!({"best_days": best, "weak_days": weak, "advice": if weak.is_empty() { "Your days are even; keep the schedule.".to_string() } else { if weak.len() == 1 {
+            format!("{} is your weakest day: plan a smaller version for it.", weak[0])
+        } else {
+            format!("{} are your weakest days: plan a smaller version for them.", weak.join(", "))
+        } }}),
     })
 }
 
