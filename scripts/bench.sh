@@ -125,6 +125,27 @@ wrk.body = '{"content":"how much did I spend on dining this month?"}'
 LUA
 run "POST /api/money/chats/{id}/messages (offline)" 1 "$state/money_chat.lua" "$base/api/money/chats/$money_chat/messages"
 run "GET /api/money/transactions (50 rows)" 1 "$state/authed.lua" "$base/api/money/transactions?limit=50"
+
+# Personal OS AI helpers: an effort estimate computed offline from the user's tasks (a new
+# title each time, so never cached), then one same call answered from the cache.
+cat > "$state/ai_fresh.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, '{"title": "Write report ' .. counter .. '"}')
+end
+LUA
+cat > "$state/ai_cached.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"title": "Write the report"}'
+LUA
+run "POST /api/os/ai/tasks/estimate (computed)" 1 "$state/ai_fresh.lua" "$base/api/os/ai/tasks/estimate"
+run "POST /api/os/ai/tasks/estimate (cached)" 1 "$state/ai_cached.lua" "$base/api/os/ai/tasks/estimate"
 echo "(request logs off for the load runs; see scripts/bench.sh)"
 
 # Suiftly crons at scale: 10,000 customers with seal enabled and 1,000,000 raw access
