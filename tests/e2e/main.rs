@@ -9,6 +9,7 @@ mod fake_llm;
 mod fake_sui;
 mod harness;
 mod money;
+mod newcomer;
 mod os;
 mod os_ai;
 mod os_filters;
@@ -37,5 +38,6 @@ fn main() {
     tests.extend(security::tests());
     tests.extend(assistant::tests());
     tests.extend(money::tests());
+    tests.extend(newcomer::tests());
     harness::main(tests);
 }

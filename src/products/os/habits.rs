@@ -370,7 +370,8 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 /// `POST /habits/{id}/logs {date?}`: marks a day done (today in the user's zone by
-/// default); logging the same day twice is the same as once.
+/// default); logging the same day twice is the same as once; a day before the habit's
+/// start moves the start back to it.
 pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let bytes = ctx.body_bytes().await?;
     let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -397,21 +398,25 @@ pub async fn log_day(
     id: &str,
     day: Option<NaiveDate>,
 ) -> Result<Habit, ApiError> {
-    let (row, mut done, today) = load(db, caller, id).await?;
+    let (mut row, mut done, today) = load(db, caller, id).await?;
     let day = day.unwrap_or(today);
     if day > today {
         return Err(ApiError::validation("date", "cannot be in the future"));
     }
+    let now = ids::now_rfc3339();
+    let mut stmts = Vec::new();
+    // Back-filling a day before the start moves the start back to it.
     if day.to_string() < row.start_date {
-        return Err(ApiError::validation(
-            "date",
-            "is before the habit's start_date",
-        ));
+        row.start_date = day.to_string();
+        stmts.push(
+            db.prepare("UPDATE os_habits SET start_date = ?1, updated_at = ?2 WHERE id = ?3 AND user_id = ?4")
+                .bind(&[row.start_date.as_str().into(), now.as_str().into(), row.id.as_str().into(), caller.user_id.as_str().into()])?,
+        );
     }
     done.insert(day);
-    let insert = db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
-        .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), ids::now_rfc3339().into()])?;
-    write(db, caller, row, &done, today, vec![insert]).await
+    stmts.push(db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), now.as_str().into()])?);
+    write(db, caller, row, &done, today, stmts).await
 }
 
 pub async fn unlog(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -493,7 +498,7 @@ pub const LOG_DOC: Doc = Doc {
     tag: "os",
     summary: "Log a habit done",
     description: "`{date?}` (YYYY-MM-DD, default today in the user's time zone, not in the future); one log per day, \
-        logging twice is idempotent.",
+        logging twice is idempotent. A day before the habit's start_date back-fills it: the start moves back to that day.",
     request: Some(|| json!({"type": "object", "properties": {"date": {"type": "string", "format": "date"}}})),
     response: (201, schema),
 };

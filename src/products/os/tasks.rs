@@ -118,7 +118,12 @@ pub struct TaskFields {
     pub due_date: Option<Option<String>>,
     pub project_id: Option<Option<String>>,
     pub goal_id: Option<Option<String>>,
+    /// The ids of the caller's tasks this one waits for (replaces the set on update).
+    pub depends_on: Option<Vec<String>>,
 }
+
+/// Dependencies a task may list in one request.
+pub const MAX_DEPENDENCIES: usize = 100;
 
 impl TaskFields {
     pub fn parse(v: &Value, full: bool) -> Result<Self, Vec<FieldError>> {
@@ -144,6 +149,21 @@ impl TaskFields {
                     "due_date" => f.due_date = nullable_date(v, k, e),
                     "project_id" => f.project_id = nullable_text(v, k, 64, e),
                     "goal_id" => f.goal_id = nullable_text(v, k, 64, e),
+                    "depends_on" => match v.as_array() {
+                        Some(ids) if ids.len() <= MAX_DEPENDENCIES => {
+                            let mut out: Vec<String> = Vec::with_capacity(ids.len());
+                            for (i, id) in ids.iter().enumerate() {
+                                match id.as_str().map(str::trim).filter(|x| !x.is_empty() && x.len() <= 64) {
+                                    Some(x) => out.push(x.to_string()),
+                                    None => e.push(FieldError::new(format!("depends_on[{i}]"), "must be a task id")),
+                                }
+                            }
+                            out.sort();
+                            out.dedup();
+                            f.depends_on = Some(out);
+                        }
+                        _ => e.push(FieldError::new(k, format!("must be a list of at most {MAX_DEPENDENCIES} task ids"))),
+                    },
                     _ => return false,
                 }
                 true
@@ -214,6 +234,45 @@ async fn check_links(db: &D1Database, user_id: &str, f: &TaskFields) -> Result<(
     }
 }
 
+/// Every id of `ids` must be one of the caller's tasks, and not `task` itself (422 naming
+/// the others, so another user's ids are never linked nor told apart).
+async fn check_dependencies(db: &D1Database, caller: &Caller, task: &str, ids: &[String]) -> Result<(), ApiError> {
+    if ids.iter().any(|d| d == task) {
+        return Err(ApiError::validation("depends_on", "a task cannot depend on itself"));
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let found: Vec<Id> = db
+        .prepare("SELECT id FROM os_tasks WHERE user_id = ?1 AND id IN (SELECT value FROM json_each(?2))")
+        .bind(&[caller.user_id.as_str().into(), serde_json::to_string(ids)?.into()])?
+        .all()
+        .await?
+        .results()?;
+    let missing: Vec<&str> = ids.iter().map(String::as_str).filter(|d| !found.iter().any(|f| f.id == *d)).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation("depends_on", format!("not your tasks: {}", missing.join(", "))))
+    }
+}
+
+/// The statements that make `task` depend on exactly `ids`.
+fn set_dependencies(db: &D1Database, caller: &Caller, task: &str, ids: &[String]) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+    Ok(vec![
+        db.prepare("DELETE FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2")
+            .bind(&[caller.user_id.as_str().into(), task.into()])?,
+        db.prepare(
+            "INSERT INTO os_task_dependencies (user_id, task_id, depends_on_id) SELECT ?1, ?2, value FROM json_each(?3)",
+        )
+        .bind(&[caller.user_id.as_str().into(), task.into(), serde_json::to_string(ids)?.into()])?,
+    ])
+}
+
 pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, ApiError> {
     let row: Option<Row> = db
         .prepare(format!("{SELECT_TASKS} WHERE id = ?1 AND user_id = ?2"))
@@ -239,6 +298,8 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
         ));
     }
     check_links(db, &caller.user_id, &f).await?;
+    let depends_on = f.depends_on.clone().unwrap_or_default();
+    check_dependencies(db, caller, "", &depends_on).await?;
     let now = ids::now_rfc3339();
     let t = Task {
         id: ids::new_id()?,
@@ -252,7 +313,7 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
         project_id: f.project_id.flatten(),
         goal_id: f.goal_id.flatten(),
         completed_at: None,
-        depends_on: Vec::new(),
+        depends_on,
         created_at: now.clone(),
         updated_at: now,
     };
@@ -268,6 +329,9 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
             ],
         ]
         .concat())?];
+    if !t.depends_on.is_empty() {
+        stmts.extend(set_dependencies(db, caller, &t.id, &t.depends_on)?);
+    }
     stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
     db.batch(stmts).await?;
     Ok(t)
@@ -343,6 +407,17 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) -> Result<Task, ApiError> {
     let mut t = find(db, caller, id).await?;
     check_links(db, &caller.user_id, &f).await?;
+    if let Some(new) = &f.depends_on {
+        check_dependencies(db, caller, &t.id, new).await?;
+        // The graph without this task's own edges: would any new edge close a cycle?
+        let others: Vec<(String, String)> = dependencies(db, &caller.user_id).await?.into_iter().filter(|(from, _)| *from != t.id).collect();
+        if let Some(dep) = new.iter().find(|d| graph::would_cycle(&others, &t.id, d)) {
+            return Err(ApiError::Rule {
+                code: "dependency_cycle",
+                message: format!("{dep} already depends, directly or not, on {}", t.id),
+            });
+        }
+    }
     let old_goal = t.goal_id.clone();
     if f.status.as_deref() == Some("done") && t.status != "done" {
         return Err(ApiError::validation(
@@ -374,6 +449,10 @@ pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) ->
     if let Some(v) = f.goal_id {
         t.goal_id = v;
     }
+    let new_dependencies = f.depends_on.clone();
+    if let Some(v) = f.depends_on {
+        t.depends_on = v;
+    }
     if let Some(v) = f.status {
         // Reopening clears the completion (its points stay paid, and are not paid again).
         if v != "done" {
@@ -396,6 +475,9 @@ pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) ->
         ],
     ]
     .concat())?];
+    if let Some(ids) = &new_dependencies {
+        stmts.extend(set_dependencies(db, caller, &t.id, ids)?);
+    }
     stmts.extend(goals::refresh(
         db,
         &caller.user_id,
@@ -529,12 +611,14 @@ pub fn schema() -> Value {
         "project_id": {"type": ["string", "null"]},
         "goal_id": {"type": ["string", "null"]},
         "completed_at": {"type": ["string", "null"], "readOnly": true},
-        "depends_on": {"type": "array", "items": {"type": "string"}, "readOnly": true}
+        "depends_on": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": MAX_DEPENDENCIES, "uniqueItems": true,
+            "description": "Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id \
+            is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409)."}
     }})
 }
 
 /// Fields a client may send back but that are not written.
-const READ_ONLY: &[&str] = &["id", "completed_at", "created_at", "updated_at", "depends_on"];
+const READ_ONLY: &[&str] = &["id", "completed_at", "created_at", "updated_at"];
 /// Fields a create must have.
 const REQUIRED: &[&str] = &["title"];
 

@@ -205,6 +205,82 @@ fn plan(rng: &mut Rng, persona: &Value) -> Value {
     json!({"steps": steps})
 }
 
+/// How addresses, phone numbers and postcodes are written in a persona's country (an ISO
+/// code or an English name); phone numbers use the ranges kept for fiction where there is one.
+struct Local {
+    code: &'static str,
+    streets: &'static [&'static str],
+    /// "12 Main Street" (true) or "Hauptstraße 12" (false).
+    number_first: bool,
+}
+
+impl Local {
+    fn of(country: &str) -> Local {
+        let code = match country.trim().to_uppercase().as_str() {
+            "US" | "USA" | "UNITED STATES" => "US",
+            "CA" | "CANADA" => "CA",
+            "GB" | "UK" | "UNITED KINGDOM" | "ENGLAND" | "SCOTLAND" | "WALES" => "GB",
+            "FR" | "FRANCE" => "FR",
+            "DE" | "GERMANY" | "DEUTSCHLAND" => "DE",
+            "ES" | "SPAIN" | "ESPAÑA" => "ES",
+            "IT" | "ITALY" | "ITALIA" => "IT",
+            "NL" | "NETHERLANDS" | "THE NETHERLANDS" => "NL",
+            "PT" | "PORTUGAL" => "PT",
+            "AU" | "AUSTRALIA" => "AU",
+            _ => "",
+        };
+        let (streets, number_first): (&'static [&'static str], bool) = match code {
+            "FR" => (&["rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Voltaire", "rue des Lilas"], true),
+            "DE" => (&["Hauptstraße", "Bahnhofstraße", "Schillerstraße", "Gartenweg", "Lindenallee"], false),
+            "ES" => (&["Calle Mayor", "Calle de Alcalá", "Avenida de la Constitución", "Calle del Sol"], false),
+            "IT" => (&["Via Roma", "Via Garibaldi", "Corso Italia", "Via Dante"], false),
+            "NL" => (&["Dorpsstraat", "Kerkstraat", "Molenweg", "Stationsweg"], false),
+            "PT" => (&["Rua Augusta", "Rua da Liberdade", "Avenida da República", "Rua do Carmo"], false),
+            _ => (STREETS, true),
+        };
+        Local { code, streets, number_first }
+    }
+
+    fn phone(&self, rng: &mut Rng) -> String {
+        let d = |rng: &mut Rng, n: u32| (0..n).map(|_| char::from(b'0' + rng.range(0, 9) as u8)).collect::<String>();
+        match self.code {
+            // Reserved fictional ranges: 555-01xx (NANP), 07700 900xxx (UK), 01 99 xx xx xx (FR), 0491 570 xxx (AU).
+            "US" | "CA" => format!("+1 ({}) 555-01{:02}", rng.range(201, 989), rng.range(0, 99)),
+            "GB" => format!("+44 7700 900{:03}", rng.range(0, 999)),
+            "FR" => format!("+33 1 99 {} {} {}", d(rng, 2), d(rng, 2), d(rng, 2)),
+            "DE" => format!("+49 151 {}", d(rng, 8)),
+            "ES" => format!("+34 6{} {} {}", d(rng, 2), d(rng, 3), d(rng, 3)),
+            "IT" => format!("+39 3{} {} {}", d(rng, 2), d(rng, 3), d(rng, 4)),
+            "NL" => format!("+31 6 {}", d(rng, 8)),
+            "PT" => format!("+351 9{} {} {}", d(rng, 2), d(rng, 3), d(rng, 3)),
+            "AU" => format!("+61 491 570 {}", d(rng, 3)),
+            _ => format!("+{} {} {}", rng.range(30, 49), d(rng, 3), d(rng, 4)),
+        }
+    }
+
+    fn postal(&self, rng: &mut Rng) -> String {
+        let letter = |rng: &mut Rng| char::from(b'A' + rng.range(0, 25) as u8);
+        match self.code {
+            "US" => format!("{:05}", rng.range(10000, 99950)),
+            "CA" => format!("V{}{} {}{}{}", rng.range(1, 9), letter(rng), rng.range(1, 9), letter(rng), rng.range(1, 9)),
+            "GB" => format!("M{} {}{}{}", rng.range(1, 40), rng.range(1, 9), letter(rng), letter(rng)),
+            "NL" => format!("{} {}{}", rng.range(1000, 9999), letter(rng), letter(rng)),
+            "PT" => format!("{}-{:03}", rng.range(1000, 9999), rng.range(0, 999)),
+            "AU" => format!("{}", rng.range(2000, 7999)),
+            _ => format!("{:05}", rng.range(10000, 99999)),
+        }
+    }
+
+    fn address(&self, street: &str, city: &str, region: &str, postal: &str) -> String {
+        match self.code {
+            "US" | "CA" | "AU" => format!("{street}, {city}, {region} {postal}"),
+            "GB" => format!("{street}, {city} {postal}"),
+            "IT" if !region.is_empty() => format!("{street}, {postal} {city} ({region})"),
+            _ => format!("{street}, {postal} {city}"),
+        }
+    }
+}
+
 fn form_data(rng: &mut Rng, ctx: &Value) -> Result<Value, String> {
     let persona = &ctx["persona"];
     let name = persona["name"].as_str().unwrap_or("Alex Morgan");
@@ -229,29 +305,16 @@ fn form_data(rng: &mut Rng, ctx: &Value) -> Result<Value, String> {
     };
     let digits = rng.range(10, 99);
     let email_domain = *rng.pick(&["gmail.com", "outlook.com", "proton.me", "yahoo.com"]);
-    let phone = match country {
-        // Reserved fictional ranges: 555-01xx (NANP), 07700 900xxx (UK).
-        "US" | "CA" => format!("+1 ({}) 555-01{:02}", rng.range(201, 989), rng.range(0, 99)),
-        "GB" => format!("+44 7700 900{:03}", rng.range(0, 999)),
-        _ => format!(
-            "+{} {} {:04}",
-            rng.range(30, 49),
-            rng.range(100, 999),
-            rng.range(0, 9999)
-        ),
+    let local = Local::of(country);
+    let phone = local.phone(rng);
+    let postal = local.postal(rng);
+    let number = rng.range(1, if local.number_first { 4800 } else { 180 });
+    let street_name = *rng.pick(local.streets);
+    let street = if local.number_first {
+        format!("{number} {street_name}")
+    } else {
+        format!("{street_name} {number}")
     };
-    let postal = match country {
-        "US" => format!("{:05}", rng.range(10000, 99950)),
-        "CA" => format!(
-            "V{}K {}B{}",
-            rng.range(1, 9),
-            rng.range(1, 9),
-            rng.range(1, 9)
-        ),
-        "GB" => format!("M{} {}AB", rng.range(1, 40), rng.range(1, 9)),
-        _ => format!("{:05}", rng.range(10000, 99999)),
-    };
-    let street = format!("{} {}", rng.range(12, 4800), rng.pick(STREETS));
     let dob = format!(
         "{}-{:02}-{:02}",
         year.saturating_sub(age),
@@ -289,7 +352,7 @@ fn form_data(rng: &mut Rng, ctx: &Value) -> Result<Value, String> {
                 email_domain
             ),
             "phone" => phone.clone(),
-            "address" => format!("{street}, {city}, {region} {postal}"),
+            "address" => local.address(&street, city, region, &postal),
             "street" | "address_line1" => street.clone(),
             "city" => city.to_string(),
             "state" | "region" => region.to_string(),
@@ -422,6 +485,21 @@ mod tests {
             &json!({"persona": persona, "fields": ["favourite_colour"]})
         )
         .is_err());
+    }
+
+    #[test]
+    fn addresses_and_phones_follow_the_country() {
+        let lyon = json!({"name": "Camille Martin", "location": "Lyon, Auvergne-Rhône-Alpes, FR"});
+        let f = generate("form_data", 3, &json!({"persona": lyon, "fields": ["address", "phone", "postal_code"]})).expect("f");
+        let address = f["address"].as_str().unwrap_or("");
+        let postal = f["postal_code"].as_str().unwrap_or("");
+        assert!(address.ends_with(&format!("{postal} Lyon")), "{f}");
+        assert!(["rue", "avenue", "boulevard"].iter().any(|w| address.contains(w)), "{f}");
+        assert!(f["phone"].as_str().is_some_and(|p| p.starts_with("+33 ")), "{f}");
+        let berlin = json!({"name": "Jonas Weber", "location": "Berlin, Berlin, Germany"});
+        let f = generate("form_data", 3, &json!({"persona": berlin, "fields": ["address", "phone"]})).expect("f");
+        assert!(f["phone"].as_str().is_some_and(|p| p.starts_with("+49 ")), "{f}");
+        assert!(f["address"].as_str().is_some_and(|a| a.contains("Berlin") && !a.contains(", Berlin, Berlin")), "{f}");
     }
 
     #[test]

@@ -231,8 +231,34 @@ async fn make_events(
     Ok(events.into_iter().take(count as usize).collect())
 }
 
-/// Runs one cycle of `loop_name` for `slot`.
+/// Runs one cycle of a loop (see `cycle`) and keeps its time and outcome as the loop's
+/// last run, whoever ran it (the user's scheduler or run-now).
 pub async fn run_cycle(
+    env: &Env,
+    config: &Config,
+    db: &D1Database,
+    user_id: &str,
+    loop_name: &str,
+    slot: i64,
+) -> Result<Cycle, ApiError> {
+    let c = cycle(env, config, db, user_id, loop_name, slot).await?;
+    let outcome = match &c.skipped {
+        Some(reason) => format!("skipped: {reason}"),
+        None => format!("{} events", c.events.len()),
+    };
+    db.prepare(
+        "INSERT INTO phantom_last_runs (user_id, loop, at, outcome) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (user_id, loop) DO UPDATE SET at = ?3, outcome = ?4",
+    )
+    .bind(&[user_id.into(), loop_name.into(), ids::now_rfc3339().into(), outcome.into()])?
+    .run()
+    .await?;
+    Ok(c)
+}
+
+
+/// Runs one cycle of `loop_name` for `slot`.
+async fn cycle(
     env: &Env,
     config: &Config,
     db: &D1Database,

@@ -31,6 +31,18 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         .await?;
     let jobs = state["jobs"].as_array().cloned().unwrap_or_default();
     let job = |l: &str| jobs.iter().find(|j| j["kind"] == job_kind(l)).cloned();
+    #[derive(serde::Deserialize)]
+    struct Last {
+        r#loop: String,
+        at: String,
+        outcome: String,
+    }
+    let recorded: Vec<Last> = db
+        .prepare("SELECT loop, at, outcome FROM phantom_last_runs WHERE user_id = ?1")
+        .bind(&[caller.user_id.as_str().into()])?
+        .all()
+        .await?
+        .results()?;
     let mut next_runs = serde_json::Map::new();
     let mut last_runs = serde_json::Map::new();
     for l in EVENT_LOOPS.iter().map(|(l, _)| *l).chain([ROTATE]) {
@@ -40,11 +52,13 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             name.into(),
             at(j.as_ref().and_then(|j| j["next_at"].as_i64())),
         );
-        last_runs.insert(
-            name.into(),
-            json!({"at": at(j.as_ref().and_then(|j| j["last_run_at"].as_i64())),
+        // Every run is recorded, the scheduler's and run-now's alike.
+        let last = match recorded.iter().find(|r| r.r#loop == l) {
+            Some(r) => json!({"at": r.at, "outcome": r.outcome}),
+            None => json!({"at": at(j.as_ref().and_then(|j| j["last_run_at"].as_i64())),
                    "outcome": j.as_ref().map_or(Value::Null, |j| j["last_outcome"].clone())}),
-        );
+        };
+        last_runs.insert(name.into(), last);
     }
     let depth = noise::queue_depth(&db, &caller.user_id).await?;
     let cap = super::Limits::of(&ctx.config)?.max_backlog;

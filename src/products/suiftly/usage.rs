@@ -58,9 +58,14 @@ pub fn parse_batch(body: &Value, now: i64) -> Result<Vec<LogRow>, Vec<FieldError
         let ts = parse_ts(&l["timestamp"]);
         match ts {
             Some(t) if t >= now - RETENTION_MS && t <= now + FUTURE_SLACK_MS => {}
+            // 1e9..1e11 is "now" in seconds, not milliseconds.
+            Some(t) if (1_000_000_000..100_000_000_000).contains(&t) => bad(
+                "timestamp",
+                "looks like unix seconds: send unix milliseconds (seconds × 1000) or an RFC 3339 time",
+            ),
             Some(_) => bad(
                 "timestamp",
-                "must be within the last 90 days and not in the future",
+                "must be within the last 90 days and not in the future (unix milliseconds or RFC 3339)",
             ),
             None => bad("timestamp", "must be an RFC 3339 time or unix milliseconds"),
         }
@@ -259,7 +264,38 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             charged_amount_usd_cents: r.charged_amount_usd_cents,
         })
         .collect();
-    http::json(200, &page.respond(items, |i| &i.cursor))
+    let mut body = page.respond(items, |i| &i.cursor);
+    body["pending"] = pending(&db, c.customer_id).await?;
+    http::json(200, &body)
+}
+
+/// Gateway logs received but not metered yet: their window is still open, or closed and
+/// waiting for the next cron tick (every 5 minutes).
+async fn pending(db: &D1Database, customer_id: i64) -> Result<Value, ApiError> {
+    #[derive(Deserialize)]
+    struct P {
+        n: i64,
+        first: Option<i64>,
+        last: Option<i64>,
+    }
+    let p: Option<P> = db
+        .prepare(
+            "SELECT COUNT(*) AS n, MIN(ts) AS first, MAX(ts) AS last FROM suiftly_access_logs WHERE customer_id = ?1 \
+             AND id > COALESCE((SELECT value FROM job_watermarks WHERE name = 'metering'), 0)",
+        )
+        .bind(&[(customer_id as f64).into()])?
+        .first(None)
+        .await?;
+    let window = crate::products::suiftly::pricing::WINDOW_MS;
+    Ok(match p {
+        Some(P { n, first: Some(first), last: Some(last) }) if n > 0 => {
+            let end = last - last.rem_euclid(window) + window;
+            json!({"raw_logs": n, "oldest": rfc(first), "newest": rfc(last),
+                "window_start": rfc(end - window), "window_end": rfc(end),
+                "note": format!("{n} request(s) not metered yet: a 5-minute window is metered by the first cron run after it closes (the latest closes at {})", rfc(end))})
+        }
+        _ => json!({"raw_logs": 0, "note": "every request received has been metered"}),
+    })
 }
 
 pub async fn billing(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -322,9 +358,14 @@ pub const LIST_DOC: Doc = Doc {
     tag: "suiftly",
     summary: "Usage records",
     description: "Per service and 5-minute window: `{service_type, window_start, window_end, request_count, bytes_transferred, \
-        charged_amount_usd_cents}` (null until billed). `?from=&to=` (RFC 3339), paginated.",
+        charged_amount_usd_cents}` (null until billed). `?from=&to=` (RFC 3339), paginated. `pending` says how many \
+        requests the gateway sent that are not metered yet and when the latest window closes (windows are metered by the \
+        first cron run after they close).",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || json!({"type": "object", "properties": {"items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]},
+        "pending": {"type": "object", "required": ["raw_logs", "note"], "properties": {"raw_logs": {"type": "integer"},
+            "oldest": {"type": "string"}, "newest": {"type": "string"}, "window_start": {"type": "string"},
+            "window_end": {"type": "string"}, "note": {"type": "string"}}}}})),
 };
 pub const BILLING_DOC: Doc = Doc {
     tag: "suiftly",

@@ -279,8 +279,19 @@ async fn estimate(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
             (title, area)
         }
     };
-    let all = all_tasks(cx).await?;
-    let similar: Vec<f64> = all.iter().filter(|t| t.status == "done" && t.area == area).map(|t| t.effort as f64).collect();
+    // Only the efforts of completed tasks in the same area are read.
+    #[derive(serde::Deserialize)]
+    struct E {
+        effort: i64,
+    }
+    let rows: Vec<E> = cx
+        .db
+        .prepare("SELECT effort FROM os_tasks WHERE user_id = ?1 AND status = 'done' AND area IS ?2 LIMIT 5000")
+        .bind(&[cx.caller.user_id.as_str().into(), crate::platform::db::nullable(area.as_deref())])?
+        .all()
+        .await?
+        .results()?;
+    let similar: Vec<f64> = rows.iter().map(|e| e.effort as f64).collect();
     let wording = effort_from_words(&title);
     let (effort, confidence) = match stats::median(&similar) {
         Some(m) if similar.len() >= 5 => (m.round() as i64, "high"),
