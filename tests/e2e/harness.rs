@@ -71,6 +71,10 @@ impl Server {
     }
 
     fn start(root: &Path, vars: Vec<(String, String)>, health_status: u16) -> Server {
+        // One wrangler dev starts at a time: several starting together can trip over each
+        // other's ports.
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|p| p.into_inner());
         let state_dir = tempdir();
         let port = free_port();
         let server = Server {
@@ -92,6 +96,11 @@ impl Server {
         assert!(status.success(), "migrations failed");
         server.spawn();
         server
+    }
+
+    /// The child slot, usable even after a test panicked while holding it.
+    fn child(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
+        self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn wrangler(&self) -> Command {
@@ -135,7 +144,7 @@ impl Server {
             .process_group(0)
             .spawn()
             .expect("spawn wrangler dev");
-        *self.child.lock().expect("lock") = Some(child);
+        *self.child() = Some(child);
         self.wait_healthy();
     }
 
@@ -158,10 +167,10 @@ impl Server {
                     return;
                 }
             }
-            if let Some(child) = self.child.lock().expect("lock").as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("wrangler dev exited ({status}):\n{}", self.log_tail());
-                }
+            // The lock is released before a panic, so the slot is never poisoned.
+            let exited = self.child().as_mut().and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                panic!("wrangler dev exited ({status}):\n{}", self.log_tail());
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -194,7 +203,8 @@ impl Server {
     }
 
     pub fn stop(&self) {
-        if let Some(mut child) = self.child.lock().expect("lock").take() {
+        let taken = self.child().take();
+        if let Some(mut child) = taken {
             let pgid = child.id() as i32;
             if pgid > 1 {
                 // SAFETY: signals only the process group we created for wrangler dev.

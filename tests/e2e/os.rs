@@ -443,13 +443,18 @@ fn habits_log_idempotently_and_count_streaks(s: &Server) {
         Some(&json!({"date": (today + chrono::Duration::days(1)).to_string()})),
     )
     .assert_error(422, "validation_failed");
-    s.authed(
+    // A day before the start back-fills the habit: the start moves back to it.
+    let early = s.authed(
         "POST",
         &format!("/api/os/habits/{id}/logs"),
         &t,
         Some(&json!({"date": (start - chrono::Duration::days(1)).to_string()})),
-    )
-    .assert_error(422, "validation_failed");
+    );
+    assert_eq!(early.status, 201, "{}", early.text);
+    assert_eq!(
+        early.json["start_date"],
+        (start - chrono::Duration::days(1)).to_string().as_str()
+    );
     let bad = s.authed(
         "POST",
         "/api/os/habits",
