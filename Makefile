@@ -4,16 +4,23 @@ SHELL := /bin/bash
 WASM_TOOLCHAIN ?= auto
 export WASM_TOOLCHAIN
 
-.PHONY: help setup build dev test unit e2e lint schema-check check-fallback bench clean
+.PHONY: help setup setup-test setup-bench build dev test unit e2e lint schema-check check-fallback bench clean
 
 help:
 	@echo "make dev     set up, build, migrate local D1, serve on http://127.0.0.1:$${PORT:-8787}"
 	@echo "make test    set up, fmt + clippy, unit tests, end-to-end tests on wrangler dev"
 	@echo "make bench   bundle size and load figures on local workerd"
-	@echo "make setup   install what is missing (WASM_TOOLCHAIN=auto|rustup|debian)"
+	@echo "make setup   install what building and running need (WASM_TOOLCHAIN=auto|rustup|debian);"
+	@echo "             make test and make bench add their own tools"
 
 setup:
 	@bash scripts/setup.sh
+
+setup-test:
+	@bash scripts/setup.sh test
+
+setup-bench:
+	@bash scripts/setup.sh bench
 
 build: setup
 	@bash scripts/build.sh
@@ -31,7 +38,7 @@ unit: setup
 schema-check: setup
 	python3 scripts/schema_check.py
 
-e2e: build
+e2e: setup-test build
 	cargo test --quiet --test e2e
 
 # CI (CI=true) also proves the Debian rustc-web fallback still builds the worker.
@@ -41,7 +48,7 @@ test: lint unit schema-check e2e
 check-fallback:
 	@bash scripts/check_fallback.sh
 
-bench: build
+bench: setup-bench build
 	@bash scripts/bench.sh
 
 clean:

@@ -7,6 +7,15 @@ STATE_DIR=${STATE_DIR:-.wrangler/state}
 bash scripts/build.sh
 log "applying D1 migrations to local state in $STATE_DIR"
 wrangler d1 migrations apply DB --local --persist-to "$STATE_DIR" >/dev/null
-log "wrangler dev on http://127.0.0.1:$PORT (crons: GET /__scheduled?cron=*/5+*+*+*+*)"
-exec wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE_DIR" --test-scheduled \
-  --show-interactive-dev-session=false
+log "starting wrangler dev (crons on demand: GET /__scheduled?cron=*/5+*+*+*+*)"
+wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE_DIR" --test-scheduled \
+  --show-interactive-dev-session=false &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' INT TERM
+for _ in $(seq 1 600); do
+  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { wait "$pid"; exit 1; }
+  sleep 0.2
+done
+echo "edge-api is up: API http://127.0.0.1:$PORT  ·  docs http://127.0.0.1:$PORT/docs  (Ctrl-C stops it)"
+wait "$pid"

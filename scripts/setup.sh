@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is missing to build, run and test the Worker. Idempotent: a second run
-# only checks. WASM_TOOLCHAIN=auto (default) | rustup | debian picks how Rust reaches wasm32.
+# Installs what is missing. Idempotent: a second run only checks.
+#   bash scripts/setup.sh         what building and running need (make dev)
+#   bash scripts/setup.sh test    that, plus what the tests need (make test)
+#   bash scripts/setup.sh bench   that, plus the load tool (make bench)
+# WASM_TOOLCHAIN=auto (default) | rustup | debian picks how Rust reaches wasm32.
 source "$(dirname "$0")/common.sh"
+part=${1:-run}
+case "$part" in run|test|bench) ;; *) die "usage: scripts/setup.sh [run|test|bench]";; esac
 mkdir -p "$LOCAL_DIR"
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
@@ -75,26 +80,13 @@ lock_sum=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
 node_missing=false
 if [ "$(uname -sm)" = "Linux x86_64" ] && [ ! -x node_modules/.bin/node ]; then node_missing=true; fi
 if [ ! -x node_modules/.bin/wrangler ] || $node_missing || [ "$(cat node_modules/.edge-api-lock 2>/dev/null)" != "$lock_sum" ]; then
-  log "npm install (wrangler, esbuild, binaryen, node)"
-  npm install --no-audit --no-fund --loglevel=error >/dev/null
+  # npm ci installs exactly the committed lockfile and never rewrites it.
+  log "npm ci (wrangler, esbuild, binaryen, node)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
   echo "$lock_sum" > node_modules/.edge-api-lock
 fi
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)' ||
   die "wrangler needs Node >= 22.12; node_modules/.bin/node is $(node --version 2>/dev/null)"
-
-# 4. An independent OpenAPI 3.1 validator for the tests (PyPI, in a local venv).
-OAS_VALIDATOR=openapi-spec-validator==0.9.0
-if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
-  log "installing $OAS_VALIDATOR into .tools/venv"
-  python3 -m venv "$LOCAL_DIR/venv"
-  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR"
-fi
-
-# 5. A load tool for `make bench` (Debian's wrk). Not needed to build or test.
-if ! command -v wrk >/dev/null; then
-  log "installing wrk (load tool for make bench)"
-  apt_install wrk || echo "warning: could not install wrk; make bench will not run" >&2
-fi
 
 # 6. Local secrets: .dev.vars from the example, and any setting the example gained since
 #    added to an existing .dev.vars (values already there are kept).
@@ -110,4 +102,28 @@ else
       log "added $key to .dev.vars (from .dev.vars.example)"
     fi
   done < .dev.vars.example
+fi
+
+# Tests only: an independent OpenAPI 3.1 validator and JSON Schema checker (PyPI, in a
+# local venv), and the official MCP clients (npm, in tests/mcp).
+if [ "$part" = test ]; then
+OAS_VALIDATOR=openapi-spec-validator==0.9.0
+if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator, jsonschema' 2>/dev/null; then
+  log "installing $OAS_VALIDATOR into .tools/venv"
+  python3 -m venv "$LOCAL_DIR/venv"
+  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR"
+fi
+
+mcp_sum=$(sha256sum tests/mcp/package-lock.json | cut -c1-16)
+if [ "$(cat tests/mcp/node_modules/.edge-api-lock 2>/dev/null)" != "$mcp_sum" ]; then
+  log "npm ci in tests/mcp (the official MCP clients the tests connect with)"
+  (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$mcp_sum" > tests/mcp/node_modules/.edge-api-lock
+fi
+fi
+
+# Bench only: a load tool (Debian's wrk).
+if [ "$part" = bench ] && ! command -v wrk >/dev/null; then
+  log "installing wrk (load tool for make bench)"
+  apt_install wrk || echo "warning: could not install wrk; make bench will not run" >&2
 fi

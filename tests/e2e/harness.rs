@@ -100,7 +100,9 @@ impl Server {
 
     /// The child slot, usable even after a test panicked while holding it.
     fn child(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
-        self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.child
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn wrangler(&self) -> Command {
@@ -168,7 +170,10 @@ impl Server {
                 }
             }
             // The lock is released before a panic, so the slot is never poisoned.
-            let exited = self.child().as_mut().and_then(|c| c.try_wait().ok().flatten());
+            let exited = self
+                .child()
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
             if let Some(status) = exited {
                 panic!("wrangler dev exited ({status}):\n{}", self.log_tail());
             }

@@ -13,7 +13,7 @@ pub fn tests() -> Vec<Test> {
         depends_on_in_a_task_body_is_kept_and_checked,
         a_habit_can_be_back_filled,
         usage_in_seconds_says_milliseconds,
-        usage_says_which_window_is_pending,
+        usage_says_which_window_is_pending(exclusive),
         run_now_shows_in_last_runs,
         a_lyon_persona_gets_french_form_data,
     )
@@ -177,9 +177,12 @@ fn usage_says_which_window_is_pending(s: &Server) {
     let id = c.json["customer_id"].as_i64().expect("customer id");
     let before = s.authed("GET", "/api/suiftly/usage", &t, None);
     assert_eq!(before.json["pending"]["raw_logs"], 0, "{}", before.text);
-    let now = chrono::Utc::now().timestamp_millis();
+    // Logs of a window that closed 15 minutes ago, before any cron run meters them (this
+    // test runs alone, and stays out of the open window so it holds nobody's metering up).
+    let then = chrono::Utc::now().timestamp_millis() - 15 * 60_000;
+    let window = then - then.rem_euclid(300_000);
     let rows: Vec<Value> = (0..3)
-        .map(|i| json!({"timestamp": now - i, "customer_id": id, "service_type": "seal", "method": "GET", "status_code": 200, "bytes_out": 10}))
+        .map(|i| json!({"timestamp": window + i, "customer_id": id, "service_type": "seal", "method": "GET", "status_code": 200, "bytes_out": 10}))
         .collect();
     assert_eq!(ingest(s, Value::Array(rows)).status, 202);
     let after = s.authed("GET", "/api/suiftly/usage", &t, None);
@@ -188,8 +191,17 @@ fn usage_says_which_window_is_pending(s: &Server) {
     let end = chrono::DateTime::parse_from_rfc3339(p["window_end"].as_str().expect("window_end"))
         .expect("time")
         .timestamp_millis();
-    assert!(end > now && end - now <= 300_000, "{p}");
+    assert_eq!(end, window + 300_000, "{p}");
     assert!(p["note"].as_str().unwrap_or("").contains("cron"));
+    // A cron run meters them: nothing is pending any more.
+    assert_eq!(s.get("/__scheduled?cron=*/5+*+*+*+*").status, 200);
+    let metered = s.authed("GET", "/api/suiftly/usage", &t, None);
+    assert_eq!(metered.json["pending"]["raw_logs"], 0, "{}", metered.text);
+    assert_eq!(
+        metered.json["items"][0]["request_count"], 3,
+        "{}",
+        metered.text
+    );
 }
 
 fn run_now_shows_in_last_runs(s: &Server) {
