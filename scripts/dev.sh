@@ -17,5 +17,6 @@ for _ in $(seq 1 600); do
   kill -0 "$pid" 2>/dev/null || { wait "$pid"; exit 1; }
   sleep 0.2
 done
+sleep 0.5  # let wrangler print its own lines first
 echo "edge-api is up: API http://127.0.0.1:$PORT  ·  docs http://127.0.0.1:$PORT/docs  (Ctrl-C stops it)"
 wait "$pid"

@@ -18,6 +18,7 @@ mod os_transfer;
 mod os_vault;
 mod phantom;
 mod platform;
+mod readme;
 mod security;
 mod suiftly;
 
@@ -39,5 +40,6 @@ fn main() {
     tests.extend(assistant::tests());
     tests.extend(money::tests());
     tests.extend(newcomer::tests());
+    tests.extend(readme::tests());
     harness::main(tests);
 }

@@ -1,0 +1,58 @@
+//! The README's "first five minutes" block, run as written (bash, stop at the first
+//! failing command) against the test server, so it cannot rot.
+
+use crate::harness::{suite, Server, Test};
+
+pub fn tests() -> Vec<Test> {
+    suite!("readme"; first_five_minutes_runs_as_written)
+}
+
+fn first_five_minutes_runs_as_written(s: &Server) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("<!-- first-five-minutes -->")
+        .expect("start marker");
+    let end = readme
+        .find("<!-- /first-five-minutes -->")
+        .expect("end marker");
+    let block = &readme[start..end];
+    let code = block
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(code, _)| code)
+        .expect("a sh block between the markers");
+    let out = std::process::Command::new("bash")
+        .args(["-e", "-o", "pipefail", "-c", code])
+        .env("B", &s.base)
+        .output()
+        .expect("run bash");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("you") && lines[0].ends_with("@example.com"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[1], "20",
+        "high priority × effort 1 pays 20 points: {stdout}"
+    );
+    assert_eq!(lines[2], "20");
+    assert!(stdout.contains("Added “buy milk”"), "{stdout}");
+    assert!(
+        stdout.contains("Split 100.00 USD 3 ways: You 33.34, Person 2 33.33, Person 3 33.33."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+33 "), "{stdout}");
+    assert!(
+        stdout.contains("wants you to sign in with your Sui account") || stdout.contains("0x0000"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("logout 204"), "{stdout}");
+    assert!(stdout.contains("me after logout 401"), "{stdout}");
+}
