@@ -108,10 +108,11 @@ fi
 # local venv), and the official MCP clients (npm, in tests/mcp).
 if [ "$part" = test ]; then
 OAS_VALIDATOR=openapi-spec-validator==0.9.0
-if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator, jsonschema' 2>/dev/null; then
-  log "installing $OAS_VALIDATOR into .tools/venv"
-  python3 -m venv "$LOCAL_DIR/venv"
-  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR"
+PYNACL=pynacl==1.5.0  # runs docs/sign_in_with_sui.py in the tests
+if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator, jsonschema, nacl' 2>/dev/null; then
+  log "installing $OAS_VALIDATOR and $PYNACL into .tools/venv"
+  [ -x "$LOCAL_DIR/venv/bin/python" ] || python3 -m venv "$LOCAL_DIR/venv"
+  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR" "$PYNACL"
 fi
 
 mcp_sum=$(sha256sum tests/mcp/package-lock.json | cut -c1-16)

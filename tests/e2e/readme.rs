@@ -4,7 +4,7 @@
 use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    suite!("readme"; first_five_minutes_runs_as_written)
+    suite!("readme"; first_five_minutes_runs_as_written, the_wallet_sign_in_script_works)
 }
 
 fn first_five_minutes_runs_as_written(s: &Server) {
@@ -55,4 +55,22 @@ fn first_five_minutes_runs_as_written(s: &Server) {
     );
     assert!(stdout.contains("logout 204"), "{stdout}");
     assert!(stdout.contains("me after logout 401"), "{stdout}");
+}
+
+fn the_wallet_sign_in_script_works(s: &Server) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(format!("{root}/.tools/venv/bin/python"))
+        .arg(format!("{root}/docs/sign_in_with_sui.py"))
+        .arg(&s.base)
+        .output()
+        .expect("run docs/sign_in_with_sui.py (make test installs pynacl)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (address, token) = stdout.trim().split_once(' ').expect("address and token");
+    assert!(address.starts_with("0x") && address.len() == 66, "{stdout}");
+    assert!(token.starts_with("eyJ"), "{stdout}");
 }
