@@ -4,12 +4,14 @@ SHELL := /bin/bash
 WASM_TOOLCHAIN ?= auto
 export WASM_TOOLCHAIN
 
-.PHONY: help setup setup-test setup-bench build dev test unit e2e lint schema-check check-fallback bench clean
+.PHONY: help setup setup-test setup-bench seed reset build dev test unit e2e lint schema-check check-fallback bench clean
 
 help:
 	@echo "make dev     set up, build, migrate local D1, serve on http://127.0.0.1:$${PORT:-8787}"
 	@echo "make test    set up, fmt + clippy, unit tests, end-to-end tests on wrangler dev"
 	@echo "make bench   bundle size and load figures on local workerd"
+	@echo "make seed    a demo account across the products, on the running make dev"
+	@echo "make reset   wipe make dev's local state (asks first)"
 	@echo "make setup   install what building and running need (WASM_TOOLCHAIN=auto|rustup|debian);"
 	@echo "             make test and make bench add their own tools"
 
@@ -50,6 +52,15 @@ check-fallback:
 
 bench: setup-bench build
 	@bash scripts/bench.sh
+
+# Against the running `make dev` (same PORT): a demo account across the products.
+seed:
+	@bash scripts/setup.sh seed
+	@.tools/venv/bin/python scripts/seed.py
+
+# Wipes the local state of `make dev` after asking (stop make dev first).
+reset:
+	@bash scripts/reset.sh
 
 clean:
 	rm -rf build target/wasm target/wasm-debian .tools

@@ -3,18 +3,22 @@
 import base64, hashlib, json, sys, urllib.request
 from nacl.signing import SigningKey
 
-B = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8787"
-key = SigningKey.generate()  # a wallet's own key: SigningKey(its 32-byte seed)
-pub = bytes(key.verify_key)
-address = "0x" + hashlib.blake2b(b"\x00" + pub, digest_size=32).hexdigest()  # flag 0 = Ed25519
-post = lambda path, body: json.load(urllib.request.urlopen(urllib.request.Request(
-    B + path, json.dumps(body).encode(), {"Content-Type": "application/json"})))
-message = post("/api/auth/wallet/challenge", {"address": address})["message"].encode()
-n, length = len(message), b""  # BCS: the message as vector<u8>, its length in ULEB128
-while True:
-    length += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)]); n >>= 7
-    if not n: break
-digest = hashlib.blake2b(bytes([3, 0, 0]) + length + message, digest_size=32).digest()  # PersonalMessage intent
-signature = base64.b64encode(b"\x00" + key.sign(digest).signature + pub).decode()  # flag ‖ sig ‖ public key
-tokens = post("/api/auth/wallet/verify", {"address": address, "signature": signature})
-print(address, tokens["access_token"][:24] + "…")
+def post(base, path, body):
+    req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+
+def sign_in(base, key):
+    pub = bytes(key.verify_key)
+    address = "0x" + hashlib.blake2b(b"\x00" + pub, digest_size=32).hexdigest()  # flag 0 = Ed25519
+    message = post(base, "/api/auth/wallet/challenge", {"address": address})["message"].encode()
+    n, length = len(message), b""  # BCS: the message as vector<u8>, its length in ULEB128
+    while True:
+        length += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)]); n >>= 7
+        if not n: break
+    digest = hashlib.blake2b(bytes([3, 0, 0]) + length + message, digest_size=32).digest()  # PersonalMessage intent
+    signature = base64.b64encode(b"\x00" + key.sign(digest).signature + pub).decode()  # flag ‖ sig ‖ public key
+    return address, post(base, "/api/auth/wallet/verify", {"address": address, "signature": signature})
+
+if __name__ == "__main__":
+    address, tokens = sign_in(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8787", SigningKey.generate())
+    print(address, tokens["access_token"][:24] + "…")

@@ -6,7 +6,7 @@
 # WASM_TOOLCHAIN=auto (default) | rustup | debian picks how Rust reaches wasm32.
 source "$(dirname "$0")/common.sh"
 part=${1:-run}
-case "$part" in run|test|bench) ;; *) die "usage: scripts/setup.sh [run|test|bench]";; esac
+case "$part" in run|test|bench|seed) ;; *) die "usage: scripts/setup.sh [run|test|bench|seed]";; esac
 mkdir -p "$LOCAL_DIR"
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
@@ -121,6 +121,13 @@ if [ "$(cat tests/mcp/node_modules/.edge-api-lock 2>/dev/null)" != "$mcp_sum" ];
   (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$mcp_sum" > tests/mcp/node_modules/.edge-api-lock
 fi
+fi
+
+# Seed only: the Ed25519 signer `make seed` signs in with (PyPI, in the local venv).
+if [ "$part" = seed ] && ! "$LOCAL_DIR/venv/bin/python" -c 'import nacl' 2>/dev/null; then
+  log "installing pynacl into .tools/venv"
+  [ -x "$LOCAL_DIR/venv/bin/python" ] || python3 -m venv "$LOCAL_DIR/venv"
+  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check pynacl==1.5.0
 fi
 
 # Bench only: a load tool (Debian's wrk).

@@ -4,7 +4,12 @@
 use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
-    suite!("readme"; first_five_minutes_runs_as_written, the_wallet_sign_in_script_works)
+    suite!(
+        "readme";
+        first_five_minutes_runs_as_written,
+        the_wallet_sign_in_script_works,
+        make_seed_fills_a_demo_account(exclusive),
+    )
 }
 
 fn first_five_minutes_runs_as_written(s: &Server) {
@@ -73,4 +78,58 @@ fn the_wallet_sign_in_script_works(s: &Server) {
     let (address, token) = stdout.trim().split_once(' ').expect("address and token");
     assert!(address.starts_with("0x") && address.len() == 66, "{stdout}");
     assert!(token.starts_with("eyJ"), "{stdout}");
+}
+
+fn make_seed_fills_a_demo_account(s: &Server) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let env = std::fs::read_to_string(format!("{root}/tests/e2e.env")).expect("e2e.env");
+    let gateway = env
+        .lines()
+        .find_map(|l| l.strip_prefix("GATEWAY_TOKEN="))
+        .expect("GATEWAY_TOKEN");
+    let out = std::process::Command::new(format!("{root}/.tools/venv/bin/python"))
+        .arg(format!("{root}/scripts/seed.py"))
+        .env("B", &s.base)
+        .env("GATEWAY_TOKEN", gateway)
+        .current_dir(root)
+        .output()
+        .expect("run scripts/seed.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("API key"))
+        .map(str::trim)
+        .expect("an API key is printed");
+    let get = |path: &str| s.send("GET", path, &[("X-API-Key", key)], None).json;
+    let tasks = get("/api/os/tasks");
+    assert_eq!(tasks["items"].as_array().map(Vec::len), Some(3), "{tasks}");
+    assert!(tasks["items"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .any(|t| t["depends_on"].as_array().is_some_and(|d| !d.is_empty())));
+    assert!(get("/api/os/wallet")["balance"].as_i64() > Some(0));
+    let habits = get("/api/os/habits");
+    assert_eq!(habits["items"][0]["current_streak"], 7, "{habits}");
+    assert_eq!(
+        get("/api/os/metrics")["items"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(get("/api/phantom/noise").as_object().is_some());
+    assert!(get("/api/suiftly/customer")["current_balance_usd_cents"].as_i64() > Some(0));
+    assert!(
+        get("/api/suiftly/usage")["items"]
+            .as_array()
+            .is_some_and(|u| !u.is_empty()),
+        "a month of metered usage"
+    );
+    assert_eq!(
+        get("/api/money/accounts")["items"].as_array().map(Vec::len),
+        Some(3)
+    );
 }
