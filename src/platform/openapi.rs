@@ -122,7 +122,22 @@ fn operation(route: &Route) -> Value {
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| {
+            let what = match name {
+                "id" => "The id of the resource, as its create or list answer gave it.".to_string(),
+                "type" => "The service type: seal, grpc or graphql.".to_string(),
+                "date" => "A day, YYYY-MM-DD.".to_string(),
+                "event_type" => {
+                    "The noise event type: search, browse, shop or persona_rotate.".to_string()
+                }
+                other => format!(
+                    "The id of the {}.",
+                    other.trim_end_matches("_id").replace('_', " ")
+                ),
+            };
+            json!({"name": name, "in": "path", "required": true, "description": what,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128}})
+        })
         .collect();
     let (status, schema) = route.doc.response;
     let schema = schema();
@@ -130,14 +145,19 @@ fn operation(route: &Route) -> Value {
         .as_str()
         .unwrap_or("application/json")
         .to_string();
-    let content = json!({ media: {"schema": schema} });
+    // A 204 has no body, so it declares no content.
+    let success = if status == 204 {
+        json!({"description": route.doc.summary})
+    } else {
+        json!({"description": route.doc.summary, "content": { media: {"schema": schema} }})
+    };
     let mut op = json!({
         "operationId": operation_id(route),
         "tags": [route.doc.tag],
         "summary": route.doc.summary,
         "description": route.doc.description,
         "responses": {
-            status.to_string(): {"description": route.doc.summary, "content": content},
+            status.to_string(): success,
             "default": {
                 "description": "Error envelope",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
