@@ -482,6 +482,65 @@ fn breakdown_applies_subtasks_the_parent_depends_on(s: &Server) {
         task["due_date"],
         (today() + Duration::days(7)).to_string().as_str()
     );
+
+    // The other creators write what they proposed, each in one batch.
+    let goal = make(s, &t, "/api/os/goals", json!({"title": "Learn to sail"}));
+    let gid = goal["id"].as_str().expect("goal");
+    let cascade = ok(
+        s,
+        &t,
+        "goals/cascade",
+        json!({"goal_id": gid, "apply": true}),
+    );
+    let made = cascade["applied"]["task_ids"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(made, 7, "4 milestones and 3 first tasks: {cascade}");
+    let linked = s
+        .authed("GET", &format!("/api/os/tasks?goal_id={gid}"), &t, None)
+        .json;
+    assert_eq!(linked["items"].as_array().map(Vec::len), Some(7));
+    let plan = ok(
+        s,
+        &t,
+        "projects/plan",
+        json!({"name": "Garden", "description": "Clear the beds. Buy soil and seeds", "apply": true}),
+    );
+    let pid = plan["applied"]["project_id"].as_str().expect("project");
+    let in_project = s
+        .authed("GET", &format!("/api/os/tasks?project_id={pid}"), &t, None)
+        .json;
+    assert_eq!(
+        in_project["items"].as_array().map(Vec::len),
+        Some(6),
+        "4 milestones and 2 tasks"
+    );
+    make(
+        s,
+        &t,
+        "/api/os/logbook",
+        json!({"date": today().to_string(), "content": "Remember to water the plants. TODO: call the plumber"}),
+    );
+    let extracted = ok(
+        s,
+        &t,
+        "logbook/extract_tasks",
+        json!({"days": 1, "apply": true}),
+    );
+    let ids = extracted["applied"]["task_ids"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(ids.len(), 2, "{extracted}");
+    let first = s
+        .authed(
+            "GET",
+            &format!("/api/os/tasks/{}", ids[0].as_str().unwrap_or("")),
+            &t,
+            None,
+        )
+        .json;
+    assert_eq!(first["title"], "Water the plants");
 }
 
 fn answers_are_cached_until_the_data_changes(s: &Server) {

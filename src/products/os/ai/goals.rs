@@ -172,12 +172,14 @@ async fn apply_cascade(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<Val
     let items = result["milestones"].as_array().into_iter().flatten().map(|m| (m["title"].clone(), m["date"].clone(), 2))
         .chain(result["first_tasks"].as_array().into_iter().flatten().map(|t| (t["title"].clone(), Value::Null, t["effort"].as_i64().unwrap_or(1))));
     for (title, date, effort) in items {
-        let id = crate::platform::ids::new_id()?;
-        stmts.push(cx.db.prepare(
-            "INSERT INTO os_tasks (id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at, user_id) \
-             VALUES (?1, ?2, '', 'todo', 'medium', NULL, ?3, ?4, NULL, ?5, NULL, ?6, ?6, ?7)",
-        ).bind(&[id.as_str().into(), title.as_str().unwrap_or("Milestone").into(), (effort.clamp(1, 5) as f64).into(),
-            crate::platform::db::nullable(date.as_str()), g.id.as_str().into(), now.as_str().into(), cx.caller.user_id.as_str().into()])?);
+        let (id, stmt) = super::insert_task(cx, &super::NewTask {
+            title: title.as_str().unwrap_or("Milestone"),
+            effort,
+            due_date: date.as_str(),
+            goal_id: Some(&g.id),
+            ..Default::default()
+        }, &now)?;
+        stmts.push(stmt);
         ids.push(id);
     }
     stmts.extend(store::refresh(cx.db, &cx.caller.user_id, &[Some(g.id.as_str())])?);

@@ -224,13 +224,16 @@ async fn apply_extract(cx: &Cx<'_>, result: &Value) -> Result<Value, ApiError> {
     let mut ids = Vec::new();
     let mut stmts = Vec::new();
     for t in result["tasks"].as_array().into_iter().flatten() {
-        let id = crate::platform::ids::new_id()?;
-        let title: String = t["title"].as_str().unwrap_or("Task").chars().take(200).collect();
-        stmts.push(cx.db.prepare(
-            "INSERT INTO os_tasks (id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at, user_id) \
-             VALUES (?1, ?2, ?3, 'todo', 'medium', ?4, 1, NULL, NULL, NULL, NULL, ?5, ?5, ?6)",
-        ).bind(&[id.as_str().into(), title.as_str().into(), format!("From logbook entry {}", t["entry_id"].as_str().unwrap_or("")).into(),
-            crate::platform::db::nullable(text::area_of(&title)), now.as_str().into(), cx.caller.user_id.as_str().into()])?);
+        let title = t["title"].as_str().unwrap_or("Task");
+        let description = format!("From logbook entry {}", t["entry_id"].as_str().unwrap_or(""));
+        let (id, stmt) = super::insert_task(cx, &super::NewTask {
+            title,
+            description: &description,
+            area: text::area_of(title),
+            effort: 1,
+            ..Default::default()
+        }, &now)?;
+        stmts.push(stmt);
         ids.push(id);
     }
     if !stmts.is_empty() {

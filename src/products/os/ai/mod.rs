@@ -117,6 +117,46 @@ pub fn apply_flag() -> Value {
     json!({"type": "boolean", "default": false, "description": "Write the result (in one batch) instead of only proposing it."})
 }
 
+/// A task a feature writes with `apply: true`.
+#[derive(Default)]
+pub struct NewTask<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub priority: &'a str,
+    pub area: Option<&'a str>,
+    pub effort: i64,
+    pub due_date: Option<&'a str>,
+    pub project_id: Option<&'a str>,
+    pub goal_id: Option<&'a str>,
+}
+
+/// The statement that inserts `t` as one of the caller's open tasks, and the new id.
+pub fn insert_task(cx: &Cx<'_>, t: &NewTask<'_>, now: &str) -> Result<(String, worker::D1PreparedStatement), ApiError> {
+    use crate::platform::db::nullable;
+    let id = crate::platform::ids::new_id()?;
+    let title: String = t.title.chars().take(200).collect();
+    let stmt = cx
+        .db
+        .prepare(
+            "INSERT INTO os_tasks (id, title, description, status, priority, area, effort, due_date, project_id, goal_id, \
+             completed_at, created_at, updated_at, user_id) VALUES (?1, ?2, ?3, 'todo', ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?10, ?11)",
+        )
+        .bind(&[
+            id.as_str().into(),
+            (if title.trim().is_empty() { "Task" } else { title.as_str() }).into(),
+            t.description.into(),
+            (if t.priority.is_empty() { "medium" } else { t.priority }).into(),
+            nullable(t.area),
+            (t.effort.clamp(1, 5) as f64).into(),
+            nullable(t.due_date),
+            nullable(t.project_id),
+            nullable(t.goal_id),
+            now.into(),
+            cx.caller.user_id.as_str().into(),
+        ])?;
+    Ok((id, stmt))
+}
+
 /// A count and the last change of each table, for the user: what the cache key is bound to.
 async fn data_version(db: &D1Database, user_id: &str, tables: &[&str]) -> Result<String, ApiError> {
     if tables.is_empty() {

@@ -77,12 +77,14 @@ async fn apply_plan(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<Value,
     let items = result["milestones"].as_array().into_iter().flatten().map(|m| (m["title"].clone(), m["date"].clone(), 1))
         .chain(result["tasks"].as_array().into_iter().flatten().map(|t| (t["title"].clone(), Value::Null, t["effort"].as_i64().unwrap_or(2))));
     for (title, date, effort) in items {
-        let id = crate::platform::ids::new_id()?;
-        stmts.push(cx.db.prepare(
-            "INSERT INTO os_tasks (id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at, user_id) \
-             VALUES (?1, ?2, '', 'todo', 'medium', NULL, ?3, ?4, ?5, NULL, NULL, ?6, ?6, ?7)",
-        ).bind(&[id.as_str().into(), title.as_str().unwrap_or("Task").into(), (effort.clamp(1, 5) as f64).into(), crate::platform::db::nullable(date.as_str()),
-            pid.as_str().into(), now.as_str().into(), cx.caller.user_id.as_str().into()])?);
+        let (id, stmt) = super::insert_task(cx, &super::NewTask {
+            title: title.as_str().unwrap_or("Task"),
+            effort,
+            due_date: date.as_str(),
+            project_id: Some(&pid),
+            ..Default::default()
+        }, &now)?;
+        stmts.push(stmt);
         ids.push(id);
     }
     cx.db.batch(stmts).await?;

@@ -158,16 +158,17 @@ async fn apply_breakdown(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<V
     let mut ids = Vec::new();
     let mut stmts = Vec::new();
     for s in result["subtasks"].as_array().into_iter().flatten() {
-        let id = crate::platform::ids::new_id()?;
-        stmts.push(cx.db.prepare(
-            "INSERT INTO os_tasks (id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at, user_id) \
-             VALUES (?1, ?2, '', 'todo', ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?9, ?10)",
-        ).bind(&[
-            id.as_str().into(), s["title"].as_str().unwrap_or("Subtask").into(), parent.priority.as_str().into(),
-            crate::platform::db::nullable(parent.area.as_deref()), (s["effort"].as_i64().unwrap_or(1).clamp(1, 5) as f64).into(),
-            crate::platform::db::nullable(parent.due_date.as_deref()), crate::platform::db::nullable(parent.project_id.as_deref()),
-            crate::platform::db::nullable(parent.goal_id.as_deref()), now.as_str().into(), cx.caller.user_id.as_str().into(),
-        ])?);
+        let (id, stmt) = super::insert_task(cx, &super::NewTask {
+            title: s["title"].as_str().unwrap_or("Subtask"),
+            priority: &parent.priority,
+            area: parent.area.as_deref(),
+            effort: s["effort"].as_i64().unwrap_or(1),
+            due_date: parent.due_date.as_deref(),
+            project_id: parent.project_id.as_deref(),
+            goal_id: parent.goal_id.as_deref(),
+            ..Default::default()
+        }, &now)?;
+        stmts.push(stmt);
         stmts.push(cx.db.prepare("INSERT INTO os_task_dependencies (user_id, task_id, depends_on_id) VALUES (?1, ?2, ?3)")
             .bind(&[cx.caller.user_id.as_str().into(), parent.id.as_str().into(), id.as_str().into()])?);
         ids.push(id);
