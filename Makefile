@@ -4,13 +4,14 @@ SHELL := /bin/bash
 WASM_TOOLCHAIN ?= auto
 export WASM_TOOLCHAIN
 
-.PHONY: help setup setup-test setup-bench seed reset build dev test unit e2e lint schema-check check-fallback bench clean
+.PHONY: help setup setup-test setup-bench seed reset client client-check build dev test unit e2e lint schema-check check-fallback bench clean
 
 help:
 	@echo "make dev     set up, build, migrate local D1, serve on http://127.0.0.1:$${PORT:-8787}"
 	@echo "make test    set up, fmt + clippy, unit tests, end-to-end tests on wrangler dev"
 	@echo "make bench   bundle size and load figures on local workerd"
 	@echo "make seed    a demo account across the products, on the running make dev"
+	@echo "make client  regenerate the typed TypeScript client in clients/typescript"
 	@echo "make reset   wipe make dev's local state (asks first)"
 	@echo "make setup   install what building and running need (WASM_TOOLCHAIN=auto|rustup|debian);"
 	@echo "             make test and make bench add their own tools"
@@ -43,8 +44,19 @@ schema-check: setup
 e2e: setup-test build
 	cargo test --quiet --test e2e
 
+# The typed TypeScript client: regenerate it from the API's OpenAPI document…
+client: setup-test
+	cargo run --quiet --example openapi > clients/typescript/openapi.json
+	cd clients/typescript && ./node_modules/.bin/openapi-typescript openapi.json -o src/schema.ts
+
+# …and check that the committed one matches the API and type-checks.
+client-check: setup-test
+	@cargo run --quiet --example openapi | cmp -s - clients/typescript/openapi.json || \
+	  { echo "clients/typescript is out of date with the API: run make client" >&2; exit 1; }
+	cd clients/typescript && ./node_modules/.bin/tsc -p .
+
 # CI (CI=true) also proves the Debian rustc-web fallback still builds the worker.
-test: lint unit schema-check e2e
+test: lint unit schema-check client-check e2e
 	@if [ "$${CI:-}" = true ] || [ "$${CHECK_FALLBACK:-}" = 1 ]; then $(MAKE) --no-print-directory check-fallback; fi
 
 check-fallback:

@@ -105,7 +105,8 @@ else
 fi
 
 # Tests only: an independent OpenAPI 3.1 validator and JSON Schema checker (PyPI, in a
-# local venv), and the official MCP clients (npm, in tests/mcp).
+# local venv), the official MCP clients (npm, in tests/mcp), and the typed client's
+# generator and type checker (npm, in clients/typescript).
 if [ "$part" = test ]; then
 OAS_VALIDATOR=openapi-spec-validator==0.9.0
 PYNACL=pynacl==1.5.0  # runs docs/sign_in_with_sui.py in the tests
@@ -115,12 +116,14 @@ if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator, jsonschema,
   "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR" "$PYNACL"
 fi
 
-mcp_sum=$(sha256sum tests/mcp/package-lock.json | cut -c1-16)
-if [ "$(cat tests/mcp/node_modules/.edge-api-lock 2>/dev/null)" != "$mcp_sum" ]; then
-  log "npm ci in tests/mcp (the official MCP clients the tests connect with)"
-  (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "$mcp_sum" > tests/mcp/node_modules/.edge-api-lock
-fi
+for dir in tests/mcp clients/typescript; do
+  sum=$(sha256sum "$dir/package-lock.json" | cut -c1-16)
+  if [ "$(cat "$dir/node_modules/.edge-api-lock" 2>/dev/null)" != "$sum" ]; then
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$sum" > "$dir/node_modules/.edge-api-lock"
+  fi
+done
 fi
 
 # Seed only: the Ed25519 signer `make seed` signs in with (PyPI, in the local venv).

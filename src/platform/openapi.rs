@@ -46,8 +46,9 @@ pub fn body(
 
 /// The schema of a page of a list: `{items: [item], next_cursor}`.
 pub fn page_of(item: serde_json::Value) -> serde_json::Value {
-    serde_json::json!({"type": "object", "properties": {"items": {"type": "array", "items": item},
-        "next_cursor": {"type": ["string", "null"]}}})
+    serde_json::json!({"type": "object", "required": ["items", "next_cursor"], "properties": {
+        "items": {"type": "array", "items": item},
+        "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last."}}})
 }
 
 /// The OpenAPI 3.1 document of every route in the table.
@@ -164,6 +165,23 @@ fn operation(route: &Route) -> Value {
             }
         }
     });
+    // Every paged list takes the same query parameters.
+    let mut params = params;
+    if route.method == "GET"
+        && op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+            ["next_cursor"]
+            .is_object()
+    {
+        params.extend([
+            json!({"name": "limit", "in": "query", "required": false, "description": "Items per page.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}),
+            json!({"name": "cursor", "in": "query", "required": false,
+                "description": "The `next_cursor` of the previous page.", "schema": {"type": "string", "maxLength": 512}}),
+            json!({"name": "q", "in": "query", "required": false,
+                "description": "Words to search for (ignoring ASCII case), where the list supports it.",
+                "schema": {"type": "string", "maxLength": 100}}),
+        ]);
+    }
     if !params.is_empty() {
         op["parameters"] = Value::Array(params);
     }
