@@ -80,13 +80,7 @@ fn me(s: &Server, access: &str) -> Resp {
 }
 
 fn secret() -> Vec<u8> {
-    let env = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e.env"))
-        .expect("tests/e2e.env");
-    env.lines()
-        .find_map(|l| l.strip_prefix("JWT_SECRET="))
-        .expect("JWT_SECRET in tests/e2e.env")
-        .as_bytes()
-        .to_vec()
+    crate::harness::env_value("JWT_SECRET").into_bytes()
 }
 
 fn payload(token: &str) -> Value {

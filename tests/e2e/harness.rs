@@ -459,3 +459,13 @@ pub fn main(tests: Vec<Test>) {
     );
     std::process::exit(if failures.is_empty() { 0 } else { 1 });
 }
+
+/// A setting of the test server, from tests/e2e.env.
+pub fn env_value(name: &str) -> String {
+    let env = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e.env"))
+        .expect("tests/e2e.env");
+    env.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} in tests/e2e.env"))
+        .to_string()
+}

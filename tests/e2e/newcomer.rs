@@ -131,17 +131,8 @@ fn a_habit_can_be_back_filled(s: &Server) {
     assert_eq!(r.json["current_streak"], 3);
 }
 
-fn gateway_token() -> String {
-    let env = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e.env"))
-        .expect("e2e.env");
-    env.lines()
-        .find_map(|l| l.strip_prefix("GATEWAY_TOKEN="))
-        .expect("GATEWAY_TOKEN")
-        .to_string()
-}
-
 fn ingest(s: &Server, rows: Value) -> crate::harness::Resp {
-    let token = gateway_token();
+    let token = crate::harness::env_value("GATEWAY_TOKEN");
     s.send(
         "POST",
         "/api/suiftly/usage/logs",

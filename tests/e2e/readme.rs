@@ -83,11 +83,7 @@ fn the_wallet_sign_in_script_works(s: &Server) {
 
 fn make_seed_fills_a_demo_account(s: &Server) {
     let root = env!("CARGO_MANIFEST_DIR");
-    let env = std::fs::read_to_string(format!("{root}/tests/e2e.env")).expect("e2e.env");
-    let gateway = env
-        .lines()
-        .find_map(|l| l.strip_prefix("GATEWAY_TOKEN="))
-        .expect("GATEWAY_TOKEN");
+    let gateway = crate::harness::env_value("GATEWAY_TOKEN");
     let out = std::process::Command::new(format!("{root}/.tools/venv/bin/python"))
         .arg(format!("{root}/scripts/seed.py"))
         .env("B", &s.base)

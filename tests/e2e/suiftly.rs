@@ -5,7 +5,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{json, Value};
 
 use crate::auth::{token, wallet_user};
-use crate::harness::{suite, Resp, Server, Test};
+use crate::harness::{env_value, suite, Resp, Server, Test};
 use edge_api::platform::crypto::b64_decode;
 
 pub fn tests() -> Vec<Test> {
@@ -26,15 +26,6 @@ pub fn tests() -> Vec<Test> {
         customer_routes_are_404_for_other_users,
         month_rollover_applies_downgrades_and_charges_the_new_month(exclusive),
     )
-}
-
-fn env_value(name: &str) -> String {
-    let env = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e.env"))
-        .expect("tests/e2e.env");
-    env.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("{name} in tests/e2e.env"))
-        .to_string()
 }
 
 fn gateway(

@@ -418,6 +418,32 @@ fn check_args(tool: &Tool, args: &Value) -> Result<Map<String, Value>, ToolError
     }
 }
 
+/// The one item `said` names: those `exact` keeps, else those `partial` keeps. None is a
+/// refusal; several is a refusal listing them (`describe`), and nothing is changed.
+fn one_named<'a, T>(
+    items: &'a [T],
+    said: &str,
+    noun: &str,
+    exact: impl Fn(&T) -> bool,
+    partial: impl Fn(&T) -> bool,
+    describe: impl Fn(&T) -> Value,
+) -> Result<&'a T, ToolError> {
+    let exact: Vec<&T> = items.iter().filter(|t| exact(t)).collect();
+    let pick = if exact.is_empty() { items.iter().filter(|t| partial(t)).collect() } else { exact };
+    match pick.as_slice() {
+        [one] => Ok(one),
+        [] => Err(ToolError::refused(format!("no {noun} matches {said:?}"))),
+        many => Err(ToolError::Refused {
+            message: format!(
+                "{} {}s match {said:?}; say which one (nothing was changed)",
+                many.len(),
+                noun.trim_start_matches("open ")
+            ),
+            candidates: many.iter().map(|t| describe(t)).collect(),
+        }),
+    }
+}
+
 /// The one task `title` names: the task whose title it is (ignoring case), else the one
 /// task whose title or description contains it; several are an error listing them.
 pub async fn resolve_task(
@@ -427,65 +453,42 @@ pub async fn resolve_task(
     open_only: bool,
 ) -> Result<tasks::Task, ToolError> {
     let found = tasks::matching(db, caller, open_only.then_some(false), Some(title), 20).await?;
-    let exact: Vec<&tasks::Task> = found
-        .iter()
-        .filter(|t| t.title.eq_ignore_ascii_case(title))
-        .collect();
-    let pick: Vec<&tasks::Task> = if exact.is_empty() { found.iter().collect() } else { exact };
-    match pick.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => Err(ToolError::refused(format!(
-            "no {}task matches {title:?}",
-            if open_only { "open " } else { "" }
-        ))),
-        many => Err(ToolError::Refused {
-            message: format!(
-                "{} tasks match {title:?}; say which one (nothing was changed)",
-                many.len()
-            ),
-            candidates: many
-                .iter()
-                .map(|t| json!({"id": t.id, "title": t.title, "due_date": t.due_date}))
-                .collect(),
-        }),
-    }
+    one_named(
+        &found,
+        title,
+        if open_only { "open task" } else { "task" },
+        |t| t.title.eq_ignore_ascii_case(title),
+        |_| true,
+        |t| json!({"id": t.id, "title": t.title, "due_date": t.due_date}),
+    )
+    .cloned()
 }
 
 async fn resolve_habit(db: &D1Database, caller: &Caller, name: &str) -> Result<String, ToolError> {
     let all = habits::all(db, caller).await?;
-    let exact: Vec<&habits::Habit> = all.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).collect();
-    let pick: Vec<&habits::Habit> = if exact.is_empty() {
-        all.iter().filter(|h| habit_matches(name, &h.name)).collect()
-    } else {
-        exact
-    };
-    match pick.as_slice() {
-        [one] => Ok(one.id.clone()),
-        [] => Err(ToolError::refused(format!("no habit matches {name:?}"))),
-        many => Err(ToolError::Refused {
-            message: format!("{} habits match {name:?}; say which one (nothing was changed)", many.len()),
-            candidates: many.iter().map(|h| json!({"id": h.id, "name": h.name})).collect(),
-        }),
-    }
+    one_named(
+        &all,
+        name,
+        "habit",
+        |h| h.name.eq_ignore_ascii_case(name),
+        |h| habit_matches(name, &h.name),
+        |h| json!({"id": h.id, "name": h.name}),
+    )
+    .map(|h| h.id.clone())
 }
 
 async fn resolve_goal(db: &D1Database, caller: &Caller, title: &str) -> Result<String, ToolError> {
     let all = goals::titles(db, caller).await?;
     let needle = title.to_lowercase();
-    let exact: Vec<&(String, String)> = all.iter().filter(|(_, t)| t.to_lowercase() == needle).collect();
-    let pick: Vec<&(String, String)> = if exact.is_empty() {
-        all.iter().filter(|(_, t)| t.to_lowercase().contains(&needle)).collect()
-    } else {
-        exact
-    };
-    match pick.as_slice() {
-        [(id, _)] => Ok(id.clone()),
-        [] => Err(ToolError::refused(format!("no goal matches {title:?}"))),
-        many => Err(ToolError::Refused {
-            message: format!("{} goals match {title:?}; say which one", many.len()),
-            candidates: many.iter().map(|(id, t)| json!({"id": id, "title": t})).collect(),
-        }),
-    }
+    one_named(
+        &all,
+        title,
+        "goal",
+        |(_, t)| t.to_lowercase() == needle,
+        |(_, t)| t.to_lowercase().contains(&needle),
+        |(id, t)| json!({"id": id, "title": t}),
+    )
+    .map(|(id, _)| id.clone())
 }
 
 #[cfg(test)]

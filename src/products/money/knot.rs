@@ -189,7 +189,7 @@ pub async fn sync_account(db: &D1Database, settings: &Settings, user_id: &str, a
 
 /// Syncs every Knot account of a user (the scheduler's `sync` job). Fails when one failed,
 /// so the scheduler tries again later.
-pub async fn sync_user(_env: &Env, db: &D1Database, settings: &Settings, user_id: &str) -> Result<String, ApiError> {
+pub async fn sync_user(db: &D1Database, settings: &Settings, user_id: &str) -> Result<String, ApiError> {
     if !settings.feature_knot {
         return Ok("knot off".into());
     }

@@ -61,7 +61,7 @@ fn run_job<'a>(env: &'a Env, user_id: &'a str, kind: &'a str, _slot: i64) -> Loc
         let settings = settings::Settings::of(&config)?;
         let mut outcome = Vec::new();
         if kind == "sync" || (kind == "daily" && settings.feature_knot) {
-            outcome.push(knot::sync_user(env, &db, settings, user_id).await?);
+            outcome.push(knot::sync_user(&db, settings, user_id).await?);
         }
         outcome.push(insights::refresh(&db, user_id).await?);
         Ok(outcome.join("; "))

@@ -165,6 +165,18 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Habit, ApiEr
     Ok(view(row, &done, today))
 }
 
+/// One of the caller's habits as of today, with the days it was done, oldest first.
+pub async fn find_with_days(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Habit, Vec<NaiveDate>), ApiError> {
+    let (row, done, today) = load(db, caller, id).await?;
+    let mut days: Vec<NaiveDate> = done.iter().copied().collect();
+    days.sort_unstable();
+    Ok((view(row, &done, today), days))
+}
+
 /// The habit's consistency over a goal's window (`rules::goals`); 404 when it is not the
 /// caller's.
 pub async fn consistency(

@@ -30,7 +30,13 @@ pub async fn metrics(cx: &Cx<'_>) -> Result<Vec<Metric>, ApiError> {
 }
 
 pub async fn metric(cx: &Cx<'_>, id: &str) -> Result<Metric, ApiError> {
-    metrics(cx).await?.into_iter().find(|m| m.id == id).ok_or_else(|| ApiError::not_found("metric"))
+    let row: Option<Metric> = cx
+        .db
+        .prepare("SELECT id, name, unit, target, direction FROM os_metrics WHERE id = ?1 AND user_id = ?2")
+        .bind(&[id.into(), cx.caller.user_id.as_str().into()])?
+        .first(None)
+        .await?;
+    row.ok_or_else(|| ApiError::not_found("metric"))
 }
 
 /// Every metric's logs by metric id, oldest first.

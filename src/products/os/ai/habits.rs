@@ -21,10 +21,7 @@ fn habit_input() -> Value {
 }
 
 async fn habit(cx: &Cx<'_>, input: &Value) -> Result<(Habit, Vec<NaiveDate>), ApiError> {
-    let id = input["habit_id"].as_str().unwrap_or("");
-    let h = store::all(cx.db, cx.caller).await?.into_iter().find(|h| h.id == id).ok_or_else(|| ApiError::not_found("habit"))?;
-    let days = data::habit_days(cx).await?.remove(&h.id).unwrap_or_default();
-    Ok((h, days))
+    store::find_with_days(cx.db, cx.caller, input["habit_id"].as_str().unwrap_or("")).await
 }
 
 fn schedule_of(h: &Habit) -> Schedule {
