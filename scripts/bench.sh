@@ -12,34 +12,83 @@ js=$(stat -c %s build/index.js)
 awk -v raw="$((raw + js))" -v gz="$gz" -v name="bundle (index.js + $(basename "$wasm"))" \
   'BEGIN { printf "\n%-44s %8.1f KiB raw, %8.1f KiB gzip (budget 1024 KiB gzip)\n", name, raw/1024, gz/1024 }'
 
+# The largest functions of the optimised module (before its names are stripped).
+named=$(ls -t target/wasm*/edge_api.optimised-with-names.wasm 2>/dev/null | head -1 || true)
+if [ -x "$TOOLS_DIR/bin/twiggy" ] && [ -n "$named" ]; then
+  echo "largest functions (twiggy top, optimised wasm):"
+  "$TOOLS_DIR/bin/twiggy" top -n 12 "$named" | sed -n '3,$p' | sed 's/^/  /' | cut -c1-150
+fi
+
+# Startup: wrangler's local startup profile of the deployable bundle (no account needed).
+startup=$(wrangler check startup --outfile "${TMPDIR:-/tmp}/edge-api-startup.cpuprofile" 2>&1 || true)
+window=$(awk -F': ' '/Profile window/ {print $2}' <<<"$startup")
+active=$(awk -F': ' '/Active/ {print $2}' <<<"$startup")
+printf '%-44s %s active CPU (profile window %s; wrangler check startup)\n' "startup" "${active:-?}" "${window:-?}"
+
 state=$(mktemp -d "${TMPDIR:-/tmp}/edge-api-bench.XXXXXX")
-port=$(free_port)
-pgid=""
-cleanup() { [ -n "$pgid" ] && stop_group "$pgid"; rm -rf "$state"; }
+pgids=()
+cleanup() { for g in "${pgids[@]}"; do stop_group "$g"; done; rm -rf "$state"; }
 trap cleanup EXIT INT TERM
 wrangler d1 migrations apply DB --local --persist-to "$state/d1" >/dev/null
 # Rate limits are lifted so repeated logins of one account measure hashing, not 429s.
 # Request log lines are off: under wrangler dev each console line costs ≈ 2 ms of
 # loopback latency (the inspector pipe), which production logging does not.
+port=$(free_port)
 setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state/d1" --env-file tests/e2e.env --var LOG_REQUESTS:false \
   --var AUTH_RATE_LIMIT_ACCOUNT:1000000 --var AUTH_RATE_LIMIT_ACCOUNT_TOTAL:1000000 --var AUTH_RATE_LIMIT_IP:1000000 --var CRON_STATEMENT_BUDGET:10000000 \
   --show-interactive-dev-session=false --log-level warn --test-scheduled >"$state/wrangler.log" 2>&1 </dev/null &
-pgid=$!
+pgids+=($!)
 base="http://127.0.0.1:$port"
-wait_healthy "$base" "$state/wrangler.log" "$pgid"
+wait_healthy "$base" "$state/wrangler.log" "${pgids[-1]}"
+
+# The Hono/TypeScript baseline (bench/peer): a second wrangler dev on the same local D1
+# state, with the same JWT secret, so both answer the same user's same rows.
+peer_port=$(free_port)
+(cd bench/peer && exec setsid "$ROOT/node_modules/.bin/wrangler" dev --ip 127.0.0.1 --port "$peer_port" \
+  --persist-to "$state/d1" --env-file "$ROOT/tests/e2e.env" --show-interactive-dev-session=false --log-level warn \
+  >"$state/peer.log" 2>&1 </dev/null) &
+pgids+=($!)
+peer="http://127.0.0.1:$peer_port"
+wait_healthy "$peer" "$state/peer.log" "${pgids[-1]}"
+
+# One wrk run; sets RPS, P50 (ms), P99 and ERRS.
+measure() {
+  local conns=$1 script=$2 url=$3 out
+  out=$(wrk -t1 -c"$conns" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
+  RPS=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  P50=$(awk '$1=="50%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$out")
+  P99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  ERRS=$(awk '/Non-2xx or 3xx/ {print $5}' <<<"$out")
+}
 
 # wrk prints latency percentiles with --latency; pick out req/s, p50 and p99.
 run() {
   local label=$1 conns=$2 script=$3 url=$4
-  local out
-  out=$(wrk -t1 -c"$conns" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
-  local rps p50 p99 errs
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errs=$(awk '/Non-2xx or 3xx/ {print $5}' <<<"$out")
-  printf '%-44s c=%-3s %9s req/s   p50 %-9s p99 %-9s%s\n' "$label" "$conns" "$rps" "$p50" "$p99" \
-    "${errs:+   non-2xx: $errs}"
+  measure "$conns" "$script" "$url"
+  printf '%-44s c=%-3s %9s req/s   p50 %-9s p99 %-9s%s\n' "$label" "$conns" "$RPS" "${P50}ms" "$P99" \
+    "${ERRS:+   non-2xx: $ERRS}"
+}
+
+# edge-api (A) against the Hono peer (B) on one route, alternating A B A B so drift in
+# the machine's load falls on both: req/s at 10 connections and p50 at 1, each the mean
+# of BENCH_ROUNDS runs, and the ratio A/B (req/s: higher is better; p50: lower).
+compare() {
+  local label=$1 script=$2 path=$3 rounds=${BENCH_ROUNDS:-3}
+  local a_rps=() b_rps=() a_p50=() b_p50=() i
+  for i in $(seq 1 "$rounds"); do
+    measure 10 "$script" "$base$path"; a_rps+=("$RPS"); [ -z "$ERRS" ] || die "edge-api answered non-2xx on $path: $ERRS"
+    measure 10 "$script" "$peer$path"; b_rps+=("$RPS"); [ -z "$ERRS" ] || die "peer answered non-2xx on $path: $ERRS"
+  done
+  for i in $(seq 1 "$rounds"); do
+    measure 1 "$script" "$base$path"; a_p50+=("$P50")
+    measure 1 "$script" "$peer$path"; b_p50+=("$P50")
+  done
+  awk -v label="$label" -v ar="${a_rps[*]}" -v br="${b_rps[*]}" -v ap="${a_p50[*]}" -v bp="${b_p50[*]}" '
+    function mean(s,   n, a, i, t) { n = split(s, a, " "); t = 0; for (i = 1; i <= n; i++) t += a[i]; return t / n }
+    BEGIN {
+      printf "%-44s c=10 %8.0f req/s vs Hono %8.0f  = %4.2fx   (runs: %s | %s)\n", label, mean(ar), mean(br), mean(ar) / mean(br), ar, br
+      printf "%-44s c=1  p50 %6.2f ms vs Hono %6.2f ms = %4.2fx   (runs: %s | %s)\n", "", mean(ap), mean(bp), mean(ap) / mean(bp), ap, bp
+    }'
 }
 
 echo
@@ -84,10 +133,12 @@ wrk.headers["Authorization"] = "Bearer $token"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"title":"Benchmark task","priority":"medium","effort":1}'
 LUA
-run "GET /api/os/tasks (50 rows)" 1 "$state/authed.lua" "$base/api/os/tasks?limit=50"
-run "GET /api/os/tasks (50 rows)" 10 "$state/authed.lua" "$base/api/os/tasks?limit=50"
-run "POST /api/os/tasks" 1 "$state/create_task.lua" "$base/api/os/tasks"
-run "POST /api/os/tasks" 10 "$state/create_task.lua" "$base/api/os/tasks"
+echo
+echo "edge-api against the same routes in Hono/TypeScript (bench/peer), alternating A B A B:"
+compare "GET /api/os/tasks?limit=50 (50 rows)" "$state/authed.lua" "/api/os/tasks?limit=50"
+compare "POST /api/os/tasks" "$state/create_task.lua" "/api/os/tasks"
+[ "${BENCH_QUICK:-0}" = 1 ] && exit 0
+echo
 
 # Assistant: one offline chat turn (reads the user's zone, lists open tasks, stores the
 # turn in one batch) and one MCP tools/call under the stateless revision, with an API key.

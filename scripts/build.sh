@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the Worker bundle (build/index.js + wasm) with worker-build, using the pinned
 # local tools instead of letting worker-build download any. Skips when nothing changed.
-# FAST=1 skips wasm-opt (quicker dev loop, larger bundle).
+# FAST=1 skips wasm-opt (quicker dev loop, larger bundle); NAMES=1 keeps the functions'
+# names in the wasm (for a CPU profile: scripts/profile.mjs).
 source "$(dirname "$0")/common.sh"
 
 out=build/index.js
 stamp=build/.edge-api-build
 mode=$(cat "$TOOLCHAIN_FILE" 2>/dev/null || echo rustup)
-want="$mode fast=${FAST:-0}"
+want="$mode fast=${FAST:-0} names=${NAMES:-0}"
 if [ -f "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
    [ -z "$(find src Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]; then
   exit 0
@@ -35,9 +36,10 @@ fi
 
 log "building the worker ($mode${FAST:+, no wasm-opt})"
 "$TOOLS_DIR/bin/worker-build" "${args[@]}"
-if [ "${FAST:-0}" != 1 ]; then
+if [ "${FAST:-0}" != 1 ] && [ "${NAMES:-0}" != 1 ]; then
   # The shipped module needs no debug names (panics still print their messages): about
-  # 100 KiB of gzip less.
+  # 100 KiB of gzip less. The named copy is what `make bench` sizes functions with.
+  cp build/index_bg.wasm "$CARGO_TARGET_DIR/edge_api.optimised-with-names.wasm"
   "$WASM_OPT_BIN" build/index_bg.wasm --all-features --strip-debug --strip-producers -o build/index_bg.wasm
 fi
 echo "$want" > "$stamp"

@@ -9,6 +9,7 @@ cd "$ROOT"
 # `wasm-bindgen` crate (both pinned exactly in Cargo.toml).
 WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130
+TWIGGY_VERSION=0.8.0
 
 # Cargo-installed tools live outside the checkout, keyed by version, so a fresh clone
 # (and CI) reuses them instead of rebuilding for minutes.

@@ -104,6 +104,17 @@ else
   done < .dev.vars.example
 fi
 
+# `npm ci` in a folder with its own lockfile, again only when that lockfile changed.
+npm_ci_in() {
+  local dir=$1 sum
+  sum=$(sha256sum "$dir/package-lock.json" | cut -c1-16)
+  if [ "$(cat "$dir/node_modules/.edge-api-lock" 2>/dev/null)" != "$sum" ]; then
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$sum" > "$dir/node_modules/.edge-api-lock"
+  fi
+}
+
 # Tests only: an independent OpenAPI 3.1 validator and JSON Schema checker (PyPI, in a
 # local venv), the official MCP clients (npm, in tests/mcp), and the typed client's
 # generator and type checker (npm, in clients/typescript).
@@ -116,14 +127,8 @@ if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator, jsonschema,
   "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR" "$PYNACL"
 fi
 
-for dir in tests/mcp clients/typescript; do
-  sum=$(sha256sum "$dir/package-lock.json" | cut -c1-16)
-  if [ "$(cat "$dir/node_modules/.edge-api-lock" 2>/dev/null)" != "$sum" ]; then
-    log "npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-    echo "$sum" > "$dir/node_modules/.edge-api-lock"
-  fi
-done
+npm_ci_in tests/mcp
+npm_ci_in clients/typescript
 fi
 
 # Seed only: the Ed25519 signer `make seed` signs in with (PyPI, in the local venv).
@@ -133,8 +138,17 @@ if [ "$part" = seed ] && ! "$LOCAL_DIR/venv/bin/python" -c 'import nacl' 2>/dev/
   "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check pynacl==1.5.0
 fi
 
-# Bench only: a load tool (Debian's wrk).
-if [ "$part" = bench ] && ! command -v wrk >/dev/null; then
-  log "installing wrk (load tool for make bench)"
-  apt_install wrk || echo "warning: could not install wrk; make bench will not run" >&2
+# Bench only: a load tool (Debian's wrk), the Hono baseline (npm, in bench/peer) and a
+# size profiler for the wasm (twiggy, from crates.io, cached with the other cargo tools).
+if [ "$part" = bench ]; then
+  if ! command -v wrk >/dev/null; then
+    log "installing wrk (load tool for make bench)"
+    apt_install wrk || echo "warning: could not install wrk; make bench will not run" >&2
+  fi
+  npm_ci_in bench/peer
+  if [ ! -x "$TOOLS_DIR/bin/twiggy" ]; then
+    log "cargo install twiggy $TWIGGY_VERSION (once; cached in $TOOLS_DIR)"
+    cargo install --quiet --locked --root "$TOOLS_DIR" twiggy --version "$TWIGGY_VERSION" \
+      || echo "warning: could not install twiggy; make bench will not list the largest functions" >&2
+  fi
 fi
