@@ -5,7 +5,8 @@
 pub mod platform;
 pub mod products;
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::worker_sys::web_sys;
+use worker::{event, Context, Env, Response, ScheduleContext, ScheduledEvent};
 
 pub use platform::auth::rate_limit::AttemptCounter;
 pub use platform::scheduler::UserScheduler;
@@ -17,7 +18,7 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     platform::http::serve(req, env).await
 }
 

@@ -312,6 +312,20 @@ impl Config {
     pub fn from_env(env: &worker::Env) -> Result<Self, Vec<String>> {
         Self::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
     }
+
+    /// The config of this isolate, read from the environment by its first request and
+    /// kept: an isolate's variables and secrets never change (a deploy or a changed
+    /// `.dev.vars` starts new isolates), and reading ~40 of them costs every request.
+    pub fn cached(env: &worker::Env) -> Result<std::rc::Rc<Self>, Vec<String>> {
+        thread_local! {
+            static CONFIG: std::cell::OnceCell<Result<std::rc::Rc<Config>, Vec<String>>> =
+                const { std::cell::OnceCell::new() };
+        }
+        CONFIG.with(|c| {
+            c.get_or_init(|| Self::from_env(env).map(std::rc::Rc::new))
+                .clone()
+        })
+    }
 }
 
 /// A browser origin: `http(s)://host[:port]`, or a browser extension's own origin.

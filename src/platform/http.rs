@@ -6,7 +6,8 @@ use std::rc::Rc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use worker::{Env, Headers, Request, Response};
+use worker::worker_sys::web_sys;
+use worker::{Env, Headers, Response};
 
 use crate::platform::auth::{self, Credentials};
 use crate::platform::config::{Config, CorsOrigins, MAX_BODY_BYTES};
@@ -19,11 +20,16 @@ use crate::platform::router::{self, Match};
 /// What a handler gets: the request, the bindings, the parsed config and the path
 /// parameters of its route.
 pub struct Ctx {
-    pub req: Request,
+    /// The request as the runtime handed it over: headers and the body are read from it
+    /// only when asked for (the `worker` crate's own `Request` also builds its `cf`
+    /// object, which no route reads).
+    pub req: web_sys::Request,
     pub env: Env,
     pub config: Rc<Config>,
     pub request_id: String,
     pub params: Vec<(&'static str, String)>,
+    /// The query string's pairs, decoded by the first [`Ctx::query_param`].
+    query: std::cell::OnceCell<Vec<(String, String)>>,
 }
 
 impl Ctx {
@@ -44,6 +50,11 @@ impl Ctx {
         self.req.headers().get(name).ok().flatten()
     }
 
+    /// The request's URL, parsed.
+    pub fn url(&self) -> Option<worker::Url> {
+        worker::Url::parse(&self.req.url()).ok()
+    }
+
     /// Reads the body (at most 1 MiB) and parses it as `T`: malformed JSON → 400,
     /// a missing or mistyped field → 422 naming it.
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, ApiError> {
@@ -52,7 +63,12 @@ impl Ctx {
     }
 
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
-        let bytes = self.req.bytes().await.map_err(ApiError::from)?;
+        let js_error = |e| ApiError::from(worker::Error::from(e));
+        let promise = self.req.array_buffer().map_err(js_error)?;
+        let buffer = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(js_error)?;
+        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
         }
@@ -61,12 +77,19 @@ impl Ctx {
 
     /// One query parameter.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.req
-            .url()
-            .ok()?
-            .query_pairs()
+        self.query
+            .get_or_init(|| {
+                self.url()
+                    .map(|u| {
+                        u.query_pairs()
+                            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
+            .map(|(_, v)| v.clone())
     }
 
     /// A list filter that must be one of `allowed`: absent or empty → `None`, anything
@@ -93,6 +116,16 @@ impl Ctx {
             self.query_param("cursor").as_deref(),
         )
     }
+}
+
+/// The path of a serialized URL, as sent (percent-encoded): after the host, before `?`.
+/// The runtime's URLs are absolute with a special scheme, so the path always starts at
+/// the first `/` after `://` and never holds a raw `?` or `#`.
+fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    path[..end].to_string()
 }
 
 /// Parses a JSON body: syntax errors are the client's malformed request (400); shape
@@ -194,16 +227,16 @@ const CORS_ALLOW_HEADERS: &str =
 const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag";
 
 /// Entry point for every HTTP request.
-pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> {
     let started = js_now_ms();
     let request_id = request_id(req.headers().get("X-Request-ID").ok().flatten());
     // The method as sent: the `worker` crate maps methods it does not know (QUERY, PURGE)
     // to GET, which would serve them as reads.
-    let method = req.inner().method().to_ascii_uppercase();
-    let path = req.path();
+    let method = req.method().to_ascii_uppercase();
+    let path = path_of(&req.url());
     let origin = req.headers().get("Origin").ok().flatten();
 
-    let config = Config::from_env(&env);
+    let config = Config::cached(&env);
     // Invalid configuration is always worth a line.
     let log_requests = config.as_ref().map_or(true, |c| c.log_requests);
     let (route_label, user_id, result, cors) = match config {
@@ -217,7 +250,6 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
             (path.clone(), None, Err(err), None)
         }
         Ok(config) => {
-            let config = Rc::new(config);
             let cors = origin
                 .as_deref()
                 .filter(|o| config.cors_origins.allows(o))
@@ -275,7 +307,7 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
 }
 
 async fn dispatch(
-    req: Request,
+    req: web_sys::Request,
     env: Env,
     config: Rc<Config>,
     request_id: &str,
@@ -384,6 +416,7 @@ async fn dispatch(
         config,
         request_id: request_id.to_string(),
         params,
+        query: std::cell::OnceCell::new(),
     };
     let result = match (route.handler, caller) {
         (Handler::User(handler), Some(caller)) => handler(ctx, caller).await,
@@ -442,6 +475,18 @@ fn js_now_ms() -> f64 {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn the_path_is_what_lies_between_the_host_and_the_query() {
+        assert_eq!(
+            path_of("http://127.0.0.1:8787/api/os/tasks?limit=50"),
+            "/api/os/tasks"
+        );
+        assert_eq!(path_of("https://api.example.com/"), "/");
+        assert_eq!(path_of("https://api.example.com"), "/");
+        assert_eq!(path_of("https://api.example.com/a%20b/c#frag"), "/a%20b/c");
+        assert_eq!(path_of("https://api.example.com/x?next=/y"), "/x");
+    }
 
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]

@@ -147,12 +147,12 @@ impl PageQuery {
         self.filter(&any, search.map(|s| s.as_str().to_string()))
     }
 
-    pub async fn fetch<T: serde::de::DeserializeOwned>(
+    /// The query and its binds; the page's size is the last bind, `?{limit}`.
+    fn build(
         self,
-        db: &worker::D1Database,
         caller: &crate::platform::auth::Caller,
         page: &Page,
-    ) -> Result<Vec<T>, crate::platform::error::ApiError> {
+    ) -> (String, usize, Vec<JsValue>) {
         let limit = 3 + self.binds.len();
         let mut sql = format!("{} WHERE user_id = ?1 AND id > ?2", self.select);
         for c in &self.conditions {
@@ -166,7 +166,57 @@ impl PageQuery {
         ];
         binds.extend(self.binds);
         binds.push(JsValue::from(f64::from(page.fetch())));
+        (sql, limit, binds)
+    }
+
+    pub async fn fetch<T: serde::de::DeserializeOwned>(
+        self,
+        db: &worker::D1Database,
+        caller: &crate::platform::auth::Caller,
+        page: &Page,
+    ) -> Result<Vec<T>, crate::platform::error::ApiError> {
+        let (sql, _, binds) = self.build(caller, page);
         Ok(db.prepare(sql).bind(&binds)?.all().await?.results()?)
+    }
+
+    /// The whole answer of a list, `{"items": [...], "next_cursor": …}`, as JSON text
+    /// that SQLite writes: the select must yield `id` and `o`, each row as a JSON object
+    /// (`json_object(...)`). Lists that only render rows answer this way, so their rows
+    /// never cross into Rust values and back (one text value per page).
+    pub async fn render(
+        self,
+        db: &worker::D1Database,
+        caller: &crate::platform::auth::Caller,
+        page: &Page,
+    ) -> Result<String, crate::platform::error::ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Rendered {
+            items: String,
+            last: Option<String>,
+        }
+        let (sql, limit, mut binds) = self.build(caller, page);
+        binds.push(JsValue::from(f64::from(page.limit)));
+        let size = limit + 1;
+        let sql = format!(
+            "WITH page AS MATERIALIZED ({sql}), shown AS (SELECT id, o FROM page ORDER BY id LIMIT ?{size}) \
+             SELECT (SELECT json_group_array(json(o) ORDER BY id) FROM shown) AS items, \
+             CASE WHEN (SELECT count(*) FROM page) > ?{size} THEN (SELECT max(id) FROM shown) END AS last"
+        );
+        let row: Option<Rendered> = db.prepare(sql).bind(&binds)?.first(None).await?;
+        let Some(row) = row else {
+            return Err(crate::platform::error::ApiError::internal(
+                "a list query answered no row",
+            ));
+        };
+        let next = row
+            .last
+            .map(|id| crate::platform::crypto::b64url_encode(id.as_bytes()));
+        let next = serde_json::to_string(&next)
+            .map_err(|e| crate::platform::error::ApiError::internal(e.to_string()))?;
+        Ok(format!(
+            "{{\"items\":{},\"next_cursor\":{next}}}",
+            row.items
+        ))
     }
 }
 

@@ -335,9 +335,7 @@ pub async fn wallet_challenge(mut ctx: Ctx) -> Result<Response, ApiError> {
         .ok_or_else(|| ApiError::validation("address", "must be 0x followed by 64 hex digits"))?;
     limit(&ctx, "challenge", None).await?;
     let domain = ctx
-        .req
         .url()
-        .ok()
         .and_then(|u| {
             u.host_str().map(|h| match u.port() {
                 Some(p) => format!("{h}:{p}"),

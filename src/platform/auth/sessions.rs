@@ -4,10 +4,16 @@
 //! the same token exactly one retires it and gets the next; the others find it retired,
 //! which is reuse, and revoke the whole session.
 //!
-//! Access tokens are checked on every request against KV `SESSIONS`, which holds only
-//! revocation markers (`revoked:{sid}`). Nothing but a revocation writes such a key, so
-//! no racing write can bring a revoked session back; a marker lives as long as an access
-//! token can, after which the token's own expiry refuses it.
+//! Access tokens are checked against KV `SESSIONS`, which holds only revocation markers
+//! (`revoked:{sid}`). Nothing but a revocation writes such a key, so no racing write can
+//! bring a revoked session back; a marker lives as long as an access token can, after
+//! which the token's own expiry refuses it.
+//!
+//! An isolate remembers ([`Checked`]) the sessions it found live for
+//! [`RECHECK_AFTER_MS`] and the ones it revoked itself until their markers expire, so a
+//! busy client costs one KV read per 10 seconds instead of one per request, a revocation
+//! is refused at once by the isolate that made it, and by every other one within
+//! 10 seconds (KV itself takes up to a minute to carry a write to other locations).
 
 use serde::Deserialize;
 use worker::{D1Database, Env};
@@ -35,6 +41,55 @@ pub struct Sessions {
     ttl_secs: i64,
     /// How long a revocation marker must outlive the revocation: an access token's life.
     marker_ttl_secs: u64,
+}
+
+/// How long an isolate trusts a session it found live without reading KV again.
+pub const RECHECK_AFTER_MS: f64 = 10_000.0;
+
+/// What one isolate knows of sessions: the ones it found live (with when) and the ones
+/// it revoked (until when their markers last). Both are bounded: past [`Checked::MAX`]
+/// entries the live set starts over, and revocations are pruned as they expire.
+#[derive(Default)]
+pub struct Checked {
+    live: std::collections::HashMap<String, f64>,
+    revoked: std::collections::HashMap<String, f64>,
+}
+
+impl Checked {
+    pub const MAX: usize = 10_000;
+
+    /// `Some(false)` when revoked here, `Some(true)` when found live less than
+    /// [`RECHECK_AFTER_MS`] ago, `None` when KV must be read.
+    pub fn lookup(&self, sid: &str, now_ms: f64) -> Option<bool> {
+        if self.revoked.get(sid).is_some_and(|until| *until > now_ms) {
+            return Some(false);
+        }
+        self.live
+            .get(sid)
+            .filter(|at| now_ms - **at < RECHECK_AFTER_MS)
+            .map(|_| true)
+    }
+
+    pub fn found_live(&mut self, sid: &str, now_ms: f64) {
+        if self.live.len() >= Self::MAX {
+            self.live.clear();
+        }
+        self.live.insert(sid.to_string(), now_ms);
+    }
+
+    pub fn revoked(&mut self, sid: &str, now_ms: f64, until_ms: f64) {
+        self.revoked.retain(|_, until| *until > now_ms);
+        self.live.remove(sid);
+        self.revoked.insert(sid.to_string(), until_ms);
+    }
+}
+
+thread_local! {
+    static CHECKED: std::cell::RefCell<Checked> = std::cell::RefCell::new(Checked::default());
+}
+
+fn now_ms() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64
 }
 
 fn marker_key(sid: &str) -> String {
@@ -91,11 +146,24 @@ impl Sessions {
 
     /// Whether an access token of session `sid` may still be used (no revocation marker).
     pub async fn is_live(&self, sid: &str) -> Result<bool, ApiError> {
-        Ok(self.kv.get(&marker_key(sid)).text().await?.is_none())
+        if let Some(known) = CHECKED.with(|c| c.borrow().lookup(sid, now_ms())) {
+            return Ok(known);
+        }
+        let live = self.kv.get(&marker_key(sid)).text().await?.is_none();
+        if live {
+            // A revocation made here while KV was read is kept: `lookup` asks it first.
+            CHECKED.with(|c| c.borrow_mut().found_live(sid, now_ms()));
+        }
+        Ok(live)
     }
 
     /// Revokes a session: D1 refuses its refresh tokens, the marker its access tokens.
     pub async fn revoke(&self, sid: &str) -> Result<(), ApiError> {
+        let now = now_ms();
+        CHECKED.with(|c| {
+            c.borrow_mut()
+                .revoked(sid, now, now + self.marker_ttl_secs as f64 * 1000.0)
+        });
         self.db
             .prepare(
                 "UPDATE auth_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -173,5 +241,47 @@ impl Sessions {
             }
             _ => Ok(Presented::Unknown),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_session_is_trusted_for_ten_seconds_then_read_again() {
+        let mut c = Checked::default();
+        assert_eq!(c.lookup("s1", 0.0), None);
+        c.found_live("s1", 1_000.0);
+        assert_eq!(c.lookup("s1", 1_000.0), Some(true));
+        assert_eq!(c.lookup("s1", 10_999.0), Some(true));
+        assert_eq!(c.lookup("s1", 11_000.0), None);
+        assert_eq!(c.lookup("s2", 1_000.0), None);
+    }
+
+    #[test]
+    fn a_revocation_here_wins_over_a_live_check_even_one_that_lands_after_it() {
+        let mut c = Checked::default();
+        c.found_live("s1", 0.0);
+        c.revoked("s1", 1.0, 960_000.0);
+        assert_eq!(c.lookup("s1", 2.0), Some(false));
+        // A request that read KV before the revocation records its answer afterwards.
+        c.found_live("s1", 3.0);
+        assert_eq!(c.lookup("s1", 4.0), Some(false));
+        // Once the marker has expired, so has every access token of the session.
+        assert_eq!(c.lookup("s1", 960_001.0), None);
+    }
+
+    #[test]
+    fn the_memory_stays_bounded() {
+        let mut c = Checked::default();
+        for i in 0..(Checked::MAX + 5) {
+            c.found_live(&format!("s{i}"), 0.0);
+        }
+        assert!(c.live.len() <= Checked::MAX);
+        for i in 0..100 {
+            c.revoked(&format!("r{i}"), i as f64 * 10.0, i as f64 * 10.0 + 5.0);
+        }
+        assert_eq!(c.revoked.len(), 1);
     }
 }
