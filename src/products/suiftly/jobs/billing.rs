@@ -92,13 +92,31 @@ struct Row {
 /// Customers per read; their records per read stay under a few thousand.
 const CUSTOMERS_PER_READ: i64 = 200;
 
+/// One customer's outcome of a run, written together with other customers' by
+/// [`statements`].
+enum Plan {
+    Charge {
+        records: Vec<Unbilled>,
+        per_record: Vec<(i64, i64)>,
+        total: i64,
+        carry: i64,
+        old_carry: i64,
+    },
+    Suspend {
+        customer_id: i64,
+        reason: &'static str,
+    },
+}
+
 pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
     let db = &ctx.db;
     let tiers = crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     let mut budget = i64::from(ctx.config.cron_statement_budget);
-    let (mut charged, mut suspended, mut cents_total, mut skipped) = (0, 0, 0i64, 0);
+    let (mut charged, mut suspended, mut cents_total) = (0, 0, 0i64);
+    let mut finished = false;
     let mut after = 0i64;
-    'outer: while budget > 2 {
+    // A read, then at most four writes for all the customers it found.
+    while budget > MAX_STATEMENTS {
         let rows: Vec<Row> = db
             .prepare(
                 "SELECT u.id, u.customer_id, u.service_type, u.window_start, u.pass, u.request_count, u.tier, \
@@ -117,12 +135,13 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
             .results()?;
         budget -= 1;
         if rows.is_empty() {
+            finished = true;
             break;
         }
-        let mut pending: Vec<Vec<worker::D1PreparedStatement>> = Vec::new();
+        let mut plans = Vec::new();
         let mut i = 0;
         while i < rows.len() {
-            let cid = rows[i].customer_id as i64;
+            let cid = rows[i].customer_id;
             let j = rows[i..]
                 .iter()
                 .position(|r| r.customer_id != cid)
@@ -138,66 +157,34 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
                         window_start: r.window_start,
                         pass: r.pass,
                         request_count: r.request_count,
-                        tier: parse_closed(
-                            &r.tier,
-                            TierName::parse,
-                            "suiftly_usage_records",
-                            r.id,
-                        )?,
+                        tier: parse_closed(&r.tier, TierName::parse, "suiftly_usage_records", r.id)?,
                     })
                 })
                 .collect::<Result<Vec<Unbilled>, ApiError>>()?;
             let account = Account {
-                balance_usd_cents: group[0].balance as i64,
-                current_month_charged_usd_cents: group[0].month_charged as i64,
-                max_monthly_usd_cents: group[0].max_monthly as i64,
+                balance_usd_cents: group[0].balance,
+                current_month_charged_usd_cents: group[0].month_charged,
+                max_monthly_usd_cents: group[0].max_monthly,
             };
-            let stmts = match decide(&records, &tiers, &account, group[0].carry as i64) {
+            plans.push(match decide(&records, &tiers, &account, group[0].carry) {
                 Decision::Suspend(reason) => {
                     suspended += 1;
-                    vec![db
-                        .prepare(
-                            "UPDATE suiftly_services SET suspended_reason = ?2 WHERE customer_id = ?1 AND is_enabled = 1 \
-                             AND suspended_reason IS NULL",
-                        )
-                        .bind(&[(cid as f64).into(), reason.into()])?]
+                    Plan::Suspend { customer_id: cid, reason }
                 }
-                Decision::Charge {
-                    per_record,
-                    total,
-                    carry,
-                } => {
+                Decision::Charge { per_record, total, carry } => {
                     charged += 1;
                     cents_total += total;
-                    charge_statements(
-                        db,
-                        &records,
-                        &per_record,
-                        total,
-                        carry,
-                        group[0].carry as i64,
-                    )?
+                    Plan::Charge { records, per_record, total, carry, old_carry: group[0].carry }
                 }
-            };
-            let need = stmts.len() as i64;
-            if need > budget {
-                skipped += 1;
-                break 'outer;
-            }
-            budget -= need;
+            });
             after = cid;
-            pending.push(stmts);
-            // Flush in batches of about 100 statements.
-            if pending.iter().map(Vec::len).sum::<usize>() >= 100 {
-                flush(db, std::mem::take(&mut pending)).await?;
-            }
             i = j;
         }
-        flush(db, pending).await?;
+        budget -= flush(db, &plans).await?;
     }
     Ok(format!(
         "{charged} customers charged {cents_total} cents, {suspended} suspended{}",
-        if skipped > 0 {
+        if !finished {
             ", statement budget reached (next run continues)"
         } else {
             ""
@@ -205,83 +192,102 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
     ))
 }
 
-fn charge_statements(
-    db: &worker::D1Database,
-    records: &[Unbilled],
-    per_record: &[(i64, i64)],
-    total: i64,
-    carry: i64,
-    old_carry: i64,
-) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+/// Statements [`statements`] writes for any number of customers.
+const MAX_STATEMENTS: i64 = 4;
+
+/// The writes of many customers' plans in at most [`MAX_STATEMENTS`] statements, each
+/// reading its rows from one JSON array (`json_each`): the escrow charges, one per record
+/// under its idempotency key; the records marked billed; the balances, month totals and
+/// carries; and the suspensions.
+fn statements(db: &worker::D1Database, plans: &[Plan]) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     let now = ids::now_rfc3339();
-    let mut out = Vec::with_capacity(records.len() * 2 + 1);
-    let cid = records.first().map_or(0, |r| r.customer_id);
-    for (r, (_, cents)) in records.iter().zip(per_record) {
-        out.push(
-            db.prepare(
-                "INSERT INTO suiftly_escrow_transactions (id, customer_id, tx_type, amount_usd_cents, idempotency_key, \
-                 description, created_at) VALUES (?1, ?2, 'charge', ?3, ?4, ?5, ?6)",
-            )
-            .bind(&[
-                ids::new_id()?.into(),
-                (cid as f64).into(),
-                (*cents as f64).into(),
-                idempotency_key(r).into(),
-                format!("{} usage, {} requests", r.service_type, r.request_count).into(),
-                now.as_str().into(),
-            ])?,
-        );
-        out.push(
-            db.prepare(
-                "UPDATE suiftly_usage_records SET charged_amount_usd_cents = ?1, billed_at = ?2 \
-                 WHERE id = ?3 AND charged_amount_usd_cents IS NULL",
-            )
-            .bind(&[
-                (*cents as f64).into(),
-                now.as_str().into(),
-                (r.id as f64).into(),
-            ])?,
-        );
+    let (mut escrow, mut usage, mut customers, mut suspend) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for plan in plans {
+        match plan {
+            Plan::Charge { records, per_record, total, carry, old_carry } => {
+                for (r, (_, cents)) in records.iter().zip(per_record) {
+                    escrow.push(serde_json::json!({
+                        "id": ids::new_id()?, "c": r.customer_id, "a": cents, "k": idempotency_key(r),
+                        "d": format!("{} usage, {} requests", r.service_type, r.request_count),
+                    }));
+                    usage.push(serde_json::json!({"id": r.id, "a": cents}));
+                }
+                let cid = records.first().map_or(0, |r| r.customer_id);
+                customers.push(serde_json::json!({"c": cid, "t": total, "carry": carry, "old": old_carry}));
+            }
+            Plan::Suspend { customer_id, reason } => {
+                suspend.push(serde_json::json!({"c": customer_id, "r": reason}));
+            }
+        }
     }
+    let mut out = Vec::new();
+    // Each statement reads its rows from ?1; the ones that stamp a time take it as ?2.
+    let mut add = |sql: &str, rows: Vec<serde_json::Value>| -> Result<(), ApiError> {
+        if !rows.is_empty() {
+            let mut binds = vec![serde_json::to_string(&rows)?.into()];
+            if sql.contains("?2") {
+                binds.push(now.as_str().into());
+            }
+            out.push(db.prepare(sql).bind(&binds)?);
+        }
+        Ok(())
+    };
+    add(
+        "INSERT INTO suiftly_escrow_transactions (id, customer_id, tx_type, amount_usd_cents, idempotency_key, \
+         description, created_at) SELECT value->>'id', value->>'c', 'charge', value->>'a', value->>'k', value->>'d', ?2 \
+         FROM json_each(?1)",
+        escrow,
+    )?;
+    add(
+        "UPDATE suiftly_usage_records SET charged_amount_usd_cents = j.value->>'a', billed_at = ?2 \
+         FROM json_each(?1) AS j WHERE suiftly_usage_records.id = j.value->>'id' AND charged_amount_usd_cents IS NULL",
+        usage,
+    )?;
     // The carry moves from the value priced against: a concurrent change fails the key
     // insert above first, so this only guards against a hand edit.
-    out.push(
-        db.prepare(
-            "UPDATE suiftly_customers SET current_balance_usd_cents = current_balance_usd_cents - ?1, \
-             current_month_charged_usd_cents = current_month_charged_usd_cents + ?1, carry_millicents = ?2, updated_at = ?3 \
-             WHERE customer_id = ?4 AND carry_millicents = ?5",
-        )
-        .bind(&[(total as f64).into(), (carry as f64).into(), now.as_str().into(), (cid as f64).into(), (old_carry as f64).into()])?,
-    );
+    add(
+        "UPDATE suiftly_customers SET current_balance_usd_cents = current_balance_usd_cents - (j.value->>'t'), \
+         current_month_charged_usd_cents = current_month_charged_usd_cents + (j.value->>'t'), \
+         carry_millicents = j.value->>'carry', updated_at = ?2 \
+         FROM json_each(?1) AS j WHERE customer_id = j.value->>'c' AND carry_millicents = j.value->>'old'",
+        customers,
+    )?;
+    add(
+        "UPDATE suiftly_services SET suspended_reason = j.value->>'r' FROM json_each(?1) AS j \
+         WHERE customer_id = j.value->>'c' AND is_enabled = 1 AND suspended_reason IS NULL",
+        suspend,
+    )?;
     Ok(out)
 }
 
-/// Runs the customers' statement groups as one batch. When a charge in it was already
-/// applied by another run, or a customer's balance or limit moved under it (the schema's
-/// money triggers abort the batch rather than overdraw), the whole batch rolled back;
-/// each customer's group is then run as its own batch. The ones already billed fail
-/// again and are left alone; the ones whose money moved stay unbilled, and the next run
-/// prices them on the new balance (and suspends them if it no longer covers them).
-async fn flush(
-    db: &worker::D1Database,
-    groups: Vec<Vec<worker::D1PreparedStatement>>,
-) -> Result<(), ApiError> {
-    if groups.is_empty() {
-        return Ok(());
+/// Writes the plans of a read as one batch; returns the statements it ran. When a charge
+/// in it was already applied by another run, or a customer's balance or limit moved
+/// under it (the schema's money triggers abort the batch rather than overdraw), the whole
+/// batch rolled back; each customer's plan is then written as its own batch. The ones
+/// already billed fail again and are left alone; the ones whose money moved stay
+/// unbilled, and the next run prices them on the new balance (and suspends them if it no
+/// longer covers them).
+async fn flush(db: &worker::D1Database, plans: &[Plan]) -> Result<i64, ApiError> {
+    let all = statements(db, plans)?;
+    if all.is_empty() {
+        return Ok(0);
     }
+    let mut ran = all.len() as i64;
     let retry_alone =
         |e: &worker::Error| escrow::is_duplicate(e) || escrow::refused_by_schema(e).is_some();
-    match db.batch(groups.concat()).await {
-        Ok(_) => Ok(()),
+    match db.batch(all).await {
+        Ok(_) => Ok(ran),
         Err(e) if retry_alone(&e) => {
-            for group in groups {
-                match db.batch(group).await {
+            for plan in plans {
+                let one = statements(db, std::slice::from_ref(plan))?;
+                ran += one.len() as i64;
+                match db.batch(one).await {
                     Ok(_) => {}
                     Err(e) if retry_alone(&e) => {}
                     Err(e) => return Err(e.into()),
                 }
             }
-            Ok(())
+            Ok(ran)
         }
         Err(e) => Err(e.into()),
     }
