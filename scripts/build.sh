@@ -5,6 +5,16 @@
 # names in the wasm (for a CPU profile: scripts/profile.mjs).
 source "$(dirname "$0")/common.sh"
 
+# Static assets (`[assets]` in wrangler.toml): the /docs page from web/, with Swagger UI
+# vendored from the pinned npm package swagger-ui-dist, so nothing loads from elsewhere.
+ui=node_modules/swagger-ui-dist
+[ -f "$ui/swagger-ui-bundle.js" ] || die "swagger-ui-dist missing: run make setup"
+rm -rf build/assets.tmp && mkdir -p build/assets.tmp/docs
+cp -R web/. build/assets.tmp/
+cp "$ui/swagger-ui-bundle.js" "$ui/swagger-ui.css" build/assets.tmp/docs/
+cp "$ui/LICENSE" build/assets.tmp/docs/swagger-ui.LICENSE.txt
+rm -rf build/assets && mv build/assets.tmp build/assets
+
 out=build/index.js
 stamp=build/.edge-api-build
 mode=$(cat "$TOOLCHAIN_FILE" 2>/dev/null || echo rustup)

@@ -116,8 +116,9 @@ npm_ci_in() {
 }
 
 # Tests only: an independent OpenAPI 3.1 validator and JSON Schema checker (PyPI, in a
-# local venv), the official MCP clients (npm, in tests/mcp), and the typed client's
-# generator and type checker (npm, in clients/typescript).
+# local venv), the official MCP clients (npm, in tests/mcp), the typed client's
+# generator and type checker (npm, in clients/typescript), and a headless browser for
+# /docs (Debian's chromium, driven by playwright-core in tests/browser).
 if [ "$part" = test ]; then
 OAS_VALIDATOR=openapi-spec-validator==0.9.0
 PYNACL=pynacl==1.5.0  # runs docs/sign_in_with_sui.py in the tests
@@ -129,6 +130,13 @@ fi
 
 npm_ci_in tests/mcp
 npm_ci_in clients/typescript
+npm_ci_in tests/browser
+# /docs is tried in Debian's headless Chromium (playwright-core drives it; it never
+# downloads a browser of its own).
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium (Debian's, for the /docs browser test)"
+  apt_install chromium || die "could not install chromium (apt-get install chromium)"
+fi
 fi
 
 # Seed only: the Ed25519 signer `make seed` signs in with (PyPI, in the local venv).

@@ -248,6 +248,50 @@ fn docs_page_renders_openapi(s: &Server) {
         .unwrap_or("")
         .starts_with("text/html"));
     assert!(r.text.contains("/openapi.json"));
+    for asset in [
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+        "/docs/init.js",
+    ] {
+        assert_eq!(
+            s.get(asset).status,
+            200,
+            "{asset} is served by the worker's assets"
+        );
+    }
+
+    // In headless Chromium: authorize with a token, then "Execute" GET /api/auth/me.
+    let (email, _, signed_up) = crate::auth::new_user(s);
+    let token = signed_up["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let shot = format!("{root}/target/docs-try-it.png");
+    let out = std::process::Command::new(format!("{root}/node_modules/.bin/node"))
+        .arg(format!("{root}/tests/browser/docs.mjs"))
+        .args([s.base.as_str(), token.as_str(), shot.as_str()])
+        .current_dir(format!("{root}/tests/browser"))
+        .output()
+        .expect("run tests/browser/docs.mjs (make test installs chromium and playwright-core)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(v["status"], "200", "{v}");
+    assert_eq!(v["body"]["email"], email.as_str(), "{v}");
+    assert_eq!(
+        v["outside"],
+        serde_json::json!([]),
+        "nothing loads from elsewhere: {v}"
+    );
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+        "a screenshot"
+    );
 }
 
 fn cron_run_is_recorded(s: &Server) {
