@@ -122,10 +122,12 @@ npm_ci_in() {
 if [ "$part" = test ]; then
 OAS_VALIDATOR=openapi-spec-validator==0.9.0
 PYNACL=pynacl==1.5.0  # runs docs/sign_in_with_sui.py in the tests
-if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator, jsonschema, nacl' 2>/dev/null; then
-  log "installing $OAS_VALIDATOR and $PYNACL into .tools/venv"
+SCHEMATHESIS=schemathesis==4.32.5  # make fuzz
+if ! "$LOCAL_DIR/venv/bin/python" -c 'import openapi_spec_validator, jsonschema, nacl' 2>/dev/null ||
+   [ "$("$LOCAL_DIR/venv/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}')" != "${SCHEMATHESIS#*==}" ]; then
+  log "installing $OAS_VALIDATOR, $PYNACL and $SCHEMATHESIS into .tools/venv"
   [ -x "$LOCAL_DIR/venv/bin/python" ] || python3 -m venv "$LOCAL_DIR/venv"
-  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR" "$PYNACL"
+  "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check "$OAS_VALIDATOR" "$PYNACL" "$SCHEMATHESIS"
 fi
 
 npm_ci_in tests/mcp

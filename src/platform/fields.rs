@@ -3,9 +3,15 @@
 use crate::platform::error::{ApiError, FieldError};
 use serde_json::Value;
 
+/// Trims what JSON Schema's `\s` calls white space (Unicode's, and the byte-order mark),
+/// so a field the document requires to match `\S` is refused exactly when it is blank.
+pub fn trim_blank(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
 /// A trimmed string of 1..=max characters.
 pub fn text(v: &Value, field: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    match v.as_str().map(str::trim) {
+    match v.as_str().map(trim_blank) {
         Some(s) if !s.is_empty() && s.chars().count() <= max => Some(s.to_string()),
         _ => {
             errors.push(FieldError::new(

@@ -131,9 +131,13 @@ fn path_of(url: &str) -> String {
 /// Parses a JSON body: syntax errors are the client's malformed request (400); shape
 /// errors name the field (422).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest("request body must be JSON".into()));
-    }
+    // No body is the empty object: a body whose fields are all optional may be left out
+    // (the document marks such bodies not required); one with required fields names them.
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
     // Every body of this API is an object: `[..]` or `"x"` is the wrong type, not a
     // positional struct.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -500,8 +504,9 @@ mod tests {
     fn malformed_json_is_bad_request() {
         let e = parse_json::<Signup>(b"{\"email\": ").expect_err("truncated");
         assert_eq!(e.status(), 400);
+        // No body reads as `{}`: the required fields are named.
         let e = parse_json::<Signup>(b"").expect_err("empty");
-        assert_eq!(e.status(), 400);
+        assert_eq!(e, ApiError::validation("email", "is required"));
     }
 
     #[test]

@@ -141,7 +141,16 @@ fn operation(route: &Route) -> Value {
         })
         .collect();
     let (status, schema) = route.doc.response;
-    let schema = schema();
+    let mut schema = schema();
+    // Two notes a response schema may carry for the document, taken off it here:
+    // `x-no-content` (a 204 the route also answers, and when) and `x-error-schema` (error
+    // bodies of the route's own protocol, answered besides the platform's envelope).
+    let no_content = schema
+        .as_object_mut()
+        .and_then(|o| o.remove("x-no-content"));
+    let own_errors = schema
+        .as_object_mut()
+        .and_then(|o| o.remove("x-error-schema"));
     let media = schema["contentMediaType"]
         .as_str()
         .unwrap_or("application/json")
@@ -161,10 +170,16 @@ fn operation(route: &Route) -> Value {
             status.to_string(): success,
             "default": {
                 "description": "Error envelope",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                "content": {"application/json": {"schema": match own_errors {
+                    Some(own) => json!({"anyOf": [{"$ref": "#/components/schemas/Error"}, own]}),
+                    None => json!({"$ref": "#/components/schemas/Error"}),
+                }}}
             }
         }
     });
+    if let Some(Value::String(when)) = no_content {
+        op["responses"]["204"] = json!({ "description": when });
+    }
     // Every paged list takes the same query parameters.
     let mut params = params;
     if route.method == "GET"
@@ -176,7 +191,8 @@ fn operation(route: &Route) -> Value {
             json!({"name": "limit", "in": "query", "required": false, "description": "Items per page.",
                 "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}),
             json!({"name": "cursor", "in": "query", "required": false,
-                "description": "The `next_cursor` of the previous page.", "schema": {"type": "string", "maxLength": 512}}),
+                "description": "The `next_cursor` of the previous page.", "schema": {"type": "string", "maxLength": 512,
+                    "pattern": "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"}}),
             json!({"name": "q", "in": "query", "required": false,
                 "description": "Words to search for (ignoring ASCII case), where the list supports it.",
                 "schema": {"type": "string", "maxLength": 100}}),
@@ -192,9 +208,12 @@ fn operation(route: &Route) -> Value {
         Auth::Public | Auth::DevOnly => {}
     }
     if let Some(body) = route.doc.request {
+        let body = body();
+        // A body without required fields may be left out (it reads as `{}`).
+        let required = body["required"].as_array().is_some_and(|r| !r.is_empty());
         op["requestBody"] = json!({
-            "required": true,
-            "content": {"application/json": {"schema": body()}}
+            "required": required,
+            "content": {"application/json": {"schema": body}}
         });
     }
     op

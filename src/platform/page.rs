@@ -67,7 +67,7 @@ impl Page {
             None | Some("") => None,
             Some(c) => Some(
                 crate::platform::crypto::b64url_decode(c)
-                    .and_then(|b| String::from_utf8(b).ok())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .ok_or_else(|| {
                         ApiError::validation("cursor", "is not a cursor from this API")
                     })?,

@@ -215,7 +215,9 @@ pub async fn refresh(mut ctx: Ctx) -> Result<Response, ApiError> {
             let cookies = ctx.header("Cookie").unwrap_or_default();
             let t = cookie_value(&cookies, "refresh_token")
                 .ok_or_else(|| {
-                    ApiError::validation("refresh_token", "is required (body or cookie)")
+                    ApiError::Unauthorized(
+                        "no refresh token (send it in the body or the cookie)".into(),
+                    )
                 })?
                 .to_string();
             let origin_allowed = ctx
@@ -505,7 +507,7 @@ pub const SIGNUP_DOC: Doc = Doc {
         Sets `access_token` and `refresh_token` cookies (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.",
     request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
         "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8, "maxLength": 128},
-        "name": {"type": "string", "maxLength": 100}}})),
+        "name": {"type": ["string", "null"], "maxLength": 100}}})),
     response: (201, tokens_schema),
 };
 
@@ -524,7 +526,7 @@ pub const LOGIN_DOC: Doc = Doc {
 pub const REFRESH_DOC: Doc = Doc {
     tag: "auth",
     summary: "Rotate a refresh token",
-    description: "Takes `refresh_token` from the body or the cookie; returns a new pair and retires the old token. \
+    description: "Takes `refresh_token` from the body or the cookie (401 when neither has one); returns a new pair and retires the old token. \
         Presenting a retired token revokes the whole session (every token of it). Of simultaneous refreshes with one \
         token exactly one succeeds; the others count as reuse.",
     request: Some(|| json!({"type": "object", "properties": {"refresh_token": {"type": "string"}}})),
@@ -551,7 +553,7 @@ pub const CREATE_KEY_DOC: Doc = Doc {
     tag: "auth",
     summary: "Create an API key (shown once)",
     description: "`key` (`ek_live_…`) is only in this answer; send it as `X-API-Key`. At most 20 active keys (409).",
-    request: Some(|| json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 100}}})),
+    request: Some(|| json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"}}})),
     response: (201, || {
         let mut s = api_key_schema();
         s["properties"]["key"] = json!({"type": "string"});
@@ -601,7 +603,7 @@ pub const VERIFY_DOC: Doc = Doc {
         (base64, optional) must match it, and the key must hash to `address`. The challenge is then used up. The \
         first sign-in creates the account.",
     request: Some(|| json!({"type": "object", "required": ["address", "signature"], "properties": {
-        "address": {"type": "string"}, "signature": {"type": "string"}, "public_key": {"type": "string"},
+        "address": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, "signature": {"type": "string"}, "public_key": {"type": "string"},
         "message": {"type": "string"}}})),
     response: (200, tokens_schema),
 };

@@ -522,7 +522,7 @@ fn goal_report(v: &Value) -> String {
 
 fn request_schema() -> Value {
     json!({"type": "object", "required": ["message"], "additionalProperties": false, "properties": {
-        "conversation_id": {"type": ["string", "null"], "maxLength": 64,
+        "conversation_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 64,
             "description": "Continue this conversation; omit to start one."},
         "message": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_CHARS, "pattern": "\\S",
             "examples": ["add buy milk tomorrow"]}

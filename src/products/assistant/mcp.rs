@@ -361,7 +361,11 @@ pub const DOC: Doc = Doc {
         `WWW-Authenticate: Bearer` otherwise); an `Origin` outside CORS_ORIGINS gets 403. GET answers 405: there \
         is no server stream.",
     request: Some(frame_schema),
-    response: (200, answer_schema),
+    response: (200, || {
+        let mut s = answer_schema();
+        s["x-error-schema"] = answer_schema();
+        s
+    }),
 };
 
 #[cfg(test)]

@@ -271,7 +271,11 @@ pub const NEXT_DOC: Doc = Doc {
     description: "Marks it in_progress atomically; 204 when none is pending. Because it changes state, it needs \
         `Authorization: Bearer` or `X-API-Key`; the cookie alone answers 401.",
     request: None,
-    response: (200, plan_schema),
+    response: (200, || {
+        let mut s = plan_schema();
+        s["x-no-content"] = json!("No plan is pending");
+        s
+    }),
 };
 pub const COMPLETE_DOC: Doc = Doc {
     tag: "phantom",
