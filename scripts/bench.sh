@@ -26,30 +26,16 @@ active=$(awk -F': ' '/Active/ {print $2}' <<<"$startup")
 printf '%-44s %s active CPU (profile window %s; wrangler check startup)\n' "startup" "${active:-?}" "${window:-?}"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/edge-api-bench.XXXXXX")
-pgids=()
-cleanup() { for g in "${pgids[@]}"; do stop_group "$g"; done; rm -rf "$state"; }
+cleanup() { for g in "${PGIDS[@]}"; do stop_group "$g"; done; rm -rf "$state"; }
 trap cleanup EXIT INT TERM
 wrangler d1 migrations apply DB --local --persist-to "$state/d1" >/dev/null
-# Rate limits are lifted so repeated logins of one account measure hashing, not 429s.
-# Request log lines are off: under wrangler dev each console line costs ≈ 2 ms of
-# loopback latency (the inspector pipe), which production logging does not.
-port=$(free_port)
-setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state/d1" --env-file tests/e2e.env --var LOG_REQUESTS:false \
-  --var AUTH_RATE_LIMIT_ACCOUNT:1000000 --var AUTH_RATE_LIMIT_ACCOUNT_TOTAL:1000000 --var AUTH_RATE_LIMIT_IP:1000000 --var CRON_STATEMENT_BUDGET:10000000 \
-  --show-interactive-dev-session=false --log-level warn --test-scheduled >"$state/wrangler.log" 2>&1 </dev/null &
-pgids+=($!)
-base="http://127.0.0.1:$port"
-wait_healthy "$base" "$state/wrangler.log" "${pgids[-1]}"
+serve_locally wrangler . "$state" "${LOAD_VARS[@]}" --var CRON_STATEMENT_BUDGET:10000000 --test-scheduled
+base=$URL
 
 # The Hono/TypeScript baseline (bench/peer): a second wrangler dev on the same local D1
 # state, with the same JWT secret, so both answer the same user's same rows.
-peer_port=$(free_port)
-(cd bench/peer && exec setsid "$ROOT/node_modules/.bin/wrangler" dev --ip 127.0.0.1 --port "$peer_port" \
-  --persist-to "$state/d1" --env-file "$ROOT/tests/e2e.env" --show-interactive-dev-session=false --log-level warn \
-  >"$state/peer.log" 2>&1 </dev/null) &
-pgids+=($!)
-peer="http://127.0.0.1:$peer_port"
-wait_healthy "$peer" "$state/peer.log" "${pgids[-1]}"
+serve_locally peer bench/peer "$state"
+peer=$URL
 
 # One wrk run; sets RPS, P50 (ms), P99 and ERRS.
 measure() {

@@ -52,3 +52,25 @@ wait_healthy() {
   tail -50 "$log_file" >&2
   die "wrangler dev did not answer /health within 120 s"
 }
+
+# For the local load and fuzz runs: the auth rate limits lifted (one account signs in far
+# more often than a person would) and request log lines off (under wrangler dev each
+# console line costs ≈ 2 ms of loopback latency, which production logging does not).
+LOAD_VARS=(--var LOG_REQUESTS:false --var AUTH_RATE_LIMIT_ACCOUNT:1000000
+  --var AUTH_RATE_LIMIT_ACCOUNT_TOTAL:1000000 --var AUTH_RATE_LIMIT_IP:1000000)
+
+# `serve_locally NAME DIR STATE [ARGS…]`: wrangler dev for the worker in DIR on a free
+# port, on the local state in STATE/d1 with the test settings, in its own process group
+# (added to PGIDS, for stop_group), logging to STATE/NAME.log; sets URL once it answers.
+PGIDS=()
+serve_locally() {
+  local name=$1 dir=$2 state=$3 port
+  shift 3
+  port=$(free_port)
+  (cd "$dir" && exec setsid "$ROOT/node_modules/.bin/wrangler" dev --ip 127.0.0.1 --port "$port" \
+    --persist-to "$state/d1" --env-file "$ROOT/tests/e2e.env" --show-interactive-dev-session=false \
+    --log-level warn "$@" >"$state/$name.log" 2>&1 </dev/null) &
+  PGIDS+=($!)
+  URL="http://127.0.0.1:$port"
+  wait_healthy "$URL" "$state/$name.log" "${PGIDS[-1]}"
+}

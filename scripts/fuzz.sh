@@ -8,19 +8,11 @@ st="$LOCAL_DIR/venv/bin/schemathesis"
 [ -x "$st" ] || die "schemathesis missing: run make setup-test"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/edge-api-fuzz.XXXXXX")
-pgid=""
-cleanup() { [ -n "$pgid" ] && stop_group "$pgid"; rm -rf "$state"; }
+cleanup() { for g in "${PGIDS[@]}"; do stop_group "$g"; done; rm -rf "$state"; }
 trap cleanup EXIT INT TERM
 wrangler d1 migrations apply DB --local --persist-to "$state/d1" >/dev/null
-port=$(free_port)
-# Rate limits are lifted: the fuzzer signs up and logs in far more often than a person.
-setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state/d1" --env-file tests/e2e.env \
-  --var LOG_REQUESTS:false --var AUTH_RATE_LIMIT_ACCOUNT:1000000 --var AUTH_RATE_LIMIT_ACCOUNT_TOTAL:1000000 \
-  --var AUTH_RATE_LIMIT_IP:1000000 --show-interactive-dev-session=false --log-level warn \
-  >"$state/wrangler.log" 2>&1 </dev/null &
-pgid=$!
-base="http://127.0.0.1:$port"
-wait_healthy "$base" "$state/wrangler.log" "$pgid"
+serve_locally wrangler . "$state" "${LOAD_VARS[@]}"
+base=$URL
 
 token=$(curl -fsS -X POST "$base/api/auth/signup" -H 'Content-Type: application/json' \
   -d "{\"email\":\"fuzz-$$@example.test\",\"password\":\"fuzz password 1\"}" |

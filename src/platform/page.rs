@@ -211,8 +211,7 @@ impl PageQuery {
         let next = row
             .last
             .map(|id| crate::platform::crypto::b64url_encode(id.as_bytes()));
-        let next = serde_json::to_string(&next)
-            .map_err(|e| crate::platform::error::ApiError::internal(e.to_string()))?;
+        let next = serde_json::to_string(&next)?;
         Ok(format!(
             "{{\"items\":{},\"next_cursor\":{next}}}",
             row.items
