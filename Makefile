@@ -8,7 +8,7 @@ export WASM_TOOLCHAIN
 
 help:
 	@echo "make dev     set up, build, migrate local D1, serve on http://127.0.0.1:$${PORT:-8787}"
-	@echo "make test    set up, fmt + clippy, unit tests, end-to-end tests on wrangler dev"
+	@echo "make test    set up, fmt + clippy, unit tests, end-to-end tests and the fuzz run on wrangler dev"
 	@echo "make bench   bundle size and load figures on local workerd, against a Hono peer"
 	@echo "make fuzz    schemathesis (every check) against wrangler dev"
 	@echo "make seed    a demo account across the products, on the running make dev"
@@ -57,12 +57,11 @@ client-check: setup-test
 	cd clients/typescript && ./node_modules/.bin/tsc -p .
 
 # CI (CI=true) also proves the Debian rustc-web fallback still builds the worker.
-# schemathesis, every check, against wrangler dev (scripts/fuzz.sh). Not yet part of
-# make test: it still reports failures (README, "Fuzzing the contract").
+# schemathesis, every check, against wrangler dev (scripts/fuzz.sh); zero failures.
 fuzz: setup-test build
 	@bash scripts/fuzz.sh
 
-test: lint unit schema-check client-check e2e
+test: lint unit schema-check client-check e2e fuzz
 	@if [ "$${CI:-}" = true ] || [ "$${CHECK_FALLBACK:-}" = 1 ]; then $(MAKE) --no-print-directory check-fallback; fi
 
 check-fallback:

@@ -9,10 +9,13 @@ pub fn trim_blank(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
-/// A trimmed string of 1..=max characters.
+/// A string of at most `max` characters that is not blank, stored trimmed; documented
+/// by [`text_schema`].
 pub fn text(v: &Value, field: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    match v.as_str().map(trim_blank) {
-        Some(s) if !s.is_empty() && s.chars().count() <= max => Some(s.to_string()),
+    match v.as_str() {
+        Some(s) if s.chars().count() <= max && !trim_blank(s).is_empty() => {
+            Some(trim_blank(s).to_string())
+        }
         _ => {
             errors.push(FieldError::new(
                 field,
@@ -22,6 +25,39 @@ pub fn text(v: &Value, field: &str, max: usize, errors: &mut Vec<FieldError>) ->
         }
     }
 }
+
+/// The JSON Schema of what [`text`] accepts.
+pub fn text_schema(max: usize) -> Value {
+    serde_json::json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": "\\S"})
+}
+
+/// The JSON Schema of what [`free_text`] accepts.
+pub fn free_text_schema(max: usize) -> Value {
+    serde_json::json!({"type": "string", "maxLength": max})
+}
+
+/// `schema`, also allowing `null` (the `nullable_*` readers: null clears the field).
+pub fn nullable_schema(mut schema: Value) -> Value {
+    if let Some(t) = schema["type"].as_str() {
+        schema["type"] = serde_json::json!([t, "null"]);
+    }
+    schema
+}
+
+/// `schema` with an example value.
+pub fn example(mut schema: Value, value: impl Into<Value>) -> Value {
+    schema["examples"] = Value::Array(vec![value.into()]);
+    schema
+}
+
+/// The JSON Schema of a [`date`]: `format: date` and the [`YEARS`] in [`DATE_PATTERN`].
+pub fn date_schema() -> Value {
+    serde_json::json!({"type": "string", "format": "date", "pattern": DATE_PATTERN})
+}
+
+/// `YYYY-MM-DD` with a year in [`YEARS`], as a pattern the document can carry.
+pub const DATE_PATTERN: &str =
+    "^(?:19[7-9][0-9]|20[0-9]{2}|2100)-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$";
 
 /// Years a date may have: far enough for any plan, near enough that date arithmetic
 /// (streaks, schedules, forecasts) stays small and every client can show it.

@@ -30,6 +30,9 @@ pub struct Ctx {
     pub params: Vec<(&'static str, String)>,
     /// The query string's pairs, decoded by the first [`Ctx::query_param`].
     query: std::cell::OnceCell<Vec<(String, String)>>,
+    /// The JSON Schema the route documents for its body: [`Ctx::json`] refuses a body
+    /// that does not match it, so the document is what is enforced.
+    body_schema: Option<fn() -> Value>,
 }
 
 impl Ctx {
@@ -55,11 +58,19 @@ impl Ctx {
         worker::Url::parse(&self.req.url()).ok()
     }
 
-    /// Reads the body (at most 1 MiB) and parses it as `T`: malformed JSON → 400,
-    /// a missing or mistyped field → 422 naming it.
+    /// Reads the body (at most 1 MiB) and parses it as `T`: malformed JSON → 400; a body
+    /// that breaks the route's documented schema, or a missing or mistyped field → 422
+    /// naming each field.
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, ApiError> {
         let bytes = self.body_bytes().await?;
-        parse_json(&bytes)
+        let value: Value = parse_json(&bytes)?;
+        if let Some(schema) = self.body_schema {
+            let problems = crate::platform::schema::validate_documented(&value, schema);
+            if !problems.is_empty() {
+                return Err(ApiError::Validation(problems));
+            }
+        }
+        from_value(&value)
     }
 
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
@@ -109,8 +120,9 @@ impl Ctx {
         Search::parse(self.query_param("q").as_deref())
     }
 
-    /// The page a list request asks for.
+    /// The page a list request asks for (and a check of `?q=`, which every page takes).
     pub fn page(&self) -> Result<Page, ApiError> {
+        self.search()?;
         Page::parse(
             self.query_param("limit").as_deref(),
             self.query_param("cursor").as_deref(),
@@ -146,20 +158,36 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
         };
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
-    match parsed {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_data() {
-                Err(field_error(path, strip_position(&inner.to_string())))
-            } else {
-                Err(ApiError::BadRequest(format!("malformed JSON: {inner}")))
+    let mut value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    whole_numbers_as_integers(&mut value);
+    from_value(&value)
+}
+
+/// JSON has one number type: `1.0` is the integer 1 to JSON Schema, so a whole number
+/// sent with a fraction or an exponent reads as that integer wherever one is expected.
+fn whole_numbers_as_integers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n
+                .as_f64()
+                .filter(|x| x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15)
+            {
+                *v = Value::from(x as i64);
             }
         }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
+}
+
+/// `T` from a parsed body; a shape error names its field (422).
+fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(path, strip_position(&e.into_inner().to_string()))
+    })
 }
 
 /// Maps a serde message at `path` to the field it concerns.
@@ -372,7 +400,7 @@ async fn dispatch(
         }
     }
 
-    let caller = if matches!(route.auth, Auth::User | Auth::UserByHeader) {
+    let caller = if matches!(route.auth, Auth::User | Auth::UserByHeader | Auth::Session) {
         let h = req.headers();
         let get = |name: &str| h.get(name).ok().flatten();
         let (authorization, api_key, cookie, content_type) = (
@@ -390,6 +418,16 @@ async fn dispatch(
             origin,
         };
         match auth::authenticate(&env, &config, &creds).await {
+            Ok(c) if route.auth == Auth::Session && c.via == auth::Via::ApiKey => {
+                return (
+                    label,
+                    None,
+                    Err(ApiError::Unauthorized(
+                        "this route is about a session: send its access token; an API key has none (revoke the key instead)"
+                            .into(),
+                    )),
+                )
+            }
             Ok(c) if route.auth == Auth::UserByHeader && c.via == auth::Via::Cookie => {
                 return (
                     label,
@@ -421,6 +459,7 @@ async fn dispatch(
         request_id: request_id.to_string(),
         params,
         query: std::cell::OnceCell::new(),
+        body_schema: route.doc.request,
     };
     let result = match (route.handler, caller) {
         (Handler::User(handler), Some(caller)) => handler(ctx, caller).await,

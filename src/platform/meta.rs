@@ -11,6 +11,7 @@ use crate::platform::openapi::{openapi_document, Doc};
 
 pub const HEALTH_DOC: Doc = Doc {
     tag: "platform",
+    params: &[],
     summary: "Service health",
     description: "Answers after a real D1 round trip (which also reads the last cron run). \
         `db` is `ok`, or the status is 503 with `db: \"error\"`.",
@@ -20,6 +21,7 @@ pub const HEALTH_DOC: Doc = Doc {
 
 pub const OPENAPI_DOC: Doc = Doc {
     tag: "platform",
+    params: &[],
     summary: "This OpenAPI 3.1 document",
     description: "Generated from the routes table, so it lists exactly the routes that exist.",
     request: None,

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::platform::fields;
 use crate::platform::product::{Auth, Route};
 use crate::platform::router;
 
@@ -11,10 +12,22 @@ pub struct Doc {
     pub tag: &'static str,
     pub summary: &'static str,
     pub description: &'static str,
+    /// Parameters described beyond the defaults: one named like a `{segment}` of the path
+    /// describes that path parameter; any other is a query parameter (a list's `limit`,
+    /// `cursor` and `q` are added to every list).
+    pub params: &'static [Param],
     /// JSON Schema of the request body, when the route takes one.
     pub request: Option<fn() -> serde_json::Value>,
     /// Success status and JSON Schema of its body.
     pub response: (u16, fn() -> serde_json::Value),
+}
+
+/// A parameter of a route.
+pub struct Param {
+    pub name: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+    pub schema: fn() -> serde_json::Value,
 }
 
 /// The schema of a 204 answer's (absent) body.
@@ -23,9 +36,9 @@ pub fn no_body() -> serde_json::Value {
 }
 
 /// A request body from a resource's schema and the lists its parser reads with
-/// (`fields::read_object`): the `read_only` fields and those marked `readOnly` are left
-/// out, `required` are required, and nothing else is accepted — so the document says what
-/// the parser takes.
+/// (`fields::read_object`): the `read_only` fields are accepted and ignored, those marked
+/// `readOnly` only are left out, `required` are required, and nothing else is accepted —
+/// so the document says what the parser takes.
 pub fn body(
     mut schema: serde_json::Value,
     required: &[&str],
@@ -36,10 +49,20 @@ pub fn body(
             !read_only.contains(&k.as_str())
                 && v.get("readOnly") != Some(&serde_json::Value::Bool(true))
         });
+        // The parser skips these when a client sends an object back as it was read.
+        for k in read_only {
+            props.insert(
+                k.to_string(),
+                serde_json::json!({"readOnly": true, "description": "Read-only: ignored when sent."}),
+            );
+        }
     }
     schema["additionalProperties"] = serde_json::Value::Bool(false);
-    if !required.is_empty() {
-        schema["required"] = serde_json::json!(required);
+    match schema.as_object_mut() {
+        Some(o) if required.is_empty() => {
+            o.remove("required");
+        }
+        _ => schema["required"] = serde_json::json!(required),
     }
     schema
 }
@@ -126,24 +149,27 @@ fn operation(route: &Route) -> Value {
         .map(|name| {
             let what = match name {
                 "id" => "The id of the resource, as its create or list answer gave it.".to_string(),
-                "type" => "The service type: seal, grpc or graphql.".to_string(),
-                "date" => "A day, YYYY-MM-DD.".to_string(),
-                "event_type" => {
-                    "The noise event type: search, browse, shop or persona_rotate.".to_string()
-                }
                 other => format!(
                     "The id of the {}.",
                     other.trim_end_matches("_id").replace('_', " ")
                 ),
             };
-            json!({"name": name, "in": "path", "required": true, "description": what,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 128}})
+            match route.doc.params.iter().find(|p| p.name == name) {
+                Some(p) => {
+                    let mut schema = (p.schema)();
+                    dates_with_years(&mut schema);
+                    json!({"name": name, "in": "path", "required": true, "description": p.description, "schema": schema})
+                }
+                None => json!({"name": name, "in": "path", "required": true, "description": what,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 128}}),
+            }
         })
         .collect();
     let (status, schema) = route.doc.response;
     let mut schema = schema();
+    dates_with_years(&mut schema);
     // Two notes a response schema may carry for the document, taken off it here:
-    // `x-no-content` (a 204 the route also answers, and when) and `x-error-schema` (error
+    // `x-no-content` (a 204 the route also answers, and when; or `{status: when}` for others) and `x-error-schema` (error
     // bodies of the route's own protocol, answered besides the platform's envelope).
     let no_content = schema
         .as_object_mut()
@@ -177,8 +203,14 @@ fn operation(route: &Route) -> Value {
             }
         }
     });
-    if let Some(Value::String(when)) = no_content {
-        op["responses"]["204"] = json!({ "description": when });
+    match no_content {
+        Some(Value::String(when)) => op["responses"]["204"] = json!({ "description": when }),
+        Some(Value::Object(statuses)) => {
+            for (status, when) in statuses {
+                op["responses"][status] = json!({ "description": when });
+            }
+        }
+        _ => {}
     }
     // Every paged list takes the same query parameters.
     let mut params = params;
@@ -198,25 +230,59 @@ fn operation(route: &Route) -> Value {
                 "schema": {"type": "string", "maxLength": 100}}),
         ]);
     }
+    let in_path = |name: &str| route.path.contains(&format!("{{{name}}}"));
+    for p in route.doc.params.iter().filter(|p| !in_path(p.name)) {
+        let mut schema = (p.schema)();
+        dates_with_years(&mut schema);
+        let list = schema["type"] == "array";
+        let mut param = json!({"name": p.name, "in": "query", "required": p.required,
+            "description": p.description, "schema": schema});
+        if list {
+            // `?fields=a,b`: one comma-separated value.
+            param["style"] = json!("form");
+            param["explode"] = json!(false);
+        }
+        params.push(param);
+    }
     if !params.is_empty() {
         op["parameters"] = Value::Array(params);
     }
     match route.auth {
         Auth::User => op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]),
         Auth::UserByHeader => op["security"] = json!([{"bearer": []}, {"apiKey": []}]),
+        Auth::Session => op["security"] = json!([{"bearer": []}, {"cookie": []}]),
         Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),
         Auth::Public | Auth::DevOnly => {}
     }
     if let Some(body) = route.doc.request {
-        let body = body();
-        // A body without required fields may be left out (it reads as `{}`).
-        let required = body["required"].as_array().is_some_and(|r| !r.is_empty());
+        let mut body = body();
+        dates_with_years(&mut body);
+        // A body without required fields (or alternatives) may be left out: it reads as `{}`.
+        let required = body["required"].as_array().is_some_and(|r| !r.is_empty())
+            || body.get("anyOf").is_some();
         op["requestBody"] = json!({
             "required": required,
             "content": {"application/json": {"schema": body}}
         });
     }
     op
+}
+
+/// Every `format: date` is a [`fields::parse_date`] date, whose years the format alone
+/// cannot say: each gets [`fields::DATE_PATTERN`].
+fn dates_with_years(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("date")
+                && !map.contains_key("pattern")
+            {
+                map.insert("pattern".into(), fields::DATE_PATTERN.into());
+            }
+            map.values_mut().for_each(dates_with_years);
+        }
+        Value::Array(items) => items.iter_mut().for_each(dates_with_years),
+        _ => {}
+    }
 }
 
 fn operation_id(route: &Route) -> String {
@@ -236,6 +302,75 @@ fn operation_id(route: &Route) -> String {
 mod tests {
     use super::*;
 
+    /// Every keyword and pattern a request body uses is one the body check enforces, so
+    /// the document never promises a rule the API does not keep.
+    #[test]
+    fn request_bodies_use_only_what_the_check_enforces() {
+        const KNOWN: &[&str] = &[
+            "type",
+            "properties",
+            "required",
+            "additionalProperties",
+            "enum",
+            "const",
+            "anyOf",
+            "minLength",
+            "maxLength",
+            "pattern",
+            "format",
+            "minimum",
+            "maximum",
+            "items",
+            "minItems",
+            "maxItems",
+            "uniqueItems",
+            "prefixItems",
+            // Annotations.
+            "description",
+            "default",
+            "examples",
+            "readOnly",
+            "title",
+        ];
+        fn walk(v: &Value, at: &str, problems: &mut Vec<String>) {
+            let Some(o) = v.as_object() else { return };
+            for (k, child) in o {
+                if !KNOWN.contains(&k.as_str()) {
+                    problems.push(format!("{at}: {k}"));
+                }
+                match k.as_str() {
+                    "properties" => {
+                        for (name, p) in child.as_object().into_iter().flatten() {
+                            walk(p, &format!("{at}.{name}"), problems);
+                        }
+                    }
+                    "items" | "additionalProperties" => walk(child, at, problems),
+                    "anyOf" | "prefixItems" => {
+                        for c in child.as_array().into_iter().flatten() {
+                            walk(c, at, problems);
+                        }
+                    }
+                    "pattern" => {
+                        let p = child.as_str().unwrap_or("");
+                        if crate::platform::schema::matches_pattern(p, "").is_none() {
+                            problems.push(format!("{at}: pattern {p}"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let doc = openapi_document();
+        let mut problems = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let body = &op["requestBody"]["content"]["application/json"]["schema"];
+                walk(body, &format!("{method} {path}"), &mut problems);
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
     #[test]
     fn operation_ids_are_unique_per_shape() {
         let r = |method: &'static str, path: &'static str| Route {
@@ -247,6 +382,7 @@ mod tests {
             }),
             doc: Doc {
                 tag: "t",
+                params: &[],
                 summary: "",
                 description: "",
                 request: None,

@@ -18,12 +18,14 @@ impl Search {
 
     /// Absent or blank → `None`; longer than 100 characters → 422.
     pub fn parse(q: Option<&str>) -> Result<Option<Search>, ApiError> {
-        match q.map(str::trim).filter(|q| !q.is_empty()) {
-            None => Ok(None),
+        match q {
             Some(q) if q.chars().count() > Self::MAX_CHARS => {
                 Err(ApiError::validation("q", "must be at most 100 characters"))
             }
-            Some(q) => Ok(Some(Search(q.to_ascii_lowercase()))),
+            _ => Ok(q
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(|q| Search(q.to_ascii_lowercase()))),
         }
     }
 
@@ -52,7 +54,7 @@ impl Page {
     /// `?limit=`: `default` when absent, else 1–200.
     pub fn parse_limit(limit: Option<&str>, default: u32) -> Result<u32, ApiError> {
         match limit {
-            None | Some("") => Ok(default),
+            None => Ok(default),
             Some(v) => v
                 .parse::<u32>()
                 .ok()
@@ -66,11 +68,9 @@ impl Page {
         let after = match cursor {
             None | Some("") => None,
             Some(c) => Some(
-                crate::platform::crypto::b64url_decode(c)
+                cursor_bytes(c)
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .ok_or_else(|| {
-                        ApiError::validation("cursor", "is not a cursor from this API")
-                    })?,
+                    .ok_or_else(|| ApiError::validation("cursor", "must be base64url"))?,
             ),
         };
         Ok(Self { limit, after })
@@ -105,6 +105,36 @@ impl Page {
         };
         serde_json::json!({ "items": rows, "next_cursor": next })
     }
+}
+
+/// The bytes of a cursor: unpadded base64url as the document's pattern allows it (any
+/// length but 1 mod 4; the unused low bits of the last character are ignored), so every
+/// cursor the document allows reads as a position — one this API never made simply
+/// starts the page after that key.
+fn cursor_bytes(c: &str) -> Option<Vec<u8>> {
+    if c.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(c.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in c.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 /// A page of the caller's rows: `{select} WHERE user_id = ?1 AND id > {cursor}
@@ -253,6 +283,11 @@ mod tests {
         assert!(Page::parse(Some("201"), None).is_err());
         assert!(Page::parse(Some("x"), None).is_err());
         assert!(Page::parse(None, Some("%%%")).is_err());
+        assert!(Page::parse(None, Some("abcde")).is_err());
+        // Non-canonical last characters still read as a position.
+        assert_eq!(cursor_bytes("00"), Some(vec![0xd3]));
+        assert_eq!(cursor_bytes("QUJD"), Some(b"ABC".to_vec()));
+        assert_eq!(cursor_bytes("QUI"), Some(b"AB".to_vec()));
         let page = Page::parse(Some("2"), None).expect("page");
         let v = page.respond(vec!["a".to_string(), "b".into(), "c".into()], |s| {
             s.as_str()

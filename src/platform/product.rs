@@ -36,6 +36,9 @@ pub enum Auth {
     /// cookie alone: GETs that change state, which a cross-site link could otherwise
     /// trigger with the browser's SameSite=Lax cookie.
     UserByHeader,
+    /// A signed-in session (Bearer or cookie access token): routes about the session
+    /// itself, which an API key does not have.
+    Session,
     /// A trusted server-side gateway: `X-Gateway-Token` equal to `GATEWAY_TOKEN`.
     Gateway,
     /// Only outside production (local diagnostics); answers 404 in production.
@@ -59,6 +62,9 @@ macro_rules! route {
     };
     ($method:ident $path:literal, UserByHeader, $handler:path, $doc:expr) => {
         $crate::route!(@user $method $path, UserByHeader, $handler, $doc)
+    };
+    ($method:ident $path:literal, Session, $handler:path, $doc:expr) => {
+        $crate::route!(@user $method $path, Session, $handler, $doc)
     };
     ($method:ident $path:literal, $auth:ident, $handler:path, $doc:expr) => {
         $crate::platform::product::Route {

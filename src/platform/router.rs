@@ -177,6 +177,7 @@ mod tests {
             }),
             doc: Doc {
                 tag: "t",
+                params: &[],
                 summary: "",
                 description: "",
                 request: None,

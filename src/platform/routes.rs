@@ -12,7 +12,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/api/auth/signup", Public, auth::signup, auth::SIGNUP_DOC),
     route!(POST "/api/auth/login", Public, auth::login, auth::LOGIN_DOC),
     route!(POST "/api/auth/refresh", Public, auth::refresh, auth::REFRESH_DOC),
-    route!(POST "/api/auth/logout", User, auth::logout, auth::LOGOUT_DOC),
+    route!(POST "/api/auth/logout", Session, auth::logout, auth::LOGOUT_DOC),
     route!(GET "/api/auth/me", User, auth::me, auth::ME_DOC),
     route!(POST "/api/auth/api-keys", User, auth::create_api_key, auth::CREATE_KEY_DOC),
     route!(GET "/api/auth/api-keys", User, auth::list_api_keys, auth::LIST_KEYS_DOC),

@@ -310,6 +310,7 @@ impl SchedulerClient {
 
 pub const DEV_PROBE_DOC: Doc = Doc {
     tag: "dev",
+    params: &[],
     summary: "Arm a one-shot probe job on a scheduler object (not in production)",
     description: "",
     request: None,
@@ -318,6 +319,7 @@ pub const DEV_PROBE_DOC: Doc = Doc {
 
 pub const DEV_JOBS_DOC: Doc = Doc {
     tag: "dev",
+    params: &[],
     summary: "Jobs and run history of a scheduler object (not in production)",
     description: "",
     request: None,

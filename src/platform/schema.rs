@@ -1,16 +1,76 @@
 //! A JSON Schema check for the subset our documents use (type, properties, required,
-//! additionalProperties: false, enum, min/maxLength, minimum/maximum, format: date,
-//! items, min/maxItems), so a body or a model's output can be checked against the same
-//! schema the OpenAPI document shows. Each problem names its field (`a.b[2]`).
+//! additionalProperties: false, enum, const, anyOf, min/maxLength, the [`PATTERNS`] we
+//! write, minimum/maximum, format: date, items, min/maxItems, uniqueItems), so a body or
+//! a model's output can be checked against the same schema the OpenAPI document shows.
+//! Each problem names its field (`a.b[2]`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde_json::Value;
 
 use crate::platform::error::FieldError;
+use crate::platform::fields;
 
 pub fn validate(value: &Value, schema: &Value) -> Vec<FieldError> {
     let mut errors = Vec::new();
     check(value, schema, "", &mut errors);
     errors
+}
+
+thread_local! {
+    /// Route body schemas, built once per isolate (keyed by their builder).
+    static DOCUMENTED: RefCell<Vec<(usize, Rc<Value>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`validate`] against a route's documented body schema, built once per isolate.
+pub fn validate_documented(value: &Value, schema: fn() -> Value) -> Vec<FieldError> {
+    let key = schema as usize;
+    let built = DOCUMENTED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        match cache.iter().find(|(k, _)| *k == key) {
+            Some((_, s)) => Rc::clone(s),
+            None => {
+                let s = Rc::new(schema());
+                cache.push((key, Rc::clone(&s)));
+                s
+            }
+        }
+    });
+    validate(value, &built)
+}
+
+/// Whether a string matches a pattern.
+pub type Matcher = fn(&str) -> bool;
+
+/// Every `pattern` our schemas write, with the check it stands for (a test walks the
+/// OpenAPI document to prove no other pattern is used).
+pub const PATTERNS: &[(&str, Matcher)] = &[
+    ("\\S", |s| !fields::trim_blank(s).is_empty()),
+    (fields::DATE_PATTERN, |s| fields::parse_date(s).is_some()),
+    ("^0x[0-9a-fA-F]{64}$", |s| {
+        s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    }),
+    ("^[A-Za-z0-9_-]+$", |s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }),
+    ("^[Hh][Tt][Tt][Pp][Ss]?://", |s| {
+        let l = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+        l.starts_with("http://") || l.starts_with("https://")
+    }),
+    ("^[0-9]{4}$", |s| {
+        s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit())
+    }),
+];
+
+/// Whether `s` matches a pattern of [`PATTERNS`]; `None` for one it does not know.
+pub fn matches_pattern(pattern: &str, s: &str) -> Option<bool> {
+    PATTERNS
+        .iter()
+        .find(|(p, _)| *p == pattern)
+        .map(|(_, ok)| ok(s))
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -26,7 +86,7 @@ fn type_ok(value: &Value, t: &str) -> bool {
         "object" => value.is_object(),
         "array" => value.is_array(),
         "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64(),
+        "integer" => value.as_f64().is_some_and(|x| x.fract() == 0.0),
         "number" => value.is_number(),
         "boolean" => value.is_boolean(),
         "null" => value.is_null(),
@@ -48,13 +108,48 @@ fn check(value: &Value, schema: &Value, path: &str, errors: &mut Vec<FieldError>
         ));
         return;
     }
+    if let Some(options) = schema["anyOf"].as_array() {
+        let fits = |option: &Value| {
+            let mut e = Vec::new();
+            check(value, option, path, &mut e);
+            e.is_empty()
+        };
+        if !options.iter().any(fits) {
+            // One message for the alternatives: "needs task_id or title" when each asks
+            // for a field, else the schema's own description of the shapes it takes.
+            let named: Option<Vec<&str>> = options
+                .iter()
+                .map(|o| match o["required"].as_array().map(Vec::as_slice) {
+                    Some([name]) if o.as_object().is_some_and(|m| m.len() == 1) => name.as_str(),
+                    _ => None,
+                })
+                .collect();
+            let message = match (named, schema["description"].as_str()) {
+                (Some(names), _) => format!("needs {}", names.join(" or ")),
+                (None, Some(d)) => format!("must be {d}"),
+                (None, None) => "matches none of the shapes it may take".into(),
+            };
+            errors.push(FieldError::new(field, message));
+            return;
+        }
+    }
+    if schema.get("const").is_some_and(|c| c != value) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be {}", schema["const"]),
+        ));
+    }
     if let Some(options) = schema["enum"].as_array() {
         if !options.contains(value) {
-            let names: Vec<String> = options.iter().map(|o| o.to_string()).collect();
-            errors.push(FieldError::new(
-                field,
-                format!("must be one of {}", names.join(", ")),
-            ));
+            let message = match schema["description"].as_str() {
+                // A long list (time zones) is named by what it is, not spelled out.
+                Some(d) if options.len() > 20 => format!("must be a known value: {d}"),
+                _ => {
+                    let names: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+                    format!("must be one of {}", names.join(", "))
+                }
+            };
+            errors.push(FieldError::new(field, message));
         }
     }
     match value {
@@ -72,8 +167,15 @@ fn check(value: &Value, schema: &Value, path: &str, errors: &mut Vec<FieldError>
                     format!("must have at most {} characters", schema["maxLength"]),
                 ));
             }
-            if schema["format"] == "date" && crate::platform::fields::parse_date(s).is_none() {
-                errors.push(FieldError::new(field, "must be a date YYYY-MM-DD"));
+            if schema["format"] == "date" && fields::parse_date(s).is_none() {
+                errors.push(FieldError::new(
+                    field,
+                    "must be a date YYYY-MM-DD between 1970 and 2100",
+                ));
+            } else if let Some(p) = schema["pattern"].as_str() {
+                if matches_pattern(p, s) == Some(false) {
+                    errors.push(FieldError::new(field, pattern_message(p)));
+                }
             }
         }
         Value::Number(n) => {
@@ -110,6 +212,24 @@ fn check(value: &Value, schema: &Value, path: &str, errors: &mut Vec<FieldError>
                     format!("must have at most {} items", schema["maxItems"]),
                 ));
             }
+            if schema["uniqueItems"] == true
+                && items
+                    .iter()
+                    .enumerate()
+                    .any(|(i, x)| items[..i].contains(x))
+            {
+                errors.push(FieldError::new(field, "must not repeat an item"));
+            }
+            if let Some(prefix) = schema["prefixItems"].as_array() {
+                for (i, (item, s)) in items.iter().zip(prefix).enumerate() {
+                    check(
+                        item,
+                        s,
+                        &format!("{field}[{i}]").replacen("body[", "[", 1),
+                        errors,
+                    );
+                }
+            }
             if schema["items"].is_object() {
                 for (i, item) in items.iter().enumerate() {
                     check(
@@ -144,6 +264,13 @@ fn check(value: &Value, schema: &Value, path: &str, errors: &mut Vec<FieldError>
             }
         }
         _ => {}
+    }
+}
+
+fn pattern_message(pattern: &str) -> String {
+    match pattern {
+        "\\S" => "must not be blank".into(),
+        p => format!("must match {p}"),
     }
 }
 
@@ -183,5 +310,57 @@ mod tests {
             ["items", "items[0].n", "items[1].n", "items[2].n"]
         );
         assert_eq!(fields(json!([1])), ["body"]);
+    }
+
+    #[test]
+    fn alternatives_constants_patterns_and_repeats() {
+        let schema = json!({"type": "object", "anyOf": [{"required": ["a"]}, {"required": ["b"]}], "properties": {
+            "a": {"type": "string", "pattern": "\\S"}, "b": {"const": 1},
+            "c": {"type": "array", "uniqueItems": true, "items": {"type": "integer"}},
+            "d": {"type": "string", "format": "date"}}});
+        let fields = |v: Value| {
+            validate(&v, &schema)
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>()
+        };
+        assert!(fields(json!({"a": "x"})).is_empty());
+        assert!(fields(json!({"b": 1, "c": [1, 2], "d": "2100-12-31"})).is_empty());
+        assert_eq!(fields(json!({})), ["body"]);
+        assert_eq!(validate(&json!({}), &schema)[0].message, "needs a or b");
+        assert_eq!(fields(json!({"a": " \u{feff}\t"})), ["a"]);
+        assert_eq!(fields(json!({"b": 2})), ["b"]);
+        assert_eq!(fields(json!({"a": "x", "c": [1, 1]})), ["c"]);
+        assert_eq!(fields(json!({"a": "x", "d": "1969-12-31"})), ["d"]);
+        // JSON Schema's integer is a whole number, however it is written.
+        assert!(fields(json!({"a": "x", "c": [1.0, 2]})).is_empty());
+        assert_eq!(fields(json!({"a": "x", "c": [1.5]})), ["c[0]"]);
+    }
+
+    #[test]
+    fn every_pattern_matches_what_it_says() {
+        let date = crate::platform::fields::DATE_PATTERN;
+        assert_eq!(matches_pattern(date, "2026-02-28"), Some(true));
+        assert_eq!(matches_pattern(date, "1969-12-31"), Some(false));
+        assert_eq!(matches_pattern("^[0-9]{4}$", "1234"), Some(true));
+        assert_eq!(matches_pattern("^[0-9]{4}$", "12345"), Some(false));
+        assert_eq!(
+            matches_pattern("^[Hh][Tt][Tt][Pp][Ss]?://", "HTTPS://x"),
+            Some(true)
+        );
+        assert_eq!(
+            matches_pattern("^[Hh][Tt][Tt][Pp][Ss]?://", "ftp://x"),
+            Some(false)
+        );
+        assert_eq!(matches_pattern("^[A-Za-z0-9_-]+$", "a-b_C9"), Some(true));
+        assert_eq!(matches_pattern("^[A-Za-z0-9_-]+$", "a b"), Some(false));
+        assert_eq!(
+            matches_pattern(
+                &format!("^0x[0-9a-fA-F]{{64}}$"),
+                &format!("0x{}", "ab".repeat(32))
+            ),
+            Some(true)
+        );
+        assert_eq!(matches_pattern("^x+$", "x"), None);
     }
 }

@@ -117,6 +117,16 @@ pub fn is_valid(tz: &str) -> bool {
     imp::is_valid(tz)
 }
 
+/// The zone names a client may send: the IANA names and links, and the runtime's own
+/// (`Intl.supportedValuesOf("timeZone")`), each one the runtime formats with.
+pub const NAMES: &str = include_str!("tz_names.txt");
+
+/// The JSON Schema of a time zone field.
+pub fn schema() -> serde_json::Value {
+    serde_json::json!({"type": "string", "enum": NAMES.lines().collect::<Vec<_>>(), "default": "UTC",
+        "description": "IANA time zone, such as Europe/Paris", "examples": ["Europe/Paris"]})
+}
+
 /// The wall-clock time in `tz` at `unix_ms`.
 pub fn local(tz: &str, unix_ms: i64) -> Option<LocalTime> {
     imp::local(tz, unix_ms)

@@ -434,6 +434,7 @@ fn other_users_get_404_everywhere(s: &Server) {
 fn bad_input_writes_nothing(s: &Server) {
     let t = token(s);
     let chat = new_chat(s, &t, json!({}));
+    let asked = new_chat(s, &t, json!({}));
     for bad in [
         "split $10.005 with Sam",
         "split -$5 with Sam",
@@ -445,10 +446,20 @@ fn bad_input_writes_nothing(s: &Server) {
         "split 90 2:1:1 with Sam",
         "split $60 with the group",
     ] {
-        ask(s, &t, &chat, bad).assert_error(422, "validation_failed");
+        // The assistant says what is missing (in a chat of its own); no split is recorded.
+        let m = answer(s, &t, &asked, bad);
+        assert!(
+            m["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("I can't split that yet: ")),
+            "{bad}: {m}"
+        );
+        assert_eq!(m["action"], Value::Null, "{bad}: {m}");
+        assert_eq!(m["drawer_data"], Value::Null, "{bad}: {m}");
     }
     ask(s, &t, &chat, &"a".repeat(4001)).assert_error(422, "validation_failed");
     ask(s, &t, &chat, "").assert_error(422, "validation_failed");
+    ask(s, &t, &chat, " \n ").assert_error(422, "validation_failed");
     let r = s.send(
         "POST",
         &format!("/api/money/chats/{chat}/messages"),

@@ -301,7 +301,7 @@ fn goal_crud_validation_and_isolation(s: &Server) {
         (json!({"title": "x", "status": "won"}), "status"),
         (
             json!({"title": "x", "success_criteria": [{"met": true}]}),
-            "success_criteria[0]",
+            "success_criteria[0].text",
         ),
         (
             json!({"title": "x", "success_criteria": "all"}),

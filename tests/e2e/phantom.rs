@@ -655,7 +655,7 @@ fn settings_are_validated(s: &Server) {
         "PATCH",
         "/api/phantom/settings",
         &t,
-        Some(&json!({"search_interval": 0, "active_hours": [9, 9],
+        Some(&json!({"search_interval": 0, "active_hours": [9, 25],
         "timezone": "Mars/Olympus_Mons", "max_concurrent": "3", "bogus": 1})),
     );
     r.assert_error(422, "validation_failed");
@@ -669,7 +669,7 @@ fn settings_are_validated(s: &Server) {
         "max_concurrent",
         "bogus",
     ] {
-        assert!(fields.contains_key(f), "{f}: {}", r.text);
+        assert!(fields.keys().any(|k| k.starts_with(f)), "{f}: {}", r.text);
     }
     assert_eq!(
         s.authed("GET", "/api/phantom/settings", &t, None).json,

@@ -203,12 +203,7 @@ struct RefreshBody {
 }
 
 pub async fn refresh(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let bytes = ctx.body_bytes().await?;
-    let body: RefreshBody = if bytes.iter().all(u8::is_ascii_whitespace) {
-        RefreshBody::default()
-    } else {
-        http::parse_json(&bytes)?
-    };
+    let body: RefreshBody = ctx.json().await?;
     let token = match body.refresh_token {
         Some(t) => t,
         None => {
@@ -287,8 +282,8 @@ struct NewKey {
 
 pub async fn create_api_key(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body: NewKey = ctx.json().await?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    let name = crate::platform::fields::trim_blank(&body.name);
+    if name.is_empty() || body.name.chars().count() > 100 {
         return Err(ApiError::validation("name", "must be 1 to 100 characters"));
     }
     let (view, key) = api_keys::create(&ctx.d1()?, &caller, name).await?;
@@ -298,8 +293,15 @@ pub async fn create_api_key(mut ctx: Ctx, caller: Caller) -> Result<Response, Ap
 }
 
 pub async fn list_api_keys(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let items = api_keys::list(&ctx.d1()?, &caller).await?;
-    http::json(200, &json!({ "items": items, "next_cursor": null }))
+    let page = ctx.page()?;
+    let search = ctx.search()?;
+    let keys = api_keys::list(&ctx.d1()?, &caller).await?;
+    let items = page.window(
+        keys,
+        |k| &k.id,
+        |k| search.as_ref().is_none_or(|q| q.matches(&k.name)),
+    );
+    http::json(200, &page.respond(items, |k| &k.id))
 }
 
 pub async fn revoke_api_key(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -502,6 +504,7 @@ fn api_key_schema() -> Value {
 
 pub const SIGNUP_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Create an account with email and password",
     description: "Email is trimmed and lower-cased; password 8–128 characters. 409 when the email is taken. \
         Sets `access_token` and `refresh_token` cookies (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.",
@@ -513,6 +516,7 @@ pub const SIGNUP_DOC: Doc = Doc {
 
 pub const LOGIN_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Sign in with email and password",
     description: "Unknown email and wrong password give the same 401. Rate limited per IP (AUTH_RATE_LIMIT_IP, 60/min), \
         per account from one IP (AUTH_RATE_LIMIT_ACCOUNT, 10/min) and per account from all IPs together \
@@ -525,6 +529,7 @@ pub const LOGIN_DOC: Doc = Doc {
 
 pub const REFRESH_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Rotate a refresh token",
     description: "Takes `refresh_token` from the body or the cookie (401 when neither has one); returns a new pair and retires the old token. \
         Presenting a retired token revokes the whole session (every token of it). Of simultaneous refreshes with one \
@@ -535,6 +540,7 @@ pub const REFRESH_DOC: Doc = Doc {
 
 pub const LOGOUT_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Revoke the current session and clear cookies",
     description: "Every access and refresh token of the session stops working.",
     request: None,
@@ -543,6 +549,7 @@ pub const LOGOUT_DOC: Doc = Doc {
 
 pub const ME_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "The signed-in user",
     description: "",
     request: None,
@@ -551,6 +558,7 @@ pub const ME_DOC: Doc = Doc {
 
 pub const CREATE_KEY_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Create an API key (shown once)",
     description: "`key` (`ek_live_…`) is only in this answer; send it as `X-API-Key`. At most 20 active keys (409).",
     request: Some(|| json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"}}})),
@@ -563,6 +571,7 @@ pub const CREATE_KEY_DOC: Doc = Doc {
 
 pub const LIST_KEYS_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "The caller's active API keys (never the secret)",
     description: "",
     request: None,
@@ -571,6 +580,7 @@ pub const LIST_KEYS_DOC: Doc = Doc {
 
 pub const REVOKE_KEY_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Revoke an API key",
     description: "Takes effect at once: once this answers, no request authenticates with the key, even one sent \
         while the revoke ran. Another user's key answers 404.",
@@ -580,6 +590,7 @@ pub const REVOKE_KEY_DOC: Doc = Doc {
 
 pub const CHALLENGE_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Start a Sui wallet sign-in",
     description:
         "Returns a SIWE-like message naming the domain, address, nonce, issued-at and expiration \
@@ -597,6 +608,7 @@ pub const CHALLENGE_DOC: Doc = Doc {
 
 pub const VERIFY_DOC: Doc = Doc {
     tag: "auth",
+    params: &[],
     summary: "Finish a Sui wallet sign-in",
     description: "`signature` is the wallet's serialized signature (base64 of 0x00 ‖ Ed25519 signature ‖ public key) \
         over one pending challenge's message as a personal message (`message`, optional, picks which); `public_key` \

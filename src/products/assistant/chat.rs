@@ -541,6 +541,7 @@ fn response_schema() -> Value {
 
 pub const CHAT_DOC: Doc = Doc {
     tag: "assistant",
+    params: &[],
     summary: "Send a chat message",
     description: "One turn: the assistant reads the conversation's history, acts with its tools on the caller's \
         Personal OS (tasks, habits, goals) and answers. With a configured model it calls tools for up to 5 rounds; \

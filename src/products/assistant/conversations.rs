@@ -267,6 +267,7 @@ pub fn message_schema() -> Value {
 
 pub const LIST_DOC: Doc = Doc {
     tag: "assistant",
+    params: &[],
     summary: "List conversations",
     description: "The caller's conversations, oldest first; `q` searches titles. Paginated like every list.",
     request: None,
@@ -274,6 +275,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "assistant",
+    params: &[],
     summary: "Read a conversation",
     description: "The conversation with every message in order: user, assistant (with the tools it called) and \
         tool results. 404 for an unknown id or another user's.",
@@ -286,6 +288,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "assistant",
+    params: &[],
     summary: "Delete a conversation",
     description: "Deletes the conversation and its messages. What its tools did (tasks added, habits logged) stays.",
     request: None,

@@ -349,6 +349,7 @@ fn answer_schema() -> Value {
 
 pub const DOC: Doc = Doc {
     tag: "assistant",
+    params: &[],
     summary: "MCP server (Streamable HTTP)",
     description: "The assistant's tools for MCP clients, one JSON-RPC message per POST, answered with one JSON \
         object. Protocol revision 2026-07-28 (stateless: `server/discover`, protocol version and client \
@@ -364,6 +365,7 @@ pub const DOC: Doc = Doc {
     response: (200, || {
         let mut s = answer_schema();
         s["x-error-schema"] = answer_schema();
+        s["x-no-content"] = json!({"202": "A notification (a frame without `id`) was accepted; there is no answer"});
         s
     }),
 };

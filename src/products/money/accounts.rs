@@ -74,8 +74,7 @@ pub async fn start(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 /// in Knot's SDK (in development Knot then generates sample transactions) and a sync is
 /// queued; without, the demo accounts and their 90-day history. Answers the accounts.
 pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let bytes = ctx.body_bytes().await?;
-    let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) { json!({}) } else { http::parse_json(&bytes)? };
+    let body: Value = ctx.json().await?;
     let fields = object(&body)?;
     let settings = Settings::of(&ctx.config)?;
     let db = ctx.d1()?;
@@ -216,6 +215,7 @@ pub fn schema() -> Value {
 
 pub const START_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Start onboarding",
     description: "With FEATURE_KNOT=true: a Knot TransactionLink session (`session_id`, `client_id`, `environment`) for \
         Knot's SDK, and the merchants Knot lists. Otherwise `mode: mock`: onboarding/complete links demo accounts.",
@@ -226,17 +226,20 @@ pub const START_DOC: Doc = Doc {
 };
 pub const COMPLETE_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Finish onboarding",
     description: "With Knot: `{merchant_id}` of the merchant the user linked; a sync is queued in the user's scheduler \
         (in Knot's development environment, sample transactions are generated first). Without: three demo cards and a \
         deterministic 90-day history (groceries, dining, transport, shopping, monthly subscriptions, a refund, a trip in \
         euros); linking twice changes nothing. Insights follow from the scheduler.",
-    request: Some(|| json!({"type": "object", "properties": {"merchant_id": {"type": "integer", "minimum": 1},
-        "merchant_name": {"type": "string", "maxLength": 100}}})),
+    request: Some(|| json!({"type": "object", "additionalProperties": false, "properties": {
+        "merchant_id": {"type": "integer", "minimum": 1, "description": "Required when Knot is configured."},
+        "merchant_name": crate::platform::fields::text_schema(100)}})),
     response: (201, || json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": schema()}}})),
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "List linked accounts",
     description: "Paginated.",
     request: None,
@@ -244,6 +247,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const UNLINK_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Unlink an account",
     description: "Removes the account and its sync cursor, so it is never synced again, and its transactions unless \
         `keep_transactions=true`.",
@@ -252,6 +256,7 @@ pub const UNLINK_DOC: Doc = Doc {
 };
 pub const SYNC_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Sync an account now",
     description: "Pages through Knot's /transactions/sync from the stored cursor until next_cursor is null, storing \
         each page with its cursor; 429 and 5xx are retried with backoff (honouring Retry-After), then 502 with the \

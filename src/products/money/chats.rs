@@ -9,7 +9,7 @@ use super::{groups, orchestrator};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::{object, text};
+use crate::platform::fields::{example, nullable_schema, object, text, text_schema};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
@@ -60,8 +60,7 @@ fn message_view(m: &Stored) -> Value {
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let bytes = ctx.body_bytes().await?;
-    let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) { json!({}) } else { http::parse_json(&bytes)? };
+    let body: Value = ctx.json().await?;
     let fields = object(&body)?;
     let mut errors = Vec::new();
     for k in fields.keys() {
@@ -194,14 +193,16 @@ pub fn message_schema() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Start a chat",
     description: "`{title?, group_id?}`; a group's chat is seen by all its members (404 for a group the caller is not in).",
     request: Some(|| json!({"type": "object", "additionalProperties": false, "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": 100}, "group_id": {"type": ["string", "null"], "maxLength": 64}}})),
+        "title": nullable_schema(text_schema(100)), "group_id": nullable_schema(text_schema(64))}})),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "List chats",
     description: "The caller's chats and their groups' chats; paginated.",
     request: None,
@@ -209,6 +210,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Read a chat",
     description: "With its messages in order. 404 for a chat the caller may not see.",
     request: None,
@@ -220,6 +222,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const MESSAGE_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Ask the assistant",
     description: "`{content}` (1–4,000 characters). The assistant detects what is asked — card (“which card for \
         groceries?”), split (“split $84.50 with Sam and Ana”, “split 90 2:1 with Sam”, “split $100 three ways”, “split $60 \
@@ -228,6 +231,6 @@ pub const MESSAGE_DOC: Doc = Doc {
         going one each to the first people named. A split with a bad amount (more than two decimals, zero or less, over \
         10,000,000.00) or nobody to split with is 422 and nothing is stored.",
     request: Some(|| json!({"type": "object", "required": ["content"], "additionalProperties": false, "properties": {
-        "content": {"type": "string", "minLength": 1, "maxLength": MAX_CONTENT_CHARS, "examples": ["split $100.00 three ways"]}}})),
+        "content": example(text_schema(MAX_CONTENT_CHARS), "split $100.00 three ways")}})),
     response: (201, || json!({"type": "object", "required": ["message"], "properties": {"message": message_schema()}})),
 };

@@ -212,17 +212,19 @@ pub fn schema() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Create a group",
     description: "`{name, members: [email]}`: the creator is the first member; registered emails join at once, others \
         are pending invites that become members when that email signs up.",
     request: Some(|| json!({"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 100, "examples": ["Flatmates"]},
+        "name": crate::platform::fields::example(crate::platform::fields::text_schema(100), "Flatmates"),
         "members": {"type": "array", "maxItems": MAX_MEMBERS, "items": {"type": "string", "format": "email"},
             "examples": [["sam@example.com", "ana@example.com"]]}}})),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "List my groups",
     description: "Groups the caller is a member of; paginated.",
     request: None,
@@ -230,6 +232,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Get a group",
     description: "404 for a group the caller is not a member of.",
     request: None,

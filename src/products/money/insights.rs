@@ -89,6 +89,7 @@ fn summary_schema() -> Value {
 
 pub const GET_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Insights",
     description: "What the user's scheduler last computed (after onboarding, each sync, and daily), in the home currency: \
         this and last month by category and merchant, month-over-month (this month so far against the same days of last \
@@ -100,6 +101,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const SUMMARY_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Insights summary",
     description: "by_category, recurring and month_over_month from the stored insights, with computed_at.",
     request: None,

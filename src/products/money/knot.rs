@@ -258,6 +258,7 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 pub const WEBHOOK_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Knot webhook receiver",
     description: "Knot calls this. `Knot-Signature` must be the base64 HMAC-SHA256, under KNOT_WEBHOOK_SECRET (else \
         KNOT_SECRET), of `Content-Length|…|Content-Type|…|Encryption-Type|…|event|…` (plus `|session_id|…` when the \

@@ -53,7 +53,16 @@ pub async fn answer(
     let ask = intent::read(content, today);
     let mut thinking = vec![format!("detect intent: {} (rules)", ask.name())];
     match ask {
-        Ask::Split(a) => split_bill(db, caller, group_id, a, thinking).await,
+        // A split the message does not pin down is answered with what is missing, as a
+        // person would, not refused: the conversation goes on.
+        Ask::Split(a) => match split_bill(db, caller, group_id, a, thinking.clone()).await {
+            Err(ApiError::Validation(problems)) => {
+                let why: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+                thinking.push("split: not enough to compute it, ask back".into());
+                Ok(Answer::text(format!("I can't split that yet: {}.", why.join("; ")), thinking))
+            }
+            other => other,
+        },
         Ask::Card { category } => card(db, config, caller, content, category, thinking).await,
         Ask::Tracker(mut t) => {
             let mut merchant = None;

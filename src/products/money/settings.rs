@@ -153,6 +153,7 @@ fn schema() -> Value {
 
 pub const GET_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Money settings",
     description: "",
     request: None,
@@ -160,6 +161,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const PATCH_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "Change Money settings",
     description: "Partial update; unknown fields are 422.",
     request: Some(|| body(schema(), &[], &[])),

@@ -130,6 +130,7 @@ pub fn schema() -> Value {
 
 pub const LIST_DOC: Doc = Doc {
     tag: "money",
+    params: &[],
     summary: "List transactions",
     description: "The caller's transactions in the order they were stored. Filters: account_id, category, merchant \
         (exact, any case), from and to (YYYY-MM-DD, both inclusive), q (in the merchant). Paginated.",

@@ -12,7 +12,7 @@ use super::{free_text, object, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::nullable_http_url;
+use crate::platform::fields::{nullable_http_url, text_schema};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -377,15 +377,15 @@ pub async fn delete_module(ctx: Ctx, caller: Caller) -> Result<Response, ApiErro
 
 fn module_schema() -> Value {
     json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "title": {"type": "string", "maxLength": 200},
+        "id": {"type": "string", "readOnly": true}, "title": text_schema(200),
         "position": {"type": "integer", "minimum": 1}, "completed": {"type": "boolean"},
         "completed_at": {"type": ["string", "null"], "readOnly": true}}})
 }
 
 pub fn schema() -> Value {
     json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "title": {"type": "string", "maxLength": 200},
-        "description": {"type": "string"}, "url": {"type": ["string", "null"], "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://", "maxLength": 2000},
+        "id": {"type": "string", "readOnly": true}, "title": text_schema(200),
+        "description": {"type": "string", "maxLength": 5000}, "url": {"type": ["string", "null"], "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://", "maxLength": 2000},
         "modules": {"type": "array", "maxItems": MAX_MODULES, "items": module_schema()},
         "completion": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true}}})
 }
@@ -400,24 +400,41 @@ const MODULE_READ_ONLY: &[&str] = &["id", "completed_at"];
 /// Fields a create must have.
 const MODULE_REQUIRED: &[&str] = &["title"];
 
+/// A create takes modules by title, in order.
 fn create_body() -> Value {
-    body(schema(), REQUIRED, READ_ONLY)
+    let mut b = body(schema(), REQUIRED, READ_ONLY);
+    b["properties"]["modules"]["items"] = json!({"type": "object", "required": ["title"],
+        "properties": {"title": text_schema(200)}});
+    b
 }
 
+/// An update leaves modules to their own routes.
 fn update_body() -> Value {
-    body(schema(), &[], READ_ONLY)
+    let mut b = body(schema(), &[], READ_ONLY);
+    if let Some(p) = b["properties"].as_object_mut() {
+        p.remove("modules");
+    }
+    b
+}
+
+/// A module's body: a position sent is at most 10,000 (appending goes past it).
+fn module_body(required: &[&str]) -> Value {
+    let mut b = body(module_schema(), required, MODULE_READ_ONLY);
+    b["properties"]["position"]["maximum"] = json!(10_000);
+    b
 }
 
 fn add_module_body() -> Value {
-    body(module_schema(), MODULE_REQUIRED, MODULE_READ_ONLY)
+    module_body(MODULE_REQUIRED)
 }
 
 fn update_module_body() -> Value {
-    body(module_schema(), &[], MODULE_READ_ONLY)
+    module_body(&[])
 }
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a course",
     description: "`{title, description?, url?, modules?: [{title}]}`; modules keep the given order. `completion` = \
         completed modules ÷ all modules × 100 (0 without modules).",
@@ -426,6 +443,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List courses",
     description:
         "With modules and completion. Filter: q (in the title, ignoring ASCII case); paginated.",
@@ -434,6 +452,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a course",
     description: "",
     request: None,
@@ -441,6 +460,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a course",
     description:
         "Partial update of title, description, url; modules change through their own routes.",
@@ -449,6 +469,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a course",
     description: "With its modules.",
     request: None,
@@ -456,6 +477,7 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const ADD_MODULE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Add a module",
     description: "`{title, position?, completed?}`; position defaults to after the last. 409 past 200 modules.",
     request: Some(add_module_body),
@@ -463,6 +485,7 @@ pub const ADD_MODULE_DOC: Doc = Doc {
 };
 pub const UPDATE_MODULE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a module",
     description: "`{title?, position?, completed?}`; completing keeps the first completion time. Answers the course.",
     request: Some(update_module_body),
@@ -470,6 +493,7 @@ pub const UPDATE_MODULE_DOC: Doc = Doc {
 };
 pub const DELETE_MODULE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a module",
     description: "",
     request: None,

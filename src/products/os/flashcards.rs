@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use crate::platform::fields::{nullable_schema, text_schema};
 use worker::{D1Database, Response};
 
 use super::rules::sm2::{self, Card};
@@ -209,9 +210,13 @@ pub async fn review(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string"}, "front": {"type": "string"}, "back": {"type": "string"},
-        "deck": {"type": ["string", "null"]}, "repetitions": {"type": "integer"}, "interval_days": {"type": "integer"},
-        "ease": {"type": "number"}, "due_on": {"type": "string", "format": "date"}}})
+    json!({"type": "object", "properties": {"id": {"type": "string", "readOnly": true},
+        "front": text_schema(2000), "back": text_schema(2000),
+        "deck": nullable_schema(text_schema(100)),
+        "repetitions": {"type": "integer", "readOnly": true},
+        "interval_days": {"type": "integer", "readOnly": true},
+        "ease": {"type": "number", "readOnly": true},
+        "due_on": {"type": "string", "format": "date", "readOnly": true}}})
 }
 
 /// Fields a client may send back but that are not written.
@@ -229,6 +234,7 @@ fn update_body() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a flashcard",
     description: "`{front, back, deck?}`; due today.",
     request: Some(create_body),
@@ -236,6 +242,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List flashcards",
     description: "Filters: deck (exact), q (in front or back, ignoring ASCII case); paginated.",
     request: None,
@@ -243,6 +250,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const DUE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Flashcards due",
     description: "Due on or before today in the user's time zone, most overdue first. Filters: deck (exact), \
         limit (1–200, default 200).",
@@ -251,6 +259,7 @@ pub const DUE_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a flashcard",
     description: "",
     request: None,
@@ -258,6 +267,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Edit a flashcard",
     description: "Partial update of front, back, deck.",
     request: Some(update_body),
@@ -265,6 +275,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a flashcard",
     description: "",
     request: None,
@@ -272,6 +283,7 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const REVIEW_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Review a flashcard (SM-2)",
     description: "`{grade}` 0–5 → `{interval_days, ease, repetitions, due_on}`. Ease starts at 2.5, floor 1.3; intervals \
         1, 6, then interval × ease; a grade below 3 resets repetitions.",

@@ -16,7 +16,8 @@ use crate::platform::db::batch_or_404;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, Doc};
+use crate::platform::fields::text_schema;
+use crate::platform::openapi::{body, no_body, Doc, Param};
 
 /// `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.
 pub fn parse_schedule(v: &Value) -> Result<Schedule, FieldError> {
@@ -332,8 +333,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             "name" => name = text(v, k, 100, &mut e),
             "schedule" => schedule = parse_schedule(v).map_err(|x| e.push(x)).ok(),
             "start_date" => start = date(v, k, &mut e),
-            "id" | "current_streak" | "best_streak" | "strength" | "due_today" | "done_today"
-            | "created_at" => {}
+            k if READ_ONLY.contains(&k) => {}
             other => e.push(FieldError::new(other, "is not a habit field")),
         }
     }
@@ -385,12 +385,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 /// default); logging the same day twice is the same as once; a day before the habit's
 /// start moves the start back to it.
 pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let bytes = ctx.body_bytes().await?;
-    let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        http::parse_json(&bytes)?
-    };
+    let body: Value = ctx.json().await?;
     object(&body)?;
     let day = match body.get("date") {
         None => None,
@@ -449,28 +444,59 @@ pub async fn unlog(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     http::no_content()
 }
 
+/// The `{date}` of a day's log.
+const DAY: Param = Param {
+    name: "date",
+    required: true,
+    description: "The day, YYYY-MM-DD.",
+    schema: crate::platform::fields::date_schema,
+};
+
+fn schedule_schema() -> Value {
+    json!({"description": "`{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.",
+        "anyOf": [
+        {"type": "object", "required": ["type"], "properties": {"type": {"const": "daily"}}},
+        {"type": "object", "required": ["type", "days"], "properties": {"type": {"const": "weekdays"},
+            "days": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 7}}}},
+        {"type": "object", "required": ["type", "n"], "properties": {"type": {"const": "every_n_days"},
+            "n": {"type": "integer", "minimum": 1, "maximum": 365}}}]})
+}
+
 fn schema() -> Value {
     json!({"type": "object", "properties": {
-        "id": {"type": "string"}, "name": {"type": "string", "maxLength": 100},
-        "schedule": {"type": "object", "properties": {"type": {"type": "string", "enum": ["daily", "weekdays", "every_n_days"]},
-            "days": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7}}, "n": {"type": "integer", "minimum": 1}}},
+        "id": {"type": "string", "readOnly": true}, "name": text_schema(100),
+        "schedule": schedule_schema(),
         "start_date": {"type": "string", "format": "date"},
         "current_streak": {"type": "integer", "readOnly": true}, "best_streak": {"type": "integer", "readOnly": true},
-        "strength": {"type": "number", "readOnly": true}, "due_today": {"type": "boolean"}, "done_today": {"type": "boolean"}}})
+        "strength": {"type": "number", "readOnly": true}, "due_today": {"type": "boolean", "readOnly": true},
+        "done_today": {"type": "boolean", "readOnly": true}}})
+}
+
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "current_streak", "best_streak", "strength", "due_today", "done_today", "created_at"];
+
+fn create_body() -> Value {
+    body(schema(), &["name"], READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
 }
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a habit",
     description: "`{name, schedule?, start_date?}`; schedule `{type: daily}` (default), `{type: weekdays, days: [1..7]}` \
         (1 = Monday) or `{type: every_n_days, n}`. Streaks count consecutive due days done, skipping days not due; an \
         unfinished today does not break them. Strength (0–100) is an exponential moving average over due days with \
         factor 0.5^(1/13): a perfect habit reaches about 80 after 30 due days.",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List habits",
     description:
         "With streaks and strength. Filter: q (in the name, ignoring ASCII case); paginated.",
@@ -479,6 +505,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const TODAY_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Habits due today",
     description: "Today in the user's time zone: `{date, items: [{habit, done}]}`.",
     request: None,
@@ -486,6 +513,7 @@ pub const TODAY_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a habit",
     description: "",
     request: None,
@@ -493,14 +521,16 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a habit",
     description: "Partial update of `{name, schedule, start_date}`; logs before a new start date are dropped. Goals the \
         habit is linked to are refreshed in the same batch.",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a habit",
     description: "",
     request: None,
@@ -508,14 +538,16 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const LOG_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Log a habit done",
     description: "`{date?}` (YYYY-MM-DD, default today in the user's time zone, not in the future); one log per day, \
         logging twice is idempotent. A day before the habit's start_date back-fills it: the start moves back to that day.",
-    request: Some(|| json!({"type": "object", "properties": {"date": {"type": "string", "format": "date"}}})),
+    request: Some(|| json!({"type": "object", "additionalProperties": false, "properties": {"date": {"type": "string", "format": "date"}}})),
     response: (201, schema),
 };
 pub const UNLOG_DOC: Doc = Doc {
     tag: "os",
+    params: &[DAY],
     summary: "Remove a day's log",
     description: "",
     request: None,

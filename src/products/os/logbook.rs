@@ -12,7 +12,8 @@ use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, Doc};
+use crate::platform::fields::text_schema;
+use crate::platform::openapi::{body, no_body, Doc};
 use crate::platform::page::PageQuery;
 
 /// Entity types a link can name, and their tables.
@@ -340,21 +341,38 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string"}, "date": {"type": "string", "format": "date"},
-        "content": {"type": "string"}, "links": {"type": "array", "items": {"type": "object", "properties": {
-        "type": {"type": "string", "enum": LINKABLE.iter().map(|(k, _)| *k).collect::<Vec<_>>()}, "id": {"type": "string"}}}}}})
+    json!({"type": "object", "properties": {"id": {"type": "string", "readOnly": true},
+        "date": {"type": "string", "format": "date"},
+        "content": text_schema(20_000), "links": {"type": "array", "maxItems": 50, "items": {"type": "object",
+        "required": ["type", "id"], "properties": {
+        "type": {"type": "string", "enum": LINKABLE.iter().map(|(k, _)| *k).collect::<Vec<_>>()},
+        "id": {"type": "string", "minLength": 1}}}},
+        "created_at": {"type": "string", "format": "date-time", "readOnly": true}}})
+}
+
+/// Fields a client may send back but that are not written.
+const READ_ONLY: &[&str] = &["id", "created_at"];
+
+fn create_body() -> Value {
+    body(schema(), &["content"], READ_ONLY)
+}
+
+fn update_body() -> Value {
+    body(schema(), &[], READ_ONLY)
 }
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Write a logbook entry",
     description: "`{content, date?, links?: [{type, id}]}`; every link must name an entity of yours (422 names the bad \
         one). Links to entities deleted later are dropped when read.",
-    request: Some(schema),
+    request: Some(create_body),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Logbook entries",
     description: "Filters: from, to (YYYY-MM-DD, inclusive), q (in the content, ignoring ASCII case), linked_id (entries \
         that link that entity); paginated. Links to deleted entities are dropped from the answer.",
@@ -363,6 +381,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "A logbook entry",
     description: "",
     request: None,
@@ -370,14 +389,16 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a logbook entry",
     description: "Partial update of `{content, date, links}`; links are checked as on create (a list sent replaces the \
         links).",
-    request: Some(schema),
+    request: Some(update_body),
     response: (200, schema),
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a logbook entry",
     description: "",
     request: None,

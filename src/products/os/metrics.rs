@@ -14,7 +14,7 @@ use super::{date, goals, one_of, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::read_object;
+use crate::platform::fields::{read_object, text_schema};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body};
@@ -422,9 +422,9 @@ pub async fn analytics(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 fn schema() -> Value {
     json!({"type": "object", "properties": {
-        "id": {"type": "string"}, "name": {"type": "string"}, "unit": {"type": "string"},
+        "id": {"type": "string", "readOnly": true}, "name": text_schema(100), "unit": {"type": "string", "maxLength": 20},
         "target": {"type": ["number", "null"]}, "direction": {"type": "string", "enum": ["higher", "lower"], "default": "higher"},
-        "milestones": {"type": "array", "items": {"type": "object", "properties": {"kind": {"type": "string"}, "achieved_at": {"type": "string"}}}}}})
+        "milestones": {"type": "array", "readOnly": true, "items": {"type": "object", "properties": {"kind": {"type": "string"}, "achieved_at": {"type": "string"}}}}}})
 }
 
 /// Fields a client may send back but that are not written.
@@ -442,6 +442,7 @@ fn update_body() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a metric",
     description: "`{name, unit?, target?, direction?}`.",
     request: Some(create_body),
@@ -449,6 +450,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List metrics",
     description:
         "Filters: direction (higher|lower), q (in the name, ignoring ASCII case); paginated.",
@@ -457,6 +459,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a metric",
     description: "With its milestones.",
     request: None,
@@ -464,6 +467,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a metric",
     description: "Partial update.",
     request: Some(update_body),
@@ -471,6 +475,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a metric",
     description: "",
     request: None,
@@ -478,6 +483,7 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const LOG_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Log a value",
     description: "`{value, date?}` (default today in the user's time zone; one value per date, a second replaces it). \
         Milestones reached by the log — target_reached (50 points), streak_7/30/100 (20/50/100), improvement_10/25/50 \
@@ -487,6 +493,7 @@ pub const LOG_DOC: Doc = Doc {
 };
 pub const LOGS_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "A metric's logs",
     description: "Date order; `?from=&to=` (YYYY-MM-DD, inclusive).",
     request: None,
@@ -494,6 +501,7 @@ pub const LOGS_DOC: Doc = Doc {
 };
 pub const ANALYTICS_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Metric analytics",
     description: "velocity (units/day, least squares over the last 14 logs), acceleration (velocity of the second half \
         of those logs minus the first half), progress (0–100 from the first value toward the target, in the metric's \

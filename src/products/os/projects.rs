@@ -10,7 +10,7 @@ use super::{date, free_text, nullable_date, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
-use crate::platform::fields::read_object;
+use crate::platform::fields::{read_object, text_schema};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body};
@@ -223,7 +223,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 fn schema() -> Value {
     json!({"type": "object", "properties": {
-        "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+        "id": {"type": "string", "readOnly": true}, "name": text_schema(200), "description": {"type": "string", "maxLength": 5000},
         "start_date": {"type": "string", "format": "date"}, "target_date": {"type": ["string", "null"], "format": "date"},
         "health": {"type": "string", "enum": ["on_track", "at_risk", "off_track"], "readOnly": true},
         "completion": {"type": "number", "readOnly": true}, "elapsed": {"type": ["number", "null"], "readOnly": true},
@@ -251,6 +251,7 @@ fn update_body() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a project",
     description: "`{name, description?, start_date?, target_date?}`; tasks join with project_id.",
     request: Some(create_body),
@@ -258,6 +259,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List projects",
     description: "Each with its health (see GET /projects/{id}). Filter: q (in the name, ignoring ASCII case); \
         paginated.",
@@ -266,6 +268,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a project with its health",
     description: HEALTH_RULE,
     request: None,
@@ -273,6 +276,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a project",
     description: "Partial update.",
     request: Some(update_body),
@@ -280,6 +284,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a project",
     description: "Its tasks stay.",
     request: None,

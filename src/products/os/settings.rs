@@ -62,11 +62,13 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn schema() -> serde_json::Value {
-    json!({"type": "object", "properties": {"timezone": {"type": "string", "default": "UTC", "description": "IANA time zone"}}})
+    json!({"type": "object", "required": ["timezone"], "additionalProperties": false,
+        "properties": {"timezone": tz::schema()}})
 }
 
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Personal OS settings",
     description: "The time zone habits use for \"today\".",
     request: None,
@@ -74,6 +76,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const PATCH_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Set the time zone",
     description: "`{timezone}` (IANA, checked).",
     request: Some(schema),

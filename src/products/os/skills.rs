@@ -9,7 +9,7 @@ use super::{free_text, object, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::changes;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::read_object;
+use crate::platform::fields::{read_object, text_schema};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
@@ -332,7 +332,7 @@ pub async fn remove_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, A
 
 pub fn schema() -> Value {
     json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "name": {"type": "string", "maxLength": 100},
+        "id": {"type": "string", "readOnly": true}, "name": text_schema(100),
         "description": {"type": "string", "maxLength": 2000},
         "level": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0},
         "max_level": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
@@ -360,6 +360,7 @@ fn update_body() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a skill",
     description: "`{name, description?, level? (0), max_level? (5)}`; level ≤ max_level.",
     request: Some(create_body),
@@ -367,6 +368,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "The skill tree",
     description: "Every skill with its level, lock and tier (rules as in GET /skills/{id}). Filter: q (in the name, \
         ignoring ASCII case); paginated.",
@@ -378,6 +380,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a skill",
     description: RULES,
     request: None,
@@ -385,6 +388,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a skill or its level",
     description: RULES,
     request: Some(update_body),
@@ -392,6 +396,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a skill",
     description: "Its prerequisite links, both ways, go with it.",
     request: None,
@@ -399,6 +404,7 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const ADD_PREREQ_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Make a skill require another",
     description: "422 `prerequisite_cycle` when the other skill already requires this one, directly or not; 409 when \
         this skill is above level 0 and the other has not reached level 1.",
@@ -407,6 +413,7 @@ pub const ADD_PREREQ_DOC: Doc = Doc {
 };
 pub const REMOVE_PREREQ_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Remove a prerequisite",
     description: "",
     request: None,

@@ -11,7 +11,7 @@ use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::read_object;
+use crate::platform::fields::{nullable_schema, read_object, text_schema};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
@@ -162,9 +162,8 @@ impl TaskFields {
                         Some(ids) if ids.len() <= MAX_DEPENDENCIES => {
                             let mut out: Vec<String> = Vec::with_capacity(ids.len());
                             for (i, id) in ids.iter().enumerate() {
-                                match id.as_str().map(str::trim).filter(|x| !x.is_empty() && x.len() <= 64) {
-                                    Some(x) => out.push(x.to_string()),
-                                    None => e.push(FieldError::new(format!("depends_on[{i}]"), "must be a task id")),
+                                if let Some(x) = text(id, &format!("depends_on[{i}]"), 64, e) {
+                                    out.push(x);
                                 }
                             }
                             out.sort();
@@ -609,17 +608,17 @@ pub async fn remove_dependency(ctx: Ctx, caller: Caller) -> Result<Response, Api
 pub fn schema() -> Value {
     json!({"type": "object", "properties": {
         "id": {"type": "string", "readOnly": true},
-        "title": {"type": "string", "maxLength": 200},
+        "title": text_schema(200),
         "description": {"type": "string", "maxLength": 5000},
         "status": {"type": "string", "enum": STATUSES, "default": "todo"},
         "priority": {"type": "string", "enum": PRIORITIES, "default": "medium"},
-        "area": {"type": ["string", "null"]},
+        "area": nullable_schema(text_schema(50)),
         "effort": {"type": "integer", "minimum": 1, "maximum": 5, "default": 1},
         "due_date": {"type": ["string", "null"], "format": "date"},
-        "project_id": {"type": ["string", "null"]},
-        "goal_id": {"type": ["string", "null"]},
+        "project_id": nullable_schema(text_schema(64)),
+        "goal_id": nullable_schema(text_schema(64)),
         "completed_at": {"type": ["string", "null"], "readOnly": true},
-        "depends_on": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": MAX_DEPENDENCIES, "uniqueItems": true,
+        "depends_on": {"type": "array", "items": text_schema(64), "maxItems": MAX_DEPENDENCIES, "uniqueItems": true,
             "description": "Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id \
             is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409)."}
     }})
@@ -630,16 +629,24 @@ const READ_ONLY: &[&str] = &["id", "completed_at", "created_at", "updated_at"];
 /// Fields a create must have.
 const REQUIRED: &[&str] = &["title"];
 
+/// A body's `status` is never `done`: completing goes through POST /tasks/{id}/complete.
+fn task_body(required: &[&str]) -> Value {
+    let mut b = body(schema(), required, READ_ONLY);
+    b["properties"]["status"]["enum"] = json!(["todo", "in_progress"]);
+    b
+}
+
 fn create_body() -> Value {
-    body(schema(), REQUIRED, READ_ONLY)
+    task_body(REQUIRED)
 }
 
 fn update_body() -> Value {
-    body(schema(), &[], READ_ONLY)
+    task_body(&[])
 }
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a task",
     description: "`title` required. `project_id` and `goal_id`, when given, must be the caller's (422 otherwise); a \
         goal_id links the task to that goal, whose progress is refreshed in the same batch.",
@@ -648,6 +655,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List tasks",
     description:
         "Filters: status, area, project_id, goal_id, due_before, due_after (YYYY-MM-DD), q (in title or \
@@ -660,6 +668,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a task",
     description: "",
     request: None,
@@ -667,6 +676,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a task",
     description: "Partial update. Setting status to todo or in_progress reopens a done task; completing goes through \
         POST /tasks/{id}/complete.",
@@ -675,6 +685,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a task",
     description: "",
     request: None,
@@ -682,6 +693,7 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const COMPLETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Complete a task and earn points",
     description: "409 while a dependency is not done. Pays `base(priority) × effort` points into the wallet, with base \
         low 5, medium 10, high 20, urgent 30 and effort 1–5 — once per task: reopening and completing again pays nothing.",
@@ -690,6 +702,7 @@ pub const COMPLETE_DOC: Doc = Doc {
 };
 pub const ADD_DEP_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Make a task depend on another",
     description:
         "422 `dependency_cycle` when the other task already depends on this one, directly or not.",
@@ -698,6 +711,7 @@ pub const ADD_DEP_DOC: Doc = Doc {
 };
 pub const REMOVE_DEP_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Remove a dependency",
     description: "",
     request: None,

@@ -11,7 +11,8 @@ use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{no_body, Doc};
+use crate::platform::fields::{free_text_schema, text_schema};
+use crate::platform::openapi::{body, no_body, page_of, Doc};
 use crate::platform::page::PageQuery;
 
 pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
@@ -271,12 +272,25 @@ pub async fn redeem(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn reward_schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "cost": {"type": "integer", "minimum": 1},
-        "description": {"type": "string"}, "created_at": {"type": "string"}}})
+    json!({"type": "object", "properties": {"id": {"type": "string", "readOnly": true}, "name": text_schema(100),
+        "cost": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "description": "Points."},
+        "description": free_text_schema(1000), "created_at": {"type": "string", "format": "date-time", "readOnly": true}}})
+}
+
+/// Fields a client may send back but that are not written.
+const REWARD_READ_ONLY: &[&str] = &["id", "created_at"];
+
+fn create_reward_body() -> Value {
+    body(reward_schema(), &["name", "cost"], REWARD_READ_ONLY)
+}
+
+fn update_reward_body() -> Value {
+    body(reward_schema(), &[], REWARD_READ_ONLY)
 }
 
 pub const WALLET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Points balance and ledger",
     description: "`{balance, ledger, next_cursor}`: the balance is the sum of the ledger; each entry has delta, reason, \
         source_type and source_id. The ledger is paginated (limit, cursor).",
@@ -285,22 +299,25 @@ pub const WALLET_DOC: Doc = Doc {
 };
 pub const CREATE_REWARD_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a reward",
     description: "`{name, cost, description?}`.",
-    request: Some(reward_schema),
+    request: Some(create_reward_body),
     response: (201, reward_schema),
 };
 pub const LIST_REWARDS_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List rewards",
     description:
         "Filters: q (in the name, ignoring ASCII case), max_cost (e.g. the wallet balance, to list \
         what can be redeemed now); paginated.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || page_of(reward_schema())),
 };
 pub const GET_REWARD_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a reward",
     description: "",
     request: None,
@@ -308,14 +325,16 @@ pub const GET_REWARD_DOC: Doc = Doc {
 };
 pub const UPDATE_REWARD_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a reward",
     description:
         "Partial update of `{name, cost, description}`; past redemptions keep what they cost.",
-    request: Some(reward_schema),
+    request: Some(update_reward_body),
     response: (200, reward_schema),
 };
 pub const DELETE_REWARD_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a reward",
     description: "",
     request: None,
@@ -323,6 +342,7 @@ pub const DELETE_REWARD_DOC: Doc = Doc {
 };
 pub const REDEEM_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Redeem a reward",
     description: "Deducts its cost from the wallet; 409 when the balance would go below zero.",
     request: None,

@@ -11,9 +11,17 @@ use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx, Page};
 use crate::platform::ids;
-use crate::platform::openapi::{page_of, Doc};
+use crate::platform::openapi::{page_of, Doc, Param};
 
 pub const EVENT_TYPES: &[&str] = &["search", "browse", "shop", "persona_rotate"];
+
+/// The `{event_type}` of a noise route.
+pub const EVENT_TYPE: Param = Param {
+    name: "event_type",
+    required: true,
+    description: "The noise event type.",
+    schema: || serde_json::json!({"type": "string", "enum": EVENT_TYPES}),
+};
 
 pub struct NewEvent {
     pub event_type: &'static str,
@@ -114,7 +122,10 @@ pub async fn counts(db: &D1Database, user_id: &str) -> Result<Value, ApiError> {
     Ok(Value::Object(out))
 }
 
+/// `?limit=` of a claim (the page's other parameters are checked, and have nothing to do:
+/// a claim always takes the oldest pending events).
 fn parse_limit(ctx: &Ctx, default: u32) -> Result<u32, ApiError> {
+    ctx.page()?;
     Page::parse_limit(ctx.query_param("limit").as_deref(), default)
 }
 
@@ -183,6 +194,7 @@ fn events_schema() -> Value {
 
 pub const PENDING_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Take pending noise events",
     description: "Oldest first, `?limit=` (default 20, max 200). Returned events are marked delivered in the same \
         statement: each event is delivered once, even to concurrent pollers. Because it changes state, it needs \
@@ -193,6 +205,7 @@ pub const PENDING_DOC: Doc = Doc {
 
 pub const PENDING_TYPE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[EVENT_TYPE],
     summary: "Take pending noise events of one type",
     description:
         "`event_type`: search, browse, shop or persona_rotate; `?limit=` (default 10, max 200). Marks them \

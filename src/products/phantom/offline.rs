@@ -285,16 +285,20 @@ fn form_data(rng: &mut Rng, ctx: &Value) -> Result<Value, String> {
     let persona = &ctx["persona"];
     let name = persona["name"].as_str().unwrap_or("Alex Morgan");
     let (first, last) = name.split_once(' ').unwrap_or((name, "Morgan"));
+    // "City, Region, CC", "City, CC" or anything a user typed: every part non-empty.
     let loc: Vec<&str> = persona["location"]
         .as_str()
         .unwrap_or("Portland, Oregon, US")
-        .split(", ")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
         .collect();
-    let (city, region, country) = (
-        loc.first().copied().unwrap_or("Portland"),
-        loc.get(1).copied().unwrap_or(""),
-        loc.get(2).copied().unwrap_or("US"),
-    );
+    let (city, region, country) = match loc.as_slice() {
+        [] => ("Portland", "Oregon", "US"),
+        [city] => (*city, *city, "US"),
+        [city, country] => (*city, *city, *country),
+        [city, region, country, ..] => (*city, *region, *country),
+    };
     let age = persona["age"].as_u64().unwrap_or(34);
     let year = ctx["year"].as_u64().unwrap_or(2026);
     let ascii = |s: &str| -> String {
@@ -485,6 +489,16 @@ mod tests {
             &json!({"persona": persona, "fields": ["favourite_colour"]})
         )
         .is_err());
+    }
+
+    #[test]
+    fn any_location_gives_every_field() {
+        for location in ["0", "Dublin, IE", " , ", "A, B, C, D"] {
+            let persona = json!({"name": "X", "location": location});
+            let f = generate("form_data", 1, &json!({"persona": persona,
+                "fields": ["region", "state", "city", "country", "address", "postal_code"]}));
+            assert!(f.is_ok(), "{location}: {f:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use worker::{D1Database, Response};
 use super::{noise, scheduler, settings};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::read_object;
+use crate::platform::fields::{free_text_schema, nullable_schema, read_object, text_schema};
 use crate::platform::fields::text;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
@@ -104,27 +104,19 @@ impl PersonaFields {
                         Some(a) if (13..=100).contains(&a) => f.age = Some(a as u32),
                         _ => e.push(FieldError::new(k, "must be an integer from 13 to 100")),
                     },
-                    "interests" => {
-                        let list: Option<Vec<String>> = v.as_array().and_then(|a| {
-                            a.iter()
-                                .map(|i| {
-                                    i.as_str()
-                                        .map(|s| s.trim().to_lowercase())
-                                        .filter(|s| !s.is_empty() && s.len() <= 50)
-                                })
-                                .collect()
-                        });
-                        match list {
-                            Some(mut l) if (1..=20).contains(&l.len()) => {
-                                l.dedup();
-                                f.interests = Some(l);
+                    "interests" => match v.as_array().filter(|a| (1..=20).contains(&a.len())) {
+                        Some(items) => {
+                            let mut list = Vec::with_capacity(items.len());
+                            for (i, item) in items.iter().enumerate() {
+                                if let Some(t) = text(item, &format!("interests[{i}]"), 50, e) {
+                                    list.push(t.to_lowercase());
+                                }
                             }
-                            _ => e.push(FieldError::new(
-                                k,
-                                "must be 1 to 20 non-empty strings of at most 50 characters",
-                            )),
+                            list.dedup();
+                            f.interests = Some(list);
                         }
-                    }
+                        None => e.push(FieldError::new(k, "must be a list of 1 to 20 interests")),
+                    },
                     "is_active" => match v.as_bool() {
                         Some(b) => f.is_active = Some(b),
                         None => e.push(FieldError::new(k, "must be a boolean")),
@@ -257,12 +249,7 @@ struct GenerateBody {
 }
 
 pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let bytes = ctx.body_bytes().await?;
-    let body: GenerateBody = if bytes.iter().all(u8::is_ascii_whitespace) {
-        GenerateBody::default()
-    } else {
-        http::parse_json(&bytes)?
-    };
+    let body: GenerateBody = ctx.json().await?;
     if body.hint.as_ref().is_some_and(|h| h.chars().count() > 500) {
         return Err(ApiError::validation(
             "hint",
@@ -431,12 +418,12 @@ pub async fn rotate_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 pub fn schema() -> Value {
     json!({"type": "object", "properties": {
         "id": {"type": "string", "readOnly": true},
-        "name": {"type": "string", "maxLength": 100},
+        "name": text_schema(100),
         "age": {"type": "integer", "minimum": 13, "maximum": 100},
-        "occupation": {"type": "string", "maxLength": 100},
-        "location": {"type": "string", "maxLength": 120},
-        "interests": {"type": "array", "items": {"type": "string", "maxLength": 50}, "minItems": 1, "maxItems": 20},
-        "shopping_style": {"type": "string", "maxLength": 60},
+        "occupation": text_schema(100),
+        "location": text_schema(120),
+        "interests": {"type": "array", "items": text_schema(50), "minItems": 1, "maxItems": 20},
+        "shopping_style": text_schema(60),
         "description": {"type": "string", "maxLength": 2000},
         "is_active": {"type": "boolean", "default": true, "description": "in the rotation"},
         "created_at": {"type": "string", "format": "date-time", "readOnly": true},
@@ -459,6 +446,7 @@ fn update_body() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Create a persona",
     description: "Required: name, age, occupation, location, interests. The first persona becomes the active one \
         and starts the user's scheduler (when enabled).",
@@ -467,17 +455,19 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const GENERATE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Generate a persona with the LLM broker",
     description:
         "`{hint?}` steers the result (e.g. \"likes coffee\"). Validated like a client's persona; \
         502 upstream_failed when the model cannot produce a valid one in 3 tries.",
     request: Some(
-        || json!({"type": "object", "properties": {"hint": {"type": "string", "maxLength": 500}}}),
+        || json!({"type": "object", "additionalProperties": false, "properties": {"hint": nullable_schema(free_text_schema(500))}}),
     ),
     response: (201, schema),
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "List personas",
     description: "Paginated: limit, cursor.",
     request: None,
@@ -485,6 +475,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Get a persona",
     description: "",
     request: None,
@@ -492,6 +483,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Update a persona",
     description: "Partial update.",
     request: Some(update_body),
@@ -499,6 +491,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Delete a persona",
     description: "Its events keep existing without it.",
     request: None,
@@ -506,6 +499,7 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const ROTATE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Rotate to the next active persona now",
     description: "Returns the new active persona and the `persona_rotate` event it emitted. 409 when no persona is active.",
     request: None,

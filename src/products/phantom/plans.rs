@@ -251,6 +251,7 @@ fn plan_schema() -> Value {
 
 pub const GENERATE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Generate a browsing plan for a persona",
     description: "`{persona_id}`; the LLM broker writes the steps, which are validated.",
     request: Some(
@@ -260,6 +261,7 @@ pub const GENERATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "List plans",
     description: "`?status=pending|in_progress|completed`, paginated.",
     request: None,
@@ -267,6 +269,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const NEXT_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Take the oldest pending plan",
     description: "Marks it in_progress atomically; 204 when none is pending. Because it changes state, it needs \
         `Authorization: Bearer` or `X-API-Key`; the cookie alone answers 401.",
@@ -279,6 +282,7 @@ pub const NEXT_DOC: Doc = Doc {
 };
 pub const COMPLETE_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Report a plan done",
     description: "`{result}` (object) is stored; completing twice → 409.",
     request: Some(|| json!({"type": "object", "properties": {"result": {"type": "object"}}})),

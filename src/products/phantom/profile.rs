@@ -11,7 +11,7 @@ use crate::platform::crypto::sha256;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::Doc;
+use crate::platform::openapi::{Doc, Param};
 
 const MAX_FIELDS: usize = 30;
 
@@ -61,6 +61,12 @@ pub fn parse_fields(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
         ));
     }
     let mut fields: Vec<String> = Vec::new();
+    if raw.split(',').count() > MAX_FIELDS {
+        return Err(ApiError::validation(
+            "fields",
+            format!("at most {MAX_FIELDS} fields"),
+        ));
+    }
     for f in raw
         .split(',')
         .map(|f| f.trim().to_lowercase())
@@ -147,6 +153,7 @@ pub async fn form_data(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub const FINGERPRINT_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "The browser fingerprint for the current rotation window",
     description: "Deterministic for (user, window): identical within a window of `fingerprint_rotation_interval` \
         minutes, different in the next; `rotates_at` says when. Coherent by OS family (platform, user agent, fonts, \
@@ -163,6 +170,13 @@ pub const FINGERPRINT_DOC: Doc = Doc {
 
 pub const FORM_DATA_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[Param {
+        name: "fields",
+        required: true,
+        description: "The form's fields, comma separated.",
+        schema: || json!({"type": "array", "minItems": 1, "maxItems": 30, "items": {"type": "string", "enum": FORM_FIELDS},
+            "examples": [["name", "email", "phone", "address"]]}),
+    }],
     summary: "Fake form values for the active persona",
     description: "`?fields=name,email,phone,address,…` (comma separated, at most 30) → an object keyed by those names. \
         Supported: name, full_name, first_name, last_name, email, phone, address, street, address_line1, city, state, \

@@ -397,6 +397,7 @@ pub async fn run_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub const RUN_NOW_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Make some noise now",
     description: "Runs one search, browse and shop cycle at once (and persona rotation if due), still respecting \
         `enabled`, active hours and the backlog cap. Answers how many events of each type it created, why any loop \

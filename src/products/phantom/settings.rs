@@ -127,12 +127,13 @@ pub fn apply_patch(
                     .as_array()
                     .and_then(|a| a.iter().map(Value::as_u64).collect());
                 match pair.as_deref() {
-                    Some(&[start, end]) if start <= 23 && end <= 24 && start != end && (start < end || end <= 23) => {
-                        s.active_hours = [start as u32, end as u32];
+                    // start > end runs across midnight; start == end is around the clock.
+                    Some(&[start, end]) if start <= 24 && end <= 24 => {
+                        s.active_hours = [(start % 24) as u32, end as u32];
                     }
                     _ => e.push(FieldError::new(
                         key,
-                        "must be [start_hour, end_hour] with 0 ≤ start < end ≤ 24, or a window across midnight like [22, 6]",
+                        "must be [start_hour, end_hour], hours 0–24 ([22, 6] runs across midnight, [0, 0] all day)",
                     )),
                 }
             }
@@ -223,14 +224,16 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"type": "object", "additionalProperties": false, "properties": {
         "enabled": {"type": "boolean", "default": true},
         "search_interval": {"type": "integer", "minimum": 1, "maximum": 1440, "default": 10, "description": "minutes"},
         "browsing_interval": {"type": "integer", "minimum": 1, "maximum": 1440, "default": 15, "description": "minutes"},
         "shop_interval": {"type": "integer", "minimum": 1, "maximum": 1440, "default": 30, "description": "minutes"},
-        "active_hours": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "default": [8, 22],
-            "description": "[start_hour, end_hour] in `timezone`; [22, 6] spans midnight"},
-        "timezone": {"type": "string", "default": "UTC", "description": "IANA time zone"},
+        "active_hours": {"type": "array", "minItems": 2, "maxItems": 2, "default": [8, 22],
+            "items": {"type": "integer", "minimum": 0, "maximum": 24},
+            "description": "[start_hour, end_hour) in `timezone`, hours 0–24 (24 is midnight); [22, 6] spans midnight, \
+                [0, 0] is all day"},
+        "timezone": tz::schema(),
         "max_concurrent": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
         "searches_per_cycle": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5},
         "pages_per_cycle": {"type": "integer", "minimum": 1, "maximum": 50, "default": 8},
@@ -242,6 +245,7 @@ pub fn schema() -> Value {
 
 pub const GET_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Scheduler and noise settings",
     description: "The seed's settings with their defaults until changed.",
     request: None,
@@ -250,6 +254,7 @@ pub const GET_DOC: Doc = Doc {
 
 pub const PATCH_DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Change settings",
     description: "Partial update; every field is range-checked (422 names each bad one). Enabling starts the \
         scheduler loops (once a persona exists); disabling stops them.",
@@ -295,7 +300,7 @@ mod tests {
     fn patch_reports_every_bad_field() {
         let errs = apply_patch(
             &Settings::default(),
-            &json!({"search_interval": 0, "active_hours": [10, 10], "timezone": "Mars/Base", "colour": "red", "enabled": "yes"}),
+            &json!({"search_interval": 0, "active_hours": [10, 25], "timezone": "Mars/Base", "colour": "red", "enabled": "yes"}),
             tz_ok,
         )
         .expect_err("five problems");
@@ -318,7 +323,9 @@ mod tests {
         };
         assert!(ok(json!([0, 24])));
         assert!(ok(json!([22, 6])));
-        assert!(!ok(json!([24, 2])));
+        assert!(ok(json!([0, 0])));
+        assert!(in_active_hours(3, [7, 7]));
+        assert!(ok(json!([24, 2])), "24 is midnight");
         assert!(!ok(json!([5, 25])));
         assert!(!ok(json!([22, 24, 1])));
         assert!(!ok(json!([-1, 5])));

@@ -84,6 +84,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub const DOC: Doc = Doc {
     tag: "phantom",
+    params: &[],
     summary: "Scheduler status",
     description: "enabled, running (loops registered), in_active_hours (in the user's timezone), active_persona, \
         next_runs and last_runs per loop, counts generated and delivered per event type, queue_depth, backlog_cap \

@@ -205,6 +205,7 @@ pub fn schema() -> Value {
 
 pub const GET_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "The caller's customer account",
     description: "Created at the first wallet sign-in. 404 for users without one.",
     request: None,
@@ -213,12 +214,14 @@ pub const GET_DOC: Doc = Doc {
 
 pub const PATCH_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Set the monthly spending limit",
     description:
         "`{max_monthly_usd_cents}` (0–100,000,000). Charges that would pass it are refused (402 \
         monthly_limit_exceeded) and billing suspends services until next month.",
     request: Some(
-        || json!({"type": "object", "required": ["max_monthly_usd_cents"], "properties": {"max_monthly_usd_cents": {"type": "integer"}}}),
+        || json!({"type": "object", "required": ["max_monthly_usd_cents"], "additionalProperties": false, "properties": {
+            "max_monthly_usd_cents": {"type": "integer", "minimum": 0, "maximum": 100_000_000, "examples": [5000]}}}),
     ),
     response: (200, schema),
 };

@@ -437,6 +437,7 @@ pub fn tx_schema() -> Value {
 
 pub const DEPOSIT_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Record a deposit",
     description: "`{tx_digest, amount_usd_cents}`: 201 when credited, 200 with `duplicate: true` when the digest was \
         already credited to this account (a digest credits once; another account's digest is 409). Lifts \
@@ -456,6 +457,7 @@ pub const DEPOSIT_DOC: Doc = Doc {
 };
 pub const WITHDRAW_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Withdraw from the balance",
     description: "`{amount_usd_cents}`; 409 when it would go below zero or below what unbilled usage will cost. \
         The amount leaves the balance at once. With ESCROW_MODE=mock the withdrawal is completed (201); with \
@@ -468,6 +470,7 @@ pub const WITHDRAW_DOC: Doc = Doc {
 };
 pub const TRANSACTIONS_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Escrow ledger",
     description: "Deposits, withdrawals and charges, oldest first, paginated.",
     request: None,

@@ -174,6 +174,7 @@ fn created_schema() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[super::services::SERVICE_TYPE],
     summary: "Create a service API key",
     description: "The key is only in this answer. At most 10 active per service.",
     request: None,
@@ -181,6 +182,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[super::services::SERVICE_TYPE],
     summary: "A service's active API keys",
     description: "Never the secret.",
     request: None,
@@ -192,9 +194,10 @@ pub const LIST_DOC: Doc = Doc {
         )
     }),
 };
-pub const REGENERATE_DOC: Doc = Doc { tag: "suiftly", summary: "Regenerate a key", description: "New secret, key_version + 1; the old secret stops at once (the vault follows at its next run).", request: None, response: (201, created_schema) };
+pub const REGENERATE_DOC: Doc = Doc { tag: "suiftly", params: &[super::services::SERVICE_TYPE], summary: "Regenerate a key", description: "New secret, key_version + 1; the old secret stops at once (the vault follows at its next run).", request: None, response: (201, created_schema) };
 pub const REVOKE_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[super::services::SERVICE_TYPE],
     summary: "Revoke a key",
     description: "",
     request: None,

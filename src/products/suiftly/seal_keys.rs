@@ -105,6 +105,7 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub const PURCHASE_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Buy a seal key",
     description: "Charges SEAL_KEY_PRICE_CENTS (default 500) after the balance and limit checks (402). Answers the \
         Ed25519 public key and, this once, the PKCS#8 private key (base64).",
@@ -114,6 +115,7 @@ pub const PURCHASE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Seal keys",
     description: "Public parts only.",
     request: None,

@@ -15,9 +15,17 @@ use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
-use crate::platform::openapi::{page_of, Doc};
+use crate::platform::openapi::{page_of, Doc, Param};
 
 pub const SERVICE_TYPES: &[&str] = &["seal", "grpc", "graphql"];
+
+/// The `{type}` of a service's routes.
+pub const SERVICE_TYPE: Param = Param {
+    name: "type",
+    required: true,
+    description: "The service type.",
+    schema: || serde_json::json!({"type": "string", "enum": SERVICE_TYPES}),
+};
 pub const LIVE: &[&str] = &["seal"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -419,6 +427,7 @@ pub fn schema() -> Value {
 
 pub const LIST_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Services",
     description: "seal (live), grpc and graphql (coming_soon).",
     request: None,
@@ -426,6 +435,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[SERVICE_TYPE],
     summary: "One service",
     description: "",
     request: None,
@@ -433,6 +443,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const CONFIG_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[SERVICE_TYPE],
     summary: "Choose the tier and settings of a service",
     description: "`{tier, …}`; other fields are kept as the service's config. On an enabled service an upgrade charges \
         the difference to the new monthly base now (402 insufficient_balance / monthly_limit_exceeded when it cannot), \
@@ -442,6 +453,7 @@ pub const CONFIG_DOC: Doc = Doc {
 };
 pub const ENABLE_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[SERVICE_TYPE],
     summary: "Enable a service",
     description: "Charges the tier's monthly base for the current month (once per month) after the seed's checks: \
         402 insufficient_balance {current_balance_usd, estimated_cost_usd, required_deposit_usd} or \
@@ -451,6 +463,7 @@ pub const ENABLE_DOC: Doc = Doc {
 };
 pub const DISABLE_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[SERVICE_TYPE],
     summary: "Disable a service",
     description: "No refund; its keys leave the vault at the next vault run.",
     request: None,

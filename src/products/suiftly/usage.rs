@@ -343,6 +343,7 @@ pub async fn billing(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub const INGEST_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Ingest gateway access logs",
     description: "Gateway token. `{\"logs\": [{timestamp, customer_id, service_type, method, status_code, bytes_out}, …]}`, \
         1–1,000 rows, one per request; every row is checked (422 names `logs[i].field`) and the batch is written \
@@ -356,6 +357,7 @@ pub const INGEST_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Usage records",
     description: "Per service and 5-minute window: `{service_type, window_start, window_end, request_count, bytes_transferred, \
         charged_amount_usd_cents}` (null until billed). `?from=&to=` (RFC 3339), paginated. `pending` says how many \
@@ -369,6 +371,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const BILLING_DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "Billing summary",
     description: "Balance, month to date, pending (unbilled usage and its estimated cost), the carried fraction of a cent, \
         and charges per month.",

@@ -147,6 +147,7 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
 
 pub const DOC: Doc = Doc {
     tag: "suiftly",
+    params: &[],
     summary: "The gateway's key vault (CSV)",
     description: "Gateway token. `customer_id,encrypted_key,rate_limit,tier,service_type` for every active key of an \
         enabled, unsuspended service; `encrypted_key` is base64(12-byte nonce ‖ AES-256-GCM ciphertext) under VAULT_KEY. \

@@ -203,12 +203,8 @@ async fn count_call(db: &D1Database, user_id: &str, limit: i64) -> Result<(), Ap
 
 /// The handler every feature route calls.
 pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<Response, ApiError> {
-    let bytes = ctx.body_bytes().await?;
-    let input: Value = if bytes.iter().all(u8::is_ascii_whitespace) { json!({}) } else { http::parse_json(&bytes)? };
-    let problems = schema::validate(&input, &(f.input)());
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
+    // Checked against `f.input`, the route's documented body.
+    let input: Value = ctx.json().await?;
     let db = ctx.d1()?;
     let zone = super::settings::timezone(&db, &caller.user_id).await?;
     let cx = Cx { db: &db, caller: &caller, today: super::settings::today_in(&zone)? };
@@ -304,6 +300,7 @@ macro_rules! ai_route {
             }),
             doc: $crate::platform::openapi::Doc {
                 tag: "os-ai",
+                params: &[],
                 summary: $feature.summary,
                 description: $crate::products::os::ai::DESCRIPTION,
                 request: Some($feature.input),

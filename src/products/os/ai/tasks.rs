@@ -259,7 +259,11 @@ pub const ESTIMATE: Feature = Feature {
     name: "estimate",
     summary: "Effort from similar completed tasks",
     prompt: "Estimate the effort (1–5) of the task from the user's completed tasks of the same area and its wording.",
-    input: || object(&[("task_id", id()), ("title", words(200)), ("area", words(50))], &[]),
+    input: || {
+        let mut s = object(&[("task_id", id()), ("title", words(200)), ("area", words(50))], &[]);
+        s["anyOf"] = json!([{"required": ["task_id"]}, {"required": ["title"]}]);
+        s
+    },
     output: || object(&[("effort", json!({"type": "integer", "minimum": 1, "maximum": 5})), ("confidence", json!({"type": "string", "enum": ["low", "medium", "high"]})), ("explanation", json!({"type": "string"}))], &["effort", "confidence", "explanation"]),
     computed: || object(&[("area", json!({"type": ["string", "null"]})), ("similar_done", json!({"type": "integer"})), ("median_effort", json!({"type": ["number", "null"]})), ("mean_effort", json!({"type": ["number", "null"]})), ("wording_effort", json!({"type": "integer"}))], &["similar_done", "wording_effort"]),
     reads: TASK_TABLES,

@@ -132,6 +132,7 @@ pub async fn unlink_habit(ctx: Ctx, caller: Caller) -> Result<Response, ApiError
 
 pub const LINK_TASK_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Link a task to a goal",
     description: "Sets the task's goal_id (moving it from any other goal); both goals' progress is refreshed.",
     request: None,
@@ -139,6 +140,7 @@ pub const LINK_TASK_DOC: Doc = Doc {
 };
 pub const UNLINK_TASK_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Unlink a task from a goal",
     description: "404 when the task is not linked to this goal.",
     request: None,
@@ -146,6 +148,7 @@ pub const UNLINK_TASK_DOC: Doc = Doc {
 };
 pub const LINK_METRIC_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Link a metric to a goal",
     description: "Its progress toward its target becomes part of the goal's progress. Linking twice is a no-op.",
     request: None,
@@ -153,6 +156,7 @@ pub const LINK_METRIC_DOC: Doc = Doc {
 };
 pub const UNLINK_METRIC_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Unlink a metric from a goal",
     description: "",
     request: None,
@@ -160,6 +164,7 @@ pub const UNLINK_METRIC_DOC: Doc = Doc {
 };
 pub const LINK_HABIT_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Link a habit to a goal",
     description: "Its consistency over the goal's window becomes part of the goal's progress. Linking twice is a no-op.",
     request: None,
@@ -167,6 +172,7 @@ pub const LINK_HABIT_DOC: Doc = Doc {
 };
 pub const UNLINK_HABIT_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Unlink a habit from a goal",
     description: "",
     request: None,

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use crate::platform::fields::text_schema;
 use worker::{D1Database, Response};
 
 use super::rules::goals as rules;
@@ -398,13 +399,13 @@ pub async fn titles(db: &D1Database, caller: &Caller) -> Result<Vec<(String, Str
 pub fn schema() -> Value {
     json!({"type": "object", "properties": {
         "id": {"type": "string", "readOnly": true},
-        "title": {"type": "string", "maxLength": 200},
+        "title": text_schema(200),
         "description": {"type": "string", "maxLength": 5000},
         "status": {"type": "string", "enum": STATUSES, "default": "active"},
         "start_date": {"type": "string", "format": "date"},
         "target_date": {"type": ["string", "null"], "format": "date"},
         "success_criteria": {"type": "array", "maxItems": MAX_CRITERIA, "items": {"type": "object", "required": ["text"],
-            "properties": {"text": {"type": "string", "maxLength": 500}, "met": {"type": "boolean", "default": false}}}},
+            "properties": {"text": text_schema(500), "met": {"type": "boolean", "default": false}}}},
         "progress": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true},
         "links": {"type": "object", "readOnly": true, "properties": {
             "tasks": {"type": "array", "items": {"type": "string"}},
@@ -436,6 +437,7 @@ fn update_body() -> Value {
 
 pub const CREATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Create a goal",
     description: "`title` required; `start_date` defaults to today in the user's time zone. Success criteria are \
         embedded: `[{text, met}]`. Link tasks, metrics and habits with the link routes (a task's goal_id is its link).",
@@ -444,6 +446,7 @@ pub const CREATE_DOC: Doc = Doc {
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "List goals",
     description:
         "Filters: status, q (in the title, ignoring ASCII case); paginated. `progress` is the cached value \
@@ -456,6 +459,7 @@ pub const LIST_DOC: Doc = Doc {
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Get a goal",
     description: PROGRESS_RULE,
     request: None,
@@ -463,6 +467,7 @@ pub const GET_DOC: Doc = Doc {
 };
 pub const UPDATE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Update a goal",
     description: "Partial update; `success_criteria` replaces the whole list. Progress is recomputed in the same batch.",
     request: Some(update_body),
@@ -470,6 +475,7 @@ pub const UPDATE_DOC: Doc = Doc {
 };
 pub const DELETE_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Delete a goal",
     description: "Its tasks stay, with goal_id cleared; its metric and habit links go.",
     request: None,
@@ -477,6 +483,7 @@ pub const DELETE_DOC: Doc = Doc {
 };
 pub const PROGRESS_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "A goal's progress and its parts",
     description: PROGRESS_RULE,
     request: None,

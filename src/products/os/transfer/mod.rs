@@ -388,6 +388,7 @@ fn export_schema() -> Value {
 
 pub const EXPORT_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Export everything in Personal OS",
     description: "One document `{version: 1, exported_at, tasks, goals, metrics, habits, projects, logbook, rewards, \
         wallet: {balance, ledger}, courses, flashcards, skills}`. Tasks carry depends_on; goals their metric and habit \
@@ -398,6 +399,7 @@ pub const EXPORT_DOC: Doc = Doc {
 };
 pub const IMPORT_DOC: Doc = Doc {
     tag: "os",
+    params: &[],
     summary: "Import an export document",
     description: "The whole document is checked first — every field as its own route checks it, every reference \
         between rows, no dependency or prerequisite cycle, the skill level locks, a ledger that adds up to the stated \
