@@ -29,7 +29,7 @@ pub const OPENAPI_DOC: Doc = Doc {
 };
 
 fn health_schema() -> Value {
-    json!({
+    json!({"title": "Health",
         "type": "object",
         "required": ["status", "stage", "timestamp", "db"],
         "properties": {

@@ -49,4 +49,160 @@ mod tests {
         }
         assert_eq!(n, 190, "every route of the five products and the platform");
     }
+
+    thread_local! {
+        static NAMED: std::cell::RefCell<serde_json::Value> = const { std::cell::RefCell::new(serde_json::Value::Null) };
+    }
+
+    /// Every keyword and pattern a request body uses is one the body check enforces, so
+    /// the document never promises a rule the API does not keep.
+    #[test]
+    fn request_bodies_use_only_what_the_check_enforces() {
+        const KNOWN: &[&str] = &[
+            "type",
+            "properties",
+            "required",
+            "additionalProperties",
+            "enum",
+            "const",
+            "anyOf",
+            "minLength",
+            "maxLength",
+            "pattern",
+            "format",
+            "minimum",
+            "maximum",
+            "items",
+            "minItems",
+            "maxItems",
+            "uniqueItems",
+            "prefixItems",
+            // Annotations.
+            "description",
+            "default",
+            "examples",
+            "readOnly",
+            "title",
+        ];
+        fn walk(v: &serde_json::Value, at: &str, problems: &mut Vec<String>) {
+            let Some(o) = v.as_object() else { return };
+            if let Some(name) = o.get("$ref").and_then(|r| r.as_str()) {
+                let name = name.trim_start_matches("#/components/schemas/");
+                let doc = NAMED.with(|n| n.borrow()[name].clone());
+                return walk(&doc, at, problems);
+            }
+            for (k, child) in o {
+                if !KNOWN.contains(&k.as_str()) {
+                    problems.push(format!("{at}: {k}"));
+                }
+                match k.as_str() {
+                    "properties" => {
+                        for (name, p) in child.as_object().into_iter().flatten() {
+                            walk(p, &format!("{at}.{name}"), problems);
+                        }
+                    }
+                    "items" | "additionalProperties" => walk(child, at, problems),
+                    "anyOf" | "prefixItems" => {
+                        for c in child.as_array().into_iter().flatten() {
+                            walk(c, at, problems);
+                        }
+                    }
+                    "pattern" => {
+                        let p = child.as_str().unwrap_or("");
+                        if crate::platform::schema::matches_pattern(p, "").is_none() {
+                            problems.push(format!("{at}: pattern {p}"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        crate::platform::product::install(ALL);
+        let doc = openapi_document();
+        NAMED.with(|n| *n.borrow_mut() = doc["components"]["schemas"].clone());
+        let mut problems = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let body = &op["requestBody"]["content"]["application/json"]["schema"];
+                walk(body, &format!("{method} {path}"), &mut problems);
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn every_title_names_one_schema() {
+        crate::platform::product::install(ALL);
+        let (doc, clashes) = crate::platform::openapi::document();
+        assert!(clashes.is_empty(), "{clashes:?}");
+        for name in [
+            "Task",
+            "TaskCreate",
+            "TaskUpdate",
+            "Goal",
+            "Persona",
+            "Customer",
+            "Error",
+        ] {
+            assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+        }
+        let text = doc.to_string();
+        for (name, _) in doc["components"]["schemas"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                name == "Error" || text.contains(&format!("\"#/components/schemas/{name}\"")),
+                "{name} is used"
+            );
+        }
+    }
+
+    /// Every request example the document shows passes the body check, and every success
+    /// example matches its schema.
+    #[test]
+    fn examples_match_their_schemas() {
+        crate::platform::product::install(ALL);
+        let doc = openapi_document();
+        let named = &doc["components"]["schemas"];
+        fn resolve(v: &serde_json::Value, named: &serde_json::Value) -> serde_json::Value {
+            match v {
+                serde_json::Value::Object(o) => match o.get("$ref").and_then(|r| r.as_str()) {
+                    Some(r) => {
+                        resolve(&named[r.trim_start_matches("#/components/schemas/")], named)
+                    }
+                    None => o
+                        .iter()
+                        .map(|(k, v)| (k.clone(), resolve(v, named)))
+                        .collect(),
+                },
+                serde_json::Value::Array(a) => a.iter().map(|v| resolve(v, named)).collect(),
+                other => other.clone(),
+            }
+        }
+        let mut problems = Vec::new();
+        let mut n = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let mut media: Vec<&serde_json::Value> =
+                    vec![&op["requestBody"]["content"]["application/json"]];
+                for (status, r) in op["responses"].as_object().into_iter().flatten() {
+                    if status.starts_with('2') {
+                        media.push(&r["content"]["application/json"]);
+                    }
+                }
+                for m in media.into_iter().filter(|m| m.is_object()) {
+                    n += 1;
+                    let schema = resolve(&m["schema"], named);
+                    assert!(m.get("example").is_some(), "{method} {path} has no example");
+                    for p in crate::platform::schema::validate(&m["example"], &schema) {
+                        problems.push(format!("{method} {path}: {}: {}", p.field, p.message));
+                    }
+                }
+            }
+        }
+        assert!(n > 250, "{n} bodies");
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
 }

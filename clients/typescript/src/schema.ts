@@ -2896,6 +2896,192 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Account */
+        Account: {
+            id: string;
+            last4: string | null;
+            last_sync_error?: string | null;
+            /** Format: date-time */
+            last_synced_at?: string | null;
+            /** Format: date-time */
+            linked_at: string;
+            merchant: string;
+            /** @description Knot's merchant id. */
+            merchant_id?: number | null;
+            /** @description The card's or merchant account's name. */
+            name: string;
+            /** @enum {string} */
+            source?: "demo" | "knot";
+        };
+        /** ApiKey */
+        ApiKey: {
+            created_at?: string;
+            id?: string;
+            last_used_at?: string | null;
+            name?: string;
+            prefix?: string;
+        };
+        /** Chat */
+        Chat: {
+            /** Format: date-time */
+            created_at: string;
+            group_id: string | null;
+            id: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ChatMessage */
+        ChatMessage: {
+            /** @description {type: split|card|tracker, …} */
+            action: Record<string, never> | null;
+            content: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** @description The numbers behind the answer: a split's {total_cents, shares: [{name, amount_cents}]}, a tracker's {total_cents, period, by_category}, a card's {category, recommended, cards}. */
+            drawer_data: Record<string, never> | null;
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant";
+            /** @description The stages the assistant ran, in order. */
+            thinking: string[];
+        };
+        /** ChatWithMessages */
+        ChatWithMessages: {
+            /** Format: date-time */
+            created_at: string;
+            group_id: string | null;
+            id: string;
+            messages?: components["schemas"]["ChatMessage"][];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** Conversation */
+        Conversation: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @description The start of the conversation's first message. */
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ConversationMessage */
+        ConversationMessage: {
+            /** @description For a tool message, the tool's result as JSON text. */
+            content: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {string} */
+            role: "user" | "assistant" | "tool";
+            tool?: string | null;
+            tool_call_id?: string | null;
+            /** @description Assistant messages: the tools it called. */
+            tool_calls?: {
+                arguments?: unknown;
+                id?: string;
+                tool?: string;
+            }[];
+        };
+        /** ConversationWithMessages */
+        ConversationWithMessages: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            messages?: components["schemas"]["ConversationMessage"][];
+            /** @description The start of the conversation's first message. */
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** Course */
+        Course: {
+            readonly completion?: number;
+            description?: string;
+            readonly id?: string;
+            modules?: components["schemas"]["CourseModule"][];
+            /** @example Rust in depth */
+            title?: string;
+            /** Format: uri */
+            url?: string | null;
+        };
+        /** CourseCreate */
+        CourseCreate: {
+            /** @description Read-only: ignored when sent. */
+            readonly completion?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            modules?: {
+                title: string;
+            }[];
+            /** @example Rust in depth */
+            title: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+            /** Format: uri */
+            url?: string | null;
+        };
+        /** CourseModule */
+        CourseModule: {
+            completed?: boolean;
+            readonly completed_at?: string | null;
+            readonly id?: string;
+            position?: number;
+            title?: string;
+        };
+        /** CourseModuleCreate */
+        CourseModuleCreate: {
+            completed?: boolean;
+            /** @description Read-only: ignored when sent. */
+            readonly completed_at?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            position?: number;
+            title: string;
+        };
+        /** CourseModuleUpdate */
+        CourseModuleUpdate: {
+            completed?: boolean;
+            /** @description Read-only: ignored when sent. */
+            readonly completed_at?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            position?: number;
+            title?: string;
+        };
+        /** CourseUpdate */
+        CourseUpdate: {
+            /** @description Read-only: ignored when sent. */
+            readonly completion?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @example Rust in depth */
+            title?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+            /** Format: uri */
+            url?: string | null;
+        };
+        /** Customer */
+        Customer: {
+            /** Format: date-time */
+            created_at?: string;
+            current_balance_usd_cents?: number;
+            current_month_charged_usd_cents?: number;
+            /** Format: date */
+            current_month_start?: string;
+            customer_id?: number;
+            last_month_charged_usd_cents?: number;
+            max_monthly_usd_cents?: number;
+            wallet_address?: string;
+        };
         Error: {
             error: {
                 /** @enum {string} */
@@ -2904,6 +3090,927 @@ export interface components {
                 message: string;
                 request_id: string;
             };
+        };
+        /** EscrowTransaction */
+        EscrowTransaction: {
+            amount_usd_cents?: number;
+            /** Format: date-time */
+            created_at?: string;
+            description?: string;
+            id?: string;
+            idempotency_key?: string | null;
+            /**
+             * @description pending: a withdrawal request awaiting the operator's signer (ESCROW_MODE=sui)
+             * @enum {string}
+             */
+            status?: "completed" | "pending";
+            tx_digest?: string | null;
+            /** @enum {string} */
+            tx_type?: "deposit" | "withdraw" | "charge";
+        };
+        /** Flashcard */
+        Flashcard: {
+            /** @example Where is the library? */
+            back?: string;
+            deck?: string | null;
+            /** Format: date */
+            readonly due_on?: string;
+            readonly ease?: number;
+            /** @example ¿Dónde está la biblioteca? */
+            front?: string;
+            readonly id?: string;
+            readonly interval_days?: number;
+            readonly repetitions?: number;
+        };
+        /** FlashcardCreate */
+        FlashcardCreate: {
+            /** @example Where is the library? */
+            back: string;
+            deck?: string | null;
+            /** @example ¿Dónde está la biblioteca? */
+            front: string;
+        };
+        /** FlashcardUpdate */
+        FlashcardUpdate: {
+            /** @example Where is the library? */
+            back?: string;
+            deck?: string | null;
+            /** @example ¿Dónde está la biblioteca? */
+            front?: string;
+        };
+        /** Goal */
+        Goal: {
+            description?: string;
+            readonly id?: string;
+            readonly links?: {
+                habits?: string[];
+                metrics?: string[];
+                tasks?: string[];
+            };
+            readonly progress?: number;
+            /** Format: date */
+            start_date?: string;
+            /**
+             * @default active
+             * @enum {string}
+             */
+            status?: "active" | "achieved" | "abandoned";
+            success_criteria?: {
+                /** @default false */
+                met?: boolean;
+                text: string;
+            }[];
+            /** Format: date */
+            target_date?: string | null;
+            /** @example Run a half marathon */
+            title?: string;
+        };
+        /** GoalCreate */
+        GoalCreate: {
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly links?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly progress?: unknown;
+            /** Format: date */
+            start_date?: string;
+            /**
+             * @default active
+             * @enum {string}
+             */
+            status?: "active" | "achieved" | "abandoned";
+            success_criteria?: {
+                /** @default false */
+                met?: boolean;
+                text: string;
+            }[];
+            /** Format: date */
+            target_date?: string | null;
+            /** @example Run a half marathon */
+            title: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** GoalUpdate */
+        GoalUpdate: {
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly links?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly progress?: unknown;
+            /** Format: date */
+            start_date?: string;
+            /**
+             * @default active
+             * @enum {string}
+             */
+            status?: "active" | "achieved" | "abandoned";
+            success_criteria?: {
+                /** @default false */
+                met?: boolean;
+                text: string;
+            }[];
+            /** Format: date */
+            target_date?: string | null;
+            /** @example Run a half marathon */
+            title?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** Group */
+        Group: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            members: {
+                /** Format: email */
+                email?: string;
+                joined_at?: string | null;
+                name?: string | null;
+                /** @enum {string} */
+                status?: "member" | "pending";
+                user_id?: string | null;
+            }[];
+            name: string;
+            owner_id: string;
+        };
+        /** Habit */
+        Habit: {
+            readonly best_streak?: number;
+            readonly current_streak?: number;
+            readonly done_today?: boolean;
+            readonly due_today?: boolean;
+            readonly id?: string;
+            /** @example Read 20 pages */
+            name?: string;
+            /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
+            schedule?: {
+                /** @constant */
+                type: "daily";
+            } | {
+                days: number[];
+                /** @constant */
+                type: "weekdays";
+            } | {
+                n: number;
+                /** @constant */
+                type: "every_n_days";
+            };
+            /** Format: date */
+            start_date?: string;
+            readonly strength?: number;
+        };
+        /** HabitCreate */
+        HabitCreate: {
+            /** @description Read-only: ignored when sent. */
+            readonly best_streak?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly current_streak?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly done_today?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly due_today?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @example Read 20 pages */
+            name: string;
+            /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
+            schedule?: {
+                /** @constant */
+                type: "daily";
+            } | {
+                days: number[];
+                /** @constant */
+                type: "weekdays";
+            } | {
+                n: number;
+                /** @constant */
+                type: "every_n_days";
+            };
+            /** Format: date */
+            start_date?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly strength?: unknown;
+        };
+        /** HabitUpdate */
+        HabitUpdate: {
+            /** @description Read-only: ignored when sent. */
+            readonly best_streak?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly current_streak?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly done_today?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly due_today?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @example Read 20 pages */
+            name?: string;
+            /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
+            schedule?: {
+                /** @constant */
+                type: "daily";
+            } | {
+                days: number[];
+                /** @constant */
+                type: "weekdays";
+            } | {
+                n: number;
+                /** @constant */
+                type: "every_n_days";
+            };
+            /** Format: date */
+            start_date?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly strength?: unknown;
+        };
+        /** Health */
+        Health: {
+            /** @enum {string} */
+            db: "ok" | "error";
+            last_cron_run?: {
+                cron?: string;
+                /** Format: date-time */
+                finished_at?: string | null;
+                job?: string;
+                outcome?: string;
+                /** Format: date-time */
+                started_at?: string;
+            } | null;
+            stage: string;
+            /** @enum {string} */
+            status: "healthy" | "degraded";
+            /** Format: date-time */
+            timestamp: string;
+        };
+        /** InsightSummary */
+        InsightSummary: {
+            by_category: {
+                category?: string;
+                last_month_cents?: number;
+                this_month_cents?: number;
+            }[];
+            /**
+             * Format: date-time
+             * @description null until the scheduler first computed them.
+             */
+            computed_at: string | null;
+            currency?: string | null;
+            month_over_month: {
+                change_cents?: number;
+                change_pct?: number | null;
+                days?: number;
+                last_month_cents?: number;
+                last_month_same_days_cents?: number;
+                this_month_cents?: number;
+            } | null;
+            recurring: {
+                amount_cents?: number;
+                cadence_days?: number;
+                currency?: string;
+                /** Format: date */
+                last_date?: string;
+                merchant?: string;
+                next_expected_cents?: number;
+                /** Format: date */
+                next_expected_date?: string;
+                occurrences?: number;
+            }[];
+        };
+        /** LogbookEntry */
+        LogbookEntry: {
+            /** @example Shipped the report; felt good. */
+            content?: string;
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date */
+            date?: string;
+            readonly id?: string;
+            links?: {
+                id: string;
+                /** @enum {string} */
+                type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
+            }[];
+        };
+        /** LogbookEntryCreate */
+        LogbookEntryCreate: {
+            /** @example Shipped the report; felt good. */
+            content: string;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /** Format: date */
+            date?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            links?: {
+                id: string;
+                /** @enum {string} */
+                type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
+            }[];
+        };
+        /** LogbookEntryUpdate */
+        LogbookEntryUpdate: {
+            /** @example Shipped the report; felt good. */
+            content?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /** Format: date */
+            date?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            links?: {
+                id: string;
+                /** @enum {string} */
+                type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
+            }[];
+        };
+        /** Metric */
+        Metric: {
+            /**
+             * @default higher
+             * @enum {string}
+             */
+            direction?: "higher" | "lower";
+            readonly id?: string;
+            readonly milestones?: {
+                achieved_at?: string;
+                kind?: string;
+            }[];
+            /** @example Weight */
+            name?: string;
+            target?: number | null;
+            unit?: string;
+        };
+        /** MetricCreate */
+        MetricCreate: {
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /**
+             * @default higher
+             * @enum {string}
+             */
+            direction?: "higher" | "lower";
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly milestones?: unknown;
+            /** @example Weight */
+            name: string;
+            target?: number | null;
+            unit?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** MetricUpdate */
+        MetricUpdate: {
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /**
+             * @default higher
+             * @enum {string}
+             */
+            direction?: "higher" | "lower";
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly milestones?: unknown;
+            /** @example Weight */
+            name?: string;
+            target?: number | null;
+            unit?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** MoneySettings */
+        MoneySettings: {
+            /**
+             * @description Totals, insights and tracker answers count transactions in this currency.
+             * @default USD
+             * @enum {string}
+             */
+            home_currency: "USD" | "EUR" | "GBP" | "CAD" | "AUD" | "CHF" | "JPY";
+            monthly_budget_cents: number | null;
+        };
+        /** MoneySettingsUpdate */
+        MoneySettingsUpdate: {
+            /**
+             * @description Totals, insights and tracker answers count transactions in this currency.
+             * @default USD
+             * @enum {string}
+             */
+            home_currency?: "USD" | "EUR" | "GBP" | "CAD" | "AUD" | "CHF" | "JPY";
+            monthly_budget_cents?: number | null;
+        };
+        /** NewApiKey */
+        NewApiKey: {
+            created_at?: string;
+            id?: string;
+            /** @description The key itself, shown only here. */
+            key?: string;
+            last_used_at?: string | null;
+            name?: string;
+            prefix?: string;
+        };
+        /** NoiseEvent */
+        NoiseEvent: {
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {string} */
+            event_type: "search" | "browse" | "shop" | "persona_rotate";
+            id: string;
+            /** @description search: {query, engine, url}; browse: {url, title, dwell_seconds}; shop: {name, site, url, price_usd_cents, category}; persona_rotate: {from, to, persona_name} */
+            payload: Record<string, never>;
+            persona_id?: string | null;
+        };
+        /** OsExport */
+        OsExport: {
+            courses?: Record<string, never>[];
+            exported_at?: string;
+            flashcards?: Record<string, never>[];
+            goals?: Record<string, never>[];
+            habits?: Record<string, never>[];
+            logbook?: Record<string, never>[];
+            metrics?: Record<string, never>[];
+            projects?: Record<string, never>[];
+            rewards?: Record<string, never>[];
+            skills?: Record<string, never>[];
+            tasks?: Record<string, never>[];
+            /** @constant */
+            version: 1;
+            wallet?: {
+                balance?: number;
+                ledger?: Record<string, never>[];
+            };
+        };
+        /** OsSettings */
+        OsSettings: {
+            /**
+             * @description IANA time zone, such as Europe/Paris
+             * @default UTC
+             * @example Europe/Paris
+             * @enum {string}
+             */
+            timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
+        };
+        /** Persona */
+        Persona: {
+            /** @example 34 */
+            age?: number;
+            /** Format: date-time */
+            readonly created_at?: string;
+            description?: string;
+            readonly id?: string;
+            interests?: string[];
+            /**
+             * @description in the rotation
+             * @default true
+             */
+            is_active?: boolean;
+            /** @example Lyon, Auvergne-Rhône-Alpes, FR */
+            location?: string;
+            /** @example Camille Martin */
+            name?: string;
+            /** @example architect */
+            occupation?: string;
+            /** @example bargain hunter */
+            shopping_style?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
+        };
+        /** PersonaCreate */
+        PersonaCreate: {
+            /** @example 34 */
+            age: number;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            interests: string[];
+            /**
+             * @description in the rotation
+             * @default true
+             */
+            is_active?: boolean;
+            /** @example Lyon, Auvergne-Rhône-Alpes, FR */
+            location: string;
+            /** @example Camille Martin */
+            name: string;
+            /** @example architect */
+            occupation: string;
+            /** @example bargain hunter */
+            shopping_style?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** PersonaUpdate */
+        PersonaUpdate: {
+            /** @example 34 */
+            age?: number;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            interests?: string[];
+            /**
+             * @description in the rotation
+             * @default true
+             */
+            is_active?: boolean;
+            /** @example Lyon, Auvergne-Rhône-Alpes, FR */
+            location?: string;
+            /** @example Camille Martin */
+            name?: string;
+            /** @example architect */
+            occupation?: string;
+            /** @example bargain hunter */
+            shopping_style?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** PhantomSettings */
+        PhantomSettings: {
+            /**
+             * @description [start_hour, end_hour) in `timezone`, hours 0–24 (24 is midnight); [22, 6] spans midnight, [0, 0] is all day
+             * @default [
+             *       8,
+             *       22
+             *     ]
+             */
+            active_hours?: number[];
+            /**
+             * @description minutes
+             * @default 15
+             */
+            browsing_interval?: number;
+            /** @default true */
+            enabled?: boolean;
+            /**
+             * @description minutes
+             * @default 30
+             */
+            fingerprint_rotation_interval?: number;
+            /** @default 3 */
+            max_concurrent?: number;
+            /** @default 8 */
+            pages_per_cycle?: number;
+            /** @default 4 */
+            persona_rotation_hours?: number;
+            /** @default 3 */
+            products_per_cycle?: number;
+            /**
+             * @description minutes
+             * @default 10
+             */
+            search_interval?: number;
+            /** @default 5 */
+            searches_per_cycle?: number;
+            /**
+             * @description minutes
+             * @default 30
+             */
+            shop_interval?: number;
+            /**
+             * @description IANA time zone, such as Europe/Paris
+             * @default UTC
+             * @example Europe/Paris
+             * @enum {string}
+             */
+            timezone?: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
+        };
+        /** Plan */
+        Plan: {
+            completed_at?: string | null;
+            created_at?: string;
+            id?: string;
+            persona_id?: string | null;
+            plan_data?: {
+                steps?: {
+                    /** @enum {string} */
+                    action?: "search" | "visit" | "scroll" | "click" | "shop";
+                    dwell_seconds?: number;
+                    query?: string;
+                    url?: string;
+                }[];
+            };
+            result?: Record<string, never> | null;
+            started_at?: string | null;
+            /** @enum {string} */
+            status?: "pending" | "in_progress" | "completed";
+        };
+        /** Project */
+        Project: {
+            readonly completion?: number;
+            description?: string;
+            readonly elapsed?: number | null;
+            /** @enum {string} */
+            readonly health?: "on_track" | "at_risk" | "off_track";
+            readonly id?: string;
+            /** @example Kitchen renovation */
+            name?: string;
+            /** Format: date */
+            start_date?: string;
+            /** Format: date */
+            target_date?: string | null;
+            readonly tasks?: Record<string, never>;
+        };
+        /** ProjectCreate */
+        ProjectCreate: {
+            /** @description Read-only: ignored when sent. */
+            readonly completion?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly elapsed?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly health?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @example Kitchen renovation */
+            name: string;
+            /** Format: date */
+            start_date?: string;
+            /** Format: date */
+            target_date?: string | null;
+            /** @description Read-only: ignored when sent. */
+            readonly tasks?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** ProjectUpdate */
+        ProjectUpdate: {
+            /** @description Read-only: ignored when sent. */
+            readonly completion?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly elapsed?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly health?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @example Kitchen renovation */
+            name?: string;
+            /** Format: date */
+            start_date?: string;
+            /** Format: date */
+            target_date?: string | null;
+            /** @description Read-only: ignored when sent. */
+            readonly tasks?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** Reward */
+        Reward: {
+            /** @description Points. */
+            cost?: number;
+            /** Format: date-time */
+            readonly created_at?: string;
+            description?: string;
+            readonly id?: string;
+            /** @example Movie night */
+            name?: string;
+        };
+        /** RewardCreate */
+        RewardCreate: {
+            /** @description Points. */
+            cost: number;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @example Movie night */
+            name: string;
+        };
+        /** RewardUpdate */
+        RewardUpdate: {
+            /** @description Points. */
+            cost?: number;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @example Movie night */
+            name?: string;
+        };
+        /** Service */
+        Service: {
+            config?: Record<string, never>;
+            is_enabled?: boolean;
+            /** @description a downgrade taking effect at the next month */
+            next_tier?: string | null;
+            pricing?: Record<string, never>;
+            /** @enum {string} */
+            service_type?: "seal" | "grpc" | "graphql";
+            /** @enum {string} */
+            status?: "live" | "coming_soon";
+            /** @enum {string|null} */
+            suspended_reason?: "insufficient_balance" | "monthly_limit_exceeded" | null;
+            /** @enum {string} */
+            tier?: "starter" | "pro" | "enterprise";
+        };
+        /** Skill */
+        Skill: {
+            description?: string;
+            readonly id?: string;
+            /** @default 0 */
+            level?: number;
+            /** @default 5 */
+            max_level?: number;
+            /** @example Spanish */
+            name?: string;
+            readonly prerequisites?: string[];
+            readonly tier?: number;
+            readonly unlocked?: boolean;
+        };
+        /** SkillCreate */
+        SkillCreate: {
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @default 0 */
+            level?: number;
+            /** @default 5 */
+            max_level?: number;
+            /** @example Spanish */
+            name: string;
+            /** @description Read-only: ignored when sent. */
+            readonly prerequisites?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly tier?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly unlocked?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** SkillUpdate */
+        SkillUpdate: {
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            description?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /** @default 0 */
+            level?: number;
+            /** @default 5 */
+            max_level?: number;
+            /** @example Spanish */
+            name?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly prerequisites?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly tier?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly unlocked?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** Task */
+        Task: {
+            /** @example work */
+            area?: string | null;
+            readonly completed_at?: string | null;
+            /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
+            depends_on?: string[];
+            description?: string;
+            /** Format: date */
+            due_date?: string | null;
+            /** @default 1 */
+            effort?: number;
+            goal_id?: string | null;
+            readonly id?: string;
+            /**
+             * @default medium
+             * @enum {string}
+             */
+            priority?: "low" | "medium" | "high" | "urgent";
+            project_id?: string | null;
+            /**
+             * @default todo
+             * @enum {string}
+             */
+            status?: "todo" | "in_progress" | "done";
+            /** @example Write the quarterly report */
+            title?: string;
+        };
+        /** TaskCreate */
+        TaskCreate: {
+            /** @example work */
+            area?: string | null;
+            /** @description Read-only: ignored when sent. */
+            readonly completed_at?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
+            depends_on?: string[];
+            description?: string;
+            /** Format: date */
+            due_date?: string | null;
+            /** @default 1 */
+            effort?: number;
+            goal_id?: string | null;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /**
+             * @default medium
+             * @enum {string}
+             */
+            priority?: "low" | "medium" | "high" | "urgent";
+            project_id?: string | null;
+            /**
+             * @default todo
+             * @enum {string}
+             */
+            status?: "todo" | "in_progress";
+            /** @example Write the quarterly report */
+            title: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** TaskUpdate */
+        TaskUpdate: {
+            /** @example work */
+            area?: string | null;
+            /** @description Read-only: ignored when sent. */
+            readonly completed_at?: unknown;
+            /** @description Read-only: ignored when sent. */
+            readonly created_at?: unknown;
+            /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
+            depends_on?: string[];
+            description?: string;
+            /** Format: date */
+            due_date?: string | null;
+            /** @default 1 */
+            effort?: number;
+            goal_id?: string | null;
+            /** @description Read-only: ignored when sent. */
+            readonly id?: unknown;
+            /**
+             * @default medium
+             * @enum {string}
+             */
+            priority?: "low" | "medium" | "high" | "urgent";
+            project_id?: string | null;
+            /**
+             * @default todo
+             * @enum {string}
+             */
+            status?: "todo" | "in_progress";
+            /** @example Write the quarterly report */
+            title?: string;
+            /** @description Read-only: ignored when sent. */
+            readonly updated_at?: unknown;
+        };
+        /** Tokens */
+        Tokens: {
+            access_token: string;
+            expires_in: number;
+            refresh_token: string;
+            /** @constant */
+            token_type: "Bearer";
+            user: components["schemas"]["User"];
+        };
+        /** Transaction */
+        Transaction: {
+            account_id: string;
+            /** @description Spend positive, refunds negative. */
+            amount_cents: number;
+            /** @enum {string} */
+            category: "groceries" | "dining" | "transport" | "shopping" | "subscriptions" | "travel" | "entertainment" | "utilities" | "health" | "other";
+            /** @example USD */
+            currency: string;
+            id: string;
+            merchant: string;
+            /** Format: date-time */
+            occurred_at: string;
+        };
+        /** User */
+        User: {
+            /** Format: date-time */
+            created_at: string;
+            email?: string | null;
+            id: string;
+            name?: string | null;
+            wallet_address?: string | null;
         };
     };
     responses: never;
@@ -2923,6 +4030,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "conversation_id": null,
+                 *       "message": "add buy milk tomorrow"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Continue this conversation; omit to start one. */
                     conversation_id?: string | null;
@@ -2938,6 +4051,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "conversation_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "reply": "example",
+                     *       "tool_calls": [
+                     *         {
+                     *           "arguments": null,
+                     *           "result": {},
+                     *           "tool": "example"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         conversation_id: string;
                         reply: string;
@@ -2983,16 +4109,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "title": "example",
+                     *           "updated_at": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            id: string;
-                            /** @description The start of the conversation's first message. */
-                            title: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                        }[];
+                        items: components["schemas"]["Conversation"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -3027,31 +4158,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at: string;
-                        id: string;
-                        messages?: {
-                            /** @description For a tool message, the tool's result as JSON text. */
-                            content: string;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** @enum {string} */
-                            role: "user" | "assistant" | "tool";
-                            tool?: string | null;
-                            tool_call_id?: string | null;
-                            /** @description Assistant messages: the tools it called. */
-                            tool_calls?: {
-                                arguments?: unknown;
-                                id?: string;
-                                tool?: string;
-                            }[];
-                        }[];
-                        /** @description The start of the conversation's first message. */
-                        title: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "messages": [
+                     *         {
+                     *           "content": "example",
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "role": "user",
+                     *           "tool": "example",
+                     *           "tool_call_id": "example",
+                     *           "tool_calls": [
+                     *             {
+                     *               "arguments": null,
+                     *               "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *               "tool": "example"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "title": "example",
+                     *       "updated_at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationWithMessages"];
                 };
             };
             /** @description Error envelope */
@@ -3117,14 +4248,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "last_used_at": "example",
+                     *           "name": "example",
+                     *           "prefix": "example"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            created_at?: string;
-                            id?: string;
-                            last_used_at?: string | null;
-                            name?: string;
-                            prefix?: string;
-                        }[];
+                        items: components["schemas"]["ApiKey"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -3150,6 +4289,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "example"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                 };
@@ -3162,14 +4306,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        created_at?: string;
-                        id?: string;
-                        key?: string;
-                        last_used_at?: string | null;
-                        name?: string;
-                        prefix?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "key": "example",
+                     *       "last_used_at": "example",
+                     *       "name": "example",
+                     *       "prefix": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NewApiKey"];
                 };
             };
             /** @description Error envelope */
@@ -3222,6 +4369,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "example",
+                 *       "password": "example"
+                 *     }
+                 */
                 "application/json": {
                     email: string;
                     password: string;
@@ -3235,21 +4388,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        access_token: string;
-                        expires_in: number;
-                        refresh_token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                        user: {
-                            /** Format: date-time */
-                            created_at: string;
-                            email?: string | null;
-                            id: string;
-                            name?: string | null;
-                            wallet_address?: string | null;
-                        };
-                    };
+                    /**
+                     * @example {
+                     *       "access_token": "example",
+                     *       "expires_in": 1,
+                     *       "refresh_token": "example",
+                     *       "token_type": "Bearer",
+                     *       "user": {
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "email": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "name": "example",
+                     *         "wallet_address": "example"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Error envelope */
@@ -3305,14 +4459,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at: string;
-                        email?: string | null;
-                        id: string;
-                        name?: string | null;
-                        wallet_address?: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "email": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "example",
+                     *       "wallet_address": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Error envelope */
@@ -3335,6 +4491,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "example"
+                 *     }
+                 */
                 "application/json": {
                     refresh_token?: string;
                 };
@@ -3347,21 +4508,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        access_token: string;
-                        expires_in: number;
-                        refresh_token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                        user: {
-                            /** Format: date-time */
-                            created_at: string;
-                            email?: string | null;
-                            id: string;
-                            name?: string | null;
-                            wallet_address?: string | null;
-                        };
-                    };
+                    /**
+                     * @example {
+                     *       "access_token": "example",
+                     *       "expires_in": 1,
+                     *       "refresh_token": "example",
+                     *       "token_type": "Bearer",
+                     *       "user": {
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "email": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "name": "example",
+                     *         "wallet_address": "example"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Error envelope */
@@ -3384,10 +4546,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "name": null,
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
                 "application/json": {
                     /** Format: email */
                     email: string;
                     name?: string | null;
+                    /** @example correct horse battery */
                     password: string;
                 };
             };
@@ -3399,21 +4569,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        access_token: string;
-                        expires_in: number;
-                        refresh_token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                        user: {
-                            /** Format: date-time */
-                            created_at: string;
-                            email?: string | null;
-                            id: string;
-                            name?: string | null;
-                            wallet_address?: string | null;
-                        };
-                    };
+                    /**
+                     * @example {
+                     *       "access_token": "example",
+                     *       "expires_in": 1,
+                     *       "refresh_token": "example",
+                     *       "token_type": "Bearer",
+                     *       "user": {
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "email": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "name": "example",
+                     *         "wallet_address": "example"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Error envelope */
@@ -3436,6 +4607,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "0xabababababababababababababababababababababababababababababababab"
+                 *     }
+                 */
                 "application/json": {
                     address: string;
                 };
@@ -3448,6 +4624,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "expires_at": "2026-03-14T09:30:00.000Z",
+                     *       "message": "example",
+                     *       "nonce": "example"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: date-time */
                         expires_at?: string;
@@ -3476,6 +4659,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "0xabababababababababababababababababababababababababababababababab",
+                 *       "message": "example",
+                 *       "public_key": "example",
+                 *       "signature": "example"
+                 *     }
+                 */
                 "application/json": {
                     address: string;
                     message?: string;
@@ -3491,21 +4682,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        access_token: string;
-                        expires_in: number;
-                        refresh_token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                        user: {
-                            /** Format: date-time */
-                            created_at: string;
-                            email?: string | null;
-                            id: string;
-                            name?: string | null;
-                            wallet_address?: string | null;
-                        };
-                    };
+                    /**
+                     * @example {
+                     *       "access_token": "example",
+                     *       "expires_in": 1,
+                     *       "refresh_token": "example",
+                     *       "token_type": "Bearer",
+                     *       "user": {
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "email": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "name": "example",
+                     *         "wallet_address": "example"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Tokens"];
                 };
             };
             /** @description Error envelope */
@@ -3541,23 +4733,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "last4": "4242",
+                     *           "last_sync_error": "example",
+                     *           "last_synced_at": "2026-03-14T09:30:00.000Z",
+                     *           "linked_at": "2026-03-14T09:30:00.000Z",
+                     *           "merchant": "example",
+                     *           "merchant_id": 1,
+                     *           "name": "example",
+                     *           "source": "demo"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            id: string;
-                            last4: string | null;
-                            last_sync_error?: string | null;
-                            /** Format: date-time */
-                            last_synced_at?: string | null;
-                            /** Format: date-time */
-                            linked_at: string;
-                            merchant: string;
-                            /** @description Knot's merchant id. */
-                            merchant_id?: number | null;
-                            /** @description The card's or merchant account's name. */
-                            name: string;
-                            /** @enum {string} */
-                            source?: "demo" | "knot";
-                        }[];
+                        items: components["schemas"]["Account"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -3622,6 +4817,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "account_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "pages": 1,
+                     *       "stored": 1
+                     *     }
+                     */
                     "application/json": {
                         account_id?: string;
                         pages?: number;
@@ -3662,16 +4864,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "group_id": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "title": "example",
+                     *           "updated_at": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            group_id: string | null;
-                            id: string;
-                            title: string;
-                            /** Format: date-time */
-                            updated_at: string;
-                        }[];
+                        items: components["schemas"]["Chat"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -3697,6 +4905,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "group_id": null,
+                 *       "title": null
+                 *     }
+                 */
                 "application/json": {
                     group_id?: string | null;
                     title?: string | null;
@@ -3710,15 +4924,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at: string;
-                        group_id: string | null;
-                        id: string;
-                        title: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "group_id": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "title": "example",
+                     *       "updated_at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Chat"];
                 };
             };
             /** @description Error envelope */
@@ -3750,29 +4965,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at: string;
-                        group_id: string | null;
-                        id: string;
-                        messages?: {
-                            /** @description {type: split|card|tracker, …} */
-                            action: Record<string, never> | null;
-                            content: string;
-                            /** Format: date-time */
-                            created_at?: string;
-                            /** @description The numbers behind the answer: a split's {total_cents, shares: [{name, amount_cents}]}, a tracker's {total_cents, period, by_category}, a card's {category, recommended, cards}. */
-                            drawer_data: Record<string, never> | null;
-                            id: string;
-                            /** @enum {string} */
-                            role: "user" | "assistant";
-                            /** @description The stages the assistant ran, in order. */
-                            thinking: string[];
-                        }[];
-                        title: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "group_id": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "messages": [
+                     *         {
+                     *           "action": {},
+                     *           "content": "example",
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "drawer_data": {},
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "role": "user",
+                     *           "thinking": [
+                     *             "example"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "title": "example",
+                     *       "updated_at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChatWithMessages"];
                 };
             };
             /** @description Error envelope */
@@ -3798,6 +5013,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "split $100.00 three ways"
+                 *     }
+                 */
                 "application/json": {
                     /** @example split $100.00 three ways */
                     content: string;
@@ -3811,21 +5031,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": {
+                     *         "action": {},
+                     *         "content": "example",
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "drawer_data": {},
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "role": "user",
+                     *         "thinking": [
+                     *           "example"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
-                        message: {
-                            /** @description {type: split|card|tracker, …} */
-                            action: Record<string, never> | null;
-                            content: string;
-                            /** Format: date-time */
-                            created_at?: string;
-                            /** @description The numbers behind the answer: a split's {total_cents, shares: [{name, amount_cents}]}, a tracker's {total_cents, period, by_category}, a card's {category, recommended, cards}. */
-                            drawer_data: Record<string, never> | null;
-                            id: string;
-                            /** @enum {string} */
-                            role: "user" | "assistant";
-                            /** @description The stages the assistant ran, in order. */
-                            thinking: string[];
-                        };
+                        message: components["schemas"]["ChatMessage"];
                     };
                 };
             };
@@ -3862,23 +5084,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "members": [
+                     *             {
+                     *               "email": "ada@example.com",
+                     *               "joined_at": "example",
+                     *               "name": "example",
+                     *               "status": "member",
+                     *               "user_id": "example"
+                     *             }
+                     *           ],
+                     *           "name": "example",
+                     *           "owner_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            id: string;
-                            members: {
-                                /** Format: email */
-                                email?: string;
-                                joined_at?: string | null;
-                                name?: string | null;
-                                /** @enum {string} */
-                                status?: "member" | "pending";
-                                user_id?: string | null;
-                            }[];
-                            name: string;
-                            owner_id: string;
-                        }[];
+                        items: components["schemas"]["Group"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -3904,6 +5133,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "members": [
+                 *         "sam@example.com",
+                 *         "ana@example.com"
+                 *       ],
+                 *       "name": "Flatmates"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @example [
@@ -3924,22 +5162,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at: string;
-                        id: string;
-                        members: {
-                            /** Format: email */
-                            email?: string;
-                            joined_at?: string | null;
-                            name?: string | null;
-                            /** @enum {string} */
-                            status?: "member" | "pending";
-                            user_id?: string | null;
-                        }[];
-                        name: string;
-                        owner_id: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "members": [
+                     *         {
+                     *           "email": "ada@example.com",
+                     *           "joined_at": "example",
+                     *           "name": "example",
+                     *           "status": "member",
+                     *           "user_id": "example"
+                     *         }
+                     *       ],
+                     *       "name": "example",
+                     *       "owner_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Group"];
                 };
             };
             /** @description Error envelope */
@@ -3971,22 +5211,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at: string;
-                        id: string;
-                        members: {
-                            /** Format: email */
-                            email?: string;
-                            joined_at?: string | null;
-                            name?: string | null;
-                            /** @enum {string} */
-                            status?: "member" | "pending";
-                            user_id?: string | null;
-                        }[];
-                        name: string;
-                        owner_id: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "members": [
+                     *         {
+                     *           "email": "ada@example.com",
+                     *           "joined_at": "example",
+                     *           "name": "example",
+                     *           "status": "member",
+                     *           "user_id": "example"
+                     *         }
+                     *       ],
+                     *       "name": "example",
+                     *       "owner_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Group"];
                 };
             };
             /** @description Error envelope */
@@ -4015,6 +5257,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "computed_at": "example",
+                     *       "status": "ready"
+                     *     }
+                     */
                     "application/json": {
                         computed_at: string | null;
                         /** @enum {string} */
@@ -4048,39 +5296,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        by_category: {
-                            category?: string;
-                            last_month_cents?: number;
-                            this_month_cents?: number;
-                        }[];
-                        /**
-                         * Format: date-time
-                         * @description null until the scheduler first computed them.
-                         */
-                        computed_at: string | null;
-                        currency?: string | null;
-                        month_over_month: {
-                            change_cents?: number;
-                            change_pct?: number | null;
-                            days?: number;
-                            last_month_cents?: number;
-                            last_month_same_days_cents?: number;
-                            this_month_cents?: number;
-                        } | null;
-                        recurring: {
-                            amount_cents?: number;
-                            cadence_days?: number;
-                            currency?: string;
-                            /** Format: date */
-                            last_date?: string;
-                            merchant?: string;
-                            next_expected_cents?: number;
-                            /** Format: date */
-                            next_expected_date?: string;
-                            occurrences?: number;
-                        }[];
-                    };
+                    /**
+                     * @example {
+                     *       "by_category": [
+                     *         {
+                     *           "category": "example",
+                     *           "last_month_cents": 1,
+                     *           "this_month_cents": 1
+                     *         }
+                     *       ],
+                     *       "computed_at": "2026-03-14T09:30:00.000Z",
+                     *       "currency": "example",
+                     *       "month_over_month": {
+                     *         "change_cents": 1,
+                     *         "change_pct": 1,
+                     *         "days": 1,
+                     *         "last_month_cents": 1,
+                     *         "last_month_same_days_cents": 1,
+                     *         "this_month_cents": 1
+                     *       },
+                     *       "recurring": [
+                     *         {
+                     *           "amount_cents": 1,
+                     *           "cadence_days": 1,
+                     *           "currency": "example",
+                     *           "last_date": "2026-03-14",
+                     *           "merchant": "example",
+                     *           "next_expected_cents": 1,
+                     *           "next_expected_date": "2026-03-14",
+                     *           "occurrences": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InsightSummary"];
                 };
             };
             /** @description Error envelope */
@@ -4103,6 +5352,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "merchant_id": 1,
+                 *       "merchant_name": "example"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Required when Knot is configured. */
                     merchant_id?: number;
@@ -4117,23 +5372,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "last4": "4242",
+                     *           "last_sync_error": "example",
+                     *           "last_synced_at": "2026-03-14T09:30:00.000Z",
+                     *           "linked_at": "2026-03-14T09:30:00.000Z",
+                     *           "merchant": "example",
+                     *           "merchant_id": 1,
+                     *           "name": "example",
+                     *           "source": "demo"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            id: string;
-                            last4: string | null;
-                            last_sync_error?: string | null;
-                            /** Format: date-time */
-                            last_synced_at?: string | null;
-                            /** Format: date-time */
-                            linked_at: string;
-                            merchant: string;
-                            /** @description Knot's merchant id. */
-                            merchant_id?: number | null;
-                            /** @description The card's or merchant account's name. */
-                            name: string;
-                            /** @enum {string} */
-                            source?: "demo" | "knot";
-                        }[];
+                        items: components["schemas"]["Account"][];
                     };
                 };
             };
@@ -4163,6 +5420,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "client_id": "example",
+                     *       "environment": "example",
+                     *       "merchants": [
+                     *         null
+                     *       ],
+                     *       "mode": "knot",
+                     *       "session_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                     *     }
+                     */
                     "application/json": {
                         client_id?: string | null;
                         environment?: string;
@@ -4199,15 +5467,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description Totals, insights and tracker answers count transactions in this currency.
-                         * @default USD
-                         * @enum {string}
-                         */
-                        home_currency: "USD" | "EUR" | "GBP" | "CAD" | "AUD" | "CHF" | "JPY";
-                        monthly_budget_cents: number | null;
-                    };
+                    /**
+                     * @example {
+                     *       "home_currency": "USD",
+                     *       "monthly_budget_cents": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MoneySettings"];
                 };
             };
             /** @description Error envelope */
@@ -4230,15 +5496,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /**
-                     * @description Totals, insights and tracker answers count transactions in this currency.
-                     * @default USD
-                     * @enum {string}
-                     */
-                    home_currency?: "USD" | "EUR" | "GBP" | "CAD" | "AUD" | "CHF" | "JPY";
-                    monthly_budget_cents?: number | null;
-                };
+                /**
+                 * @example {
+                 *       "home_currency": "USD",
+                 *       "monthly_budget_cents": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["MoneySettingsUpdate"];
             };
         };
         responses: {
@@ -4248,15 +5512,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description Totals, insights and tracker answers count transactions in this currency.
-                         * @default USD
-                         * @enum {string}
-                         */
-                        home_currency: "USD" | "EUR" | "GBP" | "CAD" | "AUD" | "CHF" | "JPY";
-                        monthly_budget_cents: number | null;
-                    };
+                    /**
+                     * @example {
+                     *       "home_currency": "USD",
+                     *       "monthly_budget_cents": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MoneySettings"];
                 };
             };
             /** @description Error envelope */
@@ -4292,20 +5554,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "account_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "amount_cents": 1,
+                     *           "category": "groceries",
+                     *           "currency": "USD",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "merchant": "example",
+                     *           "occurred_at": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            account_id: string;
-                            /** @description Spend positive, refunds negative. */
-                            amount_cents: number;
-                            /** @enum {string} */
-                            category: "groceries" | "dining" | "transport" | "shopping" | "subscriptions" | "travel" | "entertainment" | "utilities" | "health" | "other";
-                            /** @example USD */
-                            currency: string;
-                            id: string;
-                            merchant: string;
-                            /** Format: date-time */
-                            occurred_at: string;
-                        }[];
+                        items: components["schemas"]["Transaction"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -4331,6 +5597,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "event": "NEW_TRANSACTIONS_AVAILABLE",
+                 *       "external_user_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                 *       "merchant": {
+                 *         "id": 1,
+                 *         "name": "example"
+                 *       },
+                 *       "session_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                 *       "timestamp": 1
+                 *     }
+                 */
                 "application/json": {
                     /** @example NEW_TRANSACTIONS_AVAILABLE */
                     event: string;
@@ -4351,6 +5629,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "queued": true,
+                     *       "received": true
+                     *     }
+                     */
                     "application/json": {
                         queued?: boolean;
                         received?: boolean;
@@ -4377,6 +5661,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "goal_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     goal_id: string;
                 };
@@ -4389,6 +5678,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "scores": [
+                     *           {
+                     *             "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "kind": "example",
+                     *             "overlap": 1
+                     *           }
+                     *         ]
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "suggestions": [
+                     *           {
+                     *             "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "kind": "task",
+                     *             "name": "example",
+                     *             "why": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4435,6 +5750,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "apply": false,
+                 *       "goal_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Write the result (in one batch) instead of only proposing it.
@@ -4452,6 +5773,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "milestone_dates": [
+                     *           "example"
+                     *         ],
+                     *         "start": "example",
+                     *         "target": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "first_tasks": [
+                     *           {
+                     *             "effort": 1,
+                     *             "title": "example"
+                     *           }
+                     *         ],
+                     *         "milestones": [
+                     *           {
+                     *             "date": "2026-03-14",
+                     *             "title": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4498,6 +5847,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "goal_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     goal_id: string;
                 };
@@ -4510,6 +5864,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "matching_metrics": [
+                     *           {
+                     *             "metric_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "name": "example",
+                     *             "overlap": 1,
+                     *             "target": 1
+                     *           }
+                     *         ]
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "criteria": [
+                     *           {
+                     *             "metric_id": "example",
+                     *             "text": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4554,6 +5933,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "goal_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     goal_id: string;
                 };
@@ -4566,6 +5950,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "days_elapsed": 1,
+                     *         "days_remaining": 1,
+                     *         "progress": 1,
+                     *         "target_date": "example",
+                     *         "velocity_per_day": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "earliest": "example",
+                     *         "explanation": "example",
+                     *         "forecast_date": "2026-03-14",
+                     *         "latest": "example",
+                     *         "on_track": true
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4611,6 +6016,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "goal_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     goal_id: string;
                 };
@@ -4623,6 +6033,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "blocked_tasks": 1,
+                     *         "no_target_date": true,
+                     *         "overdue_tasks": 1,
+                     *         "stalled_metrics": [
+                     *           "example"
+                     *         ],
+                     *         "weak_habits": [
+                     *           "example"
+                     *         ]
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "risks": [
+                     *           {
+                     *             "mitigation": "example",
+                     *             "risk": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4666,6 +6102,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "goal_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     goal_id: string;
                 };
@@ -4678,6 +6119,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "achievable": true,
+                     *         "criteria": 1,
+                     *         "links": 1,
+                     *         "measurable": true,
+                     *         "relevant": true,
+                     *         "specific": true,
+                     *         "time_bound": true
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "missing": [
+                     *           "specific"
+                     *         ],
+                     *         "rewrite": "example",
+                     *         "suggestions": [
+                     *           "example"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4722,6 +6188,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "days": 7,
+                 *       "goal_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @default 7
@@ -4739,6 +6211,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "days": 1,
+                     *         "from": "example",
+                     *         "habit_days_done": 1,
+                     *         "metric_logs": 1,
+                     *         "progress": 1,
+                     *         "tasks_completed": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "next": [
+                     *           "example"
+                     *         ],
+                     *         "summary": "example",
+                     *         "wins": [
+                     *           "example"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4782,6 +6278,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "goal": "example",
+                 *       "name": "example"
+                 *     }
+                 */
                 "application/json": {
                     goal?: string;
                     name: string;
@@ -4795,6 +6297,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "habits": 1,
+                     *         "your_best_weekday": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "cue": "example",
+                     *         "reward": "example",
+                     *         "routine": "example",
+                     *         "schedule": {}
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4835,6 +6354,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "habit_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     habit_id: string;
                 };
@@ -4847,6 +6371,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "consistency_30d": 1,
+                     *         "done_30d": 1,
+                     *         "due_30d": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "suggestion": "example",
+                     *         "verdict": "too_easy"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4887,6 +6427,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -4897,6 +6438,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "done_today": 1,
+                     *         "due_today": 1,
+                     *         "habits": [
+                     *           {
+                     *             "consistency_30d": 1,
+                     *             "current_streak": 1,
+                     *             "habit_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "name": "example"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "needs_attention": [
+                     *           "example"
+                     *         ],
+                     *         "strongest": "example",
+                     *         "summary": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4942,6 +6509,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "habit_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     habit_id: string;
                 };
@@ -4954,6 +6526,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "by_weekday": {}
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "advice": "example",
+                     *         "best_days": [
+                     *           "example"
+                     *         ],
+                     *         "weak_days": [
+                     *           "example"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -4992,6 +6583,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "habit_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     habit_id: string;
                 };
@@ -5004,6 +6600,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "best_streak": 1,
+                     *         "broken": true,
+                     *         "consistency_30d": 1,
+                     *         "current_streak": 1,
+                     *         "days_since": 1,
+                     *         "last_done": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "message": "example",
+                     *         "plan": [
+                     *           "example"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5046,6 +6663,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "example"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                 };
@@ -5058,6 +6680,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "ranked": [
+                     *           {
+                     *             "current_streak": 1,
+                     *             "habit_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "name": "example",
+                     *             "strength": 1
+                     *           }
+                     *         ]
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "alternatives": [
+                     *           "example"
+                     *         ],
+                     *         "anchor_habit_id": "example",
+                     *         "plan": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5101,6 +6747,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "apply": false,
+                 *       "days": 7,
+                 *       "entry_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Write the result (in one batch) instead of only proposing it.
@@ -5120,6 +6773,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "entries_read": 1,
+                     *         "found": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "tasks": [
+                     *           {
+                     *             "entry_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "title": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5160,6 +6832,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "entry_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     entry_id: string;
                 };
@@ -5172,6 +6849,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "scores": [
+                     *           {
+                     *             "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "overlap": 1,
+                     *             "type": "example"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "links": [
+                     *           {
+                     *             "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "name": "example",
+                     *             "type": "goal",
+                     *             "why": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5218,6 +6921,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "days": 30,
+                 *       "from": "2026-03-14",
+                 *       "to": "2026-03-14"
+                 *     }
+                 */
                 "application/json": {
                     /** @default 30 */
                     days?: number;
@@ -5235,6 +6945,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "entries": 1,
+                     *         "from": "example",
+                     *         "themes": [
+                     *           "example"
+                     *         ],
+                     *         "to": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "prompts": [
+                     *           "example"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5274,6 +7004,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "days": 30,
+                 *       "from": "2026-03-14",
+                 *       "to": "2026-03-14"
+                 *     }
+                 */
                 "application/json": {
                     /** @default 30 */
                     days?: number;
@@ -5291,6 +7028,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "entries": 1,
+                     *         "from": "example",
+                     *         "slope_per_week": 1,
+                     *         "to": "example",
+                     *         "weeks": [
+                     *           {
+                     *             "entries": 1,
+                     *             "score": 1,
+                     *             "week_of": "example"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "description": "example",
+                     *         "trend": "improving"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5337,6 +7098,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "days": 30,
+                 *       "from": "2026-03-14",
+                 *       "to": "2026-03-14"
+                 *     }
+                 */
                 "application/json": {
                     /** @default 30 */
                     days?: number;
@@ -5354,6 +7122,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "days_written": 1,
+                     *         "entries": 1,
+                     *         "from": "example",
+                     *         "mood": 1,
+                     *         "to": "example",
+                     *         "words": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "highlights": [
+                     *           "example"
+                     *         ],
+                     *         "summary": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5396,6 +7185,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "days": 30,
+                 *       "from": "2026-03-14",
+                 *       "to": "2026-03-14"
+                 *     }
+                 */
                 "application/json": {
                     /** @default 30 */
                     days?: number;
@@ -5413,6 +7209,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "entries": 1,
+                     *         "from": "example",
+                     *         "to": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "themes": [
+                     *           {
+                     *             "entries": 1,
+                     *             "theme": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5454,6 +7270,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "metric_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     metric_id: string;
                 };
@@ -5466,6 +7287,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "mad": 1,
+                     *         "median": 1,
+                     *         "n": 1,
+                     *         "threshold": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "anomalies": [
+                     *           {
+                     *             "date": "2026-03-14",
+                     *             "direction": "high",
+                     *             "value": 1,
+                     *             "z": 1
+                     *           }
+                     *         ],
+                     *         "note": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5513,6 +7358,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "metric_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     metric_id: string;
                 };
@@ -5525,6 +7375,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "compared": 1,
+                     *         "min_pairs": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "pairs": [
+                     *           {
+                     *             "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "kind": "metric",
+                     *             "n": 1,
+                     *             "name": "example",
+                     *             "pearson": 1,
+                     *             "reason": "example",
+                     *             "spearman": 1
+                     *           }
+                     *         ],
+                     *         "summary": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5572,6 +7447,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "metric_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     metric_id: string;
                 };
@@ -5584,6 +7464,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "anomalies": 1,
+                     *         "last_value": 1,
+                     *         "mean": 1,
+                     *         "n": 1,
+                     *         "slope_per_day": 1,
+                     *         "trend": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "highlights": [
+                     *           "example"
+                     *         ],
+                     *         "summary": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5626,6 +7527,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "metric_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     metric_id: string;
                 };
@@ -5638,6 +7544,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "n": 1,
+                     *         "slope_per_day": 1,
+                     *         "weekday_means": {}
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "best_day": "example",
+                     *         "description": "example",
+                     *         "trend": "rising",
+                     *         "worst_day": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5680,6 +7604,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "date": "2026-03-14",
+                 *       "metric_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     /** Format: date */
                     date?: string;
@@ -5694,6 +7624,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "intercept": 1,
+                     *         "last_value": 1,
+                     *         "n": 1,
+                     *         "recent_slope_per_day": 1,
+                     *         "slope_per_day": 1,
+                     *         "target": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "date": "2026-03-14",
+                     *         "explanation": "example",
+                     *         "linear": 1,
+                     *         "recent_trend": 1,
+                     *         "target_reached_on": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5740,6 +7692,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "metric_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     metric_id: string;
                 };
@@ -5752,6 +7709,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "current_target": 1,
+                     *         "n": 1,
+                     *         "recent_median": 1,
+                     *         "recent_p25": 1,
+                     *         "recent_p75": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "next_target": 1,
+                     *         "why": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5793,6 +7768,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "project_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     project_id: string;
                 };
@@ -5805,6 +7785,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "completion_pct": 1,
+                     *         "done": 1,
+                     *         "elapsed_pct": 1,
+                     *         "health": "example",
+                     *         "overdue": 1,
+                     *         "total": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "causes": [
+                     *           "example"
+                     *         ],
+                     *         "fix": "example",
+                     *         "health": "on_track"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5849,6 +7851,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "apply": false,
+                 *       "description": "example",
+                 *       "name": "example",
+                 *       "target_date": "2026-03-14"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Write the result (in one batch) instead of only proposing it.
@@ -5869,6 +7879,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "parts": 1,
+                     *         "start": "example",
+                     *         "target": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "milestones": [
+                     *           {
+                     *             "date": "2026-03-14",
+                     *             "title": "example"
+                     *           }
+                     *         ],
+                     *         "tasks": [
+                     *           {
+                     *             "effort": 1,
+                     *             "title": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5915,6 +7951,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "project_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     project_id: string;
                 };
@@ -5927,6 +7968,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "blocked": 1,
+                     *         "done": 1,
+                     *         "health": "example",
+                     *         "overdue": 1,
+                     *         "total": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "at_risk": [
+                     *           "example"
+                     *         ],
+                     *         "done": [
+                     *           "example"
+                     *         ],
+                     *         "next": [
+                     *           "example"
+                     *         ],
+                     *         "report": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -5970,6 +8037,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "apply": false,
+                 *       "task_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Write the result (in one batch) instead of only proposing it.
@@ -5987,6 +8060,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "subtask_effort_total": 1,
+                     *         "task_effort": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "subtasks": [
+                     *           {
+                     *             "effort": 1,
+                     *             "order": 1,
+                     *             "title": "example"
+                     *           },
+                     *           {
+                     *             "effort": 1,
+                     *             "order": 1,
+                     *             "title": "example"
+                     *           },
+                     *           {
+                     *             "effort": 1,
+                     *             "order": 1,
+                     *             "title": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -6028,6 +8131,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "title": "example"
+                 *     }
+                 */
                 "application/json": {
                     description?: string;
                     title: string;
@@ -6041,6 +8150,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "keyword_area": "example",
+                     *         "your_areas": {}
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "area": "example",
+                     *         "tags": [
+                     *           "example"
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -6079,6 +8205,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "example"
+                 *     }
+                 */
                 "application/json": {
                     area?: string;
                     task_id?: string;
@@ -6093,6 +8224,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "area": "example",
+                     *         "mean_effort": 1,
+                     *         "median_effort": 1,
+                     *         "similar_done": 1,
+                     *         "wording_effort": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "confidence": "low",
+                     *         "effort": 1,
+                     *         "explanation": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -6136,6 +8286,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "apply": false,
+                 *       "text": "example"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Write the result (in one batch) instead of only proposing it.
@@ -6153,6 +8309,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "date_words": "example",
+                     *         "due_date": "example",
+                     *         "today": "example"
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "area": "example",
+                     *         "due_date": "2026-03-14",
+                     *         "effort": 1,
+                     *         "priority": "low",
+                     *         "title": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -6197,6 +8372,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "task_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     task_id: string;
                 };
@@ -6209,6 +8389,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "blocked_by": [
+                     *           "example"
+                     *         ],
+                     *         "days_to_due": 1,
+                     *         "goal_linked": true,
+                     *         "open_tasks": 1,
+                     *         "rank": 1,
+                     *         "score": 1,
+                     *         "unblocks": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "advice": "example",
+                     *         "rank": 1,
+                     *         "suggested_priority": "low"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -6254,6 +8457,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "capacity_per_day": 5,
+                 *       "start_date": "2026-03-14"
+                 *     }
+                 */
                 "application/json": {
                     /** @default 5 */
                     capacity_per_day?: number;
@@ -6269,6 +8478,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "capacity_per_day": 1,
+                     *         "cycle": true,
+                     *         "days": 1,
+                     *         "late": 1,
+                     *         "total_effort": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "note": "example",
+                     *         "plan": [
+                     *           {
+                     *             "date": "2026-03-14",
+                     *             "late": true,
+                     *             "order": 1,
+                     *             "task_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "title": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -6317,6 +8552,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -6327,6 +8563,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied": {},
+                     *       "cached": true,
+                     *       "computed": {
+                     *         "blocked": 1,
+                     *         "due_today": 1,
+                     *         "open": 1,
+                     *         "overdue": 1
+                     *       },
+                     *       "model": "example",
+                     *       "result": {
+                     *         "brief": "example",
+                     *         "top3": [
+                     *           {
+                     *             "task_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *             "title": "example"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @description With `apply: true`: what was written. */
                         applied?: Record<string, never>;
@@ -6383,22 +8641,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "completion": 1,
+                     *           "description": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "modules": [
+                     *             {
+                     *               "completed": true,
+                     *               "completed_at": "example",
+                     *               "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *               "position": 1,
+                     *               "title": "example"
+                     *             }
+                     *           ],
+                     *           "title": "Rust in depth",
+                     *           "url": "https://example.com/"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            readonly completion?: number;
-                            description?: string;
-                            readonly id?: string;
-                            modules?: {
-                                completed?: boolean;
-                                readonly completed_at?: string | null;
-                                readonly id?: string;
-                                position?: number;
-                                title?: string;
-                            }[];
-                            title?: string;
-                            /** Format: uri */
-                            url?: string | null;
-                        }[];
+                        items: components["schemas"]["Course"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -6424,23 +8691,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly completion?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    modules?: {
-                        title: string;
-                    }[];
-                    title: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                    /** Format: uri */
-                    url?: string | null;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "modules": [],
+                 *       "title": "Rust in depth",
+                 *       "url": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["CourseCreate"];
             };
         };
         responses: {
@@ -6450,21 +8709,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly id?: string;
-                        modules?: {
-                            completed?: boolean;
-                            readonly completed_at?: string | null;
-                            readonly id?: string;
-                            position?: number;
-                            title?: string;
-                        }[];
-                        title?: string;
-                        /** Format: uri */
-                        url?: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "modules": [
+                     *         {
+                     *           "completed": true,
+                     *           "completed_at": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "position": 1,
+                     *           "title": "example"
+                     *         }
+                     *       ],
+                     *       "title": "Rust in depth",
+                     *       "url": "https://example.com/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Course"];
                 };
             };
             /** @description Error envelope */
@@ -6496,21 +8759,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly id?: string;
-                        modules?: {
-                            completed?: boolean;
-                            readonly completed_at?: string | null;
-                            readonly id?: string;
-                            position?: number;
-                            title?: string;
-                        }[];
-                        title?: string;
-                        /** Format: uri */
-                        url?: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "modules": [
+                     *         {
+                     *           "completed": true,
+                     *           "completed_at": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "position": 1,
+                     *           "title": "example"
+                     *         }
+                     *       ],
+                     *       "title": "Rust in depth",
+                     *       "url": "https://example.com/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Course"];
                 };
             };
             /** @description Error envelope */
@@ -6566,20 +8833,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly completion?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    title?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                    /** Format: uri */
-                    url?: string | null;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "title": "Rust in depth",
+                 *       "url": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["CourseUpdate"];
             };
         };
         responses: {
@@ -6589,21 +8850,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly id?: string;
-                        modules?: {
-                            completed?: boolean;
-                            readonly completed_at?: string | null;
-                            readonly id?: string;
-                            position?: number;
-                            title?: string;
-                        }[];
-                        title?: string;
-                        /** Format: uri */
-                        url?: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "modules": [
+                     *         {
+                     *           "completed": true,
+                     *           "completed_at": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "position": 1,
+                     *           "title": "example"
+                     *         }
+                     *       ],
+                     *       "title": "Rust in depth",
+                     *       "url": "https://example.com/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Course"];
                 };
             };
             /** @description Error envelope */
@@ -6629,15 +8894,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    completed?: boolean;
-                    /** @description Read-only: ignored when sent. */
-                    readonly completed_at?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    position?: number;
-                    title: string;
-                };
+                /**
+                 * @example {
+                 *       "completed": true,
+                 *       "position": 1,
+                 *       "title": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CourseModuleCreate"];
             };
         };
         responses: {
@@ -6647,21 +8911,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly id?: string;
-                        modules?: {
-                            completed?: boolean;
-                            readonly completed_at?: string | null;
-                            readonly id?: string;
-                            position?: number;
-                            title?: string;
-                        }[];
-                        title?: string;
-                        /** Format: uri */
-                        url?: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "modules": [
+                     *         {
+                     *           "completed": true,
+                     *           "completed_at": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "position": 1,
+                     *           "title": "example"
+                     *         }
+                     *       ],
+                     *       "title": "Rust in depth",
+                     *       "url": "https://example.com/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Course"];
                 };
             };
             /** @description Error envelope */
@@ -6721,15 +8989,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    completed?: boolean;
-                    /** @description Read-only: ignored when sent. */
-                    readonly completed_at?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    position?: number;
-                    title?: string;
-                };
+                /**
+                 * @example {
+                 *       "completed": true,
+                 *       "position": 1,
+                 *       "title": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CourseModuleUpdate"];
             };
         };
         responses: {
@@ -6739,21 +9006,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly id?: string;
-                        modules?: {
-                            completed?: boolean;
-                            readonly completed_at?: string | null;
-                            readonly id?: string;
-                            position?: number;
-                            title?: string;
-                        }[];
-                        title?: string;
-                        /** Format: uri */
-                        url?: string | null;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "modules": [
+                     *         {
+                     *           "completed": true,
+                     *           "completed_at": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "position": 1,
+                     *           "title": "example"
+                     *         }
+                     *       ],
+                     *       "title": "Rust in depth",
+                     *       "url": "https://example.com/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Course"];
                 };
             };
             /** @description Error envelope */
@@ -6782,25 +9053,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        courses?: Record<string, never>[];
-                        exported_at?: string;
-                        flashcards?: Record<string, never>[];
-                        goals?: Record<string, never>[];
-                        habits?: Record<string, never>[];
-                        logbook?: Record<string, never>[];
-                        metrics?: Record<string, never>[];
-                        projects?: Record<string, never>[];
-                        rewards?: Record<string, never>[];
-                        skills?: Record<string, never>[];
-                        tasks?: Record<string, never>[];
-                        /** @constant */
-                        version: 1;
-                        wallet?: {
-                            balance?: number;
-                            ledger?: Record<string, never>[];
-                        };
-                    };
+                    /**
+                     * @example {
+                     *       "courses": [
+                     *         {}
+                     *       ],
+                     *       "exported_at": "example",
+                     *       "flashcards": [
+                     *         {}
+                     *       ],
+                     *       "goals": [
+                     *         {}
+                     *       ],
+                     *       "habits": [
+                     *         {}
+                     *       ],
+                     *       "logbook": [
+                     *         {}
+                     *       ],
+                     *       "metrics": [
+                     *         {}
+                     *       ],
+                     *       "projects": [
+                     *         {}
+                     *       ],
+                     *       "rewards": [
+                     *         {}
+                     *       ],
+                     *       "skills": [
+                     *         {}
+                     *       ],
+                     *       "tasks": [
+                     *         {}
+                     *       ],
+                     *       "version": 1,
+                     *       "wallet": {
+                     *         "balance": 1,
+                     *         "ledger": [
+                     *           {}
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OsExport"];
                 };
             };
             /** @description Error envelope */
@@ -6829,6 +9124,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -6852,11 +9148,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    back: string;
-                    deck?: string | null;
-                    front: string;
-                };
+                /**
+                 * @example {
+                 *       "back": "Where is the library?",
+                 *       "deck": null,
+                 *       "front": "¿Dónde está la biblioteca?"
+                 *     }
+                 */
+                "application/json": components["schemas"]["FlashcardCreate"];
             };
         };
         responses: {
@@ -6866,17 +9165,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        back?: string;
-                        deck?: string | null;
-                        /** Format: date */
-                        readonly due_on?: string;
-                        readonly ease?: number;
-                        front?: string;
-                        readonly id?: string;
-                        readonly interval_days?: number;
-                        readonly repetitions?: number;
-                    };
+                    /**
+                     * @example {
+                     *       "back": "Where is the library?",
+                     *       "deck": "example",
+                     *       "due_on": "2026-03-14",
+                     *       "ease": 1,
+                     *       "front": "¿Dónde está la biblioteca?",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "interval_days": 1,
+                     *       "repetitions": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Flashcard"];
                 };
             };
             /** @description Error envelope */
@@ -6905,6 +9206,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -6937,17 +9239,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        back?: string;
-                        deck?: string | null;
-                        /** Format: date */
-                        readonly due_on?: string;
-                        readonly ease?: number;
-                        front?: string;
-                        readonly id?: string;
-                        readonly interval_days?: number;
-                        readonly repetitions?: number;
-                    };
+                    /**
+                     * @example {
+                     *       "back": "Where is the library?",
+                     *       "deck": "example",
+                     *       "due_on": "2026-03-14",
+                     *       "ease": 1,
+                     *       "front": "¿Dónde está la biblioteca?",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "interval_days": 1,
+                     *       "repetitions": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Flashcard"];
                 };
             };
             /** @description Error envelope */
@@ -7003,11 +9307,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    back?: string;
-                    deck?: string | null;
-                    front?: string;
-                };
+                /**
+                 * @example {
+                 *       "back": "Where is the library?",
+                 *       "deck": null,
+                 *       "front": "¿Dónde está la biblioteca?"
+                 *     }
+                 */
+                "application/json": components["schemas"]["FlashcardUpdate"];
             };
         };
         responses: {
@@ -7017,17 +9324,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        back?: string;
-                        deck?: string | null;
-                        /** Format: date */
-                        readonly due_on?: string;
-                        readonly ease?: number;
-                        front?: string;
-                        readonly id?: string;
-                        readonly interval_days?: number;
-                        readonly repetitions?: number;
-                    };
+                    /**
+                     * @example {
+                     *       "back": "Where is the library?",
+                     *       "deck": "example",
+                     *       "due_on": "2026-03-14",
+                     *       "ease": 1,
+                     *       "front": "¿Dónde está la biblioteca?",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "interval_days": 1,
+                     *       "repetitions": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Flashcard"];
                 };
             };
             /** @description Error envelope */
@@ -7053,6 +9362,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "grade": 1
+                 *     }
+                 */
                 "application/json": {
                     grade: number;
                 };
@@ -7065,6 +9379,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -7101,32 +9416,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "description": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "links": {
+                     *             "habits": [
+                     *               "example"
+                     *             ],
+                     *             "metrics": [
+                     *               "example"
+                     *             ],
+                     *             "tasks": [
+                     *               "example"
+                     *             ]
+                     *           },
+                     *           "progress": 1,
+                     *           "start_date": "2026-03-14",
+                     *           "status": "active",
+                     *           "success_criteria": [
+                     *             {
+                     *               "met": false,
+                     *               "text": "example"
+                     *             }
+                     *           ],
+                     *           "target_date": "2026-03-14",
+                     *           "title": "Run a half marathon"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            description?: string;
-                            readonly id?: string;
-                            readonly links?: {
-                                habits?: string[];
-                                metrics?: string[];
-                                tasks?: string[];
-                            };
-                            readonly progress?: number;
-                            /** Format: date */
-                            start_date?: string;
-                            /**
-                             * @default active
-                             * @enum {string}
-                             */
-                            status: "active" | "achieved" | "abandoned";
-                            success_criteria?: {
-                                /** @default false */
-                                met: boolean;
-                                text: string;
-                            }[];
-                            /** Format: date */
-                            target_date?: string | null;
-                            title?: string;
-                        }[];
+                        items: components["schemas"]["Goal"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -7152,34 +9476,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly links?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly progress?: unknown;
-                    /** Format: date */
-                    start_date?: string;
-                    /**
-                     * @default active
-                     * @enum {string}
-                     */
-                    status?: "active" | "achieved" | "abandoned";
-                    success_criteria?: {
-                        /** @default false */
-                        met?: boolean;
-                        text: string;
-                    }[];
-                    /** Format: date */
-                    target_date?: string | null;
-                    title: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "start_date": "2026-03-14",
+                 *       "status": "active",
+                 *       "success_criteria": [],
+                 *       "target_date": null,
+                 *       "title": "Run a half marathon"
+                 *     }
+                 */
+                "application/json": components["schemas"]["GoalCreate"];
             };
         };
         responses: {
@@ -7189,31 +9496,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        readonly links?: {
-                            habits?: string[];
-                            metrics?: string[];
-                            tasks?: string[];
-                        };
-                        readonly progress?: number;
-                        /** Format: date */
-                        start_date?: string;
-                        /**
-                         * @default active
-                         * @enum {string}
-                         */
-                        status: "active" | "achieved" | "abandoned";
-                        success_criteria?: {
-                            /** @default false */
-                            met: boolean;
-                            text: string;
-                        }[];
-                        /** Format: date */
-                        target_date?: string | null;
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": {
+                     *         "habits": [
+                     *           "example"
+                     *         ],
+                     *         "metrics": [
+                     *           "example"
+                     *         ],
+                     *         "tasks": [
+                     *           "example"
+                     *         ]
+                     *       },
+                     *       "progress": 1,
+                     *       "start_date": "2026-03-14",
+                     *       "status": "active",
+                     *       "success_criteria": [
+                     *         {
+                     *           "met": false,
+                     *           "text": "example"
+                     *         }
+                     *       ],
+                     *       "target_date": "2026-03-14",
+                     *       "title": "Run a half marathon"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Goal"];
                 };
             };
             /** @description Error envelope */
@@ -7245,31 +9556,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        readonly links?: {
-                            habits?: string[];
-                            metrics?: string[];
-                            tasks?: string[];
-                        };
-                        readonly progress?: number;
-                        /** Format: date */
-                        start_date?: string;
-                        /**
-                         * @default active
-                         * @enum {string}
-                         */
-                        status: "active" | "achieved" | "abandoned";
-                        success_criteria?: {
-                            /** @default false */
-                            met: boolean;
-                            text: string;
-                        }[];
-                        /** Format: date */
-                        target_date?: string | null;
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": {
+                     *         "habits": [
+                     *           "example"
+                     *         ],
+                     *         "metrics": [
+                     *           "example"
+                     *         ],
+                     *         "tasks": [
+                     *           "example"
+                     *         ]
+                     *       },
+                     *       "progress": 1,
+                     *       "start_date": "2026-03-14",
+                     *       "status": "active",
+                     *       "success_criteria": [
+                     *         {
+                     *           "met": false,
+                     *           "text": "example"
+                     *         }
+                     *       ],
+                     *       "target_date": "2026-03-14",
+                     *       "title": "Run a half marathon"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Goal"];
                 };
             };
             /** @description Error envelope */
@@ -7325,34 +9640,17 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly links?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly progress?: unknown;
-                    /** Format: date */
-                    start_date?: string;
-                    /**
-                     * @default active
-                     * @enum {string}
-                     */
-                    status?: "active" | "achieved" | "abandoned";
-                    success_criteria?: {
-                        /** @default false */
-                        met?: boolean;
-                        text: string;
-                    }[];
-                    /** Format: date */
-                    target_date?: string | null;
-                    title?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "start_date": "2026-03-14",
+                 *       "status": "active",
+                 *       "success_criteria": [],
+                 *       "target_date": null,
+                 *       "title": "Run a half marathon"
+                 *     }
+                 */
+                "application/json": components["schemas"]["GoalUpdate"];
             };
         };
         responses: {
@@ -7362,31 +9660,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        readonly links?: {
-                            habits?: string[];
-                            metrics?: string[];
-                            tasks?: string[];
-                        };
-                        readonly progress?: number;
-                        /** Format: date */
-                        start_date?: string;
-                        /**
-                         * @default active
-                         * @enum {string}
-                         */
-                        status: "active" | "achieved" | "abandoned";
-                        success_criteria?: {
-                            /** @default false */
-                            met: boolean;
-                            text: string;
-                        }[];
-                        /** Format: date */
-                        target_date?: string | null;
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": {
+                     *         "habits": [
+                     *           "example"
+                     *         ],
+                     *         "metrics": [
+                     *           "example"
+                     *         ],
+                     *         "tasks": [
+                     *           "example"
+                     *         ]
+                     *       },
+                     *       "progress": 1,
+                     *       "start_date": "2026-03-14",
+                     *       "status": "active",
+                     *       "success_criteria": [
+                     *         {
+                     *           "met": false,
+                     *           "text": "example"
+                     *         }
+                     *       ],
+                     *       "target_date": "2026-03-14",
+                     *       "title": "Run a half marathon"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Goal"];
                 };
             };
             /** @description Error envelope */
@@ -7420,31 +9722,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        readonly links?: {
-                            habits?: string[];
-                            metrics?: string[];
-                            tasks?: string[];
-                        };
-                        readonly progress?: number;
-                        /** Format: date */
-                        start_date?: string;
-                        /**
-                         * @default active
-                         * @enum {string}
-                         */
-                        status: "active" | "achieved" | "abandoned";
-                        success_criteria?: {
-                            /** @default false */
-                            met: boolean;
-                            text: string;
-                        }[];
-                        /** Format: date */
-                        target_date?: string | null;
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": {
+                     *         "habits": [
+                     *           "example"
+                     *         ],
+                     *         "metrics": [
+                     *           "example"
+                     *         ],
+                     *         "tasks": [
+                     *           "example"
+                     *         ]
+                     *       },
+                     *       "progress": 1,
+                     *       "start_date": "2026-03-14",
+                     *       "status": "active",
+                     *       "success_criteria": [
+                     *         {
+                     *           "met": false,
+                     *           "text": "example"
+                     *         }
+                     *       ],
+                     *       "target_date": "2026-03-14",
+                     *       "title": "Run a half marathon"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Goal"];
                 };
             };
             /** @description Error envelope */
@@ -7510,31 +9816,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        readonly links?: {
-                            habits?: string[];
-                            metrics?: string[];
-                            tasks?: string[];
-                        };
-                        readonly progress?: number;
-                        /** Format: date */
-                        start_date?: string;
-                        /**
-                         * @default active
-                         * @enum {string}
-                         */
-                        status: "active" | "achieved" | "abandoned";
-                        success_criteria?: {
-                            /** @default false */
-                            met: boolean;
-                            text: string;
-                        }[];
-                        /** Format: date */
-                        target_date?: string | null;
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": {
+                     *         "habits": [
+                     *           "example"
+                     *         ],
+                     *         "metrics": [
+                     *           "example"
+                     *         ],
+                     *         "tasks": [
+                     *           "example"
+                     *         ]
+                     *       },
+                     *       "progress": 1,
+                     *       "start_date": "2026-03-14",
+                     *       "status": "active",
+                     *       "success_criteria": [
+                     *         {
+                     *           "met": false,
+                     *           "text": "example"
+                     *         }
+                     *       ],
+                     *       "target_date": "2026-03-14",
+                     *       "title": "Run a half marathon"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Goal"];
                 };
             };
             /** @description Error envelope */
@@ -7598,6 +9908,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "breakdown": {
+                     *         "criteria": {
+                     *           "percent": 1
+                     *         },
+                     *         "habits": {
+                     *           "percent": 1
+                     *         },
+                     *         "metrics": {
+                     *           "percent": 1
+                     *         },
+                     *         "tasks": {
+                     *           "percent": 1
+                     *         }
+                     *       },
+                     *       "progress": 1
+                     *     }
+                     */
                     "application/json": {
                         breakdown?: {
                             criteria?: {
@@ -7648,31 +9977,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        readonly links?: {
-                            habits?: string[];
-                            metrics?: string[];
-                            tasks?: string[];
-                        };
-                        readonly progress?: number;
-                        /** Format: date */
-                        start_date?: string;
-                        /**
-                         * @default active
-                         * @enum {string}
-                         */
-                        status: "active" | "achieved" | "abandoned";
-                        success_criteria?: {
-                            /** @default false */
-                            met: boolean;
-                            text: string;
-                        }[];
-                        /** Format: date */
-                        target_date?: string | null;
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": {
+                     *         "habits": [
+                     *           "example"
+                     *         ],
+                     *         "metrics": [
+                     *           "example"
+                     *         ],
+                     *         "tasks": [
+                     *           "example"
+                     *         ]
+                     *       },
+                     *       "progress": 1,
+                     *       "start_date": "2026-03-14",
+                     *       "status": "active",
+                     *       "success_criteria": [
+                     *         {
+                     *           "met": false,
+                     *           "text": "example"
+                     *         }
+                     *       ],
+                     *       "target_date": "2026-03-14",
+                     *       "title": "Run a half marathon"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Goal"];
                 };
             };
             /** @description Error envelope */
@@ -7733,6 +10066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -7756,38 +10090,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly best_streak?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly current_streak?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly done_today?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly due_today?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    name: string;
-                    /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
-                    schedule?: {
-                        /** @constant */
-                        type: "daily";
-                    } | {
-                        days: number[];
-                        /** @constant */
-                        type: "weekdays";
-                    } | {
-                        n: number;
-                        /** @constant */
-                        type: "every_n_days";
-                    };
-                    /** Format: date */
-                    start_date?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly strength?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "name": "Read 20 pages",
+                 *       "schedule": {
+                 *         "type": "daily"
+                 *       },
+                 *       "start_date": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["HabitCreate"];
             };
         };
         responses: {
@@ -7797,30 +10109,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly best_streak?: number;
-                        readonly current_streak?: number;
-                        readonly done_today?: boolean;
-                        readonly due_today?: boolean;
-                        readonly id?: string;
-                        name?: string;
-                        /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
-                        schedule?: {
-                            /** @constant */
-                            type: "daily";
-                        } | {
-                            days: number[];
-                            /** @constant */
-                            type: "weekdays";
-                        } | {
-                            n: number;
-                            /** @constant */
-                            type: "every_n_days";
-                        };
-                        /** Format: date */
-                        start_date?: string;
-                        readonly strength?: number;
-                    };
+                    /**
+                     * @example {
+                     *       "best_streak": 1,
+                     *       "current_streak": 1,
+                     *       "done_today": true,
+                     *       "due_today": true,
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Read 20 pages",
+                     *       "schedule": {
+                     *         "type": "daily"
+                     *       },
+                     *       "start_date": "2026-03-14",
+                     *       "strength": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Habit"];
                 };
             };
             /** @description Error envelope */
@@ -7849,6 +10153,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -7881,30 +10186,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly best_streak?: number;
-                        readonly current_streak?: number;
-                        readonly done_today?: boolean;
-                        readonly due_today?: boolean;
-                        readonly id?: string;
-                        name?: string;
-                        /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
-                        schedule?: {
-                            /** @constant */
-                            type: "daily";
-                        } | {
-                            days: number[];
-                            /** @constant */
-                            type: "weekdays";
-                        } | {
-                            n: number;
-                            /** @constant */
-                            type: "every_n_days";
-                        };
-                        /** Format: date */
-                        start_date?: string;
-                        readonly strength?: number;
-                    };
+                    /**
+                     * @example {
+                     *       "best_streak": 1,
+                     *       "current_streak": 1,
+                     *       "done_today": true,
+                     *       "due_today": true,
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Read 20 pages",
+                     *       "schedule": {
+                     *         "type": "daily"
+                     *       },
+                     *       "start_date": "2026-03-14",
+                     *       "strength": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Habit"];
                 };
             };
             /** @description Error envelope */
@@ -7960,38 +10257,16 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly best_streak?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly current_streak?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly done_today?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly due_today?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    name?: string;
-                    /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
-                    schedule?: {
-                        /** @constant */
-                        type: "daily";
-                    } | {
-                        days: number[];
-                        /** @constant */
-                        type: "weekdays";
-                    } | {
-                        n: number;
-                        /** @constant */
-                        type: "every_n_days";
-                    };
-                    /** Format: date */
-                    start_date?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly strength?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "name": "Read 20 pages",
+                 *       "schedule": {
+                 *         "type": "daily"
+                 *       },
+                 *       "start_date": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["HabitUpdate"];
             };
         };
         responses: {
@@ -8001,30 +10276,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly best_streak?: number;
-                        readonly current_streak?: number;
-                        readonly done_today?: boolean;
-                        readonly due_today?: boolean;
-                        readonly id?: string;
-                        name?: string;
-                        /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
-                        schedule?: {
-                            /** @constant */
-                            type: "daily";
-                        } | {
-                            days: number[];
-                            /** @constant */
-                            type: "weekdays";
-                        } | {
-                            n: number;
-                            /** @constant */
-                            type: "every_n_days";
-                        };
-                        /** Format: date */
-                        start_date?: string;
-                        readonly strength?: number;
-                    };
+                    /**
+                     * @example {
+                     *       "best_streak": 1,
+                     *       "current_streak": 1,
+                     *       "done_today": true,
+                     *       "due_today": true,
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Read 20 pages",
+                     *       "schedule": {
+                     *         "type": "daily"
+                     *       },
+                     *       "start_date": "2026-03-14",
+                     *       "strength": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Habit"];
                 };
             };
             /** @description Error envelope */
@@ -8050,6 +10317,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "date": "2026-03-14"
+                 *     }
+                 */
                 "application/json": {
                     /** Format: date */
                     date?: string;
@@ -8063,30 +10335,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly best_streak?: number;
-                        readonly current_streak?: number;
-                        readonly done_today?: boolean;
-                        readonly due_today?: boolean;
-                        readonly id?: string;
-                        name?: string;
-                        /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
-                        schedule?: {
-                            /** @constant */
-                            type: "daily";
-                        } | {
-                            days: number[];
-                            /** @constant */
-                            type: "weekdays";
-                        } | {
-                            n: number;
-                            /** @constant */
-                            type: "every_n_days";
-                        };
-                        /** Format: date */
-                        start_date?: string;
-                        readonly strength?: number;
-                    };
+                    /**
+                     * @example {
+                     *       "best_streak": 1,
+                     *       "current_streak": 1,
+                     *       "done_today": true,
+                     *       "due_today": true,
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Read 20 pages",
+                     *       "schedule": {
+                     *         "type": "daily"
+                     *       },
+                     *       "start_date": "2026-03-14",
+                     *       "strength": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Habit"];
                 };
             };
             /** @description Error envelope */
@@ -8141,25 +10405,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    courses?: Record<string, never>[];
-                    exported_at?: string;
-                    flashcards?: Record<string, never>[];
-                    goals?: Record<string, never>[];
-                    habits?: Record<string, never>[];
-                    logbook?: Record<string, never>[];
-                    metrics?: Record<string, never>[];
-                    projects?: Record<string, never>[];
-                    rewards?: Record<string, never>[];
-                    skills?: Record<string, never>[];
-                    tasks?: Record<string, never>[];
-                    /** @constant */
-                    version: 1;
-                    wallet?: {
-                        balance?: number;
-                        ledger?: Record<string, never>[];
-                    };
-                };
+                /**
+                 * @example {
+                 *       "courses": [],
+                 *       "exported_at": "example",
+                 *       "flashcards": [],
+                 *       "goals": [],
+                 *       "habits": [],
+                 *       "logbook": [],
+                 *       "metrics": [],
+                 *       "projects": [],
+                 *       "rewards": [],
+                 *       "skills": [],
+                 *       "tasks": [],
+                 *       "version": 1,
+                 *       "wallet": {
+                 *         "balance": 1,
+                 *         "ledger": []
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OsExport"];
             };
         };
         responses: {
@@ -8169,6 +10435,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "imported": {}
+                     *     }
+                     */
                     "application/json": {
                         imported?: Record<string, never>;
                     };
@@ -8200,6 +10471,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -8223,20 +10495,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    content: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /** Format: date */
-                    date?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    links?: {
-                        id: string;
-                        /** @enum {string} */
-                        type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
-                    }[];
-                };
+                /**
+                 * @example {
+                 *       "content": "Shipped the report; felt good.",
+                 *       "date": "2026-03-14",
+                 *       "links": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["LogbookEntryCreate"];
             };
         };
         responses: {
@@ -8246,19 +10512,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        content?: string;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        /** Format: date */
-                        date?: string;
-                        readonly id?: string;
-                        links?: {
-                            id: string;
-                            /** @enum {string} */
-                            type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
-                        }[];
-                    };
+                    /**
+                     * @example {
+                     *       "content": "Shipped the report; felt good.",
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "date": "2026-03-14",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": [
+                     *         {
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "type": "task"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogbookEntry"];
                 };
             };
             /** @description Error envelope */
@@ -8290,19 +10558,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        content?: string;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        /** Format: date */
-                        date?: string;
-                        readonly id?: string;
-                        links?: {
-                            id: string;
-                            /** @enum {string} */
-                            type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
-                        }[];
-                    };
+                    /**
+                     * @example {
+                     *       "content": "Shipped the report; felt good.",
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "date": "2026-03-14",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": [
+                     *         {
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "type": "task"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogbookEntry"];
                 };
             };
             /** @description Error envelope */
@@ -8358,20 +10628,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    content?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /** Format: date */
-                    date?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    links?: {
-                        id: string;
-                        /** @enum {string} */
-                        type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
-                    }[];
-                };
+                /**
+                 * @example {
+                 *       "content": "Shipped the report; felt good.",
+                 *       "date": "2026-03-14",
+                 *       "links": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["LogbookEntryUpdate"];
             };
         };
         responses: {
@@ -8381,19 +10645,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        content?: string;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        /** Format: date */
-                        date?: string;
-                        readonly id?: string;
-                        links?: {
-                            id: string;
-                            /** @enum {string} */
-                            type: "task" | "project" | "habit" | "metric" | "flashcard" | "reward" | "goal" | "course" | "skill";
-                        }[];
-                    };
+                    /**
+                     * @example {
+                     *       "content": "Shipped the report; felt good.",
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "date": "2026-03-14",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "links": [
+                     *         {
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "type": "task"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogbookEntry"];
                 };
             };
             /** @description Error envelope */
@@ -8422,6 +10688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -8445,24 +10712,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /**
-                     * @default higher
-                     * @enum {string}
-                     */
-                    direction?: "higher" | "lower";
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly milestones?: unknown;
-                    name: string;
-                    target?: number | null;
-                    unit?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "direction": "higher",
+                 *       "name": "Weight",
+                 *       "target": null,
+                 *       "unit": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MetricCreate"];
             };
         };
         responses: {
@@ -8472,21 +10730,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @default higher
-                         * @enum {string}
-                         */
-                        direction: "higher" | "lower";
-                        readonly id?: string;
-                        readonly milestones?: {
-                            achieved_at?: string;
-                            kind?: string;
-                        }[];
-                        name?: string;
-                        target?: number | null;
-                        unit?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "direction": "higher",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "milestones": [
+                     *         {
+                     *           "achieved_at": "example",
+                     *           "kind": "example"
+                     *         }
+                     *       ],
+                     *       "name": "Weight",
+                     *       "target": 1,
+                     *       "unit": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Metric"];
                 };
             };
             /** @description Error envelope */
@@ -8518,21 +10777,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @default higher
-                         * @enum {string}
-                         */
-                        direction: "higher" | "lower";
-                        readonly id?: string;
-                        readonly milestones?: {
-                            achieved_at?: string;
-                            kind?: string;
-                        }[];
-                        name?: string;
-                        target?: number | null;
-                        unit?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "direction": "higher",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "milestones": [
+                     *         {
+                     *           "achieved_at": "example",
+                     *           "kind": "example"
+                     *         }
+                     *       ],
+                     *       "name": "Weight",
+                     *       "target": 1,
+                     *       "unit": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Metric"];
                 };
             };
             /** @description Error envelope */
@@ -8588,24 +10848,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /**
-                     * @default higher
-                     * @enum {string}
-                     */
-                    direction?: "higher" | "lower";
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly milestones?: unknown;
-                    name?: string;
-                    target?: number | null;
-                    unit?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "direction": "higher",
+                 *       "name": "Weight",
+                 *       "target": null,
+                 *       "unit": "example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MetricUpdate"];
             };
         };
         responses: {
@@ -8615,21 +10866,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @default higher
-                         * @enum {string}
-                         */
-                        direction: "higher" | "lower";
-                        readonly id?: string;
-                        readonly milestones?: {
-                            achieved_at?: string;
-                            kind?: string;
-                        }[];
-                        name?: string;
-                        target?: number | null;
-                        unit?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "direction": "higher",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "milestones": [
+                     *         {
+                     *           "achieved_at": "example",
+                     *           "kind": "example"
+                     *         }
+                     *       ],
+                     *       "name": "Weight",
+                     *       "target": 1,
+                     *       "unit": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Metric"];
                 };
             };
             /** @description Error envelope */
@@ -8661,6 +10913,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "acceleration": 1,
+                     *       "progress": 1,
+                     *       "streak": 1,
+                     *       "velocity": 1
+                     *     }
+                     */
                     "application/json": {
                         acceleration?: number | null;
                         progress?: number | null;
@@ -8698,6 +10958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -8724,6 +10985,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "date": "2026-03-14",
+                 *       "value": 1
+                 *     }
+                 */
                 "application/json": {
                     /** Format: date */
                     date?: string;
@@ -8738,6 +11005,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -8767,6 +11035,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -8790,28 +11059,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly completion?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly elapsed?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly health?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    name: string;
-                    /** Format: date */
-                    start_date?: string;
-                    /** Format: date */
-                    target_date?: string | null;
-                    /** @description Read-only: ignored when sent. */
-                    readonly tasks?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "name": "Kitchen renovation",
+                 *       "start_date": "2026-03-14",
+                 *       "target_date": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProjectCreate"];
             };
         };
         responses: {
@@ -8821,20 +11077,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly elapsed?: number | null;
-                        /** @enum {string} */
-                        readonly health?: "on_track" | "at_risk" | "off_track";
-                        readonly id?: string;
-                        name?: string;
-                        /** Format: date */
-                        start_date?: string;
-                        /** Format: date */
-                        target_date?: string | null;
-                        readonly tasks?: Record<string, never>;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "elapsed": 1,
+                     *       "health": "on_track",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Kitchen renovation",
+                     *       "start_date": "2026-03-14",
+                     *       "target_date": "2026-03-14",
+                     *       "tasks": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Project"];
                 };
             };
             /** @description Error envelope */
@@ -8866,20 +11122,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly elapsed?: number | null;
-                        /** @enum {string} */
-                        readonly health?: "on_track" | "at_risk" | "off_track";
-                        readonly id?: string;
-                        name?: string;
-                        /** Format: date */
-                        start_date?: string;
-                        /** Format: date */
-                        target_date?: string | null;
-                        readonly tasks?: Record<string, never>;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "elapsed": 1,
+                     *       "health": "on_track",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Kitchen renovation",
+                     *       "start_date": "2026-03-14",
+                     *       "target_date": "2026-03-14",
+                     *       "tasks": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Project"];
                 };
             };
             /** @description Error envelope */
@@ -8935,28 +11191,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly completion?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly elapsed?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly health?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    name?: string;
-                    /** Format: date */
-                    start_date?: string;
-                    /** Format: date */
-                    target_date?: string | null;
-                    /** @description Read-only: ignored when sent. */
-                    readonly tasks?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "name": "Kitchen renovation",
+                 *       "start_date": "2026-03-14",
+                 *       "target_date": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProjectUpdate"];
             };
         };
         responses: {
@@ -8966,20 +11209,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        readonly completion?: number;
-                        description?: string;
-                        readonly elapsed?: number | null;
-                        /** @enum {string} */
-                        readonly health?: "on_track" | "at_risk" | "off_track";
-                        readonly id?: string;
-                        name?: string;
-                        /** Format: date */
-                        start_date?: string;
-                        /** Format: date */
-                        target_date?: string | null;
-                        readonly tasks?: Record<string, never>;
-                    };
+                    /**
+                     * @example {
+                     *       "completion": 1,
+                     *       "description": "example",
+                     *       "elapsed": 1,
+                     *       "health": "on_track",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Kitchen renovation",
+                     *       "start_date": "2026-03-14",
+                     *       "target_date": "2026-03-14",
+                     *       "tasks": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Project"];
                 };
             };
             /** @description Error envelope */
@@ -9015,16 +11258,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "cost": 1,
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "description": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "name": "Movie night"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            /** @description Points. */
-                            cost?: number;
-                            /** Format: date-time */
-                            readonly created_at?: string;
-                            description?: string;
-                            readonly id?: string;
-                            name?: string;
-                        }[];
+                        items: components["schemas"]["Reward"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -9050,16 +11299,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description Points. */
-                    cost: number;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    name: string;
-                };
+                /**
+                 * @example {
+                 *       "cost": 1,
+                 *       "description": "example",
+                 *       "name": "Movie night"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RewardCreate"];
             };
         };
         responses: {
@@ -9069,15 +11316,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description Points. */
-                        cost?: number;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        description?: string;
-                        readonly id?: string;
-                        name?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "cost": 1,
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Movie night"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Reward"];
                 };
             };
             /** @description Error envelope */
@@ -9109,15 +11357,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description Points. */
-                        cost?: number;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        description?: string;
-                        readonly id?: string;
-                        name?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "cost": 1,
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Movie night"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Reward"];
                 };
             };
             /** @description Error envelope */
@@ -9173,16 +11422,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /** @description Points. */
-                    cost?: number;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    name?: string;
-                };
+                /**
+                 * @example {
+                 *       "cost": 1,
+                 *       "description": "example",
+                 *       "name": "Movie night"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RewardUpdate"];
             };
         };
         responses: {
@@ -9192,15 +11439,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description Points. */
-                        cost?: number;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        description?: string;
-                        readonly id?: string;
-                        name?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "cost": 1,
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "Movie night"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Reward"];
                 };
             };
             /** @description Error envelope */
@@ -9232,17 +11480,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "balance": 1,
+                     *       "reward": {
+                     *         "cost": 1,
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "description": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "name": "Movie night"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         balance?: number;
-                        reward?: {
-                            /** @description Points. */
-                            cost?: number;
-                            /** Format: date-time */
-                            readonly created_at?: string;
-                            description?: string;
-                            readonly id?: string;
-                            name?: string;
-                        };
+                        reward?: components["schemas"]["Reward"];
                     };
                 };
             };
@@ -9272,15 +11524,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description IANA time zone, such as Europe/Paris
-                         * @default UTC
-                         * @example Europe/Paris
-                         * @enum {string}
-                         */
-                        timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
-                    };
+                    /**
+                     * @example {
+                     *       "timezone": "Europe/Paris"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OsSettings"];
                 };
             };
             /** @description Error envelope */
@@ -9303,15 +11552,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * @description IANA time zone, such as Europe/Paris
-                     * @default UTC
-                     * @example Europe/Paris
-                     * @enum {string}
-                     */
-                    timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
-                };
+                /**
+                 * @example {
+                 *       "timezone": "Europe/Paris"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OsSettings"];
             };
         };
         responses: {
@@ -9321,15 +11567,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description IANA time zone, such as Europe/Paris
-                         * @default UTC
-                         * @example Europe/Paris
-                         * @enum {string}
-                         */
-                        timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
-                    };
+                    /**
+                     * @example {
+                     *       "timezone": "Europe/Paris"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OsSettings"];
                 };
             };
             /** @description Error envelope */
@@ -9365,19 +11608,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "description": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "level": 0,
+                     *           "max_level": 5,
+                     *           "name": "Spanish",
+                     *           "prerequisites": [
+                     *             "example"
+                     *           ],
+                     *           "tier": 1,
+                     *           "unlocked": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            description?: string;
-                            readonly id?: string;
-                            /** @default 0 */
-                            level: number;
-                            /** @default 5 */
-                            max_level: number;
-                            name?: string;
-                            readonly prerequisites?: string[];
-                            readonly tier?: number;
-                            readonly unlocked?: boolean;
-                        }[];
+                        items: components["schemas"]["Skill"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -9403,26 +11654,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /** @default 0 */
-                    level?: number;
-                    /** @default 5 */
-                    max_level?: number;
-                    name: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly prerequisites?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly tier?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly unlocked?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "level": 0,
+                 *       "max_level": 5,
+                 *       "name": "Spanish"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SkillCreate"];
             };
         };
         responses: {
@@ -9432,18 +11672,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        /** @default 0 */
-                        level: number;
-                        /** @default 5 */
-                        max_level: number;
-                        name?: string;
-                        readonly prerequisites?: string[];
-                        readonly tier?: number;
-                        readonly unlocked?: boolean;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "level": 0,
+                     *       "max_level": 5,
+                     *       "name": "Spanish",
+                     *       "prerequisites": [
+                     *         "example"
+                     *       ],
+                     *       "tier": 1,
+                     *       "unlocked": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Skill"];
                 };
             };
             /** @description Error envelope */
@@ -9475,18 +11718,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        /** @default 0 */
-                        level: number;
-                        /** @default 5 */
-                        max_level: number;
-                        name?: string;
-                        readonly prerequisites?: string[];
-                        readonly tier?: number;
-                        readonly unlocked?: boolean;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "level": 0,
+                     *       "max_level": 5,
+                     *       "name": "Spanish",
+                     *       "prerequisites": [
+                     *         "example"
+                     *       ],
+                     *       "tier": 1,
+                     *       "unlocked": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Skill"];
                 };
             };
             /** @description Error envelope */
@@ -9542,26 +11788,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /** @default 0 */
-                    level?: number;
-                    /** @default 5 */
-                    max_level?: number;
-                    name?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly prerequisites?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly tier?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly unlocked?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "description": "example",
+                 *       "level": 0,
+                 *       "max_level": 5,
+                 *       "name": "Spanish"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SkillUpdate"];
             };
         };
         responses: {
@@ -9571,18 +11806,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        /** @default 0 */
-                        level: number;
-                        /** @default 5 */
-                        max_level: number;
-                        name?: string;
-                        readonly prerequisites?: string[];
-                        readonly tier?: number;
-                        readonly unlocked?: boolean;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "level": 0,
+                     *       "max_level": 5,
+                     *       "name": "Spanish",
+                     *       "prerequisites": [
+                     *         "example"
+                     *       ],
+                     *       "tier": 1,
+                     *       "unlocked": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Skill"];
                 };
             };
             /** @description Error envelope */
@@ -9616,18 +11854,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        description?: string;
-                        readonly id?: string;
-                        /** @default 0 */
-                        level: number;
-                        /** @default 5 */
-                        max_level: number;
-                        name?: string;
-                        readonly prerequisites?: string[];
-                        readonly tier?: number;
-                        readonly unlocked?: boolean;
-                    };
+                    /**
+                     * @example {
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "level": 0,
+                     *       "max_level": 5,
+                     *       "name": "Spanish",
+                     *       "prerequisites": [
+                     *         "example"
+                     *       ],
+                     *       "tier": 1,
+                     *       "unlocked": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Skill"];
                 };
             };
             /** @description Error envelope */
@@ -9695,32 +11936,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "area": "work",
+                     *           "completed_at": "example",
+                     *           "depends_on": [
+                     *             "example"
+                     *           ],
+                     *           "description": "example",
+                     *           "due_date": "2026-03-14",
+                     *           "effort": 1,
+                     *           "goal_id": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "priority": "medium",
+                     *           "project_id": "example",
+                     *           "status": "todo",
+                     *           "title": "Write the quarterly report"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            area?: string | null;
-                            readonly completed_at?: string | null;
-                            /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                            depends_on?: string[];
-                            description?: string;
-                            /** Format: date */
-                            due_date?: string | null;
-                            /** @default 1 */
-                            effort: number;
-                            goal_id?: string | null;
-                            readonly id?: string;
-                            /**
-                             * @default medium
-                             * @enum {string}
-                             */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            project_id?: string | null;
-                            /**
-                             * @default todo
-                             * @enum {string}
-                             */
-                            status: "todo" | "in_progress" | "done";
-                            title?: string;
-                        }[];
+                        items: components["schemas"]["Task"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -9746,37 +11986,21 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    area?: string | null;
-                    /** @description Read-only: ignored when sent. */
-                    readonly completed_at?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                    depends_on?: string[];
-                    description?: string;
-                    /** Format: date */
-                    due_date?: string | null;
-                    /** @default 1 */
-                    effort?: number;
-                    goal_id?: string | null;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /**
-                     * @default medium
-                     * @enum {string}
-                     */
-                    priority?: "low" | "medium" | "high" | "urgent";
-                    project_id?: string | null;
-                    /**
-                     * @default todo
-                     * @enum {string}
-                     */
-                    status?: "todo" | "in_progress";
-                    title: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "area": "work",
+                 *       "depends_on": [],
+                 *       "description": "example",
+                 *       "due_date": null,
+                 *       "effort": 1,
+                 *       "goal_id": null,
+                 *       "priority": "medium",
+                 *       "project_id": null,
+                 *       "status": "todo",
+                 *       "title": "Write the quarterly report"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TaskCreate"];
             };
         };
         responses: {
@@ -9786,31 +12010,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        area?: string | null;
-                        readonly completed_at?: string | null;
-                        /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                        depends_on?: string[];
-                        description?: string;
-                        /** Format: date */
-                        due_date?: string | null;
-                        /** @default 1 */
-                        effort: number;
-                        goal_id?: string | null;
-                        readonly id?: string;
-                        /**
-                         * @default medium
-                         * @enum {string}
-                         */
-                        priority: "low" | "medium" | "high" | "urgent";
-                        project_id?: string | null;
-                        /**
-                         * @default todo
-                         * @enum {string}
-                         */
-                        status: "todo" | "in_progress" | "done";
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "area": "work",
+                     *       "completed_at": "example",
+                     *       "depends_on": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "due_date": "2026-03-14",
+                     *       "effort": 1,
+                     *       "goal_id": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "priority": "medium",
+                     *       "project_id": "example",
+                     *       "status": "todo",
+                     *       "title": "Write the quarterly report"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Error envelope */
@@ -9842,31 +12060,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        area?: string | null;
-                        readonly completed_at?: string | null;
-                        /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                        depends_on?: string[];
-                        description?: string;
-                        /** Format: date */
-                        due_date?: string | null;
-                        /** @default 1 */
-                        effort: number;
-                        goal_id?: string | null;
-                        readonly id?: string;
-                        /**
-                         * @default medium
-                         * @enum {string}
-                         */
-                        priority: "low" | "medium" | "high" | "urgent";
-                        project_id?: string | null;
-                        /**
-                         * @default todo
-                         * @enum {string}
-                         */
-                        status: "todo" | "in_progress" | "done";
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "area": "work",
+                     *       "completed_at": "example",
+                     *       "depends_on": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "due_date": "2026-03-14",
+                     *       "effort": 1,
+                     *       "goal_id": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "priority": "medium",
+                     *       "project_id": "example",
+                     *       "status": "todo",
+                     *       "title": "Write the quarterly report"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Error envelope */
@@ -9922,37 +12134,21 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    area?: string | null;
-                    /** @description Read-only: ignored when sent. */
-                    readonly completed_at?: unknown;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                    depends_on?: string[];
-                    description?: string;
-                    /** Format: date */
-                    due_date?: string | null;
-                    /** @default 1 */
-                    effort?: number;
-                    goal_id?: string | null;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    /**
-                     * @default medium
-                     * @enum {string}
-                     */
-                    priority?: "low" | "medium" | "high" | "urgent";
-                    project_id?: string | null;
-                    /**
-                     * @default todo
-                     * @enum {string}
-                     */
-                    status?: "todo" | "in_progress";
-                    title?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "area": "work",
+                 *       "depends_on": [],
+                 *       "description": "example",
+                 *       "due_date": null,
+                 *       "effort": 1,
+                 *       "goal_id": null,
+                 *       "priority": "medium",
+                 *       "project_id": null,
+                 *       "status": "todo",
+                 *       "title": "Write the quarterly report"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TaskUpdate"];
             };
         };
         responses: {
@@ -9962,31 +12158,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        area?: string | null;
-                        readonly completed_at?: string | null;
-                        /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                        depends_on?: string[];
-                        description?: string;
-                        /** Format: date */
-                        due_date?: string | null;
-                        /** @default 1 */
-                        effort: number;
-                        goal_id?: string | null;
-                        readonly id?: string;
-                        /**
-                         * @default medium
-                         * @enum {string}
-                         */
-                        priority: "low" | "medium" | "high" | "urgent";
-                        project_id?: string | null;
-                        /**
-                         * @default todo
-                         * @enum {string}
-                         */
-                        status: "todo" | "in_progress" | "done";
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "area": "work",
+                     *       "completed_at": "example",
+                     *       "depends_on": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "due_date": "2026-03-14",
+                     *       "effort": 1,
+                     *       "goal_id": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "priority": "medium",
+                     *       "project_id": "example",
+                     *       "status": "todo",
+                     *       "title": "Write the quarterly report"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Error envelope */
@@ -10018,33 +12208,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "points_awarded": 1,
+                     *       "task": {
+                     *         "area": "work",
+                     *         "completed_at": "example",
+                     *         "depends_on": [
+                     *           "example"
+                     *         ],
+                     *         "description": "example",
+                     *         "due_date": "2026-03-14",
+                     *         "effort": 1,
+                     *         "goal_id": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "priority": "medium",
+                     *         "project_id": "example",
+                     *         "status": "todo",
+                     *         "title": "Write the quarterly report"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         points_awarded?: number;
-                        task?: {
-                            area?: string | null;
-                            readonly completed_at?: string | null;
-                            /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                            depends_on?: string[];
-                            description?: string;
-                            /** Format: date */
-                            due_date?: string | null;
-                            /** @default 1 */
-                            effort: number;
-                            goal_id?: string | null;
-                            readonly id?: string;
-                            /**
-                             * @default medium
-                             * @enum {string}
-                             */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            project_id?: string | null;
-                            /**
-                             * @default todo
-                             * @enum {string}
-                             */
-                            status: "todo" | "in_progress" | "done";
-                            title?: string;
-                        };
+                        task?: components["schemas"]["Task"];
                     };
                 };
             };
@@ -10079,31 +12266,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        area?: string | null;
-                        readonly completed_at?: string | null;
-                        /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
-                        depends_on?: string[];
-                        description?: string;
-                        /** Format: date */
-                        due_date?: string | null;
-                        /** @default 1 */
-                        effort: number;
-                        goal_id?: string | null;
-                        readonly id?: string;
-                        /**
-                         * @default medium
-                         * @enum {string}
-                         */
-                        priority: "low" | "medium" | "high" | "urgent";
-                        project_id?: string | null;
-                        /**
-                         * @default todo
-                         * @enum {string}
-                         */
-                        status: "todo" | "in_progress" | "done";
-                        title?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "area": "work",
+                     *       "completed_at": "example",
+                     *       "depends_on": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "due_date": "2026-03-14",
+                     *       "effort": 1,
+                     *       "goal_id": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "priority": "medium",
+                     *       "project_id": "example",
+                     *       "status": "todo",
+                     *       "title": "Write the quarterly report"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Error envelope */
@@ -10164,6 +12345,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "balance": 1,
+                     *       "ledger": [
+                     *         null
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         balance?: number;
                         ledger?: unknown[];
@@ -10196,6 +12385,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audio_noise_seed": 1,
+                     *       "browser": "example",
+                     *       "canvas_noise_seed": 1,
+                     *       "device_memory": 1,
+                     *       "fonts": [
+                     *         "example"
+                     *       ],
+                     *       "hardware_concurrency": 1,
+                     *       "languages": [
+                     *         "example"
+                     *       ],
+                     *       "os": "example",
+                     *       "platform": "example",
+                     *       "rotates_at": "2026-03-14T09:30:00.000Z",
+                     *       "screen": {},
+                     *       "timezone": "example",
+                     *       "user_agent": "example",
+                     *       "webgl": {
+                     *         "renderer": "example",
+                     *         "vendor": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         audio_noise_seed?: number;
                         browser?: string;
@@ -10247,6 +12461,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -10285,17 +12500,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "event_type": "search",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "payload": {},
+                     *           "persona_id": "example"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            /** @enum {string} */
-                            event_type: "search" | "browse" | "shop" | "persona_rotate";
-                            id: string;
-                            /** @description search: {query, engine, url}; browse: {url, title, dwell_seconds}; shop: {name, site, url, price_usd_cents, category}; persona_rotate: {from, to, persona_name} */
-                            payload: Record<string, never>;
-                            persona_id?: string | null;
-                        }[];
+                        items: components["schemas"]["NoiseEvent"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -10337,17 +12557,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "event_type": "search",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "payload": {},
+                     *           "persona_id": "example"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            created_at: string;
-                            /** @enum {string} */
-                            event_type: "search" | "browse" | "shop" | "persona_rotate";
-                            id: string;
-                            /** @description search: {query, engine, url}; browse: {url, title, dwell_seconds}; shop: {name, site, url, price_usd_cents, category}; persona_rotate: {from, to, persona_name} */
-                            payload: Record<string, never>;
-                            persona_id?: string | null;
-                        }[];
+                        items: components["schemas"]["NoiseEvent"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -10379,36 +12604,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active_persona": {
+                     *         "age": 34,
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "description": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "interests": [
+                     *           "example"
+                     *         ],
+                     *         "is_active": true,
+                     *         "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                     *         "name": "Camille Martin",
+                     *         "occupation": "architect",
+                     *         "shopping_style": "bargain hunter",
+                     *         "updated_at": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "event": {
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "event_type": "search",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "payload": {},
+                     *         "persona_id": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
-                        active_persona?: {
-                            age?: number;
-                            /** Format: date-time */
-                            readonly created_at?: string;
-                            description?: string;
-                            readonly id?: string;
-                            interests?: string[];
-                            /**
-                             * @description in the rotation
-                             * @default true
-                             */
-                            is_active: boolean;
-                            location?: string;
-                            name?: string;
-                            occupation?: string;
-                            shopping_style?: string;
-                            /** Format: date-time */
-                            readonly updated_at?: string;
-                        };
-                        event?: {
-                            /** Format: date-time */
-                            created_at: string;
-                            /** @enum {string} */
-                            event_type: "search" | "browse" | "shop" | "persona_rotate";
-                            id: string;
-                            /** @description search: {query, engine, url}; browse: {url, title, dwell_seconds}; shop: {name, site, url, price_usd_cents, category}; persona_rotate: {from, to, persona_name} */
-                            payload: Record<string, never>;
-                            persona_id?: string | null;
-                        };
+                        active_persona?: components["schemas"]["Persona"];
+                        event?: components["schemas"]["NoiseEvent"];
                     };
                 };
             };
@@ -10445,26 +12669,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "age": 34,
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "description": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "interests": [
+                     *             "example"
+                     *           ],
+                     *           "is_active": true,
+                     *           "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                     *           "name": "Camille Martin",
+                     *           "occupation": "architect",
+                     *           "shopping_style": "bargain hunter",
+                     *           "updated_at": "2026-03-14T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            age?: number;
-                            /** Format: date-time */
-                            readonly created_at?: string;
-                            description?: string;
-                            readonly id?: string;
-                            interests?: string[];
-                            /**
-                             * @description in the rotation
-                             * @default true
-                             */
-                            is_active: boolean;
-                            location?: string;
-                            name?: string;
-                            occupation?: string;
-                            shopping_style?: string;
-                            /** Format: date-time */
-                            readonly updated_at?: string;
-                        }[];
+                        items: components["schemas"]["Persona"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -10490,26 +12718,21 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    age: number;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    interests: string[];
-                    /**
-                     * @description in the rotation
-                     * @default true
-                     */
-                    is_active?: boolean;
-                    location: string;
-                    name: string;
-                    occupation: string;
-                    shopping_style?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "age": 34,
+                 *       "description": "example",
+                 *       "interests": [
+                 *         "example"
+                 *       ],
+                 *       "is_active": true,
+                 *       "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                 *       "name": "Camille Martin",
+                 *       "occupation": "architect",
+                 *       "shopping_style": "bargain hunter"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PersonaCreate"];
             };
         };
         responses: {
@@ -10519,25 +12742,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        age?: number;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        description?: string;
-                        readonly id?: string;
-                        interests?: string[];
-                        /**
-                         * @description in the rotation
-                         * @default true
-                         */
-                        is_active: boolean;
-                        location?: string;
-                        name?: string;
-                        occupation?: string;
-                        shopping_style?: string;
-                        /** Format: date-time */
-                        readonly updated_at?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "age": 34,
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "interests": [
+                     *         "example"
+                     *       ],
+                     *       "is_active": true,
+                     *       "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                     *       "name": "Camille Martin",
+                     *       "occupation": "architect",
+                     *       "shopping_style": "bargain hunter",
+                     *       "updated_at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Persona"];
                 };
             };
             /** @description Error envelope */
@@ -10560,6 +12782,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "hint": null
+                 *     }
+                 */
                 "application/json": {
                     hint?: string | null;
                 };
@@ -10572,25 +12799,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        age?: number;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        description?: string;
-                        readonly id?: string;
-                        interests?: string[];
-                        /**
-                         * @description in the rotation
-                         * @default true
-                         */
-                        is_active: boolean;
-                        location?: string;
-                        name?: string;
-                        occupation?: string;
-                        shopping_style?: string;
-                        /** Format: date-time */
-                        readonly updated_at?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "age": 34,
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "interests": [
+                     *         "example"
+                     *       ],
+                     *       "is_active": true,
+                     *       "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                     *       "name": "Camille Martin",
+                     *       "occupation": "architect",
+                     *       "shopping_style": "bargain hunter",
+                     *       "updated_at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Persona"];
                 };
             };
             /** @description Error envelope */
@@ -10622,25 +12848,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        age?: number;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        description?: string;
-                        readonly id?: string;
-                        interests?: string[];
-                        /**
-                         * @description in the rotation
-                         * @default true
-                         */
-                        is_active: boolean;
-                        location?: string;
-                        name?: string;
-                        occupation?: string;
-                        shopping_style?: string;
-                        /** Format: date-time */
-                        readonly updated_at?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "age": 34,
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "interests": [
+                     *         "example"
+                     *       ],
+                     *       "is_active": true,
+                     *       "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                     *       "name": "Camille Martin",
+                     *       "occupation": "architect",
+                     *       "shopping_style": "bargain hunter",
+                     *       "updated_at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Persona"];
                 };
             };
             /** @description Error envelope */
@@ -10696,26 +12921,21 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    age?: number;
-                    /** @description Read-only: ignored when sent. */
-                    readonly created_at?: unknown;
-                    description?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly id?: unknown;
-                    interests?: string[];
-                    /**
-                     * @description in the rotation
-                     * @default true
-                     */
-                    is_active?: boolean;
-                    location?: string;
-                    name?: string;
-                    occupation?: string;
-                    shopping_style?: string;
-                    /** @description Read-only: ignored when sent. */
-                    readonly updated_at?: unknown;
-                };
+                /**
+                 * @example {
+                 *       "age": 34,
+                 *       "description": "example",
+                 *       "interests": [
+                 *         "example"
+                 *       ],
+                 *       "is_active": true,
+                 *       "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                 *       "name": "Camille Martin",
+                 *       "occupation": "architect",
+                 *       "shopping_style": "bargain hunter"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PersonaUpdate"];
             };
         };
         responses: {
@@ -10725,25 +12945,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        age?: number;
-                        /** Format: date-time */
-                        readonly created_at?: string;
-                        description?: string;
-                        readonly id?: string;
-                        interests?: string[];
-                        /**
-                         * @description in the rotation
-                         * @default true
-                         */
-                        is_active: boolean;
-                        location?: string;
-                        name?: string;
-                        occupation?: string;
-                        shopping_style?: string;
-                        /** Format: date-time */
-                        readonly updated_at?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "age": 34,
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "description": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "interests": [
+                     *         "example"
+                     *       ],
+                     *       "is_active": true,
+                     *       "location": "Lyon, Auvergne-Rhône-Alpes, FR",
+                     *       "name": "Camille Martin",
+                     *       "occupation": "architect",
+                     *       "shopping_style": "bargain hunter",
+                     *       "updated_at": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Persona"];
                 };
             };
             /** @description Error envelope */
@@ -10779,26 +12998,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "completed_at": "example",
+                     *           "created_at": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "persona_id": "example",
+                     *           "plan_data": {
+                     *             "steps": [
+                     *               {
+                     *                 "action": "search",
+                     *                 "dwell_seconds": 1,
+                     *                 "query": "example",
+                     *                 "url": "example"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "result": {},
+                     *           "started_at": "example",
+                     *           "status": "pending"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            completed_at?: string | null;
-                            created_at?: string;
-                            id?: string;
-                            persona_id?: string | null;
-                            plan_data?: {
-                                steps?: {
-                                    /** @enum {string} */
-                                    action?: "search" | "visit" | "scroll" | "click" | "shop";
-                                    dwell_seconds?: number;
-                                    query?: string;
-                                    url?: string;
-                                }[];
-                            };
-                            result?: Record<string, never> | null;
-                            started_at?: string | null;
-                            /** @enum {string} */
-                            status?: "pending" | "in_progress" | "completed";
-                        }[];
+                        items: components["schemas"]["Plan"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -10824,6 +13051,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "persona_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                 *     }
+                 */
                 "application/json": {
                     persona_id: string;
                 };
@@ -10836,25 +13068,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        completed_at?: string | null;
-                        created_at?: string;
-                        id?: string;
-                        persona_id?: string | null;
-                        plan_data?: {
-                            steps?: {
-                                /** @enum {string} */
-                                action?: "search" | "visit" | "scroll" | "click" | "shop";
-                                dwell_seconds?: number;
-                                query?: string;
-                                url?: string;
-                            }[];
-                        };
-                        result?: Record<string, never> | null;
-                        started_at?: string | null;
-                        /** @enum {string} */
-                        status?: "pending" | "in_progress" | "completed";
-                    };
+                    /**
+                     * @example {
+                     *       "completed_at": "example",
+                     *       "created_at": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "persona_id": "example",
+                     *       "plan_data": {
+                     *         "steps": [
+                     *           {
+                     *             "action": "search",
+                     *             "dwell_seconds": 1,
+                     *             "query": "example",
+                     *             "url": "example"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "result": {},
+                     *       "started_at": "example",
+                     *       "status": "pending"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Plan"];
                 };
             };
             /** @description Error envelope */
@@ -10883,25 +13118,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        completed_at?: string | null;
-                        created_at?: string;
-                        id?: string;
-                        persona_id?: string | null;
-                        plan_data?: {
-                            steps?: {
-                                /** @enum {string} */
-                                action?: "search" | "visit" | "scroll" | "click" | "shop";
-                                dwell_seconds?: number;
-                                query?: string;
-                                url?: string;
-                            }[];
-                        };
-                        result?: Record<string, never> | null;
-                        started_at?: string | null;
-                        /** @enum {string} */
-                        status?: "pending" | "in_progress" | "completed";
-                    };
+                    /**
+                     * @example {
+                     *       "completed_at": "example",
+                     *       "created_at": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "persona_id": "example",
+                     *       "plan_data": {
+                     *         "steps": [
+                     *           {
+                     *             "action": "search",
+                     *             "dwell_seconds": 1,
+                     *             "query": "example",
+                     *             "url": "example"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "result": {},
+                     *       "started_at": "example",
+                     *       "status": "pending"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Plan"];
                 };
             };
             /** @description No plan is pending */
@@ -10934,6 +13172,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "result": {}
+                 *     }
+                 */
                 "application/json": {
                     result?: Record<string, never>;
                 };
@@ -10946,25 +13189,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        completed_at?: string | null;
-                        created_at?: string;
-                        id?: string;
-                        persona_id?: string | null;
-                        plan_data?: {
-                            steps?: {
-                                /** @enum {string} */
-                                action?: "search" | "visit" | "scroll" | "click" | "shop";
-                                dwell_seconds?: number;
-                                query?: string;
-                                url?: string;
-                            }[];
-                        };
-                        result?: Record<string, never> | null;
-                        started_at?: string | null;
-                        /** @enum {string} */
-                        status?: "pending" | "in_progress" | "completed";
-                    };
+                    /**
+                     * @example {
+                     *       "completed_at": "example",
+                     *       "created_at": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "persona_id": "example",
+                     *       "plan_data": {
+                     *         "steps": [
+                     *           {
+                     *             "action": "search",
+                     *             "dwell_seconds": 1,
+                     *             "query": "example",
+                     *             "url": "example"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "result": {},
+                     *       "started_at": "example",
+                     *       "status": "pending"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Plan"];
                 };
             };
             /** @description Error envelope */
@@ -10993,20 +13239,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created": {},
+                     *       "events": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "event_type": "search",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "payload": {},
+                     *           "persona_id": "example"
+                     *         }
+                     *       ],
+                     *       "skipped": {}
+                     *     }
+                     */
                     "application/json": {
                         created?: {
                             [key: string]: number;
                         };
-                        events?: {
-                            /** Format: date-time */
-                            created_at: string;
-                            /** @enum {string} */
-                            event_type: "search" | "browse" | "shop" | "persona_rotate";
-                            id: string;
-                            /** @description search: {query, engine, url}; browse: {url, title, dwell_seconds}; shop: {name, site, url, price_usd_cents, category}; persona_rotate: {from, to, persona_name} */
-                            payload: Record<string, never>;
-                            persona_id?: string | null;
-                        }[];
+                        events?: components["schemas"]["NoiseEvent"][];
                         skipped?: {
                             [key: string]: string;
                         };
@@ -11039,55 +13291,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description [start_hour, end_hour) in `timezone`, hours 0–24 (24 is midnight); [22, 6] spans midnight, [0, 0] is all day
-                         * @default [
-                         *       8,
-                         *       22
-                         *     ]
-                         */
-                        active_hours: number[];
-                        /**
-                         * @description minutes
-                         * @default 15
-                         */
-                        browsing_interval: number;
-                        /** @default true */
-                        enabled: boolean;
-                        /**
-                         * @description minutes
-                         * @default 30
-                         */
-                        fingerprint_rotation_interval: number;
-                        /** @default 3 */
-                        max_concurrent: number;
-                        /** @default 8 */
-                        pages_per_cycle: number;
-                        /** @default 4 */
-                        persona_rotation_hours: number;
-                        /** @default 3 */
-                        products_per_cycle: number;
-                        /**
-                         * @description minutes
-                         * @default 10
-                         */
-                        search_interval: number;
-                        /** @default 5 */
-                        searches_per_cycle: number;
-                        /**
-                         * @description minutes
-                         * @default 30
-                         */
-                        shop_interval: number;
-                        /**
-                         * @description IANA time zone, such as Europe/Paris
-                         * @default UTC
-                         * @example Europe/Paris
-                         * @enum {string}
-                         */
-                        timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
-                    };
+                    /**
+                     * @example {
+                     *       "active_hours": [
+                     *         8,
+                     *         22
+                     *       ],
+                     *       "browsing_interval": 15,
+                     *       "enabled": true,
+                     *       "fingerprint_rotation_interval": 30,
+                     *       "max_concurrent": 3,
+                     *       "pages_per_cycle": 8,
+                     *       "persona_rotation_hours": 4,
+                     *       "products_per_cycle": 3,
+                     *       "search_interval": 10,
+                     *       "searches_per_cycle": 5,
+                     *       "shop_interval": 30,
+                     *       "timezone": "Europe/Paris"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PhantomSettings"];
                 };
             };
             /** @description Error envelope */
@@ -11110,55 +13333,26 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    /**
-                     * @description [start_hour, end_hour) in `timezone`, hours 0–24 (24 is midnight); [22, 6] spans midnight, [0, 0] is all day
-                     * @default [
-                     *       8,
-                     *       22
-                     *     ]
-                     */
-                    active_hours?: number[];
-                    /**
-                     * @description minutes
-                     * @default 15
-                     */
-                    browsing_interval?: number;
-                    /** @default true */
-                    enabled?: boolean;
-                    /**
-                     * @description minutes
-                     * @default 30
-                     */
-                    fingerprint_rotation_interval?: number;
-                    /** @default 3 */
-                    max_concurrent?: number;
-                    /** @default 8 */
-                    pages_per_cycle?: number;
-                    /** @default 4 */
-                    persona_rotation_hours?: number;
-                    /** @default 3 */
-                    products_per_cycle?: number;
-                    /**
-                     * @description minutes
-                     * @default 10
-                     */
-                    search_interval?: number;
-                    /** @default 5 */
-                    searches_per_cycle?: number;
-                    /**
-                     * @description minutes
-                     * @default 30
-                     */
-                    shop_interval?: number;
-                    /**
-                     * @description IANA time zone, such as Europe/Paris
-                     * @default UTC
-                     * @example Europe/Paris
-                     * @enum {string}
-                     */
-                    timezone?: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
-                };
+                /**
+                 * @example {
+                 *       "active_hours": [
+                 *         8,
+                 *         22
+                 *       ],
+                 *       "browsing_interval": 15,
+                 *       "enabled": true,
+                 *       "fingerprint_rotation_interval": 30,
+                 *       "max_concurrent": 3,
+                 *       "pages_per_cycle": 8,
+                 *       "persona_rotation_hours": 4,
+                 *       "products_per_cycle": 3,
+                 *       "search_interval": 10,
+                 *       "searches_per_cycle": 5,
+                 *       "shop_interval": 30,
+                 *       "timezone": "Europe/Paris"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PhantomSettings"];
             };
         };
         responses: {
@@ -11168,55 +13362,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description [start_hour, end_hour) in `timezone`, hours 0–24 (24 is midnight); [22, 6] spans midnight, [0, 0] is all day
-                         * @default [
-                         *       8,
-                         *       22
-                         *     ]
-                         */
-                        active_hours: number[];
-                        /**
-                         * @description minutes
-                         * @default 15
-                         */
-                        browsing_interval: number;
-                        /** @default true */
-                        enabled: boolean;
-                        /**
-                         * @description minutes
-                         * @default 30
-                         */
-                        fingerprint_rotation_interval: number;
-                        /** @default 3 */
-                        max_concurrent: number;
-                        /** @default 8 */
-                        pages_per_cycle: number;
-                        /** @default 4 */
-                        persona_rotation_hours: number;
-                        /** @default 3 */
-                        products_per_cycle: number;
-                        /**
-                         * @description minutes
-                         * @default 10
-                         */
-                        search_interval: number;
-                        /** @default 5 */
-                        searches_per_cycle: number;
-                        /**
-                         * @description minutes
-                         * @default 30
-                         */
-                        shop_interval: number;
-                        /**
-                         * @description IANA time zone, such as Europe/Paris
-                         * @default UTC
-                         * @example Europe/Paris
-                         * @enum {string}
-                         */
-                        timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
-                    };
+                    /**
+                     * @example {
+                     *       "active_hours": [
+                     *         8,
+                     *         22
+                     *       ],
+                     *       "browsing_interval": 15,
+                     *       "enabled": true,
+                     *       "fingerprint_rotation_interval": 30,
+                     *       "max_concurrent": 3,
+                     *       "pages_per_cycle": 8,
+                     *       "persona_rotation_hours": 4,
+                     *       "products_per_cycle": 3,
+                     *       "search_interval": 10,
+                     *       "searches_per_cycle": 5,
+                     *       "shop_interval": 30,
+                     *       "timezone": "Europe/Paris"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PhantomSettings"];
                 };
             };
             /** @description Error envelope */
@@ -11245,6 +13410,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active_persona": {},
+                     *       "backlog_cap": 1,
+                     *       "backlog_full": true,
+                     *       "counts": {},
+                     *       "enabled": true,
+                     *       "in_active_hours": true,
+                     *       "last_runs": {},
+                     *       "next_runs": {},
+                     *       "queue_depth": 1,
+                     *       "running": true
+                     *     }
+                     */
                     "application/json": {
                         active_persona?: Record<string, never> | null;
                         backlog_cap?: number;
@@ -11285,6 +13464,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };
@@ -11314,18 +13494,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at?: string;
-                        current_balance_usd_cents?: number;
-                        current_month_charged_usd_cents?: number;
-                        /** Format: date */
-                        current_month_start?: string;
-                        customer_id?: number;
-                        last_month_charged_usd_cents?: number;
-                        max_monthly_usd_cents?: number;
-                        wallet_address?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "current_balance_usd_cents": 1,
+                     *       "current_month_charged_usd_cents": 1,
+                     *       "current_month_start": "2026-03-14",
+                     *       "customer_id": 1,
+                     *       "last_month_charged_usd_cents": 1,
+                     *       "max_monthly_usd_cents": 1,
+                     *       "wallet_address": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Customer"];
                 };
             };
             /** @description Error envelope */
@@ -11348,6 +13529,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "max_monthly_usd_cents": 5000
+                 *     }
+                 */
                 "application/json": {
                     /** @example 5000 */
                     max_monthly_usd_cents: number;
@@ -11361,18 +13547,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        created_at?: string;
-                        current_balance_usd_cents?: number;
-                        current_month_charged_usd_cents?: number;
-                        /** Format: date */
-                        current_month_start?: string;
-                        customer_id?: number;
-                        last_month_charged_usd_cents?: number;
-                        max_monthly_usd_cents?: number;
-                        wallet_address?: string;
-                    };
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "current_balance_usd_cents": 1,
+                     *       "current_month_charged_usd_cents": 1,
+                     *       "current_month_start": "2026-03-14",
+                     *       "customer_id": 1,
+                     *       "last_month_charged_usd_cents": 1,
+                     *       "max_monthly_usd_cents": 1,
+                     *       "wallet_address": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Customer"];
                 };
             };
             /** @description Error envelope */
@@ -11395,6 +13582,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amount_usd_cents": 1,
+                 *       "tx_digest": "example"
+                 *     }
+                 */
                 "application/json": {
                     /** @description required with ESCROW_MODE=mock; with sui, checked against the chain */
                     amount_usd_cents?: number;
@@ -11409,36 +13602,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "customer": {
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "current_balance_usd_cents": 1,
+                     *         "current_month_charged_usd_cents": 1,
+                     *         "current_month_start": "2026-03-14",
+                     *         "customer_id": 1,
+                     *         "last_month_charged_usd_cents": 1,
+                     *         "max_monthly_usd_cents": 1,
+                     *         "wallet_address": "example"
+                     *       },
+                     *       "duplicate": true,
+                     *       "transaction": {
+                     *         "amount_usd_cents": 1,
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "description": "example",
+                     *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *         "idempotency_key": "example",
+                     *         "status": "completed",
+                     *         "tx_digest": "example",
+                     *         "tx_type": "deposit"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
-                        customer?: {
-                            /** Format: date-time */
-                            created_at?: string;
-                            current_balance_usd_cents?: number;
-                            current_month_charged_usd_cents?: number;
-                            /** Format: date */
-                            current_month_start?: string;
-                            customer_id?: number;
-                            last_month_charged_usd_cents?: number;
-                            max_monthly_usd_cents?: number;
-                            wallet_address?: string;
-                        };
+                        customer?: components["schemas"]["Customer"];
                         duplicate?: boolean;
-                        transaction?: {
-                            amount_usd_cents?: number;
-                            /** Format: date-time */
-                            created_at?: string;
-                            description?: string;
-                            id?: string;
-                            idempotency_key?: string | null;
-                            /**
-                             * @description pending: a withdrawal request awaiting the operator's signer (ESCROW_MODE=sui)
-                             * @enum {string}
-                             */
-                            status?: "completed" | "pending";
-                            tx_digest?: string | null;
-                            /** @enum {string} */
-                            tx_type?: "deposit" | "withdraw" | "charge";
-                        };
+                        transaction?: components["schemas"]["EscrowTransaction"];
                     };
                 };
             };
@@ -11475,23 +13667,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "amount_usd_cents": 1,
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "description": "example",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "idempotency_key": "example",
+                     *           "status": "completed",
+                     *           "tx_digest": "example",
+                     *           "tx_type": "deposit"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            amount_usd_cents?: number;
-                            /** Format: date-time */
-                            created_at?: string;
-                            description?: string;
-                            id?: string;
-                            idempotency_key?: string | null;
-                            /**
-                             * @description pending: a withdrawal request awaiting the operator's signer (ESCROW_MODE=sui)
-                             * @enum {string}
-                             */
-                            status?: "completed" | "pending";
-                            tx_digest?: string | null;
-                            /** @enum {string} */
-                            tx_type?: "deposit" | "withdraw" | "charge";
-                        }[];
+                        items: components["schemas"]["EscrowTransaction"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -11517,6 +13711,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amount_usd_cents": 1
+                 *     }
+                 */
                 "application/json": {
                     amount_usd_cents: number;
                 };
@@ -11529,19 +13728,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "customer": {
+                     *         "created_at": "2026-03-14T09:30:00.000Z",
+                     *         "current_balance_usd_cents": 1,
+                     *         "current_month_charged_usd_cents": 1,
+                     *         "current_month_start": "2026-03-14",
+                     *         "customer_id": 1,
+                     *         "last_month_charged_usd_cents": 1,
+                     *         "max_monthly_usd_cents": 1,
+                     *         "wallet_address": "example"
+                     *       },
+                     *       "status": "completed",
+                     *       "transaction_id": "01a214cd-2f6b-70f4-9832-bd2655c735d4"
+                     *     }
+                     */
                     "application/json": {
-                        customer?: {
-                            /** Format: date-time */
-                            created_at?: string;
-                            current_balance_usd_cents?: number;
-                            current_month_charged_usd_cents?: number;
-                            /** Format: date */
-                            current_month_start?: string;
-                            customer_id?: number;
-                            last_month_charged_usd_cents?: number;
-                            max_monthly_usd_cents?: number;
-                            wallet_address?: string;
-                        };
+                        customer?: components["schemas"]["Customer"];
                         /** @enum {string} */
                         status?: "completed" | "pending";
                         transaction_id?: string;
@@ -11581,6 +13785,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "is_active": true,
+                     *           "public_key": "example"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
                         items: {
                             /** Format: date-time */
@@ -11620,6 +13837,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "charged_usd_cents": 1,
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "private_key": "example",
+                     *       "public_key": "example"
+                     *     }
+                     */
                     "application/json": {
                         charged_usd_cents?: number;
                         id?: string;
@@ -11661,22 +13886,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "config": {},
+                     *           "is_enabled": true,
+                     *           "next_tier": "example",
+                     *           "pricing": {},
+                     *           "service_type": "seal",
+                     *           "status": "live",
+                     *           "suspended_reason": "insufficient_balance",
+                     *           "tier": "starter"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
-                        items: {
-                            config?: Record<string, never>;
-                            is_enabled?: boolean;
-                            /** @description a downgrade taking effect at the next month */
-                            next_tier?: string | null;
-                            pricing?: Record<string, never>;
-                            /** @enum {string} */
-                            service_type?: "seal" | "grpc" | "graphql";
-                            /** @enum {string} */
-                            status?: "live" | "coming_soon";
-                            /** @enum {string|null} */
-                            suspended_reason?: "insufficient_balance" | "monthly_limit_exceeded" | null;
-                            /** @enum {string} */
-                            tier?: "starter" | "pro" | "enterprise";
-                        }[];
+                        items: components["schemas"]["Service"][];
                         /** @description Pass as `cursor` for the next page; null on the last. */
                         next_cursor: string | null;
                     };
@@ -11711,21 +13939,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        config?: Record<string, never>;
-                        is_enabled?: boolean;
-                        /** @description a downgrade taking effect at the next month */
-                        next_tier?: string | null;
-                        pricing?: Record<string, never>;
-                        /** @enum {string} */
-                        service_type?: "seal" | "grpc" | "graphql";
-                        /** @enum {string} */
-                        status?: "live" | "coming_soon";
-                        /** @enum {string|null} */
-                        suspended_reason?: "insufficient_balance" | "monthly_limit_exceeded" | null;
-                        /** @enum {string} */
-                        tier?: "starter" | "pro" | "enterprise";
-                    };
+                    /**
+                     * @example {
+                     *       "config": {},
+                     *       "is_enabled": true,
+                     *       "next_tier": "example",
+                     *       "pricing": {},
+                     *       "service_type": "seal",
+                     *       "status": "live",
+                     *       "suspended_reason": "insufficient_balance",
+                     *       "tier": "starter"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Service"];
                 };
             };
             /** @description Error envelope */
@@ -11751,6 +13977,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "tier": "starter"
+                 *     }
+                 */
                 "application/json": {
                     /** @enum {string} */
                     tier: "starter" | "pro" | "enterprise";
@@ -11764,21 +13995,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        config?: Record<string, never>;
-                        is_enabled?: boolean;
-                        /** @description a downgrade taking effect at the next month */
-                        next_tier?: string | null;
-                        pricing?: Record<string, never>;
-                        /** @enum {string} */
-                        service_type?: "seal" | "grpc" | "graphql";
-                        /** @enum {string} */
-                        status?: "live" | "coming_soon";
-                        /** @enum {string|null} */
-                        suspended_reason?: "insufficient_balance" | "monthly_limit_exceeded" | null;
-                        /** @enum {string} */
-                        tier?: "starter" | "pro" | "enterprise";
-                    };
+                    /**
+                     * @example {
+                     *       "config": {},
+                     *       "is_enabled": true,
+                     *       "next_tier": "example",
+                     *       "pricing": {},
+                     *       "service_type": "seal",
+                     *       "status": "live",
+                     *       "suspended_reason": "insufficient_balance",
+                     *       "tier": "starter"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Service"];
                 };
             };
             /** @description Error envelope */
@@ -11810,21 +14039,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        config?: Record<string, never>;
-                        is_enabled?: boolean;
-                        /** @description a downgrade taking effect at the next month */
-                        next_tier?: string | null;
-                        pricing?: Record<string, never>;
-                        /** @enum {string} */
-                        service_type?: "seal" | "grpc" | "graphql";
-                        /** @enum {string} */
-                        status?: "live" | "coming_soon";
-                        /** @enum {string|null} */
-                        suspended_reason?: "insufficient_balance" | "monthly_limit_exceeded" | null;
-                        /** @enum {string} */
-                        tier?: "starter" | "pro" | "enterprise";
-                    };
+                    /**
+                     * @example {
+                     *       "config": {},
+                     *       "is_enabled": true,
+                     *       "next_tier": "example",
+                     *       "pricing": {},
+                     *       "service_type": "seal",
+                     *       "status": "live",
+                     *       "suspended_reason": "insufficient_balance",
+                     *       "tier": "starter"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Service"];
                 };
             };
             /** @description Error envelope */
@@ -11856,21 +14083,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        config?: Record<string, never>;
-                        is_enabled?: boolean;
-                        /** @description a downgrade taking effect at the next month */
-                        next_tier?: string | null;
-                        pricing?: Record<string, never>;
-                        /** @enum {string} */
-                        service_type?: "seal" | "grpc" | "graphql";
-                        /** @enum {string} */
-                        status?: "live" | "coming_soon";
-                        /** @enum {string|null} */
-                        suspended_reason?: "insufficient_balance" | "monthly_limit_exceeded" | null;
-                        /** @enum {string} */
-                        tier?: "starter" | "pro" | "enterprise";
-                    };
+                    /**
+                     * @example {
+                     *       "config": {},
+                     *       "is_enabled": true,
+                     *       "next_tier": "example",
+                     *       "pricing": {},
+                     *       "service_type": "seal",
+                     *       "status": "live",
+                     *       "suspended_reason": "insufficient_balance",
+                     *       "tier": "starter"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Service"];
                 };
             };
             /** @description Error envelope */
@@ -11909,6 +14134,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-03-14T09:30:00.000Z",
+                     *           "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *           "key_prefix": "example",
+                     *           "key_version": 1,
+                     *           "service_type": "example"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
                     "application/json": {
                         items: {
                             /** Format: date-time */
@@ -11952,6 +14191,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "key": "example",
+                     *       "key_version": 1
+                     *     }
+                     */
                     "application/json": {
                         created_at?: string;
                         id?: string;
@@ -12024,6 +14271,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "example",
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "key": "example",
+                     *       "key_version": 1
+                     *     }
+                     */
                     "application/json": {
                         created_at?: string;
                         id?: string;
@@ -12066,6 +14321,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         null
+                     *       ],
+                     *       "next_cursor": "example",
+                     *       "pending": {
+                     *         "newest": "example",
+                     *         "note": "example",
+                     *         "oldest": "example",
+                     *         "raw_logs": 1,
+                     *         "window_end": "example",
+                     *         "window_start": "example"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         items?: unknown[];
                         next_cursor?: string | null;
@@ -12100,6 +14371,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "logs": []
+                 *     }
+                 */
                 "application/json": {
                     logs: {
                         bytes_out: number;
@@ -12121,6 +14397,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted": 1
+                     *     }
+                     */
                     "application/json": {
                         accepted?: number;
                     };
@@ -12181,24 +14462,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        db: "ok" | "error";
-                        last_cron_run?: {
-                            cron?: string;
-                            /** Format: date-time */
-                            finished_at?: string | null;
-                            job?: string;
-                            outcome?: string;
-                            /** Format: date-time */
-                            started_at?: string;
-                        } | null;
-                        stage: string;
-                        /** @enum {string} */
-                        status: "healthy" | "degraded";
-                        /** Format: date-time */
-                        timestamp: string;
-                    };
+                    /**
+                     * @example {
+                     *       "db": "ok",
+                     *       "last_cron_run": {
+                     *         "cron": "example",
+                     *         "finished_at": "2026-03-14T09:30:00.000Z",
+                     *         "job": "example",
+                     *         "outcome": "example",
+                     *         "started_at": "2026-03-14T09:30:00.000Z"
+                     *       },
+                     *       "stage": "example",
+                     *       "status": "healthy",
+                     *       "timestamp": "2026-03-14T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Error envelope */
@@ -12221,6 +14500,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": 1,
+                 *       "jsonrpc": "2.0",
+                 *       "method": "tools/call",
+                 *       "params": {
+                 *         "_meta": {
+                 *           "io.modelcontextprotocol/clientCapabilities": {},
+                 *           "io.modelcontextprotocol/protocolVersion": "2026-07-28"
+                 *         },
+                 *         "arguments": {
+                 *           "due_date": "2026-11-26",
+                 *           "title": "buy milk"
+                 *         },
+                 *         "name": "add_task"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /** @description Absent for a notification (answered 202). */
                     id?: string | number;
@@ -12245,6 +14542,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": 1,
+                     *         "data": null,
+                     *         "message": "example"
+                     *       },
+                     *       "id": "example",
+                     *       "jsonrpc": "2.0",
+                     *       "result": {}
+                     *     }
+                     */
                     "application/json": {
                         error?: {
                             code: number;
@@ -12301,6 +14610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": Record<string, never>;
                 };
             };

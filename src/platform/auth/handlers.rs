@@ -486,19 +486,19 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
 // ---------------------------------------------------------------- OpenAPI
 
 fn user_schema() -> Value {
-    json!({"type": "object", "required": ["id", "created_at"], "properties": {
+    json!({"title": "User", "type": "object", "required": ["id", "created_at"], "properties": {
         "id": {"type": "string"}, "email": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
         "wallet_address": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"}}})
 }
 
 fn tokens_schema() -> Value {
-    json!({"type": "object", "required": ["user", "access_token", "token_type", "expires_in", "refresh_token"],
+    json!({"title": "Tokens", "type": "object", "required": ["user", "access_token", "token_type", "expires_in", "refresh_token"],
         "properties": {"user": user_schema(), "access_token": {"type": "string"},
         "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}, "refresh_token": {"type": "string"}}})
 }
 
 fn api_key_schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+    json!({"title": "ApiKey", "type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
         "prefix": {"type": "string"}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}}})
 }
 
@@ -509,7 +509,7 @@ pub const SIGNUP_DOC: Doc = Doc {
     description: "Email is trimmed and lower-cased; password 8–128 characters. 409 when the email is taken. \
         Sets `access_token` and `refresh_token` cookies (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.",
     request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
-        "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8, "maxLength": 128},
+        "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8, "maxLength": 128, "examples": ["correct horse battery"]},
         "name": {"type": ["string", "null"], "maxLength": 100}}})),
     response: (201, tokens_schema),
 };
@@ -564,7 +564,8 @@ pub const CREATE_KEY_DOC: Doc = Doc {
     request: Some(|| json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"}}})),
     response: (201, || {
         let mut s = api_key_schema();
-        s["properties"]["key"] = json!({"type": "string"});
+        s["title"] = json!("NewApiKey");
+        s["properties"]["key"] = json!({"type": "string", "description": "The key itself, shown only here."});
         s
     }),
 };

@@ -200,7 +200,7 @@ pub async fn sync_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "required": ["id", "merchant", "name", "last4", "linked_at"], "properties": {
+    json!({"title": "Account", "type": "object", "required": ["id", "merchant", "name", "last4", "linked_at"], "properties": {
         "id": {"type": "string"},
         "source": {"type": "string", "enum": ["demo", "knot"]},
         "merchant": {"type": "string"},

@@ -173,14 +173,14 @@ pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiE
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "required": ["id", "title", "group_id", "created_at", "updated_at"], "properties": {
+    json!({"title": "Chat", "type": "object", "required": ["id", "title", "group_id", "created_at", "updated_at"], "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "group_id": {"type": ["string", "null"]},
         "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
     }})
 }
 
 pub fn message_schema() -> Value {
-    json!({"type": "object", "required": ["id", "role", "content", "thinking", "action", "drawer_data"], "properties": {
+    json!({"title": "ChatMessage", "type": "object", "required": ["id", "role", "content", "thinking", "action", "drawer_data"], "properties": {
         "id": {"type": "string"},
         "role": {"type": "string", "enum": ["user", "assistant"]},
         "content": {"type": "string"},
@@ -216,6 +216,7 @@ pub const GET_DOC: Doc = Doc {
     request: None,
     response: (200, || {
         let mut s = schema();
+        s["title"] = json!("ChatWithMessages");
         s["properties"]["messages"] = json!({"type": "array", "items": message_schema()});
         s
     }),

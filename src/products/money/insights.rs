@@ -70,7 +70,7 @@ pub async fn summary(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn summary_schema() -> Value {
-    json!({"type": "object", "required": ["computed_at", "by_category", "recurring", "month_over_month"], "properties": {
+    json!({"title": "InsightSummary", "type": "object", "required": ["computed_at", "by_category", "recurring", "month_over_month"], "properties": {
         "computed_at": {"type": ["string", "null"], "format": "date-time", "description": "null until the scheduler first computed them."},
         "currency": {"type": ["string", "null"]},
         "by_category": {"type": "array", "items": {"type": "object", "properties": {

@@ -144,7 +144,7 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "required": ["home_currency", "monthly_budget_cents"], "properties": {
+    json!({"title": "MoneySettings", "type": "object", "required": ["home_currency", "monthly_budget_cents"], "properties": {
         "home_currency": {"type": "string", "enum": CURRENCIES, "default": "USD",
             "description": "Totals, insights and tracker answers count transactions in this currency."},
         "monthly_budget_cents": {"type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000_000}

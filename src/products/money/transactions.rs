@@ -116,7 +116,7 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "required": ["id", "account_id", "merchant", "amount_cents", "currency", "category", "occurred_at"],
+    json!({"title": "Transaction", "type": "object", "required": ["id", "account_id", "merchant", "amount_cents", "currency", "category", "occurred_at"],
         "properties": {
             "id": {"type": "string"},
             "account_id": {"type": "string"},

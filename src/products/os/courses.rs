@@ -376,15 +376,15 @@ pub async fn delete_module(ctx: Ctx, caller: Caller) -> Result<Response, ApiErro
 }
 
 fn module_schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"title": "CourseModule", "type": "object", "properties": {
         "id": {"type": "string", "readOnly": true}, "title": text_schema(200),
         "position": {"type": "integer", "minimum": 1}, "completed": {"type": "boolean"},
         "completed_at": {"type": ["string", "null"], "readOnly": true}}})
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "title": text_schema(200),
+    json!({"title": "Course", "type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true}, "title": crate::platform::fields::example(text_schema(200), "Rust in depth"),
         "description": {"type": "string", "maxLength": 5000}, "url": {"type": ["string", "null"], "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://", "maxLength": 2000},
         "modules": {"type": "array", "maxItems": MAX_MODULES, "items": module_schema()},
         "completion": {"type": "number", "minimum": 0, "maximum": 100, "readOnly": true}}})

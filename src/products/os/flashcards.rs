@@ -210,8 +210,8 @@ pub async fn review(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string", "readOnly": true},
-        "front": text_schema(2000), "back": text_schema(2000),
+    json!({"title": "Flashcard", "type": "object", "properties": {"id": {"type": "string", "readOnly": true},
+        "front": crate::platform::fields::example(text_schema(2000), "¿Dónde está la biblioteca?"), "back": crate::platform::fields::example(text_schema(2000), "Where is the library?"),
         "deck": nullable_schema(text_schema(100)),
         "repetitions": {"type": "integer", "readOnly": true},
         "interval_days": {"type": "integer", "readOnly": true},

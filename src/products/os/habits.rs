@@ -463,8 +463,8 @@ fn schedule_schema() -> Value {
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "name": text_schema(100),
+    json!({"title": "Habit", "type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true}, "name": crate::platform::fields::example(text_schema(100), "Read 20 pages"),
         "schedule": schedule_schema(),
         "start_date": {"type": "string", "format": "date"},
         "current_streak": {"type": "integer", "readOnly": true}, "best_streak": {"type": "integer", "readOnly": true},

@@ -341,9 +341,9 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string", "readOnly": true},
+    json!({"title": "LogbookEntry", "type": "object", "properties": {"id": {"type": "string", "readOnly": true},
         "date": {"type": "string", "format": "date"},
-        "content": text_schema(20_000), "links": {"type": "array", "maxItems": 50, "items": {"type": "object",
+        "content": crate::platform::fields::example(text_schema(20_000), "Shipped the report; felt good."), "links": {"type": "array", "maxItems": 50, "items": {"type": "object",
         "required": ["type", "id"], "properties": {
         "type": {"type": "string", "enum": LINKABLE.iter().map(|(k, _)| *k).collect::<Vec<_>>()},
         "id": {"type": "string", "minLength": 1}}}},

@@ -421,8 +421,8 @@ pub async fn analytics(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "name": text_schema(100), "unit": {"type": "string", "maxLength": 20},
+    json!({"title": "Metric", "type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true}, "name": crate::platform::fields::example(text_schema(100), "Weight"), "unit": {"type": "string", "maxLength": 20},
         "target": {"type": ["number", "null"]}, "direction": {"type": "string", "enum": ["higher", "lower"], "default": "higher"},
         "milestones": {"type": "array", "readOnly": true, "items": {"type": "object", "properties": {"kind": {"type": "string"}, "achieved_at": {"type": "string"}}}}}})
 }

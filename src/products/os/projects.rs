@@ -222,8 +222,8 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn schema() -> Value {
-    json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "name": text_schema(200), "description": {"type": "string", "maxLength": 5000},
+    json!({"title": "Project", "type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true}, "name": crate::platform::fields::example(text_schema(200), "Kitchen renovation"), "description": {"type": "string", "maxLength": 5000},
         "start_date": {"type": "string", "format": "date"}, "target_date": {"type": ["string", "null"], "format": "date"},
         "health": {"type": "string", "enum": ["on_track", "at_risk", "off_track"], "readOnly": true},
         "completion": {"type": "number", "readOnly": true}, "elapsed": {"type": ["number", "null"], "readOnly": true},

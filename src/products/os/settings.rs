@@ -62,7 +62,7 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn schema() -> serde_json::Value {
-    json!({"type": "object", "required": ["timezone"], "additionalProperties": false,
+    json!({"title": "OsSettings", "type": "object", "required": ["timezone"], "additionalProperties": false,
         "properties": {"timezone": tz::schema()}})
 }
 

@@ -331,8 +331,8 @@ pub async fn remove_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, A
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "properties": {
-        "id": {"type": "string", "readOnly": true}, "name": text_schema(100),
+    json!({"title": "Skill", "type": "object", "properties": {
+        "id": {"type": "string", "readOnly": true}, "name": crate::platform::fields::example(text_schema(100), "Spanish"),
         "description": {"type": "string", "maxLength": 2000},
         "level": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0},
         "max_level": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},

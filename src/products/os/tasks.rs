@@ -11,7 +11,7 @@ use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::{nullable_schema, read_object, text_schema};
+use crate::platform::fields::{example, nullable_schema, read_object, text_schema};
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
@@ -606,13 +606,13 @@ pub async fn remove_dependency(ctx: Ctx, caller: Caller) -> Result<Response, Api
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"title": "Task", "type": "object", "properties": {
         "id": {"type": "string", "readOnly": true},
-        "title": text_schema(200),
+        "title": example(text_schema(200), "Write the quarterly report"),
         "description": {"type": "string", "maxLength": 5000},
         "status": {"type": "string", "enum": STATUSES, "default": "todo"},
         "priority": {"type": "string", "enum": PRIORITIES, "default": "medium"},
-        "area": nullable_schema(text_schema(50)),
+        "area": example(nullable_schema(text_schema(50)), "work"),
         "effort": {"type": "integer", "minimum": 1, "maximum": 5, "default": 1},
         "due_date": {"type": ["string", "null"], "format": "date"},
         "project_id": nullable_schema(text_schema(64)),

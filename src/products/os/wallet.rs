@@ -272,7 +272,7 @@ pub async fn redeem(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn reward_schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string", "readOnly": true}, "name": text_schema(100),
+    json!({"title": "Reward", "type": "object", "properties": {"id": {"type": "string", "readOnly": true}, "name": crate::platform::fields::example(text_schema(100), "Movie night"),
         "cost": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "description": "Points."},
         "description": free_text_schema(1000), "created_at": {"type": "string", "format": "date-time", "readOnly": true}}})
 }

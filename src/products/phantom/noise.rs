@@ -178,7 +178,7 @@ pub async fn pending_of_type(ctx: Ctx, caller: Caller) -> Result<Response, ApiEr
 }
 
 pub fn event_schema() -> Value {
-    json!({"type": "object", "required": ["id", "event_type", "payload", "created_at"], "properties": {
+    json!({"title": "NoiseEvent", "type": "object", "required": ["id", "event_type", "payload", "created_at"], "properties": {
         "id": {"type": "string"},
         "event_type": {"type": "string", "enum": EVENT_TYPES},
         "persona_id": {"type": ["string", "null"]},

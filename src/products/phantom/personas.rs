@@ -416,14 +416,14 @@ pub async fn rotate_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 // ------------------------------------------------------------------ OpenAPI
 
 pub fn schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"title": "Persona", "type": "object", "properties": {
         "id": {"type": "string", "readOnly": true},
-        "name": text_schema(100),
-        "age": {"type": "integer", "minimum": 13, "maximum": 100},
-        "occupation": text_schema(100),
-        "location": text_schema(120),
+        "name": crate::platform::fields::example(text_schema(100), "Camille Martin"),
+        "age": {"type": "integer", "minimum": 13, "maximum": 100, "examples": [34]},
+        "occupation": crate::platform::fields::example(text_schema(100), "architect"),
+        "location": crate::platform::fields::example(text_schema(120), "Lyon, Auvergne-Rhône-Alpes, FR"),
         "interests": {"type": "array", "items": text_schema(50), "minItems": 1, "maxItems": 20},
-        "shopping_style": text_schema(60),
+        "shopping_style": crate::platform::fields::example(text_schema(60), "bargain hunter"),
         "description": {"type": "string", "maxLength": 2000},
         "is_active": {"type": "boolean", "default": true, "description": "in the rotation"},
         "created_at": {"type": "string", "format": "date-time", "readOnly": true},

@@ -238,7 +238,7 @@ pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
 }
 
 fn plan_schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"title": "Plan", "type": "object", "properties": {
         "id": {"type": "string"}, "persona_id": {"type": ["string", "null"]},
         "status": {"type": "string", "enum": STATUSES},
         "plan_data": {"type": "object", "properties": {"steps": {"type": "array", "items": {"type": "object", "properties": {

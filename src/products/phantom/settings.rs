@@ -224,7 +224,7 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": {
+    json!({"title": "PhantomSettings", "type": "object", "additionalProperties": false, "properties": {
         "enabled": {"type": "boolean", "default": true},
         "search_interval": {"type": "integer", "minimum": 1, "maximum": 1440, "default": 10, "description": "minutes"},
         "browsing_interval": {"type": "integer", "minimum": 1, "maximum": 1440, "default": 15, "description": "minutes"},

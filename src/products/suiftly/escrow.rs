@@ -427,7 +427,7 @@ pub async fn transactions(ctx: Ctx, caller: Caller) -> Result<Response, ApiError
 }
 
 pub fn tx_schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"title": "EscrowTransaction", "type": "object", "properties": {
         "id": {"type": "string"}, "tx_type": {"type": "string", "enum": ["deposit", "withdraw", "charge"]},
         "amount_usd_cents": {"type": "integer"}, "tx_digest": {"type": ["string", "null"]},
         "idempotency_key": {"type": ["string", "null"]}, "description": {"type": "string"},

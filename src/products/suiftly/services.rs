@@ -414,7 +414,7 @@ pub async fn disable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"title": "Service", "type": "object", "properties": {
         "service_type": {"type": "string", "enum": SERVICE_TYPES},
         "status": {"type": "string", "enum": ["live", "coming_soon"]},
         "tier": {"type": "string", "enum": ["starter", "pro", "enterprise"]},

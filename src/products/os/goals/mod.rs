@@ -397,9 +397,9 @@ pub async fn titles(db: &D1Database, caller: &Caller) -> Result<Vec<(String, Str
 // ---- OpenAPI ----
 
 pub fn schema() -> Value {
-    json!({"type": "object", "properties": {
+    json!({"title": "Goal", "type": "object", "properties": {
         "id": {"type": "string", "readOnly": true},
-        "title": text_schema(200),
+        "title": crate::platform::fields::example(text_schema(200), "Run a half marathon"),
         "description": {"type": "string", "maxLength": 5000},
         "status": {"type": "string", "enum": STATUSES, "default": "active"},
         "start_date": {"type": "string", "format": "date"},

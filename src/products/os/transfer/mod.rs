@@ -383,7 +383,7 @@ fn export_schema() -> Value {
         "wallet".into(),
         json!({"type": "object", "properties": {"balance": {"type": "integer"}, "ledger": list}}),
     );
-    json!({"type": "object", "required": ["version"], "properties": props})
+    json!({"title": "OsExport", "type": "object", "required": ["version"], "properties": props})
 }
 
 pub const EXPORT_DOC: Doc = Doc {
