@@ -61,6 +61,9 @@ run() {
 compare() {
   local label=$1 script=$2 path=$3 rounds=${BENCH_ROUNDS:-3}
   local a_rps=() b_rps=() a_p50=() b_p50=() i
+  # Warm both first (wasm compiled and tiered up, JIT warm), so neither pays it in a round.
+  wrk -t1 -c10 -d"${BENCH_WARMUP:-5s}" ${script:+-s "$script"} "$base$path" >/dev/null 2>&1
+  wrk -t1 -c10 -d"${BENCH_WARMUP:-5s}" ${script:+-s "$script"} "$peer$path" >/dev/null 2>&1
   for i in $(seq 1 "$rounds"); do
     measure 10 "$script" "$base$path"; a_rps+=("$RPS"); [ -z "$ERRS" ] || die "edge-api answered non-2xx on $path: $ERRS"
     measure 10 "$script" "$peer$path"; b_rps+=("$RPS"); [ -z "$ERRS" ] || die "peer answered non-2xx on $path: $ERRS"

@@ -110,8 +110,12 @@ pub fn document() -> (Value, Vec<String>) {
             .into_iter()
             .flat_map(|o| o.values_mut())
         {
-            name_schemas(&mut op["requestBody"], &mut named, &mut clashes);
-            name_schemas(&mut op["responses"], &mut named, &mut clashes);
+            // (`get_mut`, not indexing: indexing a missing key would add it as null.)
+            for part in ["requestBody", "responses"] {
+                if let Some(v) = op.get_mut(part) {
+                    name_schemas(v, &mut named, &mut clashes);
+                }
+            }
         }
     }
     let titles: Vec<&str> = crate::platform::product::all()
