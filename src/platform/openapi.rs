@@ -53,7 +53,8 @@ pub fn body(
         for k in read_only {
             props.insert(
                 k.to_string(),
-                serde_json::json!({"readOnly": true, "description": "Read-only: ignored when sent."}),
+                // (Not `readOnly`: that would say a client must not send it.)
+                serde_json::json!({"description": "Read-only: accepted and ignored, so an object read may be sent back."}),
             );
         }
     }
@@ -232,7 +233,12 @@ pub fn example_of(schema: &Value, request: bool) -> Value {
         "object" => {
             let mut out = Map::new();
             for (k, p) in schema["properties"].as_object().into_iter().flatten() {
-                if request && p["readOnly"] == true {
+                // A request leaves out what is read-only (marked, or an ignored field
+                // that is only described).
+                let ignored = p
+                    .as_object()
+                    .is_some_and(|o| o.keys().all(|k| k == "description"));
+                if request && (p["readOnly"] == true || ignored) {
                     continue;
                 }
                 let id_like = (k == "id" || k.ends_with("_id")) && p["type"] == "string";

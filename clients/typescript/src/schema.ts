@@ -3008,20 +3008,20 @@ export interface components {
         };
         /** CourseCreate */
         CourseCreate: {
-            /** @description Read-only: ignored when sent. */
-            readonly completion?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completion?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             modules?: {
                 title: string;
             }[];
             /** @example Rust in depth */
             title: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
             /** Format: uri */
             url?: string | null;
         };
@@ -3036,36 +3036,36 @@ export interface components {
         /** CourseModuleCreate */
         CourseModuleCreate: {
             completed?: boolean;
-            /** @description Read-only: ignored when sent. */
-            readonly completed_at?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completed_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             position?: number;
             title: string;
         };
         /** CourseModuleUpdate */
         CourseModuleUpdate: {
             completed?: boolean;
-            /** @description Read-only: ignored when sent. */
-            readonly completed_at?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completed_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             position?: number;
             title?: string;
         };
         /** CourseUpdate */
         CourseUpdate: {
-            /** @description Read-only: ignored when sent. */
-            readonly completion?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completion?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @example Rust in depth */
             title?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
             /** Format: uri */
             url?: string | null;
         };
@@ -3167,15 +3167,15 @@ export interface components {
         };
         /** GoalCreate */
         GoalCreate: {
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly links?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly progress?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            links?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            progress?: unknown;
             /** Format: date */
             start_date?: string;
             /**
@@ -3192,20 +3192,20 @@ export interface components {
             target_date?: string | null;
             /** @example Run a half marathon */
             title: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** GoalUpdate */
         GoalUpdate: {
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly links?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly progress?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            links?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            progress?: unknown;
             /** Format: date */
             start_date?: string;
             /**
@@ -3222,8 +3222,8 @@ export interface components {
             target_date?: string | null;
             /** @example Run a half marathon */
             title?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** Group */
         Group: {
@@ -3270,18 +3270,18 @@ export interface components {
         };
         /** HabitCreate */
         HabitCreate: {
-            /** @description Read-only: ignored when sent. */
-            readonly best_streak?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly current_streak?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly done_today?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly due_today?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            best_streak?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            current_streak?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            done_today?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            due_today?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @example Read 20 pages */
             name: string;
             /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
@@ -3299,23 +3299,23 @@ export interface components {
             };
             /** Format: date */
             start_date?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly strength?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            strength?: unknown;
         };
         /** HabitUpdate */
         HabitUpdate: {
-            /** @description Read-only: ignored when sent. */
-            readonly best_streak?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly current_streak?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly done_today?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly due_today?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            best_streak?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            current_streak?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            done_today?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            due_today?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @example Read 20 pages */
             name?: string;
             /** @description `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`. */
@@ -3333,8 +3333,8 @@ export interface components {
             };
             /** Format: date */
             start_date?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly strength?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            strength?: unknown;
         };
         /** Health */
         Health: {
@@ -3408,12 +3408,12 @@ export interface components {
         LogbookEntryCreate: {
             /** @example Shipped the report; felt good. */
             content: string;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             /** Format: date */
             date?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             links?: {
                 id: string;
                 /** @enum {string} */
@@ -3424,12 +3424,12 @@ export interface components {
         LogbookEntryUpdate: {
             /** @example Shipped the report; felt good. */
             content?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             /** Format: date */
             date?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             links?: {
                 id: string;
                 /** @enum {string} */
@@ -3455,43 +3455,43 @@ export interface components {
         };
         /** MetricCreate */
         MetricCreate: {
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             /**
              * @default higher
              * @enum {string}
              */
             direction?: "higher" | "lower";
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly milestones?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            milestones?: unknown;
             /** @example Weight */
             name: string;
             target?: number | null;
             unit?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** MetricUpdate */
         MetricUpdate: {
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             /**
              * @default higher
              * @enum {string}
              */
             direction?: "higher" | "lower";
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly milestones?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            milestones?: unknown;
             /** @example Weight */
             name?: string;
             target?: number | null;
             unit?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** MoneySettings */
         MoneySettings: {
@@ -3593,11 +3593,11 @@ export interface components {
         PersonaCreate: {
             /** @example 34 */
             age: number;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             interests: string[];
             /**
              * @description in the rotation
@@ -3612,18 +3612,18 @@ export interface components {
             occupation: string;
             /** @example bargain hunter */
             shopping_style?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** PersonaUpdate */
         PersonaUpdate: {
             /** @example 34 */
             age?: number;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             interests?: string[];
             /**
              * @description in the rotation
@@ -3638,8 +3638,8 @@ export interface components {
             occupation?: string;
             /** @example bargain hunter */
             shopping_style?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** PhantomSettings */
         PhantomSettings: {
@@ -3729,51 +3729,51 @@ export interface components {
         };
         /** ProjectCreate */
         ProjectCreate: {
-            /** @description Read-only: ignored when sent. */
-            readonly completion?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completion?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly elapsed?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly health?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            elapsed?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            health?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @example Kitchen renovation */
             name: string;
             /** Format: date */
             start_date?: string;
             /** Format: date */
             target_date?: string | null;
-            /** @description Read-only: ignored when sent. */
-            readonly tasks?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            tasks?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** ProjectUpdate */
         ProjectUpdate: {
-            /** @description Read-only: ignored when sent. */
-            readonly completion?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completion?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly elapsed?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly health?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            elapsed?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            health?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @example Kitchen renovation */
             name?: string;
             /** Format: date */
             start_date?: string;
             /** Format: date */
             target_date?: string | null;
-            /** @description Read-only: ignored when sent. */
-            readonly tasks?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            tasks?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** Reward */
         Reward: {
@@ -3790,11 +3790,11 @@ export interface components {
         RewardCreate: {
             /** @description Points. */
             cost: number;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @example Movie night */
             name: string;
         };
@@ -3802,11 +3802,11 @@ export interface components {
         RewardUpdate: {
             /** @description Points. */
             cost?: number;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @example Movie night */
             name?: string;
         };
@@ -3842,47 +3842,47 @@ export interface components {
         };
         /** SkillCreate */
         SkillCreate: {
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @default 0 */
             level?: number;
             /** @default 5 */
             max_level?: number;
             /** @example Spanish */
             name: string;
-            /** @description Read-only: ignored when sent. */
-            readonly prerequisites?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly tier?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly unlocked?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            prerequisites?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            tier?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            unlocked?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** SkillUpdate */
         SkillUpdate: {
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             description?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /** @default 0 */
             level?: number;
             /** @default 5 */
             max_level?: number;
             /** @example Spanish */
             name?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly prerequisites?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly tier?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly unlocked?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            prerequisites?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            tier?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            unlocked?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** Task */
         Task: {
@@ -3916,10 +3916,10 @@ export interface components {
         TaskCreate: {
             /** @example work */
             area?: string | null;
-            /** @description Read-only: ignored when sent. */
-            readonly completed_at?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completed_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
             depends_on?: string[];
             description?: string;
@@ -3928,8 +3928,8 @@ export interface components {
             /** @default 1 */
             effort?: number;
             goal_id?: string | null;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /**
              * @default medium
              * @enum {string}
@@ -3943,17 +3943,17 @@ export interface components {
             status?: "todo" | "in_progress";
             /** @example Write the quarterly report */
             title: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** TaskUpdate */
         TaskUpdate: {
             /** @example work */
             area?: string | null;
-            /** @description Read-only: ignored when sent. */
-            readonly completed_at?: unknown;
-            /** @description Read-only: ignored when sent. */
-            readonly created_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            completed_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            created_at?: unknown;
             /** @description Ids of the caller's tasks this one waits for (an update replaces the set). Another user's id is 422; a cycle is 422 dependency_cycle; completing waits for all of them (409). */
             depends_on?: string[];
             description?: string;
@@ -3962,8 +3962,8 @@ export interface components {
             /** @default 1 */
             effort?: number;
             goal_id?: string | null;
-            /** @description Read-only: ignored when sent. */
-            readonly id?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            id?: unknown;
             /**
              * @default medium
              * @enum {string}
@@ -3977,8 +3977,8 @@ export interface components {
             status?: "todo" | "in_progress";
             /** @example Write the quarterly report */
             title?: string;
-            /** @description Read-only: ignored when sent. */
-            readonly updated_at?: unknown;
+            /** @description Read-only: accepted and ignored, so an object read may be sent back. */
+            updated_at?: unknown;
         };
         /** Tokens */
         Tokens: {
