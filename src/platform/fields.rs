@@ -3,10 +3,27 @@
 use crate::platform::error::{ApiError, FieldError};
 use serde_json::Value;
 
-/// Trims what JSON Schema's `\s` calls white space (Unicode's, and the byte-order mark),
+/// Trims what JSON Schema's `\s` calls white space (ECMAScript's: see [`is_schema_space`]),
 /// so a field the document requires to match `\S` is refused exactly when it is blank.
 pub fn trim_blank(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+    s.trim_matches(is_schema_space)
+}
+
+/// ECMAScript's `\s`, which JSON Schema patterns use: Unicode's space separators, the
+/// line terminators, tab, vertical tab, form feed and the byte-order mark — not U+0085,
+/// which Rust's `char::is_whitespace` counts.
+fn is_schema_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
 }
 
 /// A string of at most `max` characters that is not blank, stored trimmed; documented

@@ -145,11 +145,8 @@ fn path_of(url: &str) -> String {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // No body is the empty object: a body whose fields are all optional may be left out
     // (the document marks such bodies not required); one with required fields names them.
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
+    // (Only no body at all: a body of white space is not JSON, so it is malformed.)
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     // Every body of this API is an object: `[..]` or `"x"` is the wrong type, not a
     // positional struct.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -517,6 +514,22 @@ fn js_now_ms() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_read_as_integers() {
+        let v: Value =
+            parse_json(br#"{"a": 1.0, "b": [2e2, 1.5], "c": {"d": -0.0}}"#).expect("parses");
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 1, "b": [200, 1.5], "c": {"d": 0}})
+        );
+        #[derive(serde::Deserialize)]
+        struct Cents {
+            amount: i64,
+        }
+        let c: Cents = parse_json(br#"{"amount": 431.0}"#).expect("an integer");
+        assert_eq!(c.amount, 431);
+    }
     use serde::Deserialize;
 
     #[test]

@@ -329,6 +329,8 @@ mod tests {
         assert_eq!(fields(json!({})), ["body"]);
         assert_eq!(validate(&json!({}), &schema)[0].message, "needs a or b");
         assert_eq!(fields(json!({"a": " \u{feff}\t"})), ["a"]);
+        // U+0085 is not white space to JSON Schema's `\S`.
+        assert!(fields(json!({"a": "\u{85}"})).is_empty());
         assert_eq!(fields(json!({"b": 2})), ["b"]);
         assert_eq!(fields(json!({"a": "x", "c": [1, 1]})), ["c"]);
         assert_eq!(fields(json!({"a": "x", "d": "1969-12-31"})), ["d"]);
