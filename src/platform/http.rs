@@ -415,27 +415,22 @@ async fn dispatch(
             origin,
         };
         match auth::authenticate(&env, &config, &creds).await {
-            Ok(c) if route.auth == Auth::Session && c.via == auth::Via::ApiKey => {
-                return (
-                    label,
-                    None,
-                    Err(ApiError::Unauthorized(
-                        "this route is about a session: send its access token; an API key has none (revoke the key instead)"
-                            .into(),
-                    )),
-                )
+            Ok(c) => {
+                // A credential the route's kind of caller may not use.
+                let refusal = match (route.auth, c.via) {
+                    (Auth::Session, auth::Via::ApiKey) => Some(
+                        "this route is about a session: send its access token; an API key has none (revoke the key instead)",
+                    ),
+                    (Auth::UserByHeader, auth::Via::Cookie) => Some(
+                        "this request changes state: send Authorization: Bearer or X-API-Key, not only the cookie",
+                    ),
+                    _ => None,
+                };
+                if let Some(why) = refusal {
+                    return (label, None, Err(ApiError::Unauthorized(why.into())));
+                }
+                Some(c)
             }
-            Ok(c) if route.auth == Auth::UserByHeader && c.via == auth::Via::Cookie => {
-                return (
-                    label,
-                    None,
-                    Err(ApiError::Unauthorized(
-                        "this request changes state: send Authorization: Bearer or X-API-Key, not only the cookie"
-                            .into(),
-                    )),
-                )
-            }
-            Ok(c) => Some(c),
             Err(e) => return (label, None, Err(e)),
         }
     } else {

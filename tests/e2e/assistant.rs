@@ -2,8 +2,6 @@
 //! against a fake OpenAI-compatible server, conversations, and the MCP server with the
 //! official TypeScript clients and raw frames.
 
-use std::process::Command;
-
 use serde_json::{json, Value};
 
 use crate::auth::token;
@@ -538,19 +536,11 @@ fn api_key(s: &Server, t: &str) -> String {
 fn official_mcp_clients_connect_with_an_api_key(s: &Server) {
     let t = token(s);
     let key = api_key(s, &t);
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/node_modules/.bin/node"))
-        .arg(format!("{root}/tests/mcp/clients.mjs"))
-        .arg(&s.base)
-        .arg(&key)
-        .current_dir(root)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = crate::harness::run_node(
+        "tests/mcp/clients.mjs",
+        &[s.base.as_str(), key.as_str()],
+        "",
+        "make test installs the MCP clients",
     );
     let lines: Vec<Value> = stdout
         .lines()

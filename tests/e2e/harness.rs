@@ -469,3 +469,22 @@ pub fn env_value(name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} in tests/e2e.env"))
         .to_string()
 }
+
+/// Runs `node <script> <args…>` (paths relative to the repository) in `dir`, asserts it
+/// succeeded, and answers what it printed; `what` says what installs it when it cannot run.
+pub fn run_node(script: &str, args: &[&str], dir: &str, what: &str) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(format!("{root}/node_modules/.bin/node"))
+        .arg(format!("{root}/{script}"))
+        .args(args)
+        .current_dir(format!("{root}/{dir}"))
+        .output()
+        .unwrap_or_else(|e| panic!("run {script} ({what}): {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}

@@ -268,17 +268,11 @@ fn docs_page_renders_openapi(s: &Server) {
         .to_string();
     let root = env!("CARGO_MANIFEST_DIR");
     let shot = format!("{root}/target/docs-try-it.png");
-    let out = std::process::Command::new(format!("{root}/node_modules/.bin/node"))
-        .arg(format!("{root}/tests/browser/docs.mjs"))
-        .args([s.base.as_str(), token.as_str(), shot.as_str()])
-        .current_dir(format!("{root}/tests/browser"))
-        .output()
-        .expect("run tests/browser/docs.mjs (make test installs chromium and playwright-core)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = crate::harness::run_node(
+        "tests/browser/docs.mjs",
+        &[s.base.as_str(), token.as_str(), shot.as_str()],
+        "tests/browser",
+        "make test installs chromium and playwright-core",
     );
     let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(v["status"], "200", "{v}");

@@ -132,18 +132,11 @@ fn make_seed_fills_a_demo_account(s: &Server) {
 }
 
 fn the_typed_client_example_runs(s: &Server) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = std::process::Command::new(format!("{root}/node_modules/.bin/node"))
-        .arg(format!("{root}/clients/typescript/example.ts"))
-        .arg(&s.base)
-        .current_dir(format!("{root}/clients/typescript"))
-        .output()
-        .expect("run the TypeScript client example (make test installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = crate::harness::run_node(
+        "clients/typescript/example.ts",
+        &[s.base.as_str()],
+        "clients/typescript",
+        "make test installs it",
     );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(v["titles"], serde_json::json!(["Typed task"]), "{v}");
