@@ -5,22 +5,12 @@
 # names in the wasm (for a CPU profile: scripts/profile.mjs).
 source "$(dirname "$0")/common.sh"
 
-# Static assets (`[assets]` in wrangler.toml): the /docs page from web/, with Swagger UI
-# vendored from the pinned npm package swagger-ui-dist, so nothing loads from elsewhere.
-ui=node_modules/swagger-ui-dist
-[ -f "$ui/swagger-ui-bundle.js" ] || die "swagger-ui-dist missing: run make setup"
-rm -rf build/assets.tmp && mkdir -p build/assets.tmp/docs
-cp -R web/. build/assets.tmp/
-cp "$ui/swagger-ui-bundle.js" "$ui/swagger-ui.css" build/assets.tmp/docs/
-cp "$ui/LICENSE" build/assets.tmp/docs/swagger-ui.LICENSE.txt
-rm -rf build/assets && mv build/assets.tmp build/assets
-
 out=build/index.js
 stamp=build/.edge-api-build
 mode=$(cat "$TOOLCHAIN_FILE" 2>/dev/null || echo rustup)
 want="$mode fast=${FAST:-0} names=${NAMES:-0}"
 if [ -f "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-   [ -z "$(find src Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]; then
+   [ -z "$(find src web Cargo.toml Cargo.lock scripts/build.sh scripts/plain_entry.mjs -newer "$stamp" -print -quit)" ]; then
   exit 0
 fi
 
@@ -46,6 +36,8 @@ fi
 
 log "building the worker ($mode${FAST:+, no wasm-opt})"
 "$TOOLS_DIR/bin/worker-build" "${args[@]}"
+# A plain module handler instead of the generated per-request entrypoint Proxy.
+node scripts/plain_entry.mjs build/index.js
 if [ "${FAST:-0}" != 1 ] && [ "${NAMES:-0}" != 1 ]; then
   # The shipped module needs no debug names (panics still print their messages): about
   # 100 KiB of gzip less. The named copy is what `make bench` sizes functions with.

@@ -27,7 +27,13 @@ ws.onmessage = (m) => {
 const call = (method, params = {}) =>
   new Promise((ok) => { const id = ++next; pending.set(id, ok); ws.send(JSON.stringify({ id, method, params })); });
 
-await call("Profiler.enable");
+// workerd's inspector sometimes drops the first message of a new session while the
+// isolate is busy: ask again until it answers.
+const answered = (method, ms) =>
+  Promise.race([call(method).then(() => true), new Promise((r) => setTimeout(() => r(false), ms))]);
+let enabled = false;
+for (let i = 0; i < 10 && !enabled; i++) enabled = await answered("Profiler.enable", 1000);
+if (!enabled) throw new Error("the inspector did not answer Profiler.enable");
 await call("Profiler.setSamplingInterval", { interval: 50 });
 await call("Profiler.start");
 await new Promise((r) => setTimeout(r, Number(seconds) * 1000));

@@ -28,6 +28,16 @@ pub const OPENAPI_DOC: Doc = Doc {
     response: (200, || json!({"type": "object"})),
 };
 
+/// The `/docs` page and its script and style (not operations of the API document).
+pub const DOCS_DOC: Doc = Doc {
+    tag: "platform",
+    params: &[],
+    summary: "The API reference page",
+    description: "A page rendering /openapi.json, with a form to send each operation.",
+    request: None,
+    response: (200, || json!({"type": "string"})),
+};
+
 fn health_schema() -> Value {
     json!({"title": "Health",
         "type": "object",
@@ -96,5 +106,49 @@ pub async fn openapi(_ctx: Ctx) -> Result<Response, ApiError> {
     resp.headers_mut()
         .set("Cache-Control", "public, max-age=300")
         .map_err(ApiError::from)?;
+    Ok(resp)
+}
+
+/// `/docs`: the API reference, a page over `/openapi.json` (web/docs.*) that loads
+/// nothing from anywhere else.
+pub async fn docs_page(_ctx: Ctx) -> Result<Response, ApiError> {
+    page_file(
+        include_str!("../../web/docs.html"),
+        "text/html; charset=utf-8",
+    )
+}
+
+pub async fn docs_script(_ctx: Ctx) -> Result<Response, ApiError> {
+    page_file(
+        include_str!("../../web/docs.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
+pub async fn docs_style(_ctx: Ctx) -> Result<Response, ApiError> {
+    page_file(
+        include_str!("../../web/docs.css"),
+        "text/css; charset=utf-8",
+    )
+}
+
+/// A file of the docs page, cached briefly, with a policy that lets it load only from
+/// this origin (its script and style, and `fetch` to the API itself).
+fn page_file(body: &'static str, content_type: &str) -> Result<Response, ApiError> {
+    let mut resp = Response::ok(body).map_err(ApiError::from)?;
+    let headers = resp.headers_mut();
+    for (name, value) in [
+        ("Content-Type", content_type),
+        ("Cache-Control", "public, max-age=300"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        (
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+             frame-ancestors 'none'",
+        ),
+    ] {
+        headers.set(name, value).map_err(ApiError::from)?;
+    }
     Ok(resp)
 }

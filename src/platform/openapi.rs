@@ -93,7 +93,7 @@ pub fn openapi_document() -> Value {
 /// schema already has that title (a test keeps this empty).
 pub fn document() -> (Value, Vec<String>) {
     let mut paths = Map::new();
-    for route in router::routes().filter(|r| r.auth != Auth::DevOnly) {
+    for route in router::routes().filter(|r| !matches!(r.auth, Auth::DevOnly | Auth::Page)) {
         let item = paths
             .entry(route.path.to_string())
             .or_insert_with(|| json!({}));
@@ -434,7 +434,7 @@ fn operation(route: &Route) -> Value {
         Auth::UserByHeader => op["security"] = json!([{"bearer": []}, {"apiKey": []}]),
         Auth::Session => op["security"] = json!([{"bearer": []}, {"cookie": []}]),
         Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),
-        Auth::Public | Auth::DevOnly => {}
+        Auth::Public | Auth::DevOnly | Auth::Page => {}
     }
     if let Some(body) = route.doc.request {
         let mut body = body();

@@ -43,6 +43,9 @@ pub enum Auth {
     Gateway,
     /// Only outside production (local diagnostics); answers 404 in production.
     DevOnly,
+    /// Anyone: a page or file for browsers (the `/docs` reference), not an API operation,
+    /// so it is left out of the OpenAPI document.
+    Page,
 }
 
 pub struct Route {

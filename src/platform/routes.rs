@@ -9,6 +9,9 @@ use crate::route;
 pub static ROUTES: &[Route] = &[
     route!(GET "/health", Public, meta::health, meta::HEALTH_DOC),
     route!(GET "/openapi.json", Public, meta::openapi, meta::OPENAPI_DOC),
+    route!(GET "/docs", Page, meta::docs_page, meta::DOCS_DOC),
+    route!(GET "/docs/docs.js", Page, meta::docs_script, meta::DOCS_DOC),
+    route!(GET "/docs/docs.css", Page, meta::docs_style, meta::DOCS_DOC),
     route!(POST "/api/auth/signup", Public, auth::signup, auth::SIGNUP_DOC),
     route!(POST "/api/auth/login", Public, auth::login, auth::LOGIN_DOC),
     route!(POST "/api/auth/refresh", Public, auth::refresh, auth::REFRESH_DOC),

@@ -1,7 +1,9 @@
-// /docs in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
-// the page renders the OpenAPI document, the Authorize box takes a Bearer token, and
-// "Execute" on GET /api/auth/me gets the signed-in user back. Every request the page
-// makes must stay on the API's own origin. Prints one JSON line; exits non-zero on failure.
+// /docs in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core): the
+// page renders the OpenAPI document (every operation, by tag), takes an access token at
+// the top, and "Send" on GET /api/auth/me gets the signed-in user back; a POST sends its
+// example body. Every request the page makes must stay on the API's own origin, and the
+// page must raise no error (a Content-Security-Policy violation counts).
+// Prints one JSON line; exits non-zero on failure.
 // Usage: node docs.mjs <base-url> <access-token> <screenshot.png>
 import { chromium } from "playwright-core";
 
@@ -17,31 +19,38 @@ try {
   page.on("request", (r) => requested.push(r.url()));
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
 
   await page.goto(`${base}/docs`);
-  const title = await page.locator(".swagger-ui .information-container .title").first().textContent({ timeout: 20000 });
+  await page.locator("details.op").first().waitFor({ timeout: 20000 });
+  const title = (await page.locator("#title").textContent()).trim();
+  const operations = await page.locator("details.op").count();
 
-  // Authorize with the access token (the "bearer" scheme).
-  await page.locator("button.authorize").first().click();
-  const scheme = page.locator(".auth-container").filter({ hasText: "(http, Bearer)" }).first();
-  await scheme.locator("input").first().fill(token);
-  await scheme.locator("button.authorize").click();
-  await page.locator(".dialog-ux button.close-modal").first().click();
+  // The access token, then GET /api/auth/me.
+  await page.locator("#bearer").fill(token);
+  const me = page.locator("#op-get_api_auth_me");
+  await me.locator(":scope > summary").click();
+  await me.locator("button.send").click();
+  const status = (await me.locator(".result .status .code").textContent({ timeout: 20000 })).trim();
+  const body = JSON.parse(await me.locator(".result pre.body").textContent());
 
-  // Try GET /api/auth/me.
-  const op = page.locator("#operations-auth-get_api_auth_me");
-  await op.locator(".opblock-summary").first().click();
-  const tryOut = op.locator("button.try-out__btn");
-  if (await tryOut.count() && (await tryOut.textContent()).includes("Try it out")) await tryOut.click();
-  await op.locator("button.execute").click();
-  const status = (await op.locator(".live-responses-table tr.response .response-col_status").first().textContent({ timeout: 20000 })).trim();
-  const body = await op.locator(".live-responses-table .response-col_description pre").first().textContent();
+  // A write with the example body the page fills in.
+  const create = page.locator("#op-post_api_os_tasks");
+  await create.locator(":scope > summary").click();
+  await create.locator("button.send").click();
+  const created = (await create.locator(".result .status .code").textContent({ timeout: 20000 })).trim();
+
+  // The filter hides what does not match.
+  await page.locator("#filter").fill("api-keys");
+  const filtered = await page.locator("details.op:not([hidden])").count();
+  await page.locator("#filter").fill("");
+  await me.scrollIntoViewIfNeeded();
   await page.screenshot({ path: screenshot });
 
   const outside = requested.filter((u) => !u.startsWith(base) && !u.startsWith("data:"));
-  const result = { title: title.trim(), status, body: JSON.parse(body), requests: requested.length, outside, errors };
+  const result = { title, operations, status, body, created, filtered, requests: requested.length, outside, errors };
   console.log(JSON.stringify(result));
-  if (status !== "200" || outside.length || errors.length) process.exit(1);
+  if (status !== "200" || created !== "201" || outside.length || errors.length) process.exit(1);
 } finally {
   await browser.close();
 }

@@ -248,19 +248,22 @@ fn docs_page_renders_openapi(s: &Server) {
         .unwrap_or("")
         .starts_with("text/html"));
     assert!(r.text.contains("/openapi.json"));
-    for asset in [
-        "/docs/swagger-ui-bundle.js",
-        "/docs/swagger-ui.css",
-        "/docs/init.js",
+    let csp = r.header("content-security-policy").unwrap_or("").to_string();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    for (file, kind) in [
+        ("/docs/docs.js", "text/javascript"),
+        ("/docs/docs.css", "text/css"),
     ] {
-        assert_eq!(
-            s.get(asset).status,
-            200,
-            "{asset} is served by the worker's assets"
-        );
+        let f = s.get(file);
+        assert_eq!(f.status, 200, "{file} is served by the worker");
+        assert!(f.header("content-type").unwrap_or("").starts_with(kind), "{file}");
     }
+    // A page, not an operation of the API document.
+    let doc = s.get("/openapi.json").json;
+    assert!(doc["paths"].get("/docs").is_none());
 
-    // In headless Chromium: authorize with a token, then "Execute" GET /api/auth/me.
+    // In headless Chromium: the token at the top, then "Send" on GET /api/auth/me and on
+    // POST /api/os/tasks (its example body).
     let (email, _, signed_up) = crate::auth::new_user(s);
     let token = signed_up["access_token"]
         .as_str()
@@ -277,6 +280,12 @@ fn docs_page_renders_openapi(s: &Server) {
     let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(v["status"], "200", "{v}");
     assert_eq!(v["body"]["email"], email.as_str(), "{v}");
+    assert_eq!(v["created"], "201", "{v}");
+    let operations = doc["paths"]
+        .as_object()
+        .map_or(0, |p| p.values().filter_map(|i| i.as_object()).map(|i| i.len()).sum());
+    assert_eq!(v["operations"], operations, "every operation is on the page: {v}");
+    assert_eq!(v["errors"], serde_json::json!([]), "{v}");
     assert_eq!(
         v["outside"],
         serde_json::json!([]),

@@ -1,0 +1,58 @@
+// Post-build step of scripts/build.sh: the default export worker-build 0.8.7 generates is
+// a `WorkerEntrypoint` class behind a Proxy, so every request constructs an entrypoint,
+// wraps it in a new Proxy, and wraps `fetch` in another Proxy and an extra async function
+// (and under `wrangler dev` the dev middleware subclasses that Proxy per request too).
+// This swaps it for a plain module handler object `{ fetch, scheduled }` that calls the
+// same wasm exports and keeps the same panic recovery: before each call, reinstantiate the
+// module if a previous call hit a WebAssembly.RuntimeError (a Rust panic), and mark any
+// such error as critical. Durable Object classes keep their generated wrappers.
+//
+// The generated file is minified, so its names change from build to build: the patterns
+// below match its shape, and the build fails when they do not match exactly once (a new
+// worker-build version then needs this step reviewed, rather than shipping unchanged).
+// Usage: node scripts/plain_entry.mjs build/index.js
+import { readFileSync, writeFileSync } from "node:fs";
+
+const file = process.argv[2];
+let js = readFileSync(file, "utf8");
+const id = "[A-Za-z_$][\\w$]*";
+const esc = (name) => name.replace(/\$/g, "\\$&");
+
+function one(re, what) {
+  const found = [...js.matchAll(new RegExp(re, "g"))];
+  if (found.length !== 1) {
+    console.error(`plain_entry: ${what}: expected 1 match in ${file}, found ${found.length}`);
+    process.exit(1);
+  }
+  return found[0];
+}
+
+// The reinitialise-after-panic check and the critical-error marker.
+const [, reinit] = one(`function (${id})\\(\\)\\{${id}\\.criticalError&&\\(console\\.log\\("Reinitializing Wasm application"\\)`, "reinit check");
+const [, critical] = one(`function (${id})\\((${id})\\)\\{\\2 instanceof WebAssembly\\.RuntimeError`, "critical marker");
+// The entrypoint class and the wasm exports its methods call.
+const cls = one(
+  `var (${id})=class extends ${id}\\{\\};\\1\\.prototype\\.fetch=function\\((${id})\\)\\{return (${id})\\.call\\(this,\\2,this\\.env,this\\.ctx\\)\\};` +
+    `\\1\\.prototype\\.scheduled=function\\((${id})\\)\\{return (${id})\\.call\\(this,\\4,this\\.env,this\\.ctx\\)\\};`,
+  "entrypoint class",
+);
+const [, klass, , fetchExport, , scheduledExport] = cls;
+// `X=new Proxy(Class, handler)`, exported as default.
+const proxied = one(`(${id})=new Proxy\\(${esc(klass)},(${id})\\)`, "default export's Proxy");
+const [proxyExpr, exported] = proxied;
+one(`${esc(exported)} as default\\b`, "default export");
+
+// Parameter names longer than any the minifier gives out, so they shadow none it uses.
+const params = ["event", "environment", "context", "error"];
+for (const name of [reinit, critical, fetchExport, scheduledExport]) {
+  if (params.includes(name)) {
+    console.error(`plain_entry: the generated code names a function ${name}`);
+    process.exit(1);
+  }
+}
+const call = (name, fn) =>
+  `async ${name}(event,environment,context){${reinit}();` +
+  `try{return await ${fn}(event,environment,context)}catch(error){throw ${critical}(error),error}}`;
+const handler = `${exported}={${call("fetch", fetchExport)},${call("scheduled", scheduledExport)}}`;
+js = js.replace(proxyExpr, handler);
+writeFileSync(file, js);
