@@ -10,7 +10,7 @@ stamp=build/.edge-api-build
 mode=$(cat "$TOOLCHAIN_FILE" 2>/dev/null || echo rustup)
 want="$mode fast=${FAST:-0} names=${NAMES:-0}"
 if [ -f "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-   [ -z "$(find src web Cargo.toml Cargo.lock scripts/build.sh scripts/plain_entry.mjs -newer "$stamp" -print -quit)" ]; then
+   [ -z "$(find src web Cargo.toml Cargo.lock scripts/build.sh scripts/patch_glue.mjs -newer "$stamp" -print -quit)" ]; then
   exit 0
 fi
 
@@ -36,8 +36,9 @@ fi
 
 log "building the worker ($mode${FAST:+, no wasm-opt})"
 "$TOOLS_DIR/bin/worker-build" "${args[@]}"
-# A plain module handler instead of the generated per-request entrypoint Proxy.
-node scripts/plain_entry.mjs build/index.js
+# A plain module handler instead of the per-request entrypoint Proxy, and microtasks
+# queued natively (scripts/patch_glue.mjs says why).
+node scripts/patch_glue.mjs build/index.js
 if [ "${FAST:-0}" != 1 ] && [ "${NAMES:-0}" != 1 ]; then
   # The shipped module needs no debug names (panics still print their messages): about
   # 100 KiB of gzip less. The named copy is what `make bench` sizes functions with.

@@ -400,12 +400,15 @@ async fn dispatch(
     let caller = if matches!(route.auth, Auth::User | Auth::UserByHeader | Auth::Session) {
         let h = req.headers();
         let get = |name: &str| h.get(name).ok().flatten();
-        let (authorization, api_key, cookie, content_type) = (
-            get("Authorization"),
-            get("X-API-Key"),
-            get("Cookie"),
-            get("Content-Type"),
-        );
+        // Read only the headers authentication will look at (each read crosses into JS):
+        // a Bearer token wins over an API key, which wins over the cookie, and only a
+        // cookie's request has its Content-Type checked.
+        let authorization = get("Authorization");
+        let api_key = authorization.is_none().then(|| get("X-API-Key")).flatten();
+        let cookie = (authorization.is_none() && api_key.is_none())
+            .then(|| get("Cookie"))
+            .flatten();
+        let content_type = cookie.is_some().then(|| get("Content-Type")).flatten();
         let creds = Credentials {
             authorization: authorization.as_deref(),
             api_key: api_key.as_deref(),

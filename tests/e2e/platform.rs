@@ -248,7 +248,10 @@ fn docs_page_renders_openapi(s: &Server) {
         .unwrap_or("")
         .starts_with("text/html"));
     assert!(r.text.contains("/openapi.json"));
-    let csp = r.header("content-security-policy").unwrap_or("").to_string();
+    let csp = r
+        .header("content-security-policy")
+        .unwrap_or("")
+        .to_string();
     assert!(csp.contains("default-src 'self'"), "{csp}");
     for (file, kind) in [
         ("/docs/docs.js", "text/javascript"),
@@ -256,7 +259,10 @@ fn docs_page_renders_openapi(s: &Server) {
     ] {
         let f = s.get(file);
         assert_eq!(f.status, 200, "{file} is served by the worker");
-        assert!(f.header("content-type").unwrap_or("").starts_with(kind), "{file}");
+        assert!(
+            f.header("content-type").unwrap_or("").starts_with(kind),
+            "{file}"
+        );
     }
     // A page, not an operation of the API document.
     let doc = s.get("/openapi.json").json;
@@ -281,10 +287,16 @@ fn docs_page_renders_openapi(s: &Server) {
     assert_eq!(v["status"], "200", "{v}");
     assert_eq!(v["body"]["email"], email.as_str(), "{v}");
     assert_eq!(v["created"], "201", "{v}");
-    let operations = doc["paths"]
-        .as_object()
-        .map_or(0, |p| p.values().filter_map(|i| i.as_object()).map(|i| i.len()).sum());
-    assert_eq!(v["operations"], operations, "every operation is on the page: {v}");
+    let operations = doc["paths"].as_object().map_or(0, |p| {
+        p.values()
+            .filter_map(|i| i.as_object())
+            .map(|i| i.len())
+            .sum()
+    });
+    assert_eq!(
+        v["operations"], operations,
+        "every operation is on the page: {v}"
+    );
     assert_eq!(v["errors"], serde_json::json!([]), "{v}");
     assert_eq!(
         v["outside"],

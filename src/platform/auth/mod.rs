@@ -151,12 +151,20 @@ pub async fn authenticate(
         );
         ApiError::Unauthorized("invalid or expired access token".into())
     })?;
-    let sessions = sessions::Sessions::new(
-        env,
-        config.auth.refresh_token_ttl_secs,
-        config.auth.access_token_ttl_secs,
-    )?;
-    if !sessions.is_live(&claims.sid).await? {
+    // Mostly answered by this isolate's recent checks, without touching a binding.
+    let live = match sessions::known_liveness(&claims.sid) {
+        Some(known) => known,
+        None => {
+            sessions::Sessions::new(
+                env,
+                config.auth.refresh_token_ttl_secs,
+                config.auth.access_token_ttl_secs,
+            )?
+            .is_live(&claims.sid)
+            .await?
+        }
+    };
+    if !live {
         return Err(ApiError::Unauthorized("session has been revoked".into()));
     }
     Ok(Caller {

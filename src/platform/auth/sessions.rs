@@ -88,6 +88,12 @@ thread_local! {
     static CHECKED: std::cell::RefCell<Checked> = std::cell::RefCell::new(Checked::default());
 }
 
+/// What this isolate last learned about session `sid`, while that is recent enough to
+/// trust (`None`: ask KV).
+pub fn known_liveness(sid: &str) -> Option<bool> {
+    CHECKED.with(|c| c.borrow().lookup(sid, now_ms()))
+}
+
 fn now_ms() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64
 }
@@ -146,7 +152,7 @@ impl Sessions {
 
     /// Whether an access token of session `sid` may still be used (no revocation marker).
     pub async fn is_live(&self, sid: &str) -> Result<bool, ApiError> {
-        if let Some(known) = CHECKED.with(|c| c.borrow().lookup(sid, now_ms())) {
+        if let Some(known) = known_liveness(sid) {
             return Ok(known);
         }
         let live = self.kv.get(&marker_key(sid)).text().await?.is_none();
