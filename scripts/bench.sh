@@ -37,11 +37,12 @@ base=$URL
 serve_locally peer bench/peer "$state"
 peer=$URL
 
-# One wrk run; sets RPS, P50 (ms), P99 and ERRS.
+# One wrk run; sets RPS, REQS (requests served), P50 (ms), P99 and ERRS.
 measure() {
   local conns=$1 script=$2 url=$3 out
   out=$(wrk -t1 -c"$conns" -d"$DURATION" --latency ${script:+-s "$script"} "$url" 2>&1)
   RPS=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  REQS=$(awk '/requests in/ {print $1}' <<<"$out")
   P50=$(awk '$1=="50%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$out")
   P99=$(awk '$1=="99%" {print $2}' <<<"$out")
   ERRS=$(awk '/Non-2xx or 3xx/ {print $5}' <<<"$out")
@@ -55,28 +56,51 @@ run() {
     "${ERRS:+   non-2xx: $ERRS}"
 }
 
+# CPU clock ticks (user + system) used so far by the workerd process that runs the worker
+# of the wrangler dev in process group $1 (the one with an inspector; the other workerd
+# is wrangler's proxy). Steadier than req/s on a shared machine: time the VM spends
+# elsewhere is not counted.
+worker_ticks() {
+  local pid
+  pid=$(ps -eo pid=,pgid=,args= | awk -v g="$1" '$2 == g && /workerd serve/ && /inspector-addr/ {print $1; exit}')
+  if [ -n "$pid" ]; then awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0; else echo 0; fi
+}
+HZ=$(getconf CLK_TCK)
+
+# `measure` at 10 connections, also setting CPU (ms of the worker's workerd per request).
+measure_cpu() {
+  local group=$1 t0 t1
+  shift
+  t0=$(worker_ticks "$group")
+  measure "$@"
+  t1=$(worker_ticks "$group")
+  CPU=$(awk -v t=$((t1 - t0)) -v n="${REQS:-0}" -v hz="$HZ" 'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }')
+}
+
 # edge-api (A) against the Hono peer (B) on one route, alternating A B A B so drift in
 # the machine's load falls on both: req/s at 10 connections and p50 at 1, each the mean
 # of BENCH_ROUNDS runs, and the ratio A/B (req/s: higher is better; p50: lower).
 compare() {
   local label=$1 script=$2 path=$3 rounds=${BENCH_ROUNDS:-3}
-  local a_rps=() b_rps=() a_p50=() b_p50=() a_err=0 b_err=0 i
+  local a_rps=() b_rps=() a_p50=() b_p50=() a_cpu=() b_cpu=() a_err=0 b_err=0 i
   # Warm both first (wasm compiled and tiered up, JIT warm), so neither pays it in a round.
   wrk -t1 -c10 -d"${BENCH_WARMUP:-5s}" ${script:+-s "$script"} "$base$path" >/dev/null 2>&1
   wrk -t1 -c10 -d"${BENCH_WARMUP:-5s}" ${script:+-s "$script"} "$peer$path" >/dev/null 2>&1
   for i in $(seq 1 "$rounds"); do
-    measure 10 "$script" "$base$path"; a_rps+=("$RPS"); a_err=$((a_err + ${ERRS:-0}))
-    measure 10 "$script" "$peer$path"; b_rps+=("$RPS"); b_err=$((b_err + ${ERRS:-0}))
+    measure_cpu "${PGIDS[0]}" 10 "$script" "$base$path"; a_rps+=("$RPS"); a_cpu+=("$CPU"); a_err=$((a_err + ${ERRS:-0}))
+    measure_cpu "${PGIDS[1]}" 10 "$script" "$peer$path"; b_rps+=("$RPS"); b_cpu+=("$CPU"); b_err=$((b_err + ${ERRS:-0}))
   done
   for i in $(seq 1 "$rounds"); do
     measure 1 "$script" "$base$path"; a_p50+=("$P50"); a_err=$((a_err + ${ERRS:-0}))
     measure 1 "$script" "$peer$path"; b_p50+=("$P50"); b_err=$((b_err + ${ERRS:-0}))
   done
-  awk -v label="$label" -v ar="${a_rps[*]}" -v br="${b_rps[*]}" -v ap="${a_p50[*]}" -v bp="${b_p50[*]}" '
+  awk -v label="$label" -v ar="${a_rps[*]}" -v br="${b_rps[*]}" -v ap="${a_p50[*]}" -v bp="${b_p50[*]}" \
+    -v ac="${a_cpu[*]}" -v bc="${b_cpu[*]}" '
     function mean(s,   n, a, i, t) { n = split(s, a, " "); t = 0; for (i = 1; i <= n; i++) t += a[i]; return t / n }
     BEGIN {
       printf "%-44s c=10 %8.0f req/s vs Hono %8.0f  = %4.2fx   (runs: %s | %s)\n", label, mean(ar), mean(br), mean(ar) / mean(br), ar, br
       printf "%-44s c=1  p50 %6.2f ms vs Hono %6.2f ms = %4.2fx   (runs: %s | %s)\n", "", mean(ap), mean(bp), mean(ap) / mean(bp), ap, bp
+      if (mean(bc) > 0) printf "%-44s c=10 CPU %5.2f ms/req vs Hono %5.2f ms = %4.2fx   (the worker'"'"'s workerd; runs: %s | %s)\n", "", mean(ac), mean(bc), mean(ac) / mean(bc), ac, bc
     }'
   # A rare failed answer is reported (with what each worker logged about it), not hidden,
   # and does not stop the figures that follow.
