@@ -78,8 +78,9 @@ measure_cpu() {
 }
 
 # edge-api (A) against the Hono peer (B) on one route, alternating A B A B so drift in
-# the machine's load falls on both: req/s at 10 connections and p50 at 1, each the mean
-# of BENCH_ROUNDS runs, and the ratio A/B (req/s: higher is better; p50: lower).
+# the machine's load falls on both: req/s and the worker's CPU per request at 10
+# connections, p50 at 1, each the mean of BENCH_ROUNDS runs, and the ratio A/B (req/s:
+# higher is better; p50 and CPU: lower).
 compare() {
   local label=$1 script=$2 path=$3 rounds=${BENCH_ROUNDS:-3}
   local a_rps=() b_rps=() a_p50=() b_p50=() a_cpu=() b_cpu=() a_err=0 b_err=0 i

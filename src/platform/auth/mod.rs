@@ -151,19 +151,7 @@ pub async fn authenticate(
         );
         ApiError::Unauthorized("invalid or expired access token".into())
     })?;
-    // Mostly answered by this isolate's recent checks, without touching a binding.
-    let live = match sessions::known_liveness(&claims.sid) {
-        Some(known) => known,
-        None => {
-            sessions::Sessions::new(
-                env,
-                config.auth.refresh_token_ttl_secs,
-                config.auth.access_token_ttl_secs,
-            )?
-            .is_live(&claims.sid)
-            .await?
-        }
-    };
+    let live = sessions::is_live(env, &claims.sid).await?;
     if !live {
         return Err(ApiError::Unauthorized("session has been revoked".into()));
     }

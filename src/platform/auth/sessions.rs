@@ -88,10 +88,19 @@ thread_local! {
     static CHECKED: std::cell::RefCell<Checked> = std::cell::RefCell::new(Checked::default());
 }
 
-/// What this isolate last learned about session `sid`, while that is recent enough to
-/// trust (`None`: ask KV).
-pub fn known_liveness(sid: &str) -> Option<bool> {
-    CHECKED.with(|c| c.borrow().lookup(sid, now_ms()))
+/// Whether an access token of session `sid` may still be used (no revocation marker):
+/// mostly answered by this isolate's recent checks, else by KV `SESSIONS`.
+pub async fn is_live(env: &Env, sid: &str) -> Result<bool, ApiError> {
+    if let Some(known) = CHECKED.with(|c| c.borrow().lookup(sid, now_ms())) {
+        return Ok(known);
+    }
+    let kv = env.kv("SESSIONS")?;
+    let live = kv.get(&marker_key(sid)).text().await?.is_none();
+    if live {
+        // A revocation made here while KV was read is kept: `lookup` asks it first.
+        CHECKED.with(|c| c.borrow_mut().found_live(sid, now_ms()));
+    }
+    Ok(live)
 }
 
 fn now_ms() -> f64 {
@@ -148,19 +157,6 @@ impl Sessions {
             ])
             .await?;
         Ok((sid, token))
-    }
-
-    /// Whether an access token of session `sid` may still be used (no revocation marker).
-    pub async fn is_live(&self, sid: &str) -> Result<bool, ApiError> {
-        if let Some(known) = known_liveness(sid) {
-            return Ok(known);
-        }
-        let live = self.kv.get(&marker_key(sid)).text().await?.is_none();
-        if live {
-            // A revocation made here while KV was read is kept: `lookup` asks it first.
-            CHECKED.with(|c| c.borrow_mut().found_live(sid, now_ms()));
-        }
-        Ok(live)
     }
 
     /// Revokes a session: D1 refuses its refresh tokens, the marker its access tokens.
