@@ -90,13 +90,15 @@ impl Ctx {
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query
             .get_or_init(|| {
-                self.url()
-                    .map(|u| {
-                        u.query_pairs()
-                            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default()
+                // The runtime's URL is already serialized (WHATWG), so its query is the
+                // text between `?` and `#`, decoded the way `Url::query_pairs` decodes it
+                // without parsing the whole URL.
+                let url = self.req.url();
+                let query = url.split_once('?').map_or("", |(_, q)| q);
+                let query = query.split_once('#').map_or(query, |(q, _)| q);
+                form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
             })
             .iter()
             .find(|(k, _)| k == name)
@@ -222,14 +224,11 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
 }
 
 /// A response whose body is already JSON text.
-pub fn raw_json(status: u16, body: String) -> Result<Response, ApiError> {
-    let mut resp = Response::ok(body)
-        .map_err(ApiError::from)?
-        .with_status(status);
-    resp.headers_mut()
-        .set("Content-Type", "application/json")
-        .map_err(ApiError::from)?;
-    Ok(resp)
+pub fn raw_json(status: u16, body: impl Into<Vec<u8>>) -> Result<Response, ApiError> {
+    Ok(Response::builder()
+        .with_status(status)
+        .with_header("Content-Type", "application/json")?
+        .fixed(body.into()))
 }
 
 pub fn no_content() -> Result<Response, ApiError> {
@@ -258,12 +257,15 @@ const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag";
 /// Entry point for every HTTP request.
 pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> {
     let started = js_now_ms();
-    let request_id = request_id(req.headers().get("X-Request-ID").ok().flatten());
+    // One handle on the headers: each `req.headers()` is a call into JavaScript.
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let request_id = request_id(header("X-Request-ID"));
     // The method as sent: the `worker` crate maps methods it does not know (QUERY, PURGE)
     // to GET, which would serve them as reads.
     let method = req.method().to_ascii_uppercase();
     let path = path_of(&req.url());
-    let origin = req.headers().get("Origin").ok().flatten();
+    let origin = header("Origin");
 
     let config = Config::cached(&env);
     // Invalid configuration is always worth a line.
@@ -283,16 +285,14 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
                 .as_deref()
                 .filter(|o| config.cors_origins.allows(o))
                 .map(|o| (o.to_string(), config.cors_origins.clone()));
-            let (label, user, result) = dispatch(
-                req,
-                env,
-                config,
-                &request_id,
-                &method,
-                &path,
-                origin.as_deref(),
-            )
-            .await;
+            let incoming = Incoming {
+                headers: &headers,
+                request_id: &request_id,
+                method: &method,
+                path: &path,
+                origin: origin.as_deref(),
+            };
+            let (label, user, result) = dispatch(req, env, config, incoming).await;
             (label, user, result, cors)
         }
     };
@@ -335,15 +335,28 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
     Ok(resp)
 }
 
+/// What [`serve`] read of a request before routing it.
+struct Incoming<'a> {
+    headers: &'a web_sys::Headers,
+    request_id: &'a str,
+    method: &'a str,
+    path: &'a str,
+    origin: Option<&'a str>,
+}
+
 async fn dispatch(
     req: web_sys::Request,
     env: Env,
     config: Rc<Config>,
-    request_id: &str,
-    method: &str,
-    path: &str,
-    origin: Option<&str>,
+    incoming: Incoming<'_>,
 ) -> (String, Option<String>, Result<Response, ApiError>) {
+    let Incoming {
+        headers,
+        request_id,
+        method,
+        path,
+        origin,
+    } = incoming;
     if method == "OPTIONS" {
         let allowed = origin.is_some_and(|o| config.cors_origins.allows(o));
         let result = if allowed {
@@ -385,10 +398,11 @@ async fn dispatch(
         );
     }
 
-    if let Some(len) = req
-        .headers()
-        .get("Content-Length")
-        .ok()
+    let get = |name: &str| headers.get(name).ok().flatten();
+    // A GET or HEAD body is never read, so only other methods have their size checked.
+    let reads_body = !matches!(method, "GET" | "HEAD");
+    if let Some(len) = reads_body
+        .then(|| get("Content-Length"))
         .flatten()
         .and_then(|v| v.parse::<usize>().ok())
     {
@@ -398,8 +412,6 @@ async fn dispatch(
     }
 
     let caller = if matches!(route.auth, Auth::User | Auth::UserByHeader | Auth::Session) {
-        let h = req.headers();
-        let get = |name: &str| h.get(name).ok().flatten();
         // Read only the headers authentication will look at (each read crosses into JS):
         // a Bearer token wins over an API key, which wins over the cookie, and only a
         // cookie's request has its Content-Type checked.
@@ -440,7 +452,7 @@ async fn dispatch(
         None
     };
     if route.auth == Auth::Gateway {
-        let token = req.headers().get("X-Gateway-Token").ok().flatten();
+        let token = get("X-Gateway-Token");
         if let Err(e) = auth::check_gateway(&config, token.as_deref()) {
             return (label, None, Err(e));
         }

@@ -210,47 +210,78 @@ impl PageQuery {
     }
 
     /// The whole answer of a list, `{"items": [...], "next_cursor": …}`, as JSON text
-    /// that SQLite writes: the select must yield `id` and `o`, each row as a JSON object
-    /// (`json_object(...)`). Lists that only render rows answer this way, so their rows
-    /// never cross into Rust values and back (one text value per page).
+    /// that SQLite writes: the select yields one column, each row as a JSON object whose
+    /// members include `"id"` (`json_object('id', id, ...)`). Lists that only render rows
+    /// answer this way, so their rows never become Rust values: the page's objects are
+    /// joined into one text in JavaScript and copied into Rust once, as UTF-8 bytes.
     pub async fn render(
         self,
         db: &worker::D1Database,
         caller: &crate::platform::auth::Caller,
         page: &Page,
-    ) -> Result<String, crate::platform::error::ApiError> {
+    ) -> Result<Vec<u8>, crate::platform::error::ApiError> {
+        use wasm_bindgen::JsCast;
         #[derive(serde::Deserialize)]
-        struct Rendered {
-            items: String,
-            last: Option<String>,
+        struct Head {
+            id: String,
         }
-        let (sql, limit, mut binds) = self.build(caller, page);
-        binds.push(JsValue::from(f64::from(page.limit)));
-        let size = limit + 1;
-        // The page's rows (one more than shown, to know whether another page follows) are
-        // read once, numbered in id order; the shown ones' JSON objects are joined as text
-        // (each is already a JSON object, so nothing is parsed again), and the cursor is
-        // the last shown id when a row was left over.
-        let sql = format!(
-            "SELECT '[' || coalesce(group_concat(o, ',' ORDER BY id) FILTER (WHERE n <= ?{size}), '') || ']' AS items, \
-             CASE WHEN count(*) > ?{size} THEN max(id) FILTER (WHERE n <= ?{size}) END AS last \
-             FROM (SELECT row_number() OVER (ORDER BY id) AS n, id, o FROM ({sql}))"
-        );
-        let row: Option<Rendered> = db.prepare(sql).bind(&binds)?.first(None).await?;
-        let Some(row) = row else {
-            return Err(crate::platform::error::ApiError::internal(
-                "a list query answered no row",
-            ));
+        let (sql, _, binds) = self.build(caller, page);
+        // Plain rows (one more than shown, to know whether another page follows): the
+        // simplest statement for SQLite to plan, which workerd does on every call.
+        let stmt = db.prepare(sql).bind(&binds)?;
+        let query = stmt.inner().raw().map_err(worker::Error::from)?;
+        let rows = wasm_bindgen_futures::JsFuture::from(query)
+            .await
+            .map_err(worker::Error::from)?;
+        let rows: js_sys::Array = rows
+            .dyn_into()
+            .map_err(|_| ApiError::internal("D1 answered rows that are not an array"))?;
+        let more = rows.length() > page.limit;
+        if more {
+            rows.pop();
+        }
+        // The cursor is the last shown row's id, read from its object.
+        let next = if more {
+            let last = rows
+                .get(rows.length().saturating_sub(1))
+                .dyn_into::<js_sys::Array>()
+                .ok()
+                .and_then(|row| row.get(0).as_string())
+                .ok_or_else(|| ApiError::internal("a list row is not one JSON text"))?;
+            let head: Head = serde_json::from_str(&last)
+                .map_err(|e| ApiError::internal(format!("a list row: {e}")))?;
+            Some(crate::platform::crypto::b64url_encode(head.id.as_bytes()))
+        } else {
+            None
         };
-        let next = row
-            .last
-            .map(|id| crate::platform::crypto::b64url_encode(id.as_bytes()));
-        let next = serde_json::to_string(&next)?;
-        Ok(format!(
-            "{{\"items\":{},\"next_cursor\":{next}}}",
-            row.items
-        ))
+        // Each row is `[object]`, so joining the rows joins the objects; TextEncoder
+        // writes the text as UTF-8 in native code (wasm-bindgen's string copy walks it
+        // one character at a time in JavaScript).
+        let items = UTF8.with(|encoder| encoder.encode(&rows.join(",")).to_vec());
+        let next = serde_json::to_vec(&next)?;
+        let mut body = Vec::with_capacity(items.len() + next.len() + 28);
+        body.extend_from_slice(b"{\"items\":[");
+        body.extend_from_slice(&items);
+        body.extend_from_slice(b"],\"next_cursor\":");
+        body.extend_from_slice(&next);
+        body.push(b'}');
+        Ok(body)
     }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The platform's `TextEncoder`, taking a JavaScript string as it is.
+    #[wasm_bindgen(js_name = TextEncoder)]
+    type Utf8Encoder;
+    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
+    fn new() -> Utf8Encoder;
+    #[wasm_bindgen(method, js_class = "TextEncoder")]
+    fn encode(this: &Utf8Encoder, text: &js_sys::JsString) -> js_sys::Uint8Array;
+}
+
+thread_local! {
+    static UTF8: Utf8Encoder = Utf8Encoder::new();
 }
 
 #[cfg(test)]

@@ -108,12 +108,12 @@ const SELECT_TASKS: &str =
 
 /// Each task as the JSON object [`Task`] serialises to, written by SQLite, for lists
 /// ([`PageQuery::render`]).
-const RENDER_TASKS: &str = "SELECT id, json_object('id', id, 'title', title, \
+const RENDER_TASKS: &str = "SELECT json_object('id', id, 'title', title, \
     'description', description, 'status', status, 'priority', priority, 'area', area, \
     'effort', effort, 'due_date', due_date, 'project_id', project_id, 'goal_id', goal_id, \
     'completed_at', completed_at, 'depends_on', (SELECT json_group_array(depends_on_id ORDER BY depends_on_id) \
     FROM os_task_dependencies d WHERE d.task_id = os_tasks.id), 'created_at', created_at, \
-    'updated_at', updated_at) AS o FROM os_tasks";
+    'updated_at', updated_at) FROM os_tasks";
 
 /// The writable fields, checked. `Some(None)` clears a nullable field.
 #[derive(Debug, Default, Clone, PartialEq)]
