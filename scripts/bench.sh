@@ -25,6 +25,12 @@ window=$(awk -F': ' '/Profile window/ {print $2}' <<<"$startup")
 active=$(awk -F': ' '/Active/ {print $2}' <<<"$startup")
 printf '%-44s %s active CPU (profile window %s; wrangler check startup)\n' "startup" "${active:-?}" "${window:-?}"
 
+# Both workers run without wrangler's local trace store: by default wrangler dev streams
+# every span of every request (with its attributes, e.g. each D1 query's text) to a
+# collector that writes them to SQLite in the same workerd process: between a third and
+# two fifths of the CPU a list request costs here, for a dev-only viewer production lacks.
+export X_LOCAL_OBSERVABILITY=false
+
 state=$(mktemp -d "${TMPDIR:-/tmp}/edge-api-bench.XXXXXX")
 cleanup() { for g in "${PGIDS[@]}"; do stop_group "$g"; done; rm -rf "$state"; }
 trap cleanup EXIT INT TERM
