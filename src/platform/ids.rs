@@ -34,12 +34,15 @@ thread_local! {
         const { std::cell::RefCell::new(([0; 250], 250)) };
 }
 
-/// Fills `out` (at most 250 bytes) with CSPRNG bytes from [`POOL`]; bytes handed out are
-/// wiped from it.
+/// Fills `out` with CSPRNG bytes from [`POOL`] (straight from the platform when it is
+/// larger than the pool); bytes handed out are wiped from it.
 fn pooled_random(out: &mut [u8]) -> Result<(), ApiError> {
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
         let (bytes, used) = &mut *pool;
+        if out.len() > bytes.len() {
+            return random_bytes(out);
+        }
         if *used + out.len() > bytes.len() {
             random_bytes(bytes)?;
             *used = 0;
@@ -132,5 +135,8 @@ mod tests {
         pooled_random(&mut a).expect("rng");
         pooled_random(&mut b).expect("rng");
         assert_ne!(a, b);
+        let mut large = [0u8; 300];
+        pooled_random(&mut large).expect("larger than the pool");
+        assert!(large.iter().any(|&x| x != 0));
     }
 }

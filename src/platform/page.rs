@@ -178,11 +178,7 @@ impl PageQuery {
     }
 
     /// The query and its binds; the page's size is the last bind, `?{limit}`.
-    fn build(
-        self,
-        caller: &crate::platform::auth::Caller,
-        page: &Page,
-    ) -> (String, usize, Vec<JsValue>) {
+    fn build(self, caller: &crate::platform::auth::Caller, page: &Page) -> (String, Vec<JsValue>) {
         let limit = 3 + self.binds.len();
         let mut sql = format!("{} WHERE user_id = ?1 AND id > ?2", self.select);
         for c in &self.conditions {
@@ -196,7 +192,7 @@ impl PageQuery {
         ];
         binds.extend(self.binds);
         binds.push(JsValue::from(f64::from(page.fetch())));
-        (sql, limit, binds)
+        (sql, binds)
     }
 
     pub async fn fetch<T: serde::de::DeserializeOwned>(
@@ -205,7 +201,7 @@ impl PageQuery {
         caller: &crate::platform::auth::Caller,
         page: &Page,
     ) -> Result<Vec<T>, crate::platform::error::ApiError> {
-        let (sql, _, binds) = self.build(caller, page);
+        let (sql, binds) = self.build(caller, page);
         Ok(db.prepare(sql).bind(&binds)?.all().await?.results()?)
     }
 
@@ -225,7 +221,7 @@ impl PageQuery {
         struct Head {
             id: String,
         }
-        let (sql, _, binds) = self.build(caller, page);
+        let (sql, binds) = self.build(caller, page);
         // Plain rows (one more than shown, to know whether another page follows): the
         // simplest statement for SQLite to plan, which workerd does on every call.
         let stmt = db.prepare(sql).bind(&binds)?;
