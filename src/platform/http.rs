@@ -256,7 +256,7 @@ const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag";
 
 /// Entry point for every HTTP request.
 pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> {
-    let started = js_now_ms();
+    let started = ids::now_ms() as f64;
     // One handle on the headers: each `req.headers()` is a call into JavaScript.
     let headers = req.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
@@ -323,7 +323,7 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
     }
 
     if log_requests {
-        let latency_ms = js_now_ms() - started;
+        let latency_ms = ids::now_ms() as f64 - started;
         worker::console_log!(
             "{}",
             serde_json::json!({
@@ -515,10 +515,6 @@ impl From<ApiError> for worker::Error {
     fn from(e: ApiError) -> Self {
         worker::Error::RustError(e.to_string())
     }
-}
-
-fn js_now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 #[cfg(test)]

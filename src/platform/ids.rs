@@ -15,8 +15,8 @@ pub fn new_id() -> Result<String, ApiError> {
     Ok(uuid_v7(now_ms(), rand))
 }
 
-/// Milliseconds since the Unix epoch (one platform call on workerd).
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch (one platform call on workerd: `Date.now`).
+pub fn now_ms() -> u64 {
     #[cfg(target_arch = "wasm32")]
     {
         js_sys::Date::now() as u64

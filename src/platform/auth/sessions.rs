@@ -104,7 +104,7 @@ pub async fn is_live(env: &Env, sid: &str) -> Result<bool, ApiError> {
 }
 
 fn now_ms() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64
+    crate::platform::ids::now_ms() as f64
 }
 
 fn marker_key(sid: &str) -> String {
