@@ -145,6 +145,7 @@ pub struct PageQuery {
     select: String,
     conditions: Vec<String>,
     binds: Vec<JsValue>,
+    json: &'static [&'static str],
 }
 
 impl PageQuery {
@@ -153,7 +154,15 @@ impl PageQuery {
             select: select.into(),
             conditions: Vec::new(),
             binds: Vec::new(),
+            json: &[],
         }
+    }
+
+    /// Columns holding JSON text (`json_group_array(..)`), which [`PageQuery::render`]
+    /// writes as JSON rather than as strings.
+    pub fn json(mut self, columns: &'static [&'static str]) -> Self {
+        self.json = columns;
+        self
     }
 
     /// `condition` (one `?`) when `value` is given.
@@ -205,11 +214,12 @@ impl PageQuery {
         Ok(db.prepare(sql).bind(&binds)?.all().await?.results()?)
     }
 
-    /// The whole answer of a list, `{"items": [...], "next_cursor": …}`, as JSON text
-    /// that SQLite writes: the select yields one column, each row as a JSON object whose
-    /// members include `"id"` (`json_object('id', id, ...)`). Lists that only render rows
-    /// answer this way, so their rows never become Rust values: the page's objects are
-    /// joined into one text in JavaScript and copied into Rust once, as UTF-8 bytes.
+    /// The whole answer of a list, `{"items": [...], "next_cursor": …}`, as JSON text,
+    /// for lists that only render rows: each row becomes an object keyed by the select's
+    /// column names (one of them `id`), and the columns named by [`PageQuery::json`]
+    /// hold JSON text that is written as it is. The rows never become Rust values: D1's
+    /// plain rows are written as one text by `JSON.stringify`, copied into Rust once as
+    /// UTF-8, and given their keys by [`write_items`] without decoding a value.
     pub async fn render(
         self,
         db: &worker::D1Database,
@@ -217,51 +227,224 @@ impl PageQuery {
         page: &Page,
     ) -> Result<Vec<u8>, crate::platform::error::ApiError> {
         use wasm_bindgen::JsCast;
-        #[derive(serde::Deserialize)]
-        struct Head {
-            id: String,
-        }
+        let json = self.json;
         let (sql, binds) = self.build(caller, page);
-        // Plain rows (one more than shown, to know whether another page follows): the
-        // simplest statement for SQLite to plan, which workerd does on every call.
+        // Plain rows (one more than shown, to know whether another page follows) after a
+        // row of column names: the simplest statement for SQLite to plan, which workerd
+        // does on every call.
         let stmt = db.prepare(sql).bind(&binds)?;
-        let query = stmt.inner().raw().map_err(worker::Error::from)?;
+        let query = WITH_NAMES
+            .with(|names| stmt.inner().unchecked_ref::<D1Statement>().raw_rows(names))
+            .map_err(worker::Error::from)?;
         let rows = wasm_bindgen_futures::JsFuture::from(query)
             .await
             .map_err(worker::Error::from)?;
         let rows: js_sys::Array = rows
             .dyn_into()
             .map_err(|_| ApiError::internal("D1 answered rows that are not an array"))?;
-        let more = rows.length() > page.limit;
+        let more = rows.length() > page.limit + 1;
         if more {
             rows.pop();
         }
-        // The cursor is the last shown row's id, read from its object.
-        let next = if more {
-            let last = rows
-                .get(rows.length().saturating_sub(1))
-                .dyn_into::<js_sys::Array>()
-                .ok()
-                .and_then(|row| row.get(0).as_string())
-                .ok_or_else(|| ApiError::internal("a list row is not one JSON text"))?;
-            let head: Head = serde_json::from_str(&last)
-                .map_err(|e| ApiError::internal(format!("a list row: {e}")))?;
-            Some(crate::platform::crypto::b64url_encode(head.id.as_bytes()))
-        } else {
-            None
-        };
-        // Each row is `[object]`, so joining the rows joins the objects; TextEncoder
-        // writes the text as UTF-8 in native code (wasm-bindgen's string copy walks it
-        // one character at a time in JavaScript).
-        let items = UTF8.with(|encoder| encoder.encode(&rows.join(",")).to_vec());
-        let next = serde_json::to_vec(&next)?;
-        let mut body = Vec::with_capacity(items.len() + next.len() + 28);
+        let text = js_sys::JSON::stringify(&rows).map_err(worker::Error::from)?;
+        let text = UTF8.with(|encoder| encoder.encode(&text).to_vec());
+        let mut body = Vec::with_capacity(text.len() * 2 + 64);
         body.extend_from_slice(b"{\"items\":[");
-        body.extend_from_slice(&items);
+        let last_id = write_items(&text, json, &mut body)
+            .map_err(|e| ApiError::internal(format!("a list's rows: {e}")))?;
         body.extend_from_slice(b"],\"next_cursor\":");
-        body.extend_from_slice(&next);
+        match last_id.filter(|_| more) {
+            Some(id) => {
+                body.push(b'"');
+                body.extend_from_slice(
+                    crate::platform::crypto::b64url_encode(id.as_bytes()).as_bytes(),
+                );
+                body.push(b'"');
+            }
+            None => body.extend_from_slice(b"null"),
+        }
         body.push(b'}');
         Ok(body)
+    }
+}
+
+/// The items of a list from `JSON.stringify` of D1's raw rows with their column names
+/// first, `[["id","title",...],["a","Read",...],...]`: each row is written to `out` as
+/// `{"id":"a","title":"Read",...}`, objects separated by commas, every value copied as
+/// it is except those of the `json` columns, text holding JSON that is written unquoted.
+/// Returns the last row's `id`. One pass, copying whole values: a page is a few
+/// thousand values and this runs on every list request.
+fn write_items(text: &[u8], json: &[&str], out: &mut Vec<u8>) -> Result<Option<String>, String> {
+    let mut s = Scan { text, at: 0 };
+    s.expect(b'[')?;
+    if s.eat(b']') {
+        return Ok(None);
+    }
+    // Each column's key with what comes before it (`{"id":`, `,"title":`), whether it
+    // holds JSON text, and whether it is the id.
+    let mut columns: Vec<(Vec<u8>, bool, bool)> = Vec::new();
+    s.expect(b'[')?;
+    loop {
+        let name = s.value()?;
+        let bare = name
+            .strip_prefix(b"\"")
+            .and_then(|n| n.strip_suffix(b"\""))
+            .ok_or("a column name is not a string")?;
+        let mut key = vec![if columns.is_empty() { b'{' } else { b',' }];
+        key.extend_from_slice(name);
+        key.push(b':');
+        columns.push((
+            key,
+            json.iter().any(|j| j.as_bytes() == bare),
+            bare == b"id",
+        ));
+        if !s.eat(b',') {
+            break;
+        }
+    }
+    s.expect(b']')?;
+    let last = columns.len() - 1;
+    let mut last_id = None;
+    let mut rows = 0usize;
+    while s.eat(b',') {
+        s.expect(b'[')?;
+        if rows > 0 {
+            out.push(b',');
+        }
+        rows += 1;
+        for (i, (key, is_json, is_id)) in columns.iter().enumerate() {
+            out.extend_from_slice(key);
+            let value = s.value()?;
+            if *is_json && value.first() == Some(&b'"') {
+                unquote(value, out)?;
+            } else {
+                out.extend_from_slice(value);
+            }
+            if *is_id {
+                last_id = Some(value);
+            }
+            s.expect(if i == last { b']' } else { b',' })?;
+        }
+        out.push(b'}');
+    }
+    s.expect(b']')?;
+    last_id
+        .map(|id| serde_json::from_slice::<String>(id).map_err(|e| e.to_string()))
+        .transpose()
+}
+
+/// Writes the text a JSON string token holds: the common escapes (`\"`, `\\`, `\/`) are
+/// undone here, any other (controls, `\u`) through serde_json.
+fn unquote(token: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    let inner = &token[1..token.len() - 1];
+    let mut rest = inner;
+    let start = out.len();
+    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(&rest[..at]);
+        match rest.get(at + 1) {
+            Some(&b @ (b'"' | b'\\' | b'/')) => out.push(b),
+            _ => {
+                out.truncate(start);
+                let text: String = serde_json::from_slice(token).map_err(|e| e.to_string())?;
+                out.extend_from_slice(text.as_bytes());
+                return Ok(());
+            }
+        }
+        rest = &rest[at + 2..];
+    }
+    out.extend_from_slice(rest);
+    Ok(())
+}
+
+/// A cursor over compact JSON text (as `JSON.stringify` writes it).
+struct Scan<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    #[inline(always)]
+    fn eat(&mut self, b: u8) -> bool {
+        let hit = self.text.get(self.at) == Some(&b);
+        self.at += usize::from(hit);
+        hit
+    }
+
+    #[inline(always)]
+    fn expect(&mut self, b: u8) -> Result<(), String> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(format!("expected '{}' at byte {}", b as char, self.at))
+        }
+    }
+
+    /// The next value's text: a string, an array or object, or a literal.
+    #[inline(always)]
+    fn value(&mut self) -> Result<&'a [u8], String> {
+        let start = self.at;
+        let rest = &self.text[start..];
+        let len = match rest.first() {
+            Some(b'"') => string_len(rest),
+            Some(b'[' | b'{') => nested_len(rest),
+            Some(_) => rest
+                .iter()
+                .position(|b| matches!(b, b',' | b']' | b'}'))
+                .filter(|&n| n > 0),
+            None => None,
+        }
+        .ok_or_else(|| format!("no value at byte {start}"))?;
+        self.at += len;
+        Ok(&rest[..len])
+    }
+}
+
+/// The length of the array or object `text` starts with.
+fn nested_len(text: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    loop {
+        match text.get(i)? {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'"' => i += string_len(&text[i..])? - 1,
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The length of the string token `text` starts with, quotes included. Eight bytes at
+/// a time while none of them is a quote or a backslash.
+#[inline(always)]
+fn string_len(text: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut i = 1;
+    loop {
+        while let Some(chunk) = text.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            if has(w, b'"') | has(w, b'\\') != 0 {
+                break;
+            }
+            i += 8;
+        }
+        match text.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
     }
 }
 
@@ -274,10 +457,23 @@ extern "C" {
     fn new() -> Utf8Encoder;
     #[wasm_bindgen(method, js_class = "TextEncoder")]
     fn encode(this: &Utf8Encoder, text: &js_sys::JsString) -> js_sys::Uint8Array;
+
+    /// A D1 prepared statement, for the `raw` options the worker crate does not take.
+    type D1Statement;
+    /// `statement.raw(options)`: the rows as arrays.
+    #[wasm_bindgen(method, catch, js_name = raw)]
+    fn raw_rows(this: &D1Statement, options: &js_sys::Object) -> Result<js_sys::Promise, JsValue>;
 }
 
 thread_local! {
     static UTF8: Utf8Encoder = Utf8Encoder::new();
+    /// `{columnNames: true}`, the options of every [`raw_rows`] call.
+    static WITH_NAMES: js_sys::Object = {
+        let options = js_sys::Object::new();
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&options, &"columnNames".into(), &JsValue::TRUE);
+        options
+    };
 }
 
 #[cfg(test)]
@@ -299,6 +495,62 @@ mod tests {
             ApiError::validation("q", "must be at most 100 characters")
         );
         assert!(Search::parse(Some(&"é".repeat(100))).is_ok());
+    }
+
+    fn items(text: &str, json: &[&str]) -> Result<(String, Option<String>), String> {
+        let mut out = Vec::new();
+        let last = write_items(text.as_bytes(), json, &mut out)?;
+        Ok((String::from_utf8(out).expect("utf-8"), last))
+    }
+
+    #[test]
+    fn rows_become_objects_keyed_by_column() {
+        let rows = serde_json::json!([
+            ["id", "title", "effort", "due", "deps", "tags"],
+            [
+                "a\"1",
+                "Read, \"then\" [write]",
+                2,
+                null,
+                "[\"b\",\"c\"]",
+                "[1]"
+            ],
+            ["b", "é\\n{", -1.5e3, true, "[]", null],
+        ]);
+        let (text, last) = items(&rows.to_string(), &["deps"]).expect("rows");
+        let objects: Value = serde_json::from_str(&format!("[{text}]")).expect("valid JSON");
+        assert_eq!(
+            objects,
+            serde_json::json!([
+                {"id": "a\"1", "title": "Read, \"then\" [write]", "effort": 2, "due": null,
+                 "deps": ["b", "c"], "tags": "[1]"},
+                {"id": "b", "title": "é\\n{", "effort": -1500.0, "due": true, "deps": [], "tags": null},
+            ])
+        );
+        assert_eq!(last.as_deref(), Some("b"));
+        // Nested values (D1 writes blobs as arrays of bytes) are copied whole.
+        let (text, _) =
+            items(r#"[["id","blob"],["x",[1,[2,"]"],{"k":"}"}]]]"#, &[]).expect("nested");
+        assert_eq!(text, r#"{"id":"x","blob":[1,[2,"]"],{"k":"}"}]}"#);
+    }
+
+    #[test]
+    fn no_rows_and_broken_text() {
+        assert_eq!(items("[]", &[]), Ok((String::new(), None)));
+        assert_eq!(items(r#"[["id"]]"#, &[]), Ok((String::new(), None)));
+        assert_eq!(items(r#"[["n"],[1]]"#, &[]), Ok(("{\"n\":1}".into(), None)));
+        for broken in [
+            "",
+            "[",
+            r#"[["id"],["a"]"#,
+            r#"[["id"],["a","b"]]"#,
+            r#"[["id"],[]]"#,
+            r#"[[1],["a"]]"#,
+            r#"[["id"],["a]]"#,
+            r#"[["id"],[["a"]]"#,
+        ] {
+            assert!(items(broken, &[]).is_err(), "{broken}");
+        }
     }
 
     #[test]

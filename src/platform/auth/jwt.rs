@@ -67,6 +67,20 @@ pub fn verify(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<AccessClaims, TokenError> {
+    signed(keys, token)?.at(keys, now)
+}
+
+/// What a token's signature vouches for: its claims and when they hold.
+#[derive(Debug, Clone)]
+struct Signed {
+    claims: AccessClaims,
+    not_before: DateTime<Utc>,
+    expires: DateTime<Utc>,
+}
+
+/// The checks of a token that do not depend on the time: its form, its algorithm, its
+/// signature, and the claims every access token carries.
+fn signed(keys: &TokenKeys<'_>, token: &str) -> Result<Signed, TokenError> {
     let untrusted = UntrustedToken::new(token).map_err(|_| TokenError::Malformed)?;
     if untrusted.algorithm() != "HS256" {
         return Err(TokenError::WrongAlgorithm(
@@ -84,25 +98,91 @@ pub fn verify(
             }
             _ => TokenError::Malformed,
         })?;
-    let options = TimeOptions::new(Duration::seconds(LEEWAY_SECS), move || now);
     let claims = token.claims();
-    claims
-        .validate_expiration(&options)
-        .map_err(|_| TokenError::Expired)?;
-    claims
-        .validate_maturity(&options)
-        .map_err(|_| TokenError::NotYetValid)?;
     if claims.issued_at.is_none() {
         return Err(TokenError::Malformed);
     }
-    let custom = &claims.custom;
-    if custom.iss != keys.issuer {
-        return Err(TokenError::WrongIssuer);
+    Ok(Signed {
+        expires: claims.expiration.ok_or(TokenError::Expired)?,
+        not_before: claims.not_before.ok_or(TokenError::NotYetValid)?,
+        claims: claims.custom.clone(),
+    })
+}
+
+impl Signed {
+    /// The claims, if the token is valid at `now` (30 s leeway either side) and was
+    /// issued by and for this service.
+    fn at(&self, keys: &TokenKeys<'_>, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+        let leeway = Duration::seconds(LEEWAY_SECS);
+        if now > self.expires + leeway {
+            return Err(TokenError::Expired);
+        }
+        if now < self.not_before - leeway {
+            return Err(TokenError::NotYetValid);
+        }
+        if self.claims.iss != keys.issuer {
+            return Err(TokenError::WrongIssuer);
+        }
+        if self.claims.aud != keys.audience {
+            return Err(TokenError::WrongAudience);
+        }
+        Ok(self.claims.clone())
     }
-    if custom.aud != keys.audience {
-        return Err(TokenError::WrongAudience);
+}
+
+/// The tokens one isolate has found valid, so that a client sending the same access
+/// token with each request pays for decoding it and checking its signature once: both
+/// give the same answer every time for the same text and keys. The time and the claims
+/// are still checked on every use, and a token is only kept once it was valid in full.
+#[derive(Default)]
+pub struct Verified {
+    keys: (Vec<u8>, String, String),
+    tokens: std::collections::HashMap<String, Signed>,
+}
+
+impl Verified {
+    /// At most this many tokens are kept; past it, expired ones go, then all.
+    pub const CAPACITY: usize = 1024;
+
+    /// [`verify`], answered from the tokens already found valid under the same keys.
+    pub fn verify(
+        &mut self,
+        keys: &TokenKeys<'_>,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AccessClaims, TokenError> {
+        if self.keys.0 != keys.secret || self.keys.1 != keys.issuer || self.keys.2 != keys.audience
+        {
+            self.keys = (
+                keys.secret.to_vec(),
+                keys.issuer.into(),
+                keys.audience.into(),
+            );
+            self.tokens.clear();
+        }
+        if let Some(known) = self.tokens.get(token) {
+            return known.at(keys, now);
+        }
+        let signed = signed(keys, token)?;
+        let claims = signed.at(keys, now)?;
+        if self.tokens.len() >= Self::CAPACITY {
+            let leeway = Duration::seconds(LEEWAY_SECS);
+            self.tokens.retain(|_, s| now <= s.expires + leeway);
+            if self.tokens.len() >= Self::CAPACITY {
+                self.tokens.clear();
+            }
+        }
+        self.tokens.insert(token.to_string(), signed);
+        Ok(claims)
     }
-    Ok(custom.clone())
+
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +280,73 @@ mod tests {
             verify(&keys(), &none, now()),
             Err(TokenError::WrongAlgorithm(_) | TokenError::Malformed)
         ));
+    }
+
+    #[test]
+    fn verified_tokens_answer_as_verify_does() {
+        let mut cache = Verified::default();
+        let t = issue(&keys(), "u", "s", now(), 60).expect("issue");
+        for _ in 0..2 {
+            assert_eq!(cache.verify(&keys(), &t, now()), verify(&keys(), &t, now()));
+        }
+        assert_eq!(cache.len(), 1);
+        // Time is checked on every use of a kept token.
+        for secs in [-31, 89, 91] {
+            let at = now() + Duration::seconds(secs);
+            assert_eq!(
+                cache.verify(&keys(), &t, at),
+                verify(&keys(), &t, at),
+                "{secs}"
+            );
+        }
+        // Refused tokens are not kept; other keys start afresh.
+        let mut bad = t.clone();
+        bad.push('x');
+        assert!(cache.verify(&keys(), &bad, now()).is_err());
+        assert_eq!(cache.len(), 1);
+        let other = TokenKeys {
+            secret: b"another-secret-another-secret-xx",
+            ..keys()
+        };
+        assert_eq!(
+            cache.verify(&other, &t, now()),
+            Err(TokenError::BadSignature)
+        );
+        assert!(cache.is_empty());
+        let wrong_aud = TokenKeys {
+            audience: "other-app",
+            ..keys()
+        };
+        assert!(cache.verify(&keys(), &t, now()).is_ok());
+        assert_eq!(
+            cache.verify(&wrong_aud, &t, now()),
+            Err(TokenError::WrongAudience)
+        );
+    }
+
+    #[test]
+    fn verified_tokens_stay_bounded() {
+        let mut cache = Verified::default();
+        for i in 0..Verified::CAPACITY {
+            let t = issue(&keys(), &format!("u{i}"), "s", now(), 60).expect("issue");
+            cache.verify(&keys(), &t, now()).expect("valid");
+        }
+        assert_eq!(cache.len(), Verified::CAPACITY);
+        // Past capacity, expired tokens go first; none has expired yet, so all go.
+        let later = now() + Duration::seconds(30);
+        let t = issue(&keys(), "late", "s", later, 60).expect("issue");
+        cache.verify(&keys(), &t, later).expect("valid");
+        assert_eq!(cache.len(), 1);
+        let much_later = now() + Duration::seconds(1000);
+        for i in 0..Verified::CAPACITY {
+            let t = issue(&keys(), &format!("v{i}"), "s", much_later, 60).expect("issue");
+            cache.verify(&keys(), &t, much_later).expect("valid");
+        }
+        // The expired token made room for the last of these.
+        assert_eq!(cache.len(), Verified::CAPACITY);
+        let t = issue(&keys(), "last", "s", much_later, 60).expect("issue");
+        cache.verify(&keys(), &t, much_later).expect("valid");
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

@@ -108,6 +108,11 @@ fn unauthorized() -> ApiError {
     ApiError::Unauthorized("authentication required".into())
 }
 
+thread_local! {
+    /// The access tokens this isolate has found valid (see [`jwt::Verified`]).
+    static VERIFIED: std::cell::RefCell<jwt::Verified> = std::cell::RefCell::default();
+}
+
 /// Resolves the caller: Bearer header first, then `X-API-Key`, then the access cookie.
 pub async fn authenticate(
     env: &worker::Env,
@@ -144,7 +149,8 @@ pub async fn authenticate(
         return Err(unauthorized());
     };
 
-    let claims = jwt::verify(&keys, token, chrono::Utc::now()).map_err(|reason| {
+    let claims = VERIFIED.with(|v| v.borrow_mut().verify(&keys, token, chrono::Utc::now()));
+    let claims = claims.map_err(|reason| {
         worker::console_log!(
             "{}",
             serde_json::json!({"msg": "access token refused", "reason": format!("{reason:?}")})

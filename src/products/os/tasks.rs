@@ -106,15 +106,6 @@ const SELECT_TASKS: &str =
     (SELECT json_group_array(depends_on_id) FROM (SELECT depends_on_id FROM os_task_dependencies d \
      WHERE d.task_id = os_tasks.id ORDER BY depends_on_id)) AS depends_on FROM os_tasks";
 
-/// Each task as the JSON object [`Task`] serialises to, written by SQLite, for lists
-/// ([`PageQuery::render`]).
-const RENDER_TASKS: &str = "SELECT json_object('id', id, 'title', title, \
-    'description', description, 'status', status, 'priority', priority, 'area', area, \
-    'effort', effort, 'due_date', due_date, 'project_id', project_id, 'goal_id', goal_id, \
-    'completed_at', completed_at, 'depends_on', (SELECT json_group_array(depends_on_id ORDER BY depends_on_id) \
-    FROM os_task_dependencies d WHERE d.task_id = os_tasks.id), 'created_at', created_at, \
-    'updated_at', updated_at) FROM os_tasks";
-
 /// The writable fields, checked. `Some(None)` clears a nullable field.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TaskFields {
@@ -386,7 +377,8 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         return Err(ApiError::Validation(errors));
     }
     let db = ctx.d1()?;
-    let body = PageQuery::new(RENDER_TASKS)
+    let body = PageQuery::new(SELECT_TASKS)
+        .json(&["depends_on"])
         .filter("status = ?", status)
         .filter("area = lower(?)", q("area"))
         .filter("project_id = ?", q("project_id"))
