@@ -72,7 +72,7 @@ if ! has_version "$TOOLS_DIR/bin/wasm-bindgen" "$WASM_BINDGEN_VERSION"; then
   # Not --locked: its lockfile pins a webpki-roots version the registry may lack.
   cargo install --quiet --root "$TOOLS_DIR" wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
 fi
-grep -q "wasm-bindgen = \"=$WASM_BINDGEN_VERSION\"" Cargo.toml ||
+grep -Eq "^wasm-bindgen = (\{ version = )?\"=$WASM_BINDGEN_VERSION\"" Cargo.toml ||
   die "Cargo.toml must pin wasm-bindgen = \"=$WASM_BINDGEN_VERSION\" (same as the CLI)"
 
 # 3. wrangler, esbuild, wasm-opt and Node 24 from the npm registry, as package-lock.json pins.

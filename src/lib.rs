@@ -15,6 +15,7 @@ pub use platform::scheduler::UserScheduler;
 fn start() {
     console_error_panic_hook::set_once();
     platform::product::install(products::ALL);
+    platform::http::intern_strings();
 }
 
 #[event(fetch)]

@@ -254,6 +254,29 @@ const CORS_ALLOW_HEADERS: &str =
     "Content-Type, Authorization, X-API-Key, X-Request-ID, X-Gateway-Token, If-None-Match";
 const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag";
 
+/// Strings sent to JavaScript on most requests: interned once per isolate (wasm-bindgen's
+/// `enable-interning`), each is then passed as a string JavaScript already holds instead
+/// of being copied out of wasm memory and decoded again on every call.
+const INTERNED: &[&str] = &[
+    "X-Request-ID",
+    "Origin",
+    "Authorization",
+    "X-API-Key",
+    "Cookie",
+    "Content-Type",
+    "Content-Length",
+    "application/json",
+    "DB",
+    "SESSIONS",
+];
+
+/// Interns [`INTERNED`]; called once when the isolate starts.
+pub fn intern_strings() {
+    for s in INTERNED {
+        wasm_bindgen::intern(s);
+    }
+}
+
 /// Entry point for every HTTP request.
 pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> {
     let started = ids::now_ms() as f64;

@@ -229,6 +229,9 @@ impl PageQuery {
         use wasm_bindgen::JsCast;
         let json = self.json;
         let (sql, binds) = self.build(caller, page);
+        // A list's statements are few (one per set of filters given) and sent on every
+        // request of it: JavaScript keeps each as a string.
+        let sql = wasm_bindgen::intern(&sql);
         // Plain rows (one more than shown, to know whether another page follows) after a
         // row of column names: the simplest statement for SQLite to plan, which workerd
         // does on every call.
