@@ -73,6 +73,23 @@ pub async fn delete_owned(
     crate::platform::http::no_content()
 }
 
+/// Runs the writes of one change together: a batch (one transaction) when there are
+/// several, a plain run when there is one (the same effect, without the batch's
+/// transaction and its rows written back for every statement).
+pub async fn write(
+    db: &worker::D1Database,
+    mut stmts: Vec<worker::D1PreparedStatement>,
+) -> Result<(), crate::platform::error::ApiError> {
+    if stmts.len() == 1 {
+        if let Some(only) = stmts.pop() {
+            only.run().await?;
+        }
+    } else if !stmts.is_empty() {
+        db.batch(stmts).await?;
+    }
+    Ok(())
+}
+
 /// Runs a batch whose first statement is a write scoped to the caller; when that touched
 /// nothing the row is missing or not theirs: 404. (The statements after it are scoped the
 /// same way, so they find nothing to change either.)

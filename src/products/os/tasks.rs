@@ -316,8 +316,10 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
         created_at: now.clone(),
         updated_at: now,
     };
+    // The same text on every request: JavaScript keeps it as a string.
+    let sql = format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)");
     let mut stmts = vec![db
-        .prepare(format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)"))
+        .prepare(wasm_bindgen::intern(&sql))
         .bind(&[
             vec![t.id.as_str().into()],
             writable(&t).to_vec(),
@@ -332,7 +334,7 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
         stmts.extend(set_dependencies(db, caller, &t.id, &t.depends_on)?);
     }
     stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
-    db.batch(stmts).await?;
+    crate::platform::db::write(db, stmts).await?;
     Ok(t)
 }
 
