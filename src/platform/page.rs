@@ -256,6 +256,9 @@ impl PageQuery {
         let last_id = write_items(&text, json, &mut body)
             .map_err(|e| ApiError::internal(format!("a list's rows: {e}")))?;
         body.extend_from_slice(b"],\"next_cursor\":");
+        if more && last_id.is_none() {
+            return Err(ApiError::internal("a list's select has no id column"));
+        }
         match last_id.filter(|_| more) {
             Some(id) => {
                 body.push(b'"');
@@ -337,9 +340,13 @@ fn write_items(text: &[u8], json: &[&str], out: &mut Vec<u8>) -> Result<Option<S
 }
 
 /// Writes the text a JSON string token holds: the common escapes (`\"`, `\\`, `\/`) are
-/// undone here, any other (controls, `\u`) through serde_json.
+/// undone here, any other (controls, `\u`) through serde_json. An empty text is `null`.
 fn unquote(token: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let inner = &token[1..token.len() - 1];
+    if inner.is_empty() {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    }
     let mut rest = inner;
     let start = out.len();
     while let Some(at) = rest.iter().position(|&b| b == b'\\') {
@@ -542,6 +549,11 @@ mod tests {
         assert_eq!(items("[]", &[]), Ok((String::new(), None)));
         assert_eq!(items(r#"[["id"]]"#, &[]), Ok((String::new(), None)));
         assert_eq!(items(r#"[["n"],[1]]"#, &[]), Ok(("{\"n\":1}".into(), None)));
+        // An empty JSON text is written as null, not as nothing.
+        assert_eq!(
+            items(r#"[["j"],[""]]"#, &["j"]),
+            Ok(("{\"j\":null}".into(), None))
+        );
         for broken in [
             "",
             "[",
