@@ -50,7 +50,7 @@ impl Ctx {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.req.headers().get(name).ok().flatten()
+        header(&self.req.headers(), name)
     }
 
     /// The request's URL, parsed.
@@ -282,13 +282,12 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
     let started = ids::now_ms() as f64;
     // One handle on the headers: each `req.headers()` is a call into JavaScript.
     let headers = req.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
-    let request_id = request_id(header("X-Request-ID"));
+    let request_id = request_id(header(&headers, "X-Request-ID"));
     // The method as sent: the `worker` crate maps methods it does not know (QUERY, PURGE)
     // to GET, which would serve them as reads.
     let method = req.method().to_ascii_uppercase();
     let path = path_of(&req.url());
-    let origin = header("Origin");
+    let origin = header(&headers, "Origin");
 
     let config = Config::cached(&env);
     // Invalid configuration is always worth a line.
@@ -358,6 +357,11 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
     Ok(resp)
 }
 
+/// A request header's value; an invalid name reads as absent.
+fn header(headers: &web_sys::Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
+}
+
 /// What [`serve`] read of a request before routing it.
 struct Incoming<'a> {
     headers: &'a web_sys::Headers,
@@ -421,11 +425,10 @@ async fn dispatch(
         );
     }
 
-    let get = |name: &str| headers.get(name).ok().flatten();
     // A GET or HEAD body is never read, so only other methods have their size checked.
     let reads_body = !matches!(method, "GET" | "HEAD");
     if let Some(len) = reads_body
-        .then(|| get("Content-Length"))
+        .then(|| header(headers, "Content-Length"))
         .flatten()
         .and_then(|v| v.parse::<usize>().ok())
     {
@@ -438,12 +441,18 @@ async fn dispatch(
         // Read only the headers authentication will look at (each read crosses into JS):
         // a Bearer token wins over an API key, which wins over the cookie, and only a
         // cookie's request has its Content-Type checked.
-        let authorization = get("Authorization");
-        let api_key = authorization.is_none().then(|| get("X-API-Key")).flatten();
-        let cookie = (authorization.is_none() && api_key.is_none())
-            .then(|| get("Cookie"))
+        let authorization = header(headers, "Authorization");
+        let api_key = authorization
+            .is_none()
+            .then(|| header(headers, "X-API-Key"))
             .flatten();
-        let content_type = cookie.is_some().then(|| get("Content-Type")).flatten();
+        let cookie = (authorization.is_none() && api_key.is_none())
+            .then(|| header(headers, "Cookie"))
+            .flatten();
+        let content_type = cookie
+            .is_some()
+            .then(|| header(headers, "Content-Type"))
+            .flatten();
         let creds = Credentials {
             authorization: authorization.as_deref(),
             api_key: api_key.as_deref(),
@@ -475,7 +484,7 @@ async fn dispatch(
         None
     };
     if route.auth == Auth::Gateway {
-        let token = get("X-Gateway-Token");
+        let token = header(headers, "X-Gateway-Token");
         if let Err(e) = auth::check_gateway(&config, token.as_deref()) {
             return (label, None, Err(e));
         }

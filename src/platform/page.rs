@@ -256,10 +256,12 @@ impl PageQuery {
         let last_id = write_items(&text, json, &mut body)
             .map_err(|e| ApiError::internal(format!("a list's rows: {e}")))?;
         body.extend_from_slice(b"],\"next_cursor\":");
-        if more && last_id.is_none() {
-            return Err(ApiError::internal("a list's select has no id column"));
-        }
-        match last_id.filter(|_| more) {
+        let next = match (more, last_id) {
+            (true, None) => return Err(ApiError::internal("a list's select has no id column")),
+            (true, Some(id)) => Some(id),
+            (false, _) => None,
+        };
+        match next {
             Some(id) => {
                 body.push(b'"');
                 body.extend_from_slice(
@@ -282,14 +284,14 @@ impl PageQuery {
 /// thousand values and this runs on every list request.
 fn write_items(text: &[u8], json: &[&str], out: &mut Vec<u8>) -> Result<Option<String>, String> {
     let mut s = Scan { text, at: 0 };
-    s.expect(b'[')?;
+    s.need(b'[')?;
     if s.eat(b']') {
         return Ok(None);
     }
     // Each column's key with what comes before it (`{"id":`, `,"title":`), whether it
     // holds JSON text, and whether it is the id.
     let mut columns: Vec<(Vec<u8>, bool, bool)> = Vec::new();
-    s.expect(b'[')?;
+    s.need(b'[')?;
     loop {
         let name = s.value()?;
         let bare = name
@@ -308,12 +310,12 @@ fn write_items(text: &[u8], json: &[&str], out: &mut Vec<u8>) -> Result<Option<S
             break;
         }
     }
-    s.expect(b']')?;
+    s.need(b']')?;
     let last = columns.len() - 1;
     let mut last_id = None;
     let mut rows = 0usize;
     while s.eat(b',') {
-        s.expect(b'[')?;
+        s.need(b'[')?;
         if rows > 0 {
             out.push(b',');
         }
@@ -329,11 +331,11 @@ fn write_items(text: &[u8], json: &[&str], out: &mut Vec<u8>) -> Result<Option<S
             if *is_id {
                 last_id = Some(value);
             }
-            s.expect(if i == last { b']' } else { b',' })?;
+            s.need(if i == last { b']' } else { b',' })?;
         }
         out.push(b'}');
     }
-    s.expect(b']')?;
+    s.need(b']')?;
     last_id
         .map(|id| serde_json::from_slice::<String>(id).map_err(|e| e.to_string()))
         .transpose()
@@ -342,6 +344,7 @@ fn write_items(text: &[u8], json: &[&str], out: &mut Vec<u8>) -> Result<Option<S
 /// Writes the text a JSON string token holds: the common escapes (`\"`, `\\`, `\/`) are
 /// undone here, any other (controls, `\u`) through serde_json. An empty text is `null`.
 fn unquote(token: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    // `token` is a whole string token from `Scan::value`: two quotes at least.
     let inner = &token[1..token.len() - 1];
     if inner.is_empty() {
         out.extend_from_slice(b"null");
@@ -385,8 +388,9 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// Consumes `b`, or fails: the text is not what D1's rows stringify to.
     #[inline(always)]
-    fn expect(&mut self, b: u8) -> Result<(), String> {
+    fn need(&mut self, b: u8) -> Result<(), String> {
         if self.eat(b) {
             Ok(())
         } else {
@@ -411,20 +415,10 @@ impl<'a> Scan<'a> {
         }
         let mut i = start;
         match text[i] {
-            b'"' => {
-                i += 1;
-                loop {
-                    if i >= n {
-                        return Err(self.error());
-                    }
-                    let b = text[i];
-                    if b == b'"' {
-                        i += 1;
-                        break;
-                    }
-                    i += if b == b'\\' { 2 } else { 1 };
-                }
-            }
+            b'"' => match string_len(&text[start..]) {
+                Some(len) => i += len,
+                None => return Err(self.error()),
+            },
             b'[' | b'{' => match nested_len(&text[start..]) {
                 Some(len) => i += len,
                 None => return Err(self.error()),
@@ -464,6 +458,7 @@ fn nested_len(text: &[u8]) -> Option<usize> {
 }
 
 /// The length of the string token `text` starts with, quotes included.
+#[inline(always)]
 fn string_len(text: &[u8]) -> Option<usize> {
     let mut i = 1;
     while i < text.len() {
