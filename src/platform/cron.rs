@@ -102,7 +102,7 @@ pub async fn prune(ctx: &JobCtx, steps: &[(&str, &str, JsValue)]) -> Result<Stri
 /// Cron runs after 30 days; sign-in sessions (with their refresh tokens) and wallet
 /// challenges once expired.
 async fn retention(ctx: &JobCtx) -> Result<String, ApiError> {
-    let now = chrono::Utc::now();
+    let now = crate::platform::ids::now();
     let now_s = ids::rfc3339(now);
     let old_runs = ids::rfc3339(now - chrono::Duration::days(CRON_RUNS_KEEP_DAYS));
     prune(

@@ -15,6 +15,14 @@ pub fn new_id() -> Result<String, ApiError> {
     Ok(uuid_v7(now_ms(), rand))
 }
 
+/// The current time, read through [`now_ms`]. On workerd `chrono::Utc::now()` builds a
+/// JavaScript `Date` object to read it, which profiles showed costing about 0.1 ms of CPU
+/// on the first call of a request; `Date.now` returns a number for a fraction of that.
+/// Clippy refuses `Utc::now()` in this crate (clippy.toml) so every read comes here.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(now_ms() as i64).unwrap_or_default()
+}
+
 /// Milliseconds since the Unix epoch (one platform call on workerd: `Date.now`).
 pub fn now_ms() -> u64 {
     #[cfg(target_arch = "wasm32")]
@@ -23,7 +31,9 @@ pub fn now_ms() -> u64 {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        chrono::Utc::now().timestamp_millis().max(0) as u64
+        #[allow(clippy::disallowed_methods)] // natively chrono reads the system clock
+        let now = chrono::Utc::now();
+        now.timestamp_millis().max(0) as u64
     }
 }
 
@@ -86,7 +96,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Current time as an RFC 3339 UTC string with millisecond precision.
 pub fn now_rfc3339() -> String {
-    rfc3339(chrono::Utc::now())
+    rfc3339(now())
 }
 
 pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -162,7 +162,7 @@ impl UserScheduler {
         match next_alarm(jobs) {
             Some(at) => {
                 let when = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at)
-                    .unwrap_or_else(chrono::Utc::now);
+                    .unwrap_or_else(crate::platform::ids::now);
                 storage.set_alarm(when).await
             }
             None => storage.delete_alarm().await,

@@ -1,6 +1,10 @@
 //! End-to-end tests: the real worker under `wrangler dev` (workerd, local D1, KV and
 //! Durable Objects), driven over HTTP like a client. One file per product.
 
+// The tests run natively, where chrono's clock is the system's (the worker's own code
+// reads time through `platform::ids::now`).
+#![allow(clippy::disallowed_methods)]
+
 mod assistant;
 mod auth;
 mod fake_http;

@@ -174,7 +174,7 @@ pub async fn authenticate(
             }
         }
     };
-    let now = chrono::Utc::now();
+    let now = crate::platform::ids::now();
     let stale = entry
         .last_used_at
         .as_deref()

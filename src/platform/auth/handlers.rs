@@ -68,7 +68,7 @@ fn token_response(
         &keys,
         &user.id,
         sid,
-        chrono::Utc::now(),
+        crate::platform::ids::now(),
         a.access_token_ttl_secs,
     )
     .map_err(ApiError::internal)?;
@@ -352,7 +352,7 @@ pub async fn wallet_challenge(mut ctx: Ctx) -> Result<Response, ApiError> {
         ids::random_bytes(&mut b)?;
         b
     });
-    let now = chrono::Utc::now();
+    let now = crate::platform::ids::now();
     let ttl = ctx.config.auth.wallet_challenge_ttl_secs;
     let expires = now + chrono::Duration::seconds(ttl);
     let (now_s, expires_s) = (ids::rfc3339(now), ids::rfc3339(expires));

@@ -149,7 +149,10 @@ pub async fn authenticate(
         return Err(unauthorized());
     };
 
-    let claims = VERIFIED.with(|v| v.borrow_mut().verify(&keys, token, chrono::Utc::now()));
+    let claims = VERIFIED.with(|v| {
+        v.borrow_mut()
+            .verify(&keys, token, crate::platform::ids::now())
+    });
     let claims = claims.map_err(|reason| {
         worker::console_log!(
             "{}",

@@ -129,7 +129,7 @@ impl Sessions {
     /// Starts a session for `user_id`; returns (session id, first refresh token).
     pub async fn start(&self, user_id: &str) -> Result<(String, String), ApiError> {
         let sid = ids::new_id()?;
-        let now = chrono::Utc::now();
+        let now = crate::platform::ids::now();
         let expires = now + chrono::Duration::seconds(self.ttl_secs);
         let token = crypto::random_token(32)?;
         self.db

@@ -115,7 +115,7 @@ pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
 async fn link_demo(db: &D1Database, user_id: &str) -> Result<(), ApiError> {
     let digest = sha256(user_id.as_bytes());
     let seed = u64::from_le_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]]);
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::platform::ids::now().date_naive();
     let (accounts, txs) = demo::generate(seed, today);
     let now = ids::now_rfc3339();
     let mut stmts = Vec::new();

@@ -16,7 +16,7 @@ use crate::platform::openapi::Doc;
 
 /// Recomputes and stores a user's insights (the last 13 months of transactions).
 pub async fn refresh(db: &D1Database, user_id: &str) -> Result<String, ApiError> {
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::platform::ids::now().date_naive();
     let currency = settings::of_user(db, user_id).await?.home_currency;
     let txs = transactions::between(db, user_id, today - Duration::days(400), today + Duration::days(1)).await?;
     let data = compute(&txs, today, &currency);

@@ -79,7 +79,7 @@ async fn listen(ctx: &JobCtx, event: &Event<'_>) -> Result<(), ApiError> {
 /// Queues a one-shot job of the user's scheduler now, plus the daily refresh.
 pub async fn queue(env: &Env, user_id: &str, kind: &str) -> Result<(), ApiError> {
     use crate::platform::scheduler::{JobChanges, JobSpec, SchedulerClient};
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::platform::ids::now_ms() as i64;
     let changes = JobChanges {
         upsert: vec![
             JobSpec { kind: format!("money:{kind}"), every_ms: 0, jitter_pct: 0, first_run_at: now },

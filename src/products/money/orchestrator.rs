@@ -49,7 +49,7 @@ pub async fn answer(
     content: &str,
 ) -> Result<Answer, ApiError> {
     let group_id = chat.group_id.as_deref();
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::platform::ids::now().date_naive();
     let ask = intent::read(content, today);
     let mut thinking = vec![format!("detect intent: {} (rules)", ask.name())];
     match ask {
@@ -209,7 +209,7 @@ async fn card(
             thinking,
         ));
     }
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::platform::ids::now().date_naive();
     let category = match category {
         Some(c) => c,
         None => {

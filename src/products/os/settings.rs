@@ -27,7 +27,7 @@ pub async fn today(db: &D1Database, user_id: &str) -> Result<chrono::NaiveDate, 
 
 /// Today's date in the time zone `zone`.
 pub fn today_in(zone: &str) -> Result<chrono::NaiveDate, ApiError> {
-    tz::local(zone, chrono::Utc::now().timestamp_millis())
+    tz::local(zone, crate::platform::ids::now_ms() as i64)
         .and_then(|t| t.date())
         .ok_or_else(|| ApiError::internal(format!("cannot read local time in {zone}")))
 }

@@ -89,7 +89,7 @@ const DELIVERED_NOISE_KEEP_DAYS: i64 = 7;
 /// Delivered noise events and cycle records after 7 days.
 async fn retention(ctx: &JobCtx) -> Result<String, ApiError> {
     let cutoff = crate::platform::ids::rfc3339(
-        chrono::Utc::now() - chrono::Duration::days(DELIVERED_NOISE_KEEP_DAYS),
+        crate::platform::ids::now() - chrono::Duration::days(DELIVERED_NOISE_KEEP_DAYS),
     );
     crate::platform::cron::prune(
         ctx,

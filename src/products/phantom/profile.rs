@@ -19,7 +19,7 @@ pub async fn get_fingerprint(ctx: Ctx, caller: Caller) -> Result<Response, ApiEr
     let caller = &caller;
     let row = settings::load(&ctx.d1()?, caller).await?;
     let minutes = row.settings.fingerprint_rotation_interval;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::platform::ids::now_ms() as i64;
     let (index, ends_ms) = fingerprint::window(now, minutes);
     let key = format!(
         "fp:{}:{minutes}:{index}:{}",
@@ -131,7 +131,7 @@ pub async fn form_data(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
              Use fictional but plausible values consistent with the persona (name, location, age).",
             fields.join(", ")
         ),
-        context: json!({"persona": persona, "fields": fields, "year": chrono::Datelike::year(&chrono::Utc::now())}),
+        context: json!({"persona": persona, "fields": fields, "year": chrono::Datelike::year(&crate::platform::ids::now())}),
         seed: u64::from_be_bytes(seed),
         validate: validate_form,
     };

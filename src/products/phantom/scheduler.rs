@@ -45,7 +45,7 @@ pub async fn sync(env: &Env, db: &D1Database, user_id: &str, s: &Settings) -> Re
     let kinds = ["search", "browse", "shop", ROTATE];
     let mut changes = JobChanges::default();
     if s.enabled && has_persona {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::platform::ids::now_ms() as i64;
         for l in kinds {
             let every_ms = i64::from(period_minutes(s, l)) * 60_000;
             // A loop's first cycle comes one period after it starts, like every later one.
@@ -269,7 +269,7 @@ async fn cycle(
     let row = settings::load_for(db, user_id).await?;
     let s = &row.settings;
     let persona = personas::current(db, user_id, row.active_persona_id.as_deref()).await?;
-    let hour = tz::local(&s.timezone, chrono::Utc::now().timestamp_millis()).map(|t| t.hour);
+    let hour = tz::local(&s.timezone, crate::platform::ids::now_ms() as i64).map(|t| t.hour);
     if let Some(reason) = gate(s, persona.as_ref(), hour) {
         return Ok(skip(reason));
     }
@@ -357,7 +357,7 @@ pub async fn run_job(
 pub async fn run_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = &caller;
     let db = ctx.d1()?;
-    let slot = chrono::Utc::now().timestamp_millis();
+    let slot = crate::platform::ids::now_ms() as i64;
     let mut created = serde_json::Map::new();
     let mut skipped = serde_json::Map::new();
     let mut events = Vec::new();

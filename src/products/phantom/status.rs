@@ -24,7 +24,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let row = settings::load(&db, caller).await?;
     let s = &row.settings;
     let persona = personas::current(&db, &caller.user_id, row.active_persona_id.as_deref()).await?;
-    let local = tz::local(&s.timezone, chrono::Utc::now().timestamp_millis());
+    let local = tz::local(&s.timezone, crate::platform::ids::now_ms() as i64);
     let in_hours = local.is_some_and(|t| settings::in_active_hours(t.hour, s.active_hours));
     let state = SchedulerClient::for_user(&ctx.env, &caller.user_id)?
         .state()

@@ -77,7 +77,7 @@ pub const COLUMNS: &str = "customer_id, wallet_address, current_balance_usd_cent
     current_month_charged_usd_cents, last_month_charged_usd_cents, current_month_start, carry_millicents, created_at";
 
 pub fn this_month() -> String {
-    pricing::month_start(chrono::Utc::now().date_naive()).to_string()
+    pricing::month_start(crate::platform::ids::now().date_naive()).to_string()
 }
 
 /// The customer of a wallet user, created on first sign-in with a random positive 32-bit id.

@@ -186,7 +186,7 @@ async fn cost_to_reach(
     service_type: &str,
     tier: TierName,
 ) -> Result<(i64, String), ApiError> {
-    let month = month_key(chrono::Utc::now().date_naive());
+    let month = month_key(crate::platform::ids::now().date_naive());
     let paid = charged_tier(db, tiers, c.customer_id, service_type, &month)
         .await?
         .map_or(0, |t| tiers.get(t).monthly_usd_cents);

@@ -182,7 +182,7 @@ async fn data_version(db: &D1Database, user_id: &str, tables: &[&str]) -> Result
 
 /// Counts a model call; refuses past the daily limit with 429 and the seconds to midnight UTC.
 async fn count_call(db: &D1Database, user_id: &str, limit: i64) -> Result<(), ApiError> {
-    let now = chrono::Utc::now();
+    let now = crate::platform::ids::now();
     let day = now.date_naive().to_string();
     let r = db
         .prepare(

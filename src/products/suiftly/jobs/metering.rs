@@ -22,7 +22,7 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
     let mut budget = i64::from(ctx.config.cron_statement_budget);
     let (mut passes, mut rows_counted) = (0, 0i64);
     let closed_before = {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::platform::ids::now_ms() as i64;
         now - now.rem_euclid(WINDOW_MS)
     };
     while budget >= 5 {

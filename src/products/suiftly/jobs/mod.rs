@@ -37,7 +37,7 @@ const ACCESS_LOGS_KEEP_DAYS: i64 = 90;
 
 /// Raw access logs past 90 days, once metered (their id at or below the watermark).
 async fn retention(ctx: &JobCtx) -> Result<String, ApiError> {
-    let cutoff = chrono::Utc::now() - chrono::Duration::days(ACCESS_LOGS_KEEP_DAYS);
+    let cutoff = crate::platform::ids::now() - chrono::Duration::days(ACCESS_LOGS_KEEP_DAYS);
     crate::platform::cron::prune(
         ctx,
         &[(
