@@ -279,7 +279,6 @@ pub fn intern_strings() {
 
 /// Entry point for every HTTP request.
 pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> {
-    let started = ids::now_ms() as f64;
     // One handle on the headers: each `req.headers()` is a call into JavaScript.
     let headers = req.headers();
     let request_id = request_id(header(&headers, "X-Request-ID"));
@@ -292,6 +291,8 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
     let config = Config::cached(&env);
     // Invalid configuration is always worth a line.
     let log_requests = config.as_ref().map_or(true, |c| c.log_requests);
+    // Read only for the log line: the clock is one call into JavaScript.
+    let started = log_requests.then(|| ids::now_ms() as f64);
     let (route_label, user_id, result, cors) = match config {
         Err(problems) => {
             worker::console_error!(
@@ -344,7 +345,7 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
         apply_cors(headers, &origin, &origins)?;
     }
 
-    if log_requests {
+    if let Some(started) = started {
         let latency_ms = ids::now_ms() as f64 - started;
         worker::console_log!(
             "{}",
