@@ -92,10 +92,11 @@ compare() {
   local a_rps=() b_rps=() a_p50=() b_p50=() a_cpu=() b_cpu=() a_err=0 b_err=0 i
   # Warm both first (wasm compiled and tiered up, JIT warm), so neither pays it in a round.
   # Under workerd a hot wasm function moves from the baseline compiler (Liftoff) to the
-  # optimising one over tens of seconds of load: after 30 s our list still ran Liftoff
-  # frames (15 µs of a request's CPU in their set-up alone), after 70 s none.
-  wrk -t1 -c10 -d"${BENCH_WARMUP:-45s}" ${script:+-s "$script"} "$base$path" >/dev/null 2>&1
-  wrk -t1 -c10 -d"${BENCH_WARMUP:-45s}" ${script:+-s "$script"} "$peer$path" >/dev/null 2>&1
+  # optimising one only after tens of thousands of calls: at ~500 req/s our list still
+  # ran Liftoff frames after 60 s (2.6 µs of a request's CPU in their set-up alone) and
+  # almost none after 130 s.
+  wrk -t1 -c10 -d"${BENCH_WARMUP:-90s}" ${script:+-s "$script"} "$base$path" >/dev/null 2>&1
+  wrk -t1 -c10 -d"${BENCH_WARMUP:-90s}" ${script:+-s "$script"} "$peer$path" >/dev/null 2>&1
   for i in $(seq 1 "$rounds"); do
     measure_cpu "${PGIDS[0]}" 10 "$script" "$base$path"; a_rps+=("$RPS"); a_cpu+=("$CPU"); a_err=$((a_err + ${ERRS:-0}))
     measure_cpu "${PGIDS[1]}" 10 "$script" "$peer$path"; b_rps+=("$RPS"); b_cpu+=("$CPU"); b_err=$((b_err + ${ERRS:-0}))
