@@ -85,10 +85,11 @@ measure_cpu() {
 
 # edge-api (A) against the Hono peer (B) on one route, alternating A B A B so drift in
 # the machine's load falls on both: req/s and the worker's CPU per request at 10
-# connections, p50 at 1, each the mean of BENCH_ROUNDS runs, and the ratio A/B (req/s:
-# higher is better; p50 and CPU: lower).
+# connections, p50 at 1, each the median of BENCH_ROUNDS runs (a round that the host's
+# other load slows moves a mean of three by up to a third; it moves the median of five
+# less), and the ratio A/B (req/s: higher is better; p50 and CPU: lower).
 compare() {
-  local label=$1 script=$2 path=$3 rounds=${BENCH_ROUNDS:-3}
+  local label=$1 script=$2 path=$3 rounds=${BENCH_ROUNDS:-5}
   local a_rps=() b_rps=() a_p50=() b_p50=() a_cpu=() b_cpu=() a_err=0 b_err=0 i
   # Warm both first (wasm compiled and tiered up, JIT warm), so neither pays it in a round.
   # Under workerd a hot wasm function moves from the baseline compiler (Liftoff) to the
@@ -107,11 +108,15 @@ compare() {
   done
   awk -v label="$label" -v ar="${a_rps[*]}" -v br="${b_rps[*]}" -v ap="${a_p50[*]}" -v bp="${b_p50[*]}" \
     -v ac="${a_cpu[*]}" -v bc="${b_cpu[*]}" '
-    function mean(s,   n, a, i, t) { n = split(s, a, " "); t = 0; for (i = 1; i <= n; i++) t += a[i]; return t / n }
+    function median(s,   n, a, i, j, t) {
+      n = split(s, a, " ")
+      for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
     BEGIN {
-      printf "%-44s c=10 %8.0f req/s vs Hono %8.0f  = %4.2fx   (runs: %s | %s)\n", label, mean(ar), mean(br), mean(ar) / mean(br), ar, br
-      printf "%-44s c=1  p50 %6.2f ms vs Hono %6.2f ms = %4.2fx   (runs: %s | %s)\n", "", mean(ap), mean(bp), mean(ap) / mean(bp), ap, bp
-      if (mean(bc) > 0) printf "%-44s c=10 CPU %5.2f ms/req vs Hono %5.2f ms = %4.2fx   (the worker'"'"'s workerd; runs: %s | %s)\n", "", mean(ac), mean(bc), mean(ac) / mean(bc), ac, bc
+      printf "%-44s c=10 %8.0f req/s vs Hono %8.0f  = %4.2fx   (median; runs: %s | %s)\n", label, median(ar), median(br), median(ar) / median(br), ar, br
+      printf "%-44s c=1  p50 %6.2f ms vs Hono %6.2f ms = %4.2fx   (median; runs: %s | %s)\n", "", median(ap), median(bp), median(ap) / median(bp), ap, bp
+      if (median(bc) > 0) printf "%-44s c=10 CPU %5.2f ms/req vs Hono %5.2f ms = %4.2fx   (the worker'"'"'s workerd, median; runs: %s | %s)\n", "", median(ac), median(bc), median(ac) / median(bc), ac, bc
     }'
   # A rare failed answer is reported (with what each worker logged about it), not hidden,
   # and does not stop the figures that follow.
