@@ -124,6 +124,16 @@ mod tests {
     }
 
     #[test]
+    fn now_is_the_clock_in_milliseconds() {
+        let before = now_ms() as i64;
+        let t = now();
+        let after = now_ms() as i64;
+        assert!((before..=after).contains(&t.timestamp_millis()));
+        assert_eq!(t.timestamp_subsec_nanos() % 1_000_000, 0);
+        assert!(t.timestamp() > 1_700_000_000);
+    }
+
+    #[test]
     fn new_ids_differ() {
         assert_ne!(new_id().expect("rng"), new_id().expect("rng"));
     }
