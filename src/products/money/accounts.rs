@@ -142,7 +142,7 @@ async fn link_demo(db: &D1Database, user_id: &str) -> Result<(), ApiError> {
             .collect();
         stmts.push(transactions::upsert(db, user_id, &id, &rows)?);
     }
-    db.batch(stmts).await?;
+    crate::platform::db::write(db, stmts).await?;
     Ok(())
 }
 

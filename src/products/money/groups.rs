@@ -171,7 +171,7 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
                 ])?,
         );
     }
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     let g = find(&db, &caller, &id).await?;
     http::json(201, &view(&g, &members(&db, &id).await?))
 }

@@ -176,7 +176,7 @@ pub async fn sync_account(db: &D1Database, settings: &Settings, user_id: &str, a
             )
             .bind(&[now.as_str().into(), crate::platform::db::nullable(card_last4(&raw).as_deref()), account.id.as_str().into(), user_id.into()])?,
         );
-        db.batch(stmts).await?;
+        crate::platform::db::write(db, stmts).await?;
         out.pages += 1;
         out.stored += rows.len();
         match next {

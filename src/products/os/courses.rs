@@ -197,7 +197,7 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             ])?,
         );
     }
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     http::json(201, &one(&db, &caller, &id).await?)
 }
 

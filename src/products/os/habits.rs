@@ -221,7 +221,7 @@ async fn write(
         )
         .await?,
     );
-    db.batch(stmts).await?;
+    crate::platform::db::write(db, stmts).await?;
     Ok(view(row, done, today))
 }
 

@@ -272,7 +272,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         &m.id,
         metric_score(&logs, target, direction(&dir)),
     )?);
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     http::json(200, &find(&db, &caller, &m.id).await?)
 }
 
@@ -366,7 +366,7 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         &m.id,
         metric_score(&logs, m.target, direction(&m.direction)),
     )?);
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     http::json(
         201,
         &json!({"log": {"date": day.to_string(), "value": body.value},

@@ -484,7 +484,7 @@ pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) ->
         &caller.user_id,
         &[old_goal.as_deref(), t.goal_id.as_deref()],
     )?);
-    db.batch(stmts).await?;
+    crate::platform::db::write(db, stmts).await?;
     Ok(t)
 }
 

@@ -401,7 +401,7 @@ pub async fn rotate(db: &D1Database, user_id: &str) -> Result<Option<(Persona, V
     ];
     let (stmt, stored) = noise::insert_statement(db, user_id, &event)?;
     stmts.push(stmt);
-    db.batch(stmts).await?;
+    crate::platform::db::write(db, stmts).await?;
     Ok(Some((next.clone(), stored)))
 }
 

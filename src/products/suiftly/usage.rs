@@ -191,7 +191,7 @@ pub async fn ingest(mut ctx: Ctx) -> Result<Response, ApiError> {
             .bind(&binds)?,
         );
     }
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     http::json(202, &json!({"accepted": rows.len()}))
 }
 

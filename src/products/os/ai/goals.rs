@@ -183,7 +183,7 @@ async fn apply_cascade(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<Val
         ids.push(id);
     }
     stmts.extend(store::refresh(cx.db, &cx.caller.user_id, &[Some(g.id.as_str())])?);
-    cx.db.batch(stmts).await?;
+    crate::platform::db::write(cx.db, stmts).await?;
     Ok(json!({ "task_ids": ids }))
 }
 

@@ -236,9 +236,7 @@ async fn apply_extract(cx: &Cx<'_>, result: &Value) -> Result<Value, ApiError> {
         stmts.push(stmt);
         ids.push(id);
     }
-    if !stmts.is_empty() {
-        cx.db.batch(stmts).await?;
-    }
+    crate::platform::db::write(cx.db, stmts).await?;
     Ok(json!({ "task_ids": ids }))
 }
 

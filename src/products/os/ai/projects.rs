@@ -87,7 +87,7 @@ async fn apply_plan(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<Value,
         stmts.push(stmt);
         ids.push(id);
     }
-    cx.db.batch(stmts).await?;
+    crate::platform::db::write(cx.db, stmts).await?;
     Ok(json!({"project_id": pid, "task_ids": ids}))
 }
 

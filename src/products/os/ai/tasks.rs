@@ -174,7 +174,7 @@ async fn apply_breakdown(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<V
         ids.push(id);
     }
     stmts.extend(crate::products::os::goals::refresh(cx.db, &cx.caller.user_id, &[parent.goal_id.as_deref()])?);
-    cx.db.batch(stmts).await?;
+    crate::platform::db::write(cx.db, stmts).await?;
     Ok(json!({"task_ids": ids, "parent_depends_on": ids}))
 }
 

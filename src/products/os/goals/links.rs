@@ -32,7 +32,7 @@ pub async fn link_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         &caller.user_id,
         &[Some(&g.id), t.goal_id.as_deref()],
     )?);
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     http::json(200, &one(&db, &caller, &g.id).await?)
 }
 
@@ -91,7 +91,7 @@ pub(super) async fn link_item(
             nullable(score),
         ])?];
     stmts.extend(refresh(&db, &caller.user_id, &[Some(&g.id)])?);
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     http::json(200, &one(&db, &caller, &g.id).await?)
 }
 

@@ -345,7 +345,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             caller.user_id.as_str().into(),
         ])?];
     stmts.extend(parts);
-    db.batch(stmts).await?;
+    crate::platform::db::write(&db, stmts).await?;
     http::json(200, &one(&db, &caller, &g.id).await?)
 }
 
@@ -374,7 +374,7 @@ pub async fn progress(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 /// Recomputes a goal's progress from the data, stores it, and answers it with its parts.
 pub async fn progress_of(db: &D1Database, caller: &Caller, g: &Row) -> Result<(f64, Value), ApiError> {
     let (progress, breakdown, stmts) = compute(db, caller, g).await?;
-    db.batch(stmts).await?;
+    crate::platform::db::write(db, stmts).await?;
     Ok((progress, breakdown))
 }
 

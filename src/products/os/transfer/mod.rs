@@ -362,9 +362,7 @@ pub async fn import(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     }
     let goal_ids: Vec<Option<&str>> = plan.goals.iter().map(|g| Some(g.as_str())).collect();
     stmts.extend(goals::refresh(&db, &caller.user_id, &goal_ids)?);
-    if !stmts.is_empty() {
-        db.batch(stmts).await?;
-    }
+    crate::platform::db::write(&db, stmts).await?;
     http::json(201, &json!({"imported": plan.counts}))
 }
 
