@@ -113,11 +113,10 @@ impl Signed {
     /// The claims, if the token is valid at `now` (30 s leeway either side) and was
     /// issued by and for this service.
     fn at(&self, keys: &TokenKeys<'_>, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-        let leeway = Duration::seconds(LEEWAY_SECS);
-        if now > self.expires + leeway {
+        if self.expired(now) {
             return Err(TokenError::Expired);
         }
-        if now < self.not_before - leeway {
+        if now < self.not_before - Duration::seconds(LEEWAY_SECS) {
             return Err(TokenError::NotYetValid);
         }
         if self.claims.iss != keys.issuer {
@@ -127,6 +126,11 @@ impl Signed {
             return Err(TokenError::WrongAudience);
         }
         Ok(self.claims.clone())
+    }
+
+    /// Whether the token has expired at `now`, past the leeway.
+    fn expired(&self, now: DateTime<Utc>) -> bool {
+        now > self.expires + Duration::seconds(LEEWAY_SECS)
     }
 }
 
@@ -166,8 +170,7 @@ impl Verified {
         let signed = signed(keys, token)?;
         let claims = signed.at(keys, now)?;
         if self.tokens.len() >= Self::CAPACITY {
-            let leeway = Duration::seconds(LEEWAY_SECS);
-            self.tokens.retain(|_, s| now <= s.expires + leeway);
+            self.tokens.retain(|_, s| !s.expired(now));
             if self.tokens.len() >= Self::CAPACITY {
                 self.tokens.clear();
             }
