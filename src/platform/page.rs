@@ -256,20 +256,16 @@ impl PageQuery {
         let last_id = write_items(&text, json, &mut body)
             .map_err(|e| ApiError::internal(format!("a list's rows: {e}")))?;
         body.extend_from_slice(b"],\"next_cursor\":");
-        let next = match (more, last_id) {
-            (true, None) => return Err(ApiError::internal("a list's select has no id column")),
-            (true, Some(id)) => Some(id),
-            (false, _) => None,
-        };
-        match next {
-            Some(id) => {
+        match (more, last_id) {
+            (true, Some(id)) => {
                 body.push(b'"');
                 body.extend_from_slice(
                     crate::platform::crypto::b64url_encode(id.as_bytes()).as_bytes(),
                 );
                 body.push(b'"');
             }
-            None => body.extend_from_slice(b"null"),
+            (true, None) => return Err(ApiError::internal("a list's select has no id column")),
+            (false, _) => body.extend_from_slice(b"null"),
         }
         body.push(b'}');
         Ok(body)
