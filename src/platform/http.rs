@@ -62,15 +62,21 @@ impl Ctx {
     /// that breaks the route's documented schema, or a missing or mistyped field → 422
     /// naming each field.
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, ApiError> {
+        from_value(self.json_value().await?)
+    }
+
+    /// [`Ctx::json`] for a handler that reads the checked body as JSON itself (the
+    /// `fields` readers): the parsed value as it is, not rebuilt through a typed shape.
+    pub async fn json_value(&mut self) -> Result<Value, ApiError> {
         let bytes = self.body_bytes().await?;
-        let value: Value = parse_json(&bytes)?;
+        let value = parse_object(&bytes)?;
         if let Some(schema) = self.body_schema {
             let problems = crate::platform::schema::validate_documented(&value, schema);
             if !problems.is_empty() {
                 return Err(ApiError::Validation(problems));
             }
         }
-        from_value(&value)
+        Ok(value)
     }
 
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
@@ -142,9 +148,10 @@ fn path_of(url: &str) -> String {
     path[..end].to_string()
 }
 
-/// Parses a JSON body: syntax errors are the client's malformed request (400); shape
-/// errors name the field (422).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// A JSON body as a value: it must be an object (no body reads as `{}`), and a whole
+/// number written with a fraction or an exponent reads as that integer. Syntax errors are
+/// the client's malformed request (400); a body that is not an object is a 422.
+fn parse_object(bytes: &[u8]) -> Result<Value, ApiError> {
     // No body is the empty object: a body whose fields are all optional may be left out
     // (the document marks such bodies not required); one with required fields names them.
     // (Only no body at all: a body of white space is not JSON, so it is malformed.)
@@ -160,7 +167,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut value: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     whole_numbers_as_integers(&mut value);
-    from_value(&value)
+    Ok(value)
 }
 
 /// JSON has one number type: `1.0` is the integer 1 to JSON Schema, so a whole number
@@ -181,8 +188,9 @@ fn whole_numbers_as_integers(v: &mut Value) {
     }
 }
 
-/// `T` from a parsed body; a shape error names its field (422).
-fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
+/// `T` from a parsed body (its strings moved, not copied); a shape error names its field
+/// (422).
+fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         field_error(path, strip_position(&e.into_inner().to_string()))
@@ -553,6 +561,11 @@ impl From<ApiError> for worker::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body as [`Ctx::json`] reads it, without the route's schema.
+    fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+        from_value(parse_object(bytes)?)
+    }
 
     #[test]
     fn whole_numbers_read_as_integers() {

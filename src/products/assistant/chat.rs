@@ -107,7 +107,7 @@ fn parse(body: &Value) -> Result<Input, ApiError> {
 }
 
 pub async fn chat(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let input = parse(&body)?;
     let window = Settings::of(&ctx.config)?.history_messages;
     let db = ctx.d1()?;

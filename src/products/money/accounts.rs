@@ -74,7 +74,7 @@ pub async fn start(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 /// in Knot's SDK (in development Knot then generates sample transactions) and a sync is
 /// queued; without, the demo accounts and their 90-day history. Answers the accounts.
 pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let fields = object(&body)?;
     let settings = Settings::of(&ctx.config)?;
     let db = ctx.d1()?;

@@ -60,7 +60,7 @@ fn message_view(m: &Stored) -> Value {
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let fields = object(&body)?;
     let mut errors = Vec::new();
     for k in fields.keys() {
@@ -116,7 +116,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 /// `POST /chats/{id}/messages {content}`: the assistant's answer, stored with the question.
 pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let fields = object(&body)?;
     let mut errors = Vec::new();
     for k in fields.keys().filter(|k| k.as_str() != "content") {

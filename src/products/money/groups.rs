@@ -94,7 +94,7 @@ pub async fn claim_invites(db: &D1Database, user_id: &str, email: &str) -> Resul
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let fields = object(&body)?;
     let mut errors = Vec::new();
     for k in fields.keys() {

@@ -104,7 +104,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let fields = object(&body)?;
     let db = ctx.d1()?;
     let mut s = of_user(&db, &caller.user_id).await?;

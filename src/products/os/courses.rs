@@ -163,7 +163,7 @@ async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiErr
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
@@ -230,7 +230,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     object(&body)?;
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
     let caller = caller.clone();
@@ -291,7 +291,7 @@ fn module_fields(v: &Value, full: bool) -> Result<ModuleFields, ApiError> {
 }
 
 pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = module_fields(&body, true)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
@@ -329,7 +329,7 @@ pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
 }
 
 pub async fn update_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = module_fields(&body, false)?;
     let caller = caller.clone();
     let db = ctx.d1()?;

@@ -72,7 +72,7 @@ pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let Fields { front, back, deck } = parse(&body, true)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
@@ -139,7 +139,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let Fields { front, back, deck } = parse(&body, false)?;
     let caller = caller.clone();
     let db = ctx.d1()?;

@@ -226,7 +226,7 @@ async fn write(
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let obj = object(&body)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
@@ -320,7 +320,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let obj = object(&body)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
@@ -385,7 +385,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 /// default); logging the same day twice is the same as once; a day before the habit's
 /// start moves the start back to it.
 pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     object(&body)?;
     let day = match body.get("date") {
         None => None,

@@ -226,7 +226,7 @@ async fn checked(
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let obj = object(&body)?;
     let caller: Caller = caller.clone();
     let db = ctx.d1()?;
@@ -261,7 +261,7 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiErro
 
 /// Partial update: the fields sent replace the entry's; links still present are kept.
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let patch = object(&body)?;
     let caller: Caller = caller.clone();
     let db = ctx.d1()?;

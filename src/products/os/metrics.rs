@@ -195,7 +195,7 @@ pub async fn score(db: &D1Database, caller: &Caller, id: &str) -> Result<Option<
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = parse(&body, true)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
@@ -247,7 +247,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = parse(&body, false)?;
     let caller = caller.clone();
     let db = ctx.d1()?;

@@ -176,7 +176,7 @@ fn check_level(level: i64, max: i64) -> Result<(), ApiError> {
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
     let (level, max) = (f.level.unwrap_or(0), f.max_level.unwrap_or(5));
     check_level(level, max)?;
@@ -229,7 +229,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     object(&body)?;
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
     let caller = caller.clone();

@@ -282,7 +282,7 @@ pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, Ap
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = TaskFields::parse(&body, true).map_err(ApiError::Validation)?;
     http::json(201, &insert(&ctx.d1()?, &caller, f).await?)
 }
@@ -398,7 +398,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     object(&body)?;
     let f = TaskFields::parse(&body, false).map_err(ApiError::Validation)?;
     http::json(200, &patch(&ctx.d1()?, &caller, ctx.param("id"), f).await?)

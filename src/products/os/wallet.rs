@@ -136,7 +136,7 @@ pub fn parse_reward(v: &Value) -> Result<(String, i64, String), ApiError> {
 }
 
 pub async fn create_reward(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let (name, cost, description) = parse_reward(&body)?;
     let r = Reward {
         id: ids::new_id()?,
@@ -197,7 +197,7 @@ pub async fn get_reward(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 
 /// Partial update of `{name, cost, description}`; past redemptions keep the cost they paid.
 pub async fn update_reward(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let patch = object(&body)?;
     let mut unknown = Vec::new();
     for k in patch.keys() {

@@ -237,7 +237,7 @@ async fn insert(ctx: &Ctx, caller: &Caller, f: PersonaFields) -> Result<Persona,
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let fields = PersonaFields::parse(&body, true).map_err(ApiError::Validation)?;
     let p = insert(&ctx, &caller, fields).await?;
     http::json(201, &p)
@@ -302,7 +302,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = PersonaFields::parse(&body, false).map_err(ApiError::Validation)?;
     let caller = caller.clone();
     let db = ctx.d1()?;

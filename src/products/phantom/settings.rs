@@ -213,7 +213,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let caller = caller.clone();
     let db = ctx.d1()?;
     let row = load(&db, &caller).await?;

@@ -155,7 +155,7 @@ async fn unknown_customers(db: &D1Database, rows: &[LogRow]) -> Result<Vec<i64>,
 
 /// `POST /usage/logs`: validates the whole batch, then writes it in one D1 batch.
 pub async fn ingest(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let now = crate::platform::ids::now_ms() as i64;
     let rows = parse_batch(&body, now).map_err(ApiError::Validation)?;
     let db = ctx.d1()?;

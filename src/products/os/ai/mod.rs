@@ -204,7 +204,7 @@ async fn count_call(db: &D1Database, user_id: &str, limit: i64) -> Result<(), Ap
 /// The handler every feature route calls.
 pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<Response, ApiError> {
     // Checked against `f.input`, the route's documented body.
-    let input: Value = ctx.json().await?;
+    let input = ctx.json_value().await?;
     let db = ctx.d1()?;
     let zone = super::settings::timezone(&db, &caller.user_id).await?;
     let cx = Cx { db: &db, caller: &caller, today: super::settings::today_in(&zone)? };

@@ -233,7 +233,7 @@ pub(super) async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Va
 // ---- handlers ----
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     let f = Fields::parse(&body, true).map_err(ApiError::Validation)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
@@ -298,7 +298,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let body: Value = ctx.json().await?;
+    let body = ctx.json_value().await?;
     object(&body)?;
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
     let caller = caller.clone();

@@ -343,7 +343,7 @@ fn rows_in(doc: &Value) -> usize {
 }
 
 pub async fn import(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
-    let doc: Value = ctx.json().await?;
+    let doc = ctx.json_value().await?;
     let rows = rows_in(&doc);
     if rows > MAX_IMPORT_ROWS {
         return Err(ApiError::validation(
