@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 
+use crate::platform::db::bind_json;
 use crate::platform::error::ApiError;
 
 /// `?q=` of a list request: a substring search that ignores ASCII case, the way SQLite's
@@ -144,7 +145,7 @@ fn cursor_bytes(c: &str) -> Option<Vec<u8>> {
 pub struct PageQuery {
     select: String,
     conditions: Vec<String>,
-    binds: Vec<JsValue>,
+    binds: Vec<Value>,
     json: &'static [&'static str],
 }
 
@@ -166,7 +167,7 @@ impl PageQuery {
     }
 
     /// `condition` (one `?`) when `value` is given.
-    pub fn filter<V: Into<JsValue>>(mut self, condition: &str, value: Option<V>) -> Self {
+    pub fn filter<V: Into<Value>>(mut self, condition: &str, value: Option<V>) -> Self {
         if let Some(v) = value {
             let n = 3 + self.binds.len();
             self.conditions
@@ -187,7 +188,7 @@ impl PageQuery {
     }
 
     /// The query and its binds; the page's size is the last bind, `?{limit}`.
-    fn build(self, caller: &crate::platform::auth::Caller, page: &Page) -> (String, Vec<JsValue>) {
+    fn build(self, caller: &crate::platform::auth::Caller, page: &Page) -> (String, Vec<Value>) {
         let limit = 3 + self.binds.len();
         let mut sql = format!("{} WHERE user_id = ?1 AND id > ?2", self.select);
         for c in &self.conditions {
@@ -196,11 +197,11 @@ impl PageQuery {
         }
         sql.push_str(&format!(" ORDER BY id LIMIT ?{limit}"));
         let mut binds = vec![
-            JsValue::from(caller.user_id.as_str()),
-            JsValue::from(page.after.as_deref().unwrap_or("")),
+            Value::from(caller.user_id.as_str()),
+            Value::from(page.after.as_deref().unwrap_or("")),
         ];
         binds.extend(self.binds);
-        binds.push(JsValue::from(f64::from(page.fetch())));
+        binds.push(Value::from(page.fetch()));
         (sql, binds)
     }
 
@@ -211,7 +212,7 @@ impl PageQuery {
         page: &Page,
     ) -> Result<Vec<T>, crate::platform::error::ApiError> {
         let (sql, binds) = self.build(caller, page);
-        Ok(db.prepare(sql).bind(&binds)?.all().await?.results()?)
+        Ok(bind_json(db.prepare(sql), &binds)?.all().await?.results()?)
     }
 
     /// The whole answer of a list, `{"items": [...], "next_cursor": …}`, as JSON text,
@@ -235,7 +236,7 @@ impl PageQuery {
         // Plain rows (one more than shown, to know whether another page follows) after a
         // row of column names: the simplest statement for SQLite to plan, which workerd
         // does on every call.
-        let stmt = db.prepare(sql).bind(&binds)?;
+        let stmt = bind_json(db.prepare(sql), &binds)?;
         let query = WITH_NAMES
             .with(|names| stmt.inner().unchecked_ref::<D1Statement>().raw_rows(names))
             .map_err(worker::Error::from)?;

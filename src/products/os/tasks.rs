@@ -3,13 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
 use worker::{D1Database, Response};
 
 use super::rules::{graph, points};
 use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of, text};
 use crate::platform::auth::Caller;
-use crate::platform::db::{batch_or_404, changes, nullable};
+use crate::platform::db::{batch_or_404, bind_json, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{example, nullable_schema, read_object, text_schema};
 use crate::platform::http::{self, Ctx};
@@ -84,17 +83,17 @@ const COLUMNS: &str =
 
 /// The writable columns of a task, in [`COLUMNS`] order after `id`: shared by the INSERT
 /// (`?2`–`?10`) and the UPDATE (`?1`–`?9`).
-fn writable(t: &Task) -> [JsValue; 9] {
+fn writable(t: &Task) -> [Value; 9] {
     [
         t.title.as_str().into(),
         t.description.as_str().into(),
         t.status.as_str().into(),
         t.priority.as_str().into(),
-        nullable(t.area.as_deref()),
-        (t.effort as f64).into(),
-        nullable(t.due_date.as_deref()),
-        nullable(t.project_id.as_deref()),
-        nullable(t.goal_id.as_deref()),
+        t.area.as_deref().into(),
+        t.effort.into(),
+        t.due_date.as_deref().into(),
+        t.project_id.as_deref().into(),
+        t.goal_id.as_deref().into(),
     ]
 }
 
@@ -318,9 +317,9 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
     };
     // The same text on every request: JavaScript keeps it as a string.
     let sql = format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)");
-    let mut stmts = vec![db
-        .prepare(wasm_bindgen::intern(&sql))
-        .bind(&[
+    let mut stmts = vec![bind_json(
+        db.prepare(wasm_bindgen::intern(&sql)),
+        &[
             vec![t.id.as_str().into()],
             writable(&t).to_vec(),
             vec![
@@ -329,7 +328,8 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
                 caller.user_id.as_str().into(),
             ],
         ]
-        .concat())?];
+        .concat(),
+    )?];
     if !t.depends_on.is_empty() {
         stmts.extend(set_dependencies(db, caller, &t.id, &t.depends_on)?);
     }
@@ -462,20 +462,22 @@ pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) ->
         t.status = v;
     }
     t.updated_at = ids::now_rfc3339();
-    let mut stmts = vec![db.prepare(
-        "UPDATE os_tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, area = ?5, effort = ?6, \
-         due_date = ?7, project_id = ?8, goal_id = ?9, completed_at = ?10, updated_at = ?11 WHERE id = ?12 AND user_id = ?13",
-    )
-    .bind(&[
-        writable(&t).to_vec(),
-        vec![
-            nullable(t.completed_at.as_deref()),
-            t.updated_at.as_str().into(),
-            t.id.as_str().into(),
-            caller.user_id.as_str().into(),
-        ],
-    ]
-    .concat())?];
+    let mut stmts = vec![bind_json(
+        db.prepare(
+            "UPDATE os_tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, area = ?5, effort = ?6, \
+             due_date = ?7, project_id = ?8, goal_id = ?9, completed_at = ?10, updated_at = ?11 WHERE id = ?12 AND user_id = ?13",
+        ),
+        &[
+            writable(&t).to_vec(),
+            vec![
+                t.completed_at.as_deref().into(),
+                t.updated_at.as_str().into(),
+                t.id.as_str().into(),
+                caller.user_id.as_str().into(),
+            ],
+        ]
+        .concat(),
+    )?];
     if let Some(ids) = &new_dependencies {
         stmts.extend(set_dependencies(db, caller, &t.id, ids)?);
     }
