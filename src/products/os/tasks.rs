@@ -317,19 +317,14 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
     };
     // The same text on every request: JavaScript keeps it as a string.
     let sql = format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)");
-    let mut stmts = vec![bind_json(
-        db.prepare(wasm_bindgen::intern(&sql)),
-        &[
-            vec![t.id.as_str().into()],
-            writable(&t).to_vec(),
-            vec![
-                t.created_at.as_str().into(),
-                t.updated_at.as_str().into(),
-                caller.user_id.as_str().into(),
-            ],
-        ]
-        .concat(),
-    )?];
+    let mut params = vec![t.id.as_str().into()];
+    params.extend(writable(&t));
+    params.extend([
+        t.created_at.as_str().into(),
+        t.updated_at.as_str().into(),
+        caller.user_id.as_str().into(),
+    ]);
+    let mut stmts = vec![bind_json(db.prepare(wasm_bindgen::intern(&sql)), &params)?];
     if !t.depends_on.is_empty() {
         stmts.extend(set_dependencies(db, caller, &t.id, &t.depends_on)?);
     }
@@ -462,21 +457,19 @@ pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) ->
         t.status = v;
     }
     t.updated_at = ids::now_rfc3339();
+    let mut params = Vec::from(writable(&t));
+    params.extend([
+        t.completed_at.as_deref().into(),
+        t.updated_at.as_str().into(),
+        t.id.as_str().into(),
+        caller.user_id.as_str().into(),
+    ]);
     let mut stmts = vec![bind_json(
         db.prepare(
             "UPDATE os_tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, area = ?5, effort = ?6, \
              due_date = ?7, project_id = ?8, goal_id = ?9, completed_at = ?10, updated_at = ?11 WHERE id = ?12 AND user_id = ?13",
         ),
-        &[
-            writable(&t).to_vec(),
-            vec![
-                t.completed_at.as_deref().into(),
-                t.updated_at.as_str().into(),
-                t.id.as_str().into(),
-                caller.user_id.as_str().into(),
-            ],
-        ]
-        .concat(),
+        &params,
     )?];
     if let Some(ids) = &new_dependencies {
         stmts.extend(set_dependencies(db, caller, &t.id, ids)?);
