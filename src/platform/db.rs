@@ -38,9 +38,10 @@ pub fn nullable<T: Into<JsValue>>(v: Option<T>) -> JsValue {
     v.map(Into::into).unwrap_or(JsValue::NULL)
 }
 
-/// Binds `params` to `stmt` in one call into JavaScript, where `bind(&[JsValue])` makes
-/// one call per value and one more per string: `JSON.parse` turns one text into the
-/// arguments. For the statements most requests run (a list's page, a task written).
+/// Binds `params` to `stmt` in one call into JavaScript (`JSON.parse` turns one text into
+/// the arguments), where `bind(&[JsValue])` makes a call to create each string or number
+/// and another to put each value in the arguments. For the statements most requests run
+/// (a list's page, a task written).
 /// Integers must be safe ones (|n| < 2^53), as with `bind`; `null` binds SQL NULL.
 pub fn bind_json(
     stmt: worker::D1PreparedStatement,
