@@ -39,8 +39,10 @@ serve_locally wrangler . "$state" "${LOAD_VARS[@]}" --var CRON_STATEMENT_BUDGET:
 base=$URL
 
 # The Hono/TypeScript baseline (bench/peer): a second wrangler dev on the same local D1
-# state, with the same JWT secret, so both answer the same user's same rows.
-serve_locally peer bench/peer "$state"
+# state, with the same JWT secret, so both answer the same user's same rows. It gets
+# --test-scheduled too (it has no cron), so wrangler wraps both workers in the same dev
+# middleware: the flag adds a layer that parses every request's URL.
+serve_locally peer bench/peer "$state" --test-scheduled
 peer=$URL
 
 # One wrk run; sets RPS, REQS (requests served), P50 (ms), P99 and ERRS.
@@ -83,7 +85,7 @@ measure_cpu() {
   CPU=$(awk -v t=$((t1 - t0)) -v n="${REQS:-0}" -v hz="$HZ" 'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }')
 }
 
-# edge-api (A) against the Hono peer (B) on one route, alternating A B A B so drift in
+# edge-api (A) against the Hono peer (B) on one route, alternating A B B A so drift in
 # the machine's load falls on both: req/s and the worker's CPU per request at 10
 # connections, p50 at 1, each the median of BENCH_ROUNDS runs (a round that the host's
 # other load slows moves a mean of three by up to a third; it moves the median of five
@@ -98,13 +100,28 @@ compare() {
   # almost none after 130 s.
   wrk -t1 -c10 -d"${BENCH_WARMUP:-90s}" ${script:+-s "$script"} "$base$path" >/dev/null 2>&1
   wrk -t1 -c10 -d"${BENCH_WARMUP:-90s}" ${script:+-s "$script"} "$peer$path" >/dev/null 2>&1
+  # Rounds in the order A B, B A, A B, …: when the host speeds up or slows down over a
+  # run, the worker measured first in every round would gain or lose by it each time.
+  local order
   for i in $(seq 1 "$rounds"); do
-    measure_cpu "${PGIDS[0]}" 10 "$script" "$base$path"; a_rps+=("$RPS"); a_cpu+=("$CPU"); a_err=$((a_err + ${ERRS:-0}))
-    measure_cpu "${PGIDS[1]}" 10 "$script" "$peer$path"; b_rps+=("$RPS"); b_cpu+=("$CPU"); b_err=$((b_err + ${ERRS:-0}))
+    order="a b"; [ $((i % 2)) = 0 ] && order="b a"
+    for side in $order; do
+      if [ "$side" = a ]; then
+        measure_cpu "${PGIDS[0]}" 10 "$script" "$base$path"; a_rps+=("$RPS"); a_cpu+=("$CPU"); a_err=$((a_err + ${ERRS:-0}))
+      else
+        measure_cpu "${PGIDS[1]}" 10 "$script" "$peer$path"; b_rps+=("$RPS"); b_cpu+=("$CPU"); b_err=$((b_err + ${ERRS:-0}))
+      fi
+    done
   done
   for i in $(seq 1 "$rounds"); do
-    measure 1 "$script" "$base$path"; a_p50+=("$P50"); a_err=$((a_err + ${ERRS:-0}))
-    measure 1 "$script" "$peer$path"; b_p50+=("$P50"); b_err=$((b_err + ${ERRS:-0}))
+    order="a b"; [ $((i % 2)) = 0 ] && order="b a"
+    for side in $order; do
+      if [ "$side" = a ]; then
+        measure 1 "$script" "$base$path"; a_p50+=("$P50"); a_err=$((a_err + ${ERRS:-0}))
+      else
+        measure 1 "$script" "$peer$path"; b_p50+=("$P50"); b_err=$((b_err + ${ERRS:-0}))
+      fi
+    done
   done
   awk -v label="$label" -v ar="${a_rps[*]}" -v br="${b_rps[*]}" -v ap="${a_p50[*]}" -v bp="${b_p50[*]}" \
     -v ac="${a_cpu[*]}" -v bc="${b_cpu[*]}" '
@@ -115,7 +132,7 @@ compare() {
     }
     BEGIN {
       printf "%-44s c=10 %8.0f req/s vs Hono %8.0f  = %4.2fx   (median; runs: %s | %s)\n", label, median(ar), median(br), median(ar) / median(br), ar, br
-      # Each round against the Hono round run right after it: how far one round moves.
+      # Each round against the Hono round run next to it: how far one round moves.
       n = split(ar, ra, " "); split(br, rb, " "); pairs = ""
       for (i = 1; i <= n; i++) pairs = pairs sprintf(" %.2f", rb[i] > 0 ? ra[i] / rb[i] : 0)
       printf "%-44s c=10 req/s ratio per round:%s\n", "", pairs
@@ -129,10 +146,6 @@ compare() {
     grep -ih 'error' "$state/wrangler.log" "$state/peer.log" 2>/dev/null | tail -n 3 | cut -c1-300 | sed 's/^/    /' || true
   fi
 }
-
-echo
-run "GET /health" 1 "" "$base/health"
-run "GET /health" 10 "" "$base/health"
 
 # `sign_up NAME`: a new user bench-NAME; sets email, password and token (its access
 # token), and points $state/authed.lua (authenticated reads) at it.
@@ -154,6 +167,28 @@ add_tasks() {
   done
 }
 
+# First, edge-api against the Hono peer, before edge-api serves any other route: both
+# workers have then served the same requests (the compared routes, and the set-up's
+# sign-up and tasks), so neither's JIT has been shaped by traffic the other never saw.
+# Personal OS: an authenticated read of 50 tasks, and task creation.
+sign_up compared
+add_tasks 50
+cat > "$state/create_task.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"title":"Benchmark task","priority":"medium","effort":1}'
+LUA
+echo
+echo "edge-api against the same routes in Hono/TypeScript (bench/peer), alternating A B, B A, …:"
+compare "GET /api/os/tasks?limit=50 (50 rows)" "$state/authed.lua" "/api/os/tasks?limit=50"
+compare "POST /api/os/tasks" "$state/create_task.lua" "/api/os/tasks"
+[ "${BENCH_QUICK:-0}" = 1 ] && exit 0
+
+echo
+run "GET /health" 1 "" "$base/health"
+run "GET /health" 10 "" "$base/health"
+
 sign_up reader
 cat > "$state/login.lua" <<LUA
 wrk.method = "POST"
@@ -174,19 +209,6 @@ curl -fsS -X POST "$base/api/phantom/scheduler/run-now" -H "Authorization: Beare
 run "GET /api/phantom/noise" 1 "$state/authed.lua" "$base/api/phantom/noise"
 run "GET /api/phantom/noise" 10 "$state/authed.lua" "$base/api/phantom/noise"
 
-# Personal OS: an authenticated read of 50 tasks, and task creation.
-add_tasks 50
-cat > "$state/create_task.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"title":"Benchmark task","priority":"medium","effort":1}'
-LUA
-echo
-echo "edge-api against the same routes in Hono/TypeScript (bench/peer), alternating A B A B:"
-compare "GET /api/os/tasks?limit=50 (50 rows)" "$state/authed.lua" "/api/os/tasks?limit=50"
-compare "POST /api/os/tasks" "$state/create_task.lua" "/api/os/tasks"
-[ "${BENCH_QUICK:-0}" = 1 ] && exit 0
 echo
 
 # The comparison's writes left its user with tens of thousands of tasks, which the routes
@@ -257,7 +279,18 @@ echo "(request logs off for the load runs; see scripts/bench.sh)"
 # logs in two closed windows, made in local D1 with SQL; then one cron run, and the time
 # of its metering and billing jobs from cron_runs.
 if [ "${BENCH_CRON:-1}" = 1 ]; then
-  sql() { wrangler d1 execute DB --local --persist-to "$state/d1" --command "$1" >/dev/null; }
+  # Both wrangler devs keep the database open, and a write of theirs (a scheduled job)
+  # can hold its lock at the moment one of these starts: SQLITE_BUSY, tried again.
+  sql() {
+    local try
+    for try in 1 2 3 4 5; do
+      wrangler d1 execute DB --local --persist-to "$state/d1" --command "$1" >/dev/null 2>"$state/sql.err" && return 0
+      grep -q SQLITE_BUSY "$state/sql.err" || break
+      sleep 2
+    done
+    cat "$state/sql.err" >&2
+    return 1
+  }
   now_ms=$(($(date +%s) * 1000)); window=$(( (now_ms - 1800000) / 300000 * 300000 ))
   month=$(date -u +%Y-%m-01)
   sql "INSERT INTO users (id, wallet_address, created_at) WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000) SELECT 'bench-' || x, printf('0x%064x', x), '$month' FROM n"
