@@ -167,18 +167,24 @@ add_tasks() {
   done
 }
 
+# `post_script NAME BODY`: $state/NAME.lua, a wrk script that POSTs the JSON BODY as the
+# current user.
+post_script() {
+  cat > "$state/$1.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '$2'
+LUA
+}
+
 # First, edge-api against the Hono peer, before edge-api serves any other route: both
 # workers have then served the same requests (the compared routes, and the set-up's
 # sign-up and tasks), so neither's JIT has been shaped by traffic the other never saw.
 # Personal OS: an authenticated read of 50 tasks, and task creation.
 sign_up compared
 add_tasks 50
-cat > "$state/create_task.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"title":"Benchmark task","priority":"medium","effort":1}'
-LUA
+post_script create_task '{"title":"Benchmark task","priority":"medium","effort":1}'
 echo
 echo "edge-api against the same routes in Hono/TypeScript (bench/peer), alternating A B, B A, …:"
 compare "GET /api/os/tasks?limit=50 (50 rows)" "$state/authed.lua" "/api/os/tasks?limit=50"
@@ -220,12 +226,7 @@ add_tasks 50
 # turn in one batch) and one MCP tools/call under the stateless revision, with an API key.
 key=$(curl -fsS -X POST "$base/api/auth/api-keys" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-cat > "$state/chat.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"message":"what is pending?"}'
-LUA
+post_script chat '{"message":"what is pending?"}'
 cat > "$state/mcp.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["X-API-Key"] = "$key"
@@ -244,12 +245,7 @@ run "POST /mcp tools/call list_tasks" 1 "$state/mcp.lua" "$base/mcp"
 curl -fsS -X POST "$base/api/money/onboarding/complete" -H "Authorization: Bearer $token" >/dev/null
 money_chat=$(curl -fsS -X POST "$base/api/money/chats" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d '{"title":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-cat > "$state/money_chat.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"content":"how much did I spend on dining this month?"}'
-LUA
+post_script money_chat '{"content":"how much did I spend on dining this month?"}'
 run "POST /api/money/chats/{id}/messages (offline)" 1 "$state/money_chat.lua" "$base/api/money/chats/$money_chat/messages"
 run "GET /api/money/transactions (50 rows)" 1 "$state/authed.lua" "$base/api/money/transactions?limit=50"
 
@@ -265,12 +261,7 @@ request = function()
   return wrk.format(nil, nil, nil, '{"title": "Write report ' .. counter .. '"}')
 end
 LUA
-cat > "$state/ai_cached.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"title": "Write the report"}'
-LUA
+post_script ai_cached '{"title": "Write the report"}'
 run "POST /api/os/ai/tasks/estimate (computed)" 1 "$state/ai_fresh.lua" "$base/api/os/ai/tasks/estimate"
 run "POST /api/os/ai/tasks/estimate (cached)" 1 "$state/ai_cached.lua" "$base/api/os/ai/tasks/estimate"
 echo "(request logs off for the load runs; see scripts/bench.sh)"
