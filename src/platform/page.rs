@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use wasm_bindgen::JsValue;
 
 use crate::platform::db::bind_json;
 use crate::platform::error::ApiError;
@@ -146,7 +145,16 @@ pub struct PageQuery {
     select: String,
     conditions: Vec<String>,
     binds: Vec<Value>,
-    json: &'static [&'static str],
+    /// The item keys of a page [`PageQuery::render`] writes, in the select's order.
+    keys: Vec<&'static str>,
+}
+
+/// The items of a list that only renders rows ([`PageQuery::items`]): each item's keys and
+/// the SQL of its value, in order. A value whose text holds JSON is wrapped in `json(..)`,
+/// so SQLite writes it as JSON rather than as a string.
+pub struct Items {
+    pub table: &'static str,
+    pub columns: &'static [(&'static str, &'static str)],
 }
 
 impl PageQuery {
@@ -155,15 +163,22 @@ impl PageQuery {
             select: select.into(),
             conditions: Vec::new(),
             binds: Vec::new(),
-            json: &[],
+            keys: Vec::new(),
         }
     }
 
-    /// Columns holding JSON text (`json_group_array(..)`), which [`PageQuery::render`]
-    /// writes as JSON rather than as strings.
-    pub fn json(mut self, columns: &'static [&'static str]) -> Self {
-        self.json = columns;
-        self
+    /// A page that [`PageQuery::render`] writes as it is: SQLite writes each row as one
+    /// JSON array of the item's values (`json_array`), and the keys are added in one pass.
+    /// One of the keys is `id`, which the next page's cursor is made of.
+    pub fn items(items: &Items) -> Self {
+        let values: Vec<&str> = items.columns.iter().map(|(_, sql)| *sql).collect();
+        let mut page = Self::new(format!(
+            "SELECT json_array({}) FROM {}",
+            values.join(", "),
+            items.table
+        ));
+        page.keys = items.columns.iter().map(|(key, _)| *key).collect();
+        page
     }
 
     /// `condition` (one `?`) when `value` is given.
@@ -188,7 +203,11 @@ impl PageQuery {
     }
 
     /// The query and its binds; the page's size is the last bind, `?{limit}`.
-    fn build(self, caller: &crate::platform::auth::Caller, page: &Page) -> (String, Vec<Value>) {
+    fn build(
+        &mut self,
+        caller: &crate::platform::auth::Caller,
+        page: &Page,
+    ) -> (String, Vec<Value>) {
         let limit = 3 + self.binds.len();
         let mut sql = format!("{} WHERE user_id = ?1 AND id > ?2", self.select);
         for c in &self.conditions {
@@ -200,13 +219,13 @@ impl PageQuery {
             Value::from(caller.user_id.as_str()),
             Value::from(page.after.as_deref().unwrap_or("")),
         ];
-        binds.extend(self.binds);
+        binds.append(&mut self.binds);
         binds.push(Value::from(page.fetch()));
         (sql, binds)
     }
 
     pub async fn fetch<T: serde::de::DeserializeOwned>(
-        self,
+        mut self,
         db: &worker::D1Database,
         caller: &crate::platform::auth::Caller,
         page: &Page,
@@ -215,46 +234,40 @@ impl PageQuery {
         Ok(bind_json(db.prepare(sql), &binds)?.all().await?.results()?)
     }
 
-    /// The whole answer of a list, `{"items": [...], "next_cursor": …}`, as JSON text,
-    /// for lists that only render rows: each row becomes an object keyed by the select's
-    /// column names (one of them `id`), and the columns named by [`PageQuery::json`]
-    /// hold JSON text that is written as it is. The rows never become Rust values: D1's
-    /// plain rows are written as one text by `JSON.stringify`, copied into Rust once as
-    /// UTF-8, and given their keys by [`write_items`] without decoding a value.
+    /// The whole answer of a list made with [`PageQuery::items`],
+    /// `{"items": [...], "next_cursor": …}`, as JSON text. The rows never become Rust or
+    /// JavaScript values one by one: D1 answers one text per row (the row as a JSON array,
+    /// written by SQLite), JavaScript joins them into one text that is copied into Rust
+    /// once as UTF-8, and [`write_items`] gives each value its key without decoding it.
     pub async fn render(
-        self,
+        mut self,
         db: &worker::D1Database,
         caller: &crate::platform::auth::Caller,
         page: &Page,
     ) -> Result<Vec<u8>, crate::platform::error::ApiError> {
         use wasm_bindgen::JsCast;
-        let json = self.json;
         let (sql, binds) = self.build(caller, page);
         // A list's statements are few (one per set of filters given) and sent on every
         // request of it: JavaScript keeps each as a string.
         let sql = wasm_bindgen::intern(&sql);
-        // Plain rows (one more than shown, to know whether another page follows) after a
-        // row of column names: the simplest statement for SQLite to plan, which workerd
-        // does on every call.
         let stmt = bind_json(db.prepare(sql), &binds)?;
-        let query = WITH_NAMES
-            .with(|names| stmt.inner().unchecked_ref::<D1Statement>().raw_rows(names))
-            .map_err(worker::Error::from)?;
+        // `[["[…]"], ["[…]"], …]`: one more row than shown, to know whether another page
+        // follows.
+        let query = stmt.inner().raw().map_err(worker::Error::from)?;
         let rows = wasm_bindgen_futures::JsFuture::from(query)
             .await
             .map_err(worker::Error::from)?;
         let rows: js_sys::Array = rows
             .dyn_into()
             .map_err(|_| ApiError::internal("D1 answered rows that are not an array"))?;
-        let more = rows.length() > page.limit + 1;
+        let more = rows.length() > page.limit;
         if more {
             rows.pop();
         }
-        let text = js_sys::JSON::stringify(&rows).map_err(worker::Error::from)?;
-        let text = UTF8.with(|encoder| encoder.encode(&text).to_vec());
+        let text = utf8(&rows.flat(1).join(","));
         let mut body = Vec::with_capacity(text.len() * 2 + 64);
         body.extend_from_slice(b"{\"items\":[");
-        let last_id = write_items(&text, json, &mut body)
+        let last_id = write_items(&text, &self.keys, &mut body)
             .map_err(|e| ApiError::internal(format!("a list's rows: {e}")))?;
         body.extend_from_slice(b"],\"next_cursor\":");
         match (more, last_id) {
@@ -265,7 +278,7 @@ impl PageQuery {
                 );
                 body.push(b'"');
             }
-            (true, None) => return Err(ApiError::internal("a list's select has no id column")),
+            (true, None) => return Err(ApiError::internal("a list's items have no id")),
             (false, _) => body.extend_from_slice(b"null"),
         }
         body.push(b'}');
@@ -273,100 +286,55 @@ impl PageQuery {
     }
 }
 
-/// The items of a list from `JSON.stringify` of D1's raw rows with their column names
-/// first, `[["id","title",...],["a","Read",...],...]`: each row is written to `out` as
-/// `{"id":"a","title":"Read",...}`, objects separated by commas, every value copied as
-/// it is except those of the `json` columns, text holding JSON that is written unquoted.
-/// Returns the last row's `id`. One pass, copying whole values: a page is a few
-/// thousand values and this runs on every list request.
-fn write_items(text: &[u8], json: &[&str], out: &mut Vec<u8>) -> Result<Option<String>, String> {
+/// The items of a list from its rows as SQLite writes them, JSON arrays joined by commas
+/// (`["a","Read",2],["b","Write",null]`, or nothing): each row is written to `out` as an
+/// object with `keys` in order (`{"id":"a","title":"Read","effort":2}`), objects separated
+/// by commas, every value copied as it is. Returns the last row's `id`. One pass, copying
+/// whole values: a page is a few thousand values and this runs on every list request.
+fn write_items(text: &[u8], keys: &[&str], out: &mut Vec<u8>) -> Result<Option<String>, String> {
+    // What comes before each value (`{"id":`, `,"title":`), written once into one buffer.
+    let mut prefixes = Vec::with_capacity(keys.len() * 16);
+    let mut ends = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        prefixes.push(if i == 0 { b'{' } else { b',' });
+        prefixes.push(b'"');
+        prefixes.extend_from_slice(key.as_bytes());
+        prefixes.extend_from_slice(b"\":");
+        ends.push(prefixes.len());
+    }
+    let Some(last) = keys.len().checked_sub(1) else {
+        return Err("a list has no keys".into());
+    };
+    let id_at = keys.iter().position(|k| *k == "id");
     let mut s = Scan { text, at: 0 };
-    s.need(b'[')?;
-    if s.eat(b']') {
-        return Ok(None);
-    }
-    // Each column's key with what comes before it (`{"id":`, `,"title":`), whether it
-    // holds JSON text, and whether it is the id.
-    let mut columns: Vec<(Vec<u8>, bool, bool)> = Vec::new();
-    s.need(b'[')?;
-    loop {
-        let name = s.value()?;
-        let bare = name
-            .strip_prefix(b"\"")
-            .and_then(|n| n.strip_suffix(b"\""))
-            .ok_or("a column name is not a string")?;
-        let mut key = vec![if columns.is_empty() { b'{' } else { b',' }];
-        key.extend_from_slice(name);
-        key.push(b':');
-        columns.push((
-            key,
-            json.iter().any(|j| j.as_bytes() == bare),
-            bare == b"id",
-        ));
-        if !s.eat(b',') {
-            break;
-        }
-    }
-    s.need(b']')?;
-    let last = columns.len() - 1;
     let mut last_id = None;
     let mut rows = 0usize;
-    while s.eat(b',') {
-        s.need(b'[')?;
+    while s.at < text.len() {
         if rows > 0 {
+            s.need(b',')?;
             out.push(b',');
         }
         rows += 1;
-        for (i, (key, is_json, is_id)) in columns.iter().enumerate() {
-            out.extend_from_slice(key);
+        s.need(b'[')?;
+        let mut from = 0;
+        for (i, &end) in ends.iter().enumerate() {
+            out.extend_from_slice(&prefixes[from..end]);
+            from = end;
             let value = s.value()?;
-            if *is_json && value.first() == Some(&b'"') {
-                unquote(value, out)?;
-            } else {
-                out.extend_from_slice(value);
-            }
-            if *is_id {
+            out.extend_from_slice(value);
+            if id_at == Some(i) {
                 last_id = Some(value);
             }
             s.need(if i == last { b']' } else { b',' })?;
         }
         out.push(b'}');
     }
-    s.need(b']')?;
     last_id
         .map(|id| serde_json::from_slice::<String>(id).map_err(|e| e.to_string()))
         .transpose()
 }
 
-/// Writes the text a JSON string token holds: the common escapes (`\"`, `\\`, `\/`) are
-/// undone here, any other (controls, `\u`) through serde_json. An empty text is `null`.
-fn unquote(token: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-    // `token` is a whole string token from `Scan::value`: two quotes at least.
-    let inner = &token[1..token.len() - 1];
-    if inner.is_empty() {
-        out.extend_from_slice(b"null");
-        return Ok(());
-    }
-    let mut rest = inner;
-    let start = out.len();
-    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
-        out.extend_from_slice(&rest[..at]);
-        match rest.get(at + 1) {
-            Some(&b @ (b'"' | b'\\' | b'/')) => out.push(b),
-            _ => {
-                out.truncate(start);
-                let text: String = serde_json::from_slice(token).map_err(|e| e.to_string())?;
-                out.extend_from_slice(text.as_bytes());
-                return Ok(());
-            }
-        }
-        rest = &rest[at + 2..];
-    }
-    out.extend_from_slice(rest);
-    Ok(())
-}
-
-/// A cursor over compact JSON text (as `JSON.stringify` writes it). Plain loops over
+/// A cursor over compact JSON text (as SQLite's JSON functions write it). Plain loops over
 /// indices: at the release build's size-first optimisation, iterator adaptors and
 /// word-at-a-time tricks are left as calls, and this ran 2.4 times slower under V8.
 struct Scan<'a> {
@@ -385,7 +353,7 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// Consumes `b`, or fails: the text is not what D1's rows stringify to.
+    /// Consumes `b`, or fails: the text is not rows as SQLite writes them.
     #[inline(always)]
     fn need(&mut self, b: u8) -> Result<(), String> {
         if self.eat(b) {
@@ -468,6 +436,26 @@ fn string_len(text: &[u8]) -> Option<usize> {
     None
 }
 
+/// `text` as UTF-8 in a Rust buffer: JavaScript's `TextEncoder` writes it straight into
+/// wasm memory (`encodeInto`), with no buffer of its own in between.
+fn utf8(text: &js_sys::JsString) -> Vec<u8> {
+    // A UTF-16 unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
+    let room = text.length() as usize * 3;
+    let mut buf: Vec<u8> = Vec::with_capacity(room);
+    // SAFETY: the view covers `buf`'s capacity, which nothing else uses while
+    // `encodeInto` (which allocates nothing in wasm) writes into it, and is dropped before
+    // `buf` is touched again; `set_len` covers only the bytes it reports written, at most
+    // `room`.
+    let written = unsafe {
+        let view = js_sys::Uint8Array::view_mut_raw(buf.as_mut_ptr(), room);
+        let written = UTF8.with(|encoder| encoder.encode_into(text, &view).written()) as usize;
+        buf.set_len(written.min(room));
+        written
+    };
+    debug_assert!(written <= room);
+    buf
+}
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     /// The platform's `TextEncoder`, taking a JavaScript string as it is.
@@ -475,25 +463,21 @@ extern "C" {
     type Utf8Encoder;
     #[wasm_bindgen(constructor, js_class = "TextEncoder")]
     fn new() -> Utf8Encoder;
-    #[wasm_bindgen(method, js_class = "TextEncoder")]
-    fn encode(this: &Utf8Encoder, text: &js_sys::JsString) -> js_sys::Uint8Array;
+    #[wasm_bindgen(method, js_class = "TextEncoder", js_name = encodeInto)]
+    fn encode_into(
+        this: &Utf8Encoder,
+        text: &js_sys::JsString,
+        into: &js_sys::Uint8Array,
+    ) -> Encoded;
 
-    /// A D1 prepared statement, for the `raw` options the worker crate does not take.
-    type D1Statement;
-    /// `statement.raw(options)`: the rows as arrays.
-    #[wasm_bindgen(method, catch, js_name = raw)]
-    fn raw_rows(this: &D1Statement, options: &js_sys::Object) -> Result<js_sys::Promise, JsValue>;
+    /// What `encodeInto` answers: `{read, written}`.
+    type Encoded;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &Encoded) -> u32;
 }
 
 thread_local! {
     static UTF8: Utf8Encoder = Utf8Encoder::new();
-    /// `{columnNames: true}`, the options of every [`raw_rows`] call.
-    static WITH_NAMES: js_sys::Object = {
-        let options = js_sys::Object::new();
-        // Setting a property on a fresh plain object cannot fail.
-        let _ = js_sys::Reflect::set(&options, &"columnNames".into(), &JsValue::TRUE);
-        options
-    };
 }
 
 #[cfg(test)]
@@ -517,65 +501,64 @@ mod tests {
         assert!(Search::parse(Some(&"é".repeat(100))).is_ok());
     }
 
-    fn items(text: &str, json: &[&str]) -> Result<(String, Option<String>), String> {
+    fn items(text: &str, keys: &[&str]) -> Result<(String, Option<String>), String> {
         let mut out = Vec::new();
-        let last = write_items(text.as_bytes(), json, &mut out)?;
+        let last = write_items(text.as_bytes(), keys, &mut out)?;
         Ok((String::from_utf8(out).expect("utf-8"), last))
     }
 
     #[test]
-    fn rows_become_objects_keyed_by_column() {
-        let rows = serde_json::json!([
-            ["id", "title", "effort", "due", "deps", "tags"],
-            [
-                "a\"1",
-                "Read, \"then\" [write]",
-                2,
-                null,
-                "[\"b\",\"c\"]",
-                "[1]"
-            ],
-            ["b", "é\\n{", -1.5e3, true, "[]", null],
-        ]);
-        let (text, last) = items(&rows.to_string(), &["deps"]).expect("rows");
+    fn rows_become_objects_with_their_keys() {
+        // Rows as SQLite's json_array writes them, joined by commas.
+        let rows = [
+            serde_json::json!(["a\"1", "Read, \"then\" [write]", 2, null, ["b", "c"], "[1]"]),
+            serde_json::json!(["b", "é\\n{", -1.5e3, true, [], {"k": "}"}]),
+        ]
+        .map(|r| r.to_string())
+        .join(",");
+        let keys = ["id", "title", "effort", "due", "deps", "tags"];
+        let (text, last) = items(&rows, &keys).expect("rows");
         let objects: Value = serde_json::from_str(&format!("[{text}]")).expect("valid JSON");
         assert_eq!(
             objects,
             serde_json::json!([
                 {"id": "a\"1", "title": "Read, \"then\" [write]", "effort": 2, "due": null,
                  "deps": ["b", "c"], "tags": "[1]"},
-                {"id": "b", "title": "é\\n{", "effort": -1500.0, "due": true, "deps": [], "tags": null},
+                {"id": "b", "title": "é\\n{", "effort": -1500.0, "due": true, "deps": [],
+                 "tags": {"k": "}"}},
             ])
         );
         assert_eq!(last.as_deref(), Some("b"));
-        // Nested values (D1 writes blobs as arrays of bytes) are copied whole.
+        // Values are copied as SQLite wrote them, byte for byte.
         let (text, _) =
-            items(r#"[["id","blob"],["x",[1,[2,"]"],{"k":"}"}]]]"#, &[]).expect("nested");
-        assert_eq!(text, r#"{"id":"x","blob":[1,[2,"]"],{"k":"}"}]}"#);
+            items(r#"["x",[1,[2,"]"],{"k":"}"}],1.0e+20]"#, &["id", "v", "n"]).expect("nested");
+        assert_eq!(text, r#"{"id":"x","v":[1,[2,"]"],{"k":"}"}],"n":1.0e+20}"#);
     }
 
     #[test]
     fn no_rows_and_broken_text() {
-        assert_eq!(items("[]", &[]), Ok((String::new(), None)));
-        assert_eq!(items(r#"[["id"]]"#, &[]), Ok((String::new(), None)));
-        assert_eq!(items(r#"[["n"],[1]]"#, &[]), Ok(("{\"n\":1}".into(), None)));
-        // An empty JSON text is written as null, not as nothing.
-        assert_eq!(
-            items(r#"[["j"],[""]]"#, &["j"]),
-            Ok(("{\"j\":null}".into(), None))
-        );
+        assert_eq!(items("", &["id"]), Ok((String::new(), None)));
+        // A list without an id column has no cursor to give.
+        assert_eq!(items("[1]", &["n"]), Ok(("{\"n\":1}".into(), None)));
+        assert!(items("[1]", &[]).is_err());
         for broken in [
-            "",
             "[",
-            r#"[["id"],["a"]"#,
-            r#"[["id"],["a","b"]]"#,
-            r#"[["id"],[]]"#,
-            r#"[[1],["a"]]"#,
-            r#"[["id"],["a]]"#,
-            r#"[["id"],[["a"]]"#,
+            r#"["a""#,
+            r#"["a","b"]"#,
+            r#"[]"#,
+            r#"["a"]["b"]"#,
+            r#"["a"],"#,
+            r#"["a]"#,
+            r#"[["a"]"#,
+            r#"["a"] "#,
         ] {
-            assert!(items(broken, &[]).is_err(), "{broken}");
+            assert!(items(broken, &["id"]).is_err(), "{broken}");
         }
+        // The id is decoded from its JSON string.
+        assert_eq!(
+            items(r#"["a\u00e9\"b"]"#, &["id"]).map(|(_, id)| id),
+            Ok(Some("aé\"b".to_string()))
+        );
     }
 
     #[test]

@@ -14,12 +14,12 @@ use crate::platform::fields::{example, nullable_schema, read_object, text_schema
 use crate::platform::http::{self, Ctx};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
-use crate::platform::page::PageQuery;
+use crate::platform::page::{Items, PageQuery};
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
 pub const PRIORITIES: &[&str] = &["low", "medium", "high", "urgent"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct Task {
     pub id: String,
     pub title: String,
@@ -97,13 +97,43 @@ fn writable(t: &Task) -> [Value; 9] {
     ]
 }
 
-/// Tasks with their dependencies in the same query (one D1 round trip per read): the
-/// primary key (task_id, depends_on_id) answers the subquery in id order.
-const SELECT_TASKS: &str =
+/// The ids a task depends on, as a JSON array in id order (the primary key
+/// (task_id, depends_on_id) answers it in that order).
+macro_rules! depends_on_sql {
+    () => {
+        "(SELECT json_group_array(depends_on_id) FROM (SELECT depends_on_id FROM os_task_dependencies d \
+         WHERE d.task_id = os_tasks.id ORDER BY depends_on_id))"
+    };
+}
+
+/// Tasks with their dependencies in the same query (one D1 round trip per read).
+const SELECT_TASKS: &str = concat!(
     "SELECT id, title, description, status, priority, area, effort, due_date, project_id, \
-    goal_id, completed_at, created_at, updated_at, \
-    (SELECT json_group_array(depends_on_id) FROM (SELECT depends_on_id FROM os_task_dependencies d \
-     WHERE d.task_id = os_tasks.id ORDER BY depends_on_id)) AS depends_on FROM os_tasks";
+     goal_id, completed_at, created_at, updated_at, ",
+    depends_on_sql!(),
+    " AS depends_on FROM os_tasks"
+);
+
+/// A task as the list writes it ([`PageQuery::items`]): the same fields as [`Task`].
+const TASK_ITEMS: Items = Items {
+    table: "os_tasks",
+    columns: &[
+        ("id", "id"),
+        ("title", "title"),
+        ("description", "description"),
+        ("status", "status"),
+        ("priority", "priority"),
+        ("area", "area"),
+        ("effort", "effort"),
+        ("due_date", "due_date"),
+        ("project_id", "project_id"),
+        ("goal_id", "goal_id"),
+        ("completed_at", "completed_at"),
+        ("created_at", "created_at"),
+        ("updated_at", "updated_at"),
+        ("depends_on", concat!("json(", depends_on_sql!(), ")")),
+    ],
+};
 
 /// The writable fields, checked. `Some(None)` clears a nullable field.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -374,8 +404,7 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         return Err(ApiError::Validation(errors));
     }
     let db = ctx.d1()?;
-    let body = PageQuery::new(SELECT_TASKS)
-        .json(&["depends_on"])
+    let body = PageQuery::items(&TASK_ITEMS)
         .filter("status = ?", status)
         .filter("area = lower(?)", q("area"))
         .filter("project_id = ?", q("project_id"))
@@ -710,6 +739,16 @@ pub const REMOVE_DEP_DOC: Doc = Doc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_list_writes_every_field_of_a_task() {
+        let task = serde_json::to_value(Task::default()).expect("a task serializes");
+        let mut fields: Vec<&str> = task.as_object().expect("an object").keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = TASK_ITEMS.columns.iter().map(|(k, _)| *k).collect();
+        fields.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, fields);
+    }
 
     #[test]
     fn fields_parse_and_name_errors() {
