@@ -6,7 +6,7 @@ pub mod platform;
 pub mod products;
 
 use worker::worker_sys::web_sys;
-use worker::{event, Context, Env, Response, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
 pub use platform::auth::rate_limit::AttemptCounter;
 pub use platform::scheduler::UserScheduler;
@@ -19,7 +19,11 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<web_sys::Response> {
     platform::http::serve(req, env).await
 }
 

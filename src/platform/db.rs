@@ -79,7 +79,7 @@ pub async fn delete_owned(
     caller: &crate::platform::auth::Caller,
     table: &'static str,
     what: &str,
-) -> Result<worker::Response, crate::platform::error::ApiError> {
+) -> Result<crate::platform::http::Response, crate::platform::error::ApiError> {
     let stmt = ctx
         .d1()?
         .prepare(format!(

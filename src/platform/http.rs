@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use worker::worker_sys::web_sys;
-use worker::{Env, Headers, Response};
+use worker::Env;
 
 use crate::platform::auth::{self, Credentials};
 use crate::platform::config::{Config, CorsOrigins, MAX_BODY_BYTES};
@@ -15,6 +15,7 @@ use crate::platform::error::ApiError;
 use crate::platform::ids;
 pub use crate::platform::page::{Page, Search};
 use crate::platform::product::{Auth, Handler};
+pub use crate::platform::response::Response;
 use crate::platform::router::{self, Match};
 
 /// What a handler gets: the request, the bindings, the parsed config and the path
@@ -226,21 +227,16 @@ fn strip_position(msg: &str) -> String {
 
 /// A JSON response with `status`.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
-    Ok(Response::from_json(body)
-        .map_err(ApiError::from)?
-        .with_status(status))
+    Response::json(status, body)
 }
 
 /// A response whose body is already JSON text.
 pub fn raw_json(status: u16, body: impl Into<Vec<u8>>) -> Result<Response, ApiError> {
-    Ok(Response::builder()
-        .with_status(status)
-        .with_header("Content-Type", "application/json")?
-        .fixed(body.into()))
+    Ok(Response::json_text(status, body))
 }
 
 pub fn no_content() -> Result<Response, ApiError> {
-    Ok(Response::empty().map_err(ApiError::from)?.with_status(204))
+    Ok(Response::empty(204))
 }
 
 /// Accepts the caller's `X-Request-ID` when it is short and plain, else makes one.
@@ -286,7 +282,7 @@ pub fn intern_strings() {
 }
 
 /// Entry point for every HTTP request.
-pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> {
+pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::Response> {
     // One handle on the headers: each `req.headers()` is a call into JavaScript.
     let headers = req.headers();
     let request_id = request_id(header(&headers, "X-Request-ID"));
@@ -328,14 +324,9 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
         }
     };
 
-    let status;
     let mut resp = match result {
-        Ok(r) => {
-            status = r.status_code();
-            r
-        }
+        Ok(r) => r,
         Err(err) => {
-            status = err.status();
             if let ApiError::Internal(cause) = &err {
                 worker::console_error!(
                     "{}",
@@ -343,14 +334,12 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
                         "route": route_label, "msg": cause})
                 );
             }
-            error_response(&err, &request_id)?
+            error_response(&err, &request_id)
         }
     };
-
-    let headers = resp.headers_mut();
-    headers.set("X-Request-ID", &request_id)?;
+    let status = resp.status_code();
     if let Some((origin, origins)) = cors {
-        apply_cors(headers, &origin, &origins)?;
+        apply_cors(&mut resp, origin, &origins);
     }
 
     if let Some(started) = started {
@@ -363,7 +352,7 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<Response> 
             })
         );
     }
-    Ok(resp)
+    resp.into_runtime(&request_id).map_err(worker::Error::from)
 }
 
 /// A request header's value; an invalid name reads as absent.
@@ -521,35 +510,34 @@ async fn dispatch(
 }
 
 fn preflight() -> Result<Response, ApiError> {
-    let mut resp = Response::empty().map_err(ApiError::from)?.with_status(204);
-    let h = resp.headers_mut();
-    h.set(
+    let mut resp = Response::empty(204);
+    resp.set_header(
         "Access-Control-Allow-Methods",
         "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-    )?;
-    h.set("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS)?;
-    h.set("Access-Control-Max-Age", "600")?;
+    );
+    resp.set_header("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+    resp.set_header("Access-Control-Max-Age", "600");
     Ok(resp)
 }
 
-fn apply_cors(h: &mut Headers, origin: &str, origins: &CorsOrigins) -> worker::Result<()> {
+fn apply_cors(resp: &mut Response, origin: String, origins: &CorsOrigins) {
     match origins {
-        CorsOrigins::Any => h.set("Access-Control-Allow-Origin", "*")?,
+        CorsOrigins::Any => resp.set_header("Access-Control-Allow-Origin", "*"),
         CorsOrigins::List(_) => {
-            h.set("Access-Control-Allow-Origin", origin)?;
-            h.set("Access-Control-Allow-Credentials", "true")?;
-            h.append("Vary", "Origin")?;
+            resp.set_header("Access-Control-Allow-Origin", origin);
+            resp.set_header("Access-Control-Allow-Credentials", "true");
+            resp.append_header("Vary", "Origin");
         }
     }
-    h.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS)
+    resp.set_header("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
 }
 
-fn error_response(err: &ApiError, request_id: &str) -> worker::Result<Response> {
-    let mut resp = Response::from_json(&err.envelope(request_id))?.with_status(err.status());
+fn error_response(err: &ApiError, request_id: &str) -> Response {
+    let mut resp = Response::json_text(err.status(), err.envelope(request_id).to_string());
     for (name, value) in err.extra_headers() {
-        resp.headers_mut().set(name, &value)?;
+        resp.set_header(name, value);
     }
-    Ok(resp)
+    resp
 }
 
 impl From<ApiError> for worker::Error {

@@ -1,8 +1,8 @@
 //! Routes about the service itself: `/health`, `/openapi.json`, `/docs`.
 
+use crate::platform::http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::Response;
 
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx};
@@ -102,11 +102,7 @@ pub async fn health(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 pub async fn openapi(_ctx: Ctx) -> Result<Response, ApiError> {
-    let mut resp = http::json(200, &openapi_document())?;
-    resp.headers_mut()
-        .set("Cache-Control", "public, max-age=300")
-        .map_err(ApiError::from)?;
-    Ok(resp)
+    Ok(http::json(200, &openapi_document())?.with_header("Cache-Control", "public, max-age=300"))
 }
 
 /// `/docs`: the API reference, a page over `/openapi.json` (web/docs.*) that loads
@@ -134,11 +130,9 @@ pub async fn docs_style(_ctx: Ctx) -> Result<Response, ApiError> {
 
 /// A file of the docs page, cached briefly, with a policy that lets it load only from
 /// this origin (its script and style, and `fetch` to the API itself).
-fn page_file(body: &'static str, content_type: &str) -> Result<Response, ApiError> {
-    let mut resp = Response::ok(body).map_err(ApiError::from)?;
-    let headers = resp.headers_mut();
+fn page_file(body: &'static str, content_type: &'static str) -> Result<Response, ApiError> {
+    let mut resp = Response::with_body(200, content_type, body);
     for (name, value) in [
-        ("Content-Type", content_type),
         ("Cache-Control", "public, max-age=300"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
@@ -148,7 +142,7 @@ fn page_file(body: &'static str, content_type: &str) -> Result<Response, ApiErro
              frame-ancestors 'none'",
         ),
     ] {
-        headers.set(name, value).map_err(ApiError::from)?;
+        resp.set_header(name, value);
     }
     Ok(resp)
 }

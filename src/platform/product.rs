@@ -6,8 +6,9 @@
 use std::any::Any;
 use std::sync::OnceLock;
 
+use crate::platform::http::Response;
 use futures::future::LocalBoxFuture;
-use worker::{Env, Response};
+use worker::Env;
 
 use crate::platform::auth::Caller;
 use crate::platform::config::{Config, Stage};

@@ -333,7 +333,7 @@ struct ProbeRequest {
 
 /// `POST /__dev/scheduler/{name}/probe {delay_ms}`: arms a one-shot job whose alarm run
 /// shows up in the object's history.
-pub async fn dev_probe(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn dev_probe(mut ctx: Ctx) -> Result<http::Response, ApiError> {
     let body: ProbeRequest = ctx.json().await?;
     if !(0..=3_600_000).contains(&body.delay_ms) {
         return Err(ApiError::validation("delay_ms", "must be 0..=3600000"));
@@ -353,7 +353,7 @@ pub async fn dev_probe(mut ctx: Ctx) -> Result<Response, ApiError> {
     http::json(200, &client.state().await?)
 }
 
-pub async fn dev_jobs(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn dev_jobs(ctx: Ctx) -> Result<http::Response, ApiError> {
     let client = SchedulerClient::for_user(&ctx.env, ctx.param("name"))?;
     http::json(200, &client.state().await?)
 }

@@ -1,8 +1,8 @@
 //! `/api/auth` routes (SPEC §2).
 
+use crate::platform::http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::Response;
 
 use super::sessions::{Presented, Sessions};
 use super::users::{self, Email, User};
@@ -82,21 +82,20 @@ fn token_response(
             "refresh_token": refresh,
         }),
     )?;
-    let h = resp.headers_mut();
-    h.append(
+    resp.append_header(
         "Set-Cookie",
-        &cookie("access_token", &access, "/", a.access_token_ttl_secs),
-    )?;
-    h.append(
+        cookie("access_token", &access, "/", a.access_token_ttl_secs),
+    );
+    resp.append_header(
         "Set-Cookie",
-        &cookie(
+        cookie(
             "refresh_token",
             refresh,
             "/api/auth",
             a.refresh_token_ttl_secs,
         ),
-    )?;
-    h.set("Cache-Control", "no-store")?;
+    );
+    resp.set_header("Cache-Control", "no-store");
     Ok(resp)
 }
 
@@ -259,9 +258,8 @@ pub async fn logout(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     })?;
     sessions(&ctx)?.revoke(sid).await?;
     let mut resp = http::no_content()?;
-    let h = resp.headers_mut();
-    h.append("Set-Cookie", &cookie("access_token", "", "/", 0))?;
-    h.append("Set-Cookie", &cookie("refresh_token", "", "/api/auth", 0))?;
+    resp.append_header("Set-Cookie", cookie("access_token", "", "/", 0));
+    resp.append_header("Set-Cookie", cookie("refresh_token", "", "/api/auth", 0));
     Ok(resp)
 }
 

@@ -6,7 +6,8 @@
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::conversations::{self, Conversation, Stored};
 use super::intent::{self, Intent, Target};

@@ -9,7 +9,7 @@
 //! There is no server stream: `GET /mcp` answers 405.
 
 use serde_json::{json, Map, Value};
-use worker::Response;
+use crate::platform::http::Response;
 
 use super::tools::{self, ToolError};
 use crate::platform::auth::Caller;
@@ -315,13 +315,13 @@ fn reply(id: Value, outcome: Result<Value, RpcError>, session: Option<String>) -
     };
     let mut resp = crate::platform::http::json(status, &body)?;
     if let Some(s) = session {
-        resp.headers_mut().set("Mcp-Session-Id", &s)?;
+        resp.set_header("Mcp-Session-Id", s);
     }
     Ok(resp)
 }
 
 fn accepted() -> Result<Response, ApiError> {
-    Ok(Response::empty()?.with_status(202))
+    Ok(Response::empty(202))
 }
 
 // ---- OpenAPI ----

@@ -4,7 +4,8 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use crate::platform::auth::users::Email;
 use crate::platform::auth::Caller;

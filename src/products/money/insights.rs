@@ -4,7 +4,8 @@
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::rules::insights::compute;
 use super::{settings, transactions};

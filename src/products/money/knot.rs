@@ -3,7 +3,8 @@
 //! 429 and 5xx are retried with exponential backoff, honouring `Retry-After`.
 
 use serde_json::{json, Value};
-use worker::{D1Database, Env, Response};
+use worker::{D1Database, Env};
+use crate::platform::http::Response;
 
 use super::accounts::{self, Account};
 use super::rules::{amounts, category_of};

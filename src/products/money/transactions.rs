@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{D1Database, D1PreparedStatement, Response};
+use worker::{D1Database, D1PreparedStatement};
+use crate::platform::http::Response;
 
 use super::rules::insights::Tx;
 use super::rules::CATEGORIES;

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use crate::platform::fields::{nullable_schema, text_schema};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::rules::sm2::{self, Card};
 use super::{nullable_text, settings, text};

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::rules::goals as goal_rules;
 use super::rules::habits::{self as rules, Schedule};

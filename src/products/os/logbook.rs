@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::{date, object, settings, text};
 use crate::platform::auth::Caller;

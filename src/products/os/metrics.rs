@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::rules::goals::metric_score;
 use super::rules::metrics::{self as rules, Direction, Log};

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::rules::{graph, skills as rules};
 use super::{free_text, object, text};

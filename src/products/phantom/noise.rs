@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{D1Database, D1PreparedStatement, Response};
+use worker::{D1Database, D1PreparedStatement};
+use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;

@@ -2,7 +2,7 @@
 //! and `GET /form-data` (fake values consistent with the active persona).
 
 use serde_json::{json, Value};
-use worker::Response;
+use crate::platform::http::Response;
 
 use super::offline::FORM_FIELDS;
 use super::{fingerprint, personas, settings};

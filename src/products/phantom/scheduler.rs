@@ -5,7 +5,8 @@
 //! batch, so a retried alarm for the same slot creates nothing twice.
 
 use serde_json::{json, Value};
-use worker::{D1Database, Env, Response};
+use worker::{D1Database, Env};
+use crate::platform::http::Response;
 
 use super::noise::{self, NewEvent};
 use super::personas::{self, Persona};

@@ -1,7 +1,7 @@
 //! `GET /status`: what the user's noise machine is doing.
 
 use serde_json::{json, Value};
-use worker::Response;
+use crate::platform::http::Response;
 
 use super::scheduler::{job_kind, EVENT_LOOPS, ROTATE};
 use super::{noise, personas, settings};

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::Response;
+use crate::platform::http::Response;
 
 use super::{customers, services, vault_key};
 use crate::platform::auth::Caller;

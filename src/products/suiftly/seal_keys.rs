@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::Response;
+use crate::platform::http::Response;
 
 use super::{customers, escrow, vault_key};
 use crate::platform::auth::Caller;

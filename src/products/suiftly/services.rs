@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, Response};
+use worker::{D1Database, D1PreparedStatement};
+use crate::platform::http::Response;
 
 use super::customers::{self, Customer};
 use super::escrow;

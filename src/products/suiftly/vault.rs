@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use worker::{kv::KvStore, D1Database, Response};
+use worker::{kv::KvStore, D1Database};
+use crate::platform::http::Response;
 
 use super::pricing::{TierName, Tiers};
 use crate::platform::crypto::sha256_hex;
@@ -126,22 +127,18 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
         .header("If-None-Match")
         .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut resp = if not_modified {
-        Response::empty().map_err(ApiError::from)?.with_status(304)
+        Response::empty(304)
     } else {
         let csv = kv
             .get(&format!("vault:{}", p.version))
             .text()
             .await?
             .ok_or_else(|| ApiError::internal("vault version missing"))?;
-        Response::ok(csv).map_err(ApiError::from)?
+        Response::with_body(200, "text/csv; charset=utf-8", csv)
     };
-    let h = resp.headers_mut();
-    h.set("ETag", &etag)?;
-    h.set("X-Vault-Generated-At", &p.generated_at)?;
-    h.set("Cache-Control", "no-cache")?;
-    if !not_modified {
-        h.set("Content-Type", "text/csv; charset=utf-8")?;
-    }
+    resp.set_header("ETag", etag);
+    resp.set_header("X-Vault-Generated-At", p.generated_at);
+    resp.set_header("Cache-Control", "no-cache");
     Ok(resp)
 }
 

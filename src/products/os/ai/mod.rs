@@ -18,7 +18,8 @@ pub mod text;
 use chrono::NaiveDate;
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::config::{parse_int, Config, LlmBackend, Stage};

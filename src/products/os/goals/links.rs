@@ -1,7 +1,8 @@
 //! Linking tasks, metrics and habits to a goal (and unlinking them); each link write
 //! refreshes the goal's cached progress in the same batch.
 
-use worker::{D1Database, D1PreparedStatement, Response};
+use worker::{D1Database, D1PreparedStatement};
+use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};

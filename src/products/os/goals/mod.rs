@@ -14,7 +14,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use crate::platform::fields::text_schema;
-use worker::{D1Database, Response};
+use worker::D1Database;
+use crate::platform::http::Response;
 
 use super::rules::goals as rules;
 use super::{date, free_text, nullable_date, object, one_of, settings, text};

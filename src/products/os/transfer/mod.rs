@@ -20,7 +20,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
-use worker::{D1Database, D1PreparedStatement, Response};
+use worker::{D1Database, D1PreparedStatement};
+use crate::platform::http::Response;
 
 use self::check::{Check, Import};
 use self::tables::Table;
