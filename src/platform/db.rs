@@ -99,7 +99,10 @@ pub async fn write(
 ) -> Result<(), crate::platform::error::ApiError> {
     if stmts.len() == 1 {
         if let Some(only) = stmts.pop() {
-            only.run().await?;
+            let run = only.inner().run().map_err(worker::Error::from)?;
+            crate::platform::promise::settled(&run)
+                .await
+                .map_err(worker::Error::from)?;
         }
     } else if !stmts.is_empty() {
         db.batch(stmts).await?;

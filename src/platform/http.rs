@@ -83,7 +83,7 @@ impl Ctx {
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
         let js_error = |e| ApiError::from(worker::Error::from(e));
         let promise = self.req.array_buffer().map_err(js_error)?;
-        let buffer = wasm_bindgen_futures::JsFuture::from(promise)
+        let buffer = crate::platform::promise::settled(&promise)
             .await
             .map_err(js_error)?;
         let bytes = js_sys::Uint8Array::new(&buffer).to_vec();

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod outbound;
 pub mod page;
 pub mod product;
+pub mod promise;
 pub mod response;
 pub mod rng;
 pub mod router;

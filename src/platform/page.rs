@@ -254,7 +254,7 @@ impl PageQuery {
         // `[["[…]"], ["[…]"], …]`: one more row than shown, to know whether another page
         // follows.
         let query = stmt.inner().raw().map_err(worker::Error::from)?;
-        let rows = wasm_bindgen_futures::JsFuture::from(query)
+        let rows = crate::platform::promise::settled(&query)
             .await
             .map_err(worker::Error::from)?;
         let rows: js_sys::Array = rows
