@@ -29,6 +29,9 @@ pub struct Ctx {
     pub config: Rc<Config>,
     pub request_id: String,
     pub params: Vec<(&'static str, String)>,
+    /// The request's URL as the runtime serialized it (read once: each read is a call
+    /// into JavaScript and a copy).
+    url: String,
     /// The query string's pairs, decoded by the first [`Ctx::query_param`].
     query: std::cell::OnceCell<Vec<(String, String)>>,
     /// The JSON Schema the route documents for its body: [`Ctx::json`] refuses a body
@@ -46,8 +49,17 @@ impl Ctx {
             .unwrap_or("")
     }
 
+    /// The `DB` binding. Read as it is: `Env::d1` also asks the binding for its
+    /// constructor's name and copies it into Rust, three more calls into JavaScript on
+    /// every request, to tell a D1 database from another kind of binding of that name.
     pub fn d1(&self) -> Result<worker::D1Database, ApiError> {
-        self.env.d1("DB").map_err(ApiError::from)
+        use wasm_bindgen::JsCast;
+        let db = js_sys::Reflect::get(&self.env, &wasm_bindgen::intern("DB").into())
+            .map_err(worker::Error::from)?;
+        if db.is_undefined() {
+            return Err(ApiError::internal("the DB binding is missing"));
+        }
+        Ok(db.unchecked_into())
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -56,7 +68,7 @@ impl Ctx {
 
     /// The request's URL, parsed.
     pub fn url(&self) -> Option<worker::Url> {
-        worker::Url::parse(&self.req.url()).ok()
+        worker::Url::parse(&self.url).ok()
     }
 
     /// Reads the body (at most 1 MiB) and parses it as `T`: malformed JSON → 400; a body
@@ -100,8 +112,7 @@ impl Ctx {
                 // The runtime's URL is already serialized (WHATWG), so its query is the
                 // text between `?` and `#`, decoded the way `Url::query_pairs` decodes it
                 // without parsing the whole URL.
-                let url = self.req.url();
-                let query = url.split_once('?').map_or("", |(_, q)| q);
+                let query = self.url.split_once('?').map_or("", |(_, q)| q);
                 let query = query.split_once('#').map_or(query, |(q, _)| q);
                 form_urlencoded::parse(query.as_bytes())
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -289,7 +300,8 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::R
     // The method as sent: the `worker` crate maps methods it does not know (QUERY, PURGE)
     // to GET, which would serve them as reads.
     let method = req.method().to_ascii_uppercase();
-    let path = path_of(&req.url());
+    let url = req.url();
+    let path = path_of(&url);
     let origin = header(&headers, "Origin");
 
     let config = Config::cached(&env);
@@ -313,6 +325,7 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::R
                 .filter(|o| config.cors_origins.allows(o))
                 .map(|o| (o.to_string(), config.cors_origins.clone()));
             let incoming = Incoming {
+                url,
                 headers: &headers,
                 request_id: &request_id,
                 method: &method,
@@ -362,6 +375,7 @@ fn header(headers: &web_sys::Headers, name: &str) -> Option<String> {
 
 /// What [`serve`] read of a request before routing it.
 struct Incoming<'a> {
+    url: String,
     headers: &'a web_sys::Headers,
     request_id: &'a str,
     method: &'a str,
@@ -376,6 +390,7 @@ async fn dispatch(
     incoming: Incoming<'_>,
 ) -> (String, Option<String>, Result<Response, ApiError>) {
     let Incoming {
+        url,
         headers,
         request_id,
         method,
@@ -495,6 +510,7 @@ async fn dispatch(
         config,
         request_id: request_id.to_string(),
         params,
+        url,
         query: std::cell::OnceCell::new(),
         body_schema: route.doc.request,
     };
