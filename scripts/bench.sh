@@ -191,17 +191,21 @@ sign_up compared
 add_tasks 50
 
 # Then edge-api is started again on the same state, and the Hono/TypeScript baseline
-# (bench/peer) beside it: a second wrangler dev on the same local D1 state, with the same
-# JWT secret, so both answer the same user's same rows. Both processes (each worker and
-# its wrangler proxy) have then served nothing but the compared routes, so the set-up's
+# (bench/peer) beside it: a second wrangler dev on a copy of that state, with the same JWT
+# secret, so both answer the same user's same rows. A copy, not the same files: two
+# processes writing one SQLite file wait on each other's locks (a write then fails with
+# SQLITE_BUSY) and make each other reread pages. Both processes (each worker and its
+# wrangler proxy) have then served nothing but the compared routes, so the set-up's
 # sign-up and writes shape neither's JIT. The peer gets --test-scheduled too (it has no
 # cron), so wrangler wraps both workers in the same dev middleware: the flag adds a layer
 # that parses every request's URL.
 stop_group "${PGIDS[0]}"
 PGIDS=()
+mkdir "$state/peer"
+cp -a "$state/d1" "$state/peer/d1"
 serve_locally wrangler . "$state" "${OURS[@]}"
 base=$URL
-serve_locally peer bench/peer "$state" --test-scheduled
+serve_locally peer bench/peer "$state/peer" --test-scheduled
 peer=$URL
 echo
 echo "edge-api against the same routes in Hono/TypeScript (bench/peer), alternating A B, B A, …:"
