@@ -1,11 +1,10 @@
 //! Routes about the service itself: `/health`, `/openapi.json`, `/docs`.
 
-use crate::platform::http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{openapi_document, Doc};
 

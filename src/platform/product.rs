@@ -6,14 +6,13 @@
 use std::any::Any;
 use std::sync::OnceLock;
 
-use crate::platform::http::Response;
 use futures::future::LocalBoxFuture;
 use worker::Env;
 
 use crate::platform::auth::Caller;
 use crate::platform::config::{Config, Stage};
 use crate::platform::error::ApiError;
-use crate::platform::http::Ctx;
+use crate::platform::http::{Ctx, Response};
 use crate::platform::openapi::Doc;
 
 pub type Reply = LocalBoxFuture<'static, Result<Response, ApiError>>;

@@ -93,14 +93,15 @@ impl Response {
         self
     }
 
-    /// The runtime's `Response`, with `X-Request-ID`: one call into JavaScript, which
-    /// copies the body out of wasm memory (the runtime would keep a buffer given to it, and
-    /// wasm memory is reused) as a string: every body here is UTF-8 text, and a string
-    /// costs the runtime less than a new `ArrayBuffer` (about 11 against 14 µs for a
-    /// 15 KB list, measured constructing responses in a loop). The usual headers go as a plain object, which the runtime reads
-    /// faster than a `Headers` object it must copy or a list of pairs it must iterate
-    /// (about 3, 5.5 and 7 µs a response here); a `Headers` object only when there are
-    /// more, some of which may repeat (`Set-Cookie`).
+    /// The runtime's `Response`, with `X-Request-ID`, in one call into JavaScript. The body
+    /// is copied out of wasm memory (the runtime would keep a buffer given to it, and wasm
+    /// memory is reused) as a string: every body here is UTF-8 text, and a string costs the
+    /// runtime less than a new `ArrayBuffer`. The usual headers go as a plain object, which
+    /// the runtime reads faster than a `Headers` object it must copy or a list of pairs it
+    /// must iterate; a `Headers` object only when there are more, some of which may repeat
+    /// (`Set-Cookie`). Constructing 15 KB responses in a loop cost about 14.5 µs each this
+    /// way, 17.2 µs with a `Headers` object, 18.6 µs with pairs, and 14.0 µs against
+    /// 11.3 µs for an `ArrayBuffer` body instead of a string.
     pub fn into_runtime(self, request_id: &str) -> Result<web_sys::Response, JsValue> {
         let extra = if self.headers.is_empty() {
             JsValue::UNDEFINED

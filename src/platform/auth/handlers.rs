@@ -1,6 +1,5 @@
 //! `/api/auth` routes (SPEC §2).
 
-use crate::platform::http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -9,7 +8,7 @@ use super::users::{self, Email, User};
 use super::{api_keys, cookie_request_is_safe, cookie_value, jwt, password, rate_limit, wallet};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
 

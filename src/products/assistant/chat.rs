@@ -7,7 +7,6 @@
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::conversations::{self, Conversation, Stored};
 use super::intent::{self, Intent, Target};
@@ -17,7 +16,7 @@ use crate::platform::auth::Caller;
 use crate::platform::config::LlmBackend;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{object, text};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::llm::{self, Message, Outcome, Request, ToolCall};
 use crate::platform::openapi::Doc;

@@ -4,12 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
-use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::llm::{Message, Role, ToolCall};
 use crate::platform::openapi::{no_body, page_of, Doc};
 use crate::platform::page::PageQuery;

@@ -9,13 +9,12 @@
 //! There is no server stream: `GET /mcp` answers 405.
 
 use serde_json::{json, Map, Value};
-use crate::platform::http::Response;
 
 use super::tools::{self, ToolError};
 use crate::platform::auth::Caller;
 use crate::platform::crypto::b64_decode;
 use crate::platform::error::ApiError;
-use crate::platform::http::Ctx;
+use crate::platform::http::{Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::Doc;
 

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::demo;
 use super::settings::Settings;
@@ -16,7 +15,7 @@ use crate::platform::crypto::sha256;
 use crate::platform::db::batch_or_404;
 use crate::platform::error::ApiError;
 use crate::platform::fields::object;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
 use crate::platform::page::PageQuery;

@@ -4,14 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::{groups, orchestrator};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{example, nullable_schema, object, text, text_schema};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
 use crate::platform::page::PageQuery;

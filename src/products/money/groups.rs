@@ -5,13 +5,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use crate::platform::auth::users::Email;
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{object, text};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
 use crate::platform::page::PageQuery;

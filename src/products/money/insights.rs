@@ -5,13 +5,12 @@ use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::insights::compute;
 use super::{settings, transactions};
 use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::Doc;
 

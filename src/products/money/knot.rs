@@ -4,7 +4,6 @@
 
 use serde_json::{json, Value};
 use worker::{D1Database, Env};
-use crate::platform::http::Response;
 
 use super::accounts::{self, Account};
 use super::rules::{amounts, category_of};
@@ -12,7 +11,7 @@ use super::settings::{Settings, KNOT_ATTEMPTS};
 use super::transactions::{self, Incoming};
 use crate::platform::crypto::{b64_encode, constant_time_eq, hmac_sha256};
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::Doc;
 use crate::platform::outbound::{post_json, CallError};

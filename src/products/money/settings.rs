@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::cards::{self, CardRates};
 use crate::platform::auth::Caller;
@@ -12,7 +11,7 @@ use crate::platform::config::{parse_bool, parse_int, Config, Stage};
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::object;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{body, Doc};
 

@@ -5,14 +5,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
-use crate::platform::http::Response;
 
 use super::rules::insights::Tx;
 use super::rules::CATEGORIES;
 use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
 use crate::platform::fields::date;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
 use crate::platform::page::PageQuery;

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::goals::{round1, share};
 use super::{free_text, object, text};
@@ -15,7 +14,7 @@ use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{nullable_http_url, text_schema};
 use crate::platform::fields::read_object;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
 use crate::platform::page::PageQuery;

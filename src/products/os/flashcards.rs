@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use crate::platform::fields::{nullable_schema, text_schema};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::sm2::{self, Card};
 use super::{nullable_text, settings, text};
@@ -13,7 +12,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::fields::read_object;
-use crate::platform::http::{self, Ctx, Page};
+use crate::platform::http::{self, Ctx, Page, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body};
 use crate::platform::page::PageQuery;

@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::goals as goal_rules;
 use super::rules::habits::{self as rules, Schedule};
@@ -15,7 +14,7 @@ use super::{date, goals, object, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::batch_or_404;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::fields::text_schema;
 use crate::platform::openapi::{body, no_body, Doc, Param};

@@ -6,12 +6,11 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::{date, object, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::fields::text_schema;
 use crate::platform::openapi::{body, no_body, Doc};

@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::goals::metric_score;
 use super::rules::metrics::{self as rules, Direction, Log};
@@ -16,7 +15,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{read_object, text_schema};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body};
 use crate::platform::page::PageQuery;

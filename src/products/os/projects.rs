@@ -4,7 +4,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::health::{self, Input};
 use super::{date, free_text, nullable_date, settings, text};
@@ -12,7 +11,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
 use crate::platform::fields::{read_object, text_schema};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body};
 use crate::platform::page::PageQuery;

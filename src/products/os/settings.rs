@@ -4,11 +4,10 @@
 use serde::Deserialize;
 use serde_json::json;
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::openapi::Doc;
 use crate::platform::{ids, tz};
 

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::{graph, skills as rules};
 use super::{free_text, object, text};
@@ -11,7 +10,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::changes;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{read_object, text_schema};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
 

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::{graph, points};
 use super::{date, free_text, goals, nullable_date, nullable_text, object, one_of, text};
@@ -12,7 +11,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, bind_json, changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{example, nullable_schema, read_object, text_schema};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
 use crate::platform::page::{Items, PageQuery};

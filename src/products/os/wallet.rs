@@ -5,12 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::{object, text};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::fields::{free_text_schema, text_schema};
 use crate::platform::openapi::{body, no_body, page_of, Doc};

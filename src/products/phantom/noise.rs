@@ -5,12 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
-use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx, Page};
+use crate::platform::http::{self, Ctx, Page, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc, Param};
 

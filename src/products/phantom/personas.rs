@@ -4,14 +4,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::{noise, scheduler, settings};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{free_text_schema, nullable_schema, read_object, text_schema};
 use crate::platform::fields::text;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
 

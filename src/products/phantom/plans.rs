@@ -5,13 +5,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::personas;
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
 

@@ -2,14 +2,13 @@
 //! and `GET /form-data` (fake values consistent with the active persona).
 
 use serde_json::{json, Value};
-use crate::platform::http::Response;
 
 use super::offline::FORM_FIELDS;
 use super::{fingerprint, personas, settings};
 use crate::platform::auth::Caller;
 use crate::platform::crypto::sha256;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, Param};
 

@@ -6,7 +6,6 @@
 
 use serde_json::{json, Value};
 use worker::{D1Database, Env};
-use crate::platform::http::Response;
 
 use super::noise::{self, NewEvent};
 use super::personas::{self, Persona};
@@ -15,7 +14,7 @@ use crate::platform::auth::Caller;
 use crate::platform::config::Config;
 use crate::platform::crypto::sha256;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::openapi::Doc;
 use crate::platform::scheduler::{JobChanges, JobSpec, SchedulerClient};
 use crate::platform::{ids, llm, tz};

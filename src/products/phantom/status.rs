@@ -1,13 +1,12 @@
 //! `GET /status`: what the user's noise machine is doing.
 
 use serde_json::{json, Value};
-use crate::platform::http::Response;
 
 use super::scheduler::{job_kind, EVENT_LOOPS, ROTATE};
 use super::{noise, personas, settings};
 use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::openapi::Doc;
 use crate::platform::scheduler::SchedulerClient;
 use crate::platform::{ids, tz};

@@ -3,13 +3,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::pricing::{self, Account, Refusal};
 use super::settings::SuiftlySettings;
 use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::Doc;
 

@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{D1Database, D1PreparedStatement};
-use crate::platform::http::Response;
 
 use super::customers::{self, Customer};
 use super::settings::EscrowMode;
@@ -15,7 +14,7 @@ use crate::platform::auth::Caller;
 use wasm_bindgen::JsValue;
 
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
 

@@ -5,13 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use crate::platform::http::Response;
 
 use super::{customers, services, vault_key};
 use crate::platform::auth::Caller;
 use crate::platform::crypto;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, page_of, Doc};
 

@@ -3,13 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use crate::platform::http::Response;
 
 use super::{customers, escrow, vault_key};
 use crate::platform::auth::Caller;
 use crate::platform::crypto;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
 

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
-use crate::platform::http::Response;
 
 use super::customers::{self, Customer};
 use super::escrow;
@@ -14,7 +13,7 @@ use super::pricing::{month_key, TierName, Tiers};
 use crate::platform::auth::Caller;
 use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc, Param};
 

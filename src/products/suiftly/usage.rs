@@ -4,12 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::{customers, escrow, services};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::openapi::Doc;
 
 pub const MAX_BATCH: usize = 1_000;

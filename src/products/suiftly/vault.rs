@@ -6,13 +6,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{kv::KvStore, D1Database};
-use crate::platform::http::Response;
 
 use super::pricing::{TierName, Tiers};
 use crate::platform::crypto::sha256_hex;
 use crate::platform::db::parse_closed;
 use crate::platform::error::ApiError;
-use crate::platform::http::Ctx;
+use crate::platform::http::{Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::Doc;
 

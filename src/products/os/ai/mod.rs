@@ -19,13 +19,12 @@ use chrono::NaiveDate;
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::config::{parse_int, Config, LlmBackend, Stage};
 use crate::platform::crypto::sha256_hex;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::llm::{self, Message, Outcome, Request};
 use crate::platform::schema;
 

@@ -2,12 +2,11 @@
 //! refreshes the goal's cached progress in the same batch.
 
 use worker::{D1Database, D1PreparedStatement};
-use crate::platform::http::Response;
 
 use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{no_body, Doc};
 use crate::products::os::{habits, metrics, settings, tasks};

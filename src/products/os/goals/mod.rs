@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use crate::platform::fields::text_schema;
 use worker::D1Database;
-use crate::platform::http::Response;
 
 use super::rules::goals as rules;
 use super::{date, free_text, nullable_date, object, one_of, settings, text};
@@ -23,7 +22,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::{batch_or_404, nullable};
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body, page_of};
 use crate::platform::page::PageQuery;

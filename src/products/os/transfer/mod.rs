@@ -21,14 +21,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 use worker::{D1Database, D1PreparedStatement};
-use crate::platform::http::Response;
 
 use self::check::{Check, Import};
 use self::tables::Table;
 use super::{goals, object, settings};
 use crate::platform::auth::Caller;
 use crate::platform::error::ApiError;
-use crate::platform::http::{self, Ctx};
+use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::Doc;
 
