@@ -78,8 +78,15 @@ impl Row {
     }
 }
 
-const COLUMNS: &str =
-    "id, title, description, status, priority, area, effort, due_date, project_id, goal_id, completed_at, created_at, updated_at";
+/// A task's columns, in the order of the INSERT's and the SELECT's values.
+macro_rules! columns {
+    () => {
+        "id, title, description, status, priority, area, effort, due_date, project_id, goal_id, \
+         completed_at, created_at, updated_at"
+    };
+}
+
+const COLUMNS: &str = columns!();
 
 /// The writable columns of a task, in [`COLUMNS`] order after `id`: shared by the INSERT
 /// (`?2`–`?10`) and the UPDATE (`?1`–`?9`).
@@ -108,8 +115,9 @@ macro_rules! depends_on_sql {
 
 /// Tasks with their dependencies in the same query (one D1 round trip per read).
 const SELECT_TASKS: &str = concat!(
-    "SELECT id, title, description, status, priority, area, effort, due_date, project_id, \
-     goal_id, completed_at, created_at, updated_at, ",
+    "SELECT ",
+    columns!(),
+    ", ",
     depends_on_sql!(),
     " AS depends_on FROM os_tasks"
 );
