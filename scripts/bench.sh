@@ -138,28 +138,27 @@ compare() {
   # and does not stop the figures that follow.
   if [ "$a_err" -gt 0 ] || [ "$b_err" -gt 0 ]; then
     printf '%-44s non-2xx answers: edge-api %s, Hono %s\n' "" "$a_err" "$b_err"
-    grep -ih 'error' "$state/wrangler.log" "$state/peer.log" 2>/dev/null | tail -n 3 | cut -c1-300 | sed 's/^/    /' || true
+    grep -ih 'error' "$state/wrangler.log" "$state/peer/peer.log" 2>/dev/null | tail -n 3 | cut -c1-300 | sed 's/^/    /' || true
   fi
 }
 
 # `sign_up NAME`: a new user bench-NAME; sets email, password and token (its access
 # token), and points $state/authed.lua (authenticated reads) at it.
 sign_up() {
-  local signup
   email="bench-$1-$$@example.test"; password="bench password 1"
-  signup=$(curl -fsS -X POST "$base/api/auth/signup" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\"}")
-  token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' <<<"$signup")
-  printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token" > "$state/authed.lua"
+  authenticate signup
 }
 
 # `sign_in`: a new access token for the current user (a new session), in $token and
 # $state/authed.lua.
-sign_in() {
-  local login
-  login=$(curl -fsS -X POST "$base/api/auth/login" -H 'Content-Type: application/json' \
+sign_in() { authenticate login; }
+
+# `authenticate signup|login`: the current email and password sent to /api/auth/ROUTE.
+authenticate() {
+  local answer
+  answer=$(curl -fsS -X POST "$base/api/auth/$1" -H 'Content-Type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"$password\"}")
-  token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' <<<"$login")
+  token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' <<<"$answer")
   printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token" > "$state/authed.lua"
 }
 
