@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the SPEC §10 figures. Bundle size, then bounded load runs (wrk, loopback
+# `make bench`: the performance figures (docs/development.md). Bundle size, then bounded load runs (wrk, loopback
 # only) against a wrangler dev started here on a free port with fresh state.
 source "$(dirname "$0")/common.sh"
 DURATION=${BENCH_DURATION:-10s}

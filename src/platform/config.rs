@@ -69,7 +69,7 @@ pub struct Config {
     pub cron_statement_budget: u32,
 }
 
-/// Which LLM answers structured-output requests (SPEC §9).
+/// Which LLM answers structured-output requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LlmBackend {
     Offline,
@@ -100,7 +100,7 @@ impl std::fmt::Debug for LlmConfig {
     }
 }
 
-/// Settings of accounts and tokens (SPEC §2).
+/// Settings of accounts and tokens (docs/auth.md).
 #[derive(Clone)]
 pub struct AuthConfig {
     /// HS256 key of access tokens (secret, at least 32 bytes).
@@ -135,7 +135,7 @@ impl std::fmt::Debug for AuthConfig {
 /// The value `.dev.vars.example` ships; refused in production.
 pub const EXAMPLE_JWT_SECRET: &str = "dev-only-jwt-secret-change-me-0123456789abcdef";
 
-/// Largest request body accepted (SPEC §1): 1 MiB.
+/// Largest request body accepted: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 impl std::fmt::Debug for Config {

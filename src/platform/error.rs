@@ -1,4 +1,4 @@
-//! The one error type every handler returns, and its JSON envelope (SPEC §1):
+//! The one error type every handler returns, and its JSON envelope (docs/platform.md):
 //! `{"error": {"code", "message", "request_id", "details"}}`.
 
 use serde_json::{json, Map, Value};

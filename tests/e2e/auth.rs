@@ -1,4 +1,4 @@
-//! Accounts and auth (SPEC §2), each case a real HTTP round trip.
+//! Accounts and auth, each case a real HTTP round trip.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

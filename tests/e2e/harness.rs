@@ -332,7 +332,7 @@ impl Resp {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Asserts the SPEC error envelope with `status` and `code`.
+    /// Asserts the error envelope with `status` and `code`.
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "body: {}", self.text);
         assert_eq!(self.json["error"]["code"], code, "body: {}", self.text);

@@ -1,4 +1,4 @@
-//! Personal OS (SPEC §4), first slice: tasks, dependencies, points, wallet, rewards, habits.
+//! Personal OS, first slice: tasks, dependencies, points, wallet, rewards, habits.
 
 use serde_json::{json, Value};
 

@@ -1,4 +1,4 @@
-//! Phantom (SPEC §3) end to end.
+//! Phantom end to end.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

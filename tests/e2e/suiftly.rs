@@ -1,4 +1,4 @@
-//! Suiftly (SPEC §7, §8) end to end: customers, services, billing on cron, escrow, vault.
+//! Suiftly end to end: customers, services, billing on cron, escrow, vault.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};

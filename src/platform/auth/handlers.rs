@@ -1,4 +1,4 @@
-//! `/api/auth` routes (SPEC §2).
+//! `/api/auth` routes (docs/auth.md).
 
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! Personal OS (SPEC §4, seed 001): tasks with dependencies and points, goals with cached
+//! Personal OS (docs/personal-os.md): tasks with dependencies and points, goals with cached
 //! progress, the wallet and rewards, habits, metrics, projects, the logbook, the knowledge
 //! vault (courses, flashcards, skills), settings, and export/import.
 

@@ -1,4 +1,4 @@
-//! Phantom (SPEC §3, seed 000): personas, browsing plans, decoy noise events a browser
+//! Phantom (docs/phantom.md): personas, browsing plans, decoy noise events a browser
 //! extension polls, rotating browser fingerprints, fake form data, and the per-user
 //! scheduler loops that keep the noise coming.
 

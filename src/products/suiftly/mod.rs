@@ -1,4 +1,4 @@
-//! Suiftly (SPEC §7, seed 004): customers created at wallet sign-in, services and tiers,
+//! Suiftly (docs/suiftly.md): customers created at wallet sign-in, services and tiers,
 //! per-service API keys, seal keys, usage ingest from the gateway, billing against an
 //! escrow balance, and the key vault the gateway reads.
 
