@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: the performance figures (docs/development.md). Bundle size, then bounded load runs (wrk, loopback
-# only) against a wrangler dev started here on a free port with fresh state.
+# `make bench`: the performance figures (docs/development.md). Bundle size, then bounded
+# load runs (wrk, loopback only) against a wrangler dev started here on a free port with
+# fresh state.
 source "$(dirname "$0")/common.sh"
 DURATION=${BENCH_DURATION:-10s}
 command -v wrk >/dev/null || die "wrk not found (make setup installs it with apt-get)"
