@@ -38,21 +38,35 @@ pub fn nullable<T: Into<JsValue>>(v: Option<T>) -> JsValue {
     v.map(Into::into).unwrap_or(JsValue::NULL)
 }
 
-/// Binds `params` to `stmt` in one call into JavaScript (`JSON.parse` turns one text into
-/// the arguments), where `bind(&[JsValue])` makes a call to create each string or number
-/// and another to put each value in the arguments. For the statements most requests run
-/// (a list's page, a task written).
+/// Binds `params` to `stmt` in one call into JavaScript: the binds go as one JSON text (as
+/// UTF-8 bytes, which skips the lookup `&str` arguments make in wasm-bindgen's cache of
+/// interned strings), parsed and spread into `bind` there. `bind(&[JsValue])` makes a call
+/// to create each string or number and another to put each value in the arguments. For
+/// the statements most requests run (a list's page, a task written).
 /// Integers must be safe ones (|n| < 2^53), as with `bind`; `null` binds SQL NULL.
 pub fn bind_json(
     stmt: worker::D1PreparedStatement,
     params: &[serde_json::Value],
 ) -> Result<worker::D1PreparedStatement, crate::platform::error::ApiError> {
-    use wasm_bindgen::JsCast;
-    let args = js_sys::JSON::parse(&serde_json::to_string(params)?)
+    let binds = serde_json::to_vec(params)?;
+    Ok(bind_json_text(stmt.inner(), &binds)
         .map_err(worker::Error::from)?
-        .dyn_into::<js_sys::Array>()
-        .map_err(|_| crate::platform::error::ApiError::internal("binds that are not an array"))?;
-    Ok(stmt.inner().bind(args).map_err(worker::Error::from)?.into())
+        .into())
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+const utf8 = new TextDecoder();
+export function bind_json_text(stmt, binds) {
+  return stmt.bind(...JSON.parse(utf8.decode(binds)));
+}
+"#)]
+extern "C" {
+    /// `stmt.bind(...JSON.parse(binds))`.
+    #[wasm_bindgen(catch)]
+    fn bind_json_text(
+        stmt: &worker::worker_sys::types::D1PreparedStatement,
+        binds: &[u8],
+    ) -> Result<worker::worker_sys::types::D1PreparedStatement, JsValue>;
 }
 
 /// Rows a write changed.

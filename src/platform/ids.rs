@@ -10,9 +10,15 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<(), ApiError> {
 
 /// A new UUIDv7 string for the current time.
 pub fn new_id() -> Result<String, ApiError> {
+    new_id_at(now_ms())
+}
+
+/// A new UUIDv7 string for `unix_ms`, a time the caller has already read (a row's id and
+/// its timestamps from one clock read).
+pub fn new_id_at(unix_ms: u64) -> Result<String, ApiError> {
     let mut rand = [0u8; 10];
     pooled_random(&mut rand)?;
-    Ok(uuid_v7(now_ms(), rand))
+    Ok(uuid_v7(unix_ms, rand))
 }
 
 /// The current time, read through [`now_ms`]. On workerd `chrono::Utc::now()` builds a

@@ -149,10 +149,9 @@ pub async fn authenticate(
         return Err(unauthorized());
     };
 
-    let claims = VERIFIED.with(|v| {
-        v.borrow_mut()
-            .verify(&keys, token, crate::platform::ids::now())
-    });
+    // One clock read for the token's times and the session check.
+    let now = crate::platform::ids::now();
+    let claims = VERIFIED.with(|v| v.borrow_mut().verify(&keys, token, now));
     let claims = claims.map_err(|reason| {
         worker::console_log!(
             "{}",
@@ -160,7 +159,7 @@ pub async fn authenticate(
         );
         ApiError::Unauthorized("invalid or expired access token".into())
     })?;
-    let live = sessions::is_live(env, &claims.sid).await?;
+    let live = sessions::is_live(env, &claims.sid, now.timestamp_millis() as f64).await?;
     if !live {
         return Err(ApiError::Unauthorized("session has been revoked".into()));
     }

@@ -88,17 +88,19 @@ thread_local! {
     static CHECKED: std::cell::RefCell<Checked> = std::cell::RefCell::new(Checked::default());
 }
 
-/// Whether an access token of session `sid` may still be used (no revocation marker):
-/// mostly answered by this isolate's recent checks, else by KV `SESSIONS`.
-pub async fn is_live(env: &Env, sid: &str) -> Result<bool, ApiError> {
-    if let Some(known) = CHECKED.with(|c| c.borrow().lookup(sid, now_ms())) {
+/// Whether an access token of session `sid` may still be used (no revocation marker) at
+/// `now_ms` (the request's clock, read once for it): mostly answered by this isolate's
+/// recent checks, else by KV `SESSIONS`.
+pub async fn is_live(env: &Env, sid: &str, now_ms: f64) -> Result<bool, ApiError> {
+    if let Some(known) = CHECKED.with(|c| c.borrow().lookup(sid, now_ms)) {
         return Ok(known);
     }
     let kv = env.kv("SESSIONS")?;
     let live = kv.get(&marker_key(sid)).text().await?.is_none();
     if live {
-        // A revocation made here while KV was read is kept: `lookup` asks it first.
-        CHECKED.with(|c| c.borrow_mut().found_live(sid, now_ms()));
+        // A revocation made here while KV was read is kept: `lookup` asks it first. The
+        // check counts from before the read, so it is redone no later than it should be.
+        CHECKED.with(|c| c.borrow_mut().found_live(sid, now_ms));
     }
     Ok(live)
 }

@@ -86,9 +86,7 @@ macro_rules! columns {
     };
 }
 
-const COLUMNS: &str = columns!();
-
-/// The writable columns of a task, in [`COLUMNS`] order after `id`: shared by the INSERT
+/// The writable columns of a task, in `columns!` order after `id`: shared by the INSERT
 /// (`?2`–`?10`) and the UPDATE (`?1`–`?9`).
 fn writable(t: &Task) -> [Value; 9] {
     [
@@ -336,9 +334,10 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
     check_links(db, &caller.user_id, &f).await?;
     let depends_on = f.depends_on.clone().unwrap_or_default();
     check_dependencies(db, caller, "", &depends_on).await?;
-    let now = ids::now_rfc3339();
+    let clock = ids::now();
+    let now = ids::rfc3339(clock);
     let t = Task {
-        id: ids::new_id()?,
+        id: ids::new_id_at(clock.timestamp_millis().max(0) as u64)?,
         title: f.title.unwrap_or_default(),
         description: f.description.unwrap_or_default(),
         status: f.status.unwrap_or_else(|| "todo".into()),
@@ -354,7 +353,11 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
         updated_at: now,
     };
     // The same text on every request: JavaScript keeps it as a string.
-    let sql = format!("INSERT INTO os_tasks ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)");
+    const INSERT: &str = concat!(
+        "INSERT INTO os_tasks (",
+        columns!(),
+        ", user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13)"
+    );
     let mut params = vec![t.id.as_str().into()];
     params.extend(writable(&t));
     params.extend([
@@ -362,7 +365,7 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
         t.updated_at.as_str().into(),
         caller.user_id.as_str().into(),
     ]);
-    let mut stmts = vec![bind_json(db.prepare(wasm_bindgen::intern(&sql)), &params)?];
+    let mut stmts = vec![bind_json(db.prepare(wasm_bindgen::intern(INSERT)), &params)?];
     if !t.depends_on.is_empty() {
         stmts.extend(set_dependencies(db, caller, &t.id, &t.depends_on)?);
     }
