@@ -294,15 +294,16 @@ pub fn intern_strings() {
 
 /// Entry point for every HTTP request.
 pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::Response> {
-    // One handle on the headers: each `req.headers()` is a call into JavaScript.
-    let headers = req.headers();
-    let request_id = request_id(header(&headers, "X-Request-ID"));
-    // The method as sent: the `worker` crate maps methods it does not know (QUERY, PURGE)
-    // to GET, which would serve them as reads.
-    let method = req.method().to_ascii_uppercase();
-    let url = req.url();
+    let Head {
+        method,
+        url,
+        request_id,
+        origin,
+        content_length,
+        authorization,
+    } = Head::parse(&read_head(&req));
+    let request_id = self::request_id(request_id);
     let path = path_of(&url);
-    let origin = header(&headers, "Origin");
 
     let config = Config::cached(&env);
     // Invalid configuration is always worth a line.
@@ -326,11 +327,12 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::R
                 .map(|o| (o.to_string(), config.cors_origins.clone()));
             let incoming = Incoming {
                 url,
-                headers: &headers,
                 request_id: &request_id,
                 method: &method,
                 path: &path,
                 origin: origin.as_deref(),
+                content_length: content_length.as_deref(),
+                authorization,
             };
             let (label, user, result) = dispatch(req, env, config, incoming).await;
             (label, user, result, cors)
@@ -376,11 +378,63 @@ fn header(headers: &web_sys::Headers, name: &str) -> Option<String> {
 /// What [`serve`] read of a request before routing it.
 struct Incoming<'a> {
     url: String,
-    headers: &'a web_sys::Headers,
     request_id: &'a str,
     method: &'a str,
     path: &'a str,
     origin: Option<&'a str>,
+    content_length: Option<&'a str>,
+    authorization: Option<String>,
+}
+
+/// What every request needs before it is routed. The runtime hands each item over in a
+/// call into JavaScript of its own (`headers`, then `get` for each header, `method`,
+/// `url`), with a copy of each string; [`read_head`] reads them all in one call.
+#[derive(Debug, PartialEq)]
+struct Head {
+    /// The method as sent, in upper case: the `worker` crate maps methods it does not
+    /// know (QUERY, PURGE) to GET, which would serve them as reads.
+    method: String,
+    url: String,
+    request_id: Option<String>,
+    origin: Option<String>,
+    content_length: Option<String>,
+    authorization: Option<String>,
+}
+
+/// What [`read_head`] writes for a header the request does not have: a header's value
+/// never holds NUL (nor a line break, which separates the items).
+const ABSENT: &str = "\0";
+
+impl Head {
+    fn parse(text: &str) -> Self {
+        let mut items = text
+            .splitn(6, '\n')
+            .map(|item| (item != ABSENT).then(|| item.to_string()));
+        let mut next = || items.next().flatten();
+        // Struct fields are evaluated in the order written: the items' order.
+        Head {
+            method: next().unwrap_or_default().to_ascii_uppercase(),
+            url: next().unwrap_or_default(),
+            request_id: next(),
+            origin: next(),
+            content_length: next(),
+            authorization: next(),
+        }
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function read_head(req) {
+  const headers = req.headers;
+  const get = (name) => headers.get(name) ?? "\0";
+  return `${req.method}\n${req.url}\n${get("X-Request-ID")}\n${get("Origin")}\n` +
+    `${get("Content-Length")}\n${get("Authorization")}`;
+}
+"#)]
+extern "C" {
+    /// The request's method, URL, X-Request-ID, Origin, Content-Length and
+    /// Authorization, one per line (`\0` for an absent header): see [`Head::parse`].
+    fn read_head(req: &web_sys::Request) -> String;
 }
 
 async fn dispatch(
@@ -391,11 +445,12 @@ async fn dispatch(
 ) -> (String, Option<String>, Result<Response, ApiError>) {
     let Incoming {
         url,
-        headers,
         request_id,
         method,
         path,
         origin,
+        content_length,
+        authorization,
     } = incoming;
     if method == "OPTIONS" {
         let allowed = origin.is_some_and(|o| config.cors_origins.allows(o));
@@ -441,7 +496,7 @@ async fn dispatch(
     // A GET or HEAD body is never read, so only other methods have their size checked.
     let reads_body = !matches!(method, "GET" | "HEAD");
     if let Some(len) = reads_body
-        .then(|| header(headers, "Content-Length"))
+        .then_some(content_length)
         .flatten()
         .and_then(|v| v.parse::<usize>().ok())
     {
@@ -454,17 +509,16 @@ async fn dispatch(
         // Read only the headers authentication will look at (each read crosses into JS):
         // a Bearer token wins over an API key, which wins over the cookie, and only a
         // cookie's request has its Content-Type checked.
-        let authorization = header(headers, "Authorization");
         let api_key = authorization
             .is_none()
-            .then(|| header(headers, "X-API-Key"))
+            .then(|| header(&req.headers(), "X-API-Key"))
             .flatten();
         let cookie = (authorization.is_none() && api_key.is_none())
-            .then(|| header(headers, "Cookie"))
+            .then(|| header(&req.headers(), "Cookie"))
             .flatten();
         let content_type = cookie
             .is_some()
-            .then(|| header(headers, "Content-Type"))
+            .then(|| header(&req.headers(), "Content-Type"))
             .flatten();
         let creds = Credentials {
             authorization: authorization.as_deref(),
@@ -497,7 +551,7 @@ async fn dispatch(
         None
     };
     if route.auth == Auth::Gateway {
-        let token = header(headers, "X-Gateway-Token");
+        let token = header(&req.headers(), "X-Gateway-Token");
         if let Err(e) = auth::check_gateway(&config, token.as_deref()) {
             return (label, None, Err(e));
         }
@@ -643,6 +697,39 @@ mod tests {
             ApiError::Validation(f) => assert_eq!(f[0].field, "body"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_request_head_is_read_from_one_text() {
+        let head = Head::parse(
+            "post\nhttps://api.example/api/os/tasks?x=1\n\0\nhttps://app.example\n57\nBearer a.b.c",
+        );
+        assert_eq!(
+            head,
+            Head {
+                method: "POST".into(),
+                url: "https://api.example/api/os/tasks?x=1".into(),
+                request_id: None,
+                origin: Some("https://app.example".into()),
+                content_length: Some("57".into()),
+                authorization: Some("Bearer a.b.c".into()),
+            }
+        );
+        // An empty header is there (and empty), not absent.
+        let head = Head::parse("GET\nhttps://api.example/health\n\n\0\n\0\n\0");
+        assert_eq!(head.request_id.as_deref(), Some(""));
+        assert_eq!(
+            (head.origin, head.content_length, head.authorization),
+            (None, None, None)
+        );
+        // A short text leaves the rest absent; a stray line break stays in the last item.
+        assert_eq!(Head::parse("GET").url, "");
+        assert_eq!(
+            Head::parse("GET\nu\n\0\n\0\n\0\nBearer x\ny")
+                .authorization
+                .as_deref(),
+            Some("Bearer x\ny")
+        );
     }
 
     #[test]
