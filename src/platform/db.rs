@@ -40,9 +40,10 @@ pub fn nullable<T: Into<JsValue>>(v: Option<T>) -> JsValue {
 
 /// Binds `params` to `stmt` in one call into JavaScript: the binds go as one JSON text (as
 /// UTF-8 bytes, which skips the lookup `&str` arguments make in wasm-bindgen's cache of
-/// interned strings), parsed and spread into `bind` there. `bind(&[JsValue])` makes a call
-/// to create each string or number and another to put each value in the arguments. For
-/// the statements most requests run (a list's page, a task written).
+/// interned strings), parsed and spread into `bind` there. (The `worker` crate's
+/// `bind(&[JsValue])` makes a call to create each string or number and another to put
+/// each value in the arguments.) For the statements most requests run (a list's page, a
+/// task written).
 /// Integers must be safe ones (|n| < 2^53), as with `bind`; `null` binds SQL NULL.
 pub fn bind_json(
     stmt: worker::D1PreparedStatement,

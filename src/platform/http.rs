@@ -297,12 +297,12 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::R
     let Head {
         method,
         url,
-        request_id,
+        request_id: sent_id,
         origin,
         content_length,
         authorization,
     } = Head::parse(&read_head(&req));
-    let request_id = self::request_id(request_id);
+    let request_id = request_id(sent_id);
     let path = path_of(&url);
 
     let config = Config::cached(&env);
