@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{json, Value};
 
 use super::{apply_flag, id, list, object, stats, text, words, Cx, Draft, Feature};
@@ -364,7 +364,7 @@ pub const SCHEDULE: Feature = Feature {
     prompt: "Explain the proposed schedule briefly; keep the order and dates.",
     input: || object(&[("capacity_per_day", json!({"type": "integer", "minimum": 1, "maximum": 25, "default": 5})), ("start_date", json!({"type": "string", "format": "date"}))], &[]),
     output: || object(&[("plan", list(object(&[("order", json!({"type": "integer"})), ("task_id", json!({"type": "string"})), ("title", json!({"type": "string"})), ("date", json!({"type": "string", "format": "date"})), ("late", json!({"type": "boolean"}))], &["order", "task_id", "title", "date", "late"]))), ("note", json!({"type": "string"}))], &["plan", "note"]),
-    computed: || object(&[("total_effort", json!({"type": "integer"})), ("days", json!({"type": "integer"})), ("late", json!({"type": "integer"})), ("capacity_per_day", json!({"type": "integer"})), ("cycle", json!({"type": "boolean"}))], &["total_effort", "days", "late"]),
+    computed: || object(&[("total_effort", json!({"type": "integer"})), ("days", json!({"type": "integer"})), ("late", json!({"type": "integer"})), ("capacity_per_day", json!({"type": "integer"})), ("cycle", json!({"type": "boolean"})), ("unplanned", json!({"type": "integer", "description": "open tasks left out: they would fall after the last date the API takes"}))], &["total_effort", "days", "late"]),
     reads: TASK_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(schedule(cx, input)),
@@ -372,7 +372,9 @@ pub const SCHEDULE: Feature = Feature {
 };
 
 /// Open tasks in an order that puts every dependency first (by due date and priority among
-/// the ready ones), packed into days of `capacity` effort.
+/// the ready ones), packed into days of `capacity` effort. Dates end where the API's do
+/// (the last day of [`YEARS`](crate::platform::fields::YEARS)): the tasks that would fall
+/// after it are left out of the plan.
 pub fn plan(open: &[Task], start: NaiveDate, capacity: i64) -> (Vec<(usize, NaiveDate)>, bool) {
     let ids: HashSet<&str> = open.iter().map(|t| t.id.as_str()).collect();
     let mut waiting: Vec<HashSet<&str>> = open.iter().map(|t| t.depends_on.iter().map(String::as_str).filter(|d| ids.contains(d)).collect()).collect();
@@ -398,6 +400,9 @@ pub fn plan(open: &[Task], start: NaiveDate, capacity: i64) -> (Vec<(usize, Naiv
         if used > 0 && used + effort > capacity {
             day += Duration::days(1);
             used = 0;
+        }
+        if !crate::platform::fields::YEARS.contains(&day.year()) {
+            break;
         }
         used += effort;
         placed[next] = true;
@@ -427,9 +432,14 @@ async fn schedule(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         })
         .collect();
     let days = order.last().map_or(0, |(_, d)| (*d - start).num_days() + 1);
+    let unplanned = open.len() - order.len();
+    let mut note = format!("{} open task(s) over {days} day(s) at {capacity} effort a day; {late} would finish after their due date.", order.len());
+    if unplanned > 0 {
+        note.push_str(&format!(" {unplanned} more do not fit before {}-12-31.", crate::platform::fields::YEARS.end()));
+    }
     Ok(Draft {
-        computed: json!({"total_effort": open.iter().map(|t| t.effort).sum::<i64>(), "days": days, "late": late, "capacity_per_day": capacity, "cycle": cycle}),
-        result: json!({"plan": rows, "note": format!("{} open task(s) over {days} day(s) at {capacity} effort a day; {late} would finish after their due date.", open.len())}),
+        computed: json!({"total_effort": open.iter().map(|t| t.effort).sum::<i64>(), "days": days, "late": late, "capacity_per_day": capacity, "cycle": cycle, "unplanned": unplanned}),
+        result: json!({"plan": rows, "note": note}),
     })
 }
 
@@ -467,4 +477,41 @@ async fn summarize(cx: &Cx<'_>) -> Result<Draft, ApiError> {
         result: json!({"brief": format!("{} open task(s): {overdue} overdue, {due_today} due today, {blocked} blocked.{}", open.len(),
             top3.first().map(|t| format!(" Start with “{}”.", t["title"].as_str().unwrap_or(""))).unwrap_or_default()), "top3": top3}),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(id: &str) -> Task {
+        Task {
+            id: id.into(),
+            title: id.into(),
+            description: String::new(),
+            status: "todo".into(),
+            priority: "medium".into(),
+            area: None,
+            effort: 1,
+            due_date: None,
+            project_id: None,
+            goal_id: None,
+            completed_at: None,
+            depends_on: Vec::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_plan_ends_on_the_last_date_the_api_takes() {
+        let open: Vec<Task> = ["a", "b", "c", "d", "e"].into_iter().map(task).collect();
+        let start = NaiveDate::from_ymd_opt(2100, 12, 30).expect("a date");
+        let (order, cycle) = plan(&open, start, 2);
+        assert!(!cycle);
+        let dates: Vec<String> = order.iter().map(|(_, d)| d.to_string()).collect();
+        assert_eq!(dates, ["2100-12-30", "2100-12-30", "2100-12-31", "2100-12-31"]);
+        // Earlier, everything fits.
+        let start = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a date");
+        assert_eq!(plan(&open, start, 2).0.len(), 5);
+    }
 }
