@@ -8487,7 +8487,8 @@ export interface operations {
                      *         "cycle": true,
                      *         "days": 1,
                      *         "late": 1,
-                     *         "total_effort": 1
+                     *         "total_effort": 1,
+                     *         "unplanned": 1
                      *       },
                      *       "model": "example",
                      *       "result": {
@@ -8515,6 +8516,8 @@ export interface operations {
                             days: number;
                             late: number;
                             total_effort: number;
+                            /** @description open tasks left out: they would fall after the last date the API takes */
+                            unplanned?: number;
                         };
                         /** @description `offline` or the model that wrote the words. */
                         model: string;
