@@ -80,6 +80,20 @@ pub const DATE_PATTERN: &str =
 /// (streaks, schedules, forecasts) stays small and every client can show it.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2100;
 
+/// `days` after `from`, when that is still a date of [`YEARS`] (`None` past the last one,
+/// where a computed date is not one the API can answer with).
+pub fn days_after(from: chrono::NaiveDate, days: i64) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    chrono::Duration::try_days(days)
+        .and_then(|d| from.checked_add_signed(d))
+        .filter(|d| YEARS.contains(&d.year()))
+}
+
+/// The last date of [`YEARS`].
+pub fn last_date() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(*YEARS.end(), 12, 31).unwrap_or(chrono::NaiveDate::MAX)
+}
+
 /// `YYYY-MM-DD` with a year in [`YEARS`].
 pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
     use chrono::Datelike;
@@ -265,6 +279,17 @@ pub fn require(present: bool, field: &str, errors: &mut Vec<FieldError>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn days_after_stays_within_the_years() {
+        let d = |s: &str| parse_date(s).expect("a date");
+        assert_eq!(days_after(d("2100-12-30"), 1), Some(d("2100-12-31")));
+        assert_eq!(days_after(d("2100-12-30"), 2), None);
+        assert_eq!(days_after(d("2026-12-07"), i64::MAX), None);
+        assert_eq!(days_after(d("1970-01-02"), -1), Some(d("1970-01-01")));
+        assert_eq!(days_after(d("1970-01-01"), -1), None);
+        assert_eq!(last_date(), d("2100-12-31"));
+    }
 
     #[test]
     fn one_of_names_the_choices() {

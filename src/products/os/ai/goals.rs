@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::{apply_flag, data, id, list, object, stats, text, Cx, Draft, Feature};
 use crate::platform::error::ApiError;
-use crate::platform::fields::parse_date;
+use crate::platform::fields::{days_after, last_date, parse_date};
 use crate::products::os::goals::{self as store, Row};
 use crate::products::os::{habits, tasks};
 
@@ -139,16 +139,17 @@ pub const CASCADE: Feature = Feature {
     apply: Some(|cx, input, result| Box::pin(apply_cascade(cx, input, result))),
 };
 
-/// Milestone dates at a quarter, half, three quarters and all of the way to the target.
+/// Milestone dates at a quarter, half, three quarters and all of the way to the target,
+/// none after the last date the API takes.
 pub fn quarters(start: NaiveDate, target: NaiveDate) -> Vec<NaiveDate> {
     let span = (target - start).num_days().max(4);
-    (1..=4).map(|q| start + Duration::days(span * q / 4)).collect()
+    (1..=4).map(|q| days_after(start, span * q / 4).unwrap_or_else(last_date)).collect()
 }
 
 async fn cascade(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let g = goal(cx, input).await?;
     let start = parse_date(&g.start_date).unwrap_or(cx.today).max(cx.today);
-    let target = g.target_date.as_deref().and_then(parse_date).filter(|t| *t > start).unwrap_or(start + Duration::days(90));
+    let target = g.target_date.as_deref().and_then(parse_date).filter(|t| *t > start).unwrap_or_else(|| days_after(start, 90).unwrap_or_else(last_date));
     let dates = quarters(start, target);
     let names = ["Get started", "Halfway there", "Final stretch", "Done"];
     let milestones: Vec<Value> = dates.iter().zip(names).map(|(d, n)| json!({"title": format!("{n}: {}", g.title), "date": d.to_string()})).collect();
@@ -205,7 +206,8 @@ pub const FORECAST: Feature = Feature {
 };
 
 /// velocity = progress ÷ days since the start (at least 1); forecast = today + ⌈(100 −
-/// progress) ÷ velocity⌉ days; the band uses 1.25× and 0.75× the velocity.
+/// progress) ÷ velocity⌉ days; the band uses 1.25× and 0.75× the velocity. No dates when
+/// the slowest of them would fall after the last date the API takes.
 pub fn forecast_dates(progress: f64, start: NaiveDate, today: NaiveDate) -> (i64, Option<f64>, Option<[NaiveDate; 3]>) {
     let days = (today - start).num_days().max(1);
     if progress <= 0.0 {
@@ -213,8 +215,13 @@ pub fn forecast_dates(progress: f64, start: NaiveDate, today: NaiveDate) -> (i64
     }
     let v = progress / days as f64;
     let remaining = (100.0 - progress).max(0.0);
-    let at = |speed: f64| today + Duration::days((remaining / speed).ceil() as i64);
-    (days, Some(v), Some([at(v), at(v * 1.25), at(v * 0.75)]))
+    // A float past i64's range saturates, and `days_after` refuses it.
+    let at = |speed: f64| days_after(today, (remaining / speed).ceil() as i64);
+    let dates = match (at(v), at(v * 1.25), at(v * 0.75)) {
+        (Some(d), Some(lo), Some(hi)) => Some([d, lo, hi]),
+        _ => None,
+    };
+    (days, Some(v), dates)
 }
 
 async fn forecast(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
@@ -224,10 +231,13 @@ async fn forecast(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let target = g.target_date.as_deref().and_then(parse_date);
     let on_track = match (dates, target) {
         (Some([d, _, _]), Some(t)) => Some(d <= t),
+        // Progress, but a forecast after the last date (which no target can be).
+        (None, Some(_)) if v.is_some() => Some(false),
         _ => None,
     };
     let explanation = match (v, dates) {
         (Some(v), Some([d, lo, hi])) => format!("At {:.2} points a day ({}% in {days} day(s)), the goal completes around {d} (between {lo} and {hi}).", v, g.progress),
+        (Some(v), None) => format!("At {:.2} points a day ({}% in {days} day(s)), the goal would not complete before {}.", v, g.progress, last_date()),
         _ => "No progress yet, so there is no velocity to forecast from.".into(),
     };
     Ok(Draft {
@@ -388,6 +398,14 @@ mod tests {
         assert_eq!((days, v), (20, Some(2.0)));
         assert_eq!(dates, Some([d("2026-12-25"), d("2026-12-19"), d("2027-01-04")]));
         assert_eq!(forecast_dates(0.0, d("2026-11-05"), d("2026-11-25")).2, None);
+        // So slow that the forecast would pass the last date (or any date): no dates, no panic.
+        let (_, v, dates) = forecast_dates(1e-12, d("1970-01-01"), d("2026-11-25"));
+        assert!(v.is_some());
+        assert_eq!(dates, None);
+        // Milestones near the end of the range stay within it.
+        let end = d("2100-12-31");
+        assert!(quarters(d("2100-12-30"), end).iter().all(|q| *q <= end));
+        assert_eq!(quarters(end, end), vec![end; 4]);
         assert_eq!(quarters(d("2026-01-01"), d("2026-01-09")), [d("2026-01-03"), d("2026-01-05"), d("2026-01-07"), d("2026-01-09")]);
     }
 }
