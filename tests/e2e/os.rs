@@ -783,6 +783,19 @@ fn flashcards_follow_sm2_and_come_due(s: &Server) {
         "a lapse starts over"
     );
     review(9).assert_error(422, "validation_failed");
+    // Answered well again and again, the interval multiplies past the last date the API
+    // takes: the card is then due on that date, never after it (nor a failed request).
+    let mut last = review(5);
+    for _ in 0..24 {
+        last = review(5);
+        assert_eq!(last.status, 200, "{}", last.text);
+    }
+    assert!(
+        last.json["interval_days"].as_u64().unwrap_or(0) > 30_000,
+        "{}",
+        last.text
+    );
+    assert_eq!(last.json["due_on"], "2100-12-31");
     s.authed(
         "POST",
         "/api/os/flashcards",

@@ -11,7 +11,7 @@ use super::{nullable_text, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::ApiError;
-use crate::platform::fields::read_object;
+use crate::platform::fields::{days_after, last_date, read_object};
 use crate::platform::http::{self, Ctx, Page, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{Doc, body, no_body};
@@ -187,7 +187,9 @@ pub async fn review(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         body.grade,
     );
     let today = settings::today(&db, &caller.user_id).await?;
-    let due_on = today + chrono::Duration::days(i64::from(next.interval_days));
+    // An interval keeps multiplying while a card is answered well; a date past the last
+    // one the API takes (or past chrono's, where adding would panic) is held on that date.
+    let due_on = days_after(today, i64::from(next.interval_days)).unwrap_or_else(last_date);
     db.prepare(
         "UPDATE os_flashcards SET repetitions = ?1, interval_days = ?2, ease = ?3, due_on = ?4, updated_at = ?5 \
          WHERE id = ?6 AND user_id = ?7",
