@@ -85,6 +85,10 @@ pub fn recurring(txs: &[Tx]) -> Vec<Recurring> {
         }
         let span = (last.date - run[run.len() - 1].date).num_days();
         let cadence = (span as f64 / (run.len() - 1) as f64).round() as i64;
+        // A charge expected after the last date the API takes is not one it can name.
+        let Some(next_expected_date) = crate::platform::fields::days_after(last.date, cadence) else {
+            continue;
+        };
         out.push(Recurring {
             merchant: last.merchant.clone(),
             currency: last.currency.clone(),
@@ -93,7 +97,7 @@ pub fn recurring(txs: &[Tx]) -> Vec<Recurring> {
             occurrences: run.len(),
             cadence_days: cadence,
             last_date: last.date,
-            next_expected_date: last.date + Duration::days(cadence),
+            next_expected_date,
         });
     }
     out.sort_by(|a, b| a.next_expected_date.cmp(&b.next_expected_date).then_with(|| a.merchant.cmp(&b.merchant)));
@@ -169,6 +173,14 @@ mod tests {
 
     fn tx(merchant: &str, cents: i64, date: &str, category: &str) -> Tx {
         Tx { merchant: merchant.into(), amount_cents: cents, currency: "USD".into(), category: category.into(), date: d(date) }
+    }
+
+    #[test]
+    fn a_charge_due_after_the_last_date_is_not_listed() {
+        let late = [tx("Netflix", 1549, "2100-10-20", "subscriptions"), tx("Netflix", 1549, "2100-11-20", "subscriptions"), tx("Netflix", 1549, "2100-12-20", "subscriptions")];
+        assert!(recurring(&late).is_empty());
+        let earlier = [tx("Netflix", 1549, "2100-09-20", "subscriptions"), tx("Netflix", 1549, "2100-10-20", "subscriptions"), tx("Netflix", 1549, "2100-11-20", "subscriptions")];
+        assert_eq!(recurring(&earlier)[0].next_expected_date, d("2100-12-21"), "a 31-day cadence");
     }
 
     #[test]
