@@ -11,8 +11,9 @@ use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 pub use platform::auth::rate_limit::AttemptCounter;
 pub use platform::scheduler::UserScheduler;
 
-/// Talc instead of Rust's default wasm allocator (dlmalloc): faster per allocation and
-/// smaller. Wasm without threads only, which is what Workers run.
+/// Talc instead of Rust's default wasm allocator (dlmalloc): 2.7 KiB less gzip in the
+/// bundle (no difference in a request's time measurable here). Wasm without threads only,
+/// which is what Workers run.
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -2,11 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 use super::{apply_flag, id, list, object, stats, text, words, Cx, Draft, Feature};
 use crate::platform::error::ApiError;
+use crate::platform::fields::{days_after, last_date};
 use crate::products::os::rules::{dates, points};
 use crate::products::os::tasks::{self, Task, TaskFields, PRIORITIES};
 
@@ -373,8 +374,7 @@ pub const SCHEDULE: Feature = Feature {
 
 /// Open tasks in an order that puts every dependency first (by due date and priority among
 /// the ready ones), packed into days of `capacity` effort. Dates end where the API's do
-/// (the last day of [`YEARS`](crate::platform::fields::YEARS)): the tasks that would fall
-/// after it are left out of the plan.
+/// ([`last_date`]): the tasks that would fall after it are left out of the plan.
 pub fn plan(open: &[Task], start: NaiveDate, capacity: i64) -> (Vec<(usize, NaiveDate)>, bool) {
     let ids: HashSet<&str> = open.iter().map(|t| t.id.as_str()).collect();
     let mut waiting: Vec<HashSet<&str>> = open.iter().map(|t| t.depends_on.iter().map(String::as_str).filter(|d| ids.contains(d)).collect()).collect();
@@ -398,11 +398,11 @@ pub fn plan(open: &[Task], start: NaiveDate, capacity: i64) -> (Vec<(usize, Naiv
         };
         let effort = open[next].effort.clamp(1, 5);
         if used > 0 && used + effort > capacity {
-            day += Duration::days(1);
+            match days_after(day, 1) {
+                Some(following) => day = following,
+                None => break,
+            }
             used = 0;
-        }
-        if !crate::platform::fields::YEARS.contains(&day.year()) {
-            break;
         }
         used += effort;
         placed[next] = true;
@@ -435,7 +435,7 @@ async fn schedule(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let unplanned = open.len() - order.len();
     let mut note = format!("{} open task(s) over {days} day(s) at {capacity} effort a day; {late} would finish after their due date.", order.len());
     if unplanned > 0 {
-        note.push_str(&format!(" {unplanned} more do not fit before {}-12-31.", crate::platform::fields::YEARS.end()));
+        note.push_str(&format!(" {unplanned} more do not fit before {}.", last_date()));
     }
     Ok(Draft {
         computed: json!({"total_effort": open.iter().map(|t| t.effort).sum::<i64>(), "days": days, "late": late, "capacity_per_day": capacity, "cycle": cycle, "unplanned": unplanned}),
