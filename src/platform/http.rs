@@ -92,17 +92,20 @@ impl Ctx {
         Ok(value)
     }
 
+    /// The body, read as it arrives and refused (413) as soon as it passes 1 MiB: a
+    /// chunked body has no length to check first, and nothing larger than the limit is
+    /// ever held, in JavaScript or here.
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
         let js_error = |e| ApiError::from(worker::Error::from(e));
-        let promise = self.req.array_buffer().map_err(js_error)?;
-        let buffer = crate::platform::promise::settled(&promise)
+        let promise = read_body(&self.req, MAX_BODY_BYTES as u32);
+        let read = crate::platform::promise::settled(&promise)
             .await
             .map_err(js_error)?;
-        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-        if bytes.len() > MAX_BODY_BYTES {
+        if read.is_null() {
             return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
         }
-        Ok(bytes)
+        use wasm_bindgen::JsCast;
+        Ok(read.unchecked_into::<js_sys::Uint8Array>().to_vec())
     }
 
     /// One query parameter.
@@ -421,6 +424,40 @@ impl Head {
             authorization: next(),
         }
     }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export async function read_body(req, limit) {
+  const body = req.body;
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      // Left unread: the answer goes out and the runtime closes the connection after it.
+      reader.releaseLock();
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+"#)]
+extern "C" {
+    /// The request's body as bytes, read chunk by chunk; `null` (the stream cancelled) as
+    /// soon as it passes `limit` bytes.
+    fn read_body(req: &web_sys::Request, limit: u32) -> js_sys::Promise;
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"

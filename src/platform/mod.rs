@@ -23,4 +23,5 @@ pub mod router;
 pub mod routes;
 pub mod scheduler;
 pub mod schema;
+pub mod text;
 pub mod tz;

@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod assistant;
+mod attacks;
 mod auth;
 mod fake_http;
 mod fake_knot;
@@ -41,6 +42,7 @@ fn main() {
     tests.extend(os_transfer::tests());
     tests.extend(os_ai::tests());
     tests.extend(security::tests());
+    tests.extend(attacks::tests());
     tests.extend(assistant::tests());
     tests.extend(money::tests());
     tests.extend(newcomer::tests());

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use crate::platform::text::{after, fold, stem};
 use crate::products::os::rules::dates::{date_phrase, take_date};
 
 /// Which task a message means.
@@ -70,8 +71,9 @@ pub fn parse(message: &str, today: NaiveDate) -> Intent {
         .trim_end_matches(['?', '!', '.', ' '])
         .trim()
         .to_string();
-    let lower = text.to_lowercase();
-    let rest = |prefix_len: usize| text[prefix_len..].trim().to_string();
+    // Keywords are found in `lower` and cut from `text`: the same offsets (see `fold`).
+    let lower = fold(&text);
+    let rest = |prefix_len: usize| after(&text, prefix_len).trim().to_string();
 
     if lower.is_empty()
         || ["help", "what can you do", "what can i say", "commands"].contains(&lower.as_str())
@@ -162,10 +164,9 @@ pub fn parse(message: &str, today: NaiveDate) -> Intent {
 
     if let Some(body) = lower.strip_prefix("rename ") {
         if let Some((x, y)) = body.split_once(" to ") {
-            let y_start = text.len() - y.len();
             return Intent::Rename {
                 target: target(&original(&text, &lower, x)),
-                title: strip_quotes(text[y_start..].trim()),
+                title: strip_quotes(&original(&text, &lower, y)),
             };
         }
     }
@@ -226,8 +227,8 @@ pub fn parse(message: &str, today: NaiveDate) -> Intent {
     Intent::Help
 }
 
-/// The part of `text` (original case) that `part` (a slice of `lower`) stands for. Lowercasing
-/// ASCII keeps byte offsets; otherwise the lowercase words are used.
+/// The part of `text` (original case) that `part` (a slice of `lower`, its [`fold`]) stands
+/// for: the same offsets; were `part` not a slice of `lower`, its own words are used.
 fn original(text: &str, lower: &str, part: &str) -> String {
     let (base, at) = (lower.as_ptr() as usize, part.as_ptr() as usize);
     if text.len() == lower.len() && at >= base && at + part.len() <= base + lower.len() {
@@ -294,8 +295,11 @@ fn add(body: &str, today: NaiveDate) -> Intent {
         " to my todo list",
         " to my to-do list",
     ] {
-        if title.to_lowercase().ends_with(tail) {
-            title.truncate(title.len() - tail.len());
+        if fold(&title).ends_with(tail) {
+            title = title
+                .get(..title.len() - tail.len())
+                .unwrap_or(&title)
+                .to_string();
         }
     }
     let title = strip_quotes(title.trim_start_matches("a task to ").trim());
@@ -414,7 +418,7 @@ fn goal_title(lower: &str) -> Option<String> {
 
 /// Removes a priority phrase ("at high priority", "urgent", "priority low") and returns it.
 fn take_priority(s: &str) -> (String, Option<&'static str>) {
-    let lower = s.to_lowercase();
+    let lower = fold(s);
     for (level, name) in [
         ("urgent", "urgent"),
         ("high", "high"),
@@ -439,14 +443,13 @@ fn take_priority(s: &str) -> (String, Option<&'static str>) {
                 continue; // "buy low-fat milk" is not a priority
             }
             if let Some(at) = lower.find(&phrase) {
-                let mut out = s.to_string();
-                out.replace_range(at..at + phrase.len(), "");
+                let out = format!("{}{}", s.get(..at).unwrap_or(""), after(s, at + phrase.len()));
                 return (out.trim().to_string(), Some(name));
             }
         }
     }
-    if let Some(rest) = lower.strip_prefix("urgent ") {
-        return (s[s.len() - rest.len()..].to_string(), Some("urgent"));
+    if lower.starts_with("urgent ") {
+        return (after(s, "urgent ".len()).to_string(), Some("urgent"));
     }
     (s.to_string(), None)
 }
@@ -464,25 +467,6 @@ pub fn habit_matches(said: &str, habit: &str) -> bool {
         .map(stem)
         .filter(|w| w.len() >= 3 && !["the", "and", "for", "did", "went"].contains(&w.as_str()))
         .any(|w| stems.contains(&w))
-}
-
-fn stem(word: &str) -> String {
-    let w: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
-    let mut w = w.as_str();
-    for suffix in ["ing", "ed", "es", "s", "e"] {
-        if w.len() > suffix.len() + 2 {
-            if let Some(s) = w.strip_suffix(suffix) {
-                w = s;
-                break;
-            }
-        }
-    }
-    let mut out = w.to_string();
-    let b = out.as_bytes();
-    if b.len() > 3 && b[b.len() - 1] == b[b.len() - 2] && !b"aeiou".contains(&b[b.len() - 1]) {
-        out.pop();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -697,6 +681,67 @@ mod tests {
         );
         assert_eq!(parse("sing me a song", t), Intent::Help);
     }
+
+    /// Words the parser looks for, so random messages reach its every branch.
+    const VOCAB: &[&str] = &[
+        "add ", "remind me to ", "todo: ", "i need to ", "mark ", " done", " as done", "done with ",
+        "complete ", "rename ", " to ", "move ", " until ", " on ", "make ", "set ", " urgent",
+        " at high priority", " priority low", "(low)", "delete ", "what's pending", "show ",
+        "completed", "all", "anything about ", "log ", "i ", "did my ", "today", "tomorrow",
+        "next week", "friday", "in 3 days", "2026-12-01", "how is my ", " goal", "progress on ",
+        "habits", "help", " to my list", "task ", "#2", "1", "0192f0c4-6a1e-7d3b-9c2a-0123456789ab",
+    ];
+
+    #[test]
+    fn no_message_panics() {
+        let t = today();
+        for m in [
+            "add tas\u{212a}K x",
+            "rename 1 to \u{212a}elvin",
+            "add İİİ urgent",
+            "add ẞẞ urgent",
+            "remind me to call İlker urgent",
+            "add meeting with İpek at high priority",
+            "mark \u{212a}\u{212a} done",
+            "add x to my lis\u{212a}",
+        ] {
+            let _ = parse(m, t);
+        }
+        assert_eq!(
+            parse("remind me to call İlker urgent", t),
+            Intent::Add {
+                title: "call İlker".into(),
+                due_date: None,
+                priority: Some("urgent")
+            }
+        );
+        assert_eq!(
+            parse("rename 1 to \u{212a}elvin", t),
+            Intent::Rename {
+                target: Target::Index(1),
+                title: "\u{212a}elvin".into()
+            }
+        );
+        // Every tricky character at every position of sentences the parser knows.
+        for base in ["add buy milk tomorrow urgent", "rename 2 to oat milk", "mark call mom done", "move x to friday"] {
+            for c in crate::platform::text::arbitrary::TRICKY {
+                for (i, _) in base.char_indices().chain([(base.len(), ' ')]) {
+                    let m = format!("{}{c}{}", &base[..i], &base[i..]);
+                    let _ = parse(&m, t);
+                }
+            }
+        }
+        // And random messages built from its words and hard characters.
+        let mut g = crate::platform::text::arbitrary::Gen::new(33);
+        for _ in 0..RANDOM_MESSAGES {
+            let m = g.text(VOCAB, 10);
+            let _ = parse(&m, t);
+            let _ = habit_matches(&m, &g.text(VOCAB, 4));
+        }
+    }
+
+    /// How many random messages the property test parses.
+    const RANDOM_MESSAGES: usize = 50_000;
 
     #[test]
     fn habit_names_match_loosely_but_not_wrongly() {

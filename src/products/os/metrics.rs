@@ -423,9 +423,14 @@ pub async fn analytics(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 fn schema() -> Value {
     json!({"title": "Metric", "type": "object", "properties": {
         "id": {"type": "string", "readOnly": true}, "name": crate::platform::fields::example(text_schema(100), "Weight"), "unit": {"type": "string", "maxLength": 20},
-        "target": {"type": ["number", "null"]}, "direction": {"type": "string", "enum": ["higher", "lower"], "default": "higher"},
+        "target": {"type": ["number", "null"], "minimum": -VALUE_LIMIT, "maximum": VALUE_LIMIT}, "direction": {"type": "string", "enum": ["higher", "lower"], "default": "higher"},
         "milestones": {"type": "array", "readOnly": true, "items": {"type": "object", "properties": {"kind": {"type": "string"}, "achieved_at": {"type": "string"}}}}}})
 }
+
+/// The largest magnitude of a target or a logged value (10^15): far past any quantity a
+/// person tracks, and small enough that sums, slopes and forecasts over years of daily
+/// logs stay exact to the cent and finite.
+pub const VALUE_LIMIT: f64 = 1e15;
 
 /// Fields a client may send back but that are not written.
 const READ_ONLY: &[&str] = &["id", "milestones", "created_at", "updated_at"];
@@ -488,7 +493,7 @@ pub const LOG_DOC: Doc = Doc {
     description: "`{value, date?}` (default today in the user's time zone; one value per date, a second replaces it). \
         Milestones reached by the log — target_reached (50 points), streak_7/30/100 (20/50/100), improvement_10/25/50 \
         relative to the first log in the metric's direction (10/25/50) — are recorded and paid once.",
-    request: Some(|| json!({"type": "object", "required": ["value"], "properties": {"value": {"type": "number"}, "date": {"type": "string", "format": "date"}}})),
+    request: Some(|| json!({"type": "object", "required": ["value"], "properties": {"value": {"type": "number", "minimum": -VALUE_LIMIT, "maximum": VALUE_LIMIT}, "date": {"type": "string", "format": "date"}}})),
     response: (201, || json!({"type": "object"})),
 };
 pub const LOGS_DOC: Doc = Doc {

@@ -225,6 +225,20 @@ fn fits(logs: &[Log]) -> (Line, Line, Option<NaiveDate>) {
     (stats::linear_fit(&xs, &ys), stats::linear_fit(&xs[recent..], &ys[recent..]), first)
 }
 
+/// The day the line `a + b·x` (x = days since `first`) reaches `target`, when that is from
+/// `today` to ten years after it; `None` otherwise. The crossing is computed as a float and
+/// checked before it becomes a number of days, so no slope — however small, large or
+/// extreme its inputs — can overflow the date arithmetic.
+fn reach_date(first: NaiveDate, today: NaiveDate, a: f64, b: f64, target: f64) -> Option<NaiveDate> {
+    const HORIZON_DAYS: i64 = 3650;
+    let x = ((target - a) / b).ceil();
+    let last_x = (today - first).num_days().saturating_add(HORIZON_DAYS) as f64;
+    if !(x.is_finite() && x > 0.0 && x < last_x) {
+        return None;
+    }
+    crate::platform::fields::days_after(first, x as i64).filter(|d| *d >= today)
+}
+
 async fn run_predict(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let (m, logs) = load(cx, input).await?;
     let at = input["date"].as_str().and_then(crate::platform::fields::parse_date).unwrap_or(cx.today + Duration::days(30));
@@ -237,11 +251,8 @@ async fn run_predict(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
             let done = if m.direction == "higher" { last.value >= t } else { last.value <= t };
             if done {
                 Some(last.date)
-            } else if b != 0.0 && ((t - a) / b) > 0.0 {
-                let x = ((t - a) / b).ceil() as i64;
-                Some(f + Duration::days(x)).filter(|d| *d >= cx.today && (*d - cx.today).num_days() < 3650)
             } else {
-                None
+                reach_date(f, cx.today, a, b, t)
             }
         }
         _ => None,
@@ -320,4 +331,46 @@ async fn run_insights(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         computed: json!({"n": values.len(), "trend": trend, "slope_per_day": slope.map(|s| stats::round(s, 4)), "anomalies": anomalies, "last_value": values.last(), "mean": mean.map(|v| stats::round(v, 3))}),
         result: json!({"summary": format!("{} over {} log(s): {trend}, averaging {}.", m.name, values.len(), mean.map_or("—".to_string(), |v| stats::round(v, 2).to_string())), "highlights": highlights}),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        crate::platform::fields::parse_date(s).expect("a date")
+    }
+
+    #[test]
+    fn a_forecast_never_overflows_the_calendar() {
+        let (first, today) = (d("2026-12-01"), d("2026-12-07"));
+        // Two logs 10 and 10.0000001 a day apart, target 100: the crossing is ~900 million
+        // days away, which chrono cannot even hold; it is no date.
+        assert_eq!(reach_date(first, today, 10.0, 1e-7, 100.0), None);
+        assert_eq!(reach_date(first, today, 0.0, 0.001, 1e6), None);
+        assert_eq!(reach_date(first, today, 0.0, 1.0, 1e300), None);
+        assert_eq!(reach_date(first, today, 0.0, -1.0, 10.0), None);
+        assert_eq!(reach_date(first, today, 0.0, 1.0, 30.0), Some(d("2026-12-31")));
+        let mut g = crate::platform::text::arbitrary::Gen::new(38);
+        for _ in 0..50_000 {
+            let first = d("1970-01-01") + Duration::days(g.below(47_000) as i64);
+            let _ = reach_date(first, today, g.float(), g.float(), g.float());
+        }
+    }
+
+    #[test]
+    fn fits_take_any_logs() {
+        let mut g = crate::platform::text::arbitrary::Gen::new(39);
+        for _ in 0..5_000 {
+            let mut date = d("1970-01-01") + Duration::days(g.below(40_000) as i64);
+            let logs: Vec<Log> = (0..g.below(20))
+                .map(|_| {
+                    date = crate::platform::fields::days_after(date, g.below(400) as i64).unwrap_or(date);
+                    Log { date, value: g.float() }
+                })
+                .collect();
+            let (all, recent, _) = fits(&logs);
+            let _ = (all, recent, patterns(&logs));
+        }
+    }
 }

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{apply_flag, data, id, list, object, stats, words, Cx, Draft, Feature};
 use crate::platform::error::ApiError;
+use crate::platform::text::{capitalize, cut};
 use crate::platform::fields::parse_date;
 use crate::products::os::rules::health::{self, Input};
 use crate::products::os::tasks::{self, Task};
@@ -39,24 +40,31 @@ pub const PLAN: Feature = Feature {
     apply: Some(|cx, input, result| Box::pin(apply_plan(cx, input, result))),
 };
 
-async fn plan(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let description = input["description"].as_str().unwrap_or("");
-    let target = input["target_date"].as_str().and_then(parse_date).filter(|t| *t > cx.today).unwrap_or(cx.today + Duration::days(60));
-    // Each sentence or list item of the description is a part of the work.
+/// The parts of the work: each sentence or list item of the description of two words or
+/// more, capitalized, at most 12; or one that asks to define the scope.
+fn parts_of(description: &str, name: &str) -> Vec<String> {
     let parts: Vec<String> = description
         .split(['.', '\n', ';'])
         .map(|s| s.trim().trim_start_matches(['-', '*', '•']).trim())
         .filter(|s| s.split_whitespace().count() >= 2)
-        .map(|s| {
-            let t: String = s.chars().take(190).collect();
-            t[..1].to_uppercase() + &t[1..]
-        })
+        .map(|s| capitalize(&cut(s, 190)))
         .take(12)
         .collect();
-    let parts = if parts.is_empty() { vec![format!("Define the scope of {}", input["name"].as_str().unwrap_or("the project"))] } else { parts };
+    if parts.is_empty() {
+        vec![cut(&format!("Define the scope of {name}"), 200)]
+    } else {
+        parts
+    }
+}
+
+async fn plan(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
+    let description = input["description"].as_str().unwrap_or("");
+    let target = input["target_date"].as_str().and_then(parse_date).filter(|t| *t > cx.today).unwrap_or(cx.today + Duration::days(60));
+    let name = input["name"].as_str().unwrap_or("");
+    let parts = parts_of(description, name);
     let dates = super::goals::quarters(cx.today, target);
     let milestones: Vec<Value> = ["Scope agreed", "First version", "Review", "Shipped"].iter().zip(&dates)
-        .map(|(n, d)| json!({"title": format!("{n}: {}", input["name"].as_str().unwrap_or("")), "date": d.to_string()})).collect();
+        .map(|(n, d)| json!({"title": cut(&format!("{n}: {name}"), 200), "date": d.to_string()})).collect();
     let tasks: Vec<Value> = parts.iter().map(|p| json!({"title": p, "effort": if p.split_whitespace().count() > 8 { 3 } else { 2 }})).collect();
     Ok(Draft {
         computed: json!({"start": cx.today.to_string(), "target": target.to_string(), "parts": parts.len()}),
@@ -180,4 +188,21 @@ async fn status(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
             "done": mine.iter().filter(|t| t.status == "done").map(|t| t.title.clone()).collect::<Vec<_>>(),
             "at_risk": at_risk, "next": open.iter().take(3).map(|t| t.title.clone()).collect::<Vec<_>>()}),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_description_is_cut_into_parts() {
+        assert_eq!(parts_of("étude du marché. Über alles gut", "x"), ["Étude du marché", "Über alles gut"]);
+        assert_eq!(parts_of("🎉 launch party; ok", "x"), ["🎉 launch party"]);
+        assert_eq!(parts_of("", "Move"), ["Define the scope of Move"]);
+        let mut g = crate::platform::text::arbitrary::Gen::new(41);
+        for _ in 0..20_000 {
+            let parts = parts_of(&g.text(&[". ", "\n", "; ", "- ", "word "], 16), &g.text(&[], 4));
+            assert!(parts.iter().all(|p| p.chars().count() <= 200));
+        }
+    }
 }

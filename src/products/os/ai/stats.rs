@@ -93,6 +93,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_numbers_panic() {
+        let mut g = crate::platform::text::arbitrary::Gen::new(37);
+        for _ in 0..5_000 {
+            let n = g.below(12);
+            let xs: Vec<f64> = (0..n).map(|_| g.float()).collect();
+            let ys: Vec<f64> = (0..n).map(|_| g.float()).collect();
+            let _ = (mean(&xs), median(&xs), percentile(&xs, g.float()), linear_fit(&xs, &ys));
+            let _ = (pearson(&xs, &ys), spearman(&xs, &ys), robust_z(&xs), round(g.float(), g.below(12) as i32));
+        }
+    }
+
+    #[test]
     fn centre_and_spread() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));

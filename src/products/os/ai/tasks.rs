@@ -67,34 +67,39 @@ pub const PARSE: Feature = Feature {
 };
 
 async fn parse(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let raw = input["text"].as_str().unwrap_or("").trim();
+    Ok(read_task(input["text"].as_str().unwrap_or(""), cx.today))
+}
+
+/// A sentence → a task's fields, without a model: a priority word taken out, the trailing
+/// date phrase read relative to `today`, a leading "remind me to" dropped.
+fn read_task(raw: &str, today: NaiveDate) -> Draft {
+    let raw = raw.trim();
     let mut priority = "medium";
     let mut rest = raw.to_string();
     for (words, p) in [(&["urgent", "asap", "immediately"][..], "urgent"), (&["high priority", "important"][..], "high"), (&["low priority", "someday", "whenever"][..], "low")] {
-        if let Some(w) = words.iter().find(|w| rest.to_lowercase().contains(*w)) {
+        if let Some(without) = words.iter().find_map(|w| crate::platform::text::remove_folded(&rest, w)) {
             priority = p;
-            let at = rest.to_lowercase().find(w).unwrap_or(0);
-            rest.replace_range(at..at + w.len(), "");
+            rest = without;
         }
     }
     let rest = rest.replace("  ", " ");
-    let (title, due) = dates::take_date(rest.trim().trim_end_matches([',', '.']), cx.today);
+    let (title, due) = dates::take_date(rest.trim().trim_end_matches([',', '.']), today);
     let mut title = title.trim().trim_start_matches("to ").trim().to_string();
     for p in ["remind me to ", "i need to ", "i have to ", "add "] {
-        if title.to_lowercase().starts_with(p) {
-            title = title[p.len()..].to_string();
+        if crate::platform::text::fold(&title).starts_with(p) {
+            title = crate::platform::text::after(&title, p.len()).to_string();
         }
     }
     if title.is_empty() {
         title = raw.chars().take(200).collect();
     }
     let area = text::area_of(&title);
-    Ok(Draft {
-        computed: json!({"today": cx.today.to_string(), "due_date": due.map(|d| d.to_string()),
+    Draft {
+        computed: json!({"today": today.to_string(), "due_date": due.map(|d| d.to_string()),
             "date_words": due.map(|_| raw.chars().skip(title.len()).collect::<String>().trim().to_string())}),
         result: json!({"title": title.chars().take(200).collect::<String>(), "due_date": due.map(|d| d.to_string()), "priority": priority,
             "area": area, "effort": effort_from_words(&title)}),
-    })
+    }
 }
 
 fn fields_of(t: &Value) -> Result<TaskFields, ApiError> {
@@ -499,6 +504,21 @@ mod tests {
             depends_on: Vec::new(),
             created_at: String::new(),
             updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn no_sentence_makes_the_parser_panic() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a date");
+        let d = read_task("İİİ urgent", today);
+        assert_eq!((d.result["title"].as_str(), d.result["priority"].as_str()), (Some("İİİ"), Some("urgent")));
+        let d = read_task("Call the bank ASAP tomorrow", today);
+        assert_eq!(d.result["title"], "Call the bank");
+        assert_eq!(d.result["due_date"], "2026-12-08");
+        let words = ["urgent", "ASAP", "high priority", "someday", "remind me to ", "add ", "tomorrow", " on friday", "in 2 weeks"];
+        let mut g = crate::platform::text::arbitrary::Gen::new(35);
+        for _ in 0..20_000 {
+            let _ = read_task(&g.text(&words, 10), today);
         }
     }
 

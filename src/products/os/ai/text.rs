@@ -112,16 +112,14 @@ pub fn action_items(text: &str) -> Vec<String> {
     ];
     let mut out = Vec::new();
     for sentence in text.split(['.', '\n', ';', '!', '?']) {
-        let lower = sentence.to_lowercase();
+        // Cues are found in the folded copy and cut from the sentence: the same offsets.
+        let lower = crate::platform::text::fold(sentence);
         for cue in CUES {
             if let Some(at) = lower.find(cue) {
-                let rest = sentence[at + cue.len()..].trim().trim_start_matches(':').trim();
+                let rest = crate::platform::text::after(sentence, at + cue.len()).trim().trim_start_matches(':').trim();
                 let words: Vec<&str> = rest.split_whitespace().take(12).collect();
                 if words.len() >= 2 {
-                    let mut title = words.join(" ");
-                    if let Some(first) = title.get(..1) {
-                        title = first.to_uppercase() + &title[1..];
-                    }
+                    let title = crate::platform::text::cut(&crate::platform::text::capitalize(&words.join(" ")), 200);
                     if !out.contains(&title) {
                         out.push(title);
                     }
@@ -173,6 +171,19 @@ mod tests {
         assert_eq!(sentiment("Tired and stressed").0, -1.0);
         assert_eq!(sentiment("not happy").0, -1.0);
         assert_eq!(sentiment("Nothing much").0, 0.0);
+    }
+
+    #[test]
+    fn no_text_panics() {
+        assert_eq!(action_items("İ need to écrire le rapport"), ["Écrire le rapport"]);
+        let words = ["need to ", "TODO:", "remember to ", "don't forget to ", "not ", "happy", "tired", "running", "meeting", ". ", "\n"];
+        let mut g = crate::platform::text::arbitrary::Gen::new(36);
+        for _ in 0..20_000 {
+            let a = g.text(&words, 12);
+            let b = g.text(&words, 12);
+            let _ = (tokens(&a), overlap(&a, &b), sentiment(&a), action_items(&a), area_of(&a));
+            let _ = themes(&[&a, &b], 1);
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Dates in words, relative to the user's today: "today", "tomorrow", "friday", "next
 //! week", "in 3 days", ISO dates; and the date phrase at the end of a sentence.
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate, Weekday};
+
+use crate::platform::fields::{days_after, parse_date};
 
 /// Removes a date phrase at the end ("tomorrow", "on friday", "in 3 days", "by 2026-12-01")
 /// and returns it as a date.
@@ -29,8 +31,10 @@ pub fn take_date(s: &str, today: NaiveDate) -> (String, Option<NaiveDate>) {
 
 /// A date in words, relative to `today`: today, tonight, tomorrow, yesterday, a weekday
 /// (the next one after today), next week (a week from today), in N days/weeks, or an ISO date.
+/// Only dates the API takes (years 1970–2100) are read: any other is no date.
 pub fn date_phrase(s: &str, today: NaiveDate) -> Option<NaiveDate> {
     let s = s.trim().to_lowercase();
+    let after = |n: i64| days_after(today, n);
     let s = s
         .strip_prefix("on ")
         .or_else(|| s.strip_prefix("by "))
@@ -39,15 +43,13 @@ pub fn date_phrase(s: &str, today: NaiveDate) -> Option<NaiveDate> {
         .trim();
     match s {
         "today" | "tonight" | "this evening" | "this morning" => return Some(today),
-        "tomorrow" | "tmrw" | "tomorrow morning" | "tomorrow evening" => {
-            return Some(today + Duration::days(1))
-        }
-        "yesterday" => return Some(today - Duration::days(1)),
-        "next week" => return Some(today + Duration::days(7)),
-        "day after tomorrow" | "the day after tomorrow" => return Some(today + Duration::days(2)),
+        "tomorrow" | "tmrw" | "tomorrow morning" | "tomorrow evening" => return after(1),
+        "yesterday" => return after(-1),
+        "next week" => return after(7),
+        "day after tomorrow" | "the day after tomorrow" => return after(2),
         _ => {}
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+    if let Some(d) = parse_date(s) {
         return Some(d);
     }
     let day = s
@@ -58,7 +60,7 @@ pub fn date_phrase(s: &str, today: NaiveDate) -> Option<NaiveDate> {
         let ahead = (7 + w.num_days_from_monday() as i64
             - today.weekday().num_days_from_monday() as i64)
             % 7;
-        return Some(today + Duration::days(if ahead == 0 { 7 } else { ahead }));
+        return after(if ahead == 0 { 7 } else { ahead });
     }
     let n_words: Vec<&str> = s.split_whitespace().collect();
     if let ["in", n, unit] = n_words.as_slice() {
@@ -71,8 +73,8 @@ pub fn date_phrase(s: &str, today: NaiveDate) -> Option<NaiveDate> {
             other => other.parse().ok().filter(|n| (0..=3650).contains(n))?,
         };
         return match unit.trim_end_matches('s') {
-            "day" => Some(today + Duration::days(n)),
-            "week" => Some(today + Duration::days(7 * n)),
+            "day" => after(n),
+            "week" => after(7 * n),
             _ => None,
         };
     }
@@ -102,5 +104,23 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
         assert_eq!(take_date("call mom on friday", today), ("call mom".into(), NaiveDate::from_ymd_opt(2026, 11, 27)));
         assert_eq!(take_date("buy milk", today), ("buy milk".into(), None));
+        // A date the API does not take is no date.
+        assert_eq!(take_date("x 262143-12-31", today).1, None);
+        let last = NaiveDate::from_ymd_opt(2100, 12, 31).expect("date");
+        assert_eq!(date_phrase("tomorrow", last), None);
+        assert_eq!(date_phrase("in 3650 weeks", NaiveDate::from_ymd_opt(2050, 1, 1).expect("date")), None);
+    }
+
+    #[test]
+    fn no_phrase_panics() {
+        let mut g = crate::platform::text::arbitrary::Gen::new(4);
+        let words = ["on ", "by ", "in ", " days", " weeks", "next ", "friday", "tomorrow", "2100-12-31", "3650"];
+        for _ in 0..20_000 {
+            let s = g.text(&words, 8);
+            for today in [NaiveDate::from_ymd_opt(1970, 1, 1), NaiveDate::from_ymd_opt(2100, 12, 31)].into_iter().flatten() {
+                let _ = take_date(&s, today);
+                let _ = date_phrase(&s, today);
+            }
+        }
     }
 }

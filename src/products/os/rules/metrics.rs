@@ -146,6 +146,25 @@ pub fn milestones(
 mod tests {
     use super::*;
 
+    #[test]
+    fn no_logs_or_target_panic() {
+        let mut g = crate::platform::text::arbitrary::Gen::new(40);
+        for _ in 0..5_000 {
+            let mut day = g.below(40_000) as i64;
+            let logs: Vec<Log> = (0..g.below(20))
+                .map(|_| {
+                    day += g.below(3) as i64;
+                    Log { date: d(day - 20_000), value: g.float() }
+                })
+                .collect();
+            let target = (g.below(3) > 0).then(|| g.float());
+            for dir in [Direction::Higher, Direction::Lower] {
+                let _ = (velocity(&logs), acceleration(&logs), progress(&logs, target, dir));
+                let _ = milestones(&logs, target, dir, d(day - 20_000));
+            }
+        }
+    }
+
     fn d(day: i64) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 1, 1).expect("date") + chrono::Duration::days(day)
     }

@@ -1,0 +1,287 @@
+//! Attacks of the third round, replayed end to end as the attacker sent them: inputs that
+//! made the worker panic (which restarts the isolate for every user on it), a body check
+//! that stalled it, bodies larger than the limit sent in chunks, and what the other
+//! findings of that round became. Each test failed against the code before its fix.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::auth::token;
+use crate::harness::{suite, Server, Test};
+
+pub fn tests() -> Vec<Test> {
+    suite!(
+        "attacks";
+        case_changing_text_never_panics_the_assistant,
+        ai_helpers_take_any_text,
+        a_forecast_far_away_is_no_date,
+        a_huge_list_is_refused_at_once,
+        a_chunked_body_is_refused_while_it_arrives,
+    )
+}
+
+/// How many times a worker panicked so far, from its log (a panic restarts the isolate and
+/// fails every request in flight on it).
+pub fn panics(s: &Server) -> usize {
+    std::fs::read_to_string(s.log_path())
+        .unwrap_or_default()
+        .matches("panicked at")
+        .count()
+}
+
+/// Sends `body` to `path` as `t`, and asserts a 2xx or a 4xx (never a 5xx) and that the
+/// isolate still answers.
+fn survives(s: &Server, t: &str, path: &str, body: &Value) -> Value {
+    let r = s.authed("POST", path, t, Some(body));
+    assert!(
+        (200..500).contains(&r.status),
+        "{path} {body}: {} {}",
+        r.status,
+        r.text
+    );
+    let health = s.get("/health");
+    assert_eq!(health.status, 200, "{}", health.text);
+    r.json
+}
+
+fn case_changing_text_never_panics_the_assistant(s: &Server) {
+    let before = panics(s);
+    let t = token(s);
+    for m in [
+        "add tas\u{212a}K x",
+        "rename 1 to \u{212a}elvin",
+        "add İİİ urgent",
+        "add ẞẞ urgent",
+        "remind me to call İlker urgent",
+        "add meeting with İpek at high priority",
+        "mark \u{212a}\u{212a} done",
+        "add x to my lis\u{212a}",
+        "move İ to friday",
+        "add 👩‍👩‍👧 e\u{301} שלום \u{202e} \u{0}",
+    ] {
+        survives(s, &t, "/api/assistant/chat", &json!({"message": m}));
+    }
+    // The Turkish reminder is understood, not only survived.
+    let r = survives(
+        s,
+        &t,
+        "/api/assistant/chat",
+        &json!({"message": "remind me to call İlker urgent"}),
+    );
+    assert_eq!(r["tool_calls"][0]["tool"], "add_task", "{r}");
+    assert_eq!(
+        r["tool_calls"][0]["arguments"]["title"], "call İlker",
+        "{r}"
+    );
+    assert_eq!(r["tool_calls"][0]["arguments"]["priority"], "urgent", "{r}");
+    assert_eq!(panics(s), before, "the worker panicked");
+}
+
+fn ai_helpers_take_any_text(s: &Server) {
+    let before = panics(s);
+    let t = token(s);
+    for start in ["étude du marché", "Über alles", "🎉 launch party", "İİİ"] {
+        let r = survives(
+            s,
+            &t,
+            "/api/os/ai/projects/plan",
+            &json!({"name": "Launch", "description": format!("{start} and more. Then write the docs")}),
+        );
+        let mut chars = start.chars();
+        let capitalized: String = chars
+            .next()
+            .into_iter()
+            .flat_map(char::to_uppercase)
+            .chain(chars)
+            .collect();
+        assert_eq!(
+            r["result"]["tasks"][0]["title"],
+            format!("{capitalized} and more"),
+            "{r}"
+        );
+    }
+    let r = survives(
+        s,
+        &t,
+        "/api/os/ai/tasks/parse",
+        &json!({"text": "İİİ urgent"}),
+    );
+    assert_eq!(r["result"]["priority"], "urgent", "{r}");
+    // One entry used to make every later call of this user panic.
+    let r = s.authed(
+        "POST",
+        "/api/os/logbook",
+        &t,
+        Some(&json!({"content": "İ need to écrire le rapport"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    for _ in 0..2 {
+        let r = survives(s, &t, "/api/os/ai/logbook/extract_tasks", &json!({}));
+        assert_eq!(r["result"]["tasks"][0]["title"], "Écrire le rapport", "{r}");
+    }
+    assert_eq!(panics(s), before, "the worker panicked");
+}
+
+fn a_forecast_far_away_is_no_date(s: &Server) {
+    let before = panics(s);
+    let t = token(s);
+    for (target, logs) in [
+        (json!(100), [json!(10), json!(10.0000001)]),
+        (json!(1_000_000), [json!(0), json!(0.001)]),
+    ] {
+        let m = s.authed(
+            "POST",
+            "/api/os/metrics",
+            &t,
+            Some(&json!({"name": "Distance", "target": target})),
+        );
+        assert_eq!(m.status, 201, "{}", m.text);
+        let id = m.json["id"].as_str().expect("id");
+        for (i, v) in logs.iter().enumerate() {
+            let date = (chrono::Utc::now().date_naive() - chrono::Duration::days(2 - i as i64))
+                .to_string();
+            let r = s.authed(
+                "POST",
+                &format!("/api/os/metrics/{id}/logs"),
+                &t,
+                Some(&json!({"value": v, "date": date})),
+            );
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+        let r = survives(
+            s,
+            &t,
+            "/api/os/ai/metrics/predict",
+            &json!({"metric_id": id}),
+        );
+        assert_eq!(r["result"]["target_reached_on"], Value::Null, "{r}");
+    }
+    // A target of 1e300 is out of range: 422, nothing stored.
+    let r = s.authed(
+        "POST",
+        "/api/os/metrics",
+        &t,
+        Some(&json!({"name": "Huge", "target": 1e300})),
+    );
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.json["error"]["details"]["fields"]["target"].is_string(),
+        "{}",
+        r.text
+    );
+    let list = s.authed("GET", "/api/os/metrics?q=Huge", &t, None);
+    assert_eq!(list.json["items"], json!([]), "{}", list.text);
+    assert_eq!(panics(s), before, "the worker panicked");
+}
+
+/// 128,000 distinct strings in `depends_on` (1 MiB): refused by `maxItems` at once, where
+/// the pairwise uniqueness check held the isolate for half a minute and another user's
+/// request waited as long.
+fn a_huge_list_is_refused_at_once(s: &Server) {
+    let t = token(s);
+    let other = token(s);
+    let deps: Vec<String> = (0..128_000).map(|i| format!("{i:x}")).collect();
+    let body = json!({"title": "x", "depends_on": deps});
+    assert!(body.to_string().len() < 1024 * 1024);
+    let started = Instant::now();
+    let (big, me) = std::thread::scope(|scope| {
+        let big = scope.spawn(|| s.authed("POST", "/api/os/tasks", &t, Some(&body)));
+        std::thread::sleep(Duration::from_millis(50));
+        let me = scope.spawn(|| {
+            let at = Instant::now();
+            let r = s.authed("GET", "/api/auth/me", &other, None);
+            (r.status, at.elapsed())
+        });
+        (big.join().expect("big"), me.join().expect("me"))
+    });
+    big.assert_error(422, "validation_failed");
+    assert!(
+        big.json["error"]["details"]["fields"]["depends_on"].is_string(),
+        "{}",
+        big.text
+    );
+    assert_eq!(me.0, 200);
+    assert!(
+        me.1 < Duration::from_secs(3),
+        "another user waited {:?}",
+        me.1
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let list = s.authed("GET", "/api/os/tasks", &t, None);
+    assert_eq!(list.json["items"], json!([]), "nothing written");
+}
+
+/// 64 MiB of chunked body before sign-in: the worker answers 413 while the body is still
+/// being sent (after a few MiB), where it used to buffer all of it first. The answer
+/// itself may not reach the client: wrangler's local proxy resets a connection whose
+/// request body is still arriving, which can drop the 413 in flight (a server answering
+/// early is ordinary HTTP; the edge delivers it). So the test reads the worker's own log
+/// line for its request id, and the point at which the sending stopped.
+fn a_chunked_body_is_refused_while_it_arrives(s: &Server) {
+    let id = crate::auth::unique("chunked");
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         X-Request-ID: {id}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).expect("head");
+    conn.set_nonblocking(true).expect("nonblocking");
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+    frame.extend_from_slice(&chunk);
+    frame.extend_from_slice(b"\r\n");
+    let mut sent = 0usize;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    'sending: while sent < 64 * 1024 * 1024 && Instant::now() < deadline {
+        let mut at = 0;
+        while at < frame.len() {
+            match conn.read(&mut buf) {
+                Ok(n) if n > 0 => {
+                    answer.extend_from_slice(&buf[..n]);
+                    break 'sending;
+                }
+                Ok(_) => break 'sending,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break 'sending,
+            }
+            match conn.write(&frame[at..]) {
+                Ok(n) => at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Err(_) => break 'sending,
+            }
+        }
+        sent += chunk.len();
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        sent < 16 * 1024 * 1024,
+        "the body was taken until {sent} bytes; answer {answer:?}"
+    );
+    assert!(!answer.starts_with("HTTP/1.1 2"), "{answer}");
+    // The worker's own line for this request: 413, before sign-in was even tried.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let log = std::fs::read_to_string(s.log_path()).unwrap_or_default();
+        if let Some(l) = log
+            .lines()
+            .find(|l| l.contains(&id) && l.contains("\"status\""))
+        {
+            break l.to_string();
+        }
+        assert!(Instant::now() < deadline, "no log line for {id}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let logged: Value = serde_json::from_str(line.trim()).expect("a JSON log line");
+    assert_eq!(logged["status"], 413, "{line}");
+    assert_eq!(s.get("/health").status, 200);
+}
