@@ -93,10 +93,13 @@ impl Period {
             "this_year" => Self::ThisYear,
             other => {
                 if let Some(n) = other.strip_prefix("last_days:") {
-                    Self::LastDays(n.parse().ok()?)
+                    Self::LastDays(n.parse().ok().filter(|n| (1..=366).contains(n))?)
                 } else {
                     let (y, m) = other.strip_prefix("month:")?.split_once('-')?;
-                    Self::Month { year: y.parse().ok()?, month: m.parse().ok().filter(|m| (1..=12).contains(m))? }
+                    Self::Month {
+                        year: y.parse().ok().filter(|y| crate::platform::fields::YEARS.contains(y))?,
+                        month: m.parse().ok().filter(|m| (1..=12).contains(m))?,
+                    }
                 }
             }
         })
@@ -349,6 +352,29 @@ fn people(text: &str, ways: Option<usize>) -> People {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_message_panics() {
+        let words = [
+            "split ", "$84.50", "€12", "1,200", "-5", "three ways", " between ", " with ", " among ", " and ", "me",
+            "2:1", "4294967295:4294967295", "which card", "dining", "how much", "spent", "last month", "vs last month",
+            "last 99999999999 days", "march 2100", "january 1969", "top merchants", "the group",
+        ];
+        let mut g = crate::platform::text::arbitrary::Gen::new(42);
+        for _ in 0..30_000 {
+            let m = g.text(&words, 12);
+            for today in [today(), NaiveDate::from_ymd_opt(1970, 1, 1).expect("date"), NaiveDate::from_ymd_opt(2100, 12, 31).expect("date")] {
+                if let Ask::Tracker(t) = read(&m, today) {
+                    let _ = (t.period.range(today), t.period.previous(today), Period::from_key(&t.period.key()));
+                }
+            }
+            let _ = super::super::amounts::positive_cents(&m);
+            let _ = Period::from_key(&m);
+        }
+        // A stored key only ever names a period `read` can produce.
+        assert_eq!(Period::from_key("last_days:4294967295"), None);
+        assert_eq!(Period::from_key("month:-262144-01"), None);
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
