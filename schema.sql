@@ -596,15 +596,6 @@ CREATE TABLE money_settings (
     updated_at           TEXT NOT NULL
 );
 
--- Personal OS AI helpers: model calls per user and UTC day, counted in one conditional
--- upsert so the daily limit holds under simultaneous requests.
-CREATE TABLE os_ai_usage (
-    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    day     TEXT NOT NULL,
-    calls   INTEGER NOT NULL,
-    PRIMARY KEY (user_id, day)
-);
-
 -- The last run of each of a user's Phantom loops, whoever ran it (the scheduler or
 -- run-now), for GET /api/phantom/status.
 CREATE TABLE phantom_last_runs (
@@ -613,4 +604,14 @@ CREATE TABLE phantom_last_runs (
     at      TEXT NOT NULL,
     outcome TEXT NOT NULL,
     PRIMARY KEY (user_id, loop)
+);
+
+-- Model calls per user and UTC day, for every product: the LLM broker counts each call
+-- in one conditional upsert, so AI_DAILY_LIMIT holds across products and under
+-- simultaneous requests.
+CREATE TABLE llm_usage (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    day     TEXT NOT NULL,
+    calls   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
 );

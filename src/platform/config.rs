@@ -88,6 +88,9 @@ pub struct LlmConfig {
     pub timeout_ms: u64,
     /// First retry delay; doubles per attempt (3 attempts in all).
     pub retry_base_ms: u64,
+    /// Model calls per user and UTC day (`AI_DAILY_LIMIT`), whichever product asks;
+    /// offline answers and cached ones are free.
+    pub daily_limit: i64,
 }
 
 impl std::fmt::Debug for LlmConfig {
@@ -422,6 +425,13 @@ fn parse_llm(errors: &mut Vec<String>, raw: &dyn Fn(&str) -> Option<String>) -> 
             500,
             0..=10_000,
         ) as u64,
+        daily_limit: parse_int(
+            errors,
+            "AI_DAILY_LIMIT",
+            raw("AI_DAILY_LIMIT"),
+            100,
+            0..=1_000_000,
+        ),
     }
 }
 

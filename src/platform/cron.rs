@@ -100,7 +100,7 @@ pub async fn prune(ctx: &JobCtx, steps: &[(&str, &str, JsValue)]) -> Result<Stri
 }
 
 /// Cron runs after 30 days; sign-in sessions (with their refresh tokens) and wallet
-/// challenges once expired.
+/// challenges once expired; model-call counts once their day is over.
 async fn retention(ctx: &JobCtx) -> Result<String, ApiError> {
     let now = crate::platform::ids::now();
     let now_s = ids::rfc3339(now);
@@ -117,6 +117,9 @@ async fn retention(ctx: &JobCtx) -> Result<String, ApiError> {
             ("expired wallet challenges",
              "DELETE FROM wallet_challenges WHERE nonce IN (SELECT nonce FROM wallet_challenges WHERE expires_at < ?1 LIMIT ?2)",
              now_s.as_str().into()),
+            ("model-call counts of past days",
+             "DELETE FROM llm_usage WHERE rowid IN (SELECT rowid FROM llm_usage WHERE day < ?1 LIMIT ?2)",
+             now.date_naive().to_string().into()),
         ],
     )
     .await

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::auth::token;
+use crate::fake_llm::FakeLlm;
 use crate::harness::{suite, Server, Test};
 
 pub fn tests() -> Vec<Test> {
@@ -19,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         a_forecast_far_away_is_no_date,
         a_huge_list_is_refused_at_once,
         a_chunked_body_is_refused_while_it_arrives,
+        model_calls_are_metered_for_every_product,
     )
 }
 
@@ -284,4 +286,76 @@ fn a_chunked_body_is_refused_while_it_arrives(s: &Server) {
     let logged: Value = serde_json::from_str(line.trim()).expect("a JSON log line");
     assert_eq!(logged["status"], 413, "{line}");
     assert_eq!(s.get("/health").status, 200);
+}
+
+/// Rounds of the metering race, each with a fresh user.
+const METER_ROUNDS: usize = 3;
+
+/// With `AI_DAILY_LIMIT=5`, twelve simultaneous model-backed requests of one user across
+/// Assistant, Phantom and Money: exactly five reach the model, the rest answer 429 with
+/// `Retry-After`. The count was the Personal OS helpers' own, so every other product's
+/// calls went unmetered.
+fn model_calls_are_metered_for_every_product(_s: &Server) {
+    let fake = FakeLlm::start();
+    let base = format!("http://127.0.0.1:{}/v1", fake.port);
+    let server = Server::start_with(&[
+        ("LLM_BACKEND", "openai"),
+        ("LLM_BASE_URL", &base),
+        ("LLM_MODEL", "fake-model"),
+        ("LLM_RETRY_BASE_MS", "50"),
+        ("AI_DAILY_LIMIT", "5"),
+        ("FEATURE_AI", "true"),
+    ]);
+    for round in 0..METER_ROUNDS {
+        let t = token(&server);
+        let chat = server.authed("POST", "/api/money/chats", &t, Some(&json!({})));
+        assert_eq!(chat.status, 201, "{}", chat.text);
+        let chat_id = chat.json["id"].as_str().expect("chat id").to_string();
+        let before: usize = fake.calls.lock().map(|m| m.values().sum()).unwrap_or(0);
+        let answers = crate::security::together(12, |i| match i % 3 {
+            0 => server.authed(
+                "POST",
+                "/api/assistant/chat",
+                &t,
+                Some(&json!({"message": "hello there"})),
+            ),
+            1 => server.authed(
+                "POST",
+                "/api/phantom/personas/generate",
+                &t,
+                Some(&json!({})),
+            ),
+            _ => server.authed(
+                "POST",
+                &format!("/api/money/chats/{chat_id}/messages"),
+                &t,
+                Some(&json!({"content": "tell me something about saving"})),
+            ),
+        });
+        let ok = answers
+            .iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .count();
+        let limited: Vec<_> = answers.iter().filter(|r| r.status == 429).collect();
+        assert_eq!(
+            ok,
+            5,
+            "round {round}: {:?}",
+            answers
+                .iter()
+                .map(|r| (r.status, r.text.clone()))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(limited.len(), 7, "round {round}");
+        for r in limited {
+            r.assert_error(429, "rate_limited");
+            assert!(r
+                .header("retry-after")
+                .and_then(|v| v.parse::<u64>().ok())
+                .is_some_and(|s| (1..=86_400).contains(&s)));
+        }
+        let after: usize = fake.calls.lock().map(|m| m.values().sum()).unwrap_or(0);
+        assert_eq!(after - before, 5, "round {round}: model calls made");
+    }
+    server.stop();
 }

@@ -33,7 +33,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// Runs `f(0..n)` on `n` threads released together by a barrier; results in index order.
-fn together<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+pub fn together<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let barrier = Barrier::new(n);
     let joined: Vec<std::thread::Result<T>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)

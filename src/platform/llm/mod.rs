@@ -108,6 +108,9 @@ pub type Check<'a> = &'a dyn Fn(Value) -> Result<Value, String>;
 pub struct Request<'a> {
     /// What is asked for, for logs and errors (`chat`, `summary`).
     pub feature: &'static str,
+    /// Whose call it is: every call a model answers counts against that user's daily
+    /// limit (`AI_DAILY_LIMIT`), here and only here.
+    pub user_id: &'a str,
     pub messages: Vec<Message>,
     pub tools: &'a [ToolDef],
     /// When set, the reply's text must hold JSON this accepts; [`Outcome::Json`] carries it.
@@ -162,6 +165,7 @@ pub async fn complete(
             (other, _) => Ok(other),
         };
     }
+    count_call(env, req.user_id, cfg.daily_limit).await?;
     let mut last = AttemptError::Fatal("no attempt".into());
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
@@ -196,6 +200,39 @@ pub async fn complete(
             AttemptError::Fatal(_) => "configuration".into(),
         }
     )))
+}
+
+/// Counts one model call of `user_id` for today (UTC) in the same statement that checks
+/// the limit, so simultaneous calls never pass it; past it, 429 with the seconds to
+/// midnight UTC. A call that then fails still counts: the provider may have billed it.
+async fn count_call(env: &worker::Env, user_id: &str, limit: i64) -> Result<(), ApiError> {
+    let now = crate::platform::ids::now();
+    let day = now.date_naive().to_string();
+    let r = env
+        .d1("DB")?
+        .prepare(
+            "INSERT INTO llm_usage (user_id, day, calls) SELECT ?1, ?2, 1 WHERE ?3 > 0 \
+             ON CONFLICT (user_id, day) DO UPDATE SET calls = calls + 1 WHERE calls < ?3",
+        )
+        .bind(&[user_id.into(), day.into(), (limit as f64).into()])?
+        .run()
+        .await?;
+    if crate::platform::db::changes(&r)? > 0 {
+        return Ok(());
+    }
+    Err(ApiError::RateLimited {
+        retry_after_secs: seconds_to_midnight(now),
+    })
+}
+
+/// Seconds from `now` to the next midnight UTC, at least 1.
+pub fn seconds_to_midnight(now: chrono::DateTime<chrono::Utc>) -> u64 {
+    let midnight = now
+        .date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|m| m.and_utc());
+    midnight.map_or(3600, |m| (m - now).num_seconds().max(1) as u64)
 }
 
 /// Applies the output check: a reply that calls tools passes as is; otherwise its text
@@ -395,6 +432,7 @@ mod tests {
         let (messages, tools) = tool_request();
         let req = Request {
             feature: "chat",
+            user_id: "u1",
             messages,
             tools: &tools,
             output: None,
@@ -429,6 +467,7 @@ mod tests {
         let (messages, tools) = tool_request();
         let req = Request {
             feature: "chat",
+            user_id: "u1",
             messages,
             tools: &tools,
             output: None,
@@ -457,6 +496,7 @@ mod tests {
         let (messages, tools) = tool_request();
         let req = Request {
             feature: "chat",
+            user_id: "u1",
             messages,
             tools: &tools,
             output: None,

@@ -184,6 +184,7 @@ async fn with_model(
             cfg,
             &Request {
                 feature: "chat",
+                user_id: &caller.user_id,
                 messages: messages.clone(),
                 tools: &defs,
                 output: None,

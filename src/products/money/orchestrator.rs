@@ -98,6 +98,7 @@ pub async fn answer(
                     &config.llm,
                     &Request {
                         feature: "money chat",
+                        user_id: &caller.user_id,
                         messages: vec![
                             Message::system(format!(
                                 "You are a personal finance assistant. Never state amounts, balances or figures: the \

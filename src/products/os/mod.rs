@@ -28,7 +28,7 @@ pub static PRODUCT: Product = Product {
     name: "os",
     title: "Personal OS",
     routes: ROUTES,
-    settings: Some(|raw, stage, errors| Box::new(ai::Settings::parse(raw, stage, errors))),
+    settings: None,
     jobs: None,
     crons: &[],
     listener: None,

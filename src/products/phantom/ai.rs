@@ -23,12 +23,14 @@ pub struct Task {
     pub validate: Validator,
 }
 
-/// Runs a task: the configured model, or the offline generator.
-pub async fn generate(env: &worker::Env, cfg: &LlmConfig, task: &Task) -> Result<Value, ApiError> {
+/// Runs a task for `user_id`: the configured model (a call counted against their daily
+/// limit), or the offline generator.
+pub async fn generate(env: &worker::Env, cfg: &LlmConfig, user_id: &str, task: &Task) -> Result<Value, ApiError> {
     let offline =
         || super::offline::generate(task.feature, task.seed, &task.context).map(Outcome::Json);
     let request = llm::Request {
         feature: task.feature,
+        user_id,
         messages: vec![
             Message::system(SYSTEM),
             Message::user(format!(

@@ -269,7 +269,7 @@ pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
         seed: u64::from_le_bytes(seed_bytes),
         validate: validate_generated,
     };
-    let value = super::ai::generate(&ctx.env, &ctx.config.llm, &task).await?;
+    let value = super::ai::generate(&ctx.env, &ctx.config.llm, &caller.user_id, &task).await?;
     let fields = PersonaFields::parse(&value, true)
         .map_err(|_| ApiError::UpstreamFailed("invalid persona".into()))?;
     let p = insert(&ctx, &caller, fields).await?;

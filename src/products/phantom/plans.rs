@@ -121,7 +121,7 @@ pub async fn generate(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
         seed: u64::from_le_bytes(seed),
         validate: validate_plan,
     };
-    let data = super::ai::generate(&ctx.env, &ctx.config.llm, &task).await?;
+    let data = super::ai::generate(&ctx.env, &ctx.config.llm, &caller.user_id, &task).await?;
     let plan = Plan {
         id: ids::new_id()?,
         persona_id: Some(persona.id),

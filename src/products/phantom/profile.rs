@@ -134,7 +134,7 @@ pub async fn form_data(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         seed: u64::from_be_bytes(seed),
         validate: validate_form,
     };
-    let mut value = super::ai::generate(&ctx.env, &ctx.config.llm, &task).await?;
+    let mut value = super::ai::generate(&ctx.env, &ctx.config.llm, &caller.user_id, &task).await?;
     // Answer exactly the requested keys, in the requested order.
     let mut out = serde_json::Map::new();
     for f in &fields {

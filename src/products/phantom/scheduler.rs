@@ -185,7 +185,7 @@ async fn make_events(
         seed: seed(user_id, loop_name, slot),
         validate,
     };
-    let answer = super::ai::generate(env, &config.llm, &task).await?;
+    let answer = super::ai::generate(env, &config.llm, user_id, &task).await?;
     let pid = Some(persona.id.clone());
     let engines = ["google", "google", "bing", "duckduckgo"];
     let events: Vec<NewEvent> = match loop_name {

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use worker::D1Database;
 
 use crate::platform::auth::Caller;
-use crate::platform::config::{parse_int, Config, LlmBackend, Stage};
+use crate::platform::config::LlmBackend;
 use crate::platform::crypto::sha256_hex;
 use crate::platform::error::ApiError;
 use crate::platform::http::{self, Ctx, Response};
@@ -61,23 +61,6 @@ pub struct Feature {
     pub ttl_secs: u64,
     pub run: Run,
     pub apply: Option<Apply>,
-}
-
-/// The worker's settings of the AI helpers.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Model calls per user and UTC day (`AI_DAILY_LIMIT`, 100); offline calls are free.
-    pub daily_limit: i64,
-}
-
-impl Settings {
-    pub fn parse(raw: &dyn Fn(&str) -> Option<String>, _stage: &Stage, errors: &mut Vec<String>) -> Self {
-        Settings { daily_limit: parse_int(errors, "AI_DAILY_LIMIT", raw("AI_DAILY_LIMIT"), 100, 0..=1_000_000) }
-    }
-
-    pub fn of(config: &Config) -> Result<&Settings, ApiError> {
-        config.product::<Settings>()
-    }
 }
 
 /// The response schema around a feature's result and figures.
@@ -180,27 +163,6 @@ async fn data_version(db: &D1Database, user_id: &str, tables: &[&str]) -> Result
     Ok(v.unwrap_or_default())
 }
 
-/// Counts a model call; refuses past the daily limit with 429 and the seconds to midnight UTC.
-async fn count_call(db: &D1Database, user_id: &str, limit: i64) -> Result<(), ApiError> {
-    let now = crate::platform::ids::now();
-    let day = now.date_naive().to_string();
-    let r = db
-        .prepare(
-            "INSERT INTO os_ai_usage (user_id, day, calls) VALUES (?1, ?2, 1) \
-             ON CONFLICT (user_id, day) DO UPDATE SET calls = calls + 1 WHERE calls < ?3",
-        )
-        .bind(&[user_id.into(), day.into(), (limit as f64).into()])?
-        .run()
-        .await?;
-    let counted = limit > 0 && crate::platform::db::changes(&r)? > 0;
-    if counted {
-        return Ok(());
-    }
-    let midnight = (now.date_naive() + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).map(|m| m.and_utc());
-    let secs = midnight.map_or(3600, |m| (m - now).num_seconds().max(1) as u64);
-    Err(ApiError::RateLimited { retry_after_secs: secs })
-}
-
 /// The handler every feature route calls.
 pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<Response, ApiError> {
     // Checked against `f.input`, the route's documented body.
@@ -232,7 +194,6 @@ pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<
     let result = if llm_cfg.backend == LlmBackend::Offline {
         draft.result
     } else {
-        count_call(&db, &caller.user_id, Settings::of(&ctx.config)?.daily_limit).await?;
         let out_schema = (f.output)();
         let check = |v: Value| {
             let problems = schema::validate(&v, &out_schema);
@@ -249,6 +210,7 @@ pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<
             llm_cfg,
             &Request {
                 feature: f.name,
+                user_id: &caller.user_id,
                 messages: vec![
                     Message::system(format!(
                         "{} Use the figures exactly as given and never invent a number. Answer with one JSON object \
