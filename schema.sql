@@ -20,7 +20,7 @@ CREATE TABLE users (
     wallet_address TEXT UNIQUE,
     created_at     TEXT NOT NULL,
     is_active      INTEGER NOT NULL DEFAULT 1
-);
+, email_verified_at TEXT);  -- set when a verification or reset link proved the address
 
 -- API keys: only the SHA-256 of the key is kept.
 CREATE TABLE api_keys (
@@ -614,4 +614,37 @@ CREATE TABLE llm_usage (
     day     TEXT NOT NULL,
     calls   INTEGER NOT NULL,
     PRIMARY KEY (user_id, day)
+);
+
+-- Proof of email ownership: single-use expiring link tokens (only their SHA-256 is kept),
+-- and the development outbox (EMAIL_BACKEND=outbox).
+CREATE TABLE email_tokens (
+    token_hash TEXT PRIMARY KEY,                -- SHA-256 of the token in the link
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('verify', 'reset')),
+    email      TEXT NOT NULL,                   -- the address the link was sent to
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX email_tokens_user ON email_tokens (user_id, purpose);
+CREATE INDEX email_tokens_expiry ON email_tokens (expires_at);
+
+CREATE TABLE email_outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    to_address TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX email_outbox_to ON email_outbox (to_address);
+
+-- Raw usage rows a metering pass could not count for one customer (the others were
+-- counted): kept with the error for the operator; the cron run's outcome names them.
+CREATE TABLE suiftly_metering_skips (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer_id INTEGER NOT NULL,
+    from_id     INTEGER NOT NULL,               -- raw log ids (from_id, to_id]
+    to_id       INTEGER NOT NULL,
+    error       TEXT NOT NULL,
+    created_at  TEXT NOT NULL
 );

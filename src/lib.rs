@@ -26,12 +26,8 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(
-    req: web_sys::Request,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<web_sys::Response> {
-    platform::http::serve(req, env).await
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    platform::http::serve(req, env, ctx).await
 }
 
 #[event(scheduled)]

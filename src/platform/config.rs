@@ -67,6 +67,10 @@ pub struct Config {
     /// D1 statements a cron job may spend per run (paid plan 1,000, free 50); a job that
     /// has more to do stops there and the next run continues.
     pub cron_statement_budget: u32,
+    /// The worker's public URL (`PUBLIC_URL`, e.g. `https://api.example.com`): links in
+    /// emails and OAuth metadata use it. Unset, the request's own origin is used.
+    pub public_url: Option<String>,
+    pub mail: crate::platform::mail::MailConfig,
 }
 
 /// Which LLM answers structured-output requests.
@@ -269,6 +273,10 @@ impl Config {
         if gateway_token.as_ref().is_some_and(|t| t.len() < 16) {
             errors.push("GATEWAY_TOKEN must be at least 16 characters".into());
         }
+        let public_url = raw("PUBLIC_URL")
+            .filter(|v| !v.is_empty())
+            .map(|u| parse_url(&mut errors, "PUBLIC_URL", &u));
+        let mail = crate::platform::mail::MailConfig::parse(&raw, &stage, &mut errors);
         let products = crate::platform::product::all()
             .iter()
             .filter_map(|p| p.settings)
@@ -292,6 +300,8 @@ impl Config {
                 gateway_token,
                 products,
                 cron_statement_budget,
+                public_url,
+                mail,
             })
         } else {
             Err(errors)
@@ -453,6 +463,19 @@ pub fn parse_bool(
 }
 
 /// Parses an integer setting within `range`, or reports it.
+/// An http(s) URL setting, without a trailing slash; a problem naming the setting when it
+/// is not one.
+pub fn parse_url(errors: &mut Vec<String>, name: &str, value: &str) -> String {
+    let v = value.trim().trim_end_matches('/');
+    let ok = worker::Url::parse(v)
+        .ok()
+        .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    if !ok {
+        errors.push(format!("{name}={v:?} must be an http(s) URL"));
+    }
+    v.to_string()
+}
+
 pub fn parse_int(
     errors: &mut Vec<String>,
     name: &str,

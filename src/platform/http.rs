@@ -37,9 +37,56 @@ pub struct Ctx {
     /// The JSON Schema the route documents for its body: [`Ctx::json`] refuses a body
     /// that does not match it, so the document is what is enforced.
     body_schema: Option<fn() -> Value>,
+    /// The runtime's context of this request: work it runs after the answer.
+    exec: Rc<worker::Context>,
 }
 
 impl Ctx {
+    /// Runs `work` after the answer has gone out (the runtime keeps the request alive for
+    /// it); a failure is logged with the request id.
+    pub fn in_background(
+        &self,
+        what: &'static str,
+        work: impl std::future::Future<Output = Result<(), ApiError>> + 'static,
+    ) {
+        let request_id = self.request_id.clone();
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            if let Err(e) = work.await {
+                worker::console_error!(
+                    "{}",
+                    serde_json::json!({"level": "error", "request_id": request_id,
+                        "msg": format!("{what}: {e}")})
+                );
+            }
+            Ok(wasm_bindgen::JsValue::UNDEFINED)
+        });
+        if let Err(e) = self.exec.as_ref().as_ref().wait_until(&promise) {
+            worker::console_error!(
+                "{}",
+                serde_json::json!({"level": "error", "request_id": self.request_id,
+                    "msg": format!("{what}: waitUntil refused: {e:?}")})
+            );
+        }
+    }
+
+    /// The worker's public origin: `PUBLIC_URL`, else the request's own.
+    pub fn public_url(&self) -> String {
+        if let Some(u) = &self.config.public_url {
+            return u.clone();
+        }
+        self.url()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
+    /// A form-encoded body (an HTML form's POST), at most 1 MiB, as its pairs.
+    pub async fn form(&mut self) -> Result<Vec<(String, String)>, ApiError> {
+        let bytes = self.body_bytes().await?;
+        Ok(form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect())
+    }
+
     /// A path parameter declared in the route (`/tasks/{id}` → `param("id")`).
     pub fn param(&self, name: &str) -> &str {
         self.params
@@ -296,7 +343,11 @@ pub fn intern_strings() {
 }
 
 /// Entry point for every HTTP request.
-pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::Response> {
+pub async fn serve(
+    req: web_sys::Request,
+    env: Env,
+    exec: worker::Context,
+) -> worker::Result<web_sys::Response> {
     let Head {
         method,
         url,
@@ -336,6 +387,7 @@ pub async fn serve(req: web_sys::Request, env: Env) -> worker::Result<web_sys::R
                 origin: origin.as_deref(),
                 content_length: content_length.as_deref(),
                 authorization,
+                exec: Rc::new(exec),
             };
             let (label, user, result) = dispatch(req, env, config, incoming).await;
             (label, user, result, cors)
@@ -387,6 +439,7 @@ struct Incoming<'a> {
     origin: Option<&'a str>,
     content_length: Option<&'a str>,
     authorization: Option<String>,
+    exec: Rc<worker::Context>,
 }
 
 /// What every request needs before it is routed. The runtime hands each item over in a
@@ -488,6 +541,7 @@ async fn dispatch(
         origin,
         content_length,
         authorization,
+        exec,
     } = incoming;
     if method == "OPTIONS" {
         let allowed = origin.is_some_and(|o| config.cors_origins.allows(o));
@@ -604,6 +658,7 @@ async fn dispatch(
         url,
         query: std::cell::OnceCell::new(),
         body_schema: route.doc.request,
+        exec,
     };
     let result = match (route.handler, caller) {
         (Handler::User(handler), Some(caller)) => handler(ctx, caller).await,

@@ -96,8 +96,9 @@ macro_rules! route {
 pub enum Event<'a> {
     /// A user signed in with a Sui wallet (the first time creates the user).
     WalletSignedIn { user_id: &'a str, address: &'a str },
-    /// A user signed up with an email and a password.
-    UserSignedUp { user_id: &'a str, email: &'a str },
+    /// A user proved they own `email` (a verification or password-reset link): what was
+    /// granted to the address may now be theirs.
+    EmailVerified { user_id: &'a str, email: &'a str },
 }
 
 /// What an event listener, a job or a cron job gets: the bindings and the parsed config.

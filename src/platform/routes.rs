@@ -2,6 +2,7 @@
 //! diagnostics. Products declare theirs in their own folder.
 
 use crate::platform::auth::handlers as auth;
+use crate::platform::auth::verification;
 use crate::platform::product::Route;
 use crate::platform::{meta, scheduler};
 use crate::route;
@@ -22,6 +23,15 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/api/auth/api-keys/{id}", User, auth::revoke_api_key, auth::REVOKE_KEY_DOC),
     route!(POST "/api/auth/wallet/challenge", Public, auth::wallet_challenge, auth::CHALLENGE_DOC),
     route!(POST "/api/auth/wallet/verify", Public, auth::wallet_verify, auth::VERIFY_DOC),
+    route!(POST "/api/auth/email/verification", User, verification::send_verification, verification::SEND_DOC),
+    route!(POST "/api/auth/email/verify", Public, verification::verify, verification::VERIFY_DOC),
+    route!(POST "/api/auth/password/forgot", Public, verification::forgot, verification::FORGOT_DOC),
+    route!(POST "/api/auth/password/reset", Public, verification::reset, verification::RESET_DOC),
+    route!(GET "/auth/verify-email", Page, verification::verify_page, verification::PAGE_DOC),
+    route!(POST "/auth/verify-email", Page, verification::verify_form, verification::PAGE_DOC),
+    route!(GET "/auth/reset-password", Page, verification::reset_page, verification::PAGE_DOC),
+    route!(POST "/auth/reset-password", Page, verification::reset_form, verification::PAGE_DOC),
+    route!(GET "/__dev/outbox", DevOnly, verification::dev_outbox, verification::DEV_OUTBOX_DOC),
     route!(POST "/__dev/scheduler/{name}/probe", DevOnly, scheduler::dev_probe, scheduler::DEV_PROBE_DOC),
     route!(GET "/__dev/scheduler/{name}", DevOnly, scheduler::dev_jobs, scheduler::DEV_JOBS_DOC),
 ];

@@ -21,6 +21,8 @@ pub fn tests() -> Vec<Test> {
         a_huge_list_is_refused_at_once,
         a_chunked_body_is_refused_while_it_arrives,
         model_calls_are_metered_for_every_product,
+        an_invite_goes_to_who_owns_the_address,
+        mail_goes_through_the_provider,
     )
 }
 
@@ -357,5 +359,141 @@ fn model_calls_are_metered_for_every_product(_s: &Server) {
         let after: usize = fake.calls.lock().map(|m| m.values().sum()).unwrap_or(0);
         assert_eq!(after - before, 5, "round {round}: model calls made");
     }
+    server.stop();
+}
+
+/// An owner invites an address that has no account. Someone else signs up with it first:
+/// they see nothing of the group (before, they were made a member and read the group, its
+/// members' emails and its chat). The address's owner is not blocked: a password reset
+/// mailed to the address recovers the account, verifies it, claims the invite and signs
+/// the squatter out everywhere (API keys included).
+fn an_invite_goes_to_who_owns_the_address(s: &Server) {
+    let owner = token(s);
+    let victim = format!("{}@example.test", crate::auth::unique("invitee"));
+    let g = s.authed(
+        "POST",
+        "/api/money/groups",
+        &owner,
+        Some(&json!({"name": "Flat", "members": [victim]})),
+    );
+    assert_eq!(g.status, 201, "{}", g.text);
+    let gid = g.json["id"].as_str().expect("group").to_string();
+    let chat = s.authed(
+        "POST",
+        "/api/money/chats",
+        &owner,
+        Some(&json!({"title": "Rent", "group_id": gid})),
+    );
+    assert_eq!(chat.status, 201, "{}", chat.text);
+    let chat_id = chat.json["id"].as_str().expect("chat").to_string();
+
+    let squat = s.post_json(
+        "/api/auth/signup",
+        &json!({"email": victim, "password": "i am not the owner"}),
+    );
+    assert_eq!(squat.status, 201, "{}", squat.text);
+    let attacker = squat.json["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let key = s.authed(
+        "POST",
+        "/api/auth/api-keys",
+        &attacker,
+        Some(&json!({"name": "kept"})),
+    );
+    let key = key.json["key"].as_str().expect("key").to_string();
+    s.authed("GET", &format!("/api/money/groups/{gid}"), &attacker, None)
+        .assert_error(404, "not_found");
+    s.authed(
+        "GET",
+        &format!("/api/money/chats/{chat_id}"),
+        &attacker,
+        None,
+    )
+    .assert_error(404, "not_found");
+    assert_eq!(
+        s.authed("GET", "/api/money/groups", &attacker, None).json["items"],
+        json!([])
+    );
+    let seen = s.authed("GET", &format!("/api/money/groups/{gid}"), &owner, None);
+    assert_eq!(
+        seen.json["members"][1]["status"], "pending",
+        "{}",
+        seen.text
+    );
+
+    // The owner of the address takes it back through the mail only they can read.
+    let r = s.post_json("/api/auth/password/forgot", &json!({ "email": victim }));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let reset = crate::auth::mailed_token(s, &victim, "reset-password");
+    let r = s.post_json(
+        "/api/auth/password/reset",
+        &json!({"token": reset, "password": "the real owner here"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text);
+    s.authed("GET", "/api/auth/me", &attacker, None)
+        .assert_error(401, "unauthorized");
+    s.send("GET", "/api/auth/me", &[("X-API-Key", &key)], None)
+        .assert_error(401, "unauthorized");
+    let login = s.post_json(
+        "/api/auth/login",
+        &json!({"email": victim, "password": "the real owner here"}),
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+    assert_eq!(login.json["user"]["email_verified"], true);
+    let mine = login.json["access_token"].as_str().expect("token");
+    let g = s.authed("GET", &format!("/api/money/groups/{gid}"), mine, None);
+    assert_eq!(g.status, 200, "{}", g.text);
+    assert_eq!(g.json["members"][1]["status"], "member", "{}", g.text);
+    assert_eq!(
+        s.authed("GET", &format!("/api/money/chats/{chat_id}"), mine, None)
+            .status,
+        200
+    );
+}
+
+/// With `EMAIL_BACKEND=resend`, the links go through Resend's API (a local fake speaking
+/// it): the verification mail at sign-up carries a link to the front end's page that works.
+fn mail_goes_through_the_provider(_s: &Server) {
+    let resend = crate::fake_mail::FakeResend::start();
+    let url = resend.url();
+    let server = Server::start_with(&[
+        ("EMAIL_BACKEND", "resend"),
+        ("EMAIL_API_KEY", crate::fake_mail::KEY),
+        ("EMAIL_API_URL", &url),
+        ("EMAIL_FROM", "Edge <hello@edge.test>"),
+        ("EMAIL_LINK_BASE", "https://app.edge.test"),
+    ]);
+    let email = format!("{}@example.test", crate::auth::unique("mail"));
+    let r = server.post_json(
+        "/api/auth/signup",
+        &json!({"email": email, "password": "correct horse battery"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mail = loop {
+        if let Some(m) = resend.to(&email).pop() {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no mail reached the provider");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(mail["from"], "Edge <hello@edge.test>");
+    assert_eq!(mail["subject"], "Confirm your email address");
+    let text = mail["text"].as_str().expect("text");
+    let token = text
+        .split("https://app.edge.test/verify-email?token=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or_else(|| panic!("a link to the front end's page: {text}"));
+    let v = server.post_json("/api/auth/email/verify", &json!({ "token": token }));
+    assert_eq!(v.status, 200, "{}", v.text);
+    assert_eq!(v.json["email_verified"], true);
+    // Nothing was kept in the development outbox.
+    assert_eq!(
+        server.get(&format!("/__dev/outbox?to={email}")).json["items"],
+        json!([])
+    );
     server.stop();
 }

@@ -32,6 +32,9 @@ pub fn tests() -> Vec<Test> {
         eleventh_failed_login_is_429,
         missing_auth_is_401,
         openapi_lists_auth_routes_and_schemes,
+        email_verification_is_single_use,
+        password_reset_signs_out_everywhere,
+        password_reset_never_says_who_has_an_account,
     )
 }
 
@@ -56,6 +59,51 @@ pub fn new_user(s: &Server) -> (String, String, Value) {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     (email, password, r.json)
+}
+
+/// The token of the newest link to `page` (`verify-email`, `reset-password`) that the
+/// development outbox holds for `email`, waiting for it (links are mailed after the
+/// answer that asks for them).
+pub fn mailed_token(s: &Server, email: &str, page: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = s.get(&format!("/__dev/outbox?to={email}"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        let found = r.json["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|m| {
+                let text = m["text"].as_str()?;
+                let at = text.find(&format!("/{page}?token="))?;
+                let token = text[at..].split("token=").nth(1)?;
+                Some(token.split_whitespace().next()?.to_string())
+            });
+        if let Some(t) = found {
+            return t;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {page} link mailed to {email}: {}",
+            r.text
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Opens the verification link mailed to `email` (through the API).
+pub fn verify_email(s: &Server, email: &str) -> Resp {
+    let token = mailed_token(s, email, "verify-email");
+    s.post_json("/api/auth/email/verify", &json!({ "token": token }))
+}
+
+/// A fresh user whose address is verified; returns (email, password, signup body).
+pub fn verified_user(s: &Server) -> (String, String, Value) {
+    let (email, password, body) = new_user(s);
+    let r = verify_email(s, &email);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["email_verified"], true, "{}", r.text);
+    (email, password, body)
 }
 
 /// A fresh user's access token.
@@ -782,4 +830,144 @@ fn openapi_lists_auth_routes_and_schemes(s: &Server) {
     assert_eq!(schemes["apiKey"]["name"], "X-API-Key");
     assert!(doc["paths"]["/api/auth/me"]["get"]["security"].is_array());
     assert!(doc["paths"]["/api/auth/login"]["post"]["security"].is_null());
+}
+
+fn email_verification_is_single_use(s: &Server) {
+    let (email, _, body) = new_user(s);
+    let t = body["access_token"].as_str().expect("token");
+    assert_eq!(body["user"]["email_verified"], false);
+    let token = mailed_token(s, &email, "verify-email");
+    // The link's page confirms only through its form (a mail scanner's GET changes nothing).
+    let page = s.get(&format!("/auth/verify-email?token={token}"));
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert!(page.text.contains("<form method=\"post\""), "{}", page.text);
+    assert_eq!(me(s, t).json["email_verified"], false);
+    let r = s.send(
+        "POST",
+        "/auth/verify-email",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(&format!("token={token}")),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("is confirmed"), "{}", r.text);
+    assert_eq!(me(s, t).json["email_verified"], true);
+    // Used up: the API and the page both refuse it now.
+    let again = s.post_json("/api/auth/email/verify", &json!({ "token": token }));
+    again.assert_error(422, "validation_failed");
+    assert!(again.json["error"]["details"]["fields"]["token"].is_string());
+    s.post_json("/api/auth/email/verify", &json!({"token": "made-up"}))
+        .assert_error(422, "validation_failed");
+    s.post_json("/api/auth/email/verify", &json!({}))
+        .assert_error(422, "validation_failed");
+    // Verified already: no new mail.
+    let r = s.authed("POST", "/api/auth/email/verification", t, None);
+    assert_eq!(
+        (r.status, &r.json["sent"]),
+        (200, &json!(false)),
+        "{}",
+        r.text
+    );
+    // Unverified: a new link, and the old one of another user still works for them.
+    let (other, _, body) = new_user(s);
+    let first = mailed_token(s, &other, "verify-email");
+    let r = s.authed(
+        "POST",
+        "/api/auth/email/verification",
+        body["access_token"].as_str().expect("token"),
+        None,
+    );
+    assert_eq!(
+        (r.status, &r.json["sent"]),
+        (202, &json!(true)),
+        "{}",
+        r.text
+    );
+    let second = mailed_token(s, &other, "verify-email");
+    assert_ne!(first, second);
+    let r = s.post_json("/api/auth/email/verify", &json!({ "token": second }));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // One use of a purpose retires every other link of it.
+    s.post_json("/api/auth/email/verify", &json!({ "token": first }))
+        .assert_error(422, "validation_failed");
+    s.send("POST", "/api/auth/email/verification", &[], None)
+        .assert_error(401, "unauthorized");
+}
+
+fn password_reset_signs_out_everywhere(s: &Server) {
+    let (email, password, body) = verified_user(s);
+    let access = body["access_token"].as_str().expect("token").to_string();
+    let refresh = body["refresh_token"].as_str().expect("refresh").to_string();
+    let r = s.post_json("/api/auth/password/forgot", &json!({ "email": email }));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let token = mailed_token(s, &email, "reset-password");
+    // Too short a password: 422 on it, and the token still works after.
+    let r = s.post_json(
+        "/api/auth/password/reset",
+        &json!({"token": token, "password": "short"}),
+    );
+    r.assert_error(422, "validation_failed");
+    let page = s.get(&format!("/auth/reset-password?token={token}"));
+    assert!(page.text.contains("type=\"password\""), "{}", page.text);
+    let r = s.send(
+        "POST",
+        "/auth/reset-password",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(&format!("token={token}&password=a+whole+new+phrase")),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Every session of the account is gone; the old password too.
+    me(s, &access).assert_error(401, "unauthorized");
+    s.post_json("/api/auth/refresh", &json!({ "refresh_token": refresh }))
+        .assert_error(401, "unauthorized");
+    s.post_json(
+        "/api/auth/login",
+        &json!({"email": email, "password": password}),
+    )
+    .assert_error(401, "unauthorized");
+    let r = s.post_json(
+        "/api/auth/login",
+        &json!({"email": email, "password": "a whole new phrase"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Single use.
+    s.post_json(
+        "/api/auth/password/reset",
+        &json!({"token": token, "password": "yet another phrase"}),
+    )
+    .assert_error(422, "validation_failed");
+}
+
+fn password_reset_never_says_who_has_an_account(s: &Server) {
+    let (email, _, _) = new_user(s);
+    let nobody = format!("{}@example.test", unique("nobody"));
+    let a = s.post_json("/api/auth/password/forgot", &json!({ "email": email }));
+    let b = s.post_json("/api/auth/password/forgot", &json!({ "email": nobody }));
+    assert_eq!((a.status, b.status), (202, 202));
+    assert_eq!(a.json, b.json);
+    mailed_token(s, &email, "reset-password");
+    std::thread::sleep(Duration::from_millis(500));
+    let kept = s.get(&format!("/__dev/outbox?to={nobody}"));
+    assert_eq!(
+        kept.json["items"],
+        json!([]),
+        "no mail to an address without an account"
+    );
+    s.post_json(
+        "/api/auth/password/forgot",
+        &json!({"email": "not an email"}),
+    )
+    .assert_error(422, "validation_failed");
+    // Rate limited per address (AUTH_RATE_LIMIT_ACCOUNT, 10 a minute from one IP).
+    let statuses: Vec<u16> = (0..12)
+        .map(|_| {
+            s.post_json("/api/auth/password/forgot", &json!({ "email": nobody }))
+                .status
+        })
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|st| **st == 429).count(),
+        3,
+        "{statuses:?}"
+    );
 }

@@ -11,6 +11,7 @@ mod auth;
 mod fake_http;
 mod fake_knot;
 mod fake_llm;
+mod fake_mail;
 mod fake_sui;
 mod harness;
 mod money;

@@ -291,7 +291,7 @@ fn insights_come_from_the_scheduler(s: &Server) {
 
 fn groups_invites_and_group_chats(s: &Server) {
     let (_, _, a) = new_user(s);
-    let (b_email, _, b) = new_user(s);
+    let (b_email, _, b) = crate::auth::verified_user(s);
     let ta = a["access_token"].as_str().expect("token").to_string();
     let tb = b["access_token"].as_str().expect("token").to_string();
     let invited = format!("{}@example.test", unique("invitee"));
@@ -339,13 +339,17 @@ fn groups_invites_and_group_chats(s: &Server) {
         Some(2)
     );
 
-    // The pending invite becomes a membership when that email signs up.
+    // The pending invite becomes a membership once that address is verified, not before.
     let r = s.post_json(
         "/api/auth/signup",
         &json!({"email": invited, "password": "correct horse battery"}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let tc = r.json["access_token"].as_str().expect("token").to_string();
+    s.authed("GET", &format!("/api/money/groups/{gid}"), &tc, None)
+        .assert_error(404, "not_found");
+    let v = crate::auth::verify_email(s, &invited);
+    assert_eq!(v.status, 200, "{}", v.text);
     let g = s.authed("GET", &format!("/api/money/groups/{gid}"), &tc, None);
     assert_eq!(g.status, 200, "{}", g.text);
     assert!(g.json["members"]

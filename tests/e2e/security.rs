@@ -621,11 +621,18 @@ fn production_refuses_every_mock(_s: &Server) {
         };
         r.assert_error(503, "misconfigured");
         let settings = r.json["error"]["details"]["settings"].clone();
-        assert_eq!(settings, json!(["MOCK_AUTH", "ESCROW_MODE"]), "{}", r.text);
+        assert_eq!(
+            settings,
+            json!(["MOCK_AUTH", "EMAIL_BACKEND", "EMAIL_FROM", "ESCROW_MODE"]),
+            "{}",
+            r.text
+        );
         assert!(
             r.json["error"]["message"]
                 .as_str()
-                .is_some_and(|m| m.contains("MOCK_AUTH") && m.contains("ESCROW_MODE")),
+                .is_some_and(|m| m.contains("MOCK_AUTH")
+                    && m.contains("ESCROW_MODE")
+                    && m.contains("EMAIL_BACKEND")),
             "{}",
             r.text
         );
@@ -650,6 +657,10 @@ fn sui_escrow_credits_only_what_the_chain_shows(_s: &Server) {
     let url = chain.url();
     let server = Server::start_with(&[
         ("ENVIRONMENT", "production"),
+        ("EMAIL_BACKEND", "resend"),
+        ("EMAIL_API_KEY", "re_test_key"),
+        ("EMAIL_API_URL", "http://127.0.0.1:9"),
+        ("EMAIL_FROM", "Suiftly <billing@suiftly.test>"),
         ("ESCROW_MODE", "sui"),
         ("SUI_GRAPHQL_URL", &url),
         ("ESCROW_ADDRESS", ESCROW_ADDRESS),

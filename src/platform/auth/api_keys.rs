@@ -136,6 +136,35 @@ pub async fn revoke(
     Ok(())
 }
 
+/// Revokes every active key of a user (an account recovered by password reset from
+/// whoever held it unverified), with the same markers as [`revoke`].
+pub async fn revoke_all(
+    db: &D1Database,
+    kv: &worker::kv::KvStore,
+    user_id: &str,
+) -> Result<usize, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        key_hash: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL RETURNING key_hash",
+        )
+        .bind(&[user_id.into(), ids::now_rfc3339().as_str().into()])?
+        .all()
+        .await?
+        .results()?;
+    for row in &rows {
+        kv.put(&revoked_key(&row.key_hash), "1")?
+            .expiration_ttl(REVOKED_TTL_SECS)
+            .execute()
+            .await?;
+        kv.delete(&cache_key(&row.key_hash)).await?;
+    }
+    Ok(rows.len())
+}
+
 /// Resolves a presented key to (key id, user id), or `None` when unknown or revoked.
 pub async fn authenticate(
     db: &D1Database,

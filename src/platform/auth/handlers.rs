@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::sessions::{Presented, Sessions};
 use super::users::{self, Email, User};
-use super::{api_keys, cookie_request_is_safe, cookie_value, jwt, password, rate_limit, wallet};
+use super::{
+    api_keys, cookie_request_is_safe, cookie_value, jwt, password, rate_limit, verification, wallet,
+};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::http::{self, Ctx, Response};
@@ -23,7 +25,7 @@ fn client_ip(ctx: &Ctx) -> String {
 /// the client's IP and, when known, the account. The account is counted per (account, IP)
 /// — an attacker elsewhere cannot use up the owner's attempts — and under a higher ceiling
 /// across all IPs, so brute force from many addresses stays bounded too.
-async fn limit(ctx: &Ctx, action: &str, account: Option<&str>) -> Result<(), ApiError> {
+pub async fn limit(ctx: &Ctx, action: &str, account: Option<&str>) -> Result<(), ApiError> {
     let a = &ctx.config.auth;
     let ip = client_ip(ctx);
     let mut keys = vec![(format!("ip:{ip}"), a.rate_limit_ip_per_minute)];
@@ -126,7 +128,7 @@ struct SignupBody {
 }
 
 /// What products' event listeners get.
-fn event_ctx(ctx: &Ctx) -> Result<crate::platform::product::JobCtx, ApiError> {
+pub fn event_ctx(ctx: &Ctx) -> Result<crate::platform::product::JobCtx, ApiError> {
     Ok(crate::platform::product::JobCtx {
         env: ctx.env.clone(),
         db: ctx.d1()?,
@@ -149,15 +151,15 @@ pub async fn signup(mut ctx: Ctx) -> Result<Response, ApiError> {
     limit(&ctx, "signup", Some(email.as_str())).await?;
     let hash = password::hash(&body.password).await?;
     let user = users::create_with_password(&ctx.d1()?, &email, name.as_deref(), &hash).await?;
-    // Products may act on sign-ups (pending group invites to this email become memberships).
-    crate::platform::product::emit(
-        &event_ctx(&ctx)?,
-        &crate::platform::product::Event::UserSignedUp {
-            user_id: &user.id,
-            email: email.as_str(),
-        },
-    )
-    .await?;
+    // The verification link goes out after the answer: nothing granted by email (a group
+    // invite) is claimed until the address is verified.
+    let mailer = verification::Mailer::of(&ctx);
+    let (id, address) = (user.id.clone(), email.as_str().to_string());
+    ctx.in_background("verification mail", async move {
+        mailer
+            .send(&id, &address, verification::Purpose::Verify)
+            .await
+    });
     sign_in(&ctx, 201, &user).await
 }
 
@@ -482,9 +484,11 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 // ---------------------------------------------------------------- OpenAPI
 
-fn user_schema() -> Value {
-    json!({"title": "User", "type": "object", "required": ["id", "created_at"], "properties": {
-        "id": {"type": "string"}, "email": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
+pub fn user_schema() -> Value {
+    json!({"title": "User", "type": "object", "required": ["id", "email", "email_verified", "name", "wallet_address", "created_at"], "properties": {
+        "id": {"type": "string"}, "email": {"type": ["string", "null"]},
+        "email_verified": {"type": "boolean", "description": "Whether the address was proved by a verification or reset link. Pending Money group invites to it are claimed then."},
+        "name": {"type": ["string", "null"]},
         "wallet_address": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"}}})
 }
 
@@ -503,8 +507,10 @@ pub const SIGNUP_DOC: Doc = Doc {
     tag: "auth",
     params: &[],
     summary: "Create an account with email and password",
-    description: "Email is trimmed and lower-cased; password 8–128 characters. 409 when the email is taken. \
-        Sets `access_token` and `refresh_token` cookies (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.",
+    description: "Email is trimmed and lower-cased; password 8–128 characters. 409 when the email is taken (its owner \
+        can reclaim an account someone else opened with it through the password reset). A verification link is mailed \
+        to the address (`email_verified` is false until it is opened). Sets `access_token` and `refresh_token` cookies \
+        (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.",
     request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
         "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8, "maxLength": 128, "examples": ["correct horse battery"]},
         "name": {"type": ["string", "null"], "maxLength": 100}}})),

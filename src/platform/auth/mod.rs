@@ -9,6 +9,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod sessions;
 pub mod users;
+pub mod verification;
 pub mod wallet;
 
 use crate::platform::config::Config;

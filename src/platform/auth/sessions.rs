@@ -183,6 +183,39 @@ impl Sessions {
         Ok(())
     }
 
+    /// Revokes every live session of a user (a password reset): each one as [`revoke`]
+    /// does. Returns how many.
+    pub async fn revoke_all(&self, user_id: &str) -> Result<usize, ApiError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+        }
+        let now = ids::now_rfc3339();
+        let rows: Vec<Row> = self
+            .db
+            .prepare(
+                "UPDATE auth_sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL \
+                 AND expires_at > ?2 RETURNING id",
+            )
+            .bind(&[user_id.into(), now.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        let at = now_ms();
+        for row in &rows {
+            CHECKED.with(|c| {
+                c.borrow_mut()
+                    .revoked(&row.id, at, at + self.marker_ttl_secs as f64 * 1000.0)
+            });
+            self.kv
+                .put(&marker_key(&row.id), "1")?
+                .expiration_ttl(self.marker_ttl_secs)
+                .execute()
+                .await?;
+        }
+        Ok(rows.len())
+    }
+
     /// Retires a presented refresh token and issues the next one, in one D1 batch: the
     /// UPDATE matches only a token not yet retired of a live session, and the INSERT of
     /// the next token happens only when that UPDATE changed a row.

@@ -12,6 +12,9 @@ use crate::platform::ids;
 pub struct User {
     pub id: String,
     pub email: Option<String>,
+    /// Whether the email's owner has proved it (a verification or reset link).
+    #[serde(deserialize_with = "crate::platform::db::flag")]
+    pub email_verified: bool,
     pub name: Option<String>,
     pub wallet_address: Option<String>,
     pub created_at: String,
@@ -24,7 +27,8 @@ pub struct UserWithHash {
     pub password_hash: Option<String>,
 }
 
-const COLUMNS: &str = "id, email, name, wallet_address, created_at";
+const COLUMNS: &str =
+    "id, email, email_verified_at IS NOT NULL AS email_verified, name, wallet_address, created_at";
 
 /// A trimmed, lower-cased address that looks like an email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +92,7 @@ pub async fn create_with_password(
     let user = User {
         id: ids::new_id()?,
         email: Some(email.as_str().to_string()),
+        email_verified: false,
         name: name.map(str::to_string),
         wallet_address: None,
         created_at: ids::now_rfc3339(),

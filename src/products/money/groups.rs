@@ -145,7 +145,10 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let my_email = me.email.to_lowercase();
     emails.retain(|e| *e != my_email);
     let known: Vec<U> = db
-        .prepare("SELECT id, lower(email) AS email FROM users WHERE lower(email) IN (SELECT value FROM json_each(?1)) AND is_active = 1")
+        .prepare(
+            "SELECT id, lower(email) AS email FROM users WHERE lower(email) IN (SELECT value FROM json_each(?1)) \
+             AND is_active = 1 AND email_verified_at IS NOT NULL",
+        )
         .bind(&[serde_json::to_string(&emails)?.into()])?
         .all()
         .await?
@@ -214,8 +217,9 @@ pub const CREATE_DOC: Doc = Doc {
     tag: "money",
     params: &[],
     summary: "Create a group",
-    description: "`{name, members: [email]}`: the creator is the first member; registered emails join at once, others \
-        are pending invites that become members when that email signs up.",
+    description: "`{name, members: [email]}`: the creator is the first member; accounts whose address is verified join \
+        at once, every other address is a pending invite that becomes a membership when its owner verifies it (the \
+        verification link mailed at sign-up, or a password reset) — signing up with an address is not enough.",
     request: Some(|| json!({"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
         "name": crate::platform::fields::example(crate::platform::fields::text_schema(100), "Flatmates"),
         "members": {"type": "array", "maxItems": MAX_MEMBERS, "items": {"type": "string", "format": "email"},

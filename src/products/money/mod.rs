@@ -68,10 +68,10 @@ fn run_job<'a>(env: &'a Env, user_id: &'a str, kind: &'a str, _slot: i64) -> Loc
     })
 }
 
-/// Pending group invites to a new user's email become memberships.
+/// Pending group invites to an address become memberships once its owner proves it.
 async fn listen(ctx: &JobCtx, event: &Event<'_>) -> Result<(), ApiError> {
     match event {
-        Event::UserSignedUp { user_id, email } => groups::claim_invites(&ctx.db, user_id, email).await,
+        Event::EmailVerified { user_id, email } => groups::claim_invites(&ctx.db, user_id, email).await,
         Event::WalletSignedIn { .. } => Ok(()),
     }
 }

@@ -58,7 +58,7 @@ async fn listen(ctx: &JobCtx, event: &Event<'_>) -> Result<(), ApiError> {
         Event::WalletSignedIn { user_id, address } => {
             customers::ensure(&ctx.db, settings::of(&ctx.config)?, user_id, address).await
         }
-        Event::UserSignedUp { .. } => Ok(()),
+        Event::EmailVerified { .. } => Ok(()),
     }
 }
 

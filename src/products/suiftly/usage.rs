@@ -12,6 +12,10 @@ use crate::platform::http::{self, Ctx, Response};
 use crate::platform::openapi::Doc;
 
 pub const MAX_BATCH: usize = 1_000;
+/// The most bytes one logged request may report: 1 TB, far past any RPC answer. Bounded so
+/// that no sum of logged rows can overflow a 64-bit integer: a metering pass adds at most
+/// 250,000 rows (2.5 × 10^17 bytes), and a month of windows stays far below 2^63.
+pub const MAX_BYTES_OUT: i64 = 1_000_000_000_000;
 const RETENTION_MS: i64 = 90 * 86_400_000;
 const FUTURE_SLACK_MS: i64 = 300_000;
 /// 6 columns × 16 rows = 96 bound parameters (D1 allows 100 per statement).
@@ -93,9 +97,9 @@ pub fn parse_batch(body: &Value, now: i64) -> Result<Vec<LogRow>, Vec<FieldError
         if status.is_none() {
             bad("status_code", "must be an HTTP status from 100 to 599");
         }
-        let bytes = l["bytes_out"].as_i64().filter(|b| *b >= 0);
+        let bytes = l["bytes_out"].as_i64().filter(|b| (0..=MAX_BYTES_OUT).contains(b));
         if bytes.is_none() {
-            bad("bytes_out", "must be a non-negative integer");
+            bad("bytes_out", "must be an integer from 0 to 1,000,000,000,000");
         }
         if let (
             Some(ts),
@@ -346,13 +350,14 @@ pub const INGEST_DOC: Doc = Doc {
     params: &[],
     summary: "Ingest gateway access logs",
     description: "Gateway token. `{\"logs\": [{timestamp, customer_id, service_type, method, status_code, bytes_out}, …]}`, \
-        1–1,000 rows, one per request; every row is checked (422 names `logs[i].field`) and the batch is written \
-        all or nothing. Metering counts requests with status < 500 once their 5-minute window has closed.",
+        1–1,000 rows, one per request; every row is checked (422 names `logs[i].field`; `bytes_out` at most 10^12) \
+        and the batch is written all or nothing. Metering counts requests with status < 500 once their 5-minute window has closed.",
     request: Some(|| json!({"type": "object", "required": ["logs"], "properties": {"logs": {"type": "array", "maxItems": 1000, "items": {
         "type": "object", "required": ["timestamp", "customer_id", "service_type", "method", "status_code", "bytes_out"], "properties": {
-        "timestamp": {"type": ["string", "integer"], "description": "RFC 3339 or unix ms"}, "customer_id": {"type": "integer"},
-        "service_type": {"type": "string", "enum": services::SERVICE_TYPES}, "method": {"type": "string"},
-        "status_code": {"type": "integer"}, "bytes_out": {"type": "integer"}}}}}})),
+        "timestamp": {"type": ["string", "integer"], "description": "RFC 3339 or unix ms"}, "customer_id": {"type": "integer", "minimum": 1, "maximum": i32::MAX},
+        "service_type": {"type": "string", "enum": services::SERVICE_TYPES}, "method": {"type": "string", "minLength": 1, "maxLength": 64},
+        "status_code": {"type": "integer", "minimum": 100, "maximum": 599},
+        "bytes_out": {"type": "integer", "minimum": 0, "maximum": MAX_BYTES_OUT}}}}}})),
     response: (202, || json!({"type": "object", "properties": {"accepted": {"type": "integer"}}})),
 };
 pub const LIST_DOC: Doc = Doc {
