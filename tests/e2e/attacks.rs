@@ -23,6 +23,8 @@ pub fn tests() -> Vec<Test> {
         model_calls_are_metered_for_every_product,
         an_invite_goes_to_who_owns_the_address,
         mail_goes_through_the_provider,
+        usage_rows_are_bounded_and_metering_goes_on(exclusive),
+        knot_webhooks_are_fresh_bound_and_acted_on_once,
     )
 }
 
@@ -495,5 +497,241 @@ fn mail_goes_through_the_provider(_s: &Server) {
         server.get(&format!("/__dev/outbox?to={email}")).json["items"],
         json!([])
     );
+    server.stop();
+}
+
+/// `bytes_out = 2^62` is refused at ingest (it made metering's SUM overflow on every cron
+/// run, for every customer, for 90 days). Rows stored before that bound (standing in:
+/// written straight into D1) are counted at the bound, and one customer whose records
+/// cannot be written at all (standing in: a trigger that refuses them) is skipped and
+/// logged while every other customer is metered.
+fn usage_rows_are_bounded_and_metering_goes_on(s: &Server) {
+    use crate::suiftly::{customer, gateway, ingest, logs, run_cron, usage, window_ago};
+    let huge = 1i64 << 62;
+    let (ta, _) = crate::auth::wallet_user(s);
+    let (tb, _) = crate::auth::wallet_user(s);
+    let a = customer(s, &ta)["customer_id"].as_i64().expect("id");
+    let b = customer(s, &tb)["customer_id"].as_i64().expect("id");
+    let window = window_ago(20);
+    let mut row = logs(a, window, 1, 200);
+    row[0]["bytes_out"] = json!(huge);
+    let r = gateway(
+        s,
+        "POST",
+        "/api/suiftly/usage/logs",
+        Some(&json!({ "logs": row })),
+        &[],
+    );
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.json["error"]["details"]["fields"]["logs[0].bytes_out"].is_string(),
+        "{}",
+        r.text
+    );
+
+    // Three such rows already stored, and B's ordinary traffic in the same window.
+    for i in 0..3 {
+        s.d1_execute(&format!(
+            "INSERT INTO suiftly_access_logs (ts, customer_id, service_type, method, status_code, bytes_out) \
+             VALUES ({}, {a}, 'seal', 'POST', 200, {huge})",
+            window + i
+        ));
+    }
+    ingest(s, logs(b, window, 10, 200));
+    run_cron(s);
+    let ub = usage(s, &tb);
+    assert_eq!(
+        ub.iter()
+            .map(|u| u["request_count"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        10,
+        "{ub:?}"
+    );
+    let ua = usage(s, &ta);
+    assert_eq!(
+        ua.iter()
+            .map(|u| u["bytes_transferred"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        3_000_000_000_000,
+        "{ua:?}"
+    );
+
+    // A customer whose records cannot be written is skipped; the others are metered.
+    s.d1_execute(&format!(
+        "CREATE TRIGGER refuse_a BEFORE INSERT ON suiftly_usage_records WHEN NEW.customer_id = {a} \
+         BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+    ));
+    let later = window_ago(10);
+    ingest(s, logs(a, later, 5, 200));
+    ingest(s, logs(b, later, 7, 200));
+    run_cron(s);
+    s.d1_execute("DROP TRIGGER refuse_a");
+    let ub = usage(s, &tb);
+    assert_eq!(
+        ub.iter()
+            .map(|u| u["request_count"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        17,
+        "{ub:?}"
+    );
+    let ua = usage(s, &ta);
+    assert_eq!(
+        ua.iter()
+            .map(|u| u["request_count"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        3,
+        "A's later rows were skipped: {ua:?}"
+    );
+    let log = std::fs::read_to_string(s.log_path()).unwrap_or_default();
+    assert!(
+        log.contains("customers metered one by one"),
+        "the skip is logged"
+    );
+    run_cron(s);
+    assert_eq!(
+        usage(s, &tb).len(),
+        ub.len(),
+        "a second run changes nothing"
+    );
+}
+
+/// Knot's signature covers only the headers, `event` and `session_id`, so the same one fits
+/// any body of that length: a captured delivery replayed acts once (then `duplicate`), an
+/// old one is refused, a session named must be its user's, a crafted body queues at most
+/// one sync a minute per account. And an account unlinked while its sync is in flight
+/// stops that sync cleanly (404, nothing written), where it answered 500.
+fn knot_webhooks_are_fresh_bound_and_acted_on_once(_s: &Server) {
+    use crate::fake_knot::{self, FakeKnot};
+    use crate::money::signed_webhook;
+    let fake = FakeKnot::start();
+    let base = format!("http://127.0.0.1:{}", fake.port);
+    let server = Server::start_with(&[
+        ("FEATURE_KNOT", "true"),
+        ("KNOT_BASE_URL", &base),
+        ("KNOT_CLIENT_ID", fake_knot::CLIENT_ID),
+        ("KNOT_SECRET", fake_knot::SECRET),
+        ("KNOT_RETRY_BASE_MS", "20"),
+    ]);
+    let s = &server;
+    let user = |s: &Server| {
+        let (_, _, body) = crate::auth::new_user(s);
+        (
+            body["access_token"].as_str().expect("token").to_string(),
+            body["user"]["id"].as_str().expect("id").to_string(),
+        )
+    };
+    let (ta, a) = user(s);
+    let (tb, b) = user(s);
+    let session_a = s
+        .authed("POST", "/api/money/onboarding/start", &ta, None)
+        .json["session_id"]
+        .as_str()
+        .expect("session")
+        .to_string();
+    s.authed("POST", "/api/money/onboarding/start", &tb, None);
+    for t in [&ta, &tb] {
+        let r = s.authed(
+            "POST",
+            "/api/money/onboarding/complete",
+            t,
+            Some(&json!({"merchant_id": 44})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let event = |user: &str, at: i64| {
+        json!({"event": "NEW_TRANSACTIONS_AVAILABLE", "external_user_id": user,
+            "merchant": {"id": 44, "name": "Walmart"}, "timestamp": at})
+    };
+    // One delivery, then the same bytes three more times: acted on once.
+    let first = signed_webhook(s, &event(&a, now), fake_knot::SECRET);
+    assert_eq!(
+        (first.status, &first.json["queued"]),
+        (200, &json!(true)),
+        "{}",
+        first.text
+    );
+    for _ in 0..3 {
+        let again = signed_webhook(s, &event(&a, now), fake_knot::SECRET);
+        assert_eq!(again.status, 200, "{}", again.text);
+        assert_eq!(
+            (&again.json["queued"], &again.json["duplicate"]),
+            (&json!(false), &json!(true))
+        );
+    }
+    // The same signature on a same-length body naming another user, fresh: at most once a
+    // minute per account; twice more in that minute queues nothing.
+    let crafted = signed_webhook(s, &event(&b, now + 1), fake_knot::SECRET);
+    assert_eq!(crafted.status, 200, "{}", crafted.text);
+    let crafted_again = signed_webhook(s, &event(&b, now + 2), fake_knot::SECRET);
+    assert_eq!(
+        crafted_again.json["queued"], false,
+        "{}",
+        crafted_again.text
+    );
+    // An old delivery is refused.
+    signed_webhook(s, &event(&a, now - 3_600_000), fake_knot::SECRET)
+        .assert_error(401, "unauthorized");
+    signed_webhook(
+        s,
+        &json!({"event": "NEW_TRANSACTIONS_AVAILABLE", "external_user_id": a,
+        "merchant": {"id": 44}}),
+        fake_knot::SECRET,
+    )
+    .assert_error(401, "unauthorized");
+    // A session names its user: A's session with B's id is refused.
+    let bound = json!({"event": "AUTHENTICATED", "session_id": session_a, "external_user_id": a,
+        "merchant": {"id": 44, "name": "Walmart"}, "timestamp": now + 3});
+    assert_eq!(signed_webhook(s, &bound, fake_knot::SECRET).status, 200);
+    let mut swapped = bound.clone();
+    swapped["external_user_id"] = json!(b);
+    swapped["timestamp"] = json!(now + 4);
+    signed_webhook(s, &swapped, fake_knot::SECRET).assert_error(401, "unauthorized");
+
+    // Unlinked while its sync is in flight (Target answers after 1.5 s): the sync stops.
+    let r = s.authed(
+        "POST",
+        "/api/money/onboarding/complete",
+        &ta,
+        Some(&json!({"merchant_id": 77})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let target = r.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|x| x["merchant_id"] == 77)
+        .expect("target")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (sync, unlink) = std::thread::scope(|scope| {
+        let sync = scope.spawn(|| {
+            s.authed(
+                "POST",
+                &format!("/api/money/accounts/{target}/sync"),
+                &ta,
+                None,
+            )
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let unlink = s.authed(
+            "DELETE",
+            &format!("/api/money/accounts/{target}"),
+            &ta,
+            None,
+        );
+        (sync.join().expect("sync"), unlink)
+    });
+    assert_eq!(unlink.status, 204, "{}", unlink.text);
+    sync.assert_error(404, "not_found");
+    let txs = s.authed(
+        "GET",
+        &format!("/api/money/transactions?account_id={target}"),
+        &ta,
+        None,
+    );
+    assert_eq!(txs.json["items"], json!([]), "{}", txs.text);
+    assert_eq!(s.get("/health").status, 200);
     server.stop();
 }

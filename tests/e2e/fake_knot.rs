@@ -7,6 +7,10 @@
 //!   request is answered 429 with `Retry-After: 1`; page 3 served again later carries an
 //!   updated total for `dd-5`.
 //! - 44 Walmart: two pages; the first four requests with cursor "w1" fail with 500.
+//! - 77 Target: one page, answered after 1.5 s (a sync in flight long enough to unlink the
+//!   account meanwhile).
+//!
+//! Each session it creates has its own id, as Knot's do.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -32,6 +36,7 @@ struct State {
     throttled_once: bool,
     w1_failures: u32,
     page3_served: u32,
+    sessions: u32,
 }
 
 pub struct FakeKnot {
@@ -109,16 +114,20 @@ fn serve(stream: std::net::TcpStream, state: &Mutex<State>) -> std::io::Result<(
         )
     } else {
         match path.as_str() {
-            "/session/create" => (
-                200,
-                vec![],
-                json!({"session": "915efe72-5136-4652-z91q-d9d48003c102"}),
-            ),
+            "/session/create" => {
+                st.sessions += 1;
+                (
+                    200,
+                    vec![],
+                    json!({"session": format!("915efe72-5136-4652-a91q-{:012}", st.sessions)}),
+                )
+            }
             "/merchant/list" => (
                 200,
                 vec![],
                 json!([{"id": 19, "name": "DoorDash", "logo": "https://knot.example/doordash.png"},
-                       {"id": 44, "name": "Walmart", "logo": "https://knot.example/walmart.png"}]),
+                       {"id": 44, "name": "Walmart", "logo": "https://knot.example/walmart.png"},
+                       {"id": 77, "name": "Target", "logo": "https://knot.example/target.png"}]),
             ),
             "/development/accounts/link" => (200, vec![], json!({"message": "Success"})),
             "/transactions/sync" => {
@@ -202,6 +211,20 @@ fn serve(stream: std::net::TcpStream, state: &Mutex<State>) -> std::io::Result<(
                             None,
                         ),
                     ),
+                    (77, None) => {
+                        drop(st);
+                        std::thread::sleep(std::time::Duration::from_millis(1500));
+                        st = state.lock().map_err(|_| std::io::Error::other("lock"))?;
+                        (
+                            200,
+                            vec![],
+                            page(
+                                (77, "Target"),
+                                vec![tx("tg-1", "31.40", "COMPLETED", "2026-11-06")],
+                                None,
+                            ),
+                        )
+                    }
                     _ => (400, vec![], json!({"error_type": "INVALID_CURSOR"})),
                 }
             }

@@ -554,7 +554,7 @@ fn unlink_keeps_or_drops_transactions(s: &Server) {
         .assert_error(404, "not_found");
 }
 
-fn signed_webhook(s: &Server, body: &Value, secret: &str) -> Resp {
+pub fn signed_webhook(s: &Server, body: &Value, secret: &str) -> Resp {
     use sha2::{Digest, Sha256};
     let text = body.to_string();
     let event = body["event"].as_str().unwrap_or("");
@@ -716,7 +716,8 @@ fn knot_sync_retries_resumes_and_never_duplicates(_s: &Server) {
 
     // Webhooks: a bad signature is 401; a good one queues a sync that picks up the update.
     let event = json!({"event": "UPDATED_TRANSACTIONS_AVAILABLE", "external_user_id": user_id,
-        "merchant": {"id": 19, "name": "DoorDash"}, "data": {"transactions": [{"id": "dd-5"}]}, "timestamp": 1_710_864_923_198_i64});
+        "merchant": {"id": 19, "name": "DoorDash"}, "data": {"transactions": [{"id": "dd-5"}]},
+        "timestamp": chrono::Utc::now().timestamp_millis()});
     assert_eq!(signed_webhook(s, &event, "wrong secret").status, 401);
     let unsigned = s.send(
         "POST",
@@ -745,8 +746,15 @@ fn knot_sync_retries_resumes_and_never_duplicates(_s: &Server) {
         204
     );
     assert!(dd_txs().is_empty());
-    let after = signed_webhook(s, &event, fake_knot::SECRET);
-    assert_eq!(after.json["queued"], false, "no account, no sync");
+    let mut later = event.clone();
+    later["timestamp"] = json!(chrono::Utc::now().timestamp_millis() + 1);
+    let after = signed_webhook(s, &later, fake_knot::SECRET);
+    assert_eq!(after.status, 200, "{}", after.text);
+    assert_eq!(
+        (&after.json["queued"], &after.json["duplicate"]),
+        (&json!(false), &json!(false)),
+        "no account, no sync"
+    );
     let syncs_before = fake.syncs(19).len();
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(

@@ -28,7 +28,7 @@ pub fn tests() -> Vec<Test> {
     )
 }
 
-fn gateway(
+pub fn gateway(
     s: &Server,
     method: &str,
     path: &str,
@@ -45,13 +45,13 @@ fn gateway(
     s.send(method, path, &h, text.as_deref())
 }
 
-fn customer(s: &Server, t: &str) -> Value {
+pub fn customer(s: &Server, t: &str) -> Value {
     let r = s.authed("GET", "/api/suiftly/customer", t, None);
     assert_eq!(r.status, 200, "{}", r.text);
     r.json
 }
 
-fn deposit(s: &Server, t: &str, cents: i64) -> Resp {
+pub fn deposit(s: &Server, t: &str, cents: i64) -> Resp {
     let digest = format!("0x{}", crate::auth::unique("tx"));
     let r = s.authed(
         "POST",
@@ -63,22 +63,22 @@ fn deposit(s: &Server, t: &str, cents: i64) -> Resp {
     r
 }
 
-fn enable(s: &Server, t: &str) -> Resp {
+pub fn enable(s: &Server, t: &str) -> Resp {
     s.authed("POST", "/api/suiftly/services/seal/enable", t, None)
 }
 
-fn run_cron(s: &Server) {
+pub fn run_cron(s: &Server) {
     let r = s.get("/__scheduled?cron=*/5+*+*+*+*");
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
 /// The start (ms) of the 5-minute window `minutes_ago` minutes back.
-fn window_ago(minutes_ago: i64) -> i64 {
+pub fn window_ago(minutes_ago: i64) -> i64 {
     let t = chrono::Utc::now().timestamp_millis() - minutes_ago * 60_000;
     t - t.rem_euclid(300_000)
 }
 
-fn logs(customer_id: i64, window_start: i64, n: usize, status: i64) -> Vec<Value> {
+pub fn logs(customer_id: i64, window_start: i64, n: usize, status: i64) -> Vec<Value> {
     (0..n)
         .map(|i| {
             json!({"timestamp": window_start + (i as i64 % 290_000), "customer_id": customer_id, "service_type": "seal",
@@ -87,7 +87,7 @@ fn logs(customer_id: i64, window_start: i64, n: usize, status: i64) -> Vec<Value
         .collect()
 }
 
-fn ingest(s: &Server, rows: Vec<Value>) {
+pub fn ingest(s: &Server, rows: Vec<Value>) {
     for chunk in rows.chunks(1000) {
         let r = gateway(
             s,
@@ -106,7 +106,7 @@ fn escrow(s: &Server, t: &str) -> Vec<Value> {
     r.json["items"].as_array().cloned().unwrap_or_default()
 }
 
-fn usage(s: &Server, t: &str) -> Vec<Value> {
+pub fn usage(s: &Server, t: &str) -> Vec<Value> {
     let r = s.authed("GET", "/api/suiftly/usage?limit=200", t, None);
     assert_eq!(r.status, 200, "{}", r.text);
     r.json["items"].as_array().cloned().unwrap_or_default()

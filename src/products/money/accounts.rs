@@ -61,6 +61,7 @@ pub async fn start(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         return http::json(200, &json!({"mode": "mock", "session_id": format!("mock-{}", caller.user_id), "merchants": []}));
     }
     let session = knot::create_session(settings, &caller.user_id).await?;
+    knot::remember_session(&ctx.d1()?, &session, &caller.user_id).await?;
     let merchants = knot::merchants(&ctx.env, settings).await?;
     http::json(
         200,

@@ -143,6 +143,7 @@ pub async fn sync_account(db: &D1Database, settings: &Settings, user_id: &str, a
         let body = json!({"merchant_id": merchant_id, "external_user_id": user_id, "cursor": cursor, "limit": 100});
         let page = match call(settings, "/transactions/sync", &body).await {
             Ok(p) => p,
+            Err(_) if !still_linked(db, user_id, &account.id).await? => return Err(ApiError::not_found("account")),
             Err(e) => {
                 db.prepare("UPDATE money_accounts SET last_sync_error = ?1 WHERE id = ?2 AND user_id = ?3")
                     .bind(&[e.message().into(), account.id.as_str().into(), user_id.into()])?
@@ -176,7 +177,14 @@ pub async fn sync_account(db: &D1Database, settings: &Settings, user_id: &str, a
             )
             .bind(&[now.as_str().into(), crate::platform::db::nullable(card_last4(&raw).as_deref()), account.id.as_str().into(), user_id.into()])?,
         );
-        crate::platform::db::write(db, stmts).await?;
+        if let Err(e) = crate::platform::db::write(db, stmts).await {
+            // Unlinked while the page was read: the batch wrote nothing (its foreign keys
+            // refused it), and the sync stops there.
+            if !still_linked(db, user_id, &account.id).await? {
+                return Err(ApiError::not_found("account"));
+            }
+            return Err(e);
+        }
         out.pages += 1;
         out.stored += rows.len();
         match next {
@@ -185,6 +193,16 @@ pub async fn sync_account(db: &D1Database, settings: &Settings, user_id: &str, a
         }
     }
     Ok(out)
+}
+
+/// Whether the account is still linked (a sync in flight stops when it is not).
+async fn still_linked(db: &D1Database, user_id: &str, account_id: &str) -> Result<bool, ApiError> {
+    let found: Option<String> = db
+        .prepare("SELECT id FROM money_accounts WHERE id = ?1 AND user_id = ?2")
+        .bind(&[account_id.into(), user_id.into()])?
+        .first(Some("id"))
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Syncs every Knot account of a user (the scheduler's `sync` job). Fails when one failed,
@@ -199,6 +217,8 @@ pub async fn sync_user(db: &D1Database, settings: &Settings, user_id: &str) -> R
     for a in &knot_accounts {
         match sync_account(db, settings, user_id, a).await {
             Ok(o) => stored += o.stored,
+            // Unlinked meanwhile: nothing to sync.
+            Err(ApiError::NotFound(_)) => {}
             Err(e) => failed.push(format!("{}: {}", a.merchant, e.message())),
         }
     }
@@ -219,9 +239,32 @@ pub fn signature(secret: &str, content_length: &str, content_type: &str, encrypt
     b64_encode(&hmac_sha256(secret.as_bytes(), s.as_bytes()))
 }
 
-/// `POST /api/money/webhooks/knot`: checks `Knot-Signature` (constant time; 401 otherwise)
-/// and, on new or updated transactions of an account we have, queues a sync in that user's
-/// scheduler.
+/// How far a webhook's `timestamp` may be from now: older ones (a replay of a captured
+/// delivery) are refused.
+const FRESH_MS: i64 = 10 * 60_000;
+/// A webhook queues at most one sync per linked account in this long: a signature reused
+/// on crafted bodies (Knot's does not cover the body's other fields) buys no more.
+const QUEUE_EVERY_MS: i64 = 60_000;
+
+/// Records that a Knot session was created for `user_id`, so a webhook naming the session
+/// can be bound to its user.
+pub async fn remember_session(db: &D1Database, session_id: &str, user_id: &str) -> Result<(), ApiError> {
+    db.prepare("INSERT OR IGNORE INTO money_knot_sessions (session_id, user_id, created_at) VALUES (?1, ?2, ?3)")
+        .bind(&[session_id.into(), user_id.into(), ids::now_rfc3339().into()])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/money/webhooks/knot`, in order:
+/// 1. `Knot-Signature` checked exactly as Knot specifies (constant time; 401 otherwise);
+/// 2. `timestamp` within 10 minutes of now (401 otherwise: a replay of an old delivery);
+/// 3. the exact body seen before → 200 `duplicate`, nothing done (Knot retries answered
+///    once; a replay acts once);
+/// 4. bound to what it names: a `session_id` must be one we created for the
+///    `external_user_id` (401 otherwise), and a transaction event queues a sync only for
+///    an account of that user at that merchant, at most once a minute per account;
+/// 5. the sync is queued in the user's scheduler and the answer goes out at once.
 pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
     let settings = Settings::of(&ctx.config)?;
     let unauthorized = || ApiError::Unauthorized("missing or invalid Knot-Signature".into());
@@ -237,23 +280,51 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
     if !constant_time_eq(expected.as_bytes(), given.trim().as_bytes()) {
         return Err(unauthorized());
     }
+    let now = ids::now_ms() as i64;
+    if !body["timestamp"].as_i64().is_some_and(|t| (t - now).abs() <= FRESH_MS) {
+        return Err(ApiError::Unauthorized("stale or missing timestamp: a webhook is accepted for 10 minutes".into()));
+    }
+    let db = ctx.d1()?;
+    let seen = db
+        .prepare("INSERT OR IGNORE INTO money_knot_webhooks (body_hash, event, received_at) VALUES (?1, ?2, ?3)")
+        .bind(&[crate::platform::crypto::sha256_hex(&bytes).into(), event.into(), ids::now_rfc3339().into()])?
+        .run()
+        .await?;
+    if crate::platform::db::changes(&seen)? == 0 {
+        return http::json(200, &json!({"received": true, "queued": false, "duplicate": true}));
+    }
+    let user_id = body["external_user_id"].as_str();
+    if let Some(session) = body["session_id"].as_str() {
+        let owner: Option<String> = db
+            .prepare("SELECT user_id FROM money_knot_sessions WHERE session_id = ?1")
+            .bind(&[session.into()])?
+            .first(Some("user_id"))
+            .await?;
+        if owner.is_none() || owner.as_deref() != user_id {
+            return Err(ApiError::Unauthorized("the session is not one of this user's".into()));
+        }
+    }
     let mut queued = false;
     if matches!(event, "NEW_TRANSACTIONS_AVAILABLE" | "UPDATED_TRANSACTIONS_AVAILABLE") {
-        let (Some(user_id), Some(merchant_id)) = (body["external_user_id"].as_str(), body["merchant"]["id"].as_i64()) else {
+        let (Some(user_id), Some(merchant_id)) = (user_id, body["merchant"]["id"].as_i64()) else {
             return Err(ApiError::validation("body", "external_user_id and merchant.id are required"));
         };
-        let known: Option<String> = ctx
-            .d1()?
-            .prepare("SELECT id FROM money_accounts WHERE user_id = ?1 AND merchant_id = ?2 AND source = 'knot'")
-            .bind(&[user_id.into(), (merchant_id as f64).into()])?
-            .first(Some("id"))
+        // The account of that user at that merchant, if a sync was not queued for it in
+        // the last minute: marked in the same statement that finds it.
+        let due = db
+            .prepare(
+                "UPDATE money_accounts SET webhook_queued_at = ?3 WHERE user_id = ?1 AND merchant_id = ?2 \
+                 AND source = 'knot' AND (webhook_queued_at IS NULL OR webhook_queued_at < ?4)",
+            )
+            .bind(&[user_id.into(), (merchant_id as f64).into(), (now as f64).into(), ((now - QUEUE_EVERY_MS) as f64).into()])?
+            .run()
             .await?;
-        if known.is_some() {
+        if crate::platform::db::changes(&due)? > 0 {
             super::queue(&ctx.env, user_id, "sync").await?;
             queued = true;
         }
     }
-    http::json(200, &json!({"received": true, "queued": queued}))
+    http::json(200, &json!({"received": true, "queued": queued, "duplicate": false}))
 }
 
 pub const WEBHOOK_DOC: Doc = Doc {
@@ -262,14 +333,18 @@ pub const WEBHOOK_DOC: Doc = Doc {
     summary: "Knot webhook receiver",
     description: "Knot calls this. `Knot-Signature` must be the base64 HMAC-SHA256, under KNOT_WEBHOOK_SECRET (else \
         KNOT_SECRET), of `Content-Length|…|Content-Type|…|Encryption-Type|…|event|…` (plus `|session_id|…` when the \
-        body has one); anything else is 401. NEW_TRANSACTIONS_AVAILABLE and UPDATED_TRANSACTIONS_AVAILABLE for a linked \
-        account queue a sync in the user's scheduler.",
+        body has one); anything else is 401. `timestamp` (unix ms) must be within 10 minutes of now (401). A body \
+        received before answers 200 with `duplicate: true` and does nothing. A `session_id` must be one this API \
+        created for `external_user_id` (401). NEW_TRANSACTIONS_AVAILABLE and UPDATED_TRANSACTIONS_AVAILABLE for an \
+        account of that user at `merchant.id` queue a sync in the user's scheduler, at most once a minute per account.",
     request: Some(|| json!({"type": "object", "required": ["event"], "properties": {
         "event": {"type": "string", "examples": ["NEW_TRANSACTIONS_AVAILABLE"]},
         "external_user_id": {"type": "string"}, "session_id": {"type": "string"},
         "merchant": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "timestamp": {"type": "integer"}}})),
-    response: (200, || json!({"type": "object", "properties": {"received": {"type": "boolean"}, "queued": {"type": "boolean"}}})),
+        "timestamp": {"type": "integer", "description": "Unix milliseconds; within 10 minutes of now."}}})),
+    response: (200, || json!({"type": "object", "required": ["received", "queued", "duplicate"], "properties": {
+        "received": {"type": "boolean"}, "queued": {"type": "boolean"},
+        "duplicate": {"type": "boolean", "description": "This exact body was received before: nothing was done."}}})),
 };
 
 #[cfg(test)]

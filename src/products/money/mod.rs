@@ -18,7 +18,7 @@ use futures::future::LocalBoxFuture;
 use worker::Env;
 
 use crate::platform::error::ApiError;
-use crate::platform::product::{Event, JobCtx, Product, Route};
+use crate::platform::product::{CronJob, Event, JobCtx, Product, Route};
 use crate::route;
 
 pub static PRODUCT: Product = Product {
@@ -27,7 +27,7 @@ pub static PRODUCT: Product = Product {
     routes: ROUTES,
     settings: Some(|raw, stage, errors| Box::new(settings::Settings::parse(raw, stage, errors))),
     jobs: Some(|env, user_id, kind, slot| run_job(env, user_id, kind, slot)),
-    crons: &[],
+    crons: &[CronJob { name: "retention", run: |c| Box::pin(retention(c)) }],
     listener: Some(|ctx, event| Box::pin(listen(ctx, event))),
 };
 
@@ -88,4 +88,22 @@ pub async fn queue(env: &Env, user_id: &str, kind: &str) -> Result<(), ApiError>
         remove: Vec::new(),
     };
     SchedulerClient::for_user(env, user_id)?.change(&changes).await
+}
+
+/// Knot webhook bodies after a day (a replay is refused by its timestamp after 10 minutes
+/// anyway) and Knot sessions after 30 days.
+async fn retention(ctx: &JobCtx) -> Result<String, ApiError> {
+    let now = crate::platform::ids::now();
+    let day = crate::platform::ids::rfc3339(now - chrono::Duration::days(1));
+    let month = crate::platform::ids::rfc3339(now - chrono::Duration::days(30));
+    crate::platform::cron::prune(
+        ctx,
+        &[
+            ("Knot webhooks", "DELETE FROM money_knot_webhooks WHERE body_hash IN (SELECT body_hash FROM money_knot_webhooks \
+              WHERE received_at < ?1 LIMIT ?2)", day.as_str().into()),
+            ("Knot sessions", "DELETE FROM money_knot_sessions WHERE session_id IN (SELECT session_id FROM money_knot_sessions \
+              WHERE created_at < ?1 LIMIT ?2)", month.as_str().into()),
+        ],
+    )
+    .await
 }
