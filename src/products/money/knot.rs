@@ -281,7 +281,7 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
         return Err(unauthorized());
     }
     let now = ids::now_ms() as i64;
-    if !body["timestamp"].as_i64().is_some_and(|t| (t - now).abs() <= FRESH_MS) {
+    if body["timestamp"].as_i64().is_none_or(|t| t.abs_diff(now) > FRESH_MS as u64) {
         return Err(ApiError::Unauthorized("stale or missing timestamp: a webhook is accepted for 10 minutes".into()));
     }
     let db = ctx.d1()?;
