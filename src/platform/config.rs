@@ -588,9 +588,21 @@ mod tests {
 
     #[test]
     fn production_refuses_the_auth_mock_and_names_it() {
-        let errs = cfg(&[("ENVIRONMENT", "production"), ("MOCK_AUTH", "true")])
-            .expect_err("mock auth in production");
+        let mail = [
+            ("EMAIL_BACKEND", "resend"),
+            ("EMAIL_API_KEY", "re_key"),
+            ("EMAIL_FROM", "A <a@a.test>"),
+        ];
+        let errs = cfg(&[
+            &[("ENVIRONMENT", "production"), ("MOCK_AUTH", "true")][..],
+            &mail,
+        ]
+        .concat())
+        .expect_err("mock auth in production");
         assert_eq!(settings_named(&errs), vec!["MOCK_AUTH"]);
+        // The development mail outbox is a mock too.
+        let errs = cfg(&[("ENVIRONMENT", "production")]).expect_err("outbox in production");
+        assert_eq!(settings_named(&errs), vec!["EMAIL_BACKEND", "EMAIL_FROM"]);
         assert!(cfg(&[("GATEWAY_TOKEN", "short")]).is_err());
         let problems = [
             "JWT_SECRET a".to_string(),

@@ -109,6 +109,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/email/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a new verification link to my address
+         * @description 202 `{sent: true}` with a new link (valid 24 hours; earlier ones keep working until used or expired); 200 `{sent: false, email_verified: true}` when the address is verified already; 409 for a wallet account, which has no address. Rate limited per account.
+         */
+        post: operations["post_api_auth_email_verification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify my email address with the token of the link
+         * @description Single use. Verifying claims what was granted to the address (pending Money group invites). 422 on `token` when it is unknown, used or expired.
+         */
+        post: operations["post_api_auth_email_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -166,6 +206,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password reset link
+         * @description Always 202 with the same body, at once, whether or not the address has an account; the link (valid 1 hour, single use) is mailed only when it does. Rate limited per IP and per address.
+         */
+        post: operations["post_api_auth_password_forgot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token of a reset link
+         * @description Single use. Verifies the address, signs out every session of the account (their access and refresh tokens stop working), and — when the address had never been verified, so the account may have been opened by someone else — revokes every API key too. 422 on `token` when it is unknown, used or expired; on `password` when it is not 8 to 128 characters.
+         */
+        post: operations["post_api_auth_password_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/refresh": {
         parameters: {
             query?: never;
@@ -197,7 +277,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account with email and password
-         * @description Email is trimmed and lower-cased; password 8–128 characters. 409 when the email is taken. Sets `access_token` and `refresh_token` cookies (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.
+         * @description Email is trimmed and lower-cased; password 8–128 characters. 409 when the email is taken (its owner can reclaim an account someone else opened with it through the password reset). A verification link is mailed to the address (`email_verified` is false until it is opened). Sets `access_token` and `refresh_token` cookies (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.
          */
         post: operations["post_api_auth_signup"];
         delete?: never;
@@ -385,7 +465,7 @@ export interface paths {
         put?: never;
         /**
          * Create a group
-         * @description `{name, members: [email]}`: the creator is the first member; registered emails join at once, others are pending invites that become members when that email signs up.
+         * @description `{name, members: [email]}`: the creator is the first member; accounts whose address is verified join at once, every other address is a pending invite that becomes a membership when its owner verifies it (the verification link mailed at sign-up, or a password reset) — signing up with an address is not enough.
          */
         post: operations["post_api_money_groups"];
         delete?: never;
@@ -546,7 +626,7 @@ export interface paths {
         put?: never;
         /**
          * Knot webhook receiver
-         * @description Knot calls this. `Knot-Signature` must be the base64 HMAC-SHA256, under KNOT_WEBHOOK_SECRET (else KNOT_SECRET), of `Content-Length|…|Content-Type|…|Encryption-Type|…|event|…` (plus `|session_id|…` when the body has one); anything else is 401. NEW_TRANSACTIONS_AVAILABLE and UPDATED_TRANSACTIONS_AVAILABLE for a linked account queue a sync in the user's scheduler.
+         * @description Knot calls this. `Knot-Signature` must be the base64 HMAC-SHA256, under KNOT_WEBHOOK_SECRET (else KNOT_SECRET), of `Content-Length|…|Content-Type|…|Encryption-Type|…|event|…` (plus `|session_id|…` when the body has one); anything else is 401. `timestamp` (unix ms) must be within 10 minutes of now (401). A body received before answers 200 with `duplicate: true` and does nothing. A `session_id` must be one this API created for `external_user_id` (401). NEW_TRANSACTIONS_AVAILABLE and UPDATED_TRANSACTIONS_AVAILABLE for an account of that user at `merchant.id` queue a sync in the user's scheduler, at most once a minute per account.
          */
         post: operations["post_api_money_webhooks_knot"];
         delete?: never;
@@ -2803,7 +2883,7 @@ export interface paths {
         put?: never;
         /**
          * Ingest gateway access logs
-         * @description Gateway token. `{"logs": [{timestamp, customer_id, service_type, method, status_code, bytes_out}, …]}`, 1–1,000 rows, one per request; every row is checked (422 names `logs[i].field`) and the batch is written all or nothing. Metering counts requests with status < 500 once their 5-minute window has closed.
+         * @description Gateway token. `{"logs": [{timestamp, customer_id, service_type, method, status_code, bytes_out}, …]}`, 1–1,000 rows, one per request; every row is checked (422 names `logs[i].field`; `bytes_out` at most 10^12) and the batch is written all or nothing. Metering counts requests with status < 500 once their 5-minute window has closed.
          */
         post: operations["post_api_suiftly_usage_logs"];
         delete?: never;
@@ -4007,10 +4087,12 @@ export interface components {
         User: {
             /** Format: date-time */
             created_at: string;
-            email?: string | null;
+            email: string | null;
+            /** @description Whether the address was proved by a verification or reset link. Pending Money group invites to it are claimed then. */
+            email_verified: boolean;
             id: string;
-            name?: string | null;
-            wallet_address?: string | null;
+            name: string | null;
+            wallet_address: string | null;
         };
     };
     responses: never;
@@ -4360,6 +4442,95 @@ export interface operations {
             };
         };
     };
+    post_api_auth_email_verification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Mail a new verification link to my address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email_verified": true,
+                     *       "sent": true
+                     *     }
+                     */
+                    "application/json": {
+                        email_verified: boolean;
+                        sent: boolean;
+                    };
+                };
+            };
+            /** @description Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_api_auth_email_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "example"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The `token` of the link mailed. */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Verify my email address with the token of the link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-14T09:30:00.000Z",
+                     *       "email": "example",
+                     *       "email_verified": true,
+                     *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
+                     *       "name": "example",
+                     *       "wallet_address": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     post_api_auth_login: {
         parameters: {
             query?: never;
@@ -4397,6 +4568,7 @@ export interface operations {
                      *       "user": {
                      *         "created_at": "2026-03-14T09:30:00.000Z",
                      *         "email": "example",
+                     *         "email_verified": true,
                      *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
                      *         "name": "example",
                      *         "wallet_address": "example"
@@ -4463,6 +4635,7 @@ export interface operations {
                      * @example {
                      *       "created_at": "2026-03-14T09:30:00.000Z",
                      *       "email": "example",
+                     *       "email_verified": true,
                      *       "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
                      *       "name": "example",
                      *       "wallet_address": "example"
@@ -4470,6 +4643,94 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_api_auth_password_forgot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Ask for a password reset link */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        status: string;
+                    };
+                };
+            };
+            /** @description Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_api_auth_password_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "examplee",
+                 *       "token": "example"
+                 *     }
+                 */
+                "application/json": {
+                    password: string;
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Set a new password with the token of a reset link */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error envelope */
             default: {
@@ -4517,6 +4778,7 @@ export interface operations {
                      *       "user": {
                      *         "created_at": "2026-03-14T09:30:00.000Z",
                      *         "email": "example",
+                     *         "email_verified": true,
                      *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
                      *         "name": "example",
                      *         "wallet_address": "example"
@@ -4578,6 +4840,7 @@ export interface operations {
                      *       "user": {
                      *         "created_at": "2026-03-14T09:30:00.000Z",
                      *         "email": "example",
+                     *         "email_verified": true,
                      *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
                      *         "name": "example",
                      *         "wallet_address": "example"
@@ -4691,6 +4954,7 @@ export interface operations {
                      *       "user": {
                      *         "created_at": "2026-03-14T09:30:00.000Z",
                      *         "email": "example",
+                     *         "email_verified": true,
                      *         "id": "01a214cd-2f6b-70f4-9832-bd2655c735d4",
                      *         "name": "example",
                      *         "wallet_address": "example"
@@ -5618,6 +5882,7 @@ export interface operations {
                         name?: string;
                     };
                     session_id?: string;
+                    /** @description Unix milliseconds; within 10 minutes of now. */
                     timestamp?: number;
                 };
             };
@@ -5631,13 +5896,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "duplicate": true,
                      *       "queued": true,
                      *       "received": true
                      *     }
                      */
                     "application/json": {
-                        queued?: boolean;
-                        received?: boolean;
+                        /** @description This exact body was received before: nothing was done. */
+                        duplicate: boolean;
+                        queued: boolean;
+                        received: boolean;
                     };
                 };
             };
