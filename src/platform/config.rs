@@ -58,6 +58,9 @@ pub struct Config {
     pub stage: Stage,
     pub cors_origins: CorsOrigins,
     pub log_requests: bool,
+    /// `Server-Timing` on every answer: D1 and KV round trips (`SERVER_TIMING`; on by
+    /// default outside production).
+    pub server_timing: bool,
     pub auth: AuthConfig,
     pub llm: LlmConfig,
     /// Shared secret of a trusted gateway (`X-Gateway-Token`, routes with `Auth::Gateway`).
@@ -196,6 +199,12 @@ impl Config {
         };
 
         let log_requests = parse_bool(&mut errors, "LOG_REQUESTS", raw("LOG_REQUESTS"), true);
+        let server_timing = parse_bool(
+            &mut errors,
+            "SERVER_TIMING",
+            raw("SERVER_TIMING"),
+            !stage.is_production(),
+        );
 
         let jwt_secret = match raw("JWT_SECRET") {
             None => {
@@ -295,6 +304,7 @@ impl Config {
                 stage,
                 cors_origins,
                 log_requests,
+                server_timing,
                 auth,
                 llm,
                 gateway_token,

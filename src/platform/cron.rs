@@ -23,7 +23,7 @@ const PLATFORM: &[CronJob] = &[CronJob {
 
 pub async fn run_scheduled(cron: &str, env: Env) -> Result<(), ApiError> {
     let config = Config::from_env(&env).map_err(|p| ApiError::internal(p.join("; ")))?;
-    let db = env.d1("DB")?;
+    let db = crate::platform::bindings::db(&env)?;
     let ctx = JobCtx {
         env,
         db,

@@ -100,13 +100,7 @@ impl Ctx {
     /// constructor's name and copies it into Rust, three more calls into JavaScript on
     /// every request, to tell a D1 database from another kind of binding of that name.
     pub fn d1(&self) -> Result<worker::D1Database, ApiError> {
-        use wasm_bindgen::JsCast;
-        let db = js_sys::Reflect::get(&self.env, &wasm_bindgen::intern("DB").into())
-            .map_err(worker::Error::from)?;
-        if db.is_undefined() {
-            return Err(ApiError::internal("the DB binding is missing"));
-        }
-        Ok(db.unchecked_into())
+        crate::platform::bindings::db(&self.env)
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -316,8 +310,8 @@ pub fn is_sane_request_id(id: &str) -> bool {
 }
 
 const CORS_ALLOW_HEADERS: &str =
-    "Content-Type, Authorization, X-API-Key, X-Request-ID, X-Gateway-Token, If-None-Match";
-const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag";
+    "Content-Type, Authorization, X-API-Key, X-Request-ID, X-Gateway-Token, If-None-Match, X-D1-Bookmark";
+const CORS_EXPOSE_HEADERS: &str = "X-Request-ID, Retry-After, ETag, X-D1-Bookmark, Server-Timing";
 
 /// Strings sent to JavaScript on most requests: interned once per isolate (wasm-bindgen's
 /// `enable-interning`), each is then passed as a string JavaScript already holds instead
@@ -355,6 +349,7 @@ pub async fn serve(
         origin,
         content_length,
         authorization,
+        bookmark,
     } = Head::parse(&read_head(&req));
     let request_id = request_id(sent_id);
     let path = path_of(&url);
@@ -362,9 +357,10 @@ pub async fn serve(
     let config = Config::cached(&env);
     // Invalid configuration is always worth a line.
     let log_requests = config.as_ref().map_or(true, |c| c.log_requests);
-    // Read only for the log line: the clock is one call into JavaScript.
-    let started = log_requests.then(|| ids::now_ms() as f64);
-    let (route_label, user_id, result, cors) = match config {
+    let server_timing = config.as_ref().is_ok_and(|c| c.server_timing);
+    // Read only for the log line and Server-Timing: the clock is one call into JavaScript.
+    let started = (log_requests || server_timing).then(|| ids::now_ms() as f64);
+    let (route_label, user_id, result, cors, opened, via) = match config {
         Err(problems) => {
             worker::console_error!(
                 "{}",
@@ -372,7 +368,7 @@ pub async fn serve(
                     "msg": "invalid configuration", "problems": problems})
             );
             let err = ApiError::Misconfigured(crate::platform::config::settings_named(&problems));
-            (path.clone(), None, Err(err), None)
+            (path.clone(), None, Err(err), None, None, None)
         }
         Ok(config) => {
             let cors = origin
@@ -387,10 +383,11 @@ pub async fn serve(
                 origin: origin.as_deref(),
                 content_length: content_length.as_deref(),
                 authorization,
+                bookmark: bookmark.as_deref(),
                 exec: Rc::new(exec),
             };
-            let (label, user, result) = dispatch(req, env, config, incoming).await;
-            (label, user, result, cors)
+            let d = dispatch(req, env, config, incoming).await;
+            (d.label, d.user_id, d.result, cors, d.opened, d.via)
         }
     };
 
@@ -411,9 +408,34 @@ pub async fn serve(
     if let Some((origin, origins)) = cors {
         apply_cors(&mut resp, origin, &origins);
     }
+    let now = started.map(|_| ids::now_ms() as f64);
+    if let Some(o) = &opened {
+        if let Some(b) = o.bookmark() {
+            // Cookie-based clients get it back as a cookie; every client in the header.
+            if via == Some(auth::Via::Cookie) {
+                resp.append_header(
+                    "Set-Cookie",
+                    format!(
+                        "d1_bookmark={b}; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax"
+                    ),
+                );
+            }
+            resp.set_header("X-D1-Bookmark", b);
+        }
+    }
+    if let (true, Some(started), Some(now)) = (server_timing, started, now) {
+        let total = now - started;
+        let timing = opened
+            .as_ref()
+            .and_then(|o| o.server_timing(total))
+            .unwrap_or_else(|| {
+                format!("d1;desc=\"0\";dur=0.0, kv;desc=\"0\";dur=0.0, app;dur={total:.1}")
+            });
+        resp.set_header("Server-Timing", timing);
+    }
 
-    if let Some(started) = started {
-        let latency_ms = ids::now_ms() as f64 - started;
+    if let (true, Some(started), Some(now)) = (log_requests, started, now) {
+        let latency_ms = now - started;
         worker::console_log!(
             "{}",
             serde_json::json!({
@@ -439,7 +461,32 @@ struct Incoming<'a> {
     origin: Option<&'a str>,
     content_length: Option<&'a str>,
     authorization: Option<String>,
+    /// `X-D1-Bookmark`, or the `d1_bookmark` cookie.
+    bookmark: Option<&'a str>,
     exec: Rc<worker::Context>,
+}
+
+/// What [`dispatch`] did with a request.
+struct Dispatched {
+    /// The route's path pattern (or the path, unrouted), for the log line.
+    label: String,
+    user_id: Option<String>,
+    via: Option<auth::Via>,
+    result: Result<Response, ApiError>,
+    /// The request's D1 session and meter, once it was routed.
+    opened: Option<crate::platform::bindings::Opened>,
+}
+
+impl Dispatched {
+    fn early(label: &str, result: Result<Response, ApiError>) -> Self {
+        Dispatched {
+            label: label.to_string(),
+            user_id: None,
+            via: None,
+            result,
+            opened: None,
+        }
+    }
 }
 
 /// What every request needs before it is routed. The runtime hands each item over in a
@@ -455,6 +502,8 @@ struct Head {
     origin: Option<String>,
     content_length: Option<String>,
     authorization: Option<String>,
+    /// `X-D1-Bookmark`, else the `d1_bookmark` cookie.
+    bookmark: Option<String>,
 }
 
 /// What [`read_head`] writes for a header the request does not have: a header's value
@@ -464,7 +513,7 @@ const ABSENT: &str = "\0";
 impl Head {
     fn parse(text: &str) -> Self {
         let mut items = text
-            .splitn(6, '\n')
+            .splitn(7, '\n')
             .map(|item| (item != ABSENT).then(|| item.to_string()));
         let mut next = || items.next().flatten();
         // Struct fields are evaluated in the order written: the items' order.
@@ -475,6 +524,7 @@ impl Head {
             origin: next(),
             content_length: next(),
             authorization: next(),
+            bookmark: next(),
         }
     }
 }
@@ -517,13 +567,18 @@ extern "C" {
 export function read_head(req) {
   const headers = req.headers;
   const get = (name) => headers.get(name) ?? "\0";
+  let bookmark = headers.get("X-D1-Bookmark");
+  if (bookmark === null) {
+    const m = /(?:^|;\s*)d1_bookmark=([0-9a-fA-F-]{1,256})(?:;|$)/.exec(headers.get("Cookie") ?? "");
+    bookmark = m ? m[1] : "\0";
+  }
   return `${req.method}\n${req.url}\n${get("X-Request-ID")}\n${get("Origin")}\n` +
-    `${get("Content-Length")}\n${get("Authorization")}`;
+    `${get("Content-Length")}\n${get("Authorization")}\n${bookmark.replace(/\n/g, "")}`;
 }
 "#)]
 extern "C" {
-    /// The request's method, URL, X-Request-ID, Origin, Content-Length and
-    /// Authorization, one per line (`\0` for an absent header): see [`Head::parse`].
+    /// The request's method, URL, X-Request-ID, Origin, Content-Length, Authorization and
+    /// D1 bookmark, one per line (`\0` for an absent header): see [`Head::parse`].
     fn read_head(req: &web_sys::Request) -> String;
 }
 
@@ -532,7 +587,7 @@ async fn dispatch(
     env: Env,
     config: Rc<Config>,
     incoming: Incoming<'_>,
-) -> (String, Option<String>, Result<Response, ApiError>) {
+) -> Dispatched {
     let Incoming {
         url,
         request_id,
@@ -541,6 +596,7 @@ async fn dispatch(
         origin,
         content_length,
         authorization,
+        bookmark,
         exec,
     } = incoming;
     if method == "OPTIONS" {
@@ -550,36 +606,29 @@ async fn dispatch(
         } else {
             Err(ApiError::Forbidden("origin not allowed".into()))
         };
-        return (path.to_string(), None, result);
+        return Dispatched::early(path, result);
     }
 
     let table = match router::get() {
         Ok(t) => t,
-        Err(why) => return (path.to_string(), None, Err(ApiError::internal(why))),
+        Err(why) => return Dispatched::early(path, Err(ApiError::internal(why))),
     };
-    let route = match table.find(method, path) {
+    let (route, params) = match table.find(method, path) {
         Match::Found(route, params) => (route, params),
         Match::WrongMethod(allow) => {
-            return (
-                path.to_string(),
-                None,
-                Err(ApiError::MethodNotAllowed(allow)),
-            )
+            return Dispatched::early(path, Err(ApiError::MethodNotAllowed(allow)))
         }
         Match::NotFound => {
-            return (
-                path.to_string(),
-                None,
+            return Dispatched::early(
+                path,
                 Err(ApiError::NotFound(format!("no route for {path}"))),
             )
         }
     };
-    let (route, params) = route;
-    let label = route.path.to_string();
+    let label = route.path;
     if route.auth == Auth::DevOnly && config.stage.is_production() {
-        return (
+        return Dispatched::early(
             label,
-            None,
             Err(ApiError::NotFound(format!("no route for {path}"))),
         );
     }
@@ -592,9 +641,26 @@ async fn dispatch(
         .and_then(|v| v.parse::<usize>().ok())
     {
         if len > MAX_BODY_BYTES {
-            return (label, None, Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)));
+            return Dispatched::early(label, Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)));
         }
     }
+
+    // The request's D1 session (a replica for reads, the primary for writes, or as fresh
+    // as the client's bookmark) and meter, on its own copy of env.
+    let start = match bookmark.filter(|b| crate::platform::bindings::is_bookmark(b)) {
+        Some(b) => crate::platform::bindings::Start::After(b),
+        None if reads_body => crate::platform::bindings::Start::Writes,
+        None => crate::platform::bindings::Start::Reads,
+    };
+    let opened = crate::platform::bindings::open(&env, &start, config.server_timing);
+    let env = opened.env.clone();
+    let done = |user_id: Option<String>, via, result| Dispatched {
+        label: label.to_string(),
+        user_id,
+        via,
+        result,
+        opened: Some(opened),
+    };
 
     let caller = if matches!(route.auth, Auth::User | Auth::UserByHeader | Auth::Session) {
         // Read only the headers authentication will look at (each read crosses into JS):
@@ -632,11 +698,11 @@ async fn dispatch(
                     _ => None,
                 };
                 if let Some(why) = refusal {
-                    return (label, None, Err(ApiError::Unauthorized(why.into())));
+                    return done(None, None, Err(ApiError::Unauthorized(why.into())));
                 }
                 Some(c)
             }
-            Err(e) => return (label, None, Err(e)),
+            Err(e) => return done(None, None, Err(e)),
         }
     } else {
         None
@@ -644,10 +710,11 @@ async fn dispatch(
     if route.auth == Auth::Gateway {
         let token = header(&req.headers(), "X-Gateway-Token");
         if let Err(e) = auth::check_gateway(&config, token.as_deref()) {
-            return (label, None, Err(e));
+            return done(None, None, Err(e));
         }
     }
     let user_id = caller.as_ref().map(|c| c.user_id.clone());
+    let via = caller.as_ref().map(|c| c.via);
 
     let ctx = Ctx {
         req,
@@ -668,7 +735,7 @@ async fn dispatch(
             route.method, route.path, route.auth
         ))),
     };
-    (label, user_id, result)
+    done(user_id, via, result)
 }
 
 fn preflight() -> Result<Response, ApiError> {
@@ -684,8 +751,12 @@ fn preflight() -> Result<Response, ApiError> {
 
 fn apply_cors(resp: &mut Response, origin: String, origins: &CorsOrigins) {
     match origins {
-        CorsOrigins::Any => resp.set_header("Access-Control-Allow-Origin", "*"),
+        CorsOrigins::Any => {
+            resp.set_header("Access-Control-Allow-Origin", "*");
+            resp.set_header("Timing-Allow-Origin", "*");
+        }
         CorsOrigins::List(_) => {
+            resp.set_header("Timing-Allow-Origin", origin.clone());
             resp.set_header("Access-Control-Allow-Origin", origin);
             resp.set_header("Access-Control-Allow-Credentials", "true");
             resp.append_header("Vary", "Origin");
@@ -794,7 +865,7 @@ mod tests {
     #[test]
     fn a_request_head_is_read_from_one_text() {
         let head = Head::parse(
-            "post\nhttps://api.example/api/os/tasks?x=1\n\0\nhttps://app.example\n57\nBearer a.b.c",
+            "post\nhttps://api.example/api/os/tasks?x=1\n\0\nhttps://app.example\n57\nBearer a.b.c\n00-ab",
         );
         assert_eq!(
             head,
@@ -805,6 +876,7 @@ mod tests {
                 origin: Some("https://app.example".into()),
                 content_length: Some("57".into()),
                 authorization: Some("Bearer a.b.c".into()),
+                bookmark: Some("00-ab".into()),
             }
         );
         // An empty header is there (and empty), not absent.
@@ -816,11 +888,12 @@ mod tests {
         );
         // A short text leaves the rest absent; a stray line break stays in the last item.
         assert_eq!(Head::parse("GET").url, "");
+        assert_eq!(Head::parse("GET\nu\n\0").bookmark, None);
         assert_eq!(
-            Head::parse("GET\nu\n\0\n\0\n\0\nBearer x\ny")
-                .authorization
+            Head::parse("GET\nu\n\0\n\0\n\0\nBearer x\ny\nz")
+                .bookmark
                 .as_deref(),
-            Some("Bearer x\ny")
+            Some("y\nz")
         );
     }
 

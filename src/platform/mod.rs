@@ -2,6 +2,7 @@
 //! as a [`product::Product`] and the platform works from the installed list.
 
 pub mod auth;
+pub mod bindings;
 pub mod config;
 pub mod cron;
 pub mod crypto;

@@ -21,6 +21,8 @@ pub fn tests() -> Vec<Test> {
         cron_run_is_recorded,
         durable_object_alarm_fires,
         request_is_logged_as_json,
+        bookmarks_round_trip_and_reads_see_writes,
+        server_timing_counts_round_trips,
     )
 }
 
@@ -381,4 +383,101 @@ fn request_is_logged_as_json(s: &Server) {
         assert!(Instant::now() < deadline, "no log line for {id}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The D1 Sessions API: every answer that used D1 carries `X-D1-Bookmark`; sent back, the
+/// next request reads at least as fresh as that (it sees the write); a malformed one is
+/// ignored; a cookie-authenticated client gets it as a cookie too.
+fn bookmarks_round_trip_and_reads_see_writes(s: &Server) {
+    let t = crate::auth::token(s);
+    let is_bookmark =
+        |b: &str| !b.is_empty() && b.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-');
+    let created = s.authed(
+        "POST",
+        "/api/os/tasks",
+        &t,
+        Some(&serde_json::json!({"title": "read me back"})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let bookmark = created
+        .header("x-d1-bookmark")
+        .expect("a bookmark")
+        .to_string();
+    assert!(is_bookmark(&bookmark), "{bookmark}");
+    let auth = format!("Bearer {t}");
+    let read = s.send(
+        "GET",
+        &format!("/api/os/tasks/{}", created.json["id"].as_str().expect("id")),
+        &[("Authorization", &auth), ("X-D1-Bookmark", &bookmark)],
+        None,
+    );
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.json["title"], "read me back");
+    assert!(read.header("x-d1-bookmark").is_some_and(is_bookmark));
+    for garbage in [
+        "not a bookmark",
+        "first-primary",
+        "'; DROP TABLE os_tasks; --",
+        &"a".repeat(300),
+    ] {
+        let r = s.send(
+            "GET",
+            "/api/os/tasks",
+            &[("Authorization", &auth), ("X-D1-Bookmark", garbage)],
+            None,
+        );
+        assert_eq!(r.status, 200, "{garbage}: {}", r.text);
+        assert_eq!(r.json["items"].as_array().map(Vec::len), Some(1));
+    }
+    // A browser on the cookie gets the bookmark back as a cookie, and may send it so.
+    let cookie = format!("access_token={t}; d1_bookmark={bookmark}");
+    let r = s.send("GET", "/api/os/tasks", &[("Cookie", &cookie)], None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.headers.iter().any(|(k, v)| k == "set-cookie"
+            && v.starts_with("d1_bookmark=")
+            && v.contains("HttpOnly")),
+        "{:?}",
+        r.headers
+    );
+    // Exposed to browsers on other allowed origins.
+    let r = s.send(
+        "GET",
+        "/api/os/tasks",
+        &[
+            ("Authorization", &auth),
+            ("Origin", "https://app.example.test"),
+        ],
+        None,
+    );
+    let exposed = r.header("access-control-expose-headers").unwrap_or("");
+    assert!(
+        exposed.contains("X-D1-Bookmark") && exposed.contains("Server-Timing"),
+        "{exposed}"
+    );
+}
+
+/// Outside production every answer says how many sequential D1 round trips and KV reads
+/// it made (`Server-Timing`).
+fn server_timing_counts_round_trips(s: &Server) {
+    let t = crate::auth::token(s);
+    let r = s.authed("GET", "/api/os/tasks", &t, None);
+    let timing = r
+        .header("server-timing")
+        .expect("Server-Timing")
+        .to_string();
+    let count = |name: &str| -> Option<u32> {
+        let at = timing.find(&format!("{name};desc=\""))? + name.len() + 7;
+        timing[at..].split('"').next()?.parse().ok()
+    };
+    assert_eq!(count("d1"), Some(1), "{timing}");
+    assert!(count("kv").is_some(), "{timing}");
+    assert!(timing.contains("app;dur="), "{timing}");
+    let r = s.get("/no/such/route");
+    assert!(
+        r.header("server-timing")
+            .is_some_and(|v| v.contains("d1;desc=\"0\"")),
+        "{:?}",
+        r.headers
+    );
 }

@@ -128,7 +128,7 @@ pub async fn authenticate(
     let (token, via) = if let Some(h) = creds.authorization {
         (bearer(h).ok_or_else(unauthorized)?, Via::Jwt)
     } else if let Some(key) = creds.api_key {
-        let db = env.d1("DB")?;
+        let db = crate::platform::bindings::db(env)?;
         let kv = env.kv("SESSIONS")?;
         return match api_keys::authenticate(&db, &kv, key.trim()).await? {
             Some((_, user_id)) => Ok(Caller {

@@ -120,7 +120,7 @@ fn token_hash(token: &str) -> String {
 impl Sessions {
     pub fn new(env: &Env, ttl_secs: i64, access_ttl_secs: i64) -> Result<Self, ApiError> {
         Ok(Self {
-            db: env.d1("DB")?,
+            db: crate::platform::bindings::db(env)?,
             kv: env.kv("SESSIONS")?,
             ttl_secs: ttl_secs.max(60),
             // KV keeps entries at least 60 s; a minute of margin past the token's expiry.

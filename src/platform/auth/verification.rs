@@ -207,7 +207,7 @@ impl Mailer {
 
     /// Issues a token of `purpose` for the account and mails its link.
     pub async fn send(&self, user_id: &str, email: &str, purpose: Purpose) -> Result<(), ApiError> {
-        let db = self.env.d1("DB")?;
+        let db = crate::platform::bindings::db(&self.env)?;
         let token = issue(&db, user_id, email, purpose).await?;
         let page = match purpose {
             Purpose::Verify => "verify-email",

@@ -208,8 +208,7 @@ pub async fn complete(
 async fn count_call(env: &worker::Env, user_id: &str, limit: i64) -> Result<(), ApiError> {
     let now = crate::platform::ids::now();
     let day = now.date_naive().to_string();
-    let r = env
-        .d1("DB")?
+    let r = crate::platform::bindings::db(env)?
         .prepare(
             "INSERT INTO llm_usage (user_id, day, calls) SELECT ?1, ?2, 1 WHERE ?3 > 0 \
              ON CONFLICT (user_id, day) DO UPDATE SET calls = calls + 1 WHERE calls < ?3",

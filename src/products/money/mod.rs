@@ -57,7 +57,7 @@ static ROUTES: &[Route] = &[
 fn run_job<'a>(env: &'a Env, user_id: &'a str, kind: &'a str, _slot: i64) -> LocalBoxFuture<'a, Result<String, ApiError>> {
     Box::pin(async move {
         let config = crate::platform::config::Config::from_env(env).map_err(|p| ApiError::internal(p.join("; ")))?;
-        let db = env.d1("DB")?;
+        let db = crate::platform::bindings::db(env)?;
         let settings = settings::Settings::of(&config)?;
         let mut outcome = Vec::new();
         if kind == "sync" || (kind == "daily" && settings.feature_knot) {

@@ -345,7 +345,7 @@ pub async fn run_job(
     slot: i64,
 ) -> Result<String, ApiError> {
     let config = Config::from_env(env).map_err(|p| ApiError::internal(p.join("; ")))?;
-    let db = env.d1("DB")?;
+    let db = crate::platform::bindings::db(env)?;
     let cycle = run_cycle(env, &config, &db, user_id, loop_name, slot).await?;
     Ok(match cycle.skipped {
         Some(reason) => format!("skipped: {reason}"),
