@@ -108,8 +108,14 @@ pub struct JobCtx {
     pub config: std::rc::Rc<Config>,
 }
 
-pub type Listener =
-    for<'a> fn(&'a JobCtx, &'a Event<'a>) -> LocalBoxFuture<'a, Result<(), ApiError>>;
+/// A product's reaction to a platform event: the statements that record it, which run in
+/// the same D1 batch as the event's own writes (so an event never happens without its
+/// reactions, nor costs a round trip of its own).
+pub type Listener = fn(
+    &worker::D1Database,
+    &Config,
+    &Event<'_>,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError>;
 
 /// Runs one of a product's per-user scheduler jobs: `kind` without the product prefix,
 /// `slot` the due time of the cycle (stable across retries). Returns a short outcome.
@@ -153,14 +159,19 @@ pub fn all() -> &'static [&'static Product] {
     PRODUCTS.get().copied().unwrap_or(&[])
 }
 
-/// Tells every product that listens about `event`; the first failure is returned.
-pub async fn emit(ctx: &JobCtx, event: &Event<'_>) -> Result<(), ApiError> {
+/// Every product's reaction to `event`: statements for the emitter's batch.
+pub fn reactions(
+    db: &worker::D1Database,
+    config: &Config,
+    event: &Event<'_>,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+    let mut stmts = Vec::new();
     for p in all() {
         if let Some(listen) = p.listener {
-            listen(ctx, event).await?;
+            stmts.extend(listen(db, config, event)?);
         }
     }
-    Ok(())
+    Ok(stmts)
 }
 
 /// Runs a per-user job `product:kind` with the product that registered it.

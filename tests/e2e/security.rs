@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         import_is_linear_and_capped,
         import_ledger_never_dips_below_zero,
         a_new_wallet_challenge_keeps_the_pending_ones,
+        simultaneous_first_wallet_sign_ins_make_one_user,
         failed_logins_from_elsewhere_do_not_lock_the_owner_out,
         state_changing_gets_need_a_header_credential,
         stored_urls_are_http_and_dates_in_range,
@@ -430,6 +431,41 @@ fn a_new_wallet_challenge_keeps_the_pending_ones(s: &Server) {
     let rs = together(5, |_| s.post_json("/api/auth/wallet/verify", &body));
     assert_eq!(count(&rs, 200), 1);
     assert_eq!(count(&rs, 401), 4);
+}
+
+/// A new wallet signing in from several devices at once (each with its own challenge):
+/// every sign-in succeeds, as one user, who is one Suiftly customer.
+fn simultaneous_first_wallet_sign_ins_make_one_user(s: &Server) {
+    let key = keypair();
+    let address = wallet::address_of(&key.verifying_key().to_bytes());
+    let bodies: Vec<Value> = (0..4)
+        .map(|_| {
+            let ch = challenge(s, &address);
+            json!({"address": address, "signature": sui_signature(&key, ch["message"].as_str().expect("m"))})
+        })
+        .collect();
+    let rs = together(4, |i| s.post_json("/api/auth/wallet/verify", &bodies[i]));
+    assert_eq!(
+        count(&rs, 200),
+        4,
+        "{:?}",
+        rs.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let users: std::collections::HashSet<&str> = rs
+        .iter()
+        .filter_map(|r| r.json["user"]["id"].as_str())
+        .collect();
+    assert_eq!(users.len(), 1, "one user: {users:?}");
+    let customers: std::collections::HashSet<i64> = rs
+        .iter()
+        .map(|r| {
+            let t = r.json["access_token"].as_str().expect("token");
+            let c = s.authed("GET", "/api/suiftly/customer", t, None);
+            assert_eq!(c.status, 200, "{}", c.text);
+            c.json["customer_id"].as_i64().expect("customer id")
+        })
+        .collect();
+    assert_eq!(customers.len(), 1, "one customer: {customers:?}");
 }
 
 /// Ten wrong passwords from ten other IPs do not lock the owner out; ten from one IP

@@ -143,18 +143,41 @@ pub async fn revoke_all(
     kv: &worker::kv::KvStore,
     user_id: &str,
 ) -> Result<usize, ApiError> {
+    let revoked = revoke_all_statement(db, user_id, None)?.all().await?;
+    mark_revoked(kv, &revoked).await
+}
+
+/// The statement that revokes every active key of `user_id` (returning their hashes, for
+/// [`mark_revoked`]); with `password_hash`, only while the account's password hash is
+/// that one (a reset's, set earlier in the same batch).
+pub fn revoke_all_statement(
+    db: &D1Database,
+    user_id: &str,
+    password_hash: Option<&str>,
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL \
+             AND (?3 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?3)) \
+             RETURNING key_hash",
+        )
+        .bind(&[
+            user_id.into(),
+            ids::now_rfc3339().as_str().into(),
+            crate::platform::db::nullable(password_hash),
+        ])?)
+}
+
+/// Writes the markers of the keys a [`revoke_all_statement`] revoked; returns how many.
+pub async fn mark_revoked(
+    kv: &worker::kv::KvStore,
+    revoked: &worker::D1Result,
+) -> Result<usize, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         key_hash: String,
     }
-    let rows: Vec<Row> = db
-        .prepare(
-            "UPDATE api_keys SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL RETURNING key_hash",
-        )
-        .bind(&[user_id.into(), ids::now_rfc3339().as_str().into()])?
-        .all()
-        .await?
-        .results()?;
+    let rows: Vec<Row> = revoked.results()?;
     for row in &rows {
         kv.put(&revoked_key(&row.key_hash), "1")?
             .expiration_ttl(REVOKED_TTL_SECS)
@@ -183,49 +206,53 @@ pub async fn authenticate(
     if revoked?.is_some() {
         return Ok(None);
     }
-    let cached = cached?;
-    let from_d1 = cached.is_none();
-    let mut entry = match cached {
-        Some(c) => c,
+    let now = crate::platform::ids::now();
+    let stamp = ids::rfc3339(now);
+    let (entry, write_cache) = match cached? {
+        Some(mut entry) => {
+            let stale = entry
+                .last_used_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_none_or(|t| {
+                    (now - t.with_timezone(&chrono::Utc)).num_seconds() >= LAST_USED_EVERY_SECS
+                });
+            if stale {
+                let result = db
+                    .prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
+                    .bind(&[stamp.as_str().into(), entry.key_id.as_str().into()])?
+                    .run()
+                    .await?;
+                // Revoked since the cache entry was written: refuse, cache nothing.
+                if crate::platform::db::changes(&result)? == 0 {
+                    kv.delete(&cache_key(&hash)).await?;
+                    return Ok(None);
+                }
+                entry.last_used_at = Some(stamp);
+            }
+            (entry, stale)
+        }
         None => {
+            // Not cached: the key is found, and its last use stamped when stale, in one
+            // statement.
+            let every = ids::rfc3339(now - chrono::Duration::seconds(LAST_USED_EVERY_SECS));
             let row: Option<CachedKey> = db
                 .prepare(
-                    "SELECT k.id AS key_id, k.user_id, k.last_used_at FROM api_keys k \
-                     JOIN users u ON u.id = k.user_id \
-                     WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND u.is_active = 1",
+                    "UPDATE api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at <= ?2 \
+                     THEN ?3 ELSE last_used_at END WHERE key_hash = ?1 AND revoked_at IS NULL \
+                     AND user_id IN (SELECT id FROM users WHERE is_active = 1) \
+                     RETURNING id AS key_id, user_id, last_used_at",
                 )
-                .bind(&[hash.as_str().into()])?
+                .bind(&[hash.as_str().into(), every.into(), stamp.as_str().into()])?
                 .first(None)
                 .await?;
             match row {
-                Some(r) => r,
+                Some(r) => (r, true),
                 None => return Ok(None),
             }
         }
     };
-    let now = crate::platform::ids::now();
-    let stale = entry
-        .last_used_at
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .is_none_or(|t| {
-            (now - t.with_timezone(&chrono::Utc)).num_seconds() >= LAST_USED_EVERY_SECS
-        });
-    if stale {
-        let stamp = ids::rfc3339(now);
-        let result = db
-            .prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
-            .bind(&[stamp.as_str().into(), entry.key_id.as_str().into()])?
-            .run()
-            .await?;
-        // Revoked since the cache entry or the SELECT was read: refuse, cache nothing.
-        if crate::platform::db::changes(&result)? == 0 {
-            kv.delete(&cache_key(&hash)).await?;
-            return Ok(None);
-        }
-        entry.last_used_at = Some(stamp);
-    }
-    if from_d1 || stale {
+    if write_cache {
         kv.put(&cache_key(&hash), serde_json::to_string(&entry)?)?
             .expiration_ttl(CACHE_TTL_SECS)
             .execute()

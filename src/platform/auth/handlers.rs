@@ -127,15 +127,6 @@ struct SignupBody {
     name: Option<String>,
 }
 
-/// What products' event listeners get.
-pub fn event_ctx(ctx: &Ctx) -> Result<crate::platform::product::JobCtx, ApiError> {
-    Ok(crate::platform::product::JobCtx {
-        env: ctx.env.clone(),
-        db: ctx.d1()?,
-        config: ctx.config.clone(),
-    })
-}
-
 pub async fn signup(mut ctx: Ctx) -> Result<Response, ApiError> {
     let body: SignupBody = ctx.json().await?;
     let email = Email::parse(&body.email);
@@ -414,14 +405,22 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
     };
 
     let db = ctx.d1()?;
-    let pending: Vec<Pending> = db
-        .prepare(
-            "SELECT nonce, message FROM wallet_challenges WHERE address = ?1 AND expires_at > ?2 ORDER BY expires_at DESC",
-        )
-        .bind(&[address.as_str().into(), ids::now_rfc3339().into()])?
-        .all()
-        .await?
-        .results()?;
+    let pending = async {
+        let pending: Vec<Pending> = db
+            .prepare(
+                "SELECT nonce, message FROM wallet_challenges WHERE address = ?1 AND expires_at > ?2 ORDER BY expires_at DESC",
+            )
+            .bind(&[address.as_str().into(), ids::now_rfc3339().into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(pending)
+    };
+    // The pending challenges and the wallet's user (when it signed in before), at once.
+    let (pending, mut known) = futures::try_join!(pending, users::by_wallet(&db, &address))?;
+    if known.as_ref().is_some_and(|(_, active)| !active) {
+        return Err(ApiError::Unauthorized("account is disabled".into()));
+    }
     let candidates: Vec<&Pending> = pending
         .iter()
         .filter(|p| body.message.as_ref().is_none_or(|m| *m == p.message))
@@ -468,18 +467,52 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
         return Err(refused("challenge already used"));
     }
 
-    let db = ctx.d1()?;
-    let (user, _created) = users::find_or_create_by_wallet(&db, &address).await?;
-    // Products may act on sign-ins (one makes each wallet user its customer).
-    crate::platform::product::emit(
-        &event_ctx(&ctx)?,
-        &crate::platform::product::Event::WalletSignedIn {
-            user_id: &user.id,
-            address: &address,
-        },
-    )
-    .await?;
-    sign_in(&ctx, 200, &user).await
+    // The user (made at its first sign-in), what products do on a sign-in (one makes
+    // each wallet user its customer) and the session, in one batch. It fails when a first
+    // sign-in of the same wallet made the user meanwhile, or (1 in 2^31) on a customer id
+    // drawn twice: then the user is read again and the batch retried.
+    let sessions = sessions(&ctx)?;
+    let mut tries = 0;
+    loop {
+        let (user_id, new) = match &known {
+            Some((u, _)) => (u.id.clone(), false),
+            None => (ids::new_id()?, true),
+        };
+        let mut stmts = Vec::new();
+        if new {
+            stmts.push(users::insert_wallet(&db, &user_id, &address)?);
+        }
+        stmts.extend(crate::platform::product::reactions(
+            &db,
+            &ctx.config,
+            &crate::platform::product::Event::WalletSignedIn {
+                user_id: &user_id,
+                address: &address,
+            },
+        )?);
+        let (sid, refresh, started) = sessions.start_statements(&user_id)?;
+        stmts.extend(started);
+        stmts.push(users::select(&db, &user_id)?);
+        match db.batch(stmts).await {
+            Ok(results) => {
+                let user = users::from_result(results.last())?
+                    .ok_or_else(|| ApiError::Unauthorized("account is disabled".into()))?;
+                return token_response(&ctx, 200, &user, &sid, &refresh);
+            }
+            Err(e) if tries < 2 => {
+                tries += 1;
+                worker::console_log!(
+                    "{}",
+                    json!({"request_id": ctx.request_id, "msg": "wallet sign-in retried", "error": e.to_string()})
+                );
+                known = users::by_wallet(&db, &address).await?;
+                if known.as_ref().is_some_and(|(_, active)| !active) {
+                    return Err(ApiError::Unauthorized("account is disabled".into()));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 // ---------------------------------------------------------------- OpenAPI

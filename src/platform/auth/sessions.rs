@@ -130,35 +130,44 @@ impl Sessions {
 
     /// Starts a session for `user_id`; returns (session id, first refresh token).
     pub async fn start(&self, user_id: &str) -> Result<(String, String), ApiError> {
+        let (sid, token, stmts) = self.start_statements(user_id)?;
+        self.db.batch(stmts).await?;
+        Ok((sid, token))
+    }
+
+    /// The statements that start a session for `user_id`, for a caller's batch; returns
+    /// them with the session id and its first refresh token.
+    pub fn start_statements(
+        &self,
+        user_id: &str,
+    ) -> Result<(String, String, Vec<worker::D1PreparedStatement>), ApiError> {
         let sid = ids::new_id()?;
         let now = crate::platform::ids::now();
         let expires = now + chrono::Duration::seconds(self.ttl_secs);
         let token = crypto::random_token(32)?;
-        self.db
-            .batch(vec![
-                self.db
-                    .prepare(
-                        "INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .bind(&[
-                        sid.as_str().into(),
-                        user_id.into(),
-                        ids::rfc3339(now).into(),
-                        ids::rfc3339(expires).into(),
-                    ])?,
-                self.db
-                    .prepare(
-                        "INSERT INTO refresh_tokens (token_hash, session_id, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .bind(&[
-                        token_hash(&token).into(),
-                        sid.as_str().into(),
-                        user_id.into(),
-                        ids::rfc3339(now).into(),
-                    ])?,
-            ])
-            .await?;
-        Ok((sid, token))
+        let stmts = vec![
+            self.db
+                .prepare(
+                    "INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .bind(&[
+                    sid.as_str().into(),
+                    user_id.into(),
+                    ids::rfc3339(now).into(),
+                    ids::rfc3339(expires).into(),
+                ])?,
+            self.db
+                .prepare(
+                    "INSERT INTO refresh_tokens (token_hash, session_id, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .bind(&[
+                    token_hash(&token).into(),
+                    sid.as_str().into(),
+                    user_id.into(),
+                    ids::rfc3339(now).into(),
+                ])?,
+        ];
+        Ok((sid, token, stmts))
     }
 
     /// Revokes a session: D1 refuses its refresh tokens, the marker its access tokens.
@@ -186,21 +195,40 @@ impl Sessions {
     /// Revokes every live session of a user (a password reset): each one as [`revoke`]
     /// does. Returns how many.
     pub async fn revoke_all(&self, user_id: &str) -> Result<usize, ApiError> {
+        let revoked = self.revoke_all_statement(user_id, None)?.all().await?;
+        self.mark_revoked(&revoked).await
+    }
+
+    /// The statement that revokes every live session of `user_id` (returning their ids,
+    /// for [`Sessions::mark_revoked`]); with `password_hash`, only while the account's
+    /// password hash is that one (a reset's, set earlier in the same batch).
+    pub fn revoke_all_statement(
+        &self,
+        user_id: &str,
+        password_hash: Option<&str>,
+    ) -> Result<worker::D1PreparedStatement, ApiError> {
+        Ok(self
+            .db
+            .prepare(
+                "UPDATE auth_sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL \
+                 AND expires_at > ?2 AND (?3 IS NULL OR EXISTS \
+                 (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?3)) RETURNING id",
+            )
+            .bind(&[
+                user_id.into(),
+                ids::now_rfc3339().into(),
+                crate::platform::db::nullable(password_hash),
+            ])?)
+    }
+
+    /// Writes the revocation markers of the sessions a [`Sessions::revoke_all_statement`]
+    /// revoked; returns how many.
+    pub async fn mark_revoked(&self, revoked: &worker::D1Result) -> Result<usize, ApiError> {
         #[derive(Deserialize)]
         struct Row {
             id: String,
         }
-        let now = ids::now_rfc3339();
-        let rows: Vec<Row> = self
-            .db
-            .prepare(
-                "UPDATE auth_sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL \
-                 AND expires_at > ?2 RETURNING id",
-            )
-            .bind(&[user_id.into(), now.as_str().into()])?
-            .all()
-            .await?
-            .results()?;
+        let rows: Vec<Row> = revoked.results()?;
         let at = now_ms();
         for row in &rows {
             CHECKED.with(|c| {

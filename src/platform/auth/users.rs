@@ -131,13 +131,24 @@ pub async fn find_by_email(
 }
 
 pub async fn get(db: &D1Database, id: &str) -> Result<Option<User>, ApiError> {
+    Ok(select(db, id)?.first(None).await?)
+}
+
+/// The statement that reads an active user (for a batch; [`from_result`] reads its answer).
+pub fn select(db: &D1Database, id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(format!(
             "SELECT {COLUMNS} FROM users WHERE id = ?1 AND is_active = 1"
         ))
-        .bind(&[id.into()])?
-        .first(None)
-        .await?)
+        .bind(&[id.into()])?)
+}
+
+/// The user a [`select`] found, if any.
+pub fn from_result(r: Option<&worker::D1Result>) -> Result<Option<User>, ApiError> {
+    Ok(match r {
+        Some(r) => r.results::<User>()?.pop(),
+        None => None,
+    })
 }
 
 pub async fn set_password_hash(db: &D1Database, id: &str, hash: &str) -> Result<(), ApiError> {
@@ -148,41 +159,37 @@ pub async fn set_password_hash(db: &D1Database, id: &str, hash: &str) -> Result<
     Ok(())
 }
 
-/// The user of a wallet address, created at its first sign-in. Returns (user, created).
-pub async fn find_or_create_by_wallet(
-    db: &D1Database,
-    address: &str,
-) -> Result<(User, bool), ApiError> {
-    let id = ids::new_id()?;
-    let now = ids::now_rfc3339();
-    // INSERT OR IGNORE + SELECT: two concurrent first logins end with one user.
-    let results = db
-        .batch(vec![
-            db.prepare(
-                "INSERT OR IGNORE INTO users (id, wallet_address, created_at, is_active) VALUES (?1, ?2, ?3, 1)",
-            )
-            .bind(&[id.as_str().into(), address.into(), now.as_str().into()])?,
-            db.prepare(format!("SELECT {COLUMNS}, is_active FROM users WHERE wallet_address = ?1"))
-                .bind(&[address.into()])?,
-        ])
-        .await?;
+/// The user of a wallet address, if it ever signed in, and whether it is active.
+pub async fn by_wallet(db: &D1Database, address: &str) -> Result<Option<(User, bool)>, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         #[serde(flatten)]
         user: User,
         is_active: i64,
     }
-    let row = results
-        .get(1)
-        .map(|r| r.results::<Row>())
-        .transpose()?
-        .and_then(|mut rows| rows.pop())
-        .ok_or_else(|| ApiError::internal("wallet user missing after insert"))?;
-    if row.is_active != 1 {
-        return Err(ApiError::Unauthorized("account is disabled".into()));
-    }
-    let created = row.user.id == id;
-    Ok((row.user, created))
+    let row: Option<Row> = db
+        .prepare(format!(
+            "SELECT {COLUMNS}, is_active FROM users WHERE wallet_address = ?1"
+        ))
+        .bind(&[address.into()])?
+        .first(None)
+        .await?;
+    Ok(row.map(|r| (r.user, r.is_active == 1)))
+}
+
+/// The statement that creates the user of a wallet address at its first sign-in. Two
+/// first sign-ins at once: one INSERT fails (`wallet_address` is UNIQUE), and its batch
+/// with it.
+pub fn insert_wallet(
+    db: &D1Database,
+    id: &str,
+    address: &str,
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "INSERT INTO users (id, wallet_address, created_at, is_active) VALUES (?1, ?2, ?3, 1)",
+        )
+        .bind(&[id.into(), address.into(), ids::now_rfc3339().into()])?)
 }
 
 #[cfg(test)]

@@ -104,17 +104,19 @@ async fn holder(
 }
 
 /// Uses a token up together with `then` (statements about the holder), in one batch: the
-/// token's DELETE comes first and each of `then` only acts when it removed the token, so
-/// of simultaneous uses exactly one takes effect. Every other token of the same purpose
-/// goes too. Returns whether this use was the one.
+/// token's DELETE comes first and `then` begins with [`on_use`], which only acts when it
+/// removed the token (what follows it is guarded by its effect), so of simultaneous uses
+/// exactly one takes effect. Every other token of the same purpose goes too. Returns the
+/// answers of `then` when this use was the one.
 async fn consume(
     db: &D1Database,
     token: &str,
     purpose: Purpose,
     user_id: &str,
     then: Vec<worker::D1PreparedStatement>,
-) -> Result<bool, ApiError> {
+) -> Result<Option<Vec<worker::D1Result>>, ApiError> {
     let hash = crate::platform::crypto::sha256_hex(token.as_bytes());
+    let n = then.len();
     let mut stmts = vec![db
         .prepare(
             "DELETE FROM email_tokens WHERE token_hash = ?1 AND purpose = ?2 AND expires_at > ?3",
@@ -129,11 +131,17 @@ async fn consume(
         db.prepare("DELETE FROM email_tokens WHERE user_id = ?1 AND purpose = ?2")
             .bind(&[user_id.into(), purpose.as_str().into()])?,
     );
-    let results = db.batch(stmts).await?;
-    match results.first() {
-        Some(r) => Ok(crate::platform::db::changes(r)? == 1),
-        None => Ok(false),
+    let mut results = db.batch(stmts).await?;
+    let used = match results.first() {
+        Some(r) => crate::platform::db::changes(r)? == 1,
+        None => false,
+    };
+    if !used || results.len() < n + 1 {
+        return Ok(None);
     }
+    results.truncate(n + 1);
+    results.remove(0);
+    Ok(Some(results))
 }
 
 /// Verifies the address (and, for a reset, sets the password hash), only while the token
@@ -218,7 +226,8 @@ impl Mailer {
     }
 }
 
-/// Marks `holder`'s address verified by `token` (single use) and tells the products.
+/// Marks `holder`'s address verified by `token` (single use) and tells the products, in
+/// the batch that uses the token up; answers the account.
 async fn verify_token(ctx: &Ctx, token: &str) -> Result<User, ApiError> {
     let invalid =
         || ApiError::validation("token", "is invalid, used or expired: ask for a new link");
@@ -226,32 +235,38 @@ async fn verify_token(ctx: &Ctx, token: &str) -> Result<User, ApiError> {
     let h = holder(&db, token, Purpose::Verify)
         .await?
         .ok_or_else(invalid)?;
-    if !consume(
-        &db,
-        token,
-        Purpose::Verify,
-        &h.user_id,
-        vec![on_use(&db, &h.user_id, None)?],
-    )
-    .await?
-    {
-        return Err(invalid());
-    }
+    let mut then = vec![on_use(&db, &h.user_id, None)?];
     if !h.verified {
-        product::emit(
-            &super::handlers::event_ctx(ctx)?,
-            &Event::EmailVerified {
-                user_id: &h.user_id,
-                email: &h.email,
-            },
-        )
-        .await?;
+        then.extend(verified(ctx, &db, &h)?);
     }
-    users::get(&db, &h.user_id).await?.ok_or_else(invalid)
+    then.push(users::select(&db, &h.user_id)?);
+    let done = consume(&db, token, Purpose::Verify, &h.user_id, then)
+        .await?
+        .ok_or_else(invalid)?;
+    users::from_result(done.last())?.ok_or_else(invalid)
+}
+
+/// What products do once an address is proved (their statements keep to verified
+/// addresses, so they act only when this use verified it).
+fn verified(
+    ctx: &Ctx,
+    db: &D1Database,
+    h: &Holder,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+    product::reactions(
+        db,
+        &ctx.config,
+        &Event::EmailVerified {
+            user_id: &h.user_id,
+            email: &h.email,
+        },
+    )
 }
 
 /// Sets a new password with a reset `token` (single use): verifies the address, revokes
-/// every session, and every API key when the address was not verified before.
+/// every session, and every API key when the address was not verified before. All of it
+/// is one batch with the token's use; the revocations act only while the password is the
+/// one this use set.
 async fn reset_with(ctx: &Ctx, token: &str, new_password: &str) -> Result<(), ApiError> {
     users::check_password(new_password).map_err(|e| ApiError::Validation(vec![e]))?;
     let invalid =
@@ -261,31 +276,30 @@ async fn reset_with(ctx: &Ctx, token: &str, new_password: &str) -> Result<(), Ap
         .await?
         .ok_or_else(invalid)?;
     let hash = password::hash(new_password).await?;
-    if !consume(
-        &db,
-        token,
-        Purpose::Reset,
-        &h.user_id,
-        vec![on_use(&db, &h.user_id, Some(&hash))?],
-    )
-    .await?
-    {
-        return Err(invalid());
-    }
     let a = &ctx.config.auth;
-    Sessions::new(&ctx.env, a.refresh_token_ttl_secs, a.access_token_ttl_secs)?
-        .revoke_all(&h.user_id)
-        .await?;
+    let sessions = Sessions::new(&ctx.env, a.refresh_token_ttl_secs, a.access_token_ttl_secs)?;
+    let mut then = vec![
+        on_use(&db, &h.user_id, Some(&hash))?,
+        sessions.revoke_all_statement(&h.user_id, Some(&hash))?,
+    ];
     if !h.verified {
-        api_keys::revoke_all(&db, &ctx.env.kv("SESSIONS")?, &h.user_id).await?;
-        product::emit(
-            &super::handlers::event_ctx(ctx)?,
-            &Event::EmailVerified {
-                user_id: &h.user_id,
-                email: &h.email,
-            },
-        )
-        .await?;
+        then.push(api_keys::revoke_all_statement(
+            &db,
+            &h.user_id,
+            Some(&hash),
+        )?);
+        then.extend(verified(ctx, &db, &h)?);
+    }
+    let done = consume(&db, token, Purpose::Reset, &h.user_id, then)
+        .await?
+        .ok_or_else(invalid)?;
+    if let Some(r) = done.get(1) {
+        sessions.mark_revoked(r).await?;
+    }
+    if !h.verified {
+        if let Some(r) = done.get(2) {
+            api_keys::mark_revoked(&ctx.env.kv("SESSIONS")?, r).await?;
+        }
     }
     Ok(())
 }
@@ -307,9 +321,11 @@ pub async fn send_verification(ctx: Ctx, caller: Caller) -> Result<Response, Api
         return http::json(200, &json!({"sent": false, "email_verified": true}));
     }
     super::handlers::limit(&ctx, "verify", Some(&caller.user_id)).await?;
-    Mailer::of(&ctx)
-        .send(&user.id, &email, Purpose::Verify)
-        .await?;
+    // Mailed after the answer, as at sign-up (a slow provider does not hold it up).
+    let mailer = Mailer::of(&ctx);
+    ctx.in_background("verification mail", async move {
+        mailer.send(&user.id, &email, Purpose::Verify).await
+    });
     http::json(202, &json!({"sent": true, "email_verified": false}))
 }
 

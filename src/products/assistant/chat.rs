@@ -112,25 +112,31 @@ pub async fn chat(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let window = Settings::of(&ctx.config)?.history_messages;
     let db = ctx.d1()?;
     let now = ids::now_rfc3339();
-    let (conversation, is_new, history) = match &input.conversation_id {
-        Some(id) => {
-            let mut c = conversations::find(&db, &caller, id).await?;
-            let history = conversations::history(&db, &caller, &c.id, window).await?;
-            c.updated_at = now.clone();
-            (c, false, history)
+    // The conversation, its history and the user's zone, read at once (one round trip).
+    let read = async {
+        match &input.conversation_id {
+            Some(id) => {
+                let (mut c, history) = futures::try_join!(
+                    conversations::find(&db, &caller, id),
+                    conversations::history(&db, &caller, id, window)
+                )?;
+                c.updated_at = now.clone();
+                Ok::<_, ApiError>((c, false, history))
+            }
+            None => Ok((
+                Conversation {
+                    id: ids::new_id()?,
+                    title: input.message.chars().take(80).collect(),
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                },
+                true,
+                Vec::new(),
+            )),
         }
-        None => (
-            Conversation {
-                id: ids::new_id()?,
-                title: input.message.chars().take(80).collect(),
-                created_at: now.clone(),
-                updated_at: now.clone(),
-            },
-            true,
-            Vec::new(),
-        ),
     };
-    let tz = os_settings::timezone(&db, &caller.user_id).await?;
+    let ((conversation, is_new, history), tz) =
+        futures::try_join!(read, os_settings::timezone(&db, &caller.user_id))?;
     let today = os_settings::today_in(&tz)?;
 
     let turn = if ctx.config.llm.backend == LlmBackend::Offline {

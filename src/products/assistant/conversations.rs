@@ -214,16 +214,21 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = find(&db, &caller, ctx.param("id")).await?;
-    let messages: Vec<Stored> = db
-        .prepare(
-            "SELECT role, content, tool_calls, tool_call_id, tool_name, created_at FROM assistant_messages \
-             WHERE conversation_id = ?1 AND user_id = ?2 ORDER BY seq",
-        )
-        .bind(&[c.id.as_str().into(), caller.user_id.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
+    let id = ctx.param("id");
+    let messages = async {
+        let messages: Vec<Stored> = db
+            .prepare(
+                "SELECT role, content, tool_calls, tool_call_id, tool_name, created_at FROM assistant_messages \
+                 WHERE conversation_id = ?1 AND user_id = ?2 ORDER BY seq",
+            )
+            .bind(&[id.into(), caller.user_id.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(messages)
+    };
+    // The conversation (404 when it is not the caller's) and its messages, read at once.
+    let (c, messages) = futures::try_join!(find(&db, &caller, id), messages)?;
     let mut v = serde_json::to_value(&c)?;
     v["messages"] = messages.iter().map(Stored::view).collect();
     http::json(200, &v)

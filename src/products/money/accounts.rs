@@ -35,13 +35,14 @@ pub struct Account {
 
 const COLUMNS: &str = "id, source, merchant, merchant_id, name, last4, linked_at, last_synced_at, last_sync_error";
 
-pub async fn all(db: &D1Database, user_id: &str) -> Result<Vec<Account>, ApiError> {
+fn select_all(db: &D1Database, user_id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(format!("SELECT {COLUMNS} FROM money_accounts WHERE user_id = ?1 ORDER BY id"))
-        .bind(&[user_id.into()])?
-        .all()
-        .await?
-        .results()?)
+        .bind(&[user_id.into()])?)
+}
+
+pub async fn all(db: &D1Database, user_id: &str) -> Result<Vec<Account>, ApiError> {
+    Ok(select_all(db, user_id)?.all().await?.results()?)
 }
 
 async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Account, ApiError> {
@@ -104,16 +105,29 @@ pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
             knot::generate_sample(settings, &caller.user_id, merchant_id).await?;
         }
         queue(&ctx.env, &caller.user_id, "sync").await?;
-    } else if !all(&db, &caller.user_id).await?.iter().any(|a| a.source == "demo") {
-        link_demo(&db, &caller.user_id).await?;
+    } else {
+        let accounts = all(&db, &caller.user_id).await?;
+        if accounts.iter().any(|a| a.source == "demo") {
+            return http::json(201, &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }));
+        }
+        // The demo accounts, their history and the accounts read back: one batch.
+        let mut stmts = link_demo(&db, &caller.user_id)?;
+        stmts.push(select_all(&db, &caller.user_id)?);
+        let results = db.batch(stmts).await?;
         queue(&ctx.env, &caller.user_id, "insights").await?;
+        let accounts: Vec<Account> = match results.last() {
+            Some(r) => r.results()?,
+            None => Vec::new(),
+        };
+        return http::json(201, &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }));
     }
     let accounts = all(&db, &caller.user_id).await?;
     http::json(201, &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }))
 }
 
 /// The demo accounts and their history, written in one batch.
-async fn link_demo(db: &D1Database, user_id: &str) -> Result<(), ApiError> {
+/// The statements that link the demo accounts and their 90 days of history.
+fn link_demo(db: &D1Database, user_id: &str) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     let digest = sha256(user_id.as_bytes());
     let seed = u64::from_le_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]]);
     let today = crate::platform::ids::now().date_naive();
@@ -143,8 +157,7 @@ async fn link_demo(db: &D1Database, user_id: &str) -> Result<(), ApiError> {
             .collect();
         stmts.push(transactions::upsert(db, user_id, &id, &rows)?);
     }
-    crate::platform::db::write(db, stmts).await?;
-    Ok(())
+    Ok(stmts)
 }
 
 fn view(a: &Account) -> Value {

@@ -102,13 +102,19 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let chat = find(&db, &caller, ctx.param("id")).await?;
-    let messages: Vec<Stored> = db
-        .prepare("SELECT id, role, content, thinking, action, drawer_data, created_at FROM money_messages WHERE chat_id = ?1 ORDER BY seq")
-        .bind(&[chat.id.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
+    let id = ctx.param("id");
+    let messages = async {
+        let messages: Vec<Stored> = db
+            .prepare("SELECT id, role, content, thinking, action, drawer_data, created_at FROM money_messages WHERE chat_id = ?1 ORDER BY seq")
+            .bind(&[id.into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(messages)
+    };
+    // The chat (404 unless the caller may see it) and its messages, read at once; the
+    // messages are only answered once the chat is found to be the caller's.
+    let (chat, messages) = futures::try_join!(find(&db, &caller, id), messages)?;
     let mut v = serde_json::to_value(&chat)?;
     v["messages"] = messages.iter().map(message_view).collect();
     http::json(200, &v)

@@ -2,6 +2,7 @@
 //! any other is a pending invite that becomes a membership when that email signs up. Only
 //! members see a group (and its chats).
 
+use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
@@ -45,15 +46,41 @@ struct Row {
 
 /// The members of a group in the order they were named (the creator first).
 pub async fn members(db: &D1Database, group_id: &str) -> Result<Vec<Member>, ApiError> {
+    Ok(select_members(db, group_id)?.all().await?.results()?)
+}
+
+fn select_members(db: &D1Database, group_id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
             "SELECT m.email, m.user_id, u.name, m.joined_at FROM money_group_members m \
              LEFT JOIN users u ON u.id = m.user_id WHERE m.group_id = ?1 ORDER BY m.position",
         )
-        .bind(&[group_id.into()])?
+        .bind(&[group_id.into()])?)
+}
+
+/// The members of every group the caller is in, by group id, each in the order named.
+async fn members_of_mine(db: &D1Database, caller: &Caller) -> Result<HashMap<String, Vec<Member>>, ApiError> {
+    #[derive(Deserialize)]
+    struct M {
+        group_id: String,
+        #[serde(flatten)]
+        member: Member,
+    }
+    let rows: Vec<M> = db
+        .prepare(
+            "SELECT m.group_id, m.email, m.user_id, u.name, m.joined_at FROM money_group_members m \
+             LEFT JOIN users u ON u.id = m.user_id WHERE m.group_id IN \
+             (SELECT group_id FROM money_group_members WHERE user_id = ?1) ORDER BY m.group_id, m.position",
+        )
+        .bind(&[caller.user_id.as_str().into()])?
         .all()
         .await?
-        .results()?)
+        .results()?;
+    let mut out: HashMap<String, Vec<Member>> = HashMap::new();
+    for r in rows {
+        out.entry(r.group_id).or_default().push(r.member);
+    }
+    Ok(out)
 }
 
 /// A group the caller is a member of (404 otherwise).
@@ -84,13 +111,16 @@ fn view(g: &Row, members: &[Member]) -> Value {
     })
 }
 
-/// Pending invites to `email` become `user_id`'s memberships (at sign-up).
-pub async fn claim_invites(db: &D1Database, user_id: &str, email: &str) -> Result<(), ApiError> {
-    db.prepare("UPDATE money_group_members SET user_id = ?1, joined_at = ?2 WHERE email = ?3 AND user_id IS NULL")
-        .bind(&[user_id.into(), ids::now_rfc3339().into(), email.to_lowercase().into()])?
-        .run()
-        .await?;
-    Ok(())
+/// The statement that makes the pending invites to `email` memberships of `user_id`,
+/// only while `email` is `user_id`'s verified address (so it may run in the batch that
+/// verifies it, and does nothing when that batch's token turned out used).
+pub fn claim_invites(db: &D1Database, user_id: &str, email: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE money_group_members SET user_id = ?1, joined_at = ?2 WHERE email = ?3 AND user_id IS NULL \
+             AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND lower(email) = ?3 AND email_verified_at IS NOT NULL)",
+        )
+        .bind(&[user_id.into(), ids::now_rfc3339().into(), email.to_lowercase().into()])?)
 }
 
 pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -136,23 +166,30 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         id: String,
         email: String,
     }
-    let me: Option<U> = db
-        .prepare("SELECT id, COALESCE(email, id || '@wallet.invalid') AS email FROM users WHERE id = ?1")
-        .bind(&[caller.user_id.as_str().into()])?
-        .first(None)
-        .await?;
-    let me = me.ok_or_else(|| ApiError::Unauthorized("unknown user".into()))?;
+    let me = async {
+        let me: Option<U> = db
+            .prepare("SELECT id, COALESCE(email, id || '@wallet.invalid') AS email FROM users WHERE id = ?1")
+            .bind(&[caller.user_id.as_str().into()])?
+            .first(None)
+            .await?;
+        me.ok_or_else(|| ApiError::Unauthorized("unknown user".into()))
+    };
+    let known = async {
+        let known: Vec<U> = db
+            .prepare(
+                "SELECT id, lower(email) AS email FROM users WHERE lower(email) IN (SELECT value FROM json_each(?1)) \
+                 AND is_active = 1 AND email_verified_at IS NOT NULL",
+            )
+            .bind(&[serde_json::to_string(&emails)?.into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(known)
+    };
+    // The caller and the verified accounts among the addresses, read at once.
+    let (me, known) = futures::try_join!(me, known)?;
     let my_email = me.email.to_lowercase();
     emails.retain(|e| *e != my_email);
-    let known: Vec<U> = db
-        .prepare(
-            "SELECT id, lower(email) AS email FROM users WHERE lower(email) IN (SELECT value FROM json_each(?1)) \
-             AND is_active = 1 AND email_verified_at IS NOT NULL",
-        )
-        .bind(&[serde_json::to_string(&emails)?.into()])?
-        .all()
-        .await?
-        .results()?;
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
     let mut stmts = vec![
@@ -174,32 +211,42 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
                 ])?,
         );
     }
-    crate::platform::db::write(&db, stmts).await?;
-    let g = find(&db, &caller, &id).await?;
-    http::json(201, &view(&g, &members(&db, &id).await?))
+    // Written, and its members read back, in one batch.
+    stmts.push(select_members(&db, &id)?);
+    let results = db.batch(stmts).await?;
+    let members: Vec<Member> = match results.last() {
+        Some(r) => r.results()?,
+        None => Vec::new(),
+    };
+    let g = Row { id, owner_id: me.id, name, created_at: now };
+    http::json(201, &view(&g, &members))
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let db = ctx.d1()?;
     // Groups the caller is a member of, shaped so the page query scopes them by user.
-    let rows: Vec<Row> = PageQuery::new(
+    let query = PageQuery::new(
         "SELECT id, owner_id, name, created_at FROM (SELECT g.id, g.owner_id, g.name, g.created_at, m.user_id \
          FROM money_groups g JOIN money_group_members m ON m.group_id = g.id)",
-    )
-    .fetch(&db, &caller, &page)
-    .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for g in &rows {
-        items.push(view(g, &members(&db, &g.id).await?));
-    }
+    );
+    // The page and the members of every group of the caller's, read at once.
+    let (rows, mut members): (Vec<Row>, _) =
+        futures::try_join!(query.fetch(&db, &caller, &page), members_of_mine(&db, &caller))?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|g| view(g, &members.remove(&g.id).unwrap_or_default()))
+        .collect();
     http::json(200, &page.respond(items, |v| v["id"].as_str().unwrap_or("")))
 }
 
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let g = find(&db, &caller, ctx.param("id")).await?;
-    http::json(200, &view(&g, &members(&db, &g.id).await?))
+    let id = ctx.param("id");
+    // The group (404 unless the caller is a member) and its members, read at once; the
+    // members are answered only once the group is found to be the caller's.
+    let (g, members) = futures::try_join!(find(&db, &caller, id), members(&db, id))?;
+    http::json(200, &view(&g, &members))
 }
 
 pub fn schema() -> Value {

@@ -17,6 +17,7 @@ pub mod transactions;
 use futures::future::LocalBoxFuture;
 use worker::Env;
 
+use crate::platform::config::Config;
 use crate::platform::error::ApiError;
 use crate::platform::product::{CronJob, Event, JobCtx, Product, Route};
 use crate::route;
@@ -28,7 +29,7 @@ pub static PRODUCT: Product = Product {
     settings: Some(|raw, stage, errors| Box::new(settings::Settings::parse(raw, stage, errors))),
     jobs: Some(|env, user_id, kind, slot| run_job(env, user_id, kind, slot)),
     crons: &[CronJob { name: "retention", run: |c| Box::pin(retention(c)) }],
-    listener: Some(|ctx, event| Box::pin(listen(ctx, event))),
+    listener: Some(listen),
 };
 
 static ROUTES: &[Route] = &[
@@ -69,10 +70,10 @@ fn run_job<'a>(env: &'a Env, user_id: &'a str, kind: &'a str, _slot: i64) -> Loc
 }
 
 /// Pending group invites to an address become memberships once its owner proves it.
-async fn listen(ctx: &JobCtx, event: &Event<'_>) -> Result<(), ApiError> {
+fn listen(db: &worker::D1Database, _config: &Config, event: &Event<'_>) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     match event {
-        Event::EmailVerified { user_id, email } => groups::claim_invites(&ctx.db, user_id, email).await,
-        Event::WalletSignedIn { .. } => Ok(()),
+        Event::EmailVerified { user_id, email } => Ok(vec![groups::claim_invites(db, user_id, email)?]),
+        Event::WalletSignedIn { .. } => Ok(Vec::new()),
     }
 }
 

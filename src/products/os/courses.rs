@@ -119,46 +119,76 @@ impl Fields {
     }
 }
 
+/// The course `id` of the caller's.
+fn select_course(db: &D1Database, caller: &Caller, id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(format!("SELECT {COLUMNS} FROM os_courses WHERE id = ?1 AND user_id = ?2"))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?)
+}
+
+/// The modules of the caller's course `course`, or of all their courses, in position order.
+fn select_modules(db: &D1Database, user_id: &str, course: Option<&str>) -> Result<worker::D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT id, course_id, title, position, completed_at FROM os_course_modules \
+             WHERE user_id = ?1 AND (?2 IS NULL OR course_id = ?2) ORDER BY position, id",
+        )
+        .bind(&[user_id.into(), nullable(course)])?)
+}
+
 async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiError> {
-    let row: Option<Row> = db
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM os_courses WHERE id = ?1 AND user_id = ?2"
-        ))
-        .bind(&[id.into(), caller.user_id.as_str().into()])?
-        .first(None)
-        .await?;
+    let row: Option<Row> = select_course(db, caller, id)?.first(None).await?;
     row.ok_or_else(|| ApiError::not_found("course"))
 }
 
-/// Modules of one course, or of all the caller's courses, in order.
-/// The modules of these courses, by course id, in position order.
+/// The modules of one of the caller's courses, or of all of them, by course id.
 pub async fn modules_of(
     db: &D1Database,
     user_id: &str,
-    courses: &[&str],
+    course: Option<&str>,
 ) -> Result<HashMap<String, Vec<Module>>, ApiError> {
+    let rows: Vec<Module> = select_modules(db, user_id, course)?.all().await?.results()?;
+    Ok(by_course(rows))
+}
+
+fn by_course(rows: Vec<Module>) -> HashMap<String, Vec<Module>> {
     let mut out: HashMap<String, Vec<Module>> = HashMap::new();
-    if courses.is_empty() {
-        return Ok(out);
-    }
-    let rows: Vec<Module> = db
-        .prepare(
-            "SELECT id, course_id, title, position, completed_at FROM os_course_modules \
-             WHERE user_id = ?1 AND course_id IN (SELECT value FROM json_each(?2)) ORDER BY position, id",
-        )
-        .bind(&[user_id.into(), serde_json::to_string(courses)?.into()])?
-        .all()
-        .await?
-        .results()?;
     for m in rows {
         out.entry(m.course_id.clone()).or_default().push(m);
     }
-    Ok(out)
+    out
 }
 
+/// One of the caller's courses with its modules: both read at once.
 async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
-    let row = find(db, caller, id).await?;
-    let mut modules = modules_of(db, &caller.user_id, &[id]).await?;
+    let (row, mut modules) = futures::try_join!(find(db, caller, id), modules_of(db, &caller.user_id, Some(id)))?;
+    Ok(view(row, modules.remove(id).unwrap_or_default()))
+}
+
+/// Runs `stmts` and reads the course and its modules back in the same batch (one round
+/// trip). `first_must_change`: the first statement is a write scoped to the caller, and
+/// when it changed nothing the module is not theirs (404).
+async fn write_then_one(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+    mut stmts: Vec<worker::D1PreparedStatement>,
+    first_must_change: Option<&str>,
+) -> Result<Value, ApiError> {
+    let n = stmts.len();
+    stmts.push(select_course(db, caller, id)?);
+    stmts.push(select_modules(db, &caller.user_id, Some(id))?);
+    let results = db.batch(stmts).await?;
+    if let (Some(what), Some(first)) = (first_must_change, results.first()) {
+        if changes(first)? == 0 {
+            return Err(ApiError::not_found(what));
+        }
+    }
+    let (Some(course), Some(modules)) = (results.get(n), results.get(n + 1)) else {
+        return Err(ApiError::internal("course: short batch"));
+    };
+    let row = course.results::<Row>()?.pop().ok_or_else(|| ApiError::not_found("course"))?;
+    let mut modules = by_course(modules.results::<Module>()?);
     Ok(view(row, modules.remove(id).unwrap_or_default()))
 }
 
@@ -197,8 +227,7 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             ])?,
         );
     }
-    crate::platform::db::write(&db, stmts).await?;
-    http::json(201, &one(&db, &caller, &id).await?)
+    http::json(201, &write_then_one(&db, &caller, &id, stmts, None).await?)
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -206,12 +235,10 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let db = ctx.d1()?;
-    let rows: Vec<Row> = PageQuery::new(format!("SELECT {COLUMNS} FROM os_courses"))
-        .search(&["title"], search.as_ref())
-        .fetch(&db, caller, &page)
-        .await?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut modules = modules_of(&db, &caller.user_id, &ids).await?;
+    let query = PageQuery::new(format!("SELECT {COLUMNS} FROM os_courses")).search(&["title"], search.as_ref());
+    // The page and the modules of all the caller's courses, read at once.
+    let (rows, mut modules): (Vec<Row>, _) =
+        futures::try_join!(query.fetch(&db, caller, &page), modules_of(&db, &caller.user_id, None))?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {
@@ -236,20 +263,19 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let caller = caller.clone();
     let db = ctx.d1()?;
     let r = find(&db, &caller, ctx.param("id")).await?;
-    db.prepare(
-        "UPDATE os_courses SET title = ?1, description = ?2, url = ?3, updated_at = ?4 WHERE id = ?5 AND user_id = ?6",
-    )
-    .bind(&[
-        f.title.unwrap_or(r.title).into(),
-        f.description.unwrap_or(r.description).into(),
-        nullable(f.url.unwrap_or(r.url)),
-        ids::now_rfc3339().into(),
-        r.id.as_str().into(),
-        caller.user_id.as_str().into(),
-    ])?
-    .run()
-    .await?;
-    http::json(200, &one(&db, &caller, &r.id).await?)
+    let update = db
+        .prepare(
+            "UPDATE os_courses SET title = ?1, description = ?2, url = ?3, updated_at = ?4 WHERE id = ?5 AND user_id = ?6",
+        )
+        .bind(&[
+            f.title.unwrap_or(r.title).into(),
+            f.description.unwrap_or(r.description).into(),
+            nullable(f.url.unwrap_or(r.url)),
+            ids::now_rfc3339().into(),
+            r.id.as_str().into(),
+            caller.user_id.as_str().into(),
+        ])?;
+    http::json(200, &write_then_one(&db, &caller, &r.id, vec![update], None).await?)
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -295,11 +321,9 @@ pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
     let f = module_fields(&body, true)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let course = find(&db, &caller, ctx.param("id")).await?;
-    let existing = modules_of(&db, &caller.user_id, &[&course.id])
-        .await?
-        .remove(&course.id)
-        .unwrap_or_default();
+    let id = ctx.param("id");
+    let (course, mut existing) = futures::try_join!(find(&db, &caller, id), modules_of(&db, &caller.user_id, Some(id)))?;
+    let existing = existing.remove(&course.id).unwrap_or_default();
     if existing.len() >= MAX_MODULES {
         return Err(ApiError::Conflict(format!(
             "a course has at most {MAX_MODULES} modules"
@@ -310,22 +334,21 @@ pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
         .unwrap_or_else(|| existing.iter().map(|m| m.position).max().unwrap_or(0) + 1);
     let now = ids::now_rfc3339();
     let done = f.completed.unwrap_or(false).then_some(now.as_str());
-    db.prepare(
-        "INSERT INTO os_course_modules (id, course_id, user_id, title, position, completed_at, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .bind(&[
-        ids::new_id()?.into(),
-        course.id.as_str().into(),
-        caller.user_id.as_str().into(),
-        f.title.unwrap_or_default().into(),
-        (position as f64).into(),
-        nullable(done),
-        now.as_str().into(),
-    ])?
-    .run()
-    .await?;
-    http::json(201, &one(&db, &caller, &course.id).await?)
+    let insert = db
+        .prepare(
+            "INSERT INTO os_course_modules (id, course_id, user_id, title, position, completed_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(&[
+            ids::new_id()?.into(),
+            course.id.as_str().into(),
+            caller.user_id.as_str().into(),
+            f.title.unwrap_or_default().into(),
+            (position as f64).into(),
+            nullable(done),
+            now.as_str().into(),
+        ])?;
+    http::json(201, &write_then_one(&db, &caller, &course.id, vec![insert], None).await?)
 }
 
 pub async fn update_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -335,7 +358,7 @@ pub async fn update_module(mut ctx: Ctx, caller: Caller) -> Result<Response, Api
     let db = ctx.d1()?;
     let course = ctx.param("id").to_string();
     // Completing keeps the first completion time; un-completing clears it.
-    let r = db
+    let update = db
         .prepare(
             "UPDATE os_course_modules SET title = COALESCE(?1, title), position = COALESCE(?2, position), \
              completed_at = CASE WHEN ?3 IS NULL THEN completed_at WHEN ?3 = 1 THEN COALESCE(completed_at, ?4) ELSE NULL END \
@@ -349,13 +372,8 @@ pub async fn update_module(mut ctx: Ctx, caller: Caller) -> Result<Response, Api
             ctx.param("module_id").into(),
             course.as_str().into(),
             caller.user_id.as_str().into(),
-        ])?
-        .run()
-        .await?;
-    if changes(&r)? == 0 {
-        return Err(ApiError::not_found("module"));
-    }
-    http::json(200, &one(&db, &caller, &course).await?)
+        ])?;
+    http::json(200, &write_then_one(&db, &caller, &course, vec![update], Some("module")).await?)
 }
 
 pub async fn delete_module(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

@@ -77,23 +77,33 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let caller = caller.clone();
     let db = ctx.d1()?;
     let today = settings::today(&db, &caller.user_id).await?;
-    let id = ids::new_id()?;
-    let now = ids::now_rfc3339();
+    // A new card: no repetitions, a 0-day interval, SM-2's starting ease, due today.
+    let card = Flashcard {
+        id: ids::new_id()?,
+        front: front.unwrap_or_default(),
+        back: back.unwrap_or_default(),
+        deck: deck.flatten(),
+        repetitions: 0,
+        interval_days: 0,
+        ease: sm2::START_EASE,
+        due_on: today.to_string(),
+        created_at: ids::now_rfc3339(),
+    };
     db.prepare(
         "INSERT INTO os_flashcards (id, user_id, front, back, deck, due_on, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
     )
     .bind(&[
-        id.as_str().into(),
+        card.id.as_str().into(),
         caller.user_id.as_str().into(),
-        front.unwrap_or_default().into(),
-        back.unwrap_or_default().into(),
-        nullable(deck.flatten().as_deref()),
-        today.to_string().into(),
-        now.into(),
+        card.front.as_str().into(),
+        card.back.as_str().into(),
+        nullable(card.deck.as_deref()),
+        card.due_on.as_str().into(),
+        card.created_at.as_str().into(),
     ])?
     .run()
     .await?;
-    http::json(201, &find(&db, &caller, &id).await?)
+    http::json(201, &card)
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -113,21 +123,50 @@ pub async fn due(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let deck = ctx.query_param("deck").filter(|d| !d.is_empty());
     let limit = Page::parse_limit(ctx.query_param("limit").as_deref(), Page::MAX)?;
-    let today = settings::today(&db, &caller.user_id).await?;
-    let rows: Vec<Flashcard> = db
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND due_on <= ?2 \
-             AND (?3 IS NULL OR deck = ?3) ORDER BY due_on, id LIMIT ?4"
-        ))
-        .bind(&[
-            caller.user_id.as_str().into(),
-            today.to_string().into(),
-            nullable(deck.as_deref()),
-            f64::from(limit).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    // Today in the user's zone is the UTC date, the day before or the day after. One
+    // batch reads the zone and the due cards of each of those days (and every earlier
+    // one), each list in due order; the lists up to the user's today, concatenated, are
+    // that order too. One round trip instead of the zone first, then the cards.
+    let utc = crate::platform::ids::now().date_naive();
+    let (before, after) = (utc.pred_opt().unwrap_or(utc), utc.succ_opt().unwrap_or(utc));
+    let select = |cond: &str, date: chrono::NaiveDate| -> Result<worker::D1PreparedStatement, ApiError> {
+        Ok(db
+            .prepare(format!(
+                "SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND {cond} \
+                 AND (?3 IS NULL OR deck = ?3) ORDER BY due_on, id LIMIT ?4"
+            ))
+            .bind(&[
+                caller.user_id.as_str().into(),
+                date.to_string().into(),
+                nullable(deck.as_deref()),
+                f64::from(limit).into(),
+            ])?)
+    };
+    let results = db
+        .batch(vec![
+            db.prepare("SELECT timezone FROM os_settings WHERE user_id = ?1").bind(&[caller.user_id.as_str().into()])?,
+            select("due_on <= ?2", before)?,
+            select("due_on = ?2", utc)?,
+            select("due_on = ?2", after)?,
+        ])
+        .await?;
+    #[derive(Deserialize)]
+    struct Zone {
+        timezone: String,
+    }
+    let [zone, early, on_utc, on_next] = results.as_slice() else {
+        return Err(ApiError::internal("due cards: short batch"));
+    };
+    let zone = zone.results::<Zone>()?.pop().map_or_else(|| "UTC".to_string(), |z| z.timezone);
+    let today = settings::today_in(&zone)?;
+    let mut rows: Vec<Flashcard> = early.results()?;
+    if today >= utc {
+        rows.extend(on_utc.results::<Flashcard>()?);
+    }
+    if today >= after {
+        rows.extend(on_next.results::<Flashcard>()?);
+    }
+    rows.truncate(limit as usize);
     http::json(
         200,
         &json!({"date": today.to_string(), "items": rows, "next_cursor": null}),
@@ -144,18 +183,24 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let caller = caller.clone();
     let db = ctx.d1()?;
     let c = find(&db, &caller, ctx.param("id")).await?;
+    let c = Flashcard {
+        front: front.unwrap_or(c.front),
+        back: back.unwrap_or(c.back),
+        deck: deck.unwrap_or(c.deck),
+        ..c
+    };
     db.prepare("UPDATE os_flashcards SET front = ?1, back = ?2, deck = ?3, updated_at = ?4 WHERE id = ?5 AND user_id = ?6")
         .bind(&[
-            front.unwrap_or(c.front).into(),
-            back.unwrap_or(c.back).into(),
-            nullable(deck.unwrap_or(c.deck).as_deref()),
+            c.front.as_str().into(),
+            c.back.as_str().into(),
+            nullable(c.deck.as_deref()),
             ids::now_rfc3339().into(),
             c.id.as_str().into(),
             caller.user_id.as_str().into(),
         ])?
         .run()
         .await?;
-    http::json(200, &find(&db, &caller, &c.id).await?)
+    http::json(200, &c)
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -177,7 +222,7 @@ pub async fn review(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     }
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let c = find(&db, &caller, ctx.param("id")).await?;
+    let (c, today) = futures::try_join!(find(&db, &caller, ctx.param("id")), settings::today(&db, &caller.user_id))?;
     let next = sm2::review(
         Card {
             repetitions: c.repetitions as u32,
@@ -186,7 +231,6 @@ pub async fn review(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         },
         body.grade,
     );
-    let today = settings::today(&db, &caller.user_id).await?;
     // An interval keeps multiplying while a card is answered well; a date past the last
     // one the API takes (or past chrono's, where adding would panic) is held on that date.
     let due_on = days_after(today, i64::from(next.interval_days)).unwrap_or_else(last_date);

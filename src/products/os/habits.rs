@@ -141,24 +141,40 @@ async fn logs_of(
     Ok(out)
 }
 
-/// A habit of the caller's, the days it was done, and today in their time zone.
-async fn load(
-    db: &D1Database,
-    caller: &Caller,
-    id: &str,
-) -> Result<(Row, HashSet<NaiveDate>, NaiveDate), ApiError> {
+/// The row of one of the caller's habits (404 when it is not theirs).
+async fn row_of(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, ApiError> {
     let row: Option<Row> = db
         .prepare("SELECT id, name, schedule, start_date, created_at FROM os_habits WHERE id = ?1 AND user_id = ?2")
         .bind(&[id.into(), caller.user_id.as_str().into()])?
         .first(None)
         .await?;
-    let row = row.ok_or_else(|| ApiError::not_found("habit"))?;
-    let today = settings::today(db, &caller.user_id).await?;
-    let done = logs_of(db, &caller.user_id, Some(id))
-        .await?
-        .remove(id)
-        .unwrap_or_default();
-    Ok((row, done, today))
+    row.ok_or_else(|| ApiError::not_found("habit"))
+}
+
+/// A habit of the caller's, the days it was done, and today in their time zone: three
+/// reads at once (one round trip).
+async fn load(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Row, HashSet<NaiveDate>, NaiveDate), ApiError> {
+    let (row, today, mut logs) = futures::try_join!(
+        row_of(db, caller, id),
+        settings::today(db, &caller.user_id),
+        logs_of(db, &caller.user_id, Some(id)),
+    )?;
+    Ok((row, logs.remove(id).unwrap_or_default(), today))
+}
+
+/// [`load`], with the goals the habit is linked to, for a write: still one round trip.
+async fn load_for_write(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Row, HashSet<NaiveDate>, NaiveDate, Vec<goals::HabitGoal>), ApiError> {
+    let ((row, done, today), linked) =
+        futures::try_join!(load(db, caller, id), goals::habit_goals(db, &caller.user_id, id))?;
+    Ok((row, done, today, linked))
 }
 
 async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Habit, ApiError> {
@@ -178,49 +194,58 @@ pub async fn find_with_days(
     Ok((view(row, &done, today), days))
 }
 
-/// The habit's consistency over a goal's window (`rules::goals`); 404 when it is not the
-/// caller's.
-pub async fn consistency(
-    db: &D1Database,
-    caller: &Caller,
-    id: &str,
-    goal_start: NaiveDate,
-    goal_target: Option<NaiveDate>,
-    today: NaiveDate,
-) -> Result<Option<f64>, ApiError> {
-    let (row, done, _) = load(db, caller, id).await?;
-    Ok(goal_rules::habit_consistency(
-        &row.schedule(),
-        row.start(today),
-        &done,
-        goal_start,
-        goal_target,
-        today,
-    ))
+/// A habit of the caller's as a goal counts it: its schedule, start and the days it was
+/// done (404 when it is not theirs); read beside the goal, scored once the goal's window
+/// is known ([`HabitDays::consistency`]).
+pub struct HabitDays {
+    row: Row,
+    done: HashSet<NaiveDate>,
 }
 
-/// Writes `stmts` with the refresh of the goals the habit is linked to, computed from
-/// `done` (the days after those writes), and answers the habit as it then is.
+pub async fn days(db: &D1Database, caller: &Caller, id: &str) -> Result<HabitDays, ApiError> {
+    let (row, mut logs) = futures::try_join!(row_of(db, caller, id), logs_of(db, &caller.user_id, Some(id)))?;
+    Ok(HabitDays {
+        done: logs.remove(id).unwrap_or_default(),
+        row,
+    })
+}
+
+impl HabitDays {
+    /// The habit's consistency over a goal's window (`rules::goals`).
+    pub fn consistency(&self, goal_start: NaiveDate, goal_target: Option<NaiveDate>, today: NaiveDate) -> Option<f64> {
+        goal_rules::habit_consistency(
+            &self.row.schedule(),
+            self.row.start(today),
+            &self.done,
+            goal_start,
+            goal_target,
+            today,
+        )
+    }
+}
+
+/// Writes `stmts` with the refresh of the goals the habit is linked to (`linked`),
+/// computed from `done` (the days after those writes), in one batch, and answers the
+/// habit as it then is.
 async fn write(
     db: &D1Database,
     caller: &Caller,
     row: Row,
     done: &HashSet<NaiveDate>,
     today: NaiveDate,
+    linked: &[goals::HabitGoal],
     mut stmts: Vec<worker::D1PreparedStatement>,
 ) -> Result<Habit, ApiError> {
-    stmts.extend(
-        goals::habit_changed(
-            db,
-            &caller.user_id,
-            &row.id,
-            &row.schedule(),
-            row.start(today),
-            done,
-            today,
-        )
-        .await?,
-    );
+    stmts.extend(goals::habit_changed(
+        db,
+        &caller.user_id,
+        &row.id,
+        linked,
+        &row.schedule(),
+        row.start(today),
+        done,
+        today,
+    )?);
     crate::platform::db::write(db, stmts).await?;
     Ok(view(row, done, today))
 }
@@ -255,40 +280,60 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     }
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
+    let row = Row {
+        id,
+        name,
+        schedule: schedule_json(&schedule).to_string(),
+        start_date: start.to_string(),
+        created_at: now,
+    };
     db.prepare(
         "INSERT INTO os_habits (id, user_id, name, schedule, start_date, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
     )
     .bind(&[
-        id.as_str().into(),
+        row.id.as_str().into(),
         caller.user_id.as_str().into(),
-        name.as_str().into(),
-        schedule_json(&schedule).to_string().into(),
-        start.to_string().into(),
-        now.as_str().into(),
+        row.name.as_str().into(),
+        row.schedule.as_str().into(),
+        row.start_date.as_str().into(),
+        row.created_at.as_str().into(),
     ])?
     .run()
     .await?;
-    http::json(201, &find(&db, &caller, &id).await?)
+    // A new habit has no days done yet.
+    http::json(201, &view(row, &HashSet::new(), today))
 }
 
 /// Every habit of the caller's, as of today in their zone.
 pub async fn all(db: &D1Database, caller: &Caller) -> Result<Vec<Habit>, ApiError> {
-    let rows: Vec<Row> = db
-        .prepare("SELECT id, name, schedule, start_date, created_at FROM os_habits WHERE user_id = ?1 ORDER BY id")
-        .bind(&[caller.user_id.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
-    let today = settings::today(db, &caller.user_id).await?;
-    let logs = logs_of(db, &caller.user_id, None).await?;
+    Ok(all_today(db, caller).await?.0)
+}
+
+/// [`all`], and today in the caller's zone: three reads at once (one round trip).
+async fn all_today(db: &D1Database, caller: &Caller) -> Result<(Vec<Habit>, NaiveDate), ApiError> {
+    let rows = async {
+        let rows: Vec<Row> = db
+            .prepare("SELECT id, name, schedule, start_date, created_at FROM os_habits WHERE user_id = ?1 ORDER BY id")
+            .bind(&[caller.user_id.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    let (rows, today, logs) = futures::try_join!(
+        rows,
+        settings::today(db, &caller.user_id),
+        logs_of(db, &caller.user_id, None),
+    )?;
     let empty = HashSet::new();
-    Ok(rows
+    let habits = rows
         .into_iter()
         .map(|r| {
             let l = logs.get(&r.id).unwrap_or(&empty);
             view(r, l, today)
         })
-        .collect())
+        .collect();
+    Ok((habits, today))
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -305,9 +350,8 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn today(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let caller = &caller;
-    let date = settings::today(&db, &caller.user_id).await?;
-    let items: Vec<Value> = all(&db, caller)
-        .await?
+    let (habits, date) = all_today(&db, caller).await?;
+    let items: Vec<Value> = habits
         .into_iter()
         .filter(|h| h.due_today)
         .map(|h| json!({"habit": h, "done": h.done_today}))
@@ -340,7 +384,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     if !e.is_empty() {
         return Err(ApiError::Validation(e));
     }
-    let (mut row, mut done, today) = load(&db, &caller, ctx.param("id")).await?;
+    let (mut row, mut done, today, linked) = load_for_write(&db, &caller, ctx.param("id")).await?;
     if let Some(n) = name {
         row.name = n;
     }
@@ -365,7 +409,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         db.prepare("DELETE FROM os_habit_logs WHERE habit_id = ?1 AND user_id = ?2 AND date < ?3")
             .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), row.start_date.as_str().into()])?,
     ];
-    let habit = write(&db, &caller, row, &done, today, stmts).await?;
+    let habit = write(&db, &caller, row, &done, today, &linked, stmts).await?;
     http::json(200, &habit)
 }
 
@@ -405,7 +449,7 @@ pub async fn log_day(
     id: &str,
     day: Option<NaiveDate>,
 ) -> Result<Habit, ApiError> {
-    let (mut row, mut done, today) = load(db, caller, id).await?;
+    let (mut row, mut done, today, linked) = load_for_write(db, caller, id).await?;
     let day = day.unwrap_or(today);
     if day > today {
         return Err(ApiError::validation("date", "cannot be in the future"));
@@ -423,13 +467,13 @@ pub async fn log_day(
     done.insert(day);
     stmts.push(db.prepare("INSERT OR IGNORE INTO os_habit_logs (habit_id, user_id, date, created_at) VALUES (?1, ?2, ?3, ?4)")
         .bind(&[row.id.as_str().into(), caller.user_id.as_str().into(), day.to_string().into(), now.as_str().into()])?);
-    write(db, caller, row, &done, today, stmts).await
+    write(db, caller, row, &done, today, &linked, stmts).await
 }
 
 pub async fn unlog(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = &caller;
     let db = ctx.d1()?;
-    let (row, mut done, today) = load(&db, caller, ctx.param("id")).await?;
+    let (row, mut done, today, linked) = load_for_write(&db, caller, ctx.param("id")).await?;
     let day = crate::platform::fields::parse_date(ctx.param("date"))
         .filter(|d| done.remove(d))
         .ok_or_else(|| ApiError::not_found("habit log"))?;
@@ -440,7 +484,7 @@ pub async fn unlog(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             caller.user_id.as_str().into(),
             day.to_string().into(),
         ])?;
-    write(&db, caller, row, &done, today, vec![delete]).await?;
+    write(&db, caller, row, &done, today, &linked, vec![delete]).await?;
     http::no_content()
 }
 

@@ -93,10 +93,12 @@ pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     .map_err(ApiError::Validation)
 }
 
-/// The milestones of these metrics, by metric id, in the order they were reached.
+/// The milestones of the caller's metrics (`metric`: of that one only), by metric id, in
+/// the order they were reached.
 async fn milestones_of(
     db: &D1Database,
-    metric_ids: &[&str],
+    caller: &Caller,
+    metric: Option<&str>,
 ) -> Result<HashMap<String, Vec<Value>>, ApiError> {
     #[derive(Deserialize)]
     struct M {
@@ -104,20 +106,16 @@ async fn milestones_of(
         kind: String,
         achieved_at: String,
     }
-    let mut by_metric: HashMap<String, Vec<Value>> = HashMap::new();
-    if metric_ids.is_empty() {
-        return Ok(by_metric);
-    }
-    let ids = serde_json::to_string(metric_ids)?;
     let rows: Vec<M> = db
         .prepare(
-            "SELECT metric_id, kind, achieved_at FROM os_metric_milestones \
-             WHERE metric_id IN (SELECT value FROM json_each(?1)) ORDER BY achieved_at, kind",
+            "SELECT metric_id, kind, achieved_at FROM os_metric_milestones WHERE metric_id IN \
+             (SELECT id FROM os_metrics WHERE user_id = ?1 AND (?2 IS NULL OR id = ?2)) ORDER BY achieved_at, kind",
         )
-        .bind(&[ids.into()])?
+        .bind(&[caller.user_id.as_str().into(), nullable(metric)])?
         .all()
         .await?
         .results()?;
+    let mut by_metric: HashMap<String, Vec<Value>> = HashMap::new();
     for m in rows {
         by_metric
             .entry(m.metric_id)
@@ -142,19 +140,25 @@ impl Row {
     }
 }
 
+/// One of the caller's metrics with its milestones: both read at once.
 async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Metric, ApiError> {
-    let row: Option<Row> = db
-        .prepare("SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics WHERE id = ?1 AND user_id = ?2")
-        .bind(&[id.into(), caller.user_id.as_str().into()])?
-        .first(None)
-        .await?;
-    let r = row.ok_or_else(|| ApiError::not_found("metric"))?;
-    let milestones = milestones_of(db, &[&r.id]).await?.remove(&r.id);
-    Ok(r.into_metric(milestones.unwrap_or_default()))
+    let row = async {
+        let row: Option<Row> = db
+            .prepare("SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics WHERE id = ?1 AND user_id = ?2")
+            .bind(&[id.into(), caller.user_id.as_str().into()])?
+            .first(None)
+            .await?;
+        row.ok_or_else(|| ApiError::not_found("metric"))
+    };
+    let (r, mut milestones) = futures::try_join!(row, milestones_of(db, caller, Some(id)))?;
+    let milestones = milestones.remove(&r.id).unwrap_or_default();
+    Ok(r.into_metric(milestones))
 }
 
+/// The logs of one of the caller's metrics, oldest first, within `from`..=`to`.
 async fn logs_of(
     db: &D1Database,
+    caller: &Caller,
     metric_id: &str,
     from: Option<&str>,
     to: Option<&str>,
@@ -166,10 +170,10 @@ async fn logs_of(
     }
     let rows: Vec<L> = db
         .prepare(
-            "SELECT date, value FROM os_metric_logs WHERE metric_id = ?1 AND (?2 IS NULL OR date >= ?2) \
+            "SELECT date, value FROM os_metric_logs WHERE metric_id = ?1 AND user_id = ?4 AND (?2 IS NULL OR date >= ?2) \
              AND (?3 IS NULL OR date <= ?3) ORDER BY date",
         )
-        .bind(&[metric_id.into(), nullable(from), nullable(to)])?
+        .bind(&[metric_id.into(), nullable(from), nullable(to), caller.user_id.as_str().into()])?
         .all()
         .await?
         .results()?;
@@ -186,11 +190,15 @@ async fn logs_of(
         .collect())
 }
 
+/// A metric of the caller's and all its logs, read at once.
+async fn with_logs(db: &D1Database, caller: &Caller, id: &str) -> Result<(Metric, Vec<Log>), ApiError> {
+    futures::try_join!(find(db, caller, id), logs_of(db, caller, id, None, None))
+}
+
 /// The metric's part in a goal (`rules::goals::metric_score`); 404 when it is not the
 /// caller's.
 pub async fn score(db: &D1Database, caller: &Caller, id: &str) -> Result<Option<f64>, ApiError> {
-    let m = find(db, caller, id).await?;
-    let logs = logs_of(db, &m.id, None, None).await?;
+    let (m, logs) = with_logs(db, caller, id).await?;
     Ok(metric_score(&logs, m.target, direction(&m.direction)))
 }
 
@@ -199,39 +207,50 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let f = parse(&body, true)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let id = ids::new_id()?;
     let now = ids::now_rfc3339();
+    let m = Metric {
+        id: ids::new_id()?,
+        name: f.name.unwrap_or_default(),
+        unit: f.unit.unwrap_or_default(),
+        target: f.target.flatten(),
+        direction: f.direction.unwrap_or_else(|| "higher".into()),
+        milestones: Vec::new(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
     db.prepare(
         "INSERT INTO os_metrics (id, user_id, name, unit, target, direction, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
     )
     .bind(&[
-        id.as_str().into(),
+        m.id.as_str().into(),
         caller.user_id.as_str().into(),
-        f.name.unwrap_or_default().into(),
-        f.unit.unwrap_or_default().into(),
-        nullable(f.target.flatten()),
-        f.direction.unwrap_or_else(|| "higher".into()).into(),
-        now.into(),
+        m.name.as_str().into(),
+        m.unit.as_str().into(),
+        nullable(m.target),
+        m.direction.as_str().into(),
+        m.created_at.as_str().into(),
     ])?
     .run()
     .await?;
-    http::json(201, &find(&db, &caller, &id).await?)
+    http::json(201, &m)
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let direction = ctx.filter_one_of("direction", DIRECTIONS)?;
-    let rows: Vec<Row> = PageQuery::new(
+    let db = ctx.d1()?;
+    let query = PageQuery::new(
         "SELECT id, name, unit, target, direction, created_at, updated_at FROM os_metrics",
     )
     .filter("direction = ?", direction)
-    .search(&["name"], search.as_ref())
-    .fetch(&ctx.d1()?, &caller, &page)
-    .await?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut milestones = milestones_of(&ctx.d1()?, &ids).await?;
+    .search(&["name"], search.as_ref());
+    // The page and the milestones of all the caller's metrics, read at once.
+    let (rows, mut milestones): (Vec<Row>, _) = futures::try_join!(
+        query.fetch(&db, &caller, &page),
+        milestones_of(&db, &caller, None)
+    )?;
     let items: Vec<Metric> = rows
         .into_iter()
         .map(|r| {
@@ -251,18 +270,20 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let f = parse(&body, false)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let m = find(&db, &caller, ctx.param("id")).await?;
-    let target = f.target.unwrap_or(m.target);
-    let dir = f.direction.unwrap_or(m.direction);
     // A new target or direction moves the metric's part in the goals it is linked to.
-    let logs = logs_of(&db, &m.id, None, None).await?;
+    let (mut m, logs) = with_logs(&db, &caller, ctx.param("id")).await?;
+    m.target = f.target.unwrap_or(m.target);
+    m.direction = f.direction.unwrap_or(m.direction);
+    m.name = f.name.unwrap_or(m.name);
+    m.unit = f.unit.unwrap_or(m.unit);
+    m.updated_at = ids::now_rfc3339();
     let mut stmts = vec![db.prepare("UPDATE os_metrics SET name = ?1, unit = ?2, target = ?3, direction = ?4, updated_at = ?5 WHERE id = ?6 AND user_id = ?7")
         .bind(&[
-            f.name.unwrap_or(m.name).into(),
-            f.unit.unwrap_or(m.unit).into(),
-            nullable(target),
-            dir.as_str().into(),
-            ids::now_rfc3339().into(),
+            m.name.as_str().into(),
+            m.unit.as_str().into(),
+            nullable(m.target),
+            m.direction.as_str().into(),
+            m.updated_at.as_str().into(),
             m.id.as_str().into(),
             caller.user_id.as_str().into(),
         ])?];
@@ -270,10 +291,10 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         &db,
         &caller.user_id,
         &m.id,
-        metric_score(&logs, target, direction(&dir)),
+        metric_score(&logs, m.target, direction(&m.direction)),
     )?);
     crate::platform::db::write(&db, stmts).await?;
-    http::json(200, &find(&db, &caller, &m.id).await?)
+    http::json(200, &m)
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -303,8 +324,8 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     }
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let m = find(&db, &caller, ctx.param("id")).await?;
-    let today = settings::today(&db, &caller.user_id).await?;
+    let ((m, mut logs), today) =
+        futures::try_join!(with_logs(&db, &caller, ctx.param("id")), settings::today(&db, &caller.user_id))?;
     let day = match body.date {
         None => today,
         Some(d) => {
@@ -316,7 +337,6 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         return Err(ApiError::validation("date", "cannot be in the future"));
     }
     let now = ids::now_rfc3339();
-    let mut logs = logs_of(&db, &m.id, None, None).await?;
     logs.retain(|l| l.date != day);
     logs.push(Log {
         date: day,
@@ -376,7 +396,6 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub async fn logs(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let m = find(&db, &caller, ctx.param("id")).await?;
     let mut e = Vec::new();
     let from = ctx
         .query_param("from")
@@ -387,13 +406,13 @@ pub async fn logs(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     if !e.is_empty() {
         return Err(ApiError::Validation(e));
     }
-    let logs = logs_of(
-        &db,
-        &m.id,
-        from.map(|d| d.to_string()).as_deref(),
-        to.map(|d| d.to_string()).as_deref(),
-    )
-    .await?;
+    let (from, to) = (from.map(|d| d.to_string()), to.map(|d| d.to_string()));
+    let id = ctx.param("id");
+    // The metric (404 when it is not the caller's) and its logs, read at once.
+    let (_, logs) = futures::try_join!(
+        find(&db, &caller, id),
+        logs_of(&db, &caller, id, from.as_deref(), to.as_deref())
+    )?;
     let items: Vec<Value> = logs
         .iter()
         .map(|l| json!({"date": l.date.to_string(), "value": l.value}))
@@ -404,9 +423,8 @@ pub async fn logs(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn analytics(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = &caller;
     let db = ctx.d1()?;
-    let m = find(&db, caller, ctx.param("id")).await?;
-    let logs = logs_of(&db, &m.id, None, None).await?;
-    let today = settings::today(&db, &caller.user_id).await?;
+    let ((m, logs), today) =
+        futures::try_join!(with_logs(&db, caller, ctx.param("id")), settings::today(&db, &caller.user_id))?;
     let round = |v: Option<f64>| v.map(|x| (x * 1000.0).round() / 1000.0);
     http::json(
         200,

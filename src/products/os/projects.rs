@@ -29,43 +29,50 @@ struct Row {
 
 const COLUMNS: &str = "id, name, description, start_date, target_date, created_at, updated_at";
 
-/// The projects with their health. Task counts for the whole page come from one query.
-async fn views(db: &D1Database, caller: &Caller, rows: Vec<Row>) -> Result<Vec<Value>, ApiError> {
-    #[derive(Deserialize)]
-    struct Counts {
-        project_id: String,
-        total: i64,
-        done: Option<i64>,
-        overdue: Option<i64>,
-    }
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let today = settings::today(db, &caller.user_id).await?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let counts: Vec<Counts> = db
+/// Task counts of the caller's projects (`project`: of that one only): total, done, and
+/// the due dates of open tasks (overdue is counted against today in Rust, so this read
+/// needs neither today nor the page first and runs beside them).
+#[derive(Deserialize)]
+struct Counts {
+    project_id: String,
+    total: i64,
+    done: Option<i64>,
+    /// JSON array of open tasks' due dates (nulls for those without one).
+    open_due: String,
+}
+
+async fn counts(db: &D1Database, caller: &Caller, project: Option<&str>) -> Result<Vec<Counts>, ApiError> {
+    Ok(db
         .prepare(
             "SELECT project_id, COUNT(*) AS total, SUM(status = 'done') AS done, \
-             SUM(status != 'done' AND due_date IS NOT NULL AND due_date < ?3) AS overdue \
-             FROM os_tasks WHERE user_id = ?1 AND project_id IN (SELECT value FROM json_each(?2)) \
+             json_group_array(CASE WHEN status != 'done' THEN due_date END) AS open_due \
+             FROM os_tasks WHERE user_id = ?1 AND project_id IS NOT NULL AND (?2 IS NULL OR project_id = ?2) \
              GROUP BY project_id",
         )
-        .bind(&[
-            caller.user_id.as_str().into(),
-            serde_json::to_string(&ids)?.into(),
-            today.to_string().into(),
-        ])?
+        .bind(&[caller.user_id.as_str().into(), nullable(project)])?
         .all()
         .await?
-        .results()?;
+        .results()?)
+}
+
+/// The projects with their health, from the rows, the counts and today (read together).
+fn views(rows: Vec<Row>, counts: &[Counts], today: NaiveDate) -> Result<Vec<Value>, ApiError> {
     let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let c = counts.iter().find(|c| c.project_id == r.id);
+        let overdue = c.map_or(0, |c| {
+            serde_json::from_str::<Vec<Option<String>>>(&c.open_due)
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .filter(|d| parse(d).is_some_and(|d| d < today))
+                .count()
+        });
         let input = Input {
             total: c.map_or(0, |c| c.total as u32),
             done: c.and_then(|c| c.done).unwrap_or(0) as u32,
-            overdue: c.and_then(|c| c.overdue).unwrap_or(0) as u32,
+            overdue: overdue as u32,
             start: parse(&r.start_date).unwrap_or(today),
             target: r.target_date.as_deref().and_then(parse),
             today,
@@ -80,9 +87,8 @@ async fn views(db: &D1Database, caller: &Caller, rows: Vec<Row>) -> Result<Vec<V
     Ok(out)
 }
 
-async fn view(db: &D1Database, caller: &Caller, r: Row) -> Result<Value, ApiError> {
-    views(db, caller, vec![r])
-        .await?
+fn view(r: Row, counts: &[Counts], today: NaiveDate) -> Result<Value, ApiError> {
+    views(vec![r], counts, today)?
         .pop()
         .ok_or_else(|| ApiError::Internal("project view".into()))
 }
@@ -141,24 +147,32 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             "must not be before start_date",
         ));
     }
-    let id = ids::new_id()?;
     let now = ids::now_rfc3339();
+    let row = Row {
+        id: ids::new_id()?,
+        name: f.name.unwrap_or_default(),
+        description: f.description.unwrap_or_default(),
+        start_date: start,
+        target_date: target,
+        created_at: now.clone(),
+        updated_at: now,
+    };
     db.prepare(format!(
         "INSERT INTO os_projects ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)"
     ))
     .bind(&[
-        id.as_str().into(),
-        f.name.unwrap_or_default().into(),
-        f.description.unwrap_or_default().into(),
-        start.into(),
-        nullable(target.as_deref()),
-        now.into(),
+        row.id.as_str().into(),
+        row.name.as_str().into(),
+        row.description.as_str().into(),
+        row.start_date.as_str().into(),
+        nullable(row.target_date.as_deref()),
+        row.created_at.as_str().into(),
         caller.user_id.as_str().into(),
     ])?
     .run()
     .await?;
-    let row = find(&db, &caller, &id).await?;
-    http::json(201, &view(&db, &caller, row).await?)
+    // A new project has no tasks yet.
+    http::json(201, &view(row, &[], today)?)
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -166,11 +180,13 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let search = ctx.search()?;
     let caller = &caller;
     let db = ctx.d1()?;
-    let rows: Vec<Row> = PageQuery::new(format!("SELECT {COLUMNS} FROM os_projects"))
-        .search(&["name"], search.as_ref())
-        .fetch(&db, caller, &page)
-        .await?;
-    let items = views(&db, caller, rows).await?;
+    let query = PageQuery::new(format!("SELECT {COLUMNS} FROM os_projects")).search(&["name"], search.as_ref());
+    let (rows, counts, today): (Vec<Row>, _, _) = futures::try_join!(
+        query.fetch(&db, caller, &page),
+        counts(&db, caller, None),
+        settings::today(&db, &caller.user_id)
+    )?;
+    let items = views(rows, &counts, today)?;
     http::json(
         200,
         &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
@@ -180,8 +196,13 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let caller = &caller;
-    let row = find(&db, caller, ctx.param("id")).await?;
-    http::json(200, &view(&db, caller, row).await?)
+    let id = ctx.param("id");
+    let (row, counts, today) = futures::try_join!(
+        find(&db, caller, id),
+        counts(&db, caller, Some(id)),
+        settings::today(&db, &caller.user_id)
+    )?;
+    http::json(200, &view(row, &counts, today)?)
 }
 
 pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -189,7 +210,12 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let f = parse(&body, false)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let r = find(&db, &caller, ctx.param("id")).await?;
+    let id = ctx.param("id");
+    let (r, counts, today) = futures::try_join!(
+        find(&db, &caller, id),
+        counts(&db, &caller, Some(id)),
+        settings::today(&db, &caller.user_id)
+    )?;
     let start = f.start_date.unwrap_or(r.start_date);
     let target = f.target_date.unwrap_or(r.target_date);
     if target.as_deref().is_some_and(|t| t < start.as_str()) {
@@ -198,23 +224,30 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             "must not be before start_date",
         ));
     }
+    let row = Row {
+        name: f.name.unwrap_or(r.name),
+        description: f.description.unwrap_or(r.description),
+        start_date: start,
+        target_date: target,
+        updated_at: ids::now_rfc3339(),
+        ..r
+    };
     db.prepare(
         "UPDATE os_projects SET name = ?1, description = ?2, start_date = ?3, target_date = ?4, updated_at = ?5 \
          WHERE id = ?6 AND user_id = ?7",
     )
     .bind(&[
-        f.name.unwrap_or(r.name).into(),
-        f.description.unwrap_or(r.description).into(),
-        start.into(),
-        nullable(target.as_deref()),
-        ids::now_rfc3339().into(),
-        r.id.as_str().into(),
+        row.name.as_str().into(),
+        row.description.as_str().into(),
+        row.start_date.as_str().into(),
+        nullable(row.target_date.as_deref()),
+        row.updated_at.as_str().into(),
+        row.id.as_str().into(),
         caller.user_id.as_str().into(),
     ])?
     .run()
     .await?;
-    let row = find(&db, &caller, &r.id).await?;
-    http::json(200, &view(&db, &caller, row).await?)
+    http::json(200, &view(row, &counts, today)?)
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

@@ -234,7 +234,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let tree = Tree::load(&db, &caller.user_id).await?;
+    let mut tree = Tree::load(&db, &caller.user_id).await?;
     let s = tree.get(ctx.param("id"))?.clone();
     let level = f.level.unwrap_or(s.level);
     let max = f.max_level.unwrap_or(s.max_level);
@@ -247,6 +247,15 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         )
         .map_err(|why| ApiError::Conflict(why.into()))?;
     }
+    let was = s.level;
+    let updated = Row {
+        name: f.name.unwrap_or(s.name),
+        description: f.description.unwrap_or(s.description),
+        level,
+        max_level: max,
+        updated_at: ids::now_rfc3339(),
+        ..s
+    };
     // The level moves only from the value read, so a concurrent change answers 409
     // instead of breaking the lock rules.
     let r = db
@@ -255,14 +264,14 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
              WHERE id = ?6 AND user_id = ?7 AND level = ?8",
         )
         .bind(&[
-            f.name.unwrap_or(s.name).into(),
-            f.description.unwrap_or(s.description).into(),
-            (level as f64).into(),
-            (max as f64).into(),
-            ids::now_rfc3339().into(),
-            s.id.as_str().into(),
+            updated.name.as_str().into(),
+            updated.description.as_str().into(),
+            (updated.level as f64).into(),
+            (updated.max_level as f64).into(),
+            updated.updated_at.as_str().into(),
+            updated.id.as_str().into(),
             caller.user_id.as_str().into(),
-            (s.level as f64).into(),
+            (was as f64).into(),
         ])?
         .run()
         .await?;
@@ -271,7 +280,12 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             "the skill changed meanwhile; read it again".into(),
         ));
     }
-    http::json(200, &Tree::load(&db, &caller.user_id).await?.view(&s.id)?)
+    // The tree as it now is: the one read, with this skill as written.
+    let id = updated.id.clone();
+    if let Some(slot) = tree.skills.iter_mut().find(|x| x.id == id) {
+        *slot = updated;
+    }
+    http::json(200, &tree.view(&id)?)
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -281,7 +295,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn add_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let tree = Tree::load(&db, &caller.user_id).await?;
+    let mut tree = Tree::load(&db, &caller.user_id).await?;
     let skill = tree.get(ctx.param("id"))?;
     let required = tree.get(ctx.param("req_id"))?;
     if graph::would_cycle(&tree.edges, &skill.id, &required.id) {
@@ -309,8 +323,14 @@ pub async fn add_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, ApiE
     ])?
     .run()
     .await?;
-    let id = skill.id.clone();
-    http::json(201, &Tree::load(&db, &caller.user_id).await?.view(&id)?)
+    // The tree as it now is: the one read, with this edge (once).
+    let edge = (skill.id.clone(), required.id.clone());
+    let id = edge.0.clone();
+    if !tree.edges.contains(&edge) {
+        tree.edges.push(edge);
+        tree.edges.sort();
+    }
+    http::json(201, &tree.view(&id)?)
 }
 
 pub async fn remove_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

@@ -331,9 +331,12 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
             "a new task starts todo or in_progress; complete it afterwards",
         ));
     }
-    check_links(db, &caller.user_id, &f).await?;
     let depends_on = f.depends_on.clone().unwrap_or_default();
-    check_dependencies(db, caller, "", &depends_on).await?;
+    // Both checks read at once (one round trip).
+    futures::try_join!(
+        check_links(db, &caller.user_id, &f),
+        check_dependencies(db, caller, "", &depends_on)
+    )?;
     let clock = ids::now();
     let now = ids::rfc3339(clock);
     let t = Task {
@@ -441,12 +444,25 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 
 /// Applies checked fields to one of the caller's tasks (404 when it is not theirs).
 pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) -> Result<Task, ApiError> {
-    let mut t = find(db, caller, id).await?;
-    check_links(db, &caller.user_id, &f).await?;
+    // The task, the checks of the new links and dependencies, and the dependency graph,
+    // all read at once (one round trip).
+    let no_dependencies = Vec::new();
+    let new = f.depends_on.as_ref().unwrap_or(&no_dependencies);
+    let edges = async {
+        match f.depends_on {
+            Some(_) => dependencies(db, &caller.user_id).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let (mut t, _, _, edges) = futures::try_join!(
+        find(db, caller, id),
+        check_links(db, &caller.user_id, &f),
+        check_dependencies(db, caller, id, new),
+        edges
+    )?;
     if let Some(new) = &f.depends_on {
-        check_dependencies(db, caller, &t.id, new).await?;
         // The graph without this task's own edges: would any new edge close a cycle?
-        let others: Vec<(String, String)> = dependencies(db, &caller.user_id).await?.into_iter().filter(|(from, _)| *from != t.id).collect();
+        let others: Vec<(String, String)> = edges.into_iter().filter(|(from, _)| *from != t.id).collect();
         if let Some(dep) = new.iter().find(|d| graph::would_cycle(&others, &t.id, d)) {
             return Err(ApiError::Rule {
                 code: "dependency_cycle",
@@ -609,9 +625,11 @@ pub async fn finish(db: &D1Database, caller: &Caller, id: &str) -> Result<(Task,
 pub async fn add_dependency(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let task = find(&db, &caller, ctx.param("id")).await?;
-    let dep = find(&db, &caller, ctx.param("dep_id")).await?;
-    let edges = dependencies(&db, &caller.user_id).await?;
+    let (mut task, dep, edges) = futures::try_join!(
+        find(&db, &caller, ctx.param("id")),
+        find(&db, &caller, ctx.param("dep_id")),
+        dependencies(&db, &caller.user_id)
+    )?;
     if graph::would_cycle(&edges, &task.id, &dep.id) {
         return Err(ApiError::Rule {
             code: "dependency_cycle",
@@ -625,7 +643,11 @@ pub async fn add_dependency(ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
         .bind(&[caller.user_id.as_str().into(), task.id.as_str().into(), dep.id.as_str().into()])?
         .run()
         .await?;
-    http::json(201, &find(&db, &caller, &task.id).await?)
+    if !task.depends_on.contains(&dep.id) {
+        task.depends_on.push(dep.id);
+        task.depends_on.sort();
+    }
+    http::json(201, &task)
 }
 
 pub async fn remove_dependency(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

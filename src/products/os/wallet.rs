@@ -15,9 +15,12 @@ use crate::platform::fields::{free_text_schema, text_schema};
 use crate::platform::openapi::{body, no_body, page_of, Doc};
 use crate::platform::page::PageQuery;
 
+/// A user's points: the sum of their ledger.
+const BALANCE: &str = "SELECT COALESCE(SUM(delta), 0) AS b FROM os_wallet_ledger WHERE user_id = ?1";
+
 pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
     let b: Option<i64> = db
-        .prepare("SELECT COALESCE(SUM(delta), 0) AS b FROM os_wallet_ledger WHERE user_id = ?1")
+        .prepare(BALANCE)
         .bind(&[user_id.into()])?
         .first(Some("b"))
         .await?;
@@ -38,19 +41,24 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = &caller;
     let db = ctx.d1()?;
     let page = ctx.page()?;
-    let rows: Vec<Entry> = db
-        .prepare(
-            "SELECT id, delta, reason, source_type, source_id, created_at FROM os_wallet_ledger \
-             WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-        )
-        .bind(&[
-            caller.user_id.as_str().into(),
-            page.after.as_deref().unwrap_or("").into(),
-            f64::from(page.fetch()).into(),
-        ])?
-        .all()
-        .await?
-        .results()?;
+    let rows = async {
+        let rows: Vec<Entry> = db
+            .prepare(
+                "SELECT id, delta, reason, source_type, source_id, created_at FROM os_wallet_ledger \
+                 WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .bind(&[
+                caller.user_id.as_str().into(),
+                page.after.as_deref().unwrap_or("").into(),
+                f64::from(page.fetch()).into(),
+            ])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    // The page and the balance, read at once.
+    let (rows, balance) = futures::try_join!(rows, balance(&db, &caller.user_id))?;
     let items: Vec<Value> = rows
         .iter()
         .map(|e| {
@@ -61,7 +69,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let listed = page.respond(items, |v| v["id"].as_str().unwrap_or(""));
     http::json(
         200,
-        &json!({"balance": balance(&db, &caller.user_id).await?, "ledger": listed["items"], "next_cursor": listed["next_cursor"]}),
+        &json!({"balance": balance, "ledger": listed["items"], "next_cursor": listed["next_cursor"]}),
     )
 }
 
@@ -245,24 +253,34 @@ pub async fn redeem(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let reward = find_reward(&ctx, &caller).await?;
     let user = caller.user_id.clone();
     let db = ctx.d1()?;
-    let r = db
-        .prepare(
-            "INSERT INTO os_wallet_ledger (id, user_id, delta, reason, source_type, source_id, created_at) \
-             SELECT ?1, ?2, -?3, ?4, 'reward', ?5, ?6 \
-             WHERE (SELECT COALESCE(SUM(delta), 0) FROM os_wallet_ledger WHERE user_id = ?2) >= ?3",
-        )
-        .bind(&[
-            ids::new_id()?.into(),
-            user.as_str().into(),
-            (reward.cost as f64).into(),
-            format!("redeemed reward: {}", reward.name).into(),
-            reward.id.as_str().into(),
-            ids::now_rfc3339().into(),
-        ])?
-        .run()
+    // The conditional debit and the balance after it, in one batch (one round trip).
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "INSERT INTO os_wallet_ledger (id, user_id, delta, reason, source_type, source_id, created_at) \
+                 SELECT ?1, ?2, -?3, ?4, 'reward', ?5, ?6 \
+                 WHERE (SELECT COALESCE(SUM(delta), 0) FROM os_wallet_ledger WHERE user_id = ?2) >= ?3",
+            )
+            .bind(&[
+                ids::new_id()?.into(),
+                user.as_str().into(),
+                (reward.cost as f64).into(),
+                format!("redeemed reward: {}", reward.name).into(),
+                reward.id.as_str().into(),
+                ids::now_rfc3339().into(),
+            ])?,
+            db.prepare(BALANCE).bind(&[user.as_str().into()])?,
+        ])
         .await?;
-    let balance = balance(&db, &user).await?;
-    if crate::platform::db::changes(&r)? == 0 {
+    #[derive(Deserialize)]
+    struct B {
+        b: i64,
+    }
+    let (Some(debit), Some(after)) = (results.first(), results.get(1)) else {
+        return Err(ApiError::internal("redeem: short batch"));
+    };
+    let balance = after.results::<B>()?.pop().map_or(0, |b| b.b);
+    if crate::platform::db::changes(debit)? == 0 {
         return Err(ApiError::Conflict(format!(
             "{} points needed, {balance} available",
             reward.cost

@@ -191,10 +191,25 @@ pub async fn current(
     user_id: &str,
     chosen: Option<&str>,
 ) -> Result<Option<Persona>, ApiError> {
-    let all = active(db, user_id).await?;
-    Ok(chosen
+    Ok(pick(active(db, user_id).await?, chosen))
+}
+
+/// The persona noise is made as: the chosen one while it is active, else the first active
+/// one (of `all`, the user's active personas).
+pub fn pick(all: Vec<Persona>, chosen: Option<&str>) -> Option<Persona> {
+    chosen
         .and_then(|c| all.iter().find(|p| p.id == c).cloned())
-        .or_else(|| all.into_iter().next()))
+        .or_else(|| all.into_iter().next())
+}
+
+/// The user's settings and the persona noise is made as, read at once.
+pub async fn settings_and_current(
+    db: &D1Database,
+    user_id: &str,
+) -> Result<(settings::SettingsRow, Option<Persona>), ApiError> {
+    let (row, all) = futures::try_join!(settings::load_for(db, user_id), active(db, user_id))?;
+    let persona = pick(all, row.active_persona_id.as_deref());
+    Ok((row, persona))
 }
 
 /// Inserts a persona; the first one of a user becomes active and starts the scheduler.
@@ -214,7 +229,7 @@ async fn insert(ctx: &Ctx, caller: &Caller, f: PersonaFields) -> Result<Persona,
         created_at: now.clone(),
         updated_at: now,
     };
-    db.prepare(format!(
+    let insert = db.prepare(format!(
         "INSERT INTO phantom_personas ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))
     .bind(
@@ -228,11 +243,8 @@ async fn insert(ctx: &Ctx, caller: &Caller, f: PersonaFields) -> Result<Persona,
             ],
         ]
         .concat(),
-    )?
-    .run()
-    .await?;
-    let row = settings::load(&db, caller).await?;
-    scheduler::sync(&ctx.env, &db, &caller.user_id, &row.settings).await?;
+)?;
+    scheduler::write_and_sync(&ctx.env, &db, &caller.user_id, vec![insert]).await?;
     Ok(p)
 }
 
@@ -332,7 +344,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         p.is_active = v;
     }
     p.updated_at = ids::now_rfc3339();
-    db.prepare(
+    let update = db.prepare(
         "UPDATE phantom_personas SET name = ?1, age = ?2, occupation = ?3, location = ?4, interests = ?5, \
          shopping_style = ?6, description = ?7, is_active = ?8, updated_at = ?9 WHERE id = ?10 AND user_id = ?11",
     )
@@ -346,33 +358,28 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             ],
         ]
         .concat(),
-    )?
-    .run()
-    .await?;
-    let row = settings::load(&db, &caller).await?;
-    scheduler::sync(&ctx.env, &db, &caller.user_id, &row.settings).await?;
+)?;
+    scheduler::write_and_sync(&ctx.env, &db, &caller.user_id, vec![update]).await?;
     http::json(200, &p)
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = caller.clone();
     let db = ctx.d1()?;
-    crate::platform::db::run_or_404(
-        db.prepare("DELETE FROM phantom_personas WHERE id = ?1 AND user_id = ?2")
-            .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?,
-        "persona",
-    )
-    .await?;
-    let row = settings::load(&db, &caller).await?;
-    scheduler::sync(&ctx.env, &db, &caller.user_id, &row.settings).await?;
-    http::no_content()
+    let delete = db
+        .prepare("DELETE FROM phantom_personas WHERE id = ?1 AND user_id = ?2")
+        .bind(&[ctx.param("id").into(), caller.user_id.as_str().into()])?;
+    let results = scheduler::write_and_sync(&ctx.env, &db, &caller.user_id, vec![delete]).await?;
+    match results.first() {
+        Some(r) if crate::platform::db::changes(r)? > 0 => http::no_content(),
+        _ => Err(ApiError::not_found("persona")),
+    }
 }
 
 /// Moves to the next active persona and records a `persona_rotate` event. Returns
 /// `None` when there is no active persona.
 pub async fn rotate(db: &D1Database, user_id: &str) -> Result<Option<(Persona, Value)>, ApiError> {
-    let row = settings::load_for(db, user_id).await?;
-    let all = active(db, user_id).await?;
+    let (row, all) = futures::try_join!(settings::load_for(db, user_id), active(db, user_id))?;
     if all.is_empty() {
         return Ok(None);
     }

@@ -42,6 +42,41 @@ pub fn period_minutes(s: &Settings, loop_name: &str) -> u32 {
 /// Starts, retunes or stops the user's loops to match settings and personas.
 pub async fn sync(env: &Env, db: &D1Database, user_id: &str, s: &Settings) -> Result<(), ApiError> {
     let has_persona = !personas::active(db, user_id).await?.is_empty();
+    set_loops(env, user_id, s, has_persona).await
+}
+
+/// Runs `stmts` (a change to the user's personas or settings) and reads back in the same
+/// batch what the loops depend on — the settings, and whether an active persona is left —
+/// then sets the loops: one D1 round trip.
+pub async fn write_and_sync(
+    env: &Env,
+    db: &D1Database,
+    user_id: &str,
+    mut stmts: Vec<worker::D1PreparedStatement>,
+) -> Result<Vec<worker::D1Result>, ApiError> {
+    let n = stmts.len();
+    stmts.push(super::settings::select_statement(db, user_id)?);
+    stmts.push(
+        db.prepare("SELECT EXISTS (SELECT 1 FROM phantom_personas WHERE user_id = ?1 AND is_active = 1) AS any")
+            .bind(&[user_id.into()])?,
+    );
+    let results = db.batch(stmts).await?;
+    #[derive(serde::Deserialize)]
+    struct Any {
+        any: i64,
+    }
+    let (Some(settings), Some(any)) = (results.get(n), results.get(n + 1)) else {
+        return Err(ApiError::internal("phantom: short batch"));
+    };
+    let row = super::settings::row_from(settings.results()?.pop());
+    let has_persona = any.results::<Any>()?.pop().is_some_and(|a| a.any == 1);
+    set_loops(env, user_id, &row.settings, has_persona).await?;
+    Ok(results)
+}
+
+/// Starts the loops (an alarm each) when the user has them enabled and a persona to act
+/// as, and stops them otherwise.
+async fn set_loops(env: &Env, user_id: &str, s: &Settings, has_persona: bool) -> Result<(), ApiError> {
     let kinds = ["search", "browse", "shop", ROTATE];
     let mut changes = JobChanges::default();
     if s.enabled && has_persona {
@@ -233,6 +268,46 @@ async fn make_events(
 
 /// Runs one cycle of a loop (see `cycle`) and keeps its time and outcome as the loop's
 /// last run, whoever ran it (the user's scheduler or run-now).
+/// What a cycle reads before it acts, in one round trip: the settings, the user's active
+/// personas (and the one noise is made as), and how many events wait undelivered.
+pub struct Prelude {
+    row: super::settings::SettingsRow,
+    active: Vec<Persona>,
+    persona: Option<Persona>,
+    depth: i64,
+}
+
+impl Prelude {
+    pub async fn read(db: &D1Database, user_id: &str) -> Result<Prelude, ApiError> {
+        let (row, active, depth) = futures::try_join!(
+            settings::load_for(db, user_id),
+            personas::active(db, user_id),
+            noise::queue_depth(db, user_id)
+        )?;
+        let persona = personas::pick(active.clone(), row.active_persona_id.as_deref());
+        Ok(Prelude { row, active, persona, depth })
+    }
+
+    /// Why no loop may run now, if so.
+    fn gate(&self) -> Option<&'static str> {
+        let s = &self.row.settings;
+        let hour = tz::local(&s.timezone, crate::platform::ids::now_ms() as i64).map(|t| t.hour);
+        gate(s, self.persona.as_ref(), hour)
+    }
+
+    /// Events a loop may add: its per-cycle count, within the backlog's room.
+    fn allowance(&self, loop_name: &str, room: i64) -> u32 {
+        let s = &self.row.settings;
+        let per_cycle = match loop_name {
+            "search" => s.searches_per_cycle,
+            "browse" => s.pages_per_cycle,
+            _ => s.products_per_cycle,
+        };
+        per_cycle.min(room.max(0) as u32)
+    }
+}
+
+/// One cycle of a loop, as the scheduler's alarm runs it, recorded in `phantom_last_runs`.
 pub async fn run_cycle(
     env: &Env,
     config: &Config,
@@ -241,100 +316,104 @@ pub async fn run_cycle(
     loop_name: &str,
     slot: i64,
 ) -> Result<Cycle, ApiError> {
-    let c = cycle(env, config, db, user_id, loop_name, slot).await?;
+    let pre = Prelude::read(db, user_id).await?;
+    if loop_name == ROTATE {
+        let c = rotation(db, user_id, slot, &pre).await?;
+        record(db, user_id, loop_name, &c)?.run().await?;
+        return Ok(c);
+    }
+    let room = super::Limits::of(config)?.max_backlog - pre.depth;
+    run_loop(env, config, db, user_id, loop_name, slot, &pre, room).await
+}
+
+/// The statement that records a loop's last run.
+fn record(db: &D1Database, user_id: &str, loop_name: &str, c: &Cycle) -> Result<worker::D1PreparedStatement, ApiError> {
     let outcome = match &c.skipped {
         Some(reason) => format!("skipped: {reason}"),
         None => format!("{} events", c.events.len()),
     };
-    db.prepare(
-        "INSERT INTO phantom_last_runs (user_id, loop, at, outcome) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (user_id, loop) DO UPDATE SET at = ?3, outcome = ?4",
-    )
-    .bind(&[user_id.into(), loop_name.into(), ids::now_rfc3339().into(), outcome.into()])?
-    .run()
-    .await?;
-    Ok(c)
+    Ok(db
+        .prepare(
+            "INSERT INTO phantom_last_runs (user_id, loop, at, outcome) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (user_id, loop) DO UPDATE SET at = ?3, outcome = ?4",
+        )
+        .bind(&[user_id.into(), loop_name.into(), ids::now_rfc3339().into(), outcome.into()])?)
 }
 
+/// The persona rotation's cycle: claimed once per slot, then a rotation.
+async fn rotation(db: &D1Database, user_id: &str, slot: i64, pre: &Prelude) -> Result<Cycle, ApiError> {
+    if let Some(reason) = pre.gate() {
+        return Ok(skip(reason));
+    }
+    let claimed = db
+        .prepare("INSERT OR IGNORE INTO phantom_cycles (user_id, loop, slot, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&[user_id.into(), ROTATE.into(), (slot as f64).into(), ids::now_rfc3339().into()])?
+        .run()
+        .await?;
+    if crate::platform::db::changes(&claimed)? == 0 {
+        return Ok(skip("cycle already done"));
+    }
+    if pre.active.len() < 2 {
+        return Ok(skip("only one active persona"));
+    }
+    let (_, event) = personas::rotate(db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("rotation lost its persona"))?;
+    Ok(Cycle {
+        events: vec![event],
+        skipped: None,
+    })
+}
 
-/// Runs one cycle of `loop_name` for `slot`.
-async fn cycle(
+/// One cycle of an event loop with at most `room` new events: generated, then stored with
+/// its cycle claim and its record in one batch. A claim already made (the same slot run
+/// by another) writes nothing.
+#[allow(clippy::too_many_arguments)]
+async fn run_loop(
     env: &Env,
     config: &Config,
     db: &D1Database,
     user_id: &str,
     loop_name: &str,
     slot: i64,
+    pre: &Prelude,
+    room: i64,
 ) -> Result<Cycle, ApiError> {
-    let row = settings::load_for(db, user_id).await?;
-    let s = &row.settings;
-    let persona = personas::current(db, user_id, row.active_persona_id.as_deref()).await?;
-    let hour = tz::local(&s.timezone, crate::platform::ids::now_ms() as i64).map(|t| t.hour);
-    if let Some(reason) = gate(s, persona.as_ref(), hour) {
-        return Ok(skip(reason));
-    }
-    let Some(persona) = persona else {
-        return Ok(skip("no active persona"));
-    };
-
-    if loop_name == ROTATE {
-        let claimed = db
-            .prepare("INSERT OR IGNORE INTO phantom_cycles (user_id, loop, slot, created_at) VALUES (?1, ?2, ?3, ?4)")
-            .bind(&[user_id.into(), loop_name.into(), (slot as f64).into(), ids::now_rfc3339().into()])?
-            .run()
-            .await?;
-        if crate::platform::db::changes(&claimed)? == 0 {
-            return Ok(skip("cycle already done"));
+    let skipped = |reason: &str| -> Result<Cycle, ApiError> { Ok(skip(reason)) };
+    let planned = match (pre.gate(), &pre.persona) {
+        (Some(reason), _) => skipped(reason)?,
+        (None, None) => skipped("no active persona")?,
+        (None, Some(_)) if room <= 0 => skipped("backlog full")?,
+        (None, Some(persona)) => {
+            let count = pre.allowance(loop_name, room);
+            let events = make_events(env, config, user_id, loop_name, slot, persona, count).await?;
+            let mut stmts = vec![db
+                .prepare("INSERT INTO phantom_cycles (user_id, loop, slot, created_at) VALUES (?1, ?2, ?3, ?4)")
+                .bind(&[user_id.into(), loop_name.into(), (slot as f64).into(), ids::now_rfc3339().into()])?];
+            let mut views = Vec::with_capacity(events.len());
+            for e in &events {
+                let (stmt, view) = noise::insert_statement(db, user_id, e)?;
+                stmts.push(stmt);
+                views.push(view);
+            }
+            let c = Cycle {
+                events: views,
+                skipped: None,
+            };
+            stmts.push(record(db, user_id, loop_name, &c)?);
+            return match db.batch(stmts).await {
+                Ok(_) => Ok(c),
+                Err(e) if e.to_string().contains("UNIQUE") => {
+                    let c = skip("cycle already done");
+                    record(db, user_id, loop_name, &c)?.run().await?;
+                    Ok(c)
+                }
+                Err(e) => Err(e.into()),
+            };
         }
-        if personas::active(db, user_id).await?.len() < 2 {
-            return Ok(skip("only one active persona"));
-        }
-        let (_, event) = personas::rotate(db, user_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("rotation lost its persona"))?;
-        return Ok(Cycle {
-            events: vec![event],
-            skipped: None,
-        });
-    }
-
-    let depth = noise::queue_depth(db, user_id).await?;
-    let room = super::Limits::of(config)?.max_backlog - depth;
-    if room <= 0 {
-        return Ok(skip("backlog full"));
-    }
-    let per_cycle = match loop_name {
-        "search" => s.searches_per_cycle,
-        "browse" => s.pages_per_cycle,
-        _ => s.products_per_cycle,
     };
-    let count = per_cycle.min(room as u32);
-    let events = make_events(env, config, user_id, loop_name, slot, &persona, count).await?;
-
-    let mut stmts = vec![db
-        .prepare(
-            "INSERT INTO phantom_cycles (user_id, loop, slot, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .bind(&[
-            user_id.into(),
-            loop_name.into(),
-            (slot as f64).into(),
-            ids::now_rfc3339().into(),
-        ])?];
-    let mut views = Vec::with_capacity(events.len());
-    for e in &events {
-        let (stmt, view) = noise::insert_statement(db, user_id, e)?;
-        stmts.push(stmt);
-        views.push(view);
-    }
-    match db.batch(stmts).await {
-        Ok(_) => Ok(Cycle {
-            events: views,
-            skipped: None,
-        }),
-        Err(e) if e.to_string().contains("UNIQUE") => Ok(skip("cycle already done")),
-        Err(e) => Err(e.into()),
-    }
+    record(db, user_id, loop_name, &planned)?.run().await?;
+    Ok(planned)
 }
 
 /// Entry point from the user's scheduler object.
@@ -361,17 +440,27 @@ pub async fn run_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let mut created = serde_json::Map::new();
     let mut skipped = serde_json::Map::new();
     let mut events = Vec::new();
-    for (l, event_type) in EVENT_LOOPS {
-        let c = run_cycle(&ctx.env, &ctx.config, &db, &caller.user_id, l, slot).await?;
+    // One read for every loop, the backlog's room shared out in loop order, then the
+    // loops' cycles generated and stored side by side (and the scheduler's state beside
+    // the read): two D1 round trips in all.
+    let (pre, state) = futures::try_join!(
+        Prelude::read(&db, &caller.user_id),
+        async { SchedulerClient::for_user(&ctx.env, &caller.user_id)?.state().await }
+    )?;
+    let mut room = super::Limits::of(&ctx.config)?.max_backlog - pre.depth;
+    let mut runs = Vec::new();
+    for (l, _) in EVENT_LOOPS {
+        runs.push(run_loop(&ctx.env, &ctx.config, &db, &caller.user_id, l, slot, &pre, room));
+        room -= i64::from(pre.allowance(l, room));
+    }
+    let cycles = futures::future::try_join_all(runs).await?;
+    for ((l, event_type), c) in EVENT_LOOPS.iter().zip(cycles) {
         created.insert((*event_type).into(), json!(c.events.len()));
         if let Some(r) = c.skipped {
             skipped.insert((*l).into(), json!(r));
         }
         events.extend(c.events);
     }
-    let state = SchedulerClient::for_user(&ctx.env, &caller.user_id)?
-        .state()
-        .await?;
     let rotation_due = state["jobs"].as_array().is_some_and(|jobs| {
         jobs.iter().any(|j| {
             j["kind"] == job_kind(ROTATE) && j["next_at"].as_i64().is_some_and(|t| t <= slot)

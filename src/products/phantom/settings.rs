@@ -168,18 +168,27 @@ pub async fn load(db: &D1Database, caller: &Caller) -> Result<SettingsRow, ApiEr
 
 /// For the scheduler, which acts for a user without a request.
 pub async fn load_for(db: &D1Database, user_id: &str) -> Result<SettingsRow, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        settings: String,
-        active_persona_id: Option<String>,
-        rotated_at: Option<String>,
-    }
-    let row: Option<Row> = db
+    Ok(row_from(select_statement(db, user_id)?.first(None).await?))
+}
+
+/// The stored settings row of a user, for [`row_from`].
+#[derive(Deserialize)]
+pub struct Stored {
+    settings: String,
+    active_persona_id: Option<String>,
+    rotated_at: Option<String>,
+}
+
+/// The statement that reads a user's settings row (see [`row_from`]).
+pub fn select_statement(db: &D1Database, user_id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+    Ok(db
         .prepare("SELECT settings, active_persona_id, rotated_at FROM phantom_settings WHERE user_id = ?1")
-        .bind(&[user_id.into()])?
-        .first(None)
-        .await?;
-    Ok(match row {
+        .bind(&[user_id.into()])?)
+}
+
+/// A user's settings from their stored row (the seed's defaults without one).
+pub fn row_from(row: Option<Stored>) -> SettingsRow {
+    match row {
         Some(r) => SettingsRow {
             settings: serde_json::from_str(&r.settings).unwrap_or_default(),
             active_persona_id: r.active_persona_id,
@@ -190,7 +199,7 @@ pub async fn load_for(db: &D1Database, user_id: &str) -> Result<SettingsRow, Api
             active_persona_id: None,
             rotated_at: None,
         },
-    })
+    }
 }
 
 /// The statement that stores a user's settings (keeps the active persona).
@@ -218,8 +227,8 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let row = load(&db, &caller).await?;
     let next = apply_patch(&row.settings, &body, tz::is_valid).map_err(ApiError::Validation)?;
-    save_statement(&db, &caller.user_id, &next)?.run().await?;
-    super::scheduler::sync(&ctx.env, &db, &caller.user_id, &next).await?;
+    super::scheduler::write_and_sync(&ctx.env, &db, &caller.user_id, vec![save_statement(&db, &caller.user_id, &next)?])
+        .await?;
     http::json(200, &next)
 }
 

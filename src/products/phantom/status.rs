@@ -20,28 +20,34 @@ fn at(ms: Option<i64>) -> Value {
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = &caller;
     let db = ctx.d1()?;
-    let row = settings::load(&db, caller).await?;
-    let s = &row.settings;
-    let persona = personas::current(&db, &caller.user_id, row.active_persona_id.as_deref()).await?;
-    let local = tz::local(&s.timezone, crate::platform::ids::now_ms() as i64);
-    let in_hours = local.is_some_and(|t| settings::in_active_hours(t.hour, s.active_hours));
-    let state = SchedulerClient::for_user(&ctx.env, &caller.user_id)?
-        .state()
-        .await?;
-    let jobs = state["jobs"].as_array().cloned().unwrap_or_default();
-    let job = |l: &str| jobs.iter().find(|j| j["kind"] == job_kind(l)).cloned();
     #[derive(serde::Deserialize)]
     struct Last {
         r#loop: String,
         at: String,
         outcome: String,
     }
-    let recorded: Vec<Last> = db
-        .prepare("SELECT loop, at, outcome FROM phantom_last_runs WHERE user_id = ?1")
-        .bind(&[caller.user_id.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
+    let recorded = async {
+        let recorded: Vec<Last> = db
+            .prepare("SELECT loop, at, outcome FROM phantom_last_runs WHERE user_id = ?1")
+            .bind(&[caller.user_id.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(recorded)
+    };
+    // Every read at once: one D1 round trip (and the scheduler's state beside it).
+    let ((row, persona), recorded, depth, counts, state) = futures::try_join!(
+        personas::settings_and_current(&db, &caller.user_id),
+        recorded,
+        noise::queue_depth(&db, &caller.user_id),
+        noise::counts(&db, &caller.user_id),
+        async { SchedulerClient::for_user(&ctx.env, &caller.user_id)?.state().await }
+    )?;
+    let s = &row.settings;
+    let local = tz::local(&s.timezone, crate::platform::ids::now_ms() as i64);
+    let in_hours = local.is_some_and(|t| settings::in_active_hours(t.hour, s.active_hours));
+    let jobs = state["jobs"].as_array().cloned().unwrap_or_default();
+    let job = |l: &str| jobs.iter().find(|j| j["kind"] == job_kind(l)).cloned();
     let mut next_runs = serde_json::Map::new();
     let mut last_runs = serde_json::Map::new();
     for l in EVENT_LOOPS.iter().map(|(l, _)| *l).chain([ROTATE]) {
@@ -59,7 +65,6 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         };
         last_runs.insert(name.into(), last);
     }
-    let depth = noise::queue_depth(&db, &caller.user_id).await?;
     let cap = super::Limits::of(&ctx.config)?.max_backlog;
     http::json(
         200,
@@ -73,7 +78,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             "active_persona": persona,
             "next_runs": next_runs,
             "last_runs": last_runs,
-            "counts": noise::counts(&db, &caller.user_id).await?,
+            "counts": counts,
             "queue_depth": depth,
             "backlog_cap": cap,
             "backlog_full": depth >= cap,

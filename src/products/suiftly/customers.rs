@@ -80,45 +80,38 @@ pub fn this_month() -> String {
     pricing::month_start(crate::platform::ids::now().date_naive()).to_string()
 }
 
-/// The customer of a wallet user, created on first sign-in with a random positive 32-bit id.
-pub async fn ensure(
+/// The statement that makes a wallet user a customer, with a random positive 32-bit id,
+/// unless they are one. A drawn id another customer has (1 in 2^31) fails the statement's
+/// batch with a UNIQUE error on `suiftly_customers.customer_id`: the sign-in draws again.
+pub fn ensure_statement(
     db: &D1Database,
     cfg: &SuiftlySettings,
     user_id: &str,
     wallet: &str,
-) -> Result<(), ApiError> {
-    for _ in 0..5 {
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    let id = loop {
         let mut b = [0u8; 4];
         ids::random_bytes(&mut b)?;
         let id = i64::from(u32::from_be_bytes(b) & 0x7fff_ffff);
-        if id == 0 {
-            continue;
+        if id != 0 {
+            break id;
         }
-        let now = ids::now_rfc3339();
-        let result = db
-            .prepare(
-                "INSERT INTO suiftly_customers (customer_id, user_id, wallet_address, max_monthly_usd_cents, \
-                 current_month_start, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
-                 ON CONFLICT (user_id) DO NOTHING",
-            )
-            .bind(&[
-                (id as f64).into(),
-                user_id.into(),
-                wallet.into(),
-                (cfg.default_max_monthly_usd_cents as f64).into(),
-                this_month().into(),
-                now.into(),
-            ])?
-            .run()
-            .await;
-        match result {
-            Ok(_) => return Ok(()),
-            // A customer_id collision (1 in 2^31): draw again.
-            Err(e) if e.to_string().contains("suiftly_customers.customer_id") => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::internal("could not draw a free customer_id"))
+    };
+    let now = ids::now_rfc3339();
+    Ok(db
+        .prepare(
+            "INSERT INTO suiftly_customers (customer_id, user_id, wallet_address, max_monthly_usd_cents, \
+             current_month_start, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
+             ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(&[
+            (id as f64).into(),
+            user_id.into(),
+            wallet.into(),
+            (cfg.default_max_monthly_usd_cents as f64).into(),
+            this_month().into(),
+            now.into(),
+        ])?)
 }
 
 pub async fn of_user(db: &D1Database, user_id: &str) -> Result<Option<Customer>, ApiError> {
@@ -133,15 +126,29 @@ pub async fn of_user(db: &D1Database, user_id: &str) -> Result<Option<Customer>,
 }
 
 pub async fn by_id(db: &D1Database, customer_id: i64) -> Result<Option<Customer>, ApiError> {
-    let row: Option<Row> = db
-        .prepare(format!(
-            "SELECT {COLUMNS} FROM suiftly_customers WHERE customer_id = ?1"
-        ))
-        .bind(&[(customer_id as f64).into()])?
-        .first(None)
-        .await?;
+    let row: Option<Row> = select_by_id(db, customer_id)?.first(None).await?;
     Ok(row.map(Customer::from))
 }
+
+/// The statement that reads a customer by id (for a batch that writes it first).
+pub fn select_by_id(db: &D1Database, customer_id: i64) -> Result<worker::D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(format!("SELECT {COLUMNS} FROM suiftly_customers WHERE customer_id = ?1"))
+        .bind(&[(customer_id as f64).into()])?)
+}
+
+/// The customer a batch read back with [`select_by_id`].
+pub fn from_result(r: Option<&worker::D1Result>) -> Result<Customer, ApiError> {
+    let row: Option<Row> = match r {
+        Some(r) => r.results::<Row>()?.pop(),
+        None => None,
+    };
+    row.map(Customer::from).ok_or_else(|| ApiError::not_found("customer"))
+}
+
+/// SQL for the caller's customer id from their user id (bound as the named parameter), so a
+/// query by customer can go beside the read of the customer instead of after it.
+pub const MINE: &str = "(SELECT customer_id FROM suiftly_customers WHERE user_id = ?1)";
 
 /// The caller's customer; users who never signed in with a wallet have none (404).
 pub async fn of_caller(db: &D1Database, caller: &Caller) -> Result<Customer, ApiError> {

@@ -91,9 +91,23 @@ pub async fn debit(
     description: &str,
     purchase: D1PreparedStatement,
 ) -> Result<Debit, ApiError> {
+    Ok(debit_then(db, c, cents, idempotency_key, description, purchase, Vec::new()).await?.0)
+}
+
+/// [`debit`], with `after` (reads of what it changed) in the same batch: their results
+/// come back with the outcome (empty unless it was applied).
+pub async fn debit_then(
+    db: &D1Database,
+    c: &Customer,
+    cents: i64,
+    idempotency_key: &str,
+    description: &str,
+    purchase: D1PreparedStatement,
+    after: Vec<D1PreparedStatement>,
+) -> Result<(Debit, Vec<worker::D1Result>), ApiError> {
     let cid: wasm_bindgen::JsValue = (c.customer_id as f64).into();
     let now = ids::now_rfc3339();
-    let stmts = vec![
+    let mut stmts = vec![
         purchase,
         db.prepare(
             "INSERT INTO suiftly_escrow_transactions (id, customer_id, tx_type, amount_usd_cents, idempotency_key, \
@@ -114,12 +128,13 @@ pub async fn debit(
         )
         .bind(&[(cents as f64).into(), now.as_str().into(), cid])?,
     ];
+    stmts.extend(after);
     match db.batch(stmts).await {
         Ok(results) => match results.first() {
-            Some(r) if crate::platform::db::changes(r)? > 0 => Ok(Debit::Applied),
-            _ => Ok(Debit::Lost),
+            Some(r) if crate::platform::db::changes(r)? > 0 => Ok((Debit::Applied, results)),
+            _ => Ok((Debit::Lost, Vec::new())),
         },
-        Err(e) if is_duplicate(&e) => Ok(Debit::AlreadyCharged),
+        Err(e) if is_duplicate(&e) => Ok((Debit::AlreadyCharged, Vec::new())),
         Err(e) => match refused_by_schema(&e) {
             Some(_) => {
                 // Price the refusal on what the balance is now, with the seed's details.
@@ -254,41 +269,43 @@ pub async fn deposit(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError>
     let cents = deposit_cents(&ctx, &c, &body, digest).await?;
     let id = ids::new_id()?;
     let now = ids::now_rfc3339();
-    let result = db
+    // One batch: the deposit recorded once per digest (a digest seen before inserts
+    // nothing, and then nothing after it moves money), and the transaction and customer
+    // read back.
+    let results = db
         .batch(vec![
             db.prepare(
                 "INSERT INTO suiftly_escrow_transactions (id, customer_id, tx_type, amount_usd_cents, tx_digest, \
-                 description, created_at) VALUES (?1, ?2, 'deposit', ?3, ?4, 'deposit', ?5)",
+                 description, created_at) VALUES (?1, ?2, 'deposit', ?3, ?4, 'deposit', ?5) ON CONFLICT (tx_digest) DO NOTHING",
             )
             .bind(&[id.as_str().into(), (c.customer_id as f64).into(), (cents as f64).into(), digest.into(), now.as_str().into()])?,
             db.prepare(
                 "UPDATE suiftly_customers SET current_balance_usd_cents = current_balance_usd_cents + ?1, updated_at = ?2 \
-                 WHERE customer_id = ?3",
+                 WHERE customer_id = ?3 AND changes() = 1",
             )
             .bind(&[(cents as f64).into(), now.as_str().into(), (c.customer_id as f64).into()])?,
             // Money is back: services stopped for lack of it may run again (billing re-checks).
             db.prepare(
                 "UPDATE suiftly_services SET suspended_reason = NULL WHERE customer_id = ?1 \
-                 AND suspended_reason = 'insufficient_balance'",
+                 AND suspended_reason = 'insufficient_balance' AND changes() = 1",
             )
             .bind(&[(c.customer_id as f64).into()])?,
+            db.prepare(format!("SELECT {TX_COLUMNS} FROM suiftly_escrow_transactions WHERE tx_digest = ?1 AND customer_id = ?2"))
+                .bind(&[digest.into(), (c.customer_id as f64).into()])?,
+            customers::select_by_id(&db, c.customer_id)?,
         ])
-        .await;
-    let duplicate = match result {
-        Ok(_) => false,
-        Err(e) if e.to_string().contains("tx_digest") => true,
-        Err(e) => return Err(e.into()),
-    };
-    let tx: Option<TxRow> = db
-        .prepare(format!("SELECT {TX_COLUMNS} FROM suiftly_escrow_transactions WHERE tx_digest = ?1 AND customer_id = ?2"))
-        .bind(&[digest.into(), (c.customer_id as f64).into()])?
-        .first(None)
         .await?;
+    let duplicate = match results.first() {
+        Some(r) => crate::platform::db::changes(r)? == 0,
+        None => return Err(ApiError::internal("deposit: short batch")),
+    };
+    let tx: Option<TxRow> = match results.get(3) {
+        Some(r) => r.results::<TxRow>()?.pop(),
+        None => None,
+    };
     // Another customer's digest: not ours to show.
     let tx = tx.ok_or_else(|| ApiError::Conflict("tx_digest was already used".into()))?;
-    let customer = customers::by_id(&db, c.customer_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("customer"))?;
+    let customer = customers::from_result(results.get(4))?;
     http::json(
         if duplicate { 200 } else { 201 },
         &json!({"transaction": Transaction::from(tx), "duplicate": duplicate, "customer": customer}),
@@ -301,23 +318,47 @@ pub async fn pending_cents(
     ctx_tiers: &pricing::Tiers,
     c: &Customer,
 ) -> Result<i64, ApiError> {
+    let items = unbilled(db, ctx_tiers, Whose::Customer(c.customer_id)).await?;
+    Ok(pricing::estimate_cents(&items, c.carry_millicents))
+}
+
+/// Whose rows a query reads: a customer's by id, or the caller's by their user id (so the
+/// query can go beside the read of the customer instead of after it).
+#[derive(Clone, Copy)]
+pub enum Whose<'a> {
+    Customer(i64),
+    User(&'a str),
+}
+
+impl Whose<'_> {
+    /// The SQL that names the customer id (parameter ?1), and its bind.
+    pub fn sql(&self) -> (&'static str, wasm_bindgen::JsValue) {
+        match self {
+            Whose::Customer(id) => ("?1", (*id as f64).into()),
+            Whose::User(u) => (customers::MINE, (*u).into()),
+        }
+    }
+}
+
+/// The unbilled usage records, as (requests, price per 1,000 in cents of their tier).
+pub async fn unbilled(db: &D1Database, ctx_tiers: &pricing::Tiers, whose: Whose<'_>) -> Result<Vec<(i64, i64)>, ApiError> {
     #[derive(Deserialize)]
     struct P {
         id: i64,
         request_count: i64,
         tier: String,
     }
+    let (who, bind) = whose.sql();
     let rows: Vec<P> = db
-        .prepare(
+        .prepare(format!(
             "SELECT id, request_count, tier FROM suiftly_usage_records \
-             WHERE customer_id = ?1 AND charged_amount_usd_cents IS NULL",
-        )
-        .bind(&[(c.customer_id as f64).into()])?
+             WHERE customer_id = {who} AND charged_amount_usd_cents IS NULL"
+        ))
+        .bind(&[bind])?
         .all()
         .await?
         .results()?;
-    let items = rows
-        .iter()
+    rows.iter()
         .map(|r| {
             let tier = crate::platform::db::parse_closed(
                 &r.tier,
@@ -330,8 +371,7 @@ pub async fn pending_cents(
                 ctx_tiers.get(tier).per_1000_requests_usd_cents,
             ))
         })
-        .collect::<Result<Vec<(i64, i64)>, ApiError>>()?;
-    Ok(pricing::estimate_cents(&items, c.carry_millicents))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -343,13 +383,12 @@ pub async fn withdraw(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
     let body: WithdrawBody = ctx.json().await?;
     let cents = amount(body.amount_usd_cents)?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
-    let pending = pending_cents(
-        &db,
-        &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
-        &c,
-    )
-    .await?;
+    let tiers = &crate::products::suiftly::settings::of(&ctx.config)?.tiers;
+    let (c, items) = futures::try_join!(
+        customers::of_caller(&db, &caller),
+        unbilled(&db, tiers, Whose::User(&caller.user_id))
+    )?;
+    let pending = pricing::estimate_cents(&items, c.carry_millicents);
     let available = c.current_balance_usd_cents - pending;
     if cents > available {
         return Err(ApiError::Conflict(format!(
@@ -390,6 +429,7 @@ pub async fn withdraw(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
             )
             .bind(&[id.as_str().into(), (c.customer_id as f64).into(), (cents as f64).into(),
                     digest, description.into(), now.as_str().into(), status.into()])?,
+            customers::select_by_id(&db, c.customer_id)?,
         ])
         .await?;
     let applied = match results.first() {
@@ -401,9 +441,7 @@ pub async fn withdraw(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
             "balance changed; withdrawal refused, try again".into(),
         ));
     }
-    let customer = customers::by_id(&db, c.customer_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("customer"))?;
+    let customer = customers::from_result(results.get(2))?;
     http::json(
         if status == "pending" { 202 } else { 201 },
         &json!({"transaction_id": id, "status": status, "customer": customer}),
@@ -412,16 +450,21 @@ pub async fn withdraw(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
 
 pub async fn transactions(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
     let page = ctx.page()?;
-    let rows: Vec<TxRow> = db
-        .prepare(format!(
-            "SELECT {TX_COLUMNS} FROM suiftly_escrow_transactions WHERE customer_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-        ))
-        .bind(&[(c.customer_id as f64).into(), page.after.as_deref().unwrap_or("").into(), f64::from(page.fetch()).into()])?
-        .all()
-        .await?
-        .results()?;
+    let rows = async {
+        let rows: Vec<TxRow> = db
+            .prepare(format!(
+                "SELECT {TX_COLUMNS} FROM suiftly_escrow_transactions WHERE customer_id = {} AND id > ?2 ORDER BY id LIMIT ?3",
+                customers::MINE
+            ))
+            .bind(&[caller.user_id.as_str().into(), page.after.as_deref().unwrap_or("").into(), f64::from(page.fetch()).into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    // The customer (404 for a user who is none) and the page, read at once.
+    let (_, rows) = futures::try_join!(customers::of_caller(&db, &caller), rows)?;
     let items: Vec<Transaction> = rows.into_iter().map(Transaction::from).collect();
     http::json(200, &page.respond(items, |t| &t.id))
 }

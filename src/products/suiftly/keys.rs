@@ -111,16 +111,21 @@ pub async fn create(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = services::parse_type(ctx.param("type"))?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
-    let rows: Vec<Row> = db
-        .prepare(
-            "SELECT id, service_type, key_version, key_prefix, created_at FROM suiftly_api_keys \
-             WHERE customer_id = ?1 AND service_type = ?2 AND is_active = 1 ORDER BY id",
-        )
-        .bind(&[(c.customer_id as f64).into(), t.into()])?
-        .all()
-        .await?
-        .results()?;
+    let rows = async {
+        let rows: Vec<Row> = db
+            .prepare(format!(
+                "SELECT id, service_type, key_version, key_prefix, created_at FROM suiftly_api_keys \
+                 WHERE customer_id = {} AND service_type = ?2 AND is_active = 1 ORDER BY id",
+                customers::MINE
+            ))
+            .bind(&[caller.user_id.as_str().into(), t.into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    // The customer (404 for a user who is none) and the keys, read at once.
+    let (_, rows) = futures::try_join!(customers::of_caller(&db, &caller), rows)?;
     let items: Vec<KeyView> = rows.into_iter().map(KeyView::from).collect();
     http::json(200, &json!({"items": items, "next_cursor": null}))
 }

@@ -14,9 +14,10 @@ pub mod settings;
 pub mod usage;
 pub mod vault;
 
+use crate::platform::config::Config;
 use crate::platform::error::ApiError;
 use crate::platform::http::Ctx;
-use crate::platform::product::{Event, JobCtx, Product, Route};
+use crate::platform::product::{Event, Product, Route};
 use crate::route;
 
 pub static PRODUCT: Product = Product {
@@ -26,7 +27,7 @@ pub static PRODUCT: Product = Product {
     settings: Some(|raw, stage, errors| Box::new(settings::parse(raw, stage, errors))),
     jobs: None,
     crons: jobs::CRONS,
-    listener: Some(|ctx, event| Box::pin(listen(ctx, event))),
+    listener: Some(listen),
 };
 
 static ROUTES: &[Route] = &[
@@ -53,12 +54,13 @@ static ROUTES: &[Route] = &[
 ];
 
 /// A wallet user is a Suiftly customer from the first sign-in on.
-async fn listen(ctx: &JobCtx, event: &Event<'_>) -> Result<(), ApiError> {
+/// A wallet's first sign-in makes its user a customer (in the sign-in's own batch).
+fn listen(db: &worker::D1Database, config: &Config, event: &Event<'_>) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     match event {
         Event::WalletSignedIn { user_id, address } => {
-            customers::ensure(&ctx.db, settings::of(&ctx.config)?, user_id, address).await
+            Ok(vec![customers::ensure_statement(db, settings::of(config)?, user_id, address)?])
         }
-        Event::EmailVerified { .. } => Ok(()),
+        Event::EmailVerified { .. } => Ok(Vec::new()),
     }
 }
 

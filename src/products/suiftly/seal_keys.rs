@@ -83,13 +83,20 @@ pub async fn purchase(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
-    let rows: Vec<Row> = db
-        .prepare("SELECT id, public_key, is_active, created_at FROM suiftly_seal_keys WHERE customer_id = ?1 ORDER BY id")
-        .bind(&[(c.customer_id as f64).into()])?
-        .all()
-        .await?
-        .results()?;
+    let rows = async {
+        let rows: Vec<Row> = db
+            .prepare(format!(
+                "SELECT id, public_key, is_active, created_at FROM suiftly_seal_keys WHERE customer_id = {} ORDER BY id",
+                customers::MINE
+            ))
+            .bind(&[caller.user_id.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    // The customer (404 for a user who is none) and the keys, read at once.
+    let (_, rows) = futures::try_join!(customers::of_caller(&db, &caller), rows)?;
     let items: Vec<SealKey> = rows
         .into_iter()
         .map(|r| SealKey {

@@ -91,26 +91,53 @@ pub async fn row(
     customer_id: i64,
     service_type: &str,
 ) -> Result<Option<Row>, ApiError> {
+    Ok(select_row(db, escrow::Whose::Customer(customer_id), service_type)?.first(None).await?)
+}
+
+/// A service's row, read by the caller's user id (beside the read of their customer).
+pub async fn row_of_user(db: &D1Database, user_id: &str, service_type: &str) -> Result<Option<Row>, ApiError> {
+    Ok(select_row(db, escrow::Whose::User(user_id), service_type)?.first(None).await?)
+}
+
+fn select_row(db: &D1Database, whose: escrow::Whose<'_>, service_type: &str) -> Result<D1PreparedStatement, ApiError> {
+    let (who, bind) = whose.sql();
     Ok(db
-        .prepare(
+        .prepare(format!(
             "SELECT service_type, tier, next_tier, is_enabled, suspended_reason, config, enabled_at FROM suiftly_services \
-             WHERE customer_id = ?1 AND service_type = ?2",
-        )
-        .bind(&[(customer_id as f64).into(), service_type.into()])?
-        .first(None)
-        .await?)
+             WHERE customer_id = {who} AND service_type = ?2"
+        ))
+        .bind(&[bind, service_type.into()])?)
+}
+
+/// The row a batch read back as its last result.
+fn last_row(results: &[worker::D1Result]) -> Result<Option<Row>, ApiError> {
+    Ok(match results.last() {
+        Some(r) => r.results::<Row>()?.pop(),
+        None => None,
+    })
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
+    let rows = async {
+        let rows: Vec<Row> = db
+            .prepare(format!(
+                "SELECT service_type, tier, next_tier, is_enabled, suspended_reason, config, enabled_at FROM suiftly_services \
+                 WHERE customer_id = {}",
+                customers::MINE
+            ))
+            .bind(&[caller.user_id.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    // The customer (404 for a user who is none) and every service row, read at once.
+    let (_, mut rows) = futures::try_join!(customers::of_caller(&db, &caller), rows)?;
     let mut items = Vec::new();
     for t in SERVICE_TYPES {
-        items.push(view(
-            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
-            t,
-            row(&db, c.customer_id, t).await?,
-        )?);
+        let row = rows.iter().position(|r| r.service_type == *t).map(|i| rows.swap_remove(i));
+        items.push(view(&crate::products::suiftly::settings::of(&ctx.config)?.tiers, t, row)?);
     }
     http::json(200, &json!({"items": items, "next_cursor": null}))
 }
@@ -118,15 +145,8 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
-    http::json(
-        200,
-        &view(
-            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
-            t,
-            row(&db, c.customer_id, t).await?,
-        )?,
-    )
+    let (_, row) = futures::try_join!(customers::of_caller(&db, &caller), row_of_user(&db, &caller.user_id, t))?;
+    http::json(200, &view(&crate::products::suiftly::settings::of(&ctx.config)?.tiers, t, row)?)
 }
 
 fn require_live(t: &str) -> Result<(), ApiError> {
@@ -138,24 +158,29 @@ fn require_live(t: &str) -> Result<(), ApiError> {
 }
 
 /// The most expensive tier already charged for this service this month, if any.
+/// The tier of a service already charged this month (the highest, when upgraded), from
+/// the charges' idempotency keys. Read by the caller's user id, beside their customer.
 async fn charged_tier(
     db: &D1Database,
     tiers: &Tiers,
-    customer_id: i64,
+    user_id: &str,
     service_type: &str,
     month: &str,
 ) -> Result<Option<TierName>, ApiError> {
     #[derive(Deserialize)]
     struct K {
         idempotency_key: String,
+        prefix: String,
     }
-    let prefix = format!("tier:{customer_id}:{service_type}:{month}:");
+    let rest = format!("{service_type}:{month}:");
     let keys: Vec<K> = db
-        .prepare(
-            "SELECT idempotency_key FROM suiftly_escrow_transactions WHERE customer_id = ?1 \
-             AND substr(idempotency_key, 1, length(?2)) = ?2",
-        )
-        .bind(&[(customer_id as f64).into(), prefix.as_str().into()])?
+        .prepare(format!(
+            "SELECT idempotency_key, 'tier:' || customer_id || ':' || ?2 AS prefix FROM suiftly_escrow_transactions \
+             WHERE customer_id = {} AND substr(idempotency_key, 1, length('tier:' || customer_id || ':' || ?2)) \
+             = 'tier:' || customer_id || ':' || ?2",
+            customers::MINE
+        ))
+        .bind(&[user_id.into(), rest.as_str().into()])?
         .all()
         .await?
         .results()?;
@@ -163,7 +188,7 @@ async fn charged_tier(
         .iter()
         .filter_map(|k| {
             k.idempotency_key
-                .strip_prefix(&prefix)
+                .strip_prefix(&k.prefix)
                 .and_then(TierName::parse)
         })
         .max_by_key(|t| tiers.get(*t).monthly_usd_cents))
@@ -179,19 +204,35 @@ pub fn tier_key(customer_id: i64, service_type: &str, month: &str, tier: TierNam
 }
 
 /// What reaching `tier` this month still costs (the monthly base minus what was paid).
-async fn cost_to_reach(
-    db: &D1Database,
+/// What reaching `tier` costs this month given the tier already `paid` (charged this
+/// month), and the idempotency key of that charge.
+fn cost_to_reach(
     tiers: &Tiers,
     c: &Customer,
+    paid: Option<TierName>,
     service_type: &str,
     tier: TierName,
-) -> Result<(i64, String), ApiError> {
+) -> (i64, String) {
     let month = month_key(crate::platform::ids::now().date_naive());
-    let paid = charged_tier(db, tiers, c.customer_id, service_type, &month)
-        .await?
-        .map_or(0, |t| tiers.get(t).monthly_usd_cents);
+    let paid = paid.map_or(0, |t| tiers.get(t).monthly_usd_cents);
     let cost = (tiers.get(tier).monthly_usd_cents - paid).max(0);
-    Ok((cost, tier_key(c.customer_id, service_type, &month, tier)))
+    (cost, tier_key(c.customer_id, service_type, &month, tier))
+}
+
+/// The caller's customer, one service's row and the tier it was charged for this month:
+/// read at once (one round trip).
+async fn read_service(
+    db: &D1Database,
+    tiers: &Tiers,
+    caller: &Caller,
+    t: &str,
+) -> Result<(Customer, Option<Row>, Option<TierName>), ApiError> {
+    let month = month_key(crate::platform::ids::now().date_naive());
+    futures::try_join!(
+        customers::of_caller(db, caller),
+        row_of_user(db, &caller.user_id, t),
+        charged_tier(db, tiers, &caller.user_id, t, &month)
+    )
 }
 
 #[derive(Deserialize)]
@@ -280,10 +321,11 @@ pub async fn put_config(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
     require_live(t)?;
     let tiers = crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
     let price = |x: TierName| tiers.get(x).monthly_usd_cents;
     for _ in 0..ATTEMPTS {
-        let seen = Seen::of(row(&db, c.customer_id, t).await?.as_ref())?;
+        // One round trip to read, one to write and read the service back.
+        let (c, current, paid) = read_service(&db, &tiers, &caller, t).await?;
+        let seen = Seen::of(current.as_ref())?;
         let (new_tier, next_tier) = if seen.enabled && price(tier) < price(seen.tier) {
             // A downgrade waits for the next month.
             (seen.tier, Some(tier))
@@ -305,41 +347,51 @@ pub async fn put_config(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
         )?;
         let upgrade = seen.enabled && price(tier) > price(seen.tier);
         let cost = if upgrade {
-            let (cost, key) = cost_to_reach(&db, &tiers, &c, t, tier).await?;
+            let (cost, key) = cost_to_reach(&tiers, &c, paid, t, tier);
             c.check(cost)?;
             (cost > 0).then_some((cost, key))
         } else {
             None
         };
-        let outcome = match cost {
+        let read_back = select_row(&db, escrow::Whose::Customer(c.customer_id), t)?;
+        let (outcome, results) = match cost {
             // The upgrade and its charge, against the tier stored now: any interleaving of
             // upgrades costs what the final tier costs.
             Some((cost, key)) => {
-                escrow::debit(
+                escrow::debit_then(
                     &db,
                     &c,
                     cost,
                     &key,
                     &format!("{t} upgrade to {}", tier.as_str()),
                     write,
+                    vec![read_back],
                 )
                 .await?
             }
-            None => match crate::platform::db::changes(&write.run().await?)? {
-                0 => escrow::Debit::Lost,
-                _ => escrow::Debit::Applied,
-            },
+            None => written(&db, write, read_back).await?,
         };
         match outcome {
             escrow::Debit::Lost => continue,
             // This tier was already paid this month: switch to it without a charge.
             escrow::Debit::AlreadyCharged => continue,
-            escrow::Debit::Applied => {
-                return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?)?)
-            }
+            escrow::Debit::Applied => return http::json(200, &view(&tiers, t, last_row(&results)?)?),
         }
     }
     Err(busy())
+}
+
+/// A conditional write with no charge, and the service read back in the same batch.
+async fn written(
+    db: &D1Database,
+    write: D1PreparedStatement,
+    read_back: D1PreparedStatement,
+) -> Result<(escrow::Debit, Vec<worker::D1Result>), ApiError> {
+    let results = db.batch(vec![write, read_back]).await?;
+    match results.first() {
+        Some(r) if crate::platform::db::changes(r)? > 0 => Ok((escrow::Debit::Applied, results)),
+        _ => Ok((escrow::Debit::Lost, Vec::new())),
+    }
 }
 
 pub async fn enable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -347,9 +399,9 @@ pub async fn enable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     require_live(t)?;
     let tiers = crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
     for _ in 0..ATTEMPTS {
-        let current = row(&db, c.customer_id, t).await?;
+        // One round trip to read, one to write and read the service back.
+        let (c, current, paid) = read_service(&db, &tiers, &caller, t).await?;
         let seen = Seen::of(current.as_ref())?;
         if seen.enabled {
             return http::json(200, &view(&tiers, t, current)?);
@@ -367,26 +419,25 @@ pub async fn enable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
                 ids::now_rfc3339().into(),
             ],
         )?;
-        let (cost, key) = cost_to_reach(&db, &tiers, &c, t, seen.tier).await?;
+        let (cost, key) = cost_to_reach(&tiers, &c, paid, t, seen.tier);
         c.check(cost)?;
-        let outcome = if cost > 0 {
-            escrow::debit(
+        let read_back = select_row(&db, escrow::Whose::Customer(c.customer_id), t)?;
+        let (outcome, results) = if cost > 0 {
+            escrow::debit_then(
                 &db,
                 &c,
                 cost,
                 &key,
                 &format!("{t} {} monthly base", seen.tier.as_str()),
                 write,
+                vec![read_back],
             )
             .await?
         } else {
-            match crate::platform::db::changes(&write.run().await?)? {
-                0 => escrow::Debit::Lost,
-                _ => escrow::Debit::Applied,
-            }
+            written(&db, write, read_back).await?
         };
         if outcome == escrow::Debit::Applied {
-            return http::json(200, &view(&tiers, t, row(&db, c.customer_id, t).await?)?);
+            return http::json(200, &view(&tiers, t, last_row(&results)?)?);
         }
     }
     Err(busy())
@@ -396,21 +447,23 @@ pub async fn disable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     require_live(t)?;
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
-    db.prepare(
-        "UPDATE suiftly_services SET is_enabled = 0, disabled_at = ?3 WHERE customer_id = ?1 AND service_type = ?2",
-    )
-    .bind(&[(c.customer_id as f64).into(), t.into(), ids::now_rfc3339().into()])?
-    .run()
-    .await?;
-    http::json(
-        200,
-        &view(
-            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
-            t,
-            row(&db, c.customer_id, t).await?,
-        )?,
-    )
+    // The customer beside the write and its read-back (a user with no customer matches
+    // nothing, and answers 404): one round trip.
+    let write = async {
+        let results = db
+            .batch(vec![
+                db.prepare(format!(
+                    "UPDATE suiftly_services SET is_enabled = 0, disabled_at = ?3 WHERE customer_id = {} AND service_type = ?2",
+                    customers::MINE
+                ))
+                .bind(&[caller.user_id.as_str().into(), t.into(), ids::now_rfc3339().into()])?,
+                select_row(&db, escrow::Whose::User(&caller.user_id), t)?,
+            ])
+            .await?;
+        last_row(&results)
+    };
+    let (_, row) = futures::try_join!(customers::of_caller(&db, &caller), write)?;
+    http::json(200, &view(&crate::products::suiftly::settings::of(&ctx.config)?.tiers, t, row)?)
 }
 
 pub fn schema() -> Value {

@@ -219,7 +219,6 @@ fn rfc(ms: i64) -> String {
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
     let page = ctx.page()?;
     let bound = |name: &str| -> Result<Option<i64>, ApiError> {
         match ctx.query_param(name) {
@@ -246,16 +245,23 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         bytes_transferred: i64,
         charged_amount_usd_cents: Option<i64>,
     }
-    let rows: Vec<Row> = db
-        .prepare(
-            "SELECT id, service_type, window_start, window_end, request_count, bytes_transferred, charged_amount_usd_cents \
-             FROM suiftly_usage_records WHERE customer_id = ?1 AND window_start >= ?2 AND window_start < ?3 AND id > ?4 \
-             ORDER BY id LIMIT ?5",
-        )
-        .bind(&[(c.customer_id as f64).into(), (from as f64).into(), (to as f64).into(), (after as f64).into(), f64::from(page.fetch()).into()])?
-        .all()
-        .await?
-        .results()?;
+    let rows = async {
+        let rows: Vec<Row> = db
+            .prepare(format!(
+                "SELECT id, service_type, window_start, window_end, request_count, bytes_transferred, charged_amount_usd_cents \
+                 FROM suiftly_usage_records WHERE customer_id = {} AND window_start >= ?2 AND window_start < ?3 AND id > ?4 \
+                 ORDER BY id LIMIT ?5",
+                customers::MINE
+            ))
+            .bind(&[caller.user_id.as_str().into(), (from as f64).into(), (to as f64).into(), (after as f64).into(), f64::from(page.fetch()).into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    let whose = escrow::Whose::User(&caller.user_id);
+    // The customer (404 for a user who is none), the page and what is pending, read at once.
+    let (_, rows, pending) = futures::try_join!(customers::of_caller(&db, &caller), rows, pending(&db, whose))?;
     let items: Vec<UsageItem> = rows
         .into_iter()
         .map(|r| UsageItem {
@@ -269,25 +275,26 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         })
         .collect();
     let mut body = page.respond(items, |i| &i.cursor);
-    body["pending"] = pending(&db, c.customer_id).await?;
+    body["pending"] = pending;
     http::json(200, &body)
 }
 
 /// Gateway logs received but not metered yet: their window is still open, or closed and
 /// waiting for the next cron tick (every 5 minutes).
-async fn pending(db: &D1Database, customer_id: i64) -> Result<Value, ApiError> {
+async fn pending(db: &D1Database, whose: escrow::Whose<'_>) -> Result<Value, ApiError> {
     #[derive(Deserialize)]
     struct P {
         n: i64,
         first: Option<i64>,
         last: Option<i64>,
     }
+    let (who, bind) = whose.sql();
     let p: Option<P> = db
-        .prepare(
-            "SELECT COUNT(*) AS n, MIN(ts) AS first, MAX(ts) AS last FROM suiftly_access_logs WHERE customer_id = ?1 \
-             AND id > COALESCE((SELECT value FROM job_watermarks WHERE name = 'metering'), 0)",
-        )
-        .bind(&[(customer_id as f64).into()])?
+        .prepare(format!(
+            "SELECT COUNT(*) AS n, MIN(ts) AS first, MAX(ts) AS last FROM suiftly_access_logs WHERE customer_id = {who} \
+             AND id > COALESCE((SELECT value FROM job_watermarks WHERE name = 'metering'), 0)"
+        ))
+        .bind(&[bind])?
         .first(None)
         .await?;
     let window = crate::products::suiftly::pricing::WINDOW_MS;
@@ -304,32 +311,32 @@ async fn pending(db: &D1Database, customer_id: i64) -> Result<Value, ApiError> {
 
 pub async fn billing(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let c = customers::of_caller(&db, &caller).await?;
-    let pending = escrow::pending_cents(
-        &db,
-        &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
-        &c,
-    )
-    .await?;
+    let tiers = &crate::products::suiftly::settings::of(&ctx.config)?.tiers;
     #[derive(Deserialize)]
     struct Month {
         month: String,
         charged: i64,
     }
-    let history: Vec<Month> = db
-        .prepare(
-            "SELECT substr(created_at, 1, 7) AS month, SUM(amount_usd_cents) AS charged FROM suiftly_escrow_transactions \
-             WHERE customer_id = ?1 AND tx_type = 'charge' GROUP BY month ORDER BY month DESC LIMIT 24",
-        )
-        .bind(&[(c.customer_id as f64).into()])?
-        .all()
-        .await?
-        .results()?;
-    let unbilled: Option<f64> = db
-        .prepare("SELECT COUNT(*) AS n FROM suiftly_usage_records WHERE customer_id = ?1 AND charged_amount_usd_cents IS NULL")
-        .bind(&[(c.customer_id as f64).into()])?
-        .first(Some("n"))
-        .await?;
+    let history = async {
+        let history: Vec<Month> = db
+            .prepare(format!(
+                "SELECT substr(created_at, 1, 7) AS month, SUM(amount_usd_cents) AS charged FROM suiftly_escrow_transactions \
+                 WHERE customer_id = {} AND tx_type = 'charge' GROUP BY month ORDER BY month DESC LIMIT 24",
+                customers::MINE
+            ))
+            .bind(&[caller.user_id.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(history)
+    };
+    // The customer, the unbilled records and the monthly history, read at once.
+    let (c, items, history) = futures::try_join!(
+        customers::of_caller(&db, &caller),
+        escrow::unbilled(&db, tiers, escrow::Whose::User(&caller.user_id)),
+        history
+    )?;
+    let pending = crate::products::suiftly::pricing::estimate_cents(&items, c.carry_millicents);
     http::json(
         200,
         &json!({
@@ -338,7 +345,7 @@ pub async fn billing(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             "max_monthly_usd_cents": c.max_monthly_usd_cents,
             "current_month_start": c.current_month_start,
             "last_month_charged_usd_cents": c.last_month_charged_usd_cents,
-            "pending": {"usage_records": unbilled.unwrap_or(0.0) as i64, "estimated_usd_cents": pending},
+            "pending": {"usage_records": items.len(), "estimated_usd_cents": pending},
             "carried_fraction_usd_cents": c.carry_millicents as f64 / 1000.0,
             "history": history.iter().map(|m| json!({"month": m.month, "charged_usd_cents": m.charged})).collect::<Vec<_>>(),
         }),

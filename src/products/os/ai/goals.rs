@@ -18,7 +18,18 @@ fn goal_input() -> Value {
 }
 
 async fn goal(cx: &Cx<'_>, input: &Value) -> Result<Row, ApiError> {
-    store::find(cx.db, cx.caller, input["goal_id"].as_str().unwrap_or("")).await
+    store::find(cx.db, cx.caller, goal_id(input)).await
+}
+
+fn goal_id(input: &Value) -> &str {
+    input["goal_id"].as_str().unwrap_or("")
+}
+
+/// The goal of the input and its links, read at once.
+async fn goal_links(cx: &Cx<'_>, input: &Value) -> Result<(Row, store::Links), ApiError> {
+    let id = goal_id(input);
+    let (g, mut links) = futures::try_join!(goal(cx, input), store::links_of(cx.db, &cx.caller.user_id, Some(id)))?;
+    Ok((g, links.remove(id).unwrap_or_default()))
 }
 
 fn text_of(g: &Row) -> String {
@@ -43,8 +54,7 @@ pub const REFINE: Feature = Feature {
 };
 
 async fn refine(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let g = goal(cx, input).await?;
-    let links = store::links_of(cx.db, &cx.caller.user_id, &[g.id.as_str()]).await?.remove(&g.id).unwrap_or_default();
+    let (g, links) = goal_links(cx, input).await?;
     let n_links = links.tasks.len() + links.metrics.len() + links.habits.len();
     let criteria = g.criteria().len();
     let specific = text::tokens(&g.title).len() >= 2 || !g.description.trim().is_empty();
@@ -93,9 +103,8 @@ pub const CRITERIA: Feature = Feature {
 };
 
 async fn criteria(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let g = goal(cx, input).await?;
+    let (g, metrics) = futures::try_join!(goal(cx, input), data::metrics(cx))?;
     let words = text_of(&g);
-    let metrics = data::metrics(cx).await?;
     let matching: Vec<(data::Metric, f64)> = metrics
         .into_iter()
         .map(|m| {
@@ -265,17 +274,20 @@ pub const OBSTACLES: Feature = Feature {
 };
 
 async fn obstacles(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let g = goal(cx, input).await?;
-    let links = store::links_of(cx.db, &cx.caller.user_id, &[g.id.as_str()]).await?.remove(&g.id).unwrap_or_default();
-    let all = tasks::matching(cx.db, cx.caller, None, None, 5000).await?;
+    let ((g, links), all, habits_now, logs, metrics) = futures::try_join!(
+        goal_links(cx, input),
+        tasks::matching(cx.db, cx.caller, None, None, 5000),
+        habits::all(cx.db, cx.caller),
+        data::metric_logs(cx),
+        data::metrics(cx)
+    )?;
     let done: std::collections::HashSet<&str> = all.iter().filter(|t| t.status == "done").map(|t| t.id.as_str()).collect();
     let today = cx.today.to_string();
     let mine: Vec<&tasks::Task> = all.iter().filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()) && t.status != "done").collect();
     let overdue = mine.iter().filter(|t| t.due_date.as_deref().is_some_and(|d| d < today.as_str())).count();
     let blocked = mine.iter().filter(|t| t.depends_on.iter().any(|d| !done.contains(d.as_str()))).count();
-    let weak: Vec<String> = habits::all(cx.db, cx.caller).await?.into_iter().filter(|h| links.habits.contains(&h.id) && h.strength < 50.0).map(|h| h.name).collect();
-    let logs = data::metric_logs(cx).await?;
-    let stalled: Vec<String> = data::metrics(cx).await?.into_iter().filter(|m| links.metrics.contains(&m.id))
+    let weak: Vec<String> = habits_now.into_iter().filter(|h| links.habits.contains(&h.id) && h.strength < 50.0).map(|h| h.name).collect();
+    let stalled: Vec<String> = metrics.into_iter().filter(|m| links.metrics.contains(&m.id))
         .filter(|m| logs.get(&m.id).and_then(|l| l.last()).is_none_or(|l| (cx.today - l.date).num_days() > 14)).map(|m| m.name).collect();
     let mut risks = Vec::new();
     if overdue > 0 {
@@ -317,21 +329,25 @@ pub const ALIGN: Feature = Feature {
 };
 
 async fn align(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let g = goal(cx, input).await?;
+    let ((g, links), open, habits_now, metrics) = futures::try_join!(
+        goal_links(cx, input),
+        tasks::matching(cx.db, cx.caller, Some(false), None, 1000),
+        habits::all(cx.db, cx.caller),
+        data::metrics(cx)
+    )?;
     let words = text_of(&g);
-    let links = store::links_of(cx.db, &cx.caller.user_id, &[g.id.as_str()]).await?.remove(&g.id).unwrap_or_default();
     let mut found: Vec<(&str, String, String, f64)> = Vec::new();
-    for t in tasks::matching(cx.db, cx.caller, Some(false), None, 1000).await? {
+    for t in open {
         if t.goal_id.is_none() {
             found.push(("task", t.id, t.title.clone(), text::overlap(&t.title, &words)));
         }
     }
-    for h in habits::all(cx.db, cx.caller).await? {
+    for h in habits_now {
         if !links.habits.contains(&h.id) {
             found.push(("habit", h.id, h.name.clone(), text::overlap(&h.name, &words)));
         }
     }
-    for m in data::metrics(cx).await? {
+    for m in metrics {
         if !links.metrics.contains(&m.id) {
             found.push(("metric", m.id, m.name.clone(), text::overlap(&m.name, &words)));
         }
@@ -364,16 +380,17 @@ pub const REVIEW: Feature = Feature {
 };
 
 async fn review(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let g = goal(cx, input).await?;
+    let ((g, links), all, hd, ml) = futures::try_join!(
+        goal_links(cx, input),
+        tasks::matching(cx.db, cx.caller, None, None, 5000),
+        data::habit_days(cx),
+        data::metric_logs(cx)
+    )?;
     let days = input["days"].as_i64().unwrap_or(7);
     let from = cx.today - Duration::days(days - 1);
-    let links = store::links_of(cx.db, &cx.caller.user_id, &[g.id.as_str()]).await?.remove(&g.id).unwrap_or_default();
-    let all = tasks::matching(cx.db, cx.caller, None, None, 5000).await?;
     let completed: Vec<&tasks::Task> = all.iter().filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()))
         .filter(|t| t.completed_at.as_deref().is_some_and(|c| c.get(..10).unwrap_or("") >= from.to_string().as_str())).collect();
-    let hd = data::habit_days(cx).await?;
     let habit_days: usize = links.habits.iter().map(|h| hd.get(h).map_or(0, |d| d.iter().filter(|x| **x >= from).count())).sum();
-    let ml = data::metric_logs(cx).await?;
     let metric_logs: usize = links.metrics.iter().map(|m| ml.get(m).map_or(0, |l| l.iter().filter(|x| x.date >= from).count())).sum();
     let open: Vec<&tasks::Task> = all.iter().filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()) && t.status != "done").take(3).collect();
     Ok(Draft {

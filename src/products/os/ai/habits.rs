@@ -71,8 +71,7 @@ pub const DESIGN: Feature = Feature {
 
 async fn design(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let name = input["name"].as_str().unwrap_or("").trim().to_string();
-    let habits = store::all(cx.db, cx.caller).await?;
-    let days = data::habit_days(cx).await?;
+    let (habits, days) = futures::try_join!(store::all(cx.db, cx.caller), data::habit_days(cx))?;
     let mut per_day = [0usize; 7];
     for d in days.values().flatten() {
         per_day[d.weekday().num_days_from_monday() as usize] += 1;
@@ -261,8 +260,7 @@ pub const INSIGHTS: Feature = Feature {
 };
 
 async fn insights(cx: &Cx<'_>) -> Result<Draft, ApiError> {
-    let habits = store::all(cx.db, cx.caller).await?;
-    let days = data::habit_days(cx).await?;
+    let (habits, days) = futures::try_join!(store::all(cx.db, cx.caller), data::habit_days(cx))?;
     let rows: Vec<(String, String, Option<f64>, u32)> = habits.iter().map(|h| {
         let (due, hit) = consistency(h, days.get(&h.id).map_or(&[][..], |d| d.as_slice()), cx.today, 30);
         (h.id.clone(), h.name.clone(), pct(hit, due), h.current_streak)

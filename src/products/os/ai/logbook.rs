@@ -258,13 +258,17 @@ pub const LINK: Feature = Feature {
 };
 
 async fn link(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let e = data::entry(cx, input["entry_id"].as_str().unwrap_or("")).await?;
+    let (e, titles, projects) = futures::try_join!(
+        data::entry(cx, input["entry_id"].as_str().unwrap_or("")),
+        crate::products::os::goals::titles(cx.db, cx.caller),
+        data::projects(cx)
+    )?;
     let mut found: Vec<(&str, String, String, f64)> = Vec::new();
-    for (id, title) in crate::products::os::goals::titles(cx.db, cx.caller).await? {
+    for (id, title) in titles {
         let o = text::overlap(&title, &e.content);
         found.push(("goal", id, title, o));
     }
-    for p in data::projects(cx).await? {
+    for p in projects {
         let o = text::overlap(&format!("{} {}", p.name, p.description), &e.content).max(text::overlap(&p.name, &e.content));
         found.push(("project", p.id, p.name, o));
     }

@@ -21,8 +21,9 @@ fn metric_input() -> Value {
 }
 
 async fn load(cx: &Cx<'_>, input: &Value) -> Result<(Metric, Vec<Log>), ApiError> {
-    let m = data::metric(cx, input["metric_id"].as_str().unwrap_or("")).await?;
-    let logs = data::metric_logs(cx).await?.remove(&m.id).unwrap_or_default();
+    let id = input["metric_id"].as_str().unwrap_or("");
+    let (m, mut logs) = futures::try_join!(data::metric(cx, id), data::metric_logs(cx))?;
+    let logs = logs.remove(&m.id).unwrap_or_default();
     Ok((m, logs))
 }
 
@@ -162,11 +163,19 @@ pub fn correlate(xs: &[f64], ys: &[f64]) -> (Option<f64>, Option<f64>, Option<St
 }
 
 async fn run_correlations(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let (m, logs) = load(cx, input).await?;
+    let id = input["metric_id"].as_str().unwrap_or("");
+    // Every read at once: the metric, all logs, all metrics, habit days and habits.
+    let (m, all_logs, metrics, days, habits) = futures::try_join!(
+        data::metric(cx, id),
+        data::metric_logs(cx),
+        data::metrics(cx),
+        data::habit_days(cx),
+        crate::products::os::habits::all(cx.db, cx.caller)
+    )?;
+    let logs = all_logs.get(&m.id).cloned().unwrap_or_default();
     let mine = data::by_date(&logs);
-    let all_logs = data::metric_logs(cx).await?;
     let mut pairs = Vec::new();
-    for other in data::metrics(cx).await?.into_iter().filter(|o| o.id != m.id) {
+    for other in metrics.into_iter().filter(|o| o.id != m.id) {
         let theirs = data::by_date(all_logs.get(&other.id).map_or(&[][..], |l| l.as_slice()));
         let (xs, ys): (Vec<f64>, Vec<f64>) = mine.iter().filter_map(|(d, v)| theirs.get(d).map(|w| (*v, *w))).unzip();
         let (p, s, reason) = correlate(&xs, &ys);
@@ -174,8 +183,7 @@ async fn run_correlations(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError>
     }
     // A habit pairs each logged date of the metric with 1 (done that day) or 0, from the
     // habit's start.
-    let days = data::habit_days(cx).await?;
-    for h in crate::products::os::habits::all(cx.db, cx.caller).await? {
+    for h in habits {
         let done: std::collections::HashSet<NaiveDate> = days.get(&h.id).cloned().unwrap_or_default().into_iter().collect();
         let start = crate::platform::fields::parse_date(&h.start_date).unwrap_or(cx.today);
         let (xs, ys): (Vec<f64>, Vec<f64>) = mine.iter().filter(|(d, _)| **d >= start).map(|(d, v)| (*v, if done.contains(d) { 1.0 } else { 0.0 })).unzip();

@@ -168,12 +168,20 @@ pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<
     // Checked against `f.input`, the route's documented body.
     let input = ctx.json_value().await?;
     let db = ctx.d1()?;
-    let zone = super::settings::timezone(&db, &caller.user_id).await?;
-    let cx = Cx { db: &db, caller: &caller, today: super::settings::today_in(&zone)? };
     let apply = input["apply"] == true;
+    // The user's zone and the version of the data the feature reads, at once (an applied
+    // result is never cached, so it needs no version).
+    let version = async {
+        if apply {
+            Ok(String::new())
+        } else {
+            data_version(&db, &caller.user_id, f.reads).await
+        }
+    };
+    let (zone, version) = futures::try_join!(super::settings::timezone(&db, &caller.user_id), version)?;
+    let cx = Cx { db: &db, caller: &caller, today: super::settings::today_in(&zone)? };
     let llm_cfg = &ctx.config.llm;
     let model = if llm_cfg.backend == LlmBackend::Offline { "offline".to_string() } else { llm_cfg.model.clone() };
-    let version = data_version(&db, &caller.user_id, f.reads).await?;
     let key = format!(
         "ai:{}:{}/{}:{}",
         caller.user_id,

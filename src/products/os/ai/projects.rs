@@ -100,8 +100,11 @@ async fn apply_plan(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<Value,
 }
 
 async fn project_and_tasks(cx: &Cx<'_>, input: &Value) -> Result<(data::Project, Vec<Task>, Input), ApiError> {
-    let p = data::project(cx, input["project_id"].as_str().unwrap_or("")).await?;
-    let mine: Vec<Task> = tasks::matching(cx.db, cx.caller, None, None, 5000).await?.into_iter().filter(|t| t.project_id.as_deref() == Some(p.id.as_str())).collect();
+    let (p, all) = futures::try_join!(
+        data::project(cx, input["project_id"].as_str().unwrap_or("")),
+        tasks::matching(cx.db, cx.caller, None, None, 5000)
+    )?;
+    let mine: Vec<Task> = all.into_iter().filter(|t| t.project_id.as_deref() == Some(p.id.as_str())).collect();
     let today = cx.today.to_string();
     let input = Input {
         total: mine.len() as u32,

@@ -223,8 +223,7 @@ fn dependents(all: &[Task]) -> HashMap<&str, usize> {
 }
 
 async fn prioritize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let t = tasks::find(cx.db, cx.caller, input["task_id"].as_str().unwrap_or("")).await?;
-    let all = all_tasks(cx).await?;
+    let (t, all) = futures::try_join!(tasks::find(cx.db, cx.caller, input["task_id"].as_str().unwrap_or("")), all_tasks(cx))?;
     let open: Vec<&Task> = all.iter().filter(|x| x.status != "done").collect();
     let deps = dependents(&all);
     let mut scored: Vec<(&str, f64)> = open.iter().map(|x| (x.id.as_str(), score(x, cx.today, deps.get(x.id.as_str()).copied().unwrap_or(0)))).collect();
@@ -279,29 +278,37 @@ pub const ESTIMATE: Feature = Feature {
 };
 
 async fn estimate(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let (title, area) = match input["task_id"].as_str() {
-        Some(id) => {
-            let t = tasks::find(cx.db, cx.caller, id).await?;
-            (t.title, t.area)
-        }
-        None => {
-            let title = input["title"].as_str().map(str::to_string).ok_or_else(|| ApiError::validation("title", "give task_id or title"))?;
-            let area = input["area"].as_str().map(str::to_lowercase).or_else(|| text::area_of(&title).map(str::to_string));
-            (title, area)
-        }
-    };
-    // Only the efforts of completed tasks in the same area are read.
+    // Only the efforts of completed tasks in the same area are read: by a task's id, in the
+    // same round trip as the task itself (its area named in SQL).
     #[derive(serde::Deserialize)]
     struct E {
         effort: i64,
     }
-    let rows: Vec<E> = cx
-        .db
-        .prepare("SELECT effort FROM os_tasks WHERE user_id = ?1 AND status = 'done' AND area IS ?2 LIMIT 5000")
-        .bind(&[cx.caller.user_id.as_str().into(), crate::platform::db::nullable(area.as_deref())])?
-        .all()
-        .await?
-        .results()?;
+    let efforts = |area_sql: &'static str, bind: wasm_bindgen::JsValue| async move {
+        let rows: Vec<E> = cx
+            .db
+            .prepare(format!("SELECT effort FROM os_tasks WHERE user_id = ?1 AND status = 'done' AND area IS {area_sql} LIMIT 5000"))
+            .bind(&[cx.caller.user_id.as_str().into(), bind])?
+            .all()
+            .await?
+            .results()?;
+        Ok::<_, ApiError>(rows)
+    };
+    let (title, area, rows) = match input["task_id"].as_str() {
+        Some(id) => {
+            let (t, rows) = futures::try_join!(
+                tasks::find(cx.db, cx.caller, id),
+                efforts("(SELECT area FROM os_tasks WHERE id = ?2 AND user_id = ?1)", id.into())
+            )?;
+            (t.title, t.area, rows)
+        }
+        None => {
+            let title = input["title"].as_str().map(str::to_string).ok_or_else(|| ApiError::validation("title", "give task_id or title"))?;
+            let area = input["area"].as_str().map(str::to_lowercase).or_else(|| text::area_of(&title).map(str::to_string));
+            let rows = efforts("?2", crate::platform::db::nullable(area.as_deref())).await?;
+            (title, area, rows)
+        }
+    };
     let similar: Vec<f64> = rows.iter().map(|e| e.effort as f64).collect();
     let wording = effort_from_words(&title);
     let (effort, confidence) = match stats::median(&similar) {

@@ -17,8 +17,12 @@ use super::*;
 pub async fn link_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let g = find(&db, &caller, ctx.param("id")).await?;
-    let t = tasks::find(&db, &caller, ctx.param("item_id")).await?;
+    let id = ctx.param("id");
+    let (g, t, mut links) = futures::try_join!(
+        find(&db, &caller, id),
+        tasks::find(&db, &caller, ctx.param("item_id")),
+        links_of(&db, &caller.user_id, Some(id))
+    )?;
     let mut stmts = vec![db
         .prepare("UPDATE os_tasks SET goal_id = ?1, updated_at = ?2 WHERE id = ?3 AND user_id = ?4")
         .bind(&[
@@ -32,8 +36,12 @@ pub async fn link_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         &caller.user_id,
         &[Some(&g.id), t.goal_id.as_deref()],
     )?);
-    crate::platform::db::write(&db, stmts).await?;
-    http::json(200, &one(&db, &caller, &g.id).await?)
+    let mut links = links.remove(&g.id).unwrap_or_default();
+    if !links.tasks.contains(&t.id) {
+        links.tasks.push(t.id.clone());
+        links.tasks.sort();
+    }
+    http::json(200, &write_then_view(&db, &caller, &g.id, stmts, links).await?)
 }
 
 pub async fn unlink_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -62,21 +70,34 @@ pub(super) async fn unlinked(
     http::no_content()
 }
 
-/// `POST /goals/{id}/metrics/{item_id}` and `…/habits/{item_id}`.
+/// `POST /goals/{id}/metrics/{item_id}` and `…/habits/{item_id}`: the goal, the item and
+/// the goal's links read at once, then the link and the goal's refresh written and the
+/// goal read back in one batch.
 pub(super) async fn link_item(
     ctx: Ctx,
     caller: Caller,
     kind: &'static str,
 ) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let g = find(&db, &caller, ctx.param("id")).await?;
+    let id = ctx.param("id");
     let item = ctx.param("item_id");
-    let score = if kind == "metric" {
-        metrics::score(&db, &caller, item).await?
+    let (g, mut links, score) = if kind == "metric" {
+        let (g, links, score) = futures::try_join!(
+            find(&db, &caller, id),
+            links_of(&db, &caller.user_id, Some(id)),
+            metrics::score(&db, &caller, item)
+        )?;
+        (g, links, score)
     } else {
-        let today = settings::today(&db, &caller.user_id).await?;
+        let (g, links, habit, today) = futures::try_join!(
+            find(&db, &caller, id),
+            links_of(&db, &caller.user_id, Some(id)),
+            habits::days(&db, &caller, item),
+            settings::today(&db, &caller.user_id)
+        )?;
         let (start, target) = g.window(today);
-        habits::consistency(&db, &caller, item, start, target, today).await?
+        let score = habit.consistency(start, target, today);
+        (g, links, score)
     };
     let mut stmts = vec![db
         .prepare(
@@ -91,8 +112,13 @@ pub(super) async fn link_item(
             nullable(score),
         ])?];
     stmts.extend(refresh(&db, &caller.user_id, &[Some(&g.id)])?);
-    crate::platform::db::write(&db, stmts).await?;
-    http::json(200, &one(&db, &caller, &g.id).await?)
+    let mut links = links.remove(&g.id).unwrap_or_default();
+    let list = if kind == "metric" { &mut links.metrics } else { &mut links.habits };
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
+        list.sort();
+    }
+    http::json(200, &write_then_view(&db, &caller, &g.id, stmts, links).await?)
 }
 
 pub(super) async fn unlink_item(

@@ -32,7 +32,7 @@ mod progress;
 
 pub use links::*;
 use progress::compute;
-pub use progress::{habit_changed, item_removed, metric_changed, refresh};
+pub use progress::{habit_changed, habit_goals, item_removed, metric_changed, refresh, HabitGoal};
 
 pub const STATUSES: &[&str] = &["active", "achieved", "abandoned"];
 pub(super) const MAX_CRITERIA: usize = 50;
@@ -179,12 +179,11 @@ pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Row, Api
     row.ok_or_else(|| ApiError::not_found("goal"))
 }
 
-/// Links of one goal, or of all the caller's goals.
-/// The links of these goals, by goal id.
-pub(super) async fn links_of(
+/// The links of one of the caller's goals (`goal`), or of all of them, by goal id.
+pub(crate) async fn links_of(
     db: &D1Database,
     user_id: &str,
-    goals: &[&str],
+    goal: Option<&str>,
 ) -> Result<HashMap<String, Links>, ApiError> {
     #[derive(Deserialize)]
     struct L {
@@ -193,22 +192,18 @@ pub(super) async fn links_of(
         item_id: String,
     }
     let mut out: HashMap<String, Links> = HashMap::new();
-    if goals.is_empty() {
-        return Ok(out);
-    }
-    let ids = serde_json::to_string(goals)?;
     let results = db
         .batch(vec![
             db.prepare(
                 "SELECT goal_id, 'task' AS kind, id AS item_id FROM os_tasks \
-                 WHERE user_id = ?1 AND goal_id IN (SELECT value FROM json_each(?2)) ORDER BY id",
+                 WHERE user_id = ?1 AND goal_id IS NOT NULL AND (?2 IS NULL OR goal_id = ?2) ORDER BY id",
             )
-            .bind(&[user_id.into(), ids.as_str().into()])?,
+            .bind(&[user_id.into(), nullable(goal)])?,
             db.prepare(
                 "SELECT goal_id, kind, item_id FROM os_goal_links \
-                 WHERE user_id = ?1 AND goal_id IN (SELECT value FROM json_each(?2)) ORDER BY item_id",
+                 WHERE user_id = ?1 AND (?2 IS NULL OR goal_id = ?2) ORDER BY item_id",
             )
-            .bind(&[user_id.into(), ids.as_str().into()])?,
+            .bind(&[user_id.into(), nullable(goal)])?,
         ])
         .await?;
     for r in &results {
@@ -224,9 +219,32 @@ pub(super) async fn links_of(
     Ok(out)
 }
 
+/// Runs `stmts` and reads the goal back in the same batch (one round trip): answers it
+/// with `links`, its progress as the batch's refresh left it.
+pub(super) async fn write_then_view(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+    mut stmts: Vec<worker::D1PreparedStatement>,
+    links: Links,
+) -> Result<Value, ApiError> {
+    stmts.push(
+        db.prepare(format!("SELECT {COLUMNS} FROM os_goals WHERE id = ?1 AND user_id = ?2"))
+            .bind(&[id.into(), caller.user_id.as_str().into()])?,
+    );
+    let results = db.batch(stmts).await?;
+    let row: Row = results
+        .last()
+        .map(|r| r.results::<Row>())
+        .transpose()?
+        .and_then(|mut rows| rows.pop())
+        .ok_or_else(|| ApiError::not_found("goal"))?;
+    Ok(view(row, links))
+}
+
+/// One of the caller's goals with its links: both read at once.
 pub(super) async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
-    let row = find(db, caller, id).await?;
-    let mut links = links_of(db, &caller.user_id, &[id]).await?;
+    let (row, mut links) = futures::try_join!(find(db, caller, id), links_of(db, &caller.user_id, Some(id)))?;
     Ok(view(row, links.remove(id).unwrap_or_default()))
 }
 
@@ -245,26 +263,38 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     check_window(&start, target.as_deref())?;
     let criteria = f.success_criteria.unwrap_or_default();
     let met = criteria.iter().filter(|c| c["met"] == json!(true)).count() as u32;
-    let id = ids::new_id()?;
     let now = ids::now_rfc3339();
+    let g = Row {
+        id: ids::new_id()?,
+        title: f.title.unwrap_or_default(),
+        description: f.description.unwrap_or_default(),
+        status: f.status.unwrap_or_else(|| "active".into()),
+        start_date: start,
+        target_date: target,
+        success_criteria: serde_json::to_string(&criteria)?,
+        progress: rules::progress(&[rules::share(met, criteria.len() as u32)]),
+        created_at: now.clone(),
+        updated_at: now,
+    };
     db.prepare(format!(
         "INSERT INTO os_goals ({COLUMNS}, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
     ))
     .bind(&[
-        id.as_str().into(),
-        f.title.unwrap_or_default().into(),
-        f.description.unwrap_or_default().into(),
-        f.status.unwrap_or_else(|| "active".into()).into(),
-        start.into(),
-        nullable(target.as_deref()),
-        serde_json::to_string(&criteria)?.into(),
-        rules::progress(&[rules::share(met, criteria.len() as u32)]).into(),
-        now.into(),
+        g.id.as_str().into(),
+        g.title.as_str().into(),
+        g.description.as_str().into(),
+        g.status.as_str().into(),
+        g.start_date.as_str().into(),
+        nullable(g.target_date.as_deref()),
+        g.success_criteria.as_str().into(),
+        g.progress.into(),
+        g.created_at.as_str().into(),
         caller.user_id.as_str().into(),
     ])?
     .run()
     .await?;
-    http::json(201, &one(&db, &caller, &id).await?)
+    // A new goal has no links yet.
+    http::json(201, &view(g, Links::default()))
 }
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -273,13 +303,12 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let search = ctx.search()?;
     let status = ctx.filter_one_of("status", STATUSES)?;
     let db = ctx.d1()?;
-    let rows: Vec<Row> = PageQuery::new(format!("SELECT {COLUMNS} FROM os_goals"))
+    let query = PageQuery::new(format!("SELECT {COLUMNS} FROM os_goals"))
         .filter("status = ?", status)
-        .search(&["title"], search.as_ref())
-        .fetch(&db, caller, &page)
-        .await?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut links = links_of(&db, &caller.user_id, &ids).await?;
+        .search(&["title"], search.as_ref());
+    // The page and the links of all the caller's goals, read at once.
+    let (rows, mut links): (Vec<Row>, _) =
+        futures::try_join!(query.fetch(&db, caller, &page), links_of(&db, &caller.user_id, None))?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {
@@ -303,7 +332,13 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     let f = Fields::parse(&body, false).map_err(ApiError::Validation)?;
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let mut g = find(&db, &caller, ctx.param("id")).await?;
+    let id = ctx.param("id");
+    // The goal, what its progress is computed from, and its links: one round trip.
+    let (mut g, reads, mut links) = futures::try_join!(
+        find(&db, &caller, id),
+        progress::read(&db, &caller.user_id, id),
+        links_of(&db, &caller.user_id, Some(id))
+    )?;
     if let Some(v) = f.title {
         g.title = v;
     }
@@ -326,7 +361,7 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     g.updated_at = ids::now_rfc3339();
     // The new criteria and window change the parts: computed from the updated goal and
     // stored with it.
-    let (progress, _, parts) = compute(&db, &caller, &g).await?;
+    let (progress, _, parts) = progress::evaluate(&db, &caller.user_id, &g, &reads)?;
     g.progress = progress;
     let mut stmts = vec![db
         .prepare(
@@ -346,7 +381,8 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         ])?];
     stmts.extend(parts);
     crate::platform::db::write(&db, stmts).await?;
-    http::json(200, &one(&db, &caller, &g.id).await?)
+    let links = links.remove(&g.id).unwrap_or_default();
+    http::json(200, &view(g, links))
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -366,8 +402,11 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 
 pub async fn progress(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
-    let g = find(&db, &caller, ctx.param("id")).await?;
-    let (progress, breakdown) = progress_of(&db, &caller, &g).await?;
+    let id = ctx.param("id");
+    let (g, reads) = futures::try_join!(find(&db, &caller, id), progress::read(&db, &caller.user_id, id))?;
+    let (progress, breakdown, stmts) = progress::evaluate(&db, &caller.user_id, &g, &reads)?;
+    // Stored only when it moved (the calendar moves habit consistency).
+    crate::platform::db::write(&db, stmts).await?;
     http::json(200, &json!({"progress": progress, "breakdown": breakdown}))
 }
 

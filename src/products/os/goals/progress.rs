@@ -81,22 +81,18 @@ pub fn metric_changed(
 
 /// After a habit's logs or schedule changed: its consistency over the window of every
 /// goal it is linked to (one read to find them), and those goals refreshed.
-pub async fn habit_changed(
-    db: &D1Database,
-    user_id: &str,
-    habit_id: &str,
-    schedule: &Schedule,
-    habit_start: NaiveDate,
-    done: &HashSet<NaiveDate>,
-    today: NaiveDate,
-) -> Result<Vec<D1PreparedStatement>, ApiError> {
-    #[derive(Deserialize)]
-    struct G {
-        id: String,
-        start_date: String,
-        target_date: Option<String>,
-    }
-    let goals: Vec<G> = db
+/// A goal a habit is linked to: the window its consistency counts in.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HabitGoal {
+    id: String,
+    start_date: String,
+    target_date: Option<String>,
+}
+
+/// The goals a habit is linked to, read with the habit before a write that changes its
+/// days (so the write and their refresh go in one batch).
+pub async fn habit_goals(db: &D1Database, user_id: &str, habit_id: &str) -> Result<Vec<HabitGoal>, ApiError> {
+    Ok(db
         .prepare(
             "SELECT g.id, g.start_date, g.target_date FROM os_goal_links AS l JOIN os_goals AS g ON g.id = l.goal_id \
              WHERE l.user_id = ?1 AND l.kind = 'habit' AND l.item_id = ?2",
@@ -104,9 +100,24 @@ pub async fn habit_changed(
         .bind(&[user_id.into(), habit_id.into()])?
         .all()
         .await?
-        .results()?;
+        .results()?)
+}
+
+/// The statements that refresh `goals` (those of [`habit_goals`]) after the habit's days
+/// became `done`.
+#[allow(clippy::too_many_arguments)]
+pub fn habit_changed(
+    db: &D1Database,
+    user_id: &str,
+    habit_id: &str,
+    goals: &[HabitGoal],
+    schedule: &Schedule,
+    habit_start: NaiveDate,
+    done: &HashSet<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let mut stmts = Vec::new();
-    for g in &goals {
+    for g in goals {
         let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         let score = rules::habit_consistency(
             schedule,
@@ -177,176 +188,176 @@ pub(super) fn part(id: String, name: String, score: Option<f64>) -> Part {
     }
 }
 
-pub(super) async fn metric_parts(
-    db: &D1Database,
-    user_id: &str,
-    goal_id: &str,
-) -> Result<Vec<Part>, ApiError> {
-    #[derive(Deserialize)]
-    struct M {
-        id: String,
-        name: String,
-        target: Option<f64>,
-        direction: String,
-    }
-    #[derive(Deserialize)]
-    struct L {
-        metric_id: String,
-        date: String,
-        value: f64,
-    }
-    let r = db
-        .batch(vec![
-            db.prepare(
-                "SELECT m.id, m.name, m.target, m.direction FROM os_goal_links AS l JOIN os_metrics AS m \
-                 ON m.id = l.item_id AND m.user_id = l.user_id \
-                 WHERE l.goal_id = ?1 AND l.user_id = ?2 AND l.kind = 'metric' ORDER BY m.id",
-            )
-            .bind(&[goal_id.into(), user_id.into()])?,
-            db.prepare(
-                "SELECT metric_id, date, value FROM os_metric_logs WHERE user_id = ?2 AND metric_id IN \
-                 (SELECT item_id FROM os_goal_links WHERE goal_id = ?1 AND kind = 'metric') ORDER BY date",
-            )
-            .bind(&[goal_id.into(), user_id.into()])?,
-        ])
-        .await?;
-    let (Some(ms), Some(ls)) = (r.first(), r.get(1)) else {
-        return Err(ApiError::internal("metric parts: short batch"));
-    };
-    let mut logs: HashMap<String, Vec<Log>> = HashMap::new();
-    for l in ls.results::<L>()? {
-        if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
-            logs.entry(l.metric_id).or_default().push(Log {
-                date: d,
-                value: l.value,
-            });
-        }
-    }
-    Ok(ms
-        .results::<M>()?
-        .into_iter()
-        .map(|m| {
-            let score = rules::metric_score(
-                logs.get(&m.id).map_or(&[][..], Vec::as_slice),
-                m.target,
-                metrics::direction(&m.direction),
-            );
-            part(m.id, m.name, score)
-        })
-        .collect())
+/// A metric linked to a goal, with the score stored on the link.
+#[derive(Deserialize)]
+struct LinkedMetric {
+    id: String,
+    name: String,
+    target: Option<f64>,
+    direction: String,
+    stored: Option<f64>,
 }
 
-pub(super) async fn habit_parts(
-    db: &D1Database,
-    user_id: &str,
-    goal: &Row,
+/// A habit linked to a goal, with the score stored on the link.
+#[derive(Deserialize)]
+struct LinkedHabit {
+    id: String,
+    name: String,
+    schedule: String,
+    start_date: String,
+    stored: Option<f64>,
+}
+
+/// What a goal's progress is computed from: today in the caller's zone, its tasks, and
+/// its linked metrics and habits with their logs.
+pub(super) struct Reads {
     today: NaiveDate,
-) -> Result<Vec<Part>, ApiError> {
-    #[derive(Deserialize)]
-    struct H {
-        id: String,
-        name: String,
-        schedule: String,
-        start_date: String,
-    }
-    #[derive(Deserialize)]
-    struct L {
-        habit_id: String,
-        date: String,
-    }
-    let r = db
-        .batch(vec![
-            db.prepare(
-                "SELECT h.id, h.name, h.schedule, h.start_date FROM os_goal_links AS l JOIN os_habits AS h \
-                 ON h.id = l.item_id AND h.user_id = l.user_id \
-                 WHERE l.goal_id = ?1 AND l.user_id = ?2 AND l.kind = 'habit' ORDER BY h.id",
-            )
-            .bind(&[goal.id.as_str().into(), user_id.into()])?,
-            db.prepare(
-                "SELECT habit_id, date FROM os_habit_logs WHERE user_id = ?2 AND habit_id IN \
-                 (SELECT item_id FROM os_goal_links WHERE goal_id = ?1 AND kind = 'habit')",
-            )
-            .bind(&[goal.id.as_str().into(), user_id.into()])?,
-        ])
-        .await?;
-    let (Some(hs), Some(ls)) = (r.first(), r.get(1)) else {
-        return Err(ApiError::internal("habit parts: short batch"));
-    };
-    let mut done: HashMap<String, HashSet<NaiveDate>> = HashMap::new();
-    for l in ls.results::<L>()? {
-        if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
-            done.entry(l.habit_id).or_default().insert(d);
-        }
-    }
-    let (start, target) = goal.window(today);
-    let empty = HashSet::new();
-    Ok(hs
-        .results::<H>()?
-        .into_iter()
-        .map(|h| {
-            let habit_start = NaiveDate::parse_from_str(&h.start_date, "%Y-%m-%d").unwrap_or(today);
-            let score = rules::habit_consistency(
-                &habits::schedule_from_db(&h.schedule),
-                habit_start,
-                done.get(&h.id).unwrap_or(&empty),
-                start,
-                target,
-                today,
-            );
-            part(h.id, h.name, score)
-        })
-        .collect())
+    tasks_total: u32,
+    tasks_done: u32,
+    metrics: Vec<LinkedMetric>,
+    metric_logs: HashMap<String, Vec<Log>>,
+    habits: Vec<LinkedHabit>,
+    habit_logs: HashMap<String, HashSet<NaiveDate>>,
 }
 
-/// Every part of a goal from the data, its progress, and the statements that store both.
-pub(super) async fn compute(
-    db: &D1Database,
-    caller: &Caller,
-    goal: &Row,
-) -> Result<(f64, Value, Vec<D1PreparedStatement>), ApiError> {
+/// Reads everything a goal's progress needs, by the goal's id alone, in one batch (one
+/// round trip), so it can go beside the read of the goal itself.
+pub(super) async fn read(db: &D1Database, user_id: &str, goal_id: &str) -> Result<Reads, ApiError> {
+    #[derive(Deserialize)]
+    struct Zone {
+        timezone: String,
+    }
     #[derive(Deserialize)]
     struct Counts {
         total: i64,
         done: Option<i64>,
     }
-    let today = settings::today(db, &caller.user_id).await?;
-    let counts: Option<Counts> = db
-        .prepare(
-            "SELECT COUNT(*) AS total, SUM(status = 'done') AS done FROM os_tasks WHERE user_id = ?1 AND goal_id = ?2",
-        )
-        .bind(&[caller.user_id.as_str().into(), goal.id.as_str().into()])?
-        .first(None)
+    #[derive(Deserialize)]
+    struct MetricLog {
+        metric_id: String,
+        date: String,
+        value: f64,
+    }
+    #[derive(Deserialize)]
+    struct HabitLog {
+        habit_id: String,
+        date: String,
+    }
+    let bind = |sql: &str| db.prepare(sql).bind(&[goal_id.into(), user_id.into()]);
+    let r = db
+        .batch(vec![
+            bind("SELECT timezone FROM os_settings WHERE user_id = ?2 AND ?1 IS NOT NULL")?,
+            bind("SELECT COUNT(*) AS total, SUM(status = 'done') AS done FROM os_tasks WHERE user_id = ?2 AND goal_id = ?1")?,
+            bind(
+                "SELECT m.id, m.name, m.target, m.direction, l.score AS stored FROM os_goal_links AS l JOIN os_metrics AS m \
+                 ON m.id = l.item_id AND m.user_id = l.user_id \
+                 WHERE l.goal_id = ?1 AND l.user_id = ?2 AND l.kind = 'metric' ORDER BY m.id",
+            )?,
+            bind(
+                "SELECT metric_id, date, value FROM os_metric_logs WHERE user_id = ?2 AND metric_id IN \
+                 (SELECT item_id FROM os_goal_links WHERE goal_id = ?1 AND kind = 'metric') ORDER BY date",
+            )?,
+            bind(
+                "SELECT h.id, h.name, h.schedule, h.start_date, l.score AS stored FROM os_goal_links AS l JOIN os_habits AS h \
+                 ON h.id = l.item_id AND h.user_id = l.user_id \
+                 WHERE l.goal_id = ?1 AND l.user_id = ?2 AND l.kind = 'habit' ORDER BY h.id",
+            )?,
+            bind(
+                "SELECT habit_id, date FROM os_habit_logs WHERE user_id = ?2 AND habit_id IN \
+                 (SELECT item_id FROM os_goal_links WHERE goal_id = ?1 AND kind = 'habit')",
+            )?,
+        ])
         .await?;
-    let (tasks_total, tasks_done) =
-        counts.map_or((0, 0), |c| (c.total as u32, c.done.unwrap_or(0) as u32));
+    let [zone, counts, metrics, metric_logs, habits, habit_logs] = r.as_slice() else {
+        return Err(ApiError::internal("goal progress: short batch"));
+    };
+    let zone = zone.results::<Zone>()?.pop().map_or_else(|| "UTC".to_string(), |z| z.timezone);
+    let counts = counts.results::<Counts>()?.pop();
+    let mut by_metric: HashMap<String, Vec<Log>> = HashMap::new();
+    for l in metric_logs.results::<MetricLog>()? {
+        if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
+            by_metric.entry(l.metric_id).or_default().push(Log { date: d, value: l.value });
+        }
+    }
+    let mut by_habit: HashMap<String, HashSet<NaiveDate>> = HashMap::new();
+    for l in habit_logs.results::<HabitLog>()? {
+        if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
+            by_habit.entry(l.habit_id).or_default().insert(d);
+        }
+    }
+    Ok(Reads {
+        today: settings::today_in(&zone)?,
+        tasks_total: counts.as_ref().map_or(0, |c| c.total as u32),
+        tasks_done: counts.and_then(|c| c.done).unwrap_or(0) as u32,
+        metrics: metrics.results()?,
+        metric_logs: by_metric,
+        habits: habits.results()?,
+        habit_logs: by_habit,
+    })
+}
+
+/// Every part of a goal from the data, its progress, and the statements that store what
+/// changed (link scores, the cached progress): none when nothing did.
+pub(super) fn evaluate(
+    db: &D1Database,
+    user_id: &str,
+    goal: &Row,
+    r: &Reads,
+) -> Result<(f64, Value, Vec<D1PreparedStatement>), ApiError> {
+    let today = r.today;
     let criteria = goal.criteria();
     let met = criteria.iter().filter(|c| c["met"] == json!(true)).count() as u32;
-    let metrics = metric_parts(db, &caller.user_id, &goal.id).await?;
-    let habits = habit_parts(db, &caller.user_id, goal, today).await?;
+    let mut stmts = Vec::new();
+    let changed = |stored: Option<f64>, new: Option<f64>| match (stored, new) {
+        (Some(a), Some(b)) => (a - b).abs() > 1e-9,
+        (a, b) => a.is_some() != b.is_some(),
+    };
+    let mut metrics = Vec::with_capacity(r.metrics.len());
+    for m in &r.metrics {
+        let score = rules::metric_score(
+            r.metric_logs.get(&m.id).map_or(&[][..], Vec::as_slice),
+            m.target,
+            metrics::direction(&m.direction),
+        );
+        if changed(m.stored, score) {
+            stmts.push(link_score(db, &goal.id, "metric", &m.id, score)?);
+        }
+        metrics.push(part(m.id.clone(), m.name.clone(), score));
+    }
+    let (start, target) = goal.window(today);
+    let empty = HashSet::new();
+    let mut habits = Vec::with_capacity(r.habits.len());
+    for h in &r.habits {
+        let habit_start = NaiveDate::parse_from_str(&h.start_date, "%Y-%m-%d").unwrap_or(today);
+        let score = rules::habit_consistency(
+            &habits::schedule_from_db(&h.schedule),
+            habit_start,
+            r.habit_logs.get(&h.id).unwrap_or(&empty),
+            start,
+            target,
+            today,
+        );
+        if changed(h.stored, score) {
+            stmts.push(link_score(db, &goal.id, "habit", &h.id, score)?);
+        }
+        habits.push(part(h.id.clone(), h.name.clone(), score));
+    }
     let scores = |ps: &[Part]| rules::mean(&ps.iter().filter_map(|p| p.score).collect::<Vec<_>>());
     let parts = [
         rules::share(met, criteria.len() as u32),
-        rules::share(tasks_done, tasks_total),
+        rules::share(r.tasks_done, r.tasks_total),
         scores(&metrics),
         scores(&habits),
     ];
     let progress = rules::progress(&parts);
     let pct = |s: Option<f64>| s.map(|s| rules::round1(s.clamp(0.0, 1.0) * 100.0));
-    let mut stmts = Vec::new();
-    for p in &metrics {
-        stmts.push(link_score(db, &goal.id, "metric", &p.id, p.score)?);
+    if !stmts.is_empty() || (progress - goal.progress).abs() > 1e-9 {
+        stmts.push(
+            db.prepare("UPDATE os_goals SET progress = ?1 WHERE id = ?2 AND user_id = ?3")
+                .bind(&[progress.into(), goal.id.as_str().into(), user_id.into()])?,
+        );
     }
-    for p in &habits {
-        stmts.push(link_score(db, &goal.id, "habit", &p.id, p.score)?);
-    }
-    stmts.push(
-        db.prepare("UPDATE os_goals SET progress = ?1 WHERE id = ?2 AND user_id = ?3")
-            .bind(&[
-                progress.into(),
-                goal.id.as_str().into(),
-                caller.user_id.as_str().into(),
-            ])?,
-    );
+    let (tasks_done, tasks_total) = (r.tasks_done, r.tasks_total);
     let breakdown = json!({
         "criteria": {"met": met, "total": criteria.len(), "percent": pct(parts[0])},
         "tasks": {"done": tasks_done, "total": tasks_total, "percent": pct(parts[1])},
@@ -354,4 +365,14 @@ pub(super) async fn compute(
         "habits": {"percent": pct(parts[3]), "items": habits},
     });
     Ok((progress, breakdown, stmts))
+}
+
+/// [`read`] and [`evaluate`] for a goal already read.
+pub(super) async fn compute(
+    db: &D1Database,
+    caller: &Caller,
+    goal: &Row,
+) -> Result<(f64, Value, Vec<D1PreparedStatement>), ApiError> {
+    let reads = read(db, &caller.user_id, &goal.id).await?;
+    evaluate(db, &caller.user_id, goal, &reads)
 }

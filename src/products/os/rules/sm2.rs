@@ -9,12 +9,15 @@ pub struct Card {
     pub ease: f64,
 }
 
+/// A new card's ease (the column's default too).
+pub const START_EASE: f64 = 2.5;
+
 impl Default for Card {
     fn default() -> Self {
         Self {
             repetitions: 0,
             interval_days: 0,
-            ease: 2.5,
+            ease: START_EASE,
         }
     }
 }
