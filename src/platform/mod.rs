@@ -26,5 +26,6 @@ pub mod router;
 pub mod routes;
 pub mod scheduler;
 pub mod schema;
+pub mod sort;
 pub mod text;
 pub mod tz;

@@ -189,7 +189,7 @@ async fn split_bill(
 /// The user's merchants a message names (longest first).
 fn merchants_named(txs: &[Tx], lower: &str) -> Vec<String> {
     let mut names: Vec<String> = txs.iter().map(|t| t.merchant.clone()).collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    crate::platform::sort::sort_by_key(&mut names, |n| std::cmp::Reverse(n.len()));
     names.dedup();
     names.into_iter().filter(|m| m.len() >= 3 && lower.contains(&m.to_lowercase())).collect()
 }

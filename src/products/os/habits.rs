@@ -32,7 +32,7 @@ pub fn parse_schedule(v: &Value) -> Result<Schedule, FieldError> {
             });
             match days {
                 Some(mut d) if !d.is_empty() => {
-                    d.sort_unstable();
+                    crate::platform::sort::sort(&mut d);
                     d.dedup();
                     Ok(Schedule::Weekdays(d))
                 }
@@ -190,7 +190,7 @@ pub async fn find_with_days(
 ) -> Result<(Habit, Vec<NaiveDate>), ApiError> {
     let (row, done, today) = load(db, caller, id).await?;
     let mut days: Vec<NaiveDate> = done.iter().copied().collect();
-    days.sort_unstable();
+    crate::platform::sort::sort(&mut days);
     Ok((view(row, &done, today), days))
 }
 

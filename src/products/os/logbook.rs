@@ -161,7 +161,7 @@ fn stored_links(r: &Row) -> Vec<(String, String)> {
 async fn views(db: &D1Database, user_id: &str, rows: Vec<Row>) -> Result<Vec<Value>, ApiError> {
     let stored: Vec<Vec<(String, String)>> = rows.iter().map(stored_links).collect();
     let mut all: Vec<(String, String)> = stored.iter().flatten().cloned().collect();
-    all.sort();
+    crate::platform::sort::sort(&mut all);
     all.dedup();
     let live: HashSet<(String, String)> =
         live_links(db, user_id, &all).await?.into_iter().collect();

@@ -342,7 +342,7 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         date: day,
         value: body.value,
     });
-    logs.sort_by_key(|l| l.date);
+    crate::platform::sort::sort_by_key(&mut logs, |l| l.date);
     let reached = rules::milestones(&logs, m.target, direction(&m.direction), today);
     let known: Vec<&str> = m
         .milestones

@@ -328,7 +328,7 @@ pub async fn add_prerequisite(ctx: Ctx, caller: Caller) -> Result<Response, ApiE
     let id = edge.0.clone();
     if !tree.edges.contains(&edge) {
         tree.edges.push(edge);
-        tree.edges.sort();
+        crate::platform::sort::sort(&mut tree.edges);
     }
     http::json(201, &tree.view(&id)?)
 }

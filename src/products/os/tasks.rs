@@ -192,7 +192,7 @@ impl TaskFields {
                                     out.push(x);
                                 }
                             }
-                            out.sort();
+                            crate::platform::sort::sort(&mut out);
                             out.dedup();
                             f.depends_on = Some(out);
                         }
@@ -645,7 +645,7 @@ pub async fn add_dependency(ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
         .await?;
     if !task.depends_on.contains(&dep.id) {
         task.depends_on.push(dep.id);
-        task.depends_on.sort();
+        crate::platform::sort::sort(&mut task.depends_on);
     }
     http::json(201, &task)
 }
@@ -778,8 +778,8 @@ mod tests {
         let task = serde_json::to_value(Task::default()).expect("a task serializes");
         let mut fields: Vec<&str> = task.as_object().expect("an object").keys().map(String::as_str).collect();
         let mut keys: Vec<&str> = TASK_ITEMS.columns.iter().map(|(k, _)| *k).collect();
-        fields.sort_unstable();
-        keys.sort_unstable();
+        crate::platform::sort::sort(&mut fields);
+        crate::platform::sort::sort(&mut keys);
         assert_eq!(keys, fields);
     }
 

@@ -154,7 +154,7 @@ async fn claim(
         .await?
         .results()?;
     let mut events: Vec<Event> = rows.into_iter().map(Event::from).collect();
-    events.sort_by(|a, b| a.id.cmp(&b.id));
+    crate::platform::sort::sort_by(&mut events, |a, b| a.id.cmp(&b.id));
     Ok(events)
 }
 

@@ -130,7 +130,7 @@ pub fn parse_batch(body: &Value, now: i64) -> Result<Vec<LogRow>, Vec<FieldError
 
 async fn unknown_customers(db: &D1Database, rows: &[LogRow]) -> Result<Vec<i64>, ApiError> {
     let mut ids: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
-    ids.sort_unstable();
+    crate::platform::sort::sort(&mut ids);
     ids.dedup();
     let mut unknown = Vec::new();
     for chunk in ids.chunks(90) {

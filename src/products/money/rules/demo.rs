@@ -91,7 +91,7 @@ pub fn generate(seed: u64, today: NaiveDate) -> (Vec<DemoAccount>, Vec<DemoTx>) 
             }
         }
     }
-    txs.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.external_id.cmp(&b.external_id)));
+    crate::platform::sort::sort_by(&mut txs, |a, b| a.date.cmp(&b.date).then_with(|| a.external_id.cmp(&b.external_id)));
     (accounts, txs)
 }
 

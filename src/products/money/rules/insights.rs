@@ -34,7 +34,7 @@ pub fn totals(txs: &[Tx], currency: &str, from: NaiveDate, to: NaiveDate) -> (i6
     }
     let ranked = |m: BTreeMap<String, i64>| {
         let mut v: Vec<(String, i64)> = m.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        crate::platform::sort::sort_by(&mut v, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v
     };
     (total, ranked(cats), ranked(merchants))
@@ -61,7 +61,7 @@ pub fn recurring(txs: &[Tx]) -> Vec<Recurring> {
     }
     let mut out = Vec::new();
     for (_, mut charges) in by {
-        charges.sort_by_key(|t| t.date);
+        crate::platform::sort::sort_by_key(&mut charges, |t| t.date);
         let Some(last) = charges.last().copied() else { continue };
         // Walk back from the latest charge while the gaps are monthly and the amounts close.
         let mut run = vec![last];
@@ -100,7 +100,7 @@ pub fn recurring(txs: &[Tx]) -> Vec<Recurring> {
             next_expected_date,
         });
     }
-    out.sort_by(|a, b| a.next_expected_date.cmp(&b.next_expected_date).then_with(|| a.merchant.cmp(&b.merchant)));
+    crate::platform::sort::sort_by(&mut out, |a, b| a.next_expected_date.cmp(&b.next_expected_date).then_with(|| a.merchant.cmp(&b.merchant)));
     out
 }
 
@@ -118,7 +118,7 @@ pub fn compute(txs: &[Tx], today: NaiveDate, currency: &str) -> Value {
         v.iter().map(|(k, c)| json!({key: k, "total_cents": c})).collect()
     };
     let mut categories: Vec<String> = this_cats.iter().chain(&last_cats).map(|(c, _)| c.clone()).collect();
-    categories.sort();
+    crate::platform::sort::sort(&mut categories);
     categories.dedup();
     let cents_of = |v: &[(String, i64)], k: &str| v.iter().find(|(c, _)| c == k).map_or(0, |(_, c)| *c);
     let by_category: Vec<Value> = categories

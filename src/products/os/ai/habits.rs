@@ -108,7 +108,7 @@ pub const STACK: Feature = Feature {
 async fn stack(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let name = input["name"].as_str().unwrap_or("").trim();
     let mut habits = store::all(cx.db, cx.caller).await?;
-    habits.sort_by(|a, b| b.strength.total_cmp(&a.strength).then_with(|| b.current_streak.cmp(&a.current_streak)).then_with(|| a.id.cmp(&b.id)));
+    crate::platform::sort::sort_by(&mut habits, |a, b| b.strength.total_cmp(&a.strength).then_with(|| b.current_streak.cmp(&a.current_streak)).then_with(|| a.id.cmp(&b.id)));
     let anchor = habits.first();
     Ok(Draft {
         computed: json!({"ranked": habits.iter().take(5).map(|h| json!({"habit_id": h.id, "name": h.name, "strength": h.strength, "current_streak": h.current_streak})).collect::<Vec<_>>()}),

@@ -273,7 +273,7 @@ async fn link(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         found.push(("project", p.id, p.name, o));
     }
     found.retain(|f| f.3 > 0.0);
-    found.sort_by(|a, b| b.3.total_cmp(&a.3).then_with(|| a.1.cmp(&b.1)));
+    crate::platform::sort::sort_by(&mut found, |a, b| b.3.total_cmp(&a.3).then_with(|| a.1.cmp(&b.1)));
     found.truncate(5);
     Ok(Draft {
         computed: json!({"scores": found.iter().map(|(t, id, _, o)| json!({"type": t, "id": id, "overlap": stats::round(*o, 2)})).collect::<Vec<_>>()}),

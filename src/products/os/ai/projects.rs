@@ -183,7 +183,7 @@ async fn status(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         .filter(|t| t.due_date.as_deref().is_some_and(|d| d < today.as_str()) || t.depends_on.iter().any(|d| !finished.contains(d.as_str())))
         .map(|t| t.title.clone()).collect();
     let mut open: Vec<&Task> = mine.iter().filter(|t| t.status != "done").collect();
-    open.sort_by(|a, b| (a.due_date.is_none(), &a.due_date, &a.id).cmp(&(b.due_date.is_none(), &b.due_date, &b.id)));
+    crate::platform::sort::sort_by(&mut open, |a, b| (a.due_date.is_none(), &a.due_date, &a.id).cmp(&(b.due_date.is_none(), &b.due_date, &b.id)));
     let blocked = mine.iter().filter(|t| t.status != "done" && t.depends_on.iter().any(|d| !finished.contains(d.as_str()))).count();
     Ok(Draft {
         computed: json!({"total": i.total, "done": i.done, "overdue": i.overdue, "blocked": blocked, "health": health::health(&i)}),

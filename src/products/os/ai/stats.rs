@@ -16,7 +16,7 @@ pub fn percentile(xs: &[f64], p: f64) -> Option<f64> {
         return None;
     }
     let mut v = xs.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
+    crate::platform::sort::sort_by(&mut v, |a, b| a.total_cmp(b));
     let rank = (p.clamp(0.0, 100.0) / 100.0) * (v.len() - 1) as f64;
     let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
     Some(v[lo] + (v[hi] - v[lo]) * (rank - lo as f64))
@@ -52,7 +52,7 @@ pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
 /// Ranks from 1, ties sharing their mean rank.
 pub fn ranks(xs: &[f64]) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..xs.len()).collect();
-    idx.sort_by(|a, b| xs[*a].total_cmp(&xs[*b]));
+    crate::platform::sort::sort_by(&mut idx, |a, b| xs[*a].total_cmp(&xs[*b]));
     let mut out = vec![0.0; xs.len()];
     let mut i = 0;
     while i < idx.len() {

@@ -227,7 +227,7 @@ async fn prioritize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let open: Vec<&Task> = all.iter().filter(|x| x.status != "done").collect();
     let deps = dependents(&all);
     let mut scored: Vec<(&str, f64)> = open.iter().map(|x| (x.id.as_str(), score(x, cx.today, deps.get(x.id.as_str()).copied().unwrap_or(0)))).collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    crate::platform::sort::sort_by(&mut scored, |a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let mine = score(&t, cx.today, deps.get(t.id.as_str()).copied().unwrap_or(0));
     let rank = scored.iter().position(|(id, _)| *id == t.id).map_or(scored.len() + 1, |p| p + 1);
     let done: HashSet<&str> = all.iter().filter(|x| x.status == "done").map(|x| x.id.as_str()).collect();
@@ -482,7 +482,7 @@ async fn summarize(cx: &Cx<'_>) -> Result<Draft, ApiError> {
     let blocked = open.iter().filter(|t| t.depends_on.iter().any(|d| !done.contains(d.as_str()))).count();
     let deps = dependents(&all);
     let mut ready: Vec<&&Task> = open.iter().filter(|t| t.depends_on.iter().all(|d| done.contains(d.as_str()))).collect();
-    ready.sort_by(|a, b| score(b, cx.today, deps.get(b.id.as_str()).copied().unwrap_or(0)).total_cmp(&score(a, cx.today, deps.get(a.id.as_str()).copied().unwrap_or(0))).then_with(|| a.id.cmp(&b.id)));
+    crate::platform::sort::sort_by(&mut ready, |a, b| score(b, cx.today, deps.get(b.id.as_str()).copied().unwrap_or(0)).total_cmp(&score(a, cx.today, deps.get(a.id.as_str()).copied().unwrap_or(0))).then_with(|| a.id.cmp(&b.id)));
     let top3: Vec<Value> = ready.iter().take(3).map(|t| json!({"task_id": t.id, "title": t.title})).collect();
     Ok(Draft {
         computed: json!({"overdue": overdue, "due_today": due_today, "blocked": blocked, "open": open.len()}),

@@ -26,7 +26,7 @@ pub fn tokens(text: &str) -> Vec<String> {
 /// Share of `a`'s distinct words also in `b` (0–1).
 pub fn overlap(a: &str, b: &str) -> f64 {
     let mut ta = tokens(a);
-    ta.sort();
+    crate::platform::sort::sort(&mut ta);
     ta.dedup();
     if ta.is_empty() {
         return 0.0;
@@ -51,14 +51,14 @@ pub fn themes(texts: &[&str], min_texts: usize) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for t in texts {
         let mut seen = tokens(t);
-        seen.sort();
+        crate::platform::sort::sort(&mut seen);
         seen.dedup();
         for w in seen {
             *counts.entry(w).or_default() += 1;
         }
     }
     let mut v: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= min_texts).collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    crate::platform::sort::sort_by(&mut v, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
 }
 

@@ -39,7 +39,7 @@ pub async fn link_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let mut links = links.remove(&g.id).unwrap_or_default();
     if !links.tasks.contains(&t.id) {
         links.tasks.push(t.id.clone());
-        links.tasks.sort();
+        crate::platform::sort::sort(&mut links.tasks);
     }
     http::json(200, &write_then_view(&db, &caller, &g.id, stmts, links).await?)
 }
@@ -116,7 +116,7 @@ pub(super) async fn link_item(
     let list = if kind == "metric" { &mut links.metrics } else { &mut links.habits };
     if !list.iter().any(|x| x == item) {
         list.push(item.to_string());
-        list.sort();
+        crate::platform::sort::sort(list);
     }
     http::json(200, &write_then_view(&db, &caller, &g.id, stmts, links).await?)
 }

@@ -35,7 +35,7 @@ pub fn refresh(
     goals: &[Option<&str>],
 ) -> Result<Option<D1PreparedStatement>, ApiError> {
     let mut ids: Vec<&str> = goals.iter().flatten().copied().collect();
-    ids.sort_unstable();
+    crate::platform::sort::sort(&mut ids);
     ids.dedup();
     if ids.is_empty() {
         return Ok(None);

@@ -84,7 +84,7 @@ pub fn progress(logs: &[Log], target: Option<f64>, dir: Direction) -> Option<f64
 
 pub fn streak(logs: &[Log], today: NaiveDate) -> u32 {
     let mut dates: Vec<NaiveDate> = logs.iter().map(|l| l.date).collect();
-    dates.sort_unstable();
+    crate::platform::sort::sort(&mut dates);
     dates.dedup();
     let Some(&last) = dates.last() else { return 0 };
     if (today - last).num_days() > 1 {

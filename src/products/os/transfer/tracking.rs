@@ -64,7 +64,7 @@ pub(super) fn metrics(x: &mut Import) -> Result<(), ApiError> {
             }
         }
         let Some(f) = f else { continue };
-        logs.sort_by_key(|l| l.date);
+        crate::platform::sort::sort_by_key(&mut logs, |l| l.date);
         let direction = f.direction.unwrap_or_else(|| "higher".into());
         let target = f.target.flatten();
         x.metric_scores.insert(
