@@ -141,8 +141,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 fi
 
-# Seed only: the Ed25519 signer `make seed` signs in with (PyPI, in the local venv).
-if [ "$part" = seed ] && ! "$LOCAL_DIR/venv/bin/python" -c 'import nacl' 2>/dev/null; then
+# Seed and bench: the Ed25519 signer `make seed` and the round-trip table sign in with (PyPI, in the local venv).
+if { [ "$part" = seed ] || [ "$part" = bench ]; } && ! "$LOCAL_DIR/venv/bin/python" -c 'import nacl' 2>/dev/null; then
   log "installing pynacl into .tools/venv"
   [ -x "$LOCAL_DIR/venv/bin/python" ] || python3 -m venv "$LOCAL_DIR/venv"
   "$LOCAL_DIR/venv/bin/pip" install --quiet --disable-pip-version-check pynacl==1.5.0

@@ -5,7 +5,9 @@
 //!   while the user still reads their own writes: `first-unconstrained` for a request that
 //!   only reads, `first-primary` for one that writes, or the bookmark the client sent back
 //!   (`X-D1-Bookmark`, or the `d1_bookmark` cookie). The session's bookmark after the
-//!   request is answered in `X-D1-Bookmark`.
+//!   request is answered in `X-D1-Bookmark`. `D1_SESSIONS` turns it off; it is off by
+//!   default in development, where D1 has no replicas and making a bookmark costs the
+//!   local D1 about 0.2 ms of CPU per query (measured: docs/development.md).
 //! - **A meter** (when `SERVER_TIMING` is on): every D1 statement or batch and every KV
 //!   read goes through it, and the answer's `Server-Timing` says how many sequential round
 //!   trips each made and how long they took. Calls that overlap count as one round trip.
@@ -53,13 +55,21 @@ pub fn is_bookmark(s: &str) -> bool {
     (1..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
-/// Opens the request's session (and meter, when `metered`) on a copy of `env`.
-pub fn open(env: &Env, start: &Start<'_>, metered: bool) -> Opened {
-    let fallback = match start {
-        Start::After(_) => "first-primary",
-        other => other.arg(),
+/// Opens the request's session (when `start` is given) and meter (when `metered`) on a
+/// copy of `env`; with neither, `env` is used as it is.
+pub fn open(env: &Env, start: Option<&Start<'_>>, metered: bool) -> Opened {
+    let (arg, fallback) = match start {
+        Some(Start::After(b)) => (*b, "first-primary"),
+        Some(other) => (other.arg(), other.arg()),
+        None => ("", ""),
     };
-    let state = open_request(env, start.arg(), fallback, metered);
+    if arg.is_empty() && !metered {
+        return Opened {
+            env: env.clone(),
+            state: JsValue::UNDEFINED,
+        };
+    }
+    let state = open_request(env, arg, fallback, metered);
     let env = js_sys::Reflect::get(&state, &JsValue::from_str("env"))
         .map(|e| e.unchecked_into::<Env>())
         .unwrap_or_else(|_| env.clone());
@@ -69,12 +79,18 @@ pub fn open(env: &Env, start: &Start<'_>, metered: bool) -> Opened {
 impl Opened {
     /// The D1 session's bookmark after what the request did, if D1 gave one.
     pub fn bookmark(&self) -> Option<String> {
+        if self.state.is_undefined() {
+            return None;
+        }
         bookmark_of(&self.state).filter(|b| is_bookmark(b))
     }
 
     /// The `Server-Timing` value: D1 and KV round trips and their time, and the request's
     /// own time (`app`, ms, all of it); `None` when not metered.
     pub fn server_timing(&self, total_ms: f64) -> Option<String> {
+        if self.state.is_undefined() {
+            return None;
+        }
         let m = meter_of(&self.state)?;
         let [d1, d1_ms, kv, kv_ms, writes, writes_ms] =
             [0, 1, 2, 3, 4, 5].map(|i| m.get(i).copied().unwrap_or(0.0));
@@ -89,6 +105,9 @@ impl Opened {
 
     /// Sequential D1 round trips so far (0 when not metered).
     pub fn d1_round_trips(&self) -> u32 {
+        if self.state.is_undefined() {
+            return 0;
+        }
         meter_of(&self.state)
             .and_then(|m| m.first().copied())
             .unwrap_or(0.0) as u32
@@ -129,7 +148,7 @@ class Store {
   list(o) { return this.m.track(1, this.k.list(o)); }
 }
 function session(db, arg, fallback) {
-  if (!db || typeof db.withSession !== "function") return null;
+  if (!arg || !db || typeof db.withSession !== "function") return null;
   try { return db.withSession(arg); } catch { try { return db.withSession(fallback); } catch { return null; } }
 }
 export function open_request(env, arg, fallback, metered) {

@@ -61,6 +61,9 @@ pub struct Config {
     /// `Server-Timing` on every answer: D1 and KV round trips (`SERVER_TIMING`; on by
     /// default outside production).
     pub server_timing: bool,
+    /// One D1 session per request, so reads may go to a replica (`D1_SESSIONS`; on by
+    /// default in staging and production, where D1 has replicas).
+    pub d1_sessions: bool,
     pub auth: AuthConfig,
     pub llm: LlmConfig,
     /// Shared secret of a trusted gateway (`X-Gateway-Token`, routes with `Auth::Gateway`).
@@ -206,6 +209,13 @@ impl Config {
             !stage.is_production(),
         );
 
+        let d1_sessions = parse_bool(
+            &mut errors,
+            "D1_SESSIONS",
+            raw("D1_SESSIONS"),
+            matches!(stage, Stage::Staging | Stage::Production),
+        );
+
         let jwt_secret = match raw("JWT_SECRET") {
             None => {
                 errors.push("JWT_SECRET is not set (wrangler secret put JWT_SECRET)".into());
@@ -305,6 +315,7 @@ impl Config {
                 cors_origins,
                 log_requests,
                 server_timing,
+                d1_sessions,
                 auth,
                 llm,
                 gateway_token,
@@ -477,10 +488,7 @@ pub fn parse_bool(
 /// is not one.
 pub fn parse_url(errors: &mut Vec<String>, name: &str, value: &str) -> String {
     let v = value.trim().trim_end_matches('/');
-    let ok = worker::Url::parse(v)
-        .ok()
-        .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
-    if !ok {
+    if !crate::platform::fields::is_http_url(v) {
         errors.push(format!("{name}={v:?} must be an http(s) URL"));
     }
     v.to_string()

@@ -116,6 +116,18 @@ pub fn date(v: &Value, field: &str, errors: &mut Vec<FieldError>) -> Option<chro
     }
 }
 
+/// Whether `s` is an absolute http(s) URL with a host (no user info, no white space or
+/// control characters).
+pub fn is_http_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    host.is_some_and(|h| !h.is_empty() && !h.starts_with(':') && !h.contains('@'))
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// An absolute `http://` or `https://` URL of at most `max` characters, with a host and
 /// no spaces or control characters: anything a browser would run (`javascript:`,
 /// `data:`) or resolve locally (`file:`) is refused before it is stored.
@@ -125,16 +137,7 @@ pub fn http_url(
     max: usize,
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
-    let ok = |s: &str| {
-        let lower = s.to_ascii_lowercase();
-        let rest = lower
-            .strip_prefix("https://")
-            .or_else(|| lower.strip_prefix("http://"));
-        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-        s.chars().count() <= max
-            && host.is_some_and(|h| !h.is_empty() && !h.starts_with(':') && !h.contains('@'))
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-    };
+    let ok = |s: &str| s.chars().count() <= max && is_http_url(s);
     match v.as_str().map(str::trim) {
         Some(s) if ok(s) => Some(s.to_string()),
         _ => {

@@ -74,9 +74,14 @@ impl Ctx {
         if let Some(u) = &self.config.public_url {
             return u.clone();
         }
-        self.url()
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default()
+        origin(&self.url).unwrap_or_default().to_string()
+    }
+
+    /// The host (and port, when not the scheme's default) the request was sent to.
+    pub fn authority(&self) -> Option<&str> {
+        origin(&self.url)
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, a)| a)
     }
 
     /// A form-encoded body (an HTML form's POST), at most 1 MiB, as its pairs.
@@ -105,11 +110,6 @@ impl Ctx {
 
     pub fn header(&self, name: &str) -> Option<String> {
         header(&self.req.headers(), name)
-    }
-
-    /// The request's URL, parsed.
-    pub fn url(&self) -> Option<worker::Url> {
-        worker::Url::parse(&self.url).ok()
     }
 
     /// Reads the body (at most 1 MiB) and parses it as `T`: malformed JSON → 400; a body
@@ -447,6 +447,14 @@ pub async fn serve(
     resp.into_runtime(&request_id).map_err(worker::Error::from)
 }
 
+/// `scheme://host[:port]` of an absolute URL as the runtime serialises a request's (host
+/// lower-cased, a default port left out), or `None` when it is not one.
+pub fn origin(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    (!scheme.is_empty() && end > 0).then(|| &url[..scheme.len() + 3 + end])
+}
+
 /// A request header's value; an invalid name reads as absent.
 fn header(headers: &web_sys::Headers, name: &str) -> Option<String> {
     headers.get(name).ok().flatten()
@@ -652,7 +660,11 @@ async fn dispatch(
         None if reads_body => crate::platform::bindings::Start::Writes,
         None => crate::platform::bindings::Start::Reads,
     };
-    let opened = crate::platform::bindings::open(&env, &start, config.server_timing);
+    let opened = crate::platform::bindings::open(
+        &env,
+        config.d1_sessions.then_some(&start),
+        config.server_timing,
+    );
     let env = opened.env.clone();
     let done = |user_id: Option<String>, via, result| Dispatched {
         label: label.to_string(),
@@ -782,6 +794,26 @@ impl From<ApiError> for worker::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_origin_of_a_url() {
+        assert_eq!(
+            origin("https://api.example.com/a/b?c#d"),
+            Some("https://api.example.com")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8787"),
+            Some("http://127.0.0.1:8787")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8787?x=1"),
+            Some("http://127.0.0.1:8787")
+        );
+        assert_eq!(origin("https:///x"), None);
+        assert_eq!(origin("://x"), None);
+        assert_eq!(origin("no url"), None);
+        assert_eq!(origin("hé://ü/"), Some("hé://ü"));
+    }
 
     /// A body as [`Ctx::json`] reads it, without the route's schema.
     fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

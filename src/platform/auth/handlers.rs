@@ -328,15 +328,7 @@ pub async fn wallet_challenge(mut ctx: Ctx) -> Result<Response, ApiError> {
     let address = wallet::parse_address(&body.address)
         .ok_or_else(|| ApiError::validation("address", "must be 0x followed by 64 hex digits"))?;
     limit(&ctx, "challenge", None).await?;
-    let domain = ctx
-        .url()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_else(|| "edge-api".into());
+    let domain = ctx.authority().unwrap_or("edge-api").to_string();
     let nonce = ids::hex(&{
         let mut b = [0u8; 16];
         ids::random_bytes(&mut b)?;

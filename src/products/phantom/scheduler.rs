@@ -144,9 +144,10 @@ fn search_url(engine: &str, query: &str) -> String {
         "duckduckgo" => "https://duckduckgo.com/",
         _ => "https://www.google.com/search",
     };
-    worker::Url::parse_with_params(base, &[("q", query)])
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| base.to_string())
+    format!(
+        "{base}?q={}",
+        form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    )
 }
 
 /// The non-empty array under `key`, or why not.
