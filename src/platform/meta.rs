@@ -38,7 +38,7 @@ pub const DOCS_DOC: Doc = Doc {
 };
 
 fn health_schema() -> Value {
-    json!({"title": "Health",
+    crate::schema!({"title": "Health",
         "type": "object",
         "required": ["status", "stage", "timestamp", "db"],
         "properties": {

@@ -30,6 +30,29 @@ pub struct Param {
     pub schema: fn() -> serde_json::Value,
 }
 
+/// A JSON literal with nothing computed in it (a schema, mostly), kept in the module as its
+/// text and parsed when used: `serde_json::json!` turns each key and value into code,
+/// several times the size of the text (and the text compresses better). Anything with a
+/// Rust value inside stays `json!`. A literal that is not valid JSON (a trailing comma, a
+/// Rust-only escape) fails the unit tests that build the document.
+#[macro_export]
+macro_rules! schema {
+    ($($t:tt)+) => {
+        $crate::platform::openapi::literal(stringify!($($t)+))
+    };
+}
+
+/// What [`schema!`] expands to.
+pub fn literal(text: &str) -> Value {
+    match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            debug_assert!(false, "schema! literal is not JSON ({e}): {text}");
+            Value::Null
+        }
+    }
+}
+
 /// The schema of a 204 answer's (absent) body.
 pub fn no_body() -> serde_json::Value {
     serde_json::json!({"type": "null"})
@@ -54,7 +77,7 @@ pub fn body(
             props.insert(
                 k.to_string(),
                 // (Not `readOnly`: that would say a client must not send it.)
-                serde_json::json!({"description": "Read-only: accepted and ignored, so an object read may be sent back."}),
+                crate::schema!({"description": "Read-only: accepted and ignored, so an object read may be sent back."}),
             );
         }
     }
@@ -158,7 +181,7 @@ fn platform_schemas() -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(
         "Error".into(),
-        json!({
+        crate::schema!({
                     "type": "object",
                     "required": ["error"],
                     "properties": {
@@ -402,12 +425,12 @@ fn operation(route: &Route) -> Value {
             .is_object()
     {
         params.extend([
-            json!({"name": "limit", "in": "query", "required": false, "description": "Items per page.",
+            crate::schema!({"name": "limit", "in": "query", "required": false, "description": "Items per page.",
                 "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}),
-            json!({"name": "cursor", "in": "query", "required": false,
+            crate::schema!({"name": "cursor", "in": "query", "required": false,
                 "description": "The `next_cursor` of the previous page.", "schema": {"type": "string", "maxLength": 512,
                     "pattern": "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"}}),
-            json!({"name": "q", "in": "query", "required": false,
+            crate::schema!({"name": "q", "in": "query", "required": false,
                 "description": "Words to search for (ignoring ASCII case), where the list supports it.",
                 "schema": {"type": "string", "maxLength": 100}}),
         ]);
@@ -430,7 +453,9 @@ fn operation(route: &Route) -> Value {
         op["parameters"] = Value::Array(params);
     }
     match route.auth {
-        Auth::User => op["security"] = json!([{"bearer": []}, {"cookie": []}, {"apiKey": []}]),
+        Auth::User => {
+            op["security"] = crate::schema!([{"bearer": []}, {"cookie": []}, {"apiKey": []}])
+        }
         Auth::UserByHeader => op["security"] = json!([{"bearer": []}, {"apiKey": []}]),
         Auth::Session => op["security"] = json!([{"bearer": []}, {"cookie": []}]),
         Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),

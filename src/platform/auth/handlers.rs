@@ -510,7 +510,7 @@ pub async fn wallet_verify(mut ctx: Ctx) -> Result<Response, ApiError> {
 // ---------------------------------------------------------------- OpenAPI
 
 pub fn user_schema() -> Value {
-    json!({"title": "User", "type": "object", "required": ["id", "email", "email_verified", "name", "wallet_address", "created_at"], "properties": {
+    crate::schema!({"title": "User", "type": "object", "required": ["id", "email", "email_verified", "name", "wallet_address", "created_at"], "properties": {
         "id": {"type": "string"}, "email": {"type": ["string", "null"]},
         "email_verified": {"type": "boolean", "description": "Whether the address was proved by a verification or reset link. Pending Money group invites to it are claimed then."},
         "name": {"type": ["string", "null"]},
@@ -524,7 +524,7 @@ fn tokens_schema() -> Value {
 }
 
 fn api_key_schema() -> Value {
-    json!({"title": "ApiKey", "type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+    crate::schema!({"title": "ApiKey", "type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
         "prefix": {"type": "string"}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}}})
 }
 
@@ -536,7 +536,7 @@ pub const SIGNUP_DOC: Doc = Doc {
         can reclaim an account someone else opened with it through the password reset). A verification link is mailed \
         to the address (`email_verified` is false until it is opened). Sets `access_token` and `refresh_token` cookies \
         (HttpOnly, Secure, SameSite=Lax). Rate limited per IP and per email.",
-    request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
+    request: Some(|| crate::schema!({"type": "object", "required": ["email", "password"], "properties": {
         "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8, "maxLength": 128, "examples": ["correct horse battery"]},
         "name": {"type": ["string", "null"], "maxLength": 100}}})),
     response: (201, tokens_schema),
@@ -550,7 +550,7 @@ pub const LOGIN_DOC: Doc = Doc {
         per account from one IP (AUTH_RATE_LIMIT_ACCOUNT, 10/min) and per account from all IPs together \
         (AUTH_RATE_LIMIT_ACCOUNT_TOTAL, 100/min): 429 with Retry-After. Failures from other addresses do not \
         lock the owner out below that ceiling.",
-    request: Some(|| json!({"type": "object", "required": ["email", "password"], "properties": {
+    request: Some(|| crate::schema!({"type": "object", "required": ["email", "password"], "properties": {
         "email": {"type": "string"}, "password": {"type": "string"}}})),
     response: (200, tokens_schema),
 };
@@ -562,7 +562,7 @@ pub const REFRESH_DOC: Doc = Doc {
     description: "Takes `refresh_token` from the body or the cookie (401 when neither has one); returns a new pair and retires the old token. \
         Presenting a retired token revokes the whole session (every token of it). Of simultaneous refreshes with one \
         token exactly one succeeds; the others count as reuse.",
-    request: Some(|| json!({"type": "object", "properties": {"refresh_token": {"type": "string"}}})),
+    request: Some(|| crate::schema!({"type": "object", "properties": {"refresh_token": {"type": "string"}}})),
     response: (200, tokens_schema),
 };
 
@@ -593,7 +593,7 @@ pub const CREATE_KEY_DOC: Doc = Doc {
     response: (201, || {
         let mut s = api_key_schema();
         s["title"] = json!("NewApiKey");
-        s["properties"]["key"] = json!({"type": "string", "description": "The key itself, shown only here."});
+        s["properties"]["key"] = crate::schema!({"type": "string", "description": "The key itself, shown only here."});
         s
     }),
 };
@@ -627,10 +627,10 @@ pub const CHALLENGE_DOC: Doc = Doc {
         A new challenge never voids one already issued: up to 16 may be pending per address (429 beyond, until \
         the oldest expires). Rate limited per IP (AUTH_RATE_LIMIT_IP).",
     request: Some(
-        || json!({"type": "object", "required": ["address"], "properties": {"address": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}}}),
+        || crate::schema!({"type": "object", "required": ["address"], "properties": {"address": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}}}),
     ),
     response: (200, || {
-        json!({"type": "object", "properties": {"nonce": {"type": "string"}, "message": {"type": "string"},
+        crate::schema!({"type": "object", "properties": {"nonce": {"type": "string"}, "message": {"type": "string"},
         "expires_at": {"type": "string", "format": "date-time"}}})
     }),
 };
@@ -643,7 +643,7 @@ pub const VERIFY_DOC: Doc = Doc {
         over one pending challenge's message as a personal message (`message`, optional, picks which); `public_key` \
         (base64, optional) must match it, and the key must hash to `address`. The challenge is then used up. The \
         first sign-in creates the account.",
-    request: Some(|| json!({"type": "object", "required": ["address", "signature"], "properties": {
+    request: Some(|| crate::schema!({"type": "object", "required": ["address", "signature"], "properties": {
         "address": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}, "signature": {"type": "string"}, "public_key": {"type": "string"},
         "message": {"type": "string"}}})),
     response: (200, tokens_schema),

@@ -521,7 +521,7 @@ pub async fn dev_outbox(ctx: Ctx) -> Result<Response, ApiError> {
 // ---------------------------------------------------------------- OpenAPI
 
 fn token_body() -> Value {
-    json!({"type": "object", "required": ["token"], "additionalProperties": false, "properties": {
+    crate::schema!({"type": "object", "required": ["token"], "additionalProperties": false, "properties": {
         "token": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The `token` of the link mailed."}}})
 }
 
@@ -533,7 +533,7 @@ pub const SEND_DOC: Doc = Doc {
         200 `{sent: false, email_verified: true}` when the address is verified already; 409 for a wallet account, \
         which has no address. Rate limited per account.",
     request: None,
-    response: (202, || json!({"type": "object", "required": ["sent", "email_verified"], "properties": {
+    response: (202, || crate::schema!({"type": "object", "required": ["sent", "email_verified"], "properties": {
         "sent": {"type": "boolean"}, "email_verified": {"type": "boolean"}}})),
 };
 
@@ -553,9 +553,9 @@ pub const FORGOT_DOC: Doc = Doc {
     summary: "Ask for a password reset link",
     description: "Always 202 with the same body, at once, whether or not the address has an account; the link \
         (valid 1 hour, single use) is mailed only when it does. Rate limited per IP and per address.",
-    request: Some(|| json!({"type": "object", "required": ["email"], "additionalProperties": false, "properties": {
+    request: Some(|| crate::schema!({"type": "object", "required": ["email"], "additionalProperties": false, "properties": {
         "email": {"type": "string", "format": "email", "maxLength": 254}}})),
-    response: (202, || json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}})),
+    response: (202, || crate::schema!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}})),
 };
 
 pub const RESET_DOC: Doc = Doc {
@@ -566,7 +566,7 @@ pub const RESET_DOC: Doc = Doc {
         refresh tokens stop working), and — when the address had never been verified, so the account may have \
         been opened by someone else — revokes every API key too. 422 on `token` when it is unknown, used or \
         expired; on `password` when it is not 8 to 128 characters.",
-    request: Some(|| json!({"type": "object", "required": ["token", "password"], "additionalProperties": false,
+    request: Some(|| crate::schema!({"type": "object", "required": ["token", "password"], "additionalProperties": false,
         "properties": {"token": {"type": "string", "minLength": 1, "maxLength": 200},
         "password": {"type": "string", "minLength": 8, "maxLength": 128}}})),
     response: (204, no_body),

@@ -537,7 +537,7 @@ fn request_schema() -> Value {
 }
 
 fn response_schema() -> Value {
-    json!({"type": "object", "required": ["conversation_id", "reply", "tool_calls"], "properties": {
+    crate::schema!({"type": "object", "required": ["conversation_id", "reply", "tool_calls"], "properties": {
         "conversation_id": {"type": "string"},
         "reply": {"type": "string"},
         "tool_calls": {"type": "array", "items": {"type": "object", "required": ["tool", "arguments", "result"],
@@ -567,7 +567,7 @@ mod tests {
     #[test]
     fn chat_bodies_are_checked() {
         assert!(parse(&json!({"message": "add milk"})).is_ok());
-        assert!(parse(&json!({"message": "hi", "conversation_id": null})).is_ok());
+        assert!(parse(&crate::schema!({"message": "hi", "conversation_id": null})).is_ok());
         let fields = |v: Value| match parse(&v) {
             Err(ApiError::Validation(e)) => e.into_iter().map(|f| f.field).collect::<Vec<_>>(),
             _ => Vec::new(),

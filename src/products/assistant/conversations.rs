@@ -250,7 +250,7 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 // ---- OpenAPI ----
 
 pub fn schema() -> Value {
-    json!({"title": "Conversation", "type": "object", "required": ["id", "title", "created_at", "updated_at"], "properties": {
+    crate::schema!({"title": "Conversation", "type": "object", "required": ["id", "title", "created_at", "updated_at"], "properties": {
         "id": {"type": "string"},
         "title": {"type": "string", "description": "The start of the conversation's first message."},
         "created_at": {"type": "string", "format": "date-time"},
@@ -259,7 +259,7 @@ pub fn schema() -> Value {
 }
 
 pub fn message_schema() -> Value {
-    json!({"title": "ConversationMessage", "type": "object", "required": ["role", "content", "created_at"], "properties": {
+    crate::schema!({"title": "ConversationMessage", "type": "object", "required": ["role", "content", "created_at"], "properties": {
         "role": {"type": "string", "enum": ["user", "assistant", "tool"]},
         "content": {"type": "string", "description": "For a tool message, the tool's result as JSON text."},
         "tool_calls": {"type": "array", "description": "Assistant messages: the tools it called.",

@@ -326,7 +326,7 @@ fn accepted() -> Result<Response, ApiError> {
 // ---- OpenAPI ----
 
 fn frame_schema() -> Value {
-    json!({"type": "object", "required": ["jsonrpc", "method"], "properties": {
+    crate::schema!({"type": "object", "required": ["jsonrpc", "method"], "properties": {
         "jsonrpc": {"const": "2.0"},
         "id": {"type": ["string", "integer"], "description": "Absent for a notification (answered 202)."},
         "method": {"type": "string", "examples": ["server/discover", "tools/list", "tools/call", "initialize", "ping"]},
@@ -338,7 +338,7 @@ fn frame_schema() -> Value {
 }
 
 fn answer_schema() -> Value {
-    json!({"type": "object", "required": ["jsonrpc", "id"], "properties": {
+    crate::schema!({"type": "object", "required": ["jsonrpc", "id"], "properties": {
         "jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer", "null"]},
         "result": {"type": "object"},
         "error": {"type": "object", "required": ["code", "message"], "properties": {
@@ -364,7 +364,7 @@ pub const DOC: Doc = Doc {
     response: (200, || {
         let mut s = answer_schema();
         s["x-error-schema"] = answer_schema();
-        s["x-no-content"] = json!({"202": "A notification (a frame without `id`) was accepted; there is no answer"});
+        s["x-no-content"] = crate::schema!({"202": "A notification (a frame without `id`) was accepted; there is no answer"});
         s
     }),
 };

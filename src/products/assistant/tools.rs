@@ -92,7 +92,7 @@ pub static TOOLS: &[Tool] = &[
         input: || {
             object(
                 &[
-                    ("title", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+                    ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
                     ("description", json!({"type": "string", "maxLength": 5000})),
                     ("due_date", json!({"type": "string", "format": "date"})),
                     ("priority", json!({"type": "string", "enum": tasks::PRIORITIES})),
@@ -111,7 +111,7 @@ pub static TOOLS: &[Tool] = &[
         input: || {
             object(
                 &[
-                    ("status", json!({"type": "string", "enum": ["all", "pending", "completed"], "default": "pending"})),
+                    ("status", crate::schema!({"type": "string", "enum": ["all", "pending", "completed"], "default": "pending"})),
                     ("q", json!({"type": "string", "maxLength": 100})),
                 ],
                 &[],
@@ -144,7 +144,7 @@ pub static TOOLS: &[Tool] = &[
             object(
                 &[
                     ("task_id", json!({"type": "string", "maxLength": 64})),
-                    ("title", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+                    ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
                 ],
                 &[],
             )
@@ -164,9 +164,9 @@ pub static TOOLS: &[Tool] = &[
             object(
                 &[
                     ("task_id", json!({"type": "string", "maxLength": 64})),
-                    ("title", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+                    ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
                     ("description", json!({"type": "string", "maxLength": 5000})),
-                    ("due_date", json!({"type": ["string", "null"], "format": "date"})),
+                    ("due_date", crate::schema!({"type": ["string", "null"], "format": "date"})),
                     ("priority", json!({"type": "string", "enum": tasks::PRIORITIES})),
                 ],
                 &["task_id"],
@@ -195,7 +195,7 @@ pub static TOOLS: &[Tool] = &[
             object(
                 &[
                     ("habit_id", json!({"type": "string", "maxLength": 64})),
-                    ("name", json!({"type": "string", "minLength": 1, "maxLength": 100})),
+                    ("name", crate::schema!({"type": "string", "minLength": 1, "maxLength": 100})),
                     ("date", json!({"type": "string", "format": "date"})),
                 ],
                 &[],
@@ -219,7 +219,7 @@ pub static TOOLS: &[Tool] = &[
             object(
                 &[
                     ("goal_id", json!({"type": "string", "maxLength": 64})),
-                    ("title", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+                    ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
                 ],
                 &[],
             )
@@ -251,14 +251,14 @@ fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
 }
 
 fn task_schema() -> Value {
-    json!({"type": "object", "required": ["id", "title", "status", "priority"], "properties": {
+    crate::schema!({"type": "object", "required": ["id", "title", "status", "priority"], "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "string"},
         "priority": {"type": "string"}, "due_date": {"type": ["string", "null"]}
     }})
 }
 
 fn habit_schema() -> Value {
-    json!({"type": "object", "required": ["id", "name", "current_streak", "done_today"], "properties": {
+    crate::schema!({"type": "object", "required": ["id", "name", "current_streak", "done_today"], "properties": {
         "id": {"type": "string"}, "name": {"type": "string"},
         "current_streak": {"type": "integer"}, "best_streak": {"type": "integer"},
         "due_today": {"type": "boolean"}, "done_today": {"type": "boolean"}

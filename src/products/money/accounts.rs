@@ -214,7 +214,7 @@ pub async fn sync_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"title": "Account", "type": "object", "required": ["id", "merchant", "name", "last4", "linked_at"], "properties": {
+    crate::schema!({"title": "Account", "type": "object", "required": ["id", "merchant", "name", "last4", "linked_at"], "properties": {
         "id": {"type": "string"},
         "source": {"type": "string", "enum": ["demo", "knot"]},
         "merchant": {"type": "string"},
@@ -234,7 +234,7 @@ pub const START_DOC: Doc = Doc {
     description: "With FEATURE_KNOT=true: a Knot TransactionLink session (`session_id`, `client_id`, `environment`) for \
         Knot's SDK, and the merchants Knot lists. Otherwise `mode: mock`: onboarding/complete links demo accounts.",
     request: None,
-    response: (200, || json!({"type": "object", "required": ["mode", "session_id"], "properties": {
+    response: (200, || crate::schema!({"type": "object", "required": ["mode", "session_id"], "properties": {
         "mode": {"type": "string", "enum": ["knot", "mock"]}, "session_id": {"type": "string"},
         "client_id": {"type": ["string", "null"]}, "environment": {"type": "string"}, "merchants": {"type": "array"}}})),
 };
@@ -276,6 +276,6 @@ pub const SYNC_DOC: Doc = Doc {
         each page with its cursor; 429 and 5xx are retried with backoff (honouring Retry-After), then 502 with the \
         error kept on the account and the cursor where it stopped.",
     request: None,
-    response: (200, || json!({"type": "object", "properties": {"account_id": {"type": "string"},
+    response: (200, || crate::schema!({"type": "object", "properties": {"account_id": {"type": "string"},
         "pages": {"type": "integer"}, "stored": {"type": "integer"}}})),
 };

@@ -179,14 +179,14 @@ pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiE
 }
 
 pub fn schema() -> Value {
-    json!({"title": "Chat", "type": "object", "required": ["id", "title", "group_id", "created_at", "updated_at"], "properties": {
+    crate::schema!({"title": "Chat", "type": "object", "required": ["id", "title", "group_id", "created_at", "updated_at"], "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "group_id": {"type": ["string", "null"]},
         "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
     }})
 }
 
 pub fn message_schema() -> Value {
-    json!({"title": "ChatMessage", "type": "object", "required": ["id", "role", "content", "thinking", "action", "drawer_data"], "properties": {
+    crate::schema!({"title": "ChatMessage", "type": "object", "required": ["id", "role", "content", "thinking", "action", "drawer_data"], "properties": {
         "id": {"type": "string"},
         "role": {"type": "string", "enum": ["user", "assistant"]},
         "content": {"type": "string"},

@@ -250,7 +250,7 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"title": "Group", "type": "object", "required": ["id", "name", "owner_id", "members", "created_at"], "properties": {
+    crate::schema!({"title": "Group", "type": "object", "required": ["id", "name", "owner_id", "members", "created_at"], "properties": {
         "id": {"type": "string"}, "name": {"type": "string"}, "owner_id": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"},
         "members": {"type": "array", "items": {"type": "object", "properties": {

@@ -70,7 +70,7 @@ pub async fn summary(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn summary_schema() -> Value {
-    json!({"title": "InsightSummary", "type": "object", "required": ["computed_at", "by_category", "recurring", "month_over_month"], "properties": {
+    crate::schema!({"title": "InsightSummary", "type": "object", "required": ["computed_at", "by_category", "recurring", "month_over_month"], "properties": {
         "computed_at": {"type": ["string", "null"], "format": "date-time", "description": "null until the scheduler first computed them."},
         "currency": {"type": ["string", "null"]},
         "by_category": {"type": "array", "items": {"type": "object", "properties": {
@@ -96,7 +96,7 @@ pub const GET_DOC: Doc = Doc {
         month), recurring charges (same merchant, amount within ±10 %, 25–35 days apart, at least 3 times) with the next \
         expected date and amount. `computed_at` says when; `status: pending` before the first run.",
     request: None,
-    response: (200, || json!({"type": "object", "required": ["computed_at", "status"], "properties": {
+    response: (200, || crate::schema!({"type": "object", "required": ["computed_at", "status"], "properties": {
         "computed_at": {"type": ["string", "null"]}, "status": {"type": "string", "enum": ["ready", "pending"]}}})),
 };
 pub const SUMMARY_DOC: Doc = Doc {

@@ -337,12 +337,12 @@ pub const WEBHOOK_DOC: Doc = Doc {
         received before answers 200 with `duplicate: true` and does nothing. A `session_id` must be one this API \
         created for `external_user_id` (401). NEW_TRANSACTIONS_AVAILABLE and UPDATED_TRANSACTIONS_AVAILABLE for an \
         account of that user at `merchant.id` queue a sync in the user's scheduler, at most once a minute per account.",
-    request: Some(|| json!({"type": "object", "required": ["event"], "properties": {
+    request: Some(|| crate::schema!({"type": "object", "required": ["event"], "properties": {
         "event": {"type": "string", "examples": ["NEW_TRANSACTIONS_AVAILABLE"]},
         "external_user_id": {"type": "string"}, "session_id": {"type": "string"},
         "merchant": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
         "timestamp": {"type": "integer", "description": "Unix milliseconds; within 10 minutes of now."}}})),
-    response: (200, || json!({"type": "object", "required": ["received", "queued", "duplicate"], "properties": {
+    response: (200, || crate::schema!({"type": "object", "required": ["received", "queued", "duplicate"], "properties": {
         "received": {"type": "boolean"}, "queued": {"type": "boolean"},
         "duplicate": {"type": "boolean", "description": "This exact body was received before: nothing was done."}}})),
 };
@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn knot_transactions_become_ours() {
-        let tx = json!({"id": "13da3c28", "datetime": "2024-11-10T00:00:00+00:00", "order_status": "COMPLETED",
+        let tx = crate::schema!({"id": "13da3c28", "datetime": "2024-11-10T00:00:00+00:00", "order_status": "COMPLETED",
             "price": {"total": "43.20", "currency": "USD"}, "payment_methods": [{"type": "CARD", "last_four": "5690"}]});
         let t = to_incoming(&tx, "DoorDash").expect("converted");
         assert_eq!((t.amount_cents, t.category.as_str(), t.occurred_at.as_str()), (4320, "dining", "2024-11-10T00:00:00.000Z"));

@@ -542,7 +542,7 @@ mod tests {
     #[test]
     fn fields_name_bad_modules() {
         let errs = Fields::parse(
-            &json!({"title": "Rust", "modules": [{"title": "Ownership"}, {}, {"title": ""}]}),
+            &crate::schema!({"title": "Rust", "modules": [{"title": "Ownership"}, {}, {"title": ""}]}),
             true,
         )
         .expect_err("bad");

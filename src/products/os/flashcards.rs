@@ -333,6 +333,6 @@ pub const REVIEW_DOC: Doc = Doc {
     summary: "Review a flashcard (SM-2)",
     description: "`{grade}` 0–5 → `{interval_days, ease, repetitions, due_on}`. Ease starts at 2.5, floor 1.3; intervals \
         1, 6, then interval × ease; a grade below 3 resets repetitions.",
-    request: Some(|| json!({"type": "object", "required": ["grade"], "properties": {"grade": {"type": "integer", "minimum": 0, "maximum": 5}}})),
+    request: Some(|| crate::schema!({"type": "object", "required": ["grade"], "properties": {"grade": {"type": "integer", "minimum": 0, "maximum": 5}}})),
     response: (200, || json!({"type": "object"})),
 };

@@ -497,7 +497,7 @@ const DAY: Param = Param {
 };
 
 fn schedule_schema() -> Value {
-    json!({"description": "`{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.",
+    crate::schema!({"description": "`{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.",
         "anyOf": [
         {"type": "object", "required": ["type"], "properties": {"type": {"const": "daily"}}},
         {"type": "object", "required": ["type", "days"], "properties": {"type": {"const": "weekdays"},
@@ -586,7 +586,7 @@ pub const LOG_DOC: Doc = Doc {
     summary: "Log a habit done",
     description: "`{date?}` (YYYY-MM-DD, default today in the user's time zone, not in the future); one log per day, \
         logging twice is idempotent. A day before the habit's start_date back-fills it: the start moves back to that day.",
-    request: Some(|| json!({"type": "object", "additionalProperties": false, "properties": {"date": {"type": "string", "format": "date"}}})),
+    request: Some(|| crate::schema!({"type": "object", "additionalProperties": false, "properties": {"date": {"type": "string", "format": "date"}}})),
     response: (201, schema),
 };
 pub const UNLOG_DOC: Doc = Doc {

@@ -530,6 +530,6 @@ pub const ANALYTICS_DOC: Doc = Doc {
         of those logs minus the first half), progress (0–100 from the first value toward the target, in the metric's \
         direction), streak (consecutive logged days up to today or yesterday).",
     request: None,
-    response: (200, || json!({"type": "object", "properties": {"velocity": {"type": ["number", "null"]},
+    response: (200, || crate::schema!({"type": "object", "properties": {"velocity": {"type": ["number", "null"]},
         "acceleration": {"type": ["number", "null"]}, "progress": {"type": ["number", "null"]}, "streak": {"type": "integer"}}})),
 };

@@ -785,12 +785,12 @@ mod tests {
 
     #[test]
     fn fields_parse_and_name_errors() {
-        let f = TaskFields::parse(&json!({"title": " Buy milk ", "priority": "high", "effort": 2, "due_date": "2026-02-28", "area": "Home"}), true)
+        let f = TaskFields::parse(&crate::schema!({"title": " Buy milk ", "priority": "high", "effort": 2, "due_date": "2026-02-28", "area": "Home"}), true)
             .expect("valid");
         assert_eq!(f.title.as_deref(), Some("Buy milk"));
         assert_eq!(f.area, Some(Some("home".into())));
         let errs = TaskFields::parse(
-            &json!({"priority": "asap", "effort": 9, "due_date": "2026-02-30", "colour": 1}),
+            &crate::schema!({"priority": "asap", "effort": 9, "due_date": "2026-02-30", "colour": 1}),
             true,
         )
         .expect_err("bad");

@@ -313,7 +313,7 @@ pub const WALLET_DOC: Doc = Doc {
     description: "`{balance, ledger, next_cursor}`: the balance is the sum of the ledger; each entry has delta, reason, \
         source_type and source_id. The ledger is paginated (limit, cursor).",
     request: None,
-    response: (200, || json!({"type": "object", "properties": {"balance": {"type": "integer"}, "ledger": {"type": "array"}}})),
+    response: (200, || crate::schema!({"type": "object", "properties": {"balance": {"type": "integer"}, "ledger": {"type": "array"}}})),
 };
 pub const CREATE_REWARD_DOC: Doc = Doc {
     tag: "os",

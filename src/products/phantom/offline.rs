@@ -429,7 +429,7 @@ mod tests {
     #[test]
     fn queries_match_the_persona_interests() {
         let persona =
-            json!({"interests": ["coffee"], "location": "Lyon, Auvergne-Rhône-Alpes, FR"});
+            crate::schema!({"interests": ["coffee"], "location": "Lyon, Auvergne-Rhône-Alpes, FR"});
         let q = generate(
             "search_queries",
             1,
@@ -468,7 +468,7 @@ mod tests {
 
     #[test]
     fn form_data_follows_the_persona() {
-        let persona = json!({"name": "Lena Müller", "age": 41, "location": "Munich, Bavaria, DE", "occupation": "architect"});
+        let persona = crate::schema!({"name": "Lena Müller", "age": 41, "location": "Munich, Bavaria, DE", "occupation": "architect"});
         let f = generate("form_data", 5, &json!({"persona": persona, "fields": ["name", "email", "city", "dob", "phone"], "year": 2026}))
             .expect("form");
         assert_eq!(f["name"], "Lena Müller");
@@ -503,14 +503,14 @@ mod tests {
 
     #[test]
     fn addresses_and_phones_follow_the_country() {
-        let lyon = json!({"name": "Camille Martin", "location": "Lyon, Auvergne-Rhône-Alpes, FR"});
+        let lyon = crate::schema!({"name": "Camille Martin", "location": "Lyon, Auvergne-Rhône-Alpes, FR"});
         let f = generate("form_data", 3, &json!({"persona": lyon, "fields": ["address", "phone", "postal_code"]})).expect("f");
         let address = f["address"].as_str().unwrap_or("");
         let postal = f["postal_code"].as_str().unwrap_or("");
         assert!(address.ends_with(&format!("{postal} Lyon")), "{f}");
         assert!(["rue", "avenue", "boulevard"].iter().any(|w| address.contains(w)), "{f}");
         assert!(f["phone"].as_str().is_some_and(|p| p.starts_with("+33 ")), "{f}");
-        let berlin = json!({"name": "Jonas Weber", "location": "Berlin, Berlin, Germany"});
+        let berlin = crate::schema!({"name": "Jonas Weber", "location": "Berlin, Berlin, Germany"});
         let f = generate("form_data", 3, &json!({"persona": berlin, "fields": ["address", "phone"]})).expect("f");
         assert!(f["phone"].as_str().is_some_and(|p| p.starts_with("+49 ")), "{f}");
         assert!(f["address"].as_str().is_some_and(|a| a.contains("Berlin") && !a.contains(", Berlin, Berlin")), "{f}");
@@ -518,7 +518,7 @@ mod tests {
 
     #[test]
     fn us_phone_numbers_use_the_fictional_range() {
-        let persona = json!({"name": "Ava Park", "location": "Austin, Texas, US"});
+        let persona = crate::schema!({"name": "Ava Park", "location": "Austin, Texas, US"});
         let f = generate(
             "form_data",
             2,

@@ -527,7 +527,7 @@ mod tests {
     #[test]
     fn fields_are_checked() {
         let errs = PersonaFields::parse(
-            &json!({"name": "", "age": 7, "interests": [], "is_active": "yes", "favourite": 1}),
+            &crate::schema!({"name": "", "age": 7, "interests": [], "is_active": "yes", "favourite": 1}),
             false,
         )
         .expect_err("bad");
@@ -536,7 +536,7 @@ mod tests {
             assert!(fields.contains(&f), "{f}");
         }
         let ok = PersonaFields::parse(
-            &json!({"interests": [" Coffee ", "coffee", "hiking"]}),
+            &crate::schema!({"interests": [" Coffee ", "coffee", "hiking"]}),
             false,
         )
         .expect("ok");

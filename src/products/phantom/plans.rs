@@ -255,7 +255,7 @@ pub const GENERATE_DOC: Doc = Doc {
     summary: "Generate a browsing plan for a persona",
     description: "`{persona_id}`; the LLM broker writes the steps, which are validated.",
     request: Some(
-        || json!({"type": "object", "required": ["persona_id"], "properties": {"persona_id": {"type": "string"}}}),
+        || crate::schema!({"type": "object", "required": ["persona_id"], "properties": {"persona_id": {"type": "string"}}}),
     ),
     response: (201, plan_schema),
 };
@@ -285,7 +285,7 @@ pub const COMPLETE_DOC: Doc = Doc {
     params: &[],
     summary: "Report a plan done",
     description: "`{result}` (object) is stored; completing twice → 409.",
-    request: Some(|| json!({"type": "object", "properties": {"result": {"type": "object"}}})),
+    request: Some(|| crate::schema!({"type": "object", "properties": {"result": {"type": "object"}}})),
     response: (200, plan_schema),
 };
 
@@ -296,14 +296,14 @@ mod tests {
     #[test]
     fn plan_validation() {
         assert!(validate_plan(
-            json!({"steps": [{"action": "search", "query": "x", "dwell_seconds": 5}]})
+            crate::schema!({"steps": [{"action": "search", "query": "x", "dwell_seconds": 5}]})
         )
         .is_ok());
         assert!(validate_plan(json!({"steps": []})).is_err());
-        assert!(validate_plan(json!({"steps": [{"action": "fly", "dwell_seconds": 5}]})).is_err());
-        assert!(validate_plan(json!({"steps": [{"action": "visit", "url": "javascript:alert(1)", "dwell_seconds": 5}]})).is_err());
+        assert!(validate_plan(crate::schema!({"steps": [{"action": "fly", "dwell_seconds": 5}]})).is_err());
+        assert!(validate_plan(crate::schema!({"steps": [{"action": "visit", "url": "javascript:alert(1)", "dwell_seconds": 5}]})).is_err());
         assert!(
-            validate_plan(json!({"steps": [{"action": "scroll", "dwell_seconds": 0}]})).is_err()
+            validate_plan(crate::schema!({"steps": [{"action": "scroll", "dwell_seconds": 0}]})).is_err()
         );
     }
 
@@ -313,7 +313,7 @@ mod tests {
             let v = crate::products::phantom::offline::generate(
                 "plan",
                 seed,
-                &json!({"persona": {"interests": ["coffee", "unknown hobby"]}}),
+                &crate::schema!({"persona": {"interests": ["coffee", "unknown hobby"]}}),
             )
             .expect("plan");
             assert!(validate_plan(v).is_ok(), "seed {seed}");

@@ -156,7 +156,7 @@ pub const FINGERPRINT_DOC: Doc = Doc {
         minutes, different in the next; `rotates_at` says when. Coherent by OS family (platform, user agent, fonts, \
         WebGL vendor/renderer, screens, hardware). Cached in KV until it rotates.",
     request: None,
-    response: (200, || json!({"type": "object", "properties": {
+    response: (200, || crate::schema!({"type": "object", "properties": {
         "user_agent": {"type": "string"}, "platform": {"type": "string"}, "os": {"type": "string"}, "browser": {"type": "string"},
         "languages": {"type": "array", "items": {"type": "string"}}, "timezone": {"type": "string"},
         "screen": {"type": "object"}, "hardware_concurrency": {"type": "integer"}, "device_memory": {"type": ["integer", "null"]},
@@ -180,7 +180,7 @@ pub const FORM_DATA_DOC: Doc = Doc {
         region, zip, postal_code, country, birthday, date_of_birth, dob, age, occupation, job_title, company, username, \
         website. Phone numbers use reserved fictional ranges. 409 when no persona is active.",
     request: None,
-    response: (200, || json!({"type": "object", "additionalProperties": {"type": "string"}})),
+    response: (200, || crate::schema!({"type": "object", "additionalProperties": {"type": "string"}})),
 };
 
 #[cfg(test)]

@@ -548,7 +548,7 @@ mod tests {
 
     #[test]
     fn offline_answers_pass_the_loop_validators() {
-        let p = json!({"interests": ["coffee", "hiking"], "location": "Austin, Texas, US"});
+        let p = crate::schema!({"interests": ["coffee", "hiking"], "location": "Austin, Texas, US"});
         for seed in 0..20 {
             let ctx = json!({"persona": p, "count": 5});
             assert!(validate_queries(

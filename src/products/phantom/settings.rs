@@ -296,7 +296,7 @@ mod tests {
     fn patch_updates_only_named_fields() {
         let s = apply_patch(
             &Settings::default(),
-            &json!({"search_interval": 3, "timezone": "Europe/Paris"}),
+            &crate::schema!({"search_interval": 3, "timezone": "Europe/Paris"}),
             tz_ok,
         )
         .expect("valid");
@@ -309,7 +309,7 @@ mod tests {
     fn patch_reports_every_bad_field() {
         let errs = apply_patch(
             &Settings::default(),
-            &json!({"search_interval": 0, "active_hours": [10, 25], "timezone": "Mars/Base", "colour": "red", "enabled": "yes"}),
+            &crate::schema!({"search_interval": 0, "active_hours": [10, 25], "timezone": "Mars/Base", "colour": "red", "enabled": "yes"}),
             tz_ok,
         )
         .expect_err("five problems");

@@ -94,7 +94,7 @@ pub const DOC: Doc = Doc {
         next_runs and last_runs per loop, counts generated and delivered per event type, queue_depth, backlog_cap \
         and backlog_full (loops skip while the undelivered backlog is at the cap).",
     request: None,
-    response: (200, || json!({"type": "object", "properties": {
+    response: (200, || crate::schema!({"type": "object", "properties": {
         "enabled": {"type": "boolean"}, "running": {"type": "boolean"}, "in_active_hours": {"type": "boolean"},
         "active_persona": {"type": ["object", "null"]}, "next_runs": {"type": "object"}, "last_runs": {"type": "object"},
         "counts": {"type": "object"}, "queue_depth": {"type": "integer"}, "backlog_cap": {"type": "integer"},

@@ -199,7 +199,7 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 pub fn schema() -> Value {
-    json!({"title": "Customer", "type": "object", "properties": {
+    crate::schema!({"title": "Customer", "type": "object", "properties": {
         "customer_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
         "wallet_address": {"type": "string"},
         "current_balance_usd_cents": {"type": "integer"},

@@ -470,7 +470,7 @@ pub async fn transactions(ctx: Ctx, caller: Caller) -> Result<Response, ApiError
 }
 
 pub fn tx_schema() -> Value {
-    json!({"title": "EscrowTransaction", "type": "object", "properties": {
+    crate::schema!({"title": "EscrowTransaction", "type": "object", "properties": {
         "id": {"type": "string"}, "tx_type": {"type": "string", "enum": ["deposit", "withdraw", "charge"]},
         "amount_usd_cents": {"type": "integer"}, "tx_digest": {"type": ["string", "null"]},
         "idempotency_key": {"type": ["string", "null"]}, "description": {"type": "string"},
@@ -491,7 +491,7 @@ pub const DEPOSIT_DOC: Doc = Doc {
         unknown_transaction, transaction_failed, wrong_sender, wrong_recipient, wrong_coin, amount_too_small or \
         amount_mismatch; 502 when the RPC cannot be read. With ESCROW_MODE=mock (development only) the stated \
         amount is credited as is.",
-    request: Some(|| json!({"type": "object", "required": ["tx_digest"], "properties": {
+    request: Some(|| crate::schema!({"type": "object", "required": ["tx_digest"], "properties": {
         "amount_usd_cents": {"type": "integer", "minimum": 1, "maximum": 100000000,
             "description": "required with ESCROW_MODE=mock; with sui, checked against the chain"},
         "tx_digest": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[A-Za-z0-9_-]+$"}}})),
@@ -506,7 +506,7 @@ pub const WITHDRAW_DOC: Doc = Doc {
         The amount leaves the balance at once. With ESCROW_MODE=mock the withdrawal is completed (201); with \
         ESCROW_MODE=sui it is recorded as a pending request for the operator's signer, which sends the coins \
         on chain (202, `status: pending`).",
-    request: Some(|| json!({"type": "object", "required": ["amount_usd_cents"], "properties": {
+    request: Some(|| crate::schema!({"type": "object", "required": ["amount_usd_cents"], "properties": {
         "amount_usd_cents": {"type": "integer", "minimum": 1, "maximum": 100000000}}})),
     response: (201, || json!({"type": "object", "properties": {"transaction_id": {"type": "string"},
         "status": {"type": "string", "enum": ["completed", "pending"]}, "customer": super::customers::schema()}})),

@@ -172,7 +172,7 @@ pub async fn revoke(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 fn created_schema() -> Value {
-    json!({"type": "object", "properties": {"id": {"type": "string"}, "key": {"type": "string", "description": "shown only here"},
+    crate::schema!({"type": "object", "properties": {"id": {"type": "string"}, "key": {"type": "string", "description": "shown only here"},
         "key_version": {"type": "integer"}, "created_at": {"type": "string"}}})
 }
 
@@ -192,7 +192,7 @@ pub const LIST_DOC: Doc = Doc {
     request: None,
     response: (200, || {
         page_of(
-            json!({"type": "object", "properties": {"id": {"type": "string"},
+            crate::schema!({"type": "object", "properties": {"id": {"type": "string"},
                 "service_type": {"type": "string"}, "key_version": {"type": "integer"},
                 "key_prefix": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}}),
         )

@@ -116,7 +116,7 @@ pub const PURCHASE_DOC: Doc = Doc {
     description: "Charges SEAL_KEY_PRICE_CENTS (default 500) after the balance and limit checks (402). Answers the \
         Ed25519 public key and, this once, the PKCS#8 private key (base64).",
     request: None,
-    response: (201, || json!({"type": "object", "properties": {"id": {"type": "string"}, "public_key": {"type": "string"},
+    response: (201, || crate::schema!({"type": "object", "properties": {"id": {"type": "string"}, "public_key": {"type": "string"},
         "private_key": {"type": "string"}, "charged_usd_cents": {"type": "integer"}}})),
 };
 pub const LIST_DOC: Doc = Doc {
@@ -127,7 +127,7 @@ pub const LIST_DOC: Doc = Doc {
     request: None,
     response: (200, || {
         page_of(
-            json!({"type": "object", "properties": {"id": {"type": "string"},
+            crate::schema!({"type": "object", "properties": {"id": {"type": "string"},
                 "public_key": {"type": "string"}, "is_active": {"type": "boolean"},
                 "created_at": {"type": "string", "format": "date-time"}}}),
         )

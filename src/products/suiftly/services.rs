@@ -501,7 +501,7 @@ pub const CONFIG_DOC: Doc = Doc {
     description: "`{tier, …}`; other fields are kept as the service's config. On an enabled service an upgrade charges \
         the difference to the new monthly base now (402 insufficient_balance / monthly_limit_exceeded when it cannot), \
         a downgrade is recorded as next_tier and applies at the next month.",
-    request: Some(|| json!({"type": "object", "required": ["tier"], "properties": {"tier": {"type": "string", "enum": ["starter", "pro", "enterprise"]}}})),
+    request: Some(|| crate::schema!({"type": "object", "required": ["tier"], "properties": {"tier": {"type": "string", "enum": ["starter", "pro", "enterprise"]}}})),
     response: (200, schema),
 };
 pub const ENABLE_DOC: Doc = Doc {

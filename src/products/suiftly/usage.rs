@@ -305,7 +305,7 @@ async fn pending(db: &D1Database, whose: escrow::Whose<'_>) -> Result<Value, Api
                 "window_start": rfc(end - window), "window_end": rfc(end),
                 "note": format!("{n} request(s) not metered yet: a 5-minute window is metered by the first cron run after it closes (the latest closes at {})", rfc(end))})
         }
-        _ => json!({"raw_logs": 0, "note": "every request received has been metered"}),
+        _ => crate::schema!({"raw_logs": 0, "note": "every request received has been metered"}),
     })
 }
 
@@ -365,7 +365,7 @@ pub const INGEST_DOC: Doc = Doc {
         "service_type": {"type": "string", "enum": services::SERVICE_TYPES}, "method": {"type": "string", "minLength": 1, "maxLength": 64},
         "status_code": {"type": "integer", "minimum": 100, "maximum": 599},
         "bytes_out": {"type": "integer", "minimum": 0, "maximum": MAX_BYTES_OUT}}}}}})),
-    response: (202, || json!({"type": "object", "properties": {"accepted": {"type": "integer"}}})),
+    response: (202, || crate::schema!({"type": "object", "properties": {"accepted": {"type": "integer"}}})),
 };
 pub const LIST_DOC: Doc = Doc {
     tag: "suiftly",
@@ -376,7 +376,7 @@ pub const LIST_DOC: Doc = Doc {
         requests the gateway sent that are not metered yet and when the latest window closes (windows are metered by the \
         first cron run after they close).",
     request: None,
-    response: (200, || json!({"type": "object", "properties": {"items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]},
+    response: (200, || crate::schema!({"type": "object", "properties": {"items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]},
         "pending": {"type": "object", "required": ["raw_logs", "note"], "properties": {"raw_logs": {"type": "integer"},
             "oldest": {"type": "string"}, "newest": {"type": "string"}, "window_start": {"type": "string"},
             "window_end": {"type": "string"}, "note": {"type": "string"}}}}})),
@@ -398,7 +398,7 @@ mod tests {
     const NOW: i64 = 1_800_000_000_000;
 
     fn row() -> Value {
-        json!({"timestamp": "2027-01-15T08:00:00Z", "customer_id": 42, "service_type": "seal", "method": "POST",
+        crate::schema!({"timestamp": "2027-01-15T08:00:00Z", "customer_id": 42, "service_type": "seal", "method": "POST",
                "status_code": 200, "bytes_out": 512})
     }
 

@@ -219,6 +219,6 @@ mod tests {
         assert_eq!(v["month_over_month"]["last_month_same_days_cents"], 1250);
         assert_eq!(v["month_over_month"]["change_cents"], 3000);
         assert_eq!(v["month_over_month"]["change_pct"], 240.0);
-        assert_eq!(v["this_month"]["by_category"][0], json!({"category": "shopping", "total_cents": 3000}));
+        assert_eq!(v["this_month"]["by_category"][0], crate::schema!({"category": "shopping", "total_cents": 3000}));
     }
 }

@@ -45,7 +45,7 @@ pub const REFINE: Feature = Feature {
     summary: "A SMART rewrite and what is missing",
     prompt: "Rewrite the goal so it is specific, measurable, achievable, relevant and time-bound; name what is missing.",
     input: goal_input,
-    output: || object(&[("rewrite", json!({"type": "string"})), ("missing", list(json!({"type": "string", "enum": ["specific", "measurable", "achievable", "relevant", "time_bound"]}))), ("suggestions", list(json!({"type": "string"})))], &["rewrite", "missing", "suggestions"]),
+    output: || object(&[("rewrite", json!({"type": "string"})), ("missing", list(crate::schema!({"type": "string", "enum": ["specific", "measurable", "achievable", "relevant", "time_bound"]}))), ("suggestions", list(json!({"type": "string"})))], &["rewrite", "missing", "suggestions"]),
     computed: || object(&[("specific", json!({"type": "boolean"})), ("measurable", json!({"type": "boolean"})), ("achievable", json!({"type": "boolean"})), ("relevant", json!({"type": "boolean"})), ("time_bound", json!({"type": "boolean"})), ("criteria", json!({"type": "integer"})), ("links", json!({"type": "integer"}))], &["specific", "measurable", "time_bound"]),
     reads: GOAL_TABLES,
     ttl_secs: 86_400,
@@ -121,7 +121,7 @@ async fn criteria(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         })
         .collect();
     out.push(json!({"text": format!("“{}” is done by {}", g.title, g.target_date.clone().unwrap_or_else(|| "the date you choose".into())), "metric_id": null}));
-    out.push(json!({"text": "Every linked task is complete", "metric_id": null}));
+    out.push(crate::schema!({"text": "Every linked task is complete", "metric_id": null}));
     Ok(Draft {
         computed: json!({"matching_metrics": matching.iter().map(|(m, o)| json!({"metric_id": m.id, "name": m.name, "target": m.target, "overlap": stats::round(*o, 2)})).collect::<Vec<_>>()}),
         result: json!({ "criteria": out }),
@@ -138,8 +138,8 @@ pub const CASCADE: Feature = Feature {
     prompt: "Propose milestones on the computed dates and first tasks for the goal.",
     input: || object(&[("goal_id", id()), ("apply", apply_flag())], &["goal_id"]),
     output: || object(&[
-        ("milestones", list(object(&[("title", json!({"type": "string", "minLength": 1, "maxLength": 200})), ("date", json!({"type": "string", "format": "date"}))], &["title", "date"]))),
-        ("first_tasks", list(object(&[("title", json!({"type": "string", "minLength": 1, "maxLength": 200})), ("effort", json!({"type": "integer", "minimum": 1, "maximum": 5}))], &["title", "effort"]))),
+        ("milestones", list(object(&[("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})), ("date", json!({"type": "string", "format": "date"}))], &["title", "date"]))),
+        ("first_tasks", list(object(&[("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})), ("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}))], &["title", "effort"]))),
     ], &["milestones", "first_tasks"]),
     computed: || object(&[("start", json!({"type": "string"})), ("target", json!({"type": "string"})), ("milestone_dates", list(json!({"type": "string"})))], &["start", "target", "milestone_dates"]),
     reads: GOAL_TABLES,
@@ -165,7 +165,7 @@ async fn cascade(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let first_tasks = vec![
         json!({"title": format!("Write down what “{}” looks like when done", g.title), "effort": 1}),
         json!({"title": format!("Plan the first week toward “{}”", g.title), "effort": 2}),
-        json!({"title": "Block time in the calendar for it", "effort": 1}),
+        crate::schema!({"title": "Block time in the calendar for it", "effort": 1}),
     ];
     Ok(Draft {
         computed: json!({"start": start.to_string(), "target": target.to_string(), "milestone_dates": dates.iter().map(|d| d.to_string()).collect::<Vec<_>>()}),
@@ -206,7 +206,7 @@ pub const FORECAST: Feature = Feature {
     summary: "Completion date from progress velocity",
     prompt: "Explain the forecast completion date and its band; keep the dates.",
     input: goal_input,
-    output: || object(&[("forecast_date", json!({"type": ["string", "null"], "format": "date"})), ("earliest", json!({"type": ["string", "null"]})), ("latest", json!({"type": ["string", "null"]})), ("on_track", json!({"type": ["boolean", "null"]})), ("explanation", json!({"type": "string"}))], &["forecast_date", "earliest", "latest", "on_track", "explanation"]),
+    output: || object(&[("forecast_date", crate::schema!({"type": ["string", "null"], "format": "date"})), ("earliest", json!({"type": ["string", "null"]})), ("latest", json!({"type": ["string", "null"]})), ("on_track", json!({"type": ["boolean", "null"]})), ("explanation", json!({"type": "string"}))], &["forecast_date", "earliest", "latest", "on_track", "explanation"]),
     computed: || object(&[("progress", json!({"type": "number"})), ("days_elapsed", json!({"type": "integer"})), ("velocity_per_day", json!({"type": ["number", "null"]})), ("days_remaining", json!({"type": ["integer", "null"]})), ("target_date", json!({"type": ["string", "null"]}))], &["progress", "days_elapsed", "velocity_per_day"]),
     reads: GOAL_TABLES,
     ttl_secs: 3600,
@@ -303,7 +303,7 @@ async fn obstacles(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         risks.push(json!({"risk": format!("“{m}” has not been logged in two weeks"), "mitigation": "Log it now and set a weekly reminder."}));
     }
     if g.target_date.is_none() {
-        risks.push(json!({"risk": "There is no target date", "mitigation": "Pick a date; goals without one drift."}));
+        risks.push(crate::schema!({"risk": "There is no target date", "mitigation": "Pick a date; goals without one drift."}));
     }
     Ok(Draft {
         computed: json!({"overdue_tasks": overdue, "blocked_tasks": blocked, "weak_habits": weak, "stalled_metrics": stalled, "no_target_date": g.target_date.is_none()}),
@@ -320,7 +320,7 @@ pub const ALIGN: Feature = Feature {
     summary: "Tasks, habits and metrics to link",
     prompt: "Explain which existing items should be linked to the goal.",
     input: goal_input,
-    output: || object(&[("suggestions", list(object(&[("kind", json!({"type": "string", "enum": ["task", "habit", "metric"]})), ("id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("why", json!({"type": "string"}))], &["kind", "id", "name", "why"])))], &["suggestions"]),
+    output: || object(&[("suggestions", list(object(&[("kind", crate::schema!({"type": "string", "enum": ["task", "habit", "metric"]})), ("id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("why", json!({"type": "string"}))], &["kind", "id", "name", "why"])))], &["suggestions"]),
     computed: || object(&[("scores", list(object(&[("kind", json!({"type": "string"})), ("id", json!({"type": "string"})), ("overlap", json!({"type": "number"}))], &["kind", "id", "overlap"])))], &["scores"]),
     reads: GOAL_TABLES,
     ttl_secs: 3600,
@@ -370,7 +370,7 @@ pub const REVIEW: Feature = Feature {
     name: "review",
     summary: "A progress review of the last 7 or 30 days",
     prompt: "Write a short progress review from the counts of the period.",
-    input: || object(&[("goal_id", id()), ("days", json!({"type": "integer", "enum": [7, 30], "default": 7}))], &["goal_id"]),
+    input: || object(&[("goal_id", id()), ("days", crate::schema!({"type": "integer", "enum": [7, 30], "default": 7}))], &["goal_id"]),
     output: || object(&[("summary", json!({"type": "string"})), ("wins", list(json!({"type": "string"}))), ("next", list(json!({"type": "string"})))], &["summary", "wins", "next"]),
     computed: || object(&[("days", json!({"type": "integer"})), ("from", json!({"type": "string"})), ("progress", json!({"type": "number"})), ("tasks_completed", json!({"type": "integer"})), ("habit_days_done", json!({"type": "integer"})), ("metric_logs", json!({"type": "integer"}))], &["days", "from", "progress", "tasks_completed"]),
     reads: GOAL_TABLES,

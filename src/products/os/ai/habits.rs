@@ -209,7 +209,7 @@ pub const DIFFICULTY: Feature = Feature {
     summary: "Too easy or too hard, from consistency",
     prompt: "Say whether the habit is too easy or too hard from its consistency, with one change.",
     input: habit_input,
-    output: || object(&[("verdict", json!({"type": "string", "enum": ["too_easy", "about_right", "too_hard", "too_new"]})), ("suggestion", json!({"type": "string"}))], &["verdict", "suggestion"]),
+    output: || object(&[("verdict", crate::schema!({"type": "string", "enum": ["too_easy", "about_right", "too_hard", "too_new"]})), ("suggestion", json!({"type": "string"}))], &["verdict", "suggestion"]),
     computed: || object(&[("due_30d", json!({"type": "integer"})), ("done_30d", json!({"type": "integer"})), ("consistency_30d", json!({"type": ["number", "null"]}))], &["due_30d", "done_30d", "consistency_30d"]),
     reads: TABLES,
     ttl_secs: 3600,

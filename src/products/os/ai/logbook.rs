@@ -15,7 +15,7 @@ pub static FEATURES: &[Feature] = &[SUMMARIZE, THEMES, SENTIMENT, REFLECT, EXTRA
 const TABLES: &[&str] = &["os_logbook"];
 
 fn period_input() -> Value {
-    object(&[("from", json!({"type": "string", "format": "date"})), ("to", json!({"type": "string", "format": "date"})), ("days", json!({"type": "integer", "minimum": 1, "maximum": 366, "default": 30}))], &[])
+    object(&[("from", json!({"type": "string", "format": "date"})), ("to", json!({"type": "string", "format": "date"})), ("days", crate::schema!({"type": "integer", "minimum": 1, "maximum": 366, "default": 30}))], &[])
 }
 
 /// `[from, to]` from the input: explicit dates, or the last `days` (30).
@@ -115,7 +115,7 @@ pub const SENTIMENT: Feature = Feature {
     summary: "The mood trend over time",
     prompt: "Describe the mood trend; keep the weekly scores.",
     input: period_input,
-    output: || object(&[("trend", json!({"type": "string", "enum": ["improving", "declining", "steady", "unknown"]})), ("description", json!({"type": "string"}))], &["trend", "description"]),
+    output: || object(&[("trend", crate::schema!({"type": "string", "enum": ["improving", "declining", "steady", "unknown"]})), ("description", json!({"type": "string"}))], &["trend", "description"]),
     computed: || {
         let mut f = period_figures();
         f.extend([("weeks", list(object(&[("week_of", json!({"type": "string"})), ("score", json!({"type": "number"})), ("entries", json!({"type": "integer"}))], &["week_of", "score", "entries"]))), ("slope_per_week", json!({"type": ["number", "null"]}))]);
@@ -164,7 +164,7 @@ pub const REFLECT: Feature = Feature {
     summary: "Reflection prompts from recent entries",
     prompt: "Write 3 to 5 reflection prompts grounded in the recent themes.",
     input: period_input,
-    output: || object(&[("prompts", json!({"type": "array", "minItems": 1, "maxItems": 5, "items": {"type": "string"}}))], &["prompts"]),
+    output: || object(&[("prompts", crate::schema!({"type": "array", "minItems": 1, "maxItems": 5, "items": {"type": "string"}}))], &["prompts"]),
     computed: || {
         let mut f = period_figures();
         f.push(("themes", list(json!({"type": "string"}))));
@@ -198,8 +198,8 @@ pub const EXTRACT_TASKS: Feature = Feature {
     name: "extract_tasks",
     summary: "Action items found in entries",
     prompt: "List the action items the entries mention, as task titles.",
-    input: || object(&[("entry_id", id()), ("days", json!({"type": "integer", "minimum": 1, "maximum": 366, "default": 7})), ("apply", apply_flag())], &[]),
-    output: || object(&[("tasks", list(object(&[("title", json!({"type": "string", "minLength": 1, "maxLength": 200})), ("entry_id", json!({"type": "string"}))], &["title", "entry_id"])))], &["tasks"]),
+    input: || object(&[("entry_id", id()), ("days", crate::schema!({"type": "integer", "minimum": 1, "maximum": 366, "default": 7})), ("apply", apply_flag())], &[]),
+    output: || object(&[("tasks", list(object(&[("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})), ("entry_id", json!({"type": "string"}))], &["title", "entry_id"])))], &["tasks"]),
     computed: || object(&[("entries_read", json!({"type": "integer"})), ("found", json!({"type": "integer"}))], &["entries_read", "found"]),
     reads: TABLES,
     ttl_secs: 3600,
@@ -249,7 +249,7 @@ pub const LINK: Feature = Feature {
     summary: "Suggested links to goals and projects",
     prompt: "Explain which goals and projects the entry relates to.",
     input: || object(&[("entry_id", id())], &["entry_id"]),
-    output: || object(&[("links", list(object(&[("type", json!({"type": "string", "enum": ["goal", "project"]})), ("id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("why", json!({"type": "string"}))], &["type", "id", "name", "why"])))], &["links"]),
+    output: || object(&[("links", list(object(&[("type", crate::schema!({"type": "string", "enum": ["goal", "project"]})), ("id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("why", json!({"type": "string"}))], &["type", "id", "name", "why"])))], &["links"]),
     computed: || object(&[("scores", list(object(&[("type", json!({"type": "string"})), ("id", json!({"type": "string"})), ("overlap", json!({"type": "number"}))], &["type", "id", "overlap"])))], &["scores"]),
     reads: &["os_logbook", "os_goals", "os_projects"],
     ttl_secs: 3600,

@@ -82,7 +82,7 @@ pub fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
 
 /// An id field of a request.
 pub fn id() -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": 64})
+    crate::schema!({"type": "string", "minLength": 1, "maxLength": 64})
 }
 
 /// `{"type": "array", "items": item}`.
@@ -97,7 +97,7 @@ pub fn words(max: u64) -> Value {
 
 /// The `apply` flag of features that create things.
 pub fn apply_flag() -> Value {
-    json!({"type": "boolean", "default": false, "description": "Write the result (in one batch) instead of only proposing it."})
+    crate::schema!({"type": "boolean", "default": false, "description": "Write the result (in one batch) instead of only proposing it."})
 }
 
 /// A task a feature writes with `apply: true`.

@@ -19,10 +19,10 @@ fn task_fields() -> Value {
     object(
         &[
             ("title", json!({"type": "string"})),
-            ("due_date", json!({"type": ["string", "null"], "format": "date"})),
+            ("due_date", crate::schema!({"type": ["string", "null"], "format": "date"})),
             ("priority", json!({"type": "string", "enum": PRIORITIES})),
             ("area", json!({"type": ["string", "null"]})),
-            ("effort", json!({"type": "integer", "minimum": 1, "maximum": 5})),
+            ("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5})),
         ],
         &["title", "due_date", "priority", "area", "effort"],
     )
@@ -127,8 +127,8 @@ pub const BREAKDOWN: Feature = Feature {
     prompt: "Break the task into 3 to 8 concrete subtasks in order, each with an effort from 1 to 5.",
     input: || object(&[("task_id", id()), ("apply", apply_flag())], &["task_id"]),
     output: || object(&[("subtasks", json!({"type": "array", "minItems": 3, "maxItems": 8, "items": object(&[
-        ("order", json!({"type": "integer", "minimum": 1})), ("title", json!({"type": "string", "minLength": 1, "maxLength": 200})),
-        ("effort", json!({"type": "integer", "minimum": 1, "maximum": 5}))], &["order", "title", "effort"])}))], &["subtasks"]),
+        ("order", json!({"type": "integer", "minimum": 1})), ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
+        ("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}))], &["order", "title", "effort"])}))], &["subtasks"]),
     computed: || object(&[("task_effort", json!({"type": "integer"})), ("subtask_effort_total", json!({"type": "integer"}))], &["task_effort"]),
     reads: TASK_TABLES,
     ttl_secs: 86_400,
@@ -266,10 +266,10 @@ pub const ESTIMATE: Feature = Feature {
     prompt: "Estimate the effort (1–5) of the task from the user's completed tasks of the same area and its wording.",
     input: || {
         let mut s = object(&[("task_id", id()), ("title", words(200)), ("area", words(50))], &[]);
-        s["anyOf"] = json!([{"required": ["task_id"]}, {"required": ["title"]}]);
+        s["anyOf"] = crate::schema!([{"required": ["task_id"]}, {"required": ["title"]}]);
         s
     },
-    output: || object(&[("effort", json!({"type": "integer", "minimum": 1, "maximum": 5})), ("confidence", json!({"type": "string", "enum": ["low", "medium", "high"]})), ("explanation", json!({"type": "string"}))], &["effort", "confidence", "explanation"]),
+    output: || object(&[("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5})), ("confidence", crate::schema!({"type": "string", "enum": ["low", "medium", "high"]})), ("explanation", json!({"type": "string"}))], &["effort", "confidence", "explanation"]),
     computed: || object(&[("area", json!({"type": ["string", "null"]})), ("similar_done", json!({"type": "integer"})), ("median_effort", json!({"type": ["number", "null"]})), ("mean_effort", json!({"type": ["number", "null"]})), ("wording_effort", json!({"type": "integer"}))], &["similar_done", "wording_effort"]),
     reads: TASK_TABLES,
     ttl_secs: 3600,
@@ -375,9 +375,9 @@ pub const SCHEDULE: Feature = Feature {
     name: "schedule",
     summary: "An order and dates for open tasks",
     prompt: "Explain the proposed schedule briefly; keep the order and dates.",
-    input: || object(&[("capacity_per_day", json!({"type": "integer", "minimum": 1, "maximum": 25, "default": 5})), ("start_date", json!({"type": "string", "format": "date"}))], &[]),
+    input: || object(&[("capacity_per_day", crate::schema!({"type": "integer", "minimum": 1, "maximum": 25, "default": 5})), ("start_date", json!({"type": "string", "format": "date"}))], &[]),
     output: || object(&[("plan", list(object(&[("order", json!({"type": "integer"})), ("task_id", json!({"type": "string"})), ("title", json!({"type": "string"})), ("date", json!({"type": "string", "format": "date"})), ("late", json!({"type": "boolean"}))], &["order", "task_id", "title", "date", "late"]))), ("note", json!({"type": "string"}))], &["plan", "note"]),
-    computed: || object(&[("total_effort", json!({"type": "integer"})), ("days", json!({"type": "integer"})), ("late", json!({"type": "integer"})), ("capacity_per_day", json!({"type": "integer"})), ("cycle", json!({"type": "boolean"})), ("unplanned", json!({"type": "integer", "description": "open tasks left out: they would fall after the last date the API takes"}))], &["total_effort", "days", "late"]),
+    computed: || object(&[("total_effort", json!({"type": "integer"})), ("days", json!({"type": "integer"})), ("late", json!({"type": "integer"})), ("capacity_per_day", json!({"type": "integer"})), ("cycle", json!({"type": "boolean"})), ("unplanned", crate::schema!({"type": "integer", "description": "open tasks left out: they would fall after the last date the API takes"}))], &["total_effort", "days", "late"]),
     reads: TASK_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(schedule(cx, input)),

@@ -454,7 +454,7 @@ pub fn schema() -> Value {
 }
 
 pub(super) fn progress_schema() -> Value {
-    let part = json!({"type": "object", "properties": {"percent": {"type": ["number", "null"]}}});
+    let part = crate::schema!({"type": "object", "properties": {"percent": {"type": ["number", "null"]}}});
     json!({"type": "object", "properties": {
         "progress": {"type": "number", "minimum": 0, "maximum": 100},
         "breakdown": {"type": "object", "properties": {
@@ -536,7 +536,7 @@ mod tests {
     #[test]
     fn fields_parse_criteria_and_name_errors() {
         let f = Fields::parse(
-            &json!({"title": "Run a marathon", "success_criteria": [{"text": "Run 30 km", "met": true}, {"text": " Sign up "}]}),
+            &crate::schema!({"title": "Run a marathon", "success_criteria": [{"text": "Run 30 km", "met": true}, {"text": " Sign up "}]}),
             true,
         )
         .expect("valid");
@@ -548,7 +548,7 @@ mod tests {
             ])
         );
         let errs = Fields::parse(
-            &json!({"status": "done", "success_criteria": [{"text": ""}, {"text": "x", "met": "yes"}, 3], "target_date": "2026-13-01"}),
+            &crate::schema!({"status": "done", "success_criteria": [{"text": ""}, {"text": "x", "met": "yes"}, 3], "target_date": "2026-13-01"}),
             true,
         )
         .expect_err("bad");

@@ -367,7 +367,7 @@ pub async fn import(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 }
 
 fn export_schema() -> Value {
-    let list = json!({"type": "array", "items": {"type": "object"}});
+    let list = crate::schema!({"type": "array", "items": {"type": "object"}});
     let mut props = Map::new();
     props.insert(
         "version".into(),
@@ -409,6 +409,6 @@ pub const IMPORT_DOC: Doc = Doc {
     request: Some(export_schema),
     response: (
         201,
-        || json!({"type": "object", "properties": {"imported": {"type": "object"}}}),
+        || crate::schema!({"type": "object", "properties": {"imported": {"type": "object"}}}),
     ),
 };
