@@ -390,6 +390,39 @@ fn metering_and_billing_match_a_hand_computation(s: &Server) {
         "500 × 10 + 940 = 5,940 → 5 ¢"
     );
     assert_eq!(usage(s, &t).len(), 3);
+
+    // Pages of one row follow each other; a cursor this API never made is a position
+    // past every row (an empty page), not an error.
+    let first = s.authed("GET", "/api/suiftly/usage?limit=2", &t, None);
+    assert_eq!(first.json["items"].as_array().map(Vec::len), Some(2));
+    let next = first.json["next_cursor"].as_str().expect("a next page");
+    let second = s.authed(
+        "GET",
+        &format!("/api/suiftly/usage?limit=2&cursor={next}"),
+        &t,
+        None,
+    );
+    assert_eq!(
+        second.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        second.text
+    );
+    assert_eq!(second.json["next_cursor"], Value::Null);
+    for foreign in [
+        "0000",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "OTk5OTk5OTk5OTk5OTk5OTk5OTk5",
+    ] {
+        let r = s.authed(
+            "GET",
+            &format!("/api/suiftly/usage?cursor={foreign}"),
+            &t,
+            None,
+        );
+        assert_eq!(r.status, 200, "{foreign}: {}", r.text);
+        assert_eq!(r.json["items"], json!([]), "{foreign}");
+    }
 }
 
 fn insufficient_balance_suspends_and_leaves_the_vault(s: &Server) {

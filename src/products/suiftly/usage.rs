@@ -230,11 +230,12 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     };
     let from = bound("from")?.unwrap_or(0);
     let to = bound("to")?.unwrap_or(i64::MAX / 2);
+    // Usage ids are integers; a cursor this API never made (not an integer, or past
+    // i64) is a position after every row, like any other list's unknown cursor.
     let after: i64 = page
         .after
         .as_deref()
-        .map_or(Ok(0), str::parse)
-        .map_err(|_| ApiError::validation("cursor", "is not a cursor"))?;
+        .map_or(0, |a| a.parse().unwrap_or(i64::MAX));
     #[derive(Deserialize)]
     struct Row {
         id: i64,
