@@ -39,6 +39,9 @@ pub struct Ctx {
     body_schema: Option<fn() -> Value>,
     /// The runtime's context of this request: work it runs after the answer.
     exec: Rc<worker::Context>,
+    /// The request declared a `Content-Length` (checked against the body limit before the
+    /// route runs).
+    declared_length: bool,
 }
 
 impl Ctx {
@@ -138,7 +141,7 @@ impl Ctx {
     /// ever held, in JavaScript or here.
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
         let js_error = |e| ApiError::from(worker::Error::from(e));
-        let promise = read_body(&self.req, MAX_BODY_BYTES as u32);
+        let promise = read_body(&self.req, MAX_BODY_BYTES as u32, self.declared_length);
         let read = crate::platform::promise::settled(&promise)
             .await
             .map_err(js_error)?;
@@ -342,6 +345,9 @@ pub async fn serve(
     env: Env,
     exec: worker::Context,
 ) -> worker::Result<web_sys::Response> {
+    let config = Config::cached(&env);
+    // The client's D1 bookmark is only looked for when requests open D1 sessions.
+    let sessions = config.as_ref().is_ok_and(|c| c.d1_sessions);
     let Head {
         method,
         url,
@@ -350,11 +356,10 @@ pub async fn serve(
         content_length,
         authorization,
         bookmark,
-    } = Head::parse(&read_head(&req));
+    } = Head::parse(&read_head(&req, sessions));
     let request_id = request_id(sent_id);
     let path = path_of(&url);
 
-    let config = Config::cached(&env);
     // Invalid configuration is always worth a line.
     let log_requests = config.as_ref().map_or(true, |c| c.log_requests);
     let server_timing = config.as_ref().is_ok_and(|c| c.server_timing);
@@ -538,9 +543,12 @@ impl Head {
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-export async function read_body(req, limit) {
+export async function read_body(req, limit, declared) {
   const body = req.body;
   if (body === null) return new Uint8Array(0);
+  // A declared length (already checked against the limit) is the body's length: HTTP's
+  // framing ends the body there, so it is read in one piece.
+  if (declared) return new Uint8Array(await req.arrayBuffer());
   const reader = body.getReader();
   const chunks = [];
   let size = 0;
@@ -568,14 +576,14 @@ export async function read_body(req, limit) {
 extern "C" {
     /// The request's body as bytes, read chunk by chunk; `null` (the stream cancelled) as
     /// soon as it passes `limit` bytes.
-    fn read_body(req: &web_sys::Request, limit: u32) -> js_sys::Promise;
+    fn read_body(req: &web_sys::Request, limit: u32, declared: bool) -> js_sys::Promise;
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-export function read_head(req) {
+export function read_head(req, sessions) {
   const headers = req.headers;
   const get = (name) => headers.get(name) ?? "\0";
-  let bookmark = headers.get("X-D1-Bookmark");
+  let bookmark = sessions ? headers.get("X-D1-Bookmark") : "\0";
   if (bookmark === null) {
     const m = /(?:^|;\s*)d1_bookmark=([0-9a-fA-F-]{1,256})(?:;|$)/.exec(headers.get("Cookie") ?? "");
     bookmark = m ? m[1] : "\0";
@@ -586,8 +594,9 @@ export function read_head(req) {
 "#)]
 extern "C" {
     /// The request's method, URL, X-Request-ID, Origin, Content-Length, Authorization and
-    /// D1 bookmark, one per line (`\0` for an absent header): see [`Head::parse`].
-    fn read_head(req: &web_sys::Request) -> String;
+    /// D1 bookmark (only looked for with `sessions`), one per line (`\0` for an absent
+    /// header): see [`Head::parse`].
+    fn read_head(req: &web_sys::Request, sessions: bool) -> String;
 }
 
 async fn dispatch(
@@ -643,11 +652,12 @@ async fn dispatch(
 
     // A GET or HEAD body is never read, so only other methods have their size checked.
     let reads_body = !matches!(method, "GET" | "HEAD");
-    if let Some(len) = reads_body
+    let declared = reads_body
         .then_some(content_length)
         .flatten()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let declared_length = declared.is_some();
+    if let Some(len) = declared {
         if len > MAX_BODY_BYTES {
             return Dispatched::early(label, Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)));
         }
@@ -738,6 +748,7 @@ async fn dispatch(
         query: std::cell::OnceCell::new(),
         body_schema: route.doc.request,
         exec,
+        declared_length,
     };
     let result = match (route.handler, caller) {
         (Handler::User(handler), Some(caller)) => handler(ctx, caller).await,
