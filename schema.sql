@@ -471,7 +471,7 @@ CREATE TABLE assistant_conversations (
     title      TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
-);
+, turn_until INTEGER);  -- unix ms: a turn in progress holds the conversation (409 to another)
 CREATE INDEX assistant_conversations_user ON assistant_conversations (user_id, id);
 
 -- role: user | assistant | tool. An assistant message may carry the tool calls it made
@@ -563,7 +563,7 @@ CREATE TABLE money_chats (
     title      TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
-);
+, turn_until INTEGER);  -- unix ms: a turn in progress holds the chat (409 to another)
 CREATE INDEX money_chats_user ON money_chats (user_id);
 CREATE INDEX money_chats_group ON money_chats (group_id);
 

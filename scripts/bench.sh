@@ -323,6 +323,9 @@ wrk.headers["Mcp-Name"] = "list_tasks"
 wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{"status":"pending"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
 LUA
 run "POST /api/assistant/chat (offline turn)" 1 "$state/chat.lua" "$base/api/assistant/chat"
+# The same turn streamed (Accept: text/event-stream), one at a time: when the first event,
+# the first delta and `done` reach the client.
+printf '%-44s %s\n' "POST /api/assistant/chat (streamed)" "$(python3 scripts/stream_timing.py "$base" "$token" 50)"
 run "POST /mcp tools/call list_tasks" 1 "$state/mcp.lua" "$base/mcp"
 
 # Money: demo accounts and 90 days of transactions, then one offline chat turn (a

@@ -1,6 +1,7 @@
-// Signs up, adds a task and lists the tasks, with the typed client.
+// Signs up, adds a task and lists the tasks, with the typed client; then one Assistant
+// turn streamed as it is written.
 //   node example.ts http://127.0.0.1:8787
-import { connect } from "./src/index.ts";
+import { connect, streamChat } from "./src/index.ts";
 
 const base = process.argv[2] ?? "http://127.0.0.1:8787";
 const anonymous = connect(base);
@@ -15,4 +16,12 @@ if (!created.data) throw new Error(`create failed: ${JSON.stringify(created.erro
 
 const { data, error } = await api.GET("/api/os/tasks", { params: { query: { limit: 10 } } });
 if (!data) throw new Error(`list failed: ${JSON.stringify(error)}`);
-console.log(JSON.stringify({ created: created.data.id, titles: data.items.map((t) => t.title) }));
+let reply = "";
+const events: string[] = [];
+for await (const e of streamChat(base, { message: "what's pending?" }, { token: signup.data.access_token })) {
+  events.push(e.event);
+  if (e.event === "delta") reply += e.data.text;
+  if (e.event === "done" && e.data.reply !== reply) throw new Error("the deltas are the reply");
+  if (e.event === "error") throw new Error(e.data.message);
+}
+console.log(JSON.stringify({ created: created.data.id, titles: data.items.map((t) => t.title), events: [...new Set(events)], reply }));

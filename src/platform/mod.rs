@@ -27,5 +27,6 @@ pub mod routes;
 pub mod scheduler;
 pub mod schema;
 pub mod sort;
+pub mod sse;
 pub mod text;
 pub mod tz;

@@ -379,6 +379,11 @@ fn operation(route: &Route) -> Value {
     let own_errors = schema
         .as_object_mut()
         .and_then(|o| o.remove("x-error-schema"));
+    // `x-event-stream`: the route also answers `200 text/event-stream` when asked, with
+    // these events (name → schema of its `data`).
+    let events = schema
+        .as_object_mut()
+        .and_then(|o| o.remove("x-event-stream"));
     let media = schema["contentMediaType"]
         .as_str()
         .unwrap_or("application/json")
@@ -408,6 +413,26 @@ fn operation(route: &Route) -> Value {
             }
         }
     });
+    if let Some(Value::Object(events)) = events {
+        let one_of: Vec<Value> = events
+            .into_iter()
+            .map(|(name, data)| {
+                json!({"type": "object", "required": ["event", "data"], "properties": {
+                    "event": {"const": name}, "data": data}})
+            })
+            .collect();
+        let stream = json!({"schema": {"type": "string",
+            "description": "Server-sent events: each `event: <name>` and one `data: <JSON>` line, then a blank line; \
+                `: keep-alive` comments every 15 s while nothing else is sent. The events and their data are in \
+                `x-events`.",
+            "x-events": {"oneOf": one_of}}});
+        if status == 200 {
+            op["responses"]["200"]["content"]["text/event-stream"] = stream;
+        } else {
+            op["responses"]["200"] = json!({"description": "The same, streamed (`Accept: text/event-stream`)",
+                "content": {"text/event-stream": stream}});
+        }
+    }
     match no_content {
         Some(Value::String(when)) => op["responses"]["204"] = json!({ "description": when }),
         Some(Value::Object(statuses)) => {

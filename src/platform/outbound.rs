@@ -1,5 +1,6 @@
 //! Calls to outside services (LLM providers, the Sui GraphQL RPC): POST a JSON body,
-//! read a JSON answer, and say how it failed so each caller can decide what retries.
+//! read a JSON answer (or a streamed one), and say how it failed so each caller can
+//! decide what retries.
 
 use serde_json::Value;
 
@@ -24,6 +25,34 @@ pub async fn post_json(
     headers: &[(&str, &str)],
     body: &Value,
 ) -> Result<Value, CallError> {
+    let mut resp = post(url, headers, body, None).await?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| CallError::Transport(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|_| CallError::NotJson)
+}
+
+/// POSTs `body` as JSON and returns the answer's body as it arrives (a streamed answer);
+/// aborting `signal` cancels the request, and the stream with it.
+pub async fn post_stream(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+    signal: Option<&worker::AbortSignal>,
+) -> Result<worker::ByteStream, CallError> {
+    let mut resp = post(url, headers, body, signal).await?;
+    resp.stream()
+        .map_err(|e| CallError::Transport(e.to_string()))
+}
+
+/// The 2xx answer to a JSON POST; any other status is an error.
+async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+    signal: Option<&worker::AbortSignal>,
+) -> Result<worker::Response, CallError> {
     let request = |e: worker::Error| CallError::Request(e.to_string());
     let h = worker::Headers::new();
     h.set("Content-Type", "application/json").map_err(request)?;
@@ -35,10 +64,12 @@ pub async fn post_json(
         .with_headers(h)
         .with_body(Some(body.to_string().into()));
     let req = worker::Request::new_with_init(url, &init).map_err(request)?;
-    let mut resp = worker::Fetch::Request(req)
-        .send()
-        .await
-        .map_err(|e| CallError::Transport(e.to_string()))?;
+    let fetch = worker::Fetch::Request(req);
+    let resp = match signal {
+        Some(s) => fetch.send_with_signal(s).await,
+        None => fetch.send().await,
+    }
+    .map_err(|e| CallError::Transport(e.to_string()))?;
     let status = resp.status_code();
     if !(200..300).contains(&status) {
         let wait = resp
@@ -55,9 +86,5 @@ pub async fn post_json(
             _ => CallError::Status(status),
         });
     }
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| CallError::Transport(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|_| CallError::NotJson)
+    Ok(resp)
 }

@@ -24,6 +24,8 @@ pub struct Response {
     headers: Vec<(&'static str, String)>,
     /// UTF-8 text (JSON, CSV, the docs page): it is sent as a string.
     body: Vec<u8>,
+    /// A body written while it is sent (server-sent events), instead of `body`.
+    stream: Option<web_sys::ReadableStream>,
 }
 
 impl Response {
@@ -44,6 +46,19 @@ impl Response {
             content_type: Some(content_type),
             headers: Vec::new(),
             body: body.into(),
+            stream: None,
+        }
+    }
+
+    /// A body of `content_type` that `stream` delivers as it is written.
+    pub fn streamed(
+        status: u16,
+        content_type: &'static str,
+        stream: web_sys::ReadableStream,
+    ) -> Self {
+        Self {
+            stream: Some(stream),
+            ..Self::with_body(status, content_type, Vec::new())
         }
     }
 
@@ -54,6 +69,7 @@ impl Response {
             content_type: None,
             headers: Vec::new(),
             body: Vec::new(),
+            stream: None,
         }
     }
 
@@ -113,8 +129,10 @@ impl Response {
             }
             list.into()
         };
+        let stream = self.stream.map_or(JsValue::UNDEFINED, JsValue::from);
         respond(
             &self.body,
+            &stream,
             self.status,
             self.content_type.unwrap_or(""),
             request_id,
@@ -125,7 +143,7 @@ impl Response {
 
 #[wasm_bindgen(inline_js = r#"
 const utf8 = new TextDecoder();
-export function respond(body, status, type, id, extra) {
+export function respond(body, stream, status, type, id, extra) {
   let headers;
   if (extra === undefined) {
     headers = type ? { "Content-Type": type, "X-Request-ID": id } : { "X-Request-ID": id };
@@ -134,15 +152,17 @@ export function respond(body, status, type, id, extra) {
     if (type) headers.set("Content-Type", type);
     for (let i = 0; i < extra.length; i += 2) headers.append(extra[i], extra[i + 1]);
   }
-  return new Response(body.length === 0 ? null : utf8.decode(body), { status, headers });
+  const content = stream !== undefined ? stream : body.length === 0 ? null : utf8.decode(body);
+  return new Response(content, { status, headers });
 }
 "#)]
 extern "C" {
-    /// `new Response(body as text, or null, {status, headers})`; `type` "" sends no
-    /// `Content-Type`, `extra` is `undefined` or `[name, value, name, value, …]`.
+    /// `new Response(stream, or body as text, or null, {status, headers})`; `type` ""
+    /// sends no `Content-Type`, `extra` is `undefined` or `[name, value, name, value, …]`.
     #[wasm_bindgen(catch)]
     fn respond(
         body: &[u8],
+        stream: &JsValue,
         status: u16,
         content_type: &str,
         request_id: &str,

@@ -312,9 +312,14 @@ fn model_calls_are_metered_for_every_product(_s: &Server) {
     ]);
     for round in 0..METER_ROUNDS {
         let t = token(&server);
-        let chat = server.authed("POST", "/api/money/chats", &t, Some(&json!({})));
-        assert_eq!(chat.status, 201, "{}", chat.text);
-        let chat_id = chat.json["id"].as_str().expect("chat id").to_string();
+        // One chat per Money message: a chat answers one message at a time (409).
+        let chats: Vec<String> = (0..4)
+            .map(|_| {
+                let chat = server.authed("POST", "/api/money/chats", &t, Some(&json!({})));
+                assert_eq!(chat.status, 201, "{}", chat.text);
+                chat.json["id"].as_str().expect("chat id").to_string()
+            })
+            .collect();
         let before: usize = fake.calls.lock().map(|m| m.values().sum()).unwrap_or(0);
         let answers = crate::security::together(12, |i| match i % 3 {
             0 => server.authed(
@@ -331,7 +336,7 @@ fn model_calls_are_metered_for_every_product(_s: &Server) {
             ),
             _ => server.authed(
                 "POST",
-                &format!("/api/money/chats/{chat_id}/messages"),
+                &format!("/api/money/chats/{}/messages", chats[i / 3]),
                 &t,
                 Some(&json!({"content": "tell me something about saving"})),
             ),

@@ -12,6 +12,7 @@ mod fake_http;
 mod fake_knot;
 mod fake_llm;
 mod fake_mail;
+mod fake_stream;
 mod fake_sui;
 mod harness;
 mod money;
@@ -26,6 +27,7 @@ mod phantom;
 mod platform;
 mod readme;
 mod security;
+mod streaming;
 mod suiftly;
 
 use harness::Test;
@@ -46,6 +48,7 @@ fn main() {
     tests.extend(attacks::tests());
     tests.extend(assistant::tests());
     tests.extend(money::tests());
+    tests.extend(streaming::tests());
     tests.extend(newcomer::tests());
     tests.extend(readme::tests());
     harness::main(tests);

@@ -140,4 +140,15 @@ fn the_typed_client_example_runs(s: &Server) {
     );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(v["titles"], serde_json::json!(["Typed task"]), "{v}");
+    assert_eq!(
+        v["events"],
+        serde_json::json!(["conversation", "tool_call", "tool_result", "delta", "done"]),
+        "{v}"
+    );
+    assert!(
+        v["reply"]
+            .as_str()
+            .is_some_and(|r| r.contains("Typed task")),
+        "{v}"
+    );
 }

@@ -15,7 +15,9 @@ export interface paths {
         put?: never;
         /**
          * Send a chat message
-         * @description One turn: the assistant reads the conversation's history, acts with its tools on the caller's Personal OS (tasks, habits, goals) and answers. With a configured model it calls tools for up to 5 rounds; with the offline backend (the default) it understands plain requests such as “add buy milk tomorrow”, “what's pending?”, “done with 2”, “move call mom to monday”, “I read today”. The user's message, the tool calls and the reply are stored together once the turn has an answer; a model that fails answers 502 `upstream_failed` and the conversation is unchanged. 404 for another user's conversation_id.
+         * @description One turn: the assistant reads the conversation's history, acts with its tools on the caller's Personal OS (tasks, habits, goals) and answers. With a configured model it calls tools for up to 5 rounds; with the offline backend (the default) it understands plain requests such as “add buy milk tomorrow”, “what's pending?”, “done with 2”, “move call mom to monday”, “I read today”. The user's message, the tool calls and the reply are stored together once the turn has an answer; a model that fails answers 502 `upstream_failed` and the conversation is unchanged. 404 for another user's conversation_id; 409 while another turn of the same conversation is running.
+         *
+         *     With `Accept: text/event-stream` the turn is answered as server-sent events while it runs: `conversation` first, `tool_call` and `tool_result` as each tool runs, `delta` with the reply's text as it is written (the deltas after the last `tool_result` put together are `done.reply`; text a model writes before calling a tool comes as deltas before that tool's `tool_call`), then `done` (the JSON answer) or `error` (`{code, message}`; nothing of the turn is stored).
          */
         post: operations["post_api_assistant_chat"];
         delete?: never;
@@ -441,7 +443,9 @@ export interface paths {
         put?: never;
         /**
          * Ask the assistant
-         * @description `{content}` (1–4,000 characters). The assistant detects what is asked — card (“which card for groceries?”), split (“split $84.50 with Sam and Ana”, “split 90 2:1 with Sam”, “split $100 three ways”, “split $60 with the group” in a group chat), tracker (“how much on dining this month?”, “vs last month?”, “top merchants in October”) or general — and answers from the user's own data. Splits are exact to the cent, the remainder cents going one each to the first people named. A split with a bad amount (more than two decimals, zero or less, over 10,000,000.00) or nobody to split with is 422 and nothing is stored.
+         * @description `{content}` (1–4,000 characters). The assistant detects what is asked — card (“which card for groceries?”), split (“split $84.50 with Sam and Ana”, “split 90 2:1 with Sam”, “split $100 three ways”, “split $60 with the group” in a group chat), tracker (“how much on dining this month?”, “vs last month?”, “top merchants in October”) or general — and answers from the user's own data. Splits are exact to the cent, the remainder cents going one each to the first people named. A split with a bad amount (more than two decimals, zero or less, over 10,000,000.00) or nobody to split with is 422 and nothing is stored. 409 while the assistant is still answering another message of the same chat.
+         *
+         *     With `Accept: text/event-stream` the answer is 200 with server-sent events while it is made: `thinking` as each stage starts, `delta` with the answer's text as it is written, then `done` (`{message}`, the JSON answer) or `error` (`{code, message}`; nothing is stored).
          */
         post: operations["post_api_money_chats_id_messages"];
         delete?: never;
@@ -4156,6 +4160,7 @@ export interface operations {
                             tool: string;
                         }[];
                     };
+                    "text/event-stream": string;
                 };
             };
             /** @description Error envelope */
@@ -5289,6 +5294,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The same, streamed (`Accept: text/event-stream`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
             /** @description Ask the assistant */
             201: {
                 headers: {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{AttemptError, Reply, Request, Role, ToolCall};
 use crate::platform::config::LlmConfig;
-use crate::platform::outbound::post_json;
+use crate::platform::outbound::{post_json, post_stream};
 
 pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, AttemptError> {
     let key = cfg.api_key.as_deref().unwrap_or_default();
@@ -18,6 +18,24 @@ pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, Attem
     )
     .await?;
     parse(&answer)
+}
+
+/// The same request with `stream: true`: named events from `message_start` to `message_stop`.
+pub async fn stream(
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+    signal: Option<&worker::AbortSignal>,
+) -> Result<worker::ByteStream, AttemptError> {
+    let key = cfg.api_key.as_deref().unwrap_or_default();
+    let mut body = body(&cfg.model, req);
+    body["stream"] = json!(true);
+    Ok(post_stream(
+        &format!("{}/v1/messages", cfg.base_url),
+        &[("x-api-key", key), ("anthropic-version", "2023-06-01")],
+        &body,
+        signal,
+    )
+    .await?)
 }
 
 pub(super) fn body(model: &str, req: &Request<'_>) -> Value {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{AttemptError, Reply, Request, Role, ToolCall};
 use crate::platform::config::LlmConfig;
-use crate::platform::outbound::post_json;
+use crate::platform::outbound::{post_json, post_stream};
 
 pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, AttemptError> {
     let key = cfg.api_key.as_deref().unwrap_or_default();
@@ -17,6 +17,20 @@ pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, Attem
     );
     let answer = post_json(&url, &[("x-goog-api-key", key)], &body(req)).await?;
     parse(&answer)
+}
+
+/// `:streamGenerateContent?alt=sse`: each event a whole `GenerateContentResponse` chunk.
+pub async fn stream(
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+    signal: Option<&worker::AbortSignal>,
+) -> Result<worker::ByteStream, AttemptError> {
+    let key = cfg.api_key.as_deref().unwrap_or_default();
+    let url = format!(
+        "{}/v1beta/models/{}:streamGenerateContent?alt=sse",
+        cfg.base_url, cfg.model
+    );
+    Ok(post_stream(&url, &[("x-goog-api-key", key)], &body(req), signal).await?)
 }
 
 pub(super) fn body(req: &Request<'_>) -> Value {

@@ -7,10 +7,14 @@
 //! Every call is tried up to 3 times with exponential backoff on transport errors,
 //! 429/5xx, timeouts and output the check refuses; JSON is extracted from the reply
 //! (plain, fenced, or inside prose). After that: `upstream_failed` (502).
+//!
+//! [`complete_streaming`] asks every backend for its streamed answer and passes the text
+//! on as it arrives (`stream`); the offline backend streams its answer word by word.
 
 mod anthropic;
 mod gemini;
 mod openai;
+pub mod stream;
 mod workers_ai;
 
 use serde_json::Value;
@@ -157,31 +161,96 @@ pub async fn complete(
     req: &Request<'_>,
 ) -> Result<Outcome, ApiError> {
     if cfg.backend == LlmBackend::Offline {
-        let outcome = (req.offline)().map_err(ApiError::internal)?;
-        return match (outcome, req.output) {
-            (Outcome::Json(v), Some(check)) => check(v)
-                .map(Outcome::Json)
-                .map_err(|e| ApiError::internal(format!("offline {} invalid: {e}", req.feature))),
-            (other, _) => Ok(other),
-        };
+        return offline(req);
     }
     count_call(env, req.user_id, cfg.daily_limit).await?;
+    attempts(
+        cfg,
+        req.feature,
+        || true,
+        || async {
+            let reply = with_timeout(cfg.timeout_ms, call(env, cfg, req)).await;
+            reply.and_then(|r| check(r, req.output))
+        },
+    )
+    .await
+}
+
+/// The text of an answer as it is generated, piece by piece.
+pub type OnText<'a> = &'a dyn Fn(&str);
+
+/// Runs a request like [`complete`], with the provider's streamed answer: `on_text` gets
+/// its text as it arrives (the offline backend's answer word by word). The timeout applies
+/// to the first byte and to each wait between chunks. An attempt that fails before any
+/// text was passed on is retried as in [`complete`]; after that the failure is the call's,
+/// since the text is already out. Aborting `signal` (the client went away) cancels the
+/// provider's request and is never retried.
+pub async fn complete_streaming(
+    env: &worker::Env,
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+    signal: Option<&worker::AbortSignal>,
+    on_text: OnText<'_>,
+) -> Result<Outcome, ApiError> {
+    if cfg.backend == LlmBackend::Offline {
+        let outcome = offline(req)?;
+        if let Outcome::Reply(r) = &outcome {
+            stream::words(&r.content).for_each(on_text);
+        }
+        return Ok(outcome);
+    }
+    count_call(env, req.user_id, cfg.daily_limit).await?;
+    let passed = std::cell::Cell::new(false);
+    let pass = |t: &str| {
+        passed.set(true);
+        on_text(t);
+    };
+    let may_retry = || !passed.get() && !signal.is_some_and(|s| s.aborted());
+    attempts(cfg, req.feature, may_retry, || async {
+        let reply = read_stream(env, cfg, req, signal, &pass).await;
+        reply.and_then(|r| check(r, req.output))
+    })
+    .await
+}
+
+/// The offline backend: the product's own answer, checked like a model's.
+fn offline(req: &Request<'_>) -> Result<Outcome, ApiError> {
+    let outcome = (req.offline)().map_err(ApiError::internal)?;
+    match (outcome, req.output) {
+        (Outcome::Json(v), Some(check)) => check(v)
+            .map(Outcome::Json)
+            .map_err(|e| ApiError::internal(format!("offline {} invalid: {e}", req.feature))),
+        (other, _) => Ok(other),
+    }
+}
+
+/// Up to [`ATTEMPTS`] runs of `attempt`, with exponential backoff, while its failures are
+/// retryable and `may_retry` agrees; then `upstream_failed`.
+async fn attempts<F, Fut>(
+    cfg: &LlmConfig,
+    feature: &str,
+    may_retry: impl Fn() -> bool,
+    attempt: F,
+) -> Result<Outcome, ApiError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Outcome, AttemptError>>,
+{
     let mut last = AttemptError::Fatal("no attempt".into());
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            let wait = cfg.retry_base_ms.saturating_mul(1 << (attempt - 1));
+    for n in 0..ATTEMPTS {
+        if n > 0 {
+            let wait = cfg.retry_base_ms.saturating_mul(1 << (n - 1));
             worker::Delay::from(std::time::Duration::from_millis(wait)).await;
         }
-        let reply = with_timeout(cfg.timeout_ms, call(env, cfg, req)).await;
-        match reply.and_then(|r| check(r, req.output)) {
+        match attempt().await {
             Ok(v) => return Ok(v),
             Err(e) => {
                 worker::console_log!(
                     "{}",
-                    serde_json::json!({"msg": "llm attempt failed", "feature": req.feature,
-                        "attempt": attempt + 1, "error": format!("{e:?}")})
+                    serde_json::json!({"msg": "llm attempt failed", "feature": feature,
+                        "attempt": n + 1, "error": format!("{e:?}")})
                 );
-                let retry = e.retryable();
+                let retry = e.retryable() && may_retry();
                 last = e;
                 if !retry {
                     break;
@@ -191,7 +260,7 @@ pub async fn complete(
     }
     Err(ApiError::UpstreamFailed(format!(
         "the language model did not produce a valid {} ({})",
-        req.feature,
+        feature,
         match last {
             AttemptError::Status(s) => format!("HTTP {s}"),
             AttemptError::Timeout => "timeout".into(),
@@ -263,10 +332,59 @@ async fn call(
     }
 }
 
-async fn with_timeout<F: std::future::Future<Output = Result<Reply, AttemptError>>>(
+/// One streamed attempt: the provider's events read as they arrive, their text passed on.
+async fn read_stream(
+    env: &worker::Env,
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+    signal: Option<&worker::AbortSignal>,
+    on_text: OnText<'_>,
+) -> Result<Reply, AttemptError> {
+    use futures::StreamExt;
+    use stream::{Assembler, Dialect, SseReader};
+    let (dialect, mut bytes) = with_timeout(cfg.timeout_ms, async {
+        Ok(match cfg.backend {
+            LlmBackend::OpenAi => (Dialect::OpenAi, openai::stream(cfg, req, signal).await?),
+            LlmBackend::Anthropic => (
+                Dialect::Anthropic,
+                anthropic::stream(cfg, req, signal).await?,
+            ),
+            LlmBackend::Gemini => (Dialect::Gemini, gemini::stream(cfg, req, signal).await?),
+            LlmBackend::WorkersAi => (Dialect::WorkersAi, workers_ai::stream(env, cfg, req).await?),
+            LlmBackend::Offline => {
+                return Err(AttemptError::Fatal("offline has no transport".into()))
+            }
+        })
+    })
+    .await?;
+    let mut reader = SseReader::default();
+    let mut answer = Assembler::new(dialect);
+    let mut events = Vec::new();
+    loop {
+        let chunk = with_timeout(cfg.timeout_ms, async { Ok(bytes.next().await) }).await?;
+        let ended = chunk.is_none();
+        match chunk {
+            None => reader.finish(&mut events),
+            Some(Err(e)) => return Err(AttemptError::Transport(e.to_string())),
+            Some(Ok(chunk)) => reader
+                .feed(&chunk, &mut events)
+                .map_err(AttemptError::Invalid)?,
+        }
+        for ev in events.drain(..) {
+            if let Some(text) = answer.event(&ev).map_err(AttemptError::Transport)? {
+                on_text(&text);
+            }
+        }
+        if ended {
+            return answer.finish().map_err(AttemptError::Transport);
+        }
+    }
+}
+
+async fn with_timeout<T, F: std::future::Future<Output = Result<T, AttemptError>>>(
     ms: u64,
     fut: F,
-) -> Result<Reply, AttemptError> {
+) -> Result<T, AttemptError> {
     use futures::future::{select, Either};
     let timer = worker::Delay::from(std::time::Duration::from_millis(ms));
     futures::pin_mut!(fut);

@@ -6,14 +6,11 @@ use serde_json::{json, Value};
 
 use super::{arguments, AttemptError, Reply, Request, Role, ToolCall};
 use crate::platform::config::LlmConfig;
-use crate::platform::outbound::post_json;
+use crate::platform::outbound::{post_json, post_stream};
 
 pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, AttemptError> {
     let auth = cfg.api_key.as_ref().map(|k| format!("Bearer {k}"));
-    let mut headers = Vec::new();
-    if let Some(a) = auth.as_deref() {
-        headers.push(("Authorization", a));
-    }
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
     let answer = post_json(
         &format!("{}/chat/completions", cfg.base_url),
         &headers,
@@ -21,6 +18,26 @@ pub async fn complete(cfg: &LlmConfig, req: &Request<'_>) -> Result<Reply, Attem
     )
     .await?;
     parse(&answer)
+}
+
+/// The same request with `stream: true` (and the usage in the last chunk).
+pub async fn stream(
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+    signal: Option<&worker::AbortSignal>,
+) -> Result<worker::ByteStream, AttemptError> {
+    let auth = cfg.api_key.as_ref().map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    let mut body = body(&cfg.model, req);
+    body["stream"] = json!(true);
+    body["stream_options"] = json!({"include_usage": true});
+    Ok(post_stream(
+        &format!("{}/chat/completions", cfg.base_url),
+        &headers,
+        &body,
+        signal,
+    )
+    .await?)
 }
 
 pub(super) fn body(model: &str, req: &Request<'_>) -> Value {

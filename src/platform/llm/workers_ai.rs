@@ -21,6 +21,22 @@ pub async fn complete(
     parse(&out)
 }
 
+/// The same input with `stream: true`: the binding answers a stream of `data:` events.
+pub async fn stream(
+    env: &worker::Env,
+    cfg: &LlmConfig,
+    req: &Request<'_>,
+) -> Result<worker::ByteStream, AttemptError> {
+    let ai = env.ai("AI").map_err(|_| {
+        AttemptError::Fatal("LLM_BACKEND=workers-ai needs the AI binding in wrangler.toml".into())
+    })?;
+    let mut input = input(req);
+    input["stream"] = json!(true);
+    ai.run_bytes(&cfg.model, input)
+        .await
+        .map_err(|e| AttemptError::Transport(e.to_string()))
+}
+
 fn input(req: &Request<'_>) -> Value {
     let messages: Vec<Value> = req
         .messages

@@ -2,7 +2,10 @@
 //! answer from a model that calls the tools (up to [`MAX_STEPS`] rounds), or with the
 //! offline backend from the deterministic reading of `intent`. Nothing of a turn is stored
 //! until it has an answer; then the user's message, the tool calls and the reply are
-//! written in one batch.
+//! written in one batch. A turn holds its conversation while it runs (another turn on it
+//! is 409). Asked for `text/event-stream`, the turn is answered as events while it runs:
+//! `conversation`, `tool_call` / `tool_result` as each tool runs, `delta` text as the
+//! reply is written, then `done` (the JSON answer) or `error`.
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
@@ -18,19 +21,23 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{object, text};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
+use crate::platform::llm::stream::{words, Trimmed};
 use crate::platform::llm::{self, Message, Outcome, Request, ToolCall};
 use crate::platform::openapi::Doc;
+use crate::platform::sse::{self, Events};
 use crate::products::os::settings as os_settings;
 
 /// Rounds of model → tool calls → results before the agent stops.
 pub const MAX_STEPS: usize = 5;
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 
-/// What a turn did: each round's text and tool calls with their results, then the reply.
+/// What a turn did: each round's text and tool calls with their results, then the reply;
+/// and where its progress goes when it is streamed.
 #[derive(Default)]
 struct Turn {
     rounds: Vec<(String, Vec<(ToolCall, Value)>)>,
     reply: String,
+    events: Option<Events>,
 }
 
 impl Turn {
@@ -46,6 +53,7 @@ impl Turn {
         caller: &Caller,
         call: ToolCall,
     ) -> Result<Result<Value, ToolError>, ApiError> {
+        self.send("tool_call", json!({"tool": call.name, "arguments": call.arguments}));
         let outcome = tools::call(db, caller, &call.name, &call.arguments).await;
         if let Err(ToolError::Internal(e)) = outcome {
             return Err(e);
@@ -54,11 +62,30 @@ impl Turn {
             Ok(v) => v.clone(),
             Err(e) => e.to_json(),
         };
+        self.send("tool_result", json!({"tool": call.name, "result": recorded}));
         match self.rounds.last_mut() {
             Some((_, calls)) => calls.push((call, recorded)),
             None => self.rounds.push((String::new(), vec![(call, recorded)])),
         }
         Ok(outcome)
+    }
+
+    fn send(&self, event: &str, data: Value) {
+        if let Some(e) = &self.events {
+            e.send(event, &data);
+        }
+    }
+
+    /// Sends reply text as it is written.
+    fn delta(&self, text: &str) {
+        if !text.is_empty() {
+            self.send("delta", json!({ "text": text }));
+        }
+    }
+
+    /// The client of a streamed turn has gone away: the turn stops and stores nothing.
+    fn abandoned(&self) -> bool {
+        self.events.as_ref().is_some_and(Events::gone)
     }
 
     fn stored(&self, message: &str, at: &str) -> Vec<Stored> {
@@ -106,20 +133,37 @@ fn parse(body: &Value) -> Result<Input, ApiError> {
     }
 }
 
+/// A turn ready to run: its conversation (held, unless new), the history and the day.
+struct Begun {
+    input: Input,
+    conversation: Conversation,
+    is_new: bool,
+    history: Vec<Stored>,
+    today: NaiveDate,
+    tz: String,
+    now: String,
+}
+
 pub async fn chat(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body = ctx.json_value().await?;
     let input = parse(&body)?;
     let window = Settings::of(&ctx.config)?.history_messages;
     let db = ctx.d1()?;
     let now = ids::now_rfc3339();
-    // The conversation, its history and the user's zone, read at once (one round trip).
+    // The conversation (held for this turn), its history and the user's zone, read at
+    // once (one round trip).
     let read = async {
         match &input.conversation_id {
             Some(id) => {
-                let (mut c, history) = futures::try_join!(
-                    conversations::find(&db, &caller, id),
+                let (c, history) = futures::join!(
+                    conversations::hold(&db, &caller, id),
                     conversations::history(&db, &caller, id, window)
-                )?;
+                );
+                let mut c = c?;
+                let history = match history {
+                    Ok(h) => h,
+                    Err(e) => return Err(release(&db, &caller, &Some(c.id), e).await),
+                };
                 c.updated_at = now.clone();
                 Ok::<_, ApiError>((c, false, history))
             }
@@ -135,30 +179,88 @@ pub async fn chat(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             )),
         }
     };
-    let ((conversation, is_new, history), tz) =
-        futures::try_join!(read, os_settings::timezone(&db, &caller.user_id))?;
-    let today = os_settings::today_in(&tz)?;
-
-    let turn = if ctx.config.llm.backend == LlmBackend::Offline {
-        offline(&db, &caller, &history, &input.message, today).await?
-    } else {
-        let mut messages = vec![Message::system(system_prompt(today, &tz))];
-        messages.extend(history.iter().map(Stored::to_llm));
-        messages.push(Message::user(&input.message));
-        with_model(&ctx.env, &ctx.config.llm, &db, &caller, messages).await?
+    let (read, tz) = futures::join!(read, os_settings::timezone(&db, &caller.user_id));
+    let (conversation, is_new, history) = read?;
+    let today = tz.and_then(|tz| Ok((os_settings::today_in(&tz)?, tz)));
+    let (today, tz) = match today {
+        Ok(t) => t,
+        Err(e) => {
+            let held = (!is_new).then(|| conversation.id.clone());
+            return Err(release(&db, &caller, &held, e).await);
+        }
     };
+    let begun = Begun { input, conversation, is_new, history, today, tz, now };
 
-    let stored = turn.stored(&input.message, &now);
-    db.batch(conversations::append(&db, &caller, &conversation, is_new, &stored)?)
-        .await?;
+    if sse::wanted(&ctx) {
+        let (env, config) = (ctx.env.clone(), ctx.config.clone());
+        return sse::respond(&ctx, move |events| async move {
+            events.send("conversation", &json!({"conversation_id": begun.conversation.id}));
+            let answer = run(&env, &config, &db, &caller, begun, Some(events.clone())).await?;
+            events.send("done", &answer);
+            Ok(())
+        });
+    }
+    let answer = run(&ctx.env, &ctx.config, &db, &caller, begun, None).await?;
+    http::json(200, &answer)
+}
+
+/// Frees the conversation a failed turn held, and passes its error on.
+async fn release(db: &D1Database, caller: &Caller, held: &Option<String>, e: ApiError) -> ApiError {
+    if let Some(id) = held {
+        if let Err(r) = conversations::release(db, caller, id).await {
+            return r;
+        }
+    }
+    e
+}
+
+/// Runs a begun turn and stores it; its answer is `{conversation_id, reply, tool_calls}`.
+/// A turn that fails (or whose client went away) stores nothing and frees the
+/// conversation; the tools it ran keep their effect.
+async fn run(
+    env: &worker::Env,
+    config: &crate::platform::config::Config,
+    db: &D1Database,
+    caller: &Caller,
+    begun: Begun,
+    events: Option<Events>,
+) -> Result<Value, ApiError> {
+    let held = (!begun.is_new).then(|| begun.conversation.id.clone());
+    let turn = async {
+        let turn = Turn { events, ..Turn::default() };
+        let turn = if config.llm.backend == LlmBackend::Offline {
+            let turn = offline(turn, db, caller, &begun.history, &begun.input.message, begun.today).await?;
+            words(&turn.reply).for_each(|w| turn.delta(w));
+            turn
+        } else {
+            let mut messages = vec![Message::system(system_prompt(begun.today, &begun.tz))];
+            messages.extend(begun.history.iter().map(Stored::to_llm));
+            messages.push(Message::user(&begun.input.message));
+            with_model(turn, env, &config.llm, db, caller, messages).await?
+        };
+        if turn.abandoned() {
+            return Err(ApiError::BadRequest("the client closed the stream before the turn ended".into()));
+        }
+        Ok(turn)
+    };
+    let turn = match turn.await {
+        Ok(t) => t,
+        Err(e) => return Err(release(db, caller, &held, e).await),
+    };
+    let stored = turn.stored(&begun.input.message, &begun.now);
+    let written = async {
+        db.batch(conversations::append(db, caller, &begun.conversation, begun.is_new, &stored)?)
+            .await?;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(e) = written.await {
+        return Err(release(db, caller, &held, e).await);
+    }
     let calls: Vec<Value> = turn
         .calls()
         .map(|(c, r)| json!({"tool": c.name, "arguments": c.arguments, "result": r}))
         .collect();
-    http::json(
-        200,
-        &json!({"conversation_id": conversation.id, "reply": turn.reply, "tool_calls": calls}),
-    )
+    Ok(json!({"conversation_id": begun.conversation.id, "reply": turn.reply, "tool_calls": calls}))
 }
 
 fn system_prompt(today: NaiveDate, tz: &str) -> String {
@@ -173,8 +275,11 @@ fn system_prompt(today: NaiveDate, tz: &str) -> String {
 }
 
 /// The tool-calling loop: the model answers or calls tools; their results (errors too) go
-/// back to it, up to [`MAX_STEPS`] rounds.
+/// back to it, up to [`MAX_STEPS`] rounds. Streamed, each round's text goes out as it is
+/// written, trimmed as the reply is; so the `delta`s after the last `tool_result` are the
+/// reply.
 async fn with_model(
+    mut turn: Turn,
     env: &worker::Env,
     cfg: &crate::platform::config::LlmConfig,
     db: &D1Database,
@@ -182,27 +287,33 @@ async fn with_model(
     mut messages: Vec<Message>,
 ) -> Result<Turn, ApiError> {
     let defs = tools::defs();
-    let mut turn = Turn::default();
     let no_offline = || Err("the chat agent answers offline itself".to_string());
     for _ in 0..MAX_STEPS {
-        let outcome = llm::complete(
-            env,
-            cfg,
-            &Request {
-                feature: "chat",
-                user_id: &caller.user_id,
-                messages: messages.clone(),
-                tools: &defs,
-                output: None,
-                offline: &no_offline,
-            },
-        )
-        .await?;
+        if turn.abandoned() {
+            return Err(ApiError::BadRequest("the client closed the stream before the turn ended".into()));
+        }
+        let req = Request {
+            feature: "chat",
+            user_id: &caller.user_id,
+            messages: messages.clone(),
+            tools: &defs,
+            output: None,
+            offline: &no_offline,
+        };
+        let trimmed = std::cell::RefCell::new(Trimmed::default());
+        let outcome = match &turn.events {
+            Some(events) => {
+                let on_text = |t: &str| turn.delta(&trimmed.borrow_mut().push(t));
+                llm::complete_streaming(env, cfg, &req, Some(&events.signal()), &on_text).await?
+            }
+            None => llm::complete(env, cfg, &req).await?,
+        };
         let Outcome::Reply(reply) = outcome else {
             return Err(ApiError::internal("chat asked for no JSON output"));
         };
         if reply.tool_calls.is_empty() {
             turn.reply = if reply.content.trim().is_empty() {
+                turn.delta("Done.");
                 "Done.".into()
             } else {
                 reply.content.trim().to_string()
@@ -224,19 +335,20 @@ async fn with_model(
         "I stopped after {MAX_STEPS} rounds of tool calls without a final answer. Tools run: {}.",
         done.join(", ")
     );
+    turn.delta(&turn.reply);
     Ok(turn)
 }
 
 // ---- the offline backend ----
 
 async fn offline(
+    mut turn: Turn,
     db: &D1Database,
     caller: &Caller,
     history: &[Stored],
     message: &str,
     today: NaiveDate,
 ) -> Result<Turn, ApiError> {
-    let mut turn = Turn::default();
     let call = |name: &str, args: Value| ToolCall {
         id: format!("call_{}", name),
         name: name.to_string(),
@@ -537,13 +649,24 @@ fn request_schema() -> Value {
 }
 
 fn response_schema() -> Value {
-    crate::schema!({"type": "object", "required": ["conversation_id", "reply", "tool_calls"], "properties": {
+    let answer = crate::schema!({"type": "object", "required": ["conversation_id", "reply", "tool_calls"], "properties": {
         "conversation_id": {"type": "string"},
         "reply": {"type": "string"},
         "tool_calls": {"type": "array", "items": {"type": "object", "required": ["tool", "arguments", "result"],
             "properties": {"tool": {"type": "string"}, "arguments": {}, "result": {"type": "object",
                 "description": "The tool's output, or {error, candidates?} when it refused."}}}}
-    }})
+    }});
+    let mut events = crate::schema!({
+        "conversation": {"type": "object", "required": ["conversation_id"], "properties": {"conversation_id": {"type": "string"}}},
+        "tool_call": {"type": "object", "required": ["tool", "arguments"], "properties": {"tool": {"type": "string"}, "arguments": {}}},
+        "tool_result": {"type": "object", "required": ["tool", "result"], "properties": {"tool": {"type": "string"}, "result": {"type": "object"}}}
+    });
+    events["delta"] = sse::delta_schema();
+    events["done"] = answer.clone();
+    events["error"] = sse::error_schema();
+    let mut schema = answer;
+    schema["x-event-stream"] = events;
+    schema
 }
 
 pub const CHAT_DOC: Doc = Doc {
@@ -555,7 +678,13 @@ pub const CHAT_DOC: Doc = Doc {
         with the offline backend (the default) it understands plain requests such as “add buy milk tomorrow”, \
         “what's pending?”, “done with 2”, “move call mom to monday”, “I read today”. The user's message, the tool \
         calls and the reply are stored together once the turn has an answer; a model that fails answers 502 \
-        `upstream_failed` and the conversation is unchanged. 404 for another user's conversation_id.",
+        `upstream_failed` and the conversation is unchanged. 404 for another user's conversation_id; 409 while \
+        another turn of the same conversation is running.\n\n\
+        With `Accept: text/event-stream` the turn is answered as server-sent events while it runs: `conversation` \
+        first, `tool_call` and `tool_result` as each tool runs, `delta` with the reply's text as it is written (the \
+        deltas after the last `tool_result` put together are `done.reply`; text a model writes before calling a \
+        tool comes as deltas before that tool's `tool_call`), then `done` (the JSON answer) or `error` \
+        (`{code, message}`; nothing of the turn is stored).",
     request: Some(request_schema),
     response: (200, response_schema),
 };

@@ -124,6 +124,49 @@ pub async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Conversa
     row.ok_or_else(|| ApiError::not_found("conversation"))
 }
 
+/// How long a turn may hold its conversation: longer than any turn (five model calls, each
+/// tried three times within its timeout), short enough that a turn whose isolate died
+/// frees the conversation within minutes.
+pub const TURN_LEASE_MS: i64 = 5 * 60_000;
+
+/// Takes the conversation for a turn: the caller's conversation `id`, held until the turn
+/// stores its messages or [`release`] (one statement). Another turn holding it → 409; not
+/// the caller's → 404.
+pub async fn hold(db: &D1Database, caller: &Caller, id: &str) -> Result<Conversation, ApiError> {
+    let now = crate::platform::ids::now_ms() as i64;
+    let row: Option<Conversation> = db
+        .prepare(
+            "UPDATE assistant_conversations SET turn_until = ?3 WHERE id = ?1 AND user_id = ?2 \
+             AND (turn_until IS NULL OR turn_until < ?4) RETURNING id, title, created_at, updated_at",
+        )
+        .bind(&[
+            id.into(),
+            caller.user_id.as_str().into(),
+            ((now + TURN_LEASE_MS) as f64).into(),
+            (now as f64).into(),
+        ])?
+        .first(None)
+        .await?;
+    match row {
+        Some(c) => Ok(c),
+        None => {
+            find(db, caller, id).await?;
+            Err(ApiError::Conflict(
+                "another turn of this conversation is in progress: send the message when it has answered".into(),
+            ))
+        }
+    }
+}
+
+/// Frees a conversation a failed turn held.
+pub async fn release(db: &D1Database, caller: &Caller, id: &str) -> Result<(), ApiError> {
+    db.prepare("UPDATE assistant_conversations SET turn_until = NULL WHERE id = ?1 AND user_id = ?2")
+        .bind(&[id.into(), caller.user_id.as_str().into()])?
+        .run()
+        .await?;
+    Ok(())
+}
+
 /// The last `window` messages of a conversation, oldest first, starting at a user message
 /// so that a model never sees a tool result without the call it answers.
 pub async fn history(db: &D1Database, caller: &Caller, id: &str, window: u32) -> Result<Vec<Stored>, ApiError> {
@@ -142,7 +185,8 @@ pub async fn history(db: &D1Database, caller: &Caller, id: &str, window: u32) ->
 }
 
 /// The statements that store a turn: the conversation when it is new, its messages in
-/// order after any already there, and the conversation's `updated_at`.
+/// order after any already there, and the conversation's `updated_at` (freeing it for the
+/// next turn).
 pub fn append(
     db: &D1Database,
     caller: &Caller,
@@ -165,7 +209,7 @@ pub fn append(
         );
     } else {
         stmts.push(
-            db.prepare("UPDATE assistant_conversations SET updated_at = ?1 WHERE id = ?2 AND user_id = ?3")
+            db.prepare("UPDATE assistant_conversations SET updated_at = ?1, turn_until = NULL WHERE id = ?2 AND user_id = ?3")
                 .bind(&[
                     conversation.updated_at.as_str().into(),
                     conversation.id.as_str().into(),

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
 
-use super::{groups, orchestrator};
+use super::orchestrator::{self, Stages};
+use super::groups;
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
@@ -13,7 +14,9 @@ use crate::platform::fields::{example, nullable_schema, object, text, text_schem
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
 use crate::platform::openapi::{page_of, Doc};
+use crate::platform::llm::stream::words;
 use crate::platform::page::PageQuery;
+use crate::platform::sse;
 
 pub const MAX_CONTENT_CHARS: usize = 4000;
 
@@ -39,6 +42,41 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Chat, ApiErr
         .first(None)
         .await?;
     row.ok_or_else(|| ApiError::not_found("chat"))
+}
+
+/// How long a message turn may hold its chat: far longer than any answer, short enough
+/// that a turn whose isolate died frees the chat within minutes.
+pub const TURN_LEASE_MS: i64 = 5 * 60_000;
+
+/// Takes a chat the caller may see for one message turn, until the turn stores its
+/// messages or fails (one statement): a turn already running on it (the caller's, or
+/// another group member's) → 409, a chat the caller may not see → 404.
+async fn hold(db: &D1Database, caller: &Caller, id: &str) -> Result<Chat, ApiError> {
+    let now = ids::now_ms() as i64;
+    let row: Option<Chat> = db
+        .prepare(format!(
+            "UPDATE money_chats SET turn_until = ?3 WHERE id = ?1 AND (turn_until IS NULL OR turn_until < ?4) \
+             AND EXISTS ({VISIBLE} WHERE id = ?1 AND user_id = ?2) RETURNING id, title, group_id, created_at, updated_at"
+        ))
+        .bind(&[id.into(), caller.user_id.as_str().into(), ((now + TURN_LEASE_MS) as f64).into(), (now as f64).into()])?
+        .first(None)
+        .await?;
+    match row {
+        Some(chat) => Ok(chat),
+        None => {
+            find(db, caller, id).await?;
+            Err(ApiError::Conflict("the assistant is still answering another message in this chat: send yours when it has answered".into()))
+        }
+    }
+}
+
+/// Frees the chat a failed turn held, and passes its error on.
+async fn release(db: &D1Database, id: &str, e: ApiError) -> ApiError {
+    let freed = async {
+        db.prepare("UPDATE money_chats SET turn_until = NULL WHERE id = ?1").bind(&[id.into()])?.run().await?;
+        Ok::<_, ApiError>(())
+    };
+    freed.await.err().unwrap_or(e)
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,7 +158,9 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     http::json(200, &v)
 }
 
-/// `POST /chats/{id}/messages {content}`: the assistant's answer, stored with the question.
+/// `POST /chats/{id}/messages {content}`: the assistant's answer, stored with the question;
+/// asked for `text/event-stream`, answered as events while it is made: `thinking {stage}`
+/// as each stage starts, `delta {text}`, then `done {message}` or `error`.
 pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let body = ctx.json_value().await?;
     let fields = object(&body)?;
@@ -139,8 +179,43 @@ pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiE
         return Err(ApiError::Validation(errors));
     };
     let db = ctx.d1()?;
-    let chat = find(&db, &caller, ctx.param("id")).await?;
-    let a = orchestrator::answer(&ctx.env, &ctx.config, &db, &caller, &chat, &content).await?;
+    let chat = hold(&db, &caller, ctx.param("id")).await?;
+    if sse::wanted(&ctx) {
+        let (env, config) = (ctx.env.clone(), ctx.config.clone());
+        return sse::respond(&ctx, move |events| async move {
+            let stages = Stages::new(Some(events.clone()));
+            let message = turn(&env, &config, &db, &caller, &chat, content, stages).await?;
+            events.send("done", &json!({ "message": message }));
+            Ok(())
+        });
+    }
+    let message = turn(&ctx.env, &ctx.config, &db, &caller, &chat, content, Stages::new(None)).await?;
+    http::json(201, &json!({ "message": message }))
+}
+
+/// Answers a message in a held chat and stores both; a failure (or a client that went
+/// away) stores nothing and frees the chat.
+async fn turn(
+    env: &worker::Env,
+    config: &crate::platform::config::Config,
+    db: &D1Database,
+    caller: &Caller,
+    chat: &Chat,
+    content: String,
+    mut stages: Stages,
+) -> Result<Value, ApiError> {
+    let answered = orchestrator::answer(env, config, db, caller, chat, &content, &mut stages).await;
+    let a = match answered {
+        Ok(_) if stages.abandoned() => {
+            let gone = ApiError::BadRequest("the client closed the stream before the answer".into());
+            return Err(release(db, &chat.id, gone).await);
+        }
+        Ok(a) => a,
+        Err(e) => return Err(release(db, &chat.id, e).await),
+    };
+    if !stages.streamed() {
+        words(&a.content).for_each(|w| stages.delta(w));
+    }
     let now = ids::now_rfc3339();
     let reply = Stored {
         id: ids::new_id()?,
@@ -169,13 +244,19 @@ pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiE
         ])
     };
     let question = Stored { id: ids::new_id()?, role: "user".into(), content, thinking: None, action: None, drawer_data: None, created_at: now.clone() };
-    db.batch(vec![
-        insert(&question, Some(&caller.user_id))?,
-        insert(&reply, None)?,
-        db.prepare("UPDATE money_chats SET updated_at = ?1 WHERE id = ?2").bind(&[now.as_str().into(), chat.id.as_str().into()])?,
-    ])
-    .await?;
-    http::json(201, &json!({ "message": message_view(&reply) }))
+    let stored = async {
+        db.batch(vec![
+            insert(&question, Some(&caller.user_id))?,
+            insert(&reply, None)?,
+            db.prepare("UPDATE money_chats SET updated_at = ?1, turn_until = NULL WHERE id = ?2").bind(&[now.as_str().into(), chat.id.as_str().into()])?,
+        ])
+        .await?;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(e) = stored.await {
+        return Err(release(db, &chat.id, e).await);
+    }
+    Ok(message_view(&reply))
 }
 
 pub fn schema() -> Value {
@@ -236,8 +317,22 @@ pub const MESSAGE_DOC: Doc = Doc {
         with the group” in a group chat), tracker (“how much on dining this month?”, “vs last month?”, “top merchants in \
         October”) or general — and answers from the user's own data. Splits are exact to the cent, the remainder cents \
         going one each to the first people named. A split with a bad amount (more than two decimals, zero or less, over \
-        10,000,000.00) or nobody to split with is 422 and nothing is stored.",
+        10,000,000.00) or nobody to split with is 422 and nothing is stored. 409 while the assistant is still \
+        answering another message of the same chat.\n\n\
+        With `Accept: text/event-stream` the answer is 200 with server-sent events while it is made: `thinking` as \
+        each stage starts, `delta` with the answer's text as it is written, then `done` (`{message}`, the JSON \
+        answer) or `error` (`{code, message}`; nothing is stored).",
     request: Some(|| json!({"type": "object", "required": ["content"], "additionalProperties": false, "properties": {
         "content": example(text_schema(MAX_CONTENT_CHARS), "split $100.00 three ways")}})),
-    response: (201, || json!({"type": "object", "required": ["message"], "properties": {"message": message_schema()}})),
+    response: (201, || {
+        let answer = json!({"type": "object", "required": ["message"], "properties": {"message": message_schema()}});
+        let mut schema = answer.clone();
+        schema["x-event-stream"] = json!({
+            "thinking": {"type": "object", "required": ["stage"], "properties": {"stage": {"type": "string"}}},
+            "delta": sse::delta_schema(),
+            "done": answer,
+            "error": sse::error_schema(),
+        });
+        schema
+    }),
 };

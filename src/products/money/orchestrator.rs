@@ -21,7 +21,9 @@ use super::transactions;
 use crate::platform::auth::Caller;
 use crate::platform::config::{Config, LlmBackend};
 use crate::platform::error::ApiError;
+use crate::platform::llm::stream::Trimmed;
 use crate::platform::llm::{self, Message, Outcome, Request};
+use crate::platform::sse::Events;
 
 pub struct Answer {
     pub content: String,
@@ -31,8 +33,49 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn text(content: impl Into<String>, thinking: Vec<String>) -> Self {
-        Answer { content: content.into(), thinking, action: None, drawer_data: None }
+    fn text(content: impl Into<String>, thinking: &Stages) -> Self {
+        Answer { content: content.into(), thinking: thinking.list.clone(), action: None, drawer_data: None }
+    }
+}
+
+/// The stages an answer runs, in order (its `thinking`); each also goes out as a
+/// `thinking {stage}` event as it starts when the answer is streamed.
+pub struct Stages {
+    list: Vec<String>,
+    events: Option<Events>,
+    /// Text went out as `delta`s.
+    streamed: std::cell::Cell<bool>,
+}
+
+impl Stages {
+    pub fn new(events: Option<Events>) -> Self {
+        Stages { list: Vec::new(), events, streamed: std::cell::Cell::new(false) }
+    }
+
+    /// Whether the answer's text already went out as it was written.
+    pub fn streamed(&self) -> bool {
+        self.streamed.get()
+    }
+
+    /// The client of a streamed answer has gone away.
+    pub fn abandoned(&self) -> bool {
+        self.events.as_ref().is_some_and(Events::gone)
+    }
+
+    fn push(&mut self, stage: impl Into<String>) {
+        let stage = stage.into();
+        if let Some(e) = &self.events {
+            e.send("thinking", &json!({ "stage": stage }));
+        }
+        self.list.push(stage);
+    }
+
+    /// Streams answer text.
+    pub fn delta(&self, text: &str) {
+        if let (Some(e), false) = (&self.events, text.is_empty()) {
+            e.send("delta", &json!({ "text": text }));
+            self.streamed.set(true);
+        }
     }
 }
 
@@ -40,6 +83,8 @@ pub const HELP: &str = "I can recommend one of your cards (“which card for gro
     (“split $84.50 with Sam and Ana”, “split 90 2:1 with Sam”, “split $100 three ways”) and answer spending questions \
     from your transactions (“how much did I spend on dining this month?”, “vs last month?”, “top merchants in October”).";
 
+/// Answers `content`; `thinking` says which stages ran (and streams them when asked).
+/// Rule-made answers are whole at once; a model's general answer streams as `delta`s.
 pub async fn answer(
     env: &worker::Env,
     config: &Config,
@@ -47,18 +92,19 @@ pub async fn answer(
     caller: &Caller,
     chat: &Chat,
     content: &str,
+    thinking: &mut Stages,
 ) -> Result<Answer, ApiError> {
     let group_id = chat.group_id.as_deref();
     let today = crate::platform::ids::now().date_naive();
     let ask = intent::read(content, today);
-    let mut thinking = vec![format!("detect intent: {} (rules)", ask.name())];
+    thinking.push(format!("detect intent: {} (rules)", ask.name()));
     match ask {
         // A split the message does not pin down is answered with what is missing, as a
         // person would, not refused: the conversation goes on.
-        Ask::Split(a) => match split_bill(db, caller, group_id, a, thinking.clone()).await {
+        Ask::Split(a) => match split_bill(db, caller, group_id, a, thinking).await {
             Err(ApiError::Validation(problems)) => {
                 let why: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
-                thinking.push("split: not enough to compute it, ask back".into());
+                thinking.push("split: not enough to compute it, ask back");
                 Ok(Answer::text(format!("I can't split that yet: {}.", why.join("; ")), thinking))
             }
             other => other,
@@ -84,41 +130,47 @@ pub async fn answer(
                     last["category"].as_str().and_then(|c| super::rules::CATEGORIES.iter().copied().find(|k| *k == c))
                 });
                 merchant = last["merchant"].as_str().map(str::to_string);
-                thinking.push("follow-up of the last spending question".into());
+                thinking.push("follow-up of the last spending question");
             }
             tracker(db, caller, content, t, merchant, today, thinking).await
         }
         Ask::General => {
             let settings = Settings::of(config)?;
             if settings.feature_ai && config.llm.backend != LlmBackend::Offline {
-                thinking.push("general: ask the model".into());
+                thinking.push("general: ask the model");
                 let offline = || Ok(Outcome::Json(Value::Null));
-                let outcome = llm::complete(
-                    env,
-                    &config.llm,
-                    &Request {
-                        feature: "money chat",
-                        user_id: &caller.user_id,
-                        messages: vec![
-                            Message::system(format!(
-                                "You are a personal finance assistant. Never state amounts, balances or figures: the \
-                                 app computes those. Answer briefly. What the app can do: {HELP}"
-                            )),
-                            Message::user(content),
-                        ],
-                        tools: &[],
-                        output: None,
-                        offline: &offline,
-                    },
-                )
-                .await?;
+                let req = Request {
+                    feature: "money chat",
+                    user_id: &caller.user_id,
+                    messages: vec![
+                        Message::system(format!(
+                            "You are a personal finance assistant. Never state amounts, balances or figures: the \
+                             app computes those. Answer briefly. What the app can do: {HELP}"
+                        )),
+                        Message::user(content),
+                    ],
+                    tools: &[],
+                    output: None,
+                    offline: &offline,
+                };
+                let trimmed = std::cell::RefCell::new(Trimmed::default());
+                let outcome = match &thinking.events {
+                    Some(events) => {
+                        let on_text = |t: &str| thinking.delta(&trimmed.borrow_mut().push(t));
+                        llm::complete_streaming(env, &config.llm, &req, Some(&events.signal()), &on_text).await?
+                    }
+                    None => llm::complete(env, &config.llm, &req).await?,
+                };
                 let text = match outcome {
                     Outcome::Reply(r) if !r.content.trim().is_empty() => r.content.trim().to_string(),
-                    _ => HELP.to_string(),
+                    _ => {
+                        thinking.delta(HELP);
+                        HELP.to_string()
+                    }
                 };
                 Ok(Answer::text(text, thinking))
             } else {
-                thinking.push("general: offline reply".into());
+                thinking.push("general: offline reply");
                 Ok(Answer::text(HELP, thinking))
             }
         }
@@ -134,7 +186,7 @@ async fn split_bill(
     caller: &Caller,
     group_id: Option<&str>,
     a: SplitAsk,
-    mut thinking: Vec<String>,
+    thinking: &mut Stages,
 ) -> Result<Answer, ApiError> {
     let total = a.amount.map_err(|e| refuse(format!("the amount to split {}", e.message())))?;
     thinking.push(format!("parse amount: {total} cents"));
@@ -167,7 +219,7 @@ async fn split_bill(
         None => vec![1; names.len()],
     };
     let shares = split::split(total, &weights).ok_or_else(|| refuse("nobody to split with"))?;
-    thinking.push("compute shares (remainder cents to the first named)".into());
+    thinking.push("compute shares (remainder cents to the first named)");
     let currency = settings::of_user(db, &caller.user_id).await?.home_currency;
     let how = match &a.weights {
         Some(w) => format!("by shares {}", w.iter().map(u32::to_string).collect::<Vec<_>>().join(":")),
@@ -176,7 +228,7 @@ async fn split_bill(
     let parts: Vec<String> = names.iter().zip(&shares).map(|(n, s)| format!("{n} {}", money(*s))).collect();
     Ok(Answer {
         content: format!("Split {} {currency} {how}: {}.", money(total), parts.join(", ")),
-        thinking,
+        thinking: thinking.list.clone(),
         action: Some(json!({"type": "split", "total_cents": total, "currency": currency, "participants": names, "weights": weights})),
         drawer_data: Some(json!({
             "total_cents": total, "currency": currency,
@@ -200,7 +252,7 @@ async fn card(
     caller: &Caller,
     content: &str,
     category: Option<&'static str>,
-    mut thinking: Vec<String>,
+    thinking: &mut Stages,
 ) -> Result<Answer, ApiError> {
     let linked = accounts::all(db, &caller.user_id).await?;
     thinking.push(format!("load linked cards: {}", linked.len()));
@@ -224,7 +276,7 @@ async fn card(
     let Some((best, rate)) = cards::best(catalogue, &names, category) else {
         return Ok(Answer::text("You haven't linked a card yet.", thinking));
     };
-    thinking.push("rank cards by reward rate".into());
+    thinking.push("rank cards by reward rate");
     let account = linked.iter().find(|a| a.name == best);
     let last4 = account.and_then(|a| a.last4.clone());
     let what = if category == "other" { "everyday purchases".to_string() } else { category.to_string() };
@@ -240,7 +292,7 @@ async fn card(
             linked.len(),
             if linked.len() == 1 { "" } else { "s" }
         ),
-        thinking,
+        thinking: thinking.list.clone(),
         action: Some(json!({"type": "card", "account_id": account.map(|a| a.id.clone()), "card": best, "category": category, "rate_bps": rate})),
         drawer_data: Some(json!({"category": category, "recommended": {"account_id": account.map(|a| a.id.clone()), "name": best, "last4": last4, "rate_bps": rate}, "cards": ranked})),
     })
@@ -253,7 +305,7 @@ async fn tracker(
     t: TrackerAsk,
     earlier_merchant: Option<String>,
     today: NaiveDate,
-    mut thinking: Vec<String>,
+    thinking: &mut Stages,
 ) -> Result<Answer, ApiError> {
     let linked = accounts::all(db, &caller.user_id).await?;
     thinking.push(format!("load linked accounts: {}", linked.len()));
@@ -310,7 +362,7 @@ async fn tracker(
             "total_cents": before, "change_cents": change});
     }
     if t.top_merchants {
-        thinking.push("rank merchants".into());
+        thinking.push("rank merchants");
         let top: Vec<&(String, i64)> = by_merchant.iter().take(5).collect();
         let lines: Vec<String> = top.iter().enumerate().map(|(i, (m, c))| format!("{}. {m} {}", i + 1, money(*c))).collect();
         content = format!("Top merchants in {label}: {}.", lines.join(", "));
@@ -318,7 +370,7 @@ async fn tracker(
     }
     Ok(Answer {
         content,
-        thinking,
+        thinking: thinking.list.clone(),
         action: Some(json!({"type": "tracker", "period": t.period.key(), "category": t.category, "merchant": merchant})),
         drawer_data: Some(drawer),
     })
