@@ -743,4 +743,59 @@ fn mcp_frames_versions_and_transport_rules(s: &Server) {
         r#"{"jsonrpc": "2.0", "id": 9, "method": "ping"}"#,
     );
     assert_eq!(r.status, 200, "{}", r.text);
+    // The server's own origin is always accepted (a page it serves, a same-origin client).
+    let own = s.base.clone();
+    let r = rpc(
+        s,
+        &[k[0], ("Origin", own.as_str())],
+        r#"{"jsonrpc": "2.0", "id": 9, "method": "ping"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let other_port = format!("http://127.0.0.1:{}", s.port + 1);
+    let r = rpc(
+        s,
+        &[k[0], ("Origin", other_port.as_str())],
+        r#"{"jsonrpc": "2.0", "id": 9, "method": "ping"}"#,
+    );
+    assert_eq!(r.status, 403, "another port is another origin");
+
+    // Under 2026-07-28, resources/read and prompts/get name their target in Mcp-Name.
+    let modern = |method: &str, name: Option<&str>, params: &str| {
+        let mut h = vec![
+            k[0],
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", method),
+        ];
+        if let Some(n) = name {
+            h.push(("Mcp-Name", n));
+        }
+        rpc(
+            s,
+            &h,
+            &format!(
+                r#"{{"jsonrpc": "2.0", "id": 10, "method": "{method}", "params": {{{params} "_meta": {{"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {{}}}}}}}}"#
+            ),
+        )
+    };
+    let r = modern("prompts/get", None, r#""name": "weekly_review","#);
+    assert_eq!((r.status, code(&r)), (400, Some(-32020)), "{}", r.text);
+    let r = modern(
+        "prompts/get",
+        Some("weekly_review"),
+        r#""name": "weekly_review","#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["result"]["messages"][0]["role"], "user");
+    let r = modern(
+        "resources/read",
+        Some("task://nope"),
+        r#""uri": "task://nope","#,
+    );
+    assert_eq!(code(&r), Some(-32002), "{}", r.text);
+    let r = modern(
+        "prompts/get",
+        Some("plan_my_day"),
+        r#""name": "plan_my_day", "arguments": {"focus": 5},"#,
+    );
+    assert_eq!(code(&r), Some(-32602), "{}", r.text);
 }

@@ -41,7 +41,32 @@ async function exercise(client, label) {
 
   const refused = await client.callTool({ name: "delete_task", arguments: { task_id: "no-such-task" } });
   assert.equal(refused.isError, true, `${label}: a refused call is a result with isError`);
-  return { task_id: task.id, tools: tools.length, listed: listed.structuredContent.count };
+  assert.equal(tools.find((t) => t.name === "list_tasks").annotations.readOnlyHint, true, `${label}: annotations`);
+  assert.equal(tools.find((t) => t.name === "delete_task").annotations.destructiveHint, true);
+
+  // Resources: the task just added is listed and read as JSON; templates name the kinds.
+  const { resources } = await client.listResources();
+  const uri = `task://${task.id}`;
+  assert.ok(resources.some((r) => r.uri === uri && r.name === title), `${label}: resources/list has the task`);
+  const read = await client.readResource({ uri });
+  assert.equal(JSON.parse(read.contents[0].text).id, task.id, `${label}: resources/read`);
+  const { resourceTemplates } = await client.listResourceTemplates();
+  assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate).sort(), ["goal://{id}", "habit://{id}", "task://{id}"]);
+  const missing = await client.readResource({ uri: "task://no-such-task" }).then(() => null, (e) => e);
+  assert.ok(missing && /not found/i.test(String(missing.message)), `${label}: an unknown resource is an error`);
+
+  // Prompts, and the completion of plan_my_day's focus from the tasks' areas.
+  const { prompts } = await client.listPrompts();
+  assert.deepEqual(prompts.map((p) => p.name).sort(), ["plan_my_day", "weekly_review"]);
+  const plan = await client.getPrompt({ name: "plan_my_day", arguments: { focus: "work" } });
+  assert.ok(plan.messages[0].content.text.includes(title), `${label}: the plan lists the open task`);
+  const review = await client.getPrompt({ name: "weekly_review" });
+  assert.ok(review.messages[0].content.text.includes("Done in the last seven days"));
+  await client.callTool({ name: "add_task", arguments: { title: `${label} area task`, area: "workshop" } });
+  const completed = await client.complete({ ref: { type: "ref/prompt", name: "plan_my_day" }, argument: { name: "focus", value: "WORK" } });
+  assert.ok(completed.completion.values.includes("workshop"), `${label}: completion ${JSON.stringify(completed)}`);
+  return { task_id: task.id, tools: tools.length, listed: listed.structuredContent.count, resources: resources.length,
+    prompts: prompts.length, completions: completed.completion.values };
 }
 
 const modern = new Client({ name: "edge-api-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });

@@ -2947,7 +2947,7 @@ export interface paths {
         put?: never;
         /**
          * MCP server (Streamable HTTP)
-         * @description The assistant's tools for MCP clients, one JSON-RPC message per POST, answered with one JSON object. Protocol revision 2026-07-28 (stateless: `server/discover`, protocol version and client capabilities in `params._meta`, the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers matching the body, results with `resultType`) and the `initialize` handshake of 2025-11-25, 2025-06-18 and 2025-03-26. Methods: server/discover, initialize, ping, tools/list, tools/call. Errors: -32700 parse error, -32600 invalid request (400), -32601 unknown method (404 under 2026-07-28), -32602 invalid params, -32020 header mismatch and -32022 unsupported protocol version (400, with `data.supported`). A tool that refuses answers a result with `isError: true`. Authenticated with Bearer or `X-API-Key` (401 with `WWW-Authenticate: Bearer` otherwise); an `Origin` outside CORS_ORIGINS gets 403. GET answers 405: there is no server stream.
+         * @description The assistant's tools for MCP clients, one JSON-RPC message per POST, answered with one JSON object. Protocol revision 2026-07-28 (stateless: `server/discover`, protocol version and client capabilities in `params._meta`, the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers matching the body, results with `resultType`) and the `initialize` handshake of 2025-11-25, 2025-06-18 and 2025-03-26. Methods: server/discover, initialize, ping, tools/list, tools/call, resources/list, resources/templates/list, resources/read (`task://{id}`, `goal://{id}`, `habit://{id}`), prompts/list, prompts/get (`plan_my_day`, `weekly_review`), completion/complete. Errors: -32700 parse error, -32600 invalid request (400), -32601 unknown method (404 under 2026-07-28), -32602 invalid params, -32002 resource not found, -32020 header mismatch and -32022 unsupported protocol version (400, with `data.supported`). A tool that refuses answers a result with `isError: true`. Authenticated with Bearer or `X-API-Key` (401 with `WWW-Authenticate: Bearer` otherwise); an `Origin` other than the server's own or one in CORS_ORIGINS gets 403. GET answers 405: there is no server stream.
          */
         post: operations["post_mcp"];
         delete?: never;
@@ -14812,6 +14812,8 @@ export interface operations {
                      * @example server/discover
                      * @example tools/list
                      * @example tools/call
+                     * @example resources/read
+                     * @example prompts/get
                      * @example initialize
                      * @example ping
                      */

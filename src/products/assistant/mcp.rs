@@ -10,6 +10,8 @@
 
 use serde_json::{json, Map, Value};
 
+use super::prompts::{self, PromptError};
+use super::resources::{self, ReadError};
 use super::tools::{self, ToolError};
 use crate::platform::auth::Caller;
 use crate::platform::crypto::b64_decode;
@@ -27,6 +29,7 @@ const INVALID_REQUEST: i64 = -32600;
 const METHOD_NOT_FOUND: i64 = -32601;
 const INVALID_PARAMS: i64 = -32602;
 const INTERNAL_ERROR: i64 = -32603;
+const RESOURCE_NOT_FOUND: i64 = -32002;
 const HEADER_MISMATCH: i64 = -32020;
 const UNSUPPORTED_VERSION: i64 = -32022;
 
@@ -40,6 +43,20 @@ const INSTRUCTIONS: &str = "Tools over the signed-in user's Personal OS: add, li
 
 fn supported() -> Vec<&'static str> {
     std::iter::once(MODERN).chain(LEGACY.iter().copied()).collect()
+}
+
+fn capabilities() -> Value {
+    crate::schema!({"tools": {"listChanged": false}, "resources": {"listChanged": false, "subscribe": false},
+        "prompts": {"listChanged": false}, "completions": {}})
+}
+
+/// The parameter a request's `Mcp-Name` header must repeat, by method (2026-07-28).
+fn named_by(method: &str) -> Option<&'static str> {
+    match method {
+        "tools/call" | "prompts/get" => Some("name"),
+        "resources/read" => Some("uri"),
+        _ => None,
+    }
 }
 
 fn server_info() -> Value {
@@ -75,7 +92,9 @@ enum Era {
 
 pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     if let Some(origin) = ctx.header("Origin") {
-        if !ctx.config.cors_origins.allows(&origin) {
+        // The server's own origin (a page it serves, a same-origin client) or an allowed one.
+        let own = crate::platform::http::origin(&ctx.public_url()).is_some_and(|o| o.eq_ignore_ascii_case(&origin));
+        if !own && !ctx.config.cors_origins.allows(&origin) {
             return reply(Value::Null, Err(RpcError::new(403, INVALID_REQUEST, "Origin not allowed")), None);
         }
     }
@@ -122,7 +141,7 @@ pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         let version = LEGACY.iter().copied().find(|v| *v == asked).unwrap_or(LEGACY[0]);
         let result = json!({
             "protocolVersion": version,
-            "capabilities": {"tools": {"listChanged": false}},
+            "capabilities": capabilities(),
             "serverInfo": server_info(),
             "instructions": INSTRUCTIONS,
         });
@@ -142,7 +161,7 @@ pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let result = match method {
         "server/discover" => Ok(json!({
             "supportedVersions": supported(),
-            "capabilities": {"tools": {"listChanged": false}},
+            "capabilities": capabilities(),
             "serverInfo": server_info(),
             "instructions": INSTRUCTIONS,
             "ttlMs": 3_600_000,
@@ -158,6 +177,7 @@ pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
                     if rich {
                         v["title"] = json!(t.title);
                         v["outputSchema"] = (t.output)();
+                        v["annotations"] = t.annotations();
                     }
                     v
                 })
@@ -170,6 +190,24 @@ pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             Ok(result)
         }
         "tools/call" => call(&db, &caller, &params, era).await,
+        "resources/list" => {
+            let cursor = params.get("cursor").and_then(Value::as_str);
+            resources::list(&db, &caller, cursor).await.map_err(internal).map(|r| cached(r, era, LIVE))
+        }
+        "resources/templates/list" => Ok(cached(resources::templates(), era, LISTS)),
+        "resources/read" => match params.get("uri").and_then(Value::as_str) {
+            None => Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: uri must be a string")),
+            Some(uri) => resources::read(&db, &caller, uri).await.map(|r| cached(r, era, LIVE)).map_err(|e| match e {
+                ReadError::NotFound => RpcError {
+                    data: Some(json!({ "uri": uri })),
+                    ..RpcError::new(200, RESOURCE_NOT_FOUND, "Resource not found")
+                },
+                ReadError::Internal(e) => internal(e),
+            }),
+        },
+        "prompts/list" => Ok(cached(prompts::list(), era, LISTS)),
+        "prompts/get" => prompt(&db, &caller, &params).await,
+        "completion/complete" => completion(&db, &caller, &params).await,
         _ => Err(RpcError::new(
             if era == Era::Modern { 404 } else { 200 },
             METHOD_NOT_FOUND,
@@ -237,12 +275,12 @@ fn era(method: &str, params: &Map<String, Value>, header: &dyn Fn(&str) -> Optio
         Some(h) => return Err(mismatch(format!("Mcp-Method is {h:?}, the body says {method:?}"))),
         None => return Err(mismatch("the Mcp-Method header is required".into())),
     }
-    if method == "tools/call" {
-        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+    if let Some(key) = named_by(method) {
+        let name = params.get(key).and_then(Value::as_str).unwrap_or("");
         match header("Mcp-Name").map(|h| decode_header(&h)) {
             Some(Some(h)) if h == name => {}
-            Some(_) => return Err(mismatch(format!("Mcp-Name does not match the tool name {name:?}"))),
-            None => return Err(mismatch("the Mcp-Name header is required for tools/call".into())),
+            Some(_) => return Err(mismatch(format!("Mcp-Name does not match the {key} {name:?}"))),
+            None => return Err(mismatch(format!("the Mcp-Name header is required for {method}"))),
         }
     }
     if !meta.and_then(|m| m.get(CAPABILITIES_KEY)).is_some_and(Value::is_object) {
@@ -256,6 +294,68 @@ fn decode_header(h: &str) -> Option<String> {
     match h.strip_prefix("=?base64?").and_then(|s| s.strip_suffix("?=")) {
         Some(b64) => b64_decode(b64).and_then(|b| String::from_utf8(b).ok()),
         None => Some(h.to_string()),
+    }
+}
+
+/// A platform failure: logged, answered as an internal error.
+fn internal(e: ApiError) -> RpcError {
+    worker::console_error!("{}", json!({"msg": "mcp request failed", "error": e.to_string()}));
+    RpcError::new(500, INTERNAL_ERROR, "Internal error")
+}
+
+/// A result with how long a 2026-07-28 client may keep it (for this user only): the
+/// server's own lists for 5 minutes, the user's data ([`LIVE`]) not at all.
+fn cached(mut result: Value, era: Era, ttl_ms: u32) -> Value {
+    if era == Era::Modern {
+        result["ttlMs"] = json!(ttl_ms);
+        result["cacheScope"] = json!("private");
+    }
+    result
+}
+
+const LISTS: u32 = 300_000;
+const LIVE: u32 = 0;
+
+fn prompt_error(e: PromptError) -> RpcError {
+    match e {
+        PromptError::NotFound(m) | PromptError::Invalid(m) => RpcError::new(200, INVALID_PARAMS, format!("Invalid params: {m}")),
+        PromptError::Internal(e) => internal(e),
+    }
+}
+
+async fn prompt(db: &worker::D1Database, caller: &Caller, params: &Map<String, Value>) -> Result<Value, RpcError> {
+    let Some(name) = params.get("name").and_then(Value::as_str) else {
+        return Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: name must be a string"));
+    };
+    let args = match params.get("arguments") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(a)) if a.values().all(Value::is_string) => a.clone(),
+        Some(_) => return Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: arguments must map names to strings")),
+    };
+    prompts::get(db, caller, name, &args).await.map_err(prompt_error)
+}
+
+/// `completion/complete {ref: {type: ref/prompt, name}, argument: {name, value}}`.
+async fn completion(db: &worker::D1Database, caller: &Caller, params: &Map<String, Value>) -> Result<Value, RpcError> {
+    let reference = params.get("ref").unwrap_or(&Value::Null);
+    let argument = params.get("argument").unwrap_or(&Value::Null);
+    let (Some(kind), Some(arg), Some(typed)) =
+        (reference["type"].as_str(), argument["name"].as_str(), argument["value"].as_str())
+    else {
+        return Err(RpcError::new(
+            200,
+            INVALID_PARAMS,
+            "Invalid params: ref {type, name|uri} and argument {name, value} are required",
+        ));
+    };
+    match kind {
+        "ref/prompt" => {
+            let name = reference["name"].as_str().unwrap_or("");
+            prompts::complete(db, caller, name, arg, typed).await.map_err(prompt_error)
+        }
+        // Resource templates take an id, which is not worth guessing at.
+        "ref/resource" => Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}})),
+        other => Err(RpcError::new(200, INVALID_PARAMS, format!("Invalid params: unknown ref type {other:?}"))),
     }
 }
 
@@ -329,7 +429,7 @@ fn frame_schema() -> Value {
     crate::schema!({"type": "object", "required": ["jsonrpc", "method"], "properties": {
         "jsonrpc": {"const": "2.0"},
         "id": {"type": ["string", "integer"], "description": "Absent for a notification (answered 202)."},
-        "method": {"type": "string", "examples": ["server/discover", "tools/list", "tools/call", "initialize", "ping"]},
+        "method": {"type": "string", "examples": ["server/discover", "tools/list", "tools/call", "resources/read", "prompts/get", "initialize", "ping"]},
         "params": {"type": "object"}
     }, "examples": [{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
         "name": "add_task", "arguments": {"title": "buy milk", "due_date": "2026-11-26"},
@@ -354,12 +454,14 @@ pub const DOC: Doc = Doc {
         object. Protocol revision 2026-07-28 (stateless: `server/discover`, protocol version and client \
         capabilities in `params._meta`, the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers matching \
         the body, results with `resultType`) and the `initialize` handshake of 2025-11-25, 2025-06-18 and \
-        2025-03-26. Methods: server/discover, initialize, ping, tools/list, tools/call. Errors: -32700 parse \
-        error, -32600 invalid request (400), -32601 unknown method (404 under 2026-07-28), -32602 invalid params, \
-        -32020 header mismatch and -32022 unsupported protocol version (400, with `data.supported`). A tool that \
-        refuses answers a result with `isError: true`. Authenticated with Bearer or `X-API-Key` (401 with \
-        `WWW-Authenticate: Bearer` otherwise); an `Origin` outside CORS_ORIGINS gets 403. GET answers 405: there \
-        is no server stream.",
+        2025-03-26. Methods: server/discover, initialize, ping, tools/list, tools/call, resources/list, \
+        resources/templates/list, resources/read (`task://{id}`, `goal://{id}`, `habit://{id}`), prompts/list, \
+        prompts/get (`plan_my_day`, `weekly_review`), completion/complete. Errors: -32700 parse error, -32600 \
+        invalid request (400), -32601 unknown method (404 under 2026-07-28), -32602 invalid params, -32002 \
+        resource not found, -32020 header mismatch and -32022 unsupported protocol version (400, with \
+        `data.supported`). A tool that refuses answers a result with `isError: true`. Authenticated with Bearer \
+        or `X-API-Key` (401 with `WWW-Authenticate: Bearer` otherwise); an `Origin` other than the server's own \
+        or one in CORS_ORIGINS gets 403. GET answers 405: there is no server stream.",
     request: Some(frame_schema),
     response: (200, || {
         let mut s = answer_schema();

@@ -6,6 +6,8 @@ pub mod chat;
 pub mod conversations;
 pub mod intent;
 pub mod mcp;
+pub mod prompts;
+pub mod resources;
 pub mod tools;
 
 use crate::platform::config::{parse_int, Config, Stage};

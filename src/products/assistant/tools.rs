@@ -21,6 +21,22 @@ pub struct Tool {
     pub output: fn() -> Value,
 }
 
+impl Tool {
+    /// MCP's hints for clients that ask before running a tool: what only reads, what
+    /// deletes, what gives the same result when repeated (completing a done task pays
+    /// nothing twice; logging a logged day changes nothing).
+    pub fn annotations(&self) -> Value {
+        let read_only = matches!(self.name, "list_tasks" | "list_habits" | "goal_progress");
+        json!({
+            "title": self.title,
+            "readOnlyHint": read_only,
+            "destructiveHint": self.name == "delete_task",
+            "idempotentHint": read_only || matches!(self.name, "complete_task" | "update_task" | "log_habit" | "delete_task"),
+            "openWorldHint": false,
+        })
+    }
+}
+
 /// Why a tool did not do what it was asked. The agent feeds it back to the model; MCP
 /// answers it as a result with `isError: true`.
 #[derive(Debug)]
