@@ -444,7 +444,7 @@ fn tool_calling_loop_against_a_fake_model(_s: &Server) {
         roles,
         ["system", "user", "assistant", "tool", "assistant", "tool"]
     );
-    assert_eq!(third["tools"].as_array().map(Vec::len), Some(8));
+    assert_eq!(third["tools"].as_array().map(Vec::len), Some(10));
 
     // The next turn sends the stored history back: the previous turn's tool calls included.
     let next = chat(
@@ -645,7 +645,7 @@ fn mcp_frames_versions_and_transport_rules(s: &Server) {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(tools.len(), 8);
+    assert_eq!(tools.len(), 10);
     assert!(
         tools[0].get("outputSchema").is_none(),
         "2025-03-26 has no outputSchema"

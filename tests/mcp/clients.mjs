@@ -18,7 +18,7 @@ if (!base || !key) {
 }
 const url = new URL("/mcp", base);
 const requestInit = { headers: { "X-API-Key": key } };
-const expected = ["add_task", "complete_task", "delete_task", "goal_progress", "list_habits", "list_tasks", "log_habit", "update_task"];
+const expected = ["add_task", "complete_task", "delete_task", "fetch", "goal_progress", "list_habits", "list_tasks", "log_habit", "search", "update_task"];
 
 async function exercise(client, label) {
   const { tools } = await client.listTools();
@@ -51,7 +51,17 @@ async function exercise(client, label) {
   const read = await client.readResource({ uri });
   assert.equal(JSON.parse(read.contents[0].text).id, task.id, `${label}: resources/read`);
   const { resourceTemplates } = await client.listResourceTemplates();
-  assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate).sort(), ["goal://{id}", "habit://{id}", "task://{id}"]);
+  assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate).sort(), ["goal://{id}", "habit://{id}", "logbook://{id}", "task://{id}"]);
+
+  // search and fetch, as ChatGPT's connectors call them.
+  const searched = await client.callTool({ name: "search", arguments: { query: title.toUpperCase() } });
+  assert.ok(searched.structuredContent.results.some((r) => r.id === uri && r.title === title), `${label}: search`);
+  const fetched = await client.callTool({ name: "fetch", arguments: { id: uri } });
+  assert.equal(fetched.structuredContent.title, title, `${label}: fetch`);
+  assert.equal(JSON.parse(fetched.structuredContent.text).id, task.id);
+  assert.equal(fetched.structuredContent.metadata.kind, "task");
+  const unknown = await client.callTool({ name: "fetch", arguments: { id: "task://no-such-task" } });
+  assert.equal(unknown.isError, true, `${label}: fetch of an unknown id is refused`);
   const missing = await client.readResource({ uri: "task://no-such-task" }).then(() => null, (e) => e);
   assert.ok(missing && /not found/i.test(String(missing.message)), `${label}: an unknown resource is an error`);
 

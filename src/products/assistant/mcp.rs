@@ -455,7 +455,7 @@ pub const DOC: Doc = Doc {
         capabilities in `params._meta`, the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers matching \
         the body, results with `resultType`) and the `initialize` handshake of 2025-11-25, 2025-06-18 and \
         2025-03-26. Methods: server/discover, initialize, ping, tools/list, tools/call, resources/list, \
-        resources/templates/list, resources/read (`task://{id}`, `goal://{id}`, `habit://{id}`), prompts/list, \
+        resources/templates/list, resources/read (`task://{id}`, `goal://{id}`, `habit://{id}`, `logbook://{id}`), prompts/list, \
         prompts/get (`plan_my_day`, `weekly_review`), completion/complete. Errors: -32700 parse error, -32600 \
         invalid request (400), -32601 unknown method (404 under 2026-07-28), -32602 invalid params, -32002 \
         resource not found, -32020 header mismatch and -32022 unsupported protocol version (400, with \

@@ -26,7 +26,7 @@ impl Tool {
     /// deletes, what gives the same result when repeated (completing a done task pays
     /// nothing twice; logging a logged day changes nothing).
     pub fn annotations(&self) -> Value {
-        let read_only = matches!(self.name, "list_tasks" | "list_habits" | "goal_progress");
+        let read_only = matches!(self.name, "list_tasks" | "list_habits" | "goal_progress" | "search" | "fetch");
         json!({
             "title": self.title,
             "readOnlyHint": read_only,
@@ -256,6 +256,39 @@ pub static TOOLS: &[Tool] = &[
             )
         },
     },
+    Tool {
+        name: "search",
+        title: "Search",
+        description: "Find the user's tasks, goals, habits and logbook entries whose words contain the query \
+            (ignoring case), at most 20. Each result's id is a resource URI to give to fetch.",
+        input: || object(&[("query", crate::schema!({"type": "string", "minLength": 1, "maxLength": 100}))], &["query"]),
+        output: || {
+            let result = object(
+                &[("id", json!({"type": "string"})), ("title", json!({"type": "string"})), ("url", json!({"type": "string"}))],
+                &["id", "title", "url"],
+            );
+            object(&[("results", json!({"type": "array", "items": result}))], &["results"])
+        },
+    },
+    Tool {
+        name: "fetch",
+        title: "Fetch",
+        description: "The whole of one item search found (task, goal, habit or logbook entry), by its id: its title, \
+            its text (the item as JSON) and its kind.",
+        input: || object(&[("id", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}))], &["id"]),
+        output: || {
+            object(
+                &[
+                    ("id", json!({"type": "string"})),
+                    ("title", json!({"type": "string"})),
+                    ("text", json!({"type": "string"})),
+                    ("url", json!({"type": "string"})),
+                    ("metadata", object(&[("kind", json!({"type": "string"}))], &["kind"])),
+                ],
+                &["id", "title", "text", "url", "metadata"],
+            )
+        },
+    },
 ];
 
 fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
@@ -383,6 +416,27 @@ pub async fn call(
                 "goal": {"id": g.id, "title": g.title, "status": g.status, "target_date": g.target_date},
                 "progress": progress, "breakdown": breakdown,
             }))
+        }
+        "search" => match text("query").filter(|q| !q.is_empty()) {
+            Some(q) if q.chars().count() <= 100 => Ok(super::resources::search(db, caller, q).await?),
+            Some(_) => Err(ToolError::refused("query: at most 100 characters")),
+            None => Err(ToolError::refused("query: words to look for are required")),
+        },
+        "fetch" => {
+            let id = text("id").unwrap_or_default();
+            match super::resources::read(db, caller, id).await {
+                Ok(read) => {
+                    let body = read["contents"][0]["text"].as_str().unwrap_or("{}").to_string();
+                    let item: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                    let kind = id.split_once("://").map_or("", |(k, _)| k);
+                    Ok(json!({"id": id, "title": super::resources::title_of(kind, &item), "text": body, "url": id,
+                        "metadata": {"kind": kind}}))
+                }
+                Err(super::resources::ReadError::NotFound) => Err(ToolError::refused(format!(
+                    "nothing found with id {id:?}: use an id that search returned"
+                ))),
+                Err(super::resources::ReadError::Internal(e)) => Err(ToolError::Internal(e)),
+            }
         }
         _ => Err(ToolError::refused(format!("no tool named {name:?}"))),
     }
