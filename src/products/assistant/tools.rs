@@ -578,7 +578,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(TOOLS.len(), 8);
+        assert_eq!(TOOLS.len(), 10);
     }
 
     #[test]
