@@ -1,18 +1,24 @@
-//! The products. This list is the one line a new product adds: the platform builds the
-//! router, the settings, the scheduler's job kinds, the cron tick and its event listeners
-//! from it.
+//! The products. A new product adds its module here and its `PRODUCT` to [`ALL`]: the
+//! platform builds the router, the settings, the scheduler's job kinds, the cron tick and
+//! its event listeners from that list. (Plain `pub mod` lines, so that `cargo fmt` formats
+//! every product's files.)
 
 use crate::platform::product::Product;
 
-/// `products!(a, b)` declares the modules `a` and `b` and lists their `PRODUCT`s in [`ALL`].
-macro_rules! products {
-    ($($name:ident),+ $(,)?) => {
-        $(pub mod $name;)+
-        pub static ALL: &[&Product] = &[$(&$name::PRODUCT),+];
-    };
-}
+pub mod assistant;
+pub mod money;
+pub mod os;
+pub mod phantom;
+pub mod suiftly;
 
-products!(phantom, os, suiftly, assistant, money);
+/// Every product, in the order the document and the router list them.
+pub static ALL: &[&Product] = &[
+    &phantom::PRODUCT,
+    &os::PRODUCT,
+    &suiftly::PRODUCT,
+    &assistant::PRODUCT,
+    &money::PRODUCT,
+];
 
 #[cfg(test)]
 mod tests {

@@ -53,7 +53,10 @@ impl Turn {
         caller: &Caller,
         call: ToolCall,
     ) -> Result<Result<Value, ToolError>, ApiError> {
-        self.send("tool_call", json!({"tool": call.name, "arguments": call.arguments}));
+        self.send(
+            "tool_call",
+            json!({"tool": call.name, "arguments": call.arguments}),
+        );
         let outcome = tools::call(db, caller, &call.name, &call.arguments).await;
         if let Err(ToolError::Internal(e)) = outcome {
             return Err(e);
@@ -62,7 +65,10 @@ impl Turn {
             Ok(v) => v.clone(),
             Err(e) => e.to_json(),
         };
-        self.send("tool_result", json!({"tool": call.name, "result": recorded}));
+        self.send(
+            "tool_result",
+            json!({"tool": call.name, "result": recorded}),
+        );
         match self.rounds.last_mut() {
             Some((_, calls)) => calls.push((call, recorded)),
             None => self.rounds.push((String::new(), vec![(call, recorded)])),
@@ -189,12 +195,23 @@ pub async fn chat(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             return Err(release(&db, &caller, &held, e).await);
         }
     };
-    let begun = Begun { input, conversation, is_new, history, today, tz, now };
+    let begun = Begun {
+        input,
+        conversation,
+        is_new,
+        history,
+        today,
+        tz,
+        now,
+    };
 
     if sse::wanted(&ctx) {
         let (env, config) = (ctx.env.clone(), ctx.config.clone());
         return sse::respond(&ctx, move |events| async move {
-            events.send("conversation", &json!({"conversation_id": begun.conversation.id}));
+            events.send(
+                "conversation",
+                &json!({"conversation_id": begun.conversation.id}),
+            );
             let answer = run(&env, &config, &db, &caller, begun, Some(events.clone())).await?;
             events.send("done", &answer);
             Ok(())
@@ -227,9 +244,20 @@ async fn run(
 ) -> Result<Value, ApiError> {
     let held = (!begun.is_new).then(|| begun.conversation.id.clone());
     let turn = async {
-        let turn = Turn { events, ..Turn::default() };
+        let turn = Turn {
+            events,
+            ..Turn::default()
+        };
         let turn = if config.llm.backend == LlmBackend::Offline {
-            let turn = offline(turn, db, caller, &begun.history, &begun.input.message, begun.today).await?;
+            let turn = offline(
+                turn,
+                db,
+                caller,
+                &begun.history,
+                &begun.input.message,
+                begun.today,
+            )
+            .await?;
             words(&turn.reply).for_each(|w| turn.delta(w));
             turn
         } else {
@@ -239,7 +267,9 @@ async fn run(
             with_model(turn, env, &config.llm, db, caller, messages).await?
         };
         if turn.abandoned() {
-            return Err(ApiError::BadRequest("the client closed the stream before the turn ended".into()));
+            return Err(ApiError::BadRequest(
+                "the client closed the stream before the turn ended".into(),
+            ));
         }
         Ok(turn)
     };
@@ -249,8 +279,14 @@ async fn run(
     };
     let stored = turn.stored(&begun.input.message, &begun.now);
     let written = async {
-        db.batch(conversations::append(db, caller, &begun.conversation, begun.is_new, &stored)?)
-            .await?;
+        db.batch(conversations::append(
+            db,
+            caller,
+            &begun.conversation,
+            begun.is_new,
+            &stored,
+        )?)
+        .await?;
         Ok::<_, ApiError>(())
     };
     if let Err(e) = written.await {
@@ -290,7 +326,9 @@ async fn with_model(
     let no_offline = || Err("the chat agent answers offline itself".to_string());
     for _ in 0..MAX_STEPS {
         if turn.abandoned() {
-            return Err(ApiError::BadRequest("the client closed the stream before the turn ended".into()));
+            return Err(ApiError::BadRequest(
+                "the client closed the stream before the turn ended".into(),
+            ));
         }
         let req = Request {
             feature: "chat",
@@ -407,18 +445,37 @@ async fn offline(
             }
         }
         Intent::Rename { target, title } => {
-            update(&mut turn, db, caller, history, &target, json!({ "title": title })).await?
+            update(
+                &mut turn,
+                db,
+                caller,
+                history,
+                &target,
+                json!({ "title": title }),
+            )
+            .await?
         }
         Intent::Move { target, due_date } => {
             let change = json!({ "due_date": due_date.to_string() });
             update(&mut turn, db, caller, history, &target, change).await?
         }
         Intent::Reprioritize { target, priority } => {
-            update(&mut turn, db, caller, history, &target, json!({ "priority": priority })).await?
+            update(
+                &mut turn,
+                db,
+                caller,
+                history,
+                &target,
+                json!({ "priority": priority }),
+            )
+            .await?
         }
         Intent::Delete(target) => match pick(db, caller, history, &target, false).await? {
             Err(why) => why,
-            Ok(id) => match turn.run(db, caller, call("delete_task", json!({ "task_id": id }))).await? {
+            Ok(id) => match turn
+                .run(db, caller, call("delete_task", json!({ "task_id": id })))
+                .await?
+            {
                 Ok(v) => format!("Deleted {}.", quoted(&v["deleted"]["title"])),
                 Err(e) => refused(&e),
             },
@@ -432,7 +489,11 @@ async fn offline(
                     format!(
                         "Logged {} for {}. Current streak: {streak} day{}.",
                         quoted(&h["name"]),
-                        if date == today { "today".to_string() } else { date.to_string() },
+                        if date == today {
+                            "today".to_string()
+                        } else {
+                            date.to_string()
+                        },
                         if streak == 1 { "" } else { "s" }
                     )
                 }
@@ -444,7 +505,10 @@ async fn offline(
             Err(e) => refused(&e),
         },
         Intent::Goal { title } => {
-            match turn.run(db, caller, call("goal_progress", json!({ "title": title }))).await? {
+            match turn
+                .run(db, caller, call("goal_progress", json!({ "title": title })))
+                .await?
+            {
                 Ok(v) => goal_report(&v),
                 Err(e) => refused(&e),
             }
@@ -479,9 +543,17 @@ async fn update(
             if change.get("title").is_some() {
                 format!("Renamed to {}.", quoted(&t["title"]))
             } else if change.get("due_date").is_some() {
-                format!("Moved {} to {}.", quoted(&t["title"]), t["due_date"].as_str().unwrap_or("no date"))
+                format!(
+                    "Moved {} to {}.",
+                    quoted(&t["title"]),
+                    t["due_date"].as_str().unwrap_or("no date")
+                )
             } else {
-                format!("{} is now {} priority.", quoted(&t["title"]), t["priority"].as_str().unwrap_or(""))
+                format!(
+                    "{} is now {} priority.",
+                    quoted(&t["title"]),
+                    t["priority"].as_str().unwrap_or("")
+                )
             }
         }
         Err(e) => refused(&e),
@@ -558,7 +630,10 @@ fn refused(e: &ToolError) -> String {
     let mut s = format!("I couldn't do that: {}.", e.message().trim_end_matches('.'));
     if let ToolError::Refused { candidates, .. } = e {
         for c in candidates {
-            let name = c["title"].as_str().or_else(|| c["name"].as_str()).unwrap_or("");
+            let name = c["title"]
+                .as_str()
+                .or_else(|| c["name"].as_str())
+                .unwrap_or("");
             s.push_str(&format!("\n• {name} ({})", c["id"].as_str().unwrap_or("")));
         }
     }
@@ -626,10 +701,16 @@ fn goal_report(v: &Value) -> String {
     let b = &v["breakdown"];
     let mut s = format!("{} is at {}%.", quoted(&g["title"]), v["progress"]);
     if b["tasks"]["total"].as_u64().unwrap_or(0) > 0 {
-        s.push_str(&format!(" Tasks: {} of {} done.", b["tasks"]["done"], b["tasks"]["total"]));
+        s.push_str(&format!(
+            " Tasks: {} of {} done.",
+            b["tasks"]["done"], b["tasks"]["total"]
+        ));
     }
     if b["criteria"]["total"].as_u64().unwrap_or(0) > 0 {
-        s.push_str(&format!(" Criteria: {} of {} met.", b["criteria"]["met"], b["criteria"]["total"]));
+        s.push_str(&format!(
+            " Criteria: {} of {} met.",
+            b["criteria"]["met"], b["criteria"]["total"]
+        ));
     }
     if let Some(t) = g["target_date"].as_str() {
         s.push_str(&format!(" Target date: {t}."));
@@ -704,7 +785,10 @@ mod tests {
         assert_eq!(fields(json!({"message": "   "})), ["message"]);
         assert_eq!(fields(json!({"message": "x".repeat(4001)})), ["message"]);
         assert_eq!(fields(json!({})), ["message"]);
-        assert_eq!(fields(json!({"message": 5, "conversation_id": 3})), ["message", "conversation_id"]);
+        assert_eq!(
+            fields(json!({"message": 5, "conversation_id": 3})),
+            ["message", "conversation_id"]
+        );
         assert_eq!(fields(json!({"message": "hi", "mood": "happy"})), ["mood"]);
         assert!(parse(&json!({"message": "x".repeat(4000)})).is_ok());
     }
@@ -717,10 +801,18 @@ mod tests {
                 .enumerate()
                 .map(|(i, id)| json!({"n": i + 1, "id": id, "title": id}))
                 .collect();
-            let call = ToolCall { id: "c".into(), name: "list_tasks".into(), arguments: json!({}) };
+            let call = ToolCall {
+                id: "c".into(),
+                name: "list_tasks".into(),
+                arguments: json!({}),
+            };
             Stored::tool(&call, &json!({"count": ids.len(), "tasks": tasks}), "t")
         };
-        let history = vec![Stored::user("what's pending", "t"), listing(&["a", "b"]), listing(&["x", "y", "z"])];
+        let history = vec![
+            Stored::user("what's pending", "t"),
+            listing(&["a", "b"]),
+            listing(&["x", "y", "z"]),
+        ];
         assert_eq!(listed(&history, &Target::Index(2)), Ok("y".into()));
         assert!(listed(&history, &Target::Index(4)).is_err());
         assert!(listed(&[], &Target::Index(1)).is_err());

@@ -102,7 +102,8 @@ impl Stored {
 
     /// The message as the API answers it.
     fn view(&self) -> Value {
-        let mut v = json!({"role": self.role, "content": self.content, "created_at": self.created_at});
+        let mut v =
+            json!({"role": self.role, "content": self.content, "created_at": self.created_at});
         match self.role.as_str() {
             "assistant" => v["tool_calls"] = Value::Array(self.calls()),
             "tool" => {
@@ -160,16 +161,23 @@ pub async fn hold(db: &D1Database, caller: &Caller, id: &str) -> Result<Conversa
 
 /// Frees a conversation a failed turn held.
 pub async fn release(db: &D1Database, caller: &Caller, id: &str) -> Result<(), ApiError> {
-    db.prepare("UPDATE assistant_conversations SET turn_until = NULL WHERE id = ?1 AND user_id = ?2")
-        .bind(&[id.into(), caller.user_id.as_str().into()])?
-        .run()
-        .await?;
+    db.prepare(
+        "UPDATE assistant_conversations SET turn_until = NULL WHERE id = ?1 AND user_id = ?2",
+    )
+    .bind(&[id.into(), caller.user_id.as_str().into()])?
+    .run()
+    .await?;
     Ok(())
 }
 
 /// The last `window` messages of a conversation, oldest first, starting at a user message
 /// so that a model never sees a tool result without the call it answers.
-pub async fn history(db: &D1Database, caller: &Caller, id: &str, window: u32) -> Result<Vec<Stored>, ApiError> {
+pub async fn history(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+    window: u32,
+) -> Result<Vec<Stored>, ApiError> {
     let mut rows: Vec<Stored> = db
         .prepare(
             "SELECT role, content, tool_calls, tool_call_id, tool_name, created_at FROM assistant_messages \
@@ -180,7 +188,10 @@ pub async fn history(db: &D1Database, caller: &Caller, id: &str, window: u32) ->
         .await?
         .results()?;
     rows.reverse();
-    let start = rows.iter().position(|m| m.role == "user").unwrap_or(rows.len());
+    let start = rows
+        .iter()
+        .position(|m| m.role == "user")
+        .unwrap_or(rows.len());
     Ok(rows.split_off(start))
 }
 
@@ -318,7 +329,8 @@ pub const LIST_DOC: Doc = Doc {
     tag: "assistant",
     params: &[],
     summary: "List conversations",
-    description: "The caller's conversations, oldest first; `q` searches titles. Paginated like every list.",
+    description:
+        "The caller's conversations, oldest first; `q` searches titles. Paginated like every list.",
     request: None,
     response: (200, || page_of(schema())),
 };

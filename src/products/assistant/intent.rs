@@ -198,7 +198,14 @@ pub fn parse(message: &str, today: NaiveDate) -> Intent {
             }
         }
     }
-    for prefix in ["delete ", "remove ", "drop ", "cancel ", "forget ", "get rid of "] {
+    for prefix in [
+        "delete ",
+        "remove ",
+        "drop ",
+        "cancel ",
+        "forget ",
+        "get rid of ",
+    ] {
         if lower.starts_with(prefix) {
             return Intent::Delete(target(&rest(prefix.len())));
         }
@@ -209,7 +216,14 @@ pub fn parse(message: &str, today: NaiveDate) -> Intent {
     }
 
     // "I read today", "I meditated yesterday", "log yoga", "did my workout".
-    for prefix in ["log habit ", "log ", "i did my ", "i did ", "did my ", "did "] {
+    for prefix in [
+        "log habit ",
+        "log ",
+        "i did my ",
+        "i did ",
+        "did my ",
+        "did ",
+    ] {
         if lower.starts_with(prefix) {
             return log_habit(&rest(prefix.len()), today);
         }
@@ -335,14 +349,39 @@ fn list(lower: &str) -> Option<Intent> {
         }
     }
     let asks = [
-        "what", "show", "list", "which", "anything", "any ", "my ", "pending", "completed",
-        "open", "tasks", "todo", "to do", "give me",
+        "what",
+        "show",
+        "list",
+        "which",
+        "anything",
+        "any ",
+        "my ",
+        "pending",
+        "completed",
+        "open",
+        "tasks",
+        "todo",
+        "to do",
+        "give me",
     ]
     .iter()
     .any(|p| lower.starts_with(p));
     let about_tasks = [
-        "pending", "task", "todo", "to do", "to-do", "completed", "done", "finished", "open",
-        "list", "due", "left", "agenda", "plate", "everything",
+        "pending",
+        "task",
+        "todo",
+        "to do",
+        "to-do",
+        "completed",
+        "done",
+        "finished",
+        "open",
+        "list",
+        "due",
+        "left",
+        "agenda",
+        "plate",
+        "everything",
     ]
     .iter()
     .any(|w| lower.contains(w));
@@ -443,7 +482,11 @@ fn take_priority(s: &str) -> (String, Option<&'static str>) {
                 continue; // "buy low-fat milk" is not a priority
             }
             if let Some(at) = lower.find(&phrase) {
-                let out = format!("{}{}", s.get(..at).unwrap_or(""), after(s, at + phrase.len()));
+                let out = format!(
+                    "{}{}",
+                    s.get(..at).unwrap_or(""),
+                    after(s, at + phrase.len())
+                );
                 return (out.trim().to_string(), Some(name));
             }
         }
@@ -493,10 +536,7 @@ mod tests {
             }
         );
         assert_eq!(
-            parse(
-                "remind me to call mom on friday at high priority",
-                today()
-            ),
+            parse("remind me to call mom on friday at high priority", today()),
             Intent::Add {
                 title: "call mom".into(),
                 due_date: Some(d("2026-11-27")),
@@ -542,7 +582,11 @@ mod tests {
     fn dates_read_relative_to_today() {
         let t = today();
         assert_eq!(date_phrase("today", t), Some(t));
-        assert_eq!(date_phrase("wednesday", t), Some(d("2026-12-02")), "next one, not today");
+        assert_eq!(
+            date_phrase("wednesday", t),
+            Some(d("2026-12-02")),
+            "next one, not today"
+        );
         assert_eq!(date_phrase("next monday", t), Some(d("2026-11-30")));
         assert_eq!(date_phrase("on sunday", t), Some(d("2026-11-29")));
         assert_eq!(date_phrase("in 2 weeks", t), Some(d("2026-12-09")));
@@ -684,12 +728,51 @@ mod tests {
 
     /// Words the parser looks for, so random messages reach its every branch.
     const VOCAB: &[&str] = &[
-        "add ", "remind me to ", "todo: ", "i need to ", "mark ", " done", " as done", "done with ",
-        "complete ", "rename ", " to ", "move ", " until ", " on ", "make ", "set ", " urgent",
-        " at high priority", " priority low", "(low)", "delete ", "what's pending", "show ",
-        "completed", "all", "anything about ", "log ", "i ", "did my ", "today", "tomorrow",
-        "next week", "friday", "in 3 days", "2026-12-01", "how is my ", " goal", "progress on ",
-        "habits", "help", " to my list", "task ", "#2", "1", "0192f0c4-6a1e-7d3b-9c2a-0123456789ab",
+        "add ",
+        "remind me to ",
+        "todo: ",
+        "i need to ",
+        "mark ",
+        " done",
+        " as done",
+        "done with ",
+        "complete ",
+        "rename ",
+        " to ",
+        "move ",
+        " until ",
+        " on ",
+        "make ",
+        "set ",
+        " urgent",
+        " at high priority",
+        " priority low",
+        "(low)",
+        "delete ",
+        "what's pending",
+        "show ",
+        "completed",
+        "all",
+        "anything about ",
+        "log ",
+        "i ",
+        "did my ",
+        "today",
+        "tomorrow",
+        "next week",
+        "friday",
+        "in 3 days",
+        "2026-12-01",
+        "how is my ",
+        " goal",
+        "progress on ",
+        "habits",
+        "help",
+        " to my list",
+        "task ",
+        "#2",
+        "1",
+        "0192f0c4-6a1e-7d3b-9c2a-0123456789ab",
     ];
 
     #[test]
@@ -723,7 +806,12 @@ mod tests {
             }
         );
         // Every tricky character at every position of sentences the parser knows.
-        for base in ["add buy milk tomorrow urgent", "rename 2 to oat milk", "mark call mom done", "move x to friday"] {
+        for base in [
+            "add buy milk tomorrow urgent",
+            "rename 2 to oat milk",
+            "mark call mom done",
+            "move x to friday",
+        ] {
             for c in crate::platform::text::arbitrary::TRICKY {
                 for (i, _) in base.char_indices().chain([(base.len(), ' ')]) {
                     let m = format!("{}{c}{}", &base[..i], &base[i..]);

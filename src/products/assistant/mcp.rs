@@ -42,7 +42,9 @@ const INSTRUCTIONS: &str = "Tools over the signed-in user's Personal OS: add, li
     list_tasks numbers its items; use their ids with the other tools.";
 
 fn supported() -> Vec<&'static str> {
-    std::iter::once(MODERN).chain(LEGACY.iter().copied()).collect()
+    std::iter::once(MODERN)
+        .chain(LEGACY.iter().copied())
+        .collect()
 }
 
 fn capabilities() -> Value {
@@ -93,15 +95,30 @@ enum Era {
 pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     if let Some(origin) = ctx.header("Origin") {
         // The server's own origin (a page it serves, a same-origin client) or an allowed one.
-        let own = crate::platform::http::origin(&ctx.public_url()).is_some_and(|o| o.eq_ignore_ascii_case(&origin));
+        let own = crate::platform::http::origin(&ctx.public_url())
+            .is_some_and(|o| o.eq_ignore_ascii_case(&origin));
         if !own && !ctx.config.cors_origins.allows(&origin) {
-            return reply(Value::Null, Err(RpcError::new(403, INVALID_REQUEST, "Origin not allowed")), None);
+            return reply(
+                Value::Null,
+                Err(RpcError::new(403, INVALID_REQUEST, "Origin not allowed")),
+                None,
+            );
         }
     }
     let bytes = ctx.body_bytes().await?;
     let frame: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
-        Err(_) => return reply(Value::Null, Err(RpcError::new(400, PARSE_ERROR, "Parse error: the body is not JSON")), None),
+        Err(_) => {
+            return reply(
+                Value::Null,
+                Err(RpcError::new(
+                    400,
+                    PARSE_ERROR,
+                    "Parse error: the body is not JSON",
+                )),
+                None,
+            )
+        }
     };
     let Some(msg) = frame.as_object() else {
         let why = if frame.is_array() {
@@ -109,36 +126,86 @@ pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         } else {
             "Invalid Request: expected a JSON-RPC object"
         };
-        return reply(Value::Null, Err(RpcError::new(400, INVALID_REQUEST, why)), None);
+        return reply(
+            Value::Null,
+            Err(RpcError::new(400, INVALID_REQUEST, why)),
+            None,
+        );
     };
     let id = msg.get("id").cloned();
-    let id_ok = matches!(&id, Some(Value::String(_))) || id.as_ref().is_some_and(|v| v.is_i64() || v.is_u64());
-    let echo = if id_ok { id.clone().unwrap_or(Value::Null) } else { Value::Null };
+    let id_ok = matches!(&id, Some(Value::String(_)))
+        || id.as_ref().is_some_and(|v| v.is_i64() || v.is_u64());
+    let echo = if id_ok {
+        id.clone().unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
     if msg.get("jsonrpc") != Some(&json!("2.0")) {
-        return reply(echo, Err(RpcError::new(400, INVALID_REQUEST, "Invalid Request: jsonrpc must be \"2.0\"")), None);
+        return reply(
+            echo,
+            Err(RpcError::new(
+                400,
+                INVALID_REQUEST,
+                "Invalid Request: jsonrpc must be \"2.0\"",
+            )),
+            None,
+        );
     }
     let Some(method) = msg.get("method").and_then(Value::as_str) else {
         if msg.contains_key("result") || msg.contains_key("error") {
             return accepted(); // a response to nothing we asked: nothing to do
         }
-        return reply(echo, Err(RpcError::new(400, INVALID_REQUEST, "Invalid Request: method must be a string")), None);
+        return reply(
+            echo,
+            Err(RpcError::new(
+                400,
+                INVALID_REQUEST,
+                "Invalid Request: method must be a string",
+            )),
+            None,
+        );
     };
     if id.is_none() {
         return accepted(); // notifications (initialized, cancelled) need no answer
     }
     if !id_ok {
-        return reply(Value::Null, Err(RpcError::new(400, INVALID_REQUEST, "Invalid Request: id must be a string or an integer")), None);
+        return reply(
+            Value::Null,
+            Err(RpcError::new(
+                400,
+                INVALID_REQUEST,
+                "Invalid Request: id must be a string or an integer",
+            )),
+            None,
+        );
     }
     let params = match msg.get("params") {
         None => Map::new(),
         Some(Value::Object(p)) => p.clone(),
-        Some(_) => return reply(echo, Err(RpcError::new(400, INVALID_PARAMS, "Invalid params: params must be an object")), None),
+        Some(_) => {
+            return reply(
+                echo,
+                Err(RpcError::new(
+                    400,
+                    INVALID_PARAMS,
+                    "Invalid params: params must be an object",
+                )),
+                None,
+            )
+        }
     };
     let header = |name: &str| ctx.header(name);
 
     if method == "initialize" {
-        let asked = params.get("protocolVersion").and_then(Value::as_str).unwrap_or("");
-        let version = LEGACY.iter().copied().find(|v| *v == asked).unwrap_or(LEGACY[0]);
+        let asked = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let version = LEGACY
+            .iter()
+            .copied()
+            .find(|v| *v == asked)
+            .unwrap_or(LEGACY[0]);
         let result = json!({
             "protocolVersion": version,
             "capabilities": capabilities(),
@@ -192,18 +259,28 @@ pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         "tools/call" => call(&db, &caller, &params, era).await,
         "resources/list" => {
             let cursor = params.get("cursor").and_then(Value::as_str);
-            resources::list(&db, &caller, cursor).await.map_err(internal).map(|r| cached(r, era, LIVE))
+            resources::list(&db, &caller, cursor)
+                .await
+                .map_err(internal)
+                .map(|r| cached(r, era, LIVE))
         }
         "resources/templates/list" => Ok(cached(resources::templates(), era, LISTS)),
         "resources/read" => match params.get("uri").and_then(Value::as_str) {
-            None => Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: uri must be a string")),
-            Some(uri) => resources::read(&db, &caller, uri).await.map(|r| cached(r, era, LIVE)).map_err(|e| match e {
-                ReadError::NotFound => RpcError {
-                    data: Some(json!({ "uri": uri })),
-                    ..RpcError::new(200, RESOURCE_NOT_FOUND, "Resource not found")
-                },
-                ReadError::Internal(e) => internal(e),
-            }),
+            None => Err(RpcError::new(
+                200,
+                INVALID_PARAMS,
+                "Invalid params: uri must be a string",
+            )),
+            Some(uri) => resources::read(&db, &caller, uri)
+                .await
+                .map(|r| cached(r, era, LIVE))
+                .map_err(|e| match e {
+                    ReadError::NotFound => RpcError {
+                        data: Some(json!({ "uri": uri })),
+                        ..RpcError::new(200, RESOURCE_NOT_FOUND, "Resource not found")
+                    },
+                    ReadError::Internal(e) => internal(e),
+                }),
         },
         "prompts/list" => Ok(cached(prompts::list(), era, LISTS)),
         "prompts/get" => prompt(&db, &caller, &params).await,
@@ -237,7 +314,11 @@ impl PartialOrd for Era {
 /// Which revision a (non-`initialize`) request speaks: a `_meta` protocol version makes it
 /// a stateless one, whose headers must agree with its body; without one, the
 /// `MCP-Protocol-Version` header of a handshake client (absent: 2025-03-26).
-fn era(method: &str, params: &Map<String, Value>, header: &dyn Fn(&str) -> Option<String>) -> Result<Era, RpcError> {
+fn era(
+    method: &str,
+    params: &Map<String, Value>,
+    header: &dyn Fn(&str) -> Option<String>,
+) -> Result<Era, RpcError> {
     let unsupported = |requested: &str| RpcError {
         status: 400,
         code: UNSUPPORTED_VERSION,
@@ -245,7 +326,9 @@ fn era(method: &str, params: &Map<String, Value>, header: &dyn Fn(&str) -> Optio
         data: Some(json!({"supported": supported(), "requested": requested})),
     };
     let meta = params.get("_meta").and_then(Value::as_object);
-    let declared = meta.and_then(|m| m.get(VERSION_KEY)).and_then(Value::as_str);
+    let declared = meta
+        .and_then(|m| m.get(VERSION_KEY))
+        .and_then(Value::as_str);
     let Some(version) = declared else {
         let version = header("MCP-Protocol-Version").unwrap_or_else(|| "2025-03-26".into());
         return match LEGACY.iter().find(|v| **v == version) {
@@ -264,34 +347,65 @@ fn era(method: &str, params: &Map<String, Value>, header: &dyn Fn(&str) -> Optio
     if version != MODERN {
         return Err(unsupported(version));
     }
-    let mismatch = |what: String| RpcError::new(400, HEADER_MISMATCH, format!("Header mismatch: {what}"));
+    let mismatch =
+        |what: String| RpcError::new(400, HEADER_MISMATCH, format!("Header mismatch: {what}"));
     match header("MCP-Protocol-Version") {
         Some(h) if h == version => {}
-        Some(h) => return Err(mismatch(format!("MCP-Protocol-Version is {h:?}, the body says {version:?}"))),
-        None => return Err(mismatch("the MCP-Protocol-Version header is required".into())),
+        Some(h) => {
+            return Err(mismatch(format!(
+                "MCP-Protocol-Version is {h:?}, the body says {version:?}"
+            )))
+        }
+        None => {
+            return Err(mismatch(
+                "the MCP-Protocol-Version header is required".into(),
+            ))
+        }
     }
     match header("Mcp-Method") {
         Some(h) if h == method => {}
-        Some(h) => return Err(mismatch(format!("Mcp-Method is {h:?}, the body says {method:?}"))),
+        Some(h) => {
+            return Err(mismatch(format!(
+                "Mcp-Method is {h:?}, the body says {method:?}"
+            )))
+        }
         None => return Err(mismatch("the Mcp-Method header is required".into())),
     }
     if let Some(key) = named_by(method) {
         let name = params.get(key).and_then(Value::as_str).unwrap_or("");
         match header("Mcp-Name").map(|h| decode_header(&h)) {
             Some(Some(h)) if h == name => {}
-            Some(_) => return Err(mismatch(format!("Mcp-Name does not match the {key} {name:?}"))),
-            None => return Err(mismatch(format!("the Mcp-Name header is required for {method}"))),
+            Some(_) => {
+                return Err(mismatch(format!(
+                    "Mcp-Name does not match the {key} {name:?}"
+                )))
+            }
+            None => {
+                return Err(mismatch(format!(
+                    "the Mcp-Name header is required for {method}"
+                )))
+            }
         }
     }
-    if !meta.and_then(|m| m.get(CAPABILITIES_KEY)).is_some_and(Value::is_object) {
-        return Err(RpcError::new(400, INVALID_PARAMS, format!("Invalid params: _meta must carry {CAPABILITIES_KEY}")));
+    if !meta
+        .and_then(|m| m.get(CAPABILITIES_KEY))
+        .is_some_and(Value::is_object)
+    {
+        return Err(RpcError::new(
+            400,
+            INVALID_PARAMS,
+            format!("Invalid params: _meta must carry {CAPABILITIES_KEY}"),
+        ));
     }
     Ok(Era::Modern)
 }
 
 /// A header value, decoding the `=?base64?…?=` form.
 fn decode_header(h: &str) -> Option<String> {
-    match h.strip_prefix("=?base64?").and_then(|s| s.strip_suffix("?=")) {
+    match h
+        .strip_prefix("=?base64?")
+        .and_then(|s| s.strip_suffix("?="))
+    {
         Some(b64) => b64_decode(b64).and_then(|b| String::from_utf8(b).ok()),
         None => Some(h.to_string()),
     }
@@ -299,7 +413,10 @@ fn decode_header(h: &str) -> Option<String> {
 
 /// A platform failure: logged, answered as an internal error.
 fn internal(e: ApiError) -> RpcError {
-    worker::console_error!("{}", json!({"msg": "mcp request failed", "error": e.to_string()}));
+    worker::console_error!(
+        "{}",
+        json!({"msg": "mcp request failed", "error": e.to_string()})
+    );
     RpcError::new(500, INTERNAL_ERROR, "Internal error")
 }
 
@@ -318,30 +435,54 @@ const LIVE: u32 = 0;
 
 fn prompt_error(e: PromptError) -> RpcError {
     match e {
-        PromptError::NotFound(m) | PromptError::Invalid(m) => RpcError::new(200, INVALID_PARAMS, format!("Invalid params: {m}")),
+        PromptError::NotFound(m) | PromptError::Invalid(m) => {
+            RpcError::new(200, INVALID_PARAMS, format!("Invalid params: {m}"))
+        }
         PromptError::Internal(e) => internal(e),
     }
 }
 
-async fn prompt(db: &worker::D1Database, caller: &Caller, params: &Map<String, Value>) -> Result<Value, RpcError> {
+async fn prompt(
+    db: &worker::D1Database,
+    caller: &Caller,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
     let Some(name) = params.get("name").and_then(Value::as_str) else {
-        return Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: name must be a string"));
+        return Err(RpcError::new(
+            200,
+            INVALID_PARAMS,
+            "Invalid params: name must be a string",
+        ));
     };
     let args = match params.get("arguments") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(a)) if a.values().all(Value::is_string) => a.clone(),
-        Some(_) => return Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: arguments must map names to strings")),
+        Some(_) => {
+            return Err(RpcError::new(
+                200,
+                INVALID_PARAMS,
+                "Invalid params: arguments must map names to strings",
+            ))
+        }
     };
-    prompts::get(db, caller, name, &args).await.map_err(prompt_error)
+    prompts::get(db, caller, name, &args)
+        .await
+        .map_err(prompt_error)
 }
 
 /// `completion/complete {ref: {type: ref/prompt, name}, argument: {name, value}}`.
-async fn completion(db: &worker::D1Database, caller: &Caller, params: &Map<String, Value>) -> Result<Value, RpcError> {
+async fn completion(
+    db: &worker::D1Database,
+    caller: &Caller,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
     let reference = params.get("ref").unwrap_or(&Value::Null);
     let argument = params.get("argument").unwrap_or(&Value::Null);
-    let (Some(kind), Some(arg), Some(typed)) =
-        (reference["type"].as_str(), argument["name"].as_str(), argument["value"].as_str())
-    else {
+    let (Some(kind), Some(arg), Some(typed)) = (
+        reference["type"].as_str(),
+        argument["name"].as_str(),
+        argument["value"].as_str(),
+    ) else {
         return Err(RpcError::new(
             200,
             INVALID_PARAMS,
@@ -351,11 +492,17 @@ async fn completion(db: &worker::D1Database, caller: &Caller, params: &Map<Strin
     match kind {
         "ref/prompt" => {
             let name = reference["name"].as_str().unwrap_or("");
-            prompts::complete(db, caller, name, arg, typed).await.map_err(prompt_error)
+            prompts::complete(db, caller, name, arg, typed)
+                .await
+                .map_err(prompt_error)
         }
         // Resource templates take an id, which is not worth guessing at.
         "ref/resource" => Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}})),
-        other => Err(RpcError::new(200, INVALID_PARAMS, format!("Invalid params: unknown ref type {other:?}"))),
+        other => Err(RpcError::new(
+            200,
+            INVALID_PARAMS,
+            format!("Invalid params: unknown ref type {other:?}"),
+        )),
     }
 }
 
@@ -366,34 +513,55 @@ async fn call(
     era: Era,
 ) -> Result<Value, RpcError> {
     let Some(name) = params.get("name").and_then(Value::as_str) else {
-        return Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: name must be a string"));
+        return Err(RpcError::new(
+            200,
+            INVALID_PARAMS,
+            "Invalid params: name must be a string",
+        ));
     };
     if tools::find(name).is_none() {
-        return Err(RpcError::new(200, INVALID_PARAMS, format!("Unknown tool: {name}")));
+        return Err(RpcError::new(
+            200,
+            INVALID_PARAMS,
+            format!("Unknown tool: {name}"),
+        ));
     }
     let args = match params.get("arguments") {
         None | Some(Value::Null) => json!({}),
         Some(v @ Value::Object(_)) => v.clone(),
-        Some(_) => return Err(RpcError::new(200, INVALID_PARAMS, "Invalid params: arguments must be an object")),
+        Some(_) => {
+            return Err(RpcError::new(
+                200,
+                INVALID_PARAMS,
+                "Invalid params: arguments must be an object",
+            ))
+        }
     };
     let structured = era == Era::Modern || era >= Era::Legacy("2025-06-18");
     match tools::call(db, caller, name, &args).await {
         Ok(v) => {
-            let mut r = json!({"content": [{"type": "text", "text": v.to_string()}], "isError": false});
+            let mut r =
+                json!({"content": [{"type": "text", "text": v.to_string()}], "isError": false});
             if structured {
                 r["structuredContent"] = v;
             }
             Ok(r)
         }
         Err(ToolError::Internal(e)) => {
-            worker::console_error!("{}", json!({"msg": "mcp tool failed", "tool": name, "error": e.to_string()}));
+            worker::console_error!(
+                "{}",
+                json!({"msg": "mcp tool failed", "tool": name, "error": e.to_string()})
+            );
             Err(RpcError::new(500, INTERNAL_ERROR, "Internal error"))
         }
         Err(e) => {
             let mut text = e.message();
             if let ToolError::Refused { candidates, .. } = &e {
                 if !candidates.is_empty() {
-                    text.push_str(&format!(" Candidates: {}", Value::Array(candidates.clone())));
+                    text.push_str(&format!(
+                        " Candidates: {}",
+                        Value::Array(candidates.clone())
+                    ));
                 }
             }
             Ok(json!({"content": [{"type": "text", "text": text}], "isError": true}))
@@ -401,7 +569,11 @@ async fn call(
     }
 }
 
-fn reply(id: Value, outcome: Result<Value, RpcError>, session: Option<String>) -> Result<Response, ApiError> {
+fn reply(
+    id: Value,
+    outcome: Result<Value, RpcError>,
+    session: Option<String>,
+) -> Result<Response, ApiError> {
     let (status, body) = match outcome {
         Ok(result) => (200, json!({"jsonrpc": "2.0", "id": id, "result": result})),
         Err(e) => {
@@ -409,7 +581,10 @@ fn reply(id: Value, outcome: Result<Value, RpcError>, session: Option<String>) -
             if let Some(d) = e.data {
                 error["data"] = d;
             }
-            (e.status, json!({"jsonrpc": "2.0", "id": id, "error": error}))
+            (
+                e.status,
+                json!({"jsonrpc": "2.0", "id": id, "error": error}),
+            )
         }
     };
     let mut resp = crate::platform::http::json(status, &body)?;
@@ -477,7 +652,10 @@ mod tests {
 
     fn modern(method: &str) -> Map<String, Value> {
         let mut p = Map::new();
-        p.insert("_meta".into(), json!({VERSION_KEY: MODERN, CAPABILITIES_KEY: {}}));
+        p.insert(
+            "_meta".into(),
+            json!({VERSION_KEY: MODERN, CAPABILITIES_KEY: {}}),
+        );
         if method == "tools/call" {
             p.insert("name".into(), json!("add_task"));
         }
@@ -494,27 +672,67 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        let good = headers(&[("MCP-Protocol-Version", MODERN), ("Mcp-Method", "tools/call"), ("Mcp-Name", "add_task")]);
-        assert_eq!(era("tools/call", &modern("tools/call"), &good).ok(), Some(Era::Modern));
-        let b64 = headers(&[("MCP-Protocol-Version", MODERN), ("Mcp-Method", "tools/call"), ("Mcp-Name", "=?base64?YWRkX3Rhc2s=?=")]);
-        assert_eq!(era("tools/call", &modern("tools/call"), &b64).ok(), Some(Era::Modern));
-        let wrong = headers(&[("MCP-Protocol-Version", MODERN), ("Mcp-Method", "tools/list")]);
-        assert_eq!(era("tools/call", &modern("tools/call"), &wrong).err().map(|e| e.code), Some(HEADER_MISMATCH));
+        let good = headers(&[
+            ("MCP-Protocol-Version", MODERN),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "add_task"),
+        ]);
+        assert_eq!(
+            era("tools/call", &modern("tools/call"), &good).ok(),
+            Some(Era::Modern)
+        );
+        let b64 = headers(&[
+            ("MCP-Protocol-Version", MODERN),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "=?base64?YWRkX3Rhc2s=?="),
+        ]);
+        assert_eq!(
+            era("tools/call", &modern("tools/call"), &b64).ok(),
+            Some(Era::Modern)
+        );
+        let wrong = headers(&[
+            ("MCP-Protocol-Version", MODERN),
+            ("Mcp-Method", "tools/list"),
+        ]);
+        assert_eq!(
+            era("tools/call", &modern("tools/call"), &wrong)
+                .err()
+                .map(|e| e.code),
+            Some(HEADER_MISMATCH)
+        );
         let none = headers(&[]);
-        assert_eq!(era("tools/list", &Map::new(), &none).ok(), Some(Era::Legacy("2025-03-26")));
+        assert_eq!(
+            era("tools/list", &Map::new(), &none).ok(),
+            Some(Era::Legacy("2025-03-26"))
+        );
         let old = headers(&[("MCP-Protocol-Version", "2025-06-18")]);
-        assert_eq!(era("tools/list", &Map::new(), &old).ok(), Some(Era::Legacy("2025-06-18")));
+        assert_eq!(
+            era("tools/list", &Map::new(), &old).ok(),
+            Some(Era::Legacy("2025-06-18"))
+        );
         let future = headers(&[("MCP-Protocol-Version", "2099-01-01")]);
         let e = era("tools/list", &Map::new(), &future).expect_err("refused");
         assert_eq!((e.status, e.code), (400, UNSUPPORTED_VERSION));
         assert_eq!(e.data.expect("data")["supported"][0], MODERN);
         let mut p = Map::new();
-        p.insert("_meta".into(), json!({VERSION_KEY: "1900-01-01", CAPABILITIES_KEY: {}}));
-        assert_eq!(era("tools/list", &p, &none).err().map(|e| e.code), Some(UNSUPPORTED_VERSION));
+        p.insert(
+            "_meta".into(),
+            json!({VERSION_KEY: "1900-01-01", CAPABILITIES_KEY: {}}),
+        );
+        assert_eq!(
+            era("tools/list", &p, &none).err().map(|e| e.code),
+            Some(UNSUPPORTED_VERSION)
+        );
         let mut p = Map::new();
         p.insert("_meta".into(), json!({VERSION_KEY: MODERN}));
-        let list = headers(&[("MCP-Protocol-Version", MODERN), ("Mcp-Method", "tools/list")]);
-        assert_eq!(era("tools/list", &p, &list).err().map(|e| e.code), Some(INVALID_PARAMS));
+        let list = headers(&[
+            ("MCP-Protocol-Version", MODERN),
+            ("Mcp-Method", "tools/list"),
+        ]);
+        assert_eq!(
+            era("tools/list", &p, &list).err().map(|e| e.code),
+            Some(INVALID_PARAMS)
+        );
         assert!(Era::Legacy("2025-11-25") >= Era::Legacy("2025-06-18"));
         assert!(Era::Legacy("2025-03-26") < Era::Legacy("2025-06-18"));
     }

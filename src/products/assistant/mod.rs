@@ -42,7 +42,11 @@ pub struct Settings {
 }
 
 impl Settings {
-    fn parse(raw: &dyn Fn(&str) -> Option<String>, _stage: &Stage, errors: &mut Vec<String>) -> Self {
+    fn parse(
+        raw: &dyn Fn(&str) -> Option<String>,
+        _stage: &Stage,
+        errors: &mut Vec<String>,
+    ) -> Self {
         Settings {
             history_messages: parse_int(
                 errors,

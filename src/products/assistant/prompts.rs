@@ -61,7 +61,12 @@ pub async fn get(
     name: &str,
     args: &Map<String, Value>,
 ) -> Result<Value, PromptError> {
-    let arg = |k: &str| args.get(k).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
+    let arg = |k: &str| {
+        args.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
     let (zone, open, habits) = futures::try_join!(
         os_settings::timezone(db, &caller.user_id),
         tasks::matching(db, caller, Some(false), None, 50),
@@ -71,7 +76,9 @@ pub async fn get(
     let (description, text) = match name {
         "plan_my_day" => {
             if let Some((k, _)) = args.iter().find(|(k, _)| k.as_str() != "focus") {
-                return Err(PromptError::Invalid(format!("plan_my_day has no argument {k:?}")));
+                return Err(PromptError::Invalid(format!(
+                    "plan_my_day has no argument {k:?}"
+                )));
             }
             let focus = arg("focus");
             if focus.is_some_and(|f| f.chars().count() > 100) {
@@ -105,7 +112,9 @@ pub async fn get(
         }
         "weekly_review" => {
             if let Some(k) = args.keys().next() {
-                return Err(PromptError::Invalid(format!("weekly_review has no argument {k:?}")));
+                return Err(PromptError::Invalid(format!(
+                    "weekly_review has no argument {k:?}"
+                )));
             }
             #[derive(Deserialize)]
             struct Done {
@@ -118,7 +127,9 @@ pub async fn get(
                 progress: f64,
                 target_date: Option<String>,
             }
-            let since = crate::platform::ids::rfc3339(crate::platform::ids::now() - chrono::Duration::days(7));
+            let since = crate::platform::ids::rfc3339(
+                crate::platform::ids::now() - chrono::Duration::days(7),
+            );
             let done = async {
                 let rows: Vec<Done> = db
                     .prepare(
@@ -150,10 +161,15 @@ pub async fn get(
                 .filter(|t| t.due_date.as_deref().is_some_and(|d| d < day.as_str()))
                 .map(line)
                 .collect();
-            let mut text = format!("Review my week, up to {today}.\n\nDone in the last seven days:\n");
+            let mut text =
+                format!("Review my week, up to {today}.\n\nDone in the last seven days:\n");
             text.push_str(if done.is_empty() { "(nothing)\n" } else { "" });
             for d in &done {
-                text.push_str(&format!("- {} ({})\n", d.title, d.completed_at.get(..10).unwrap_or(&d.completed_at)));
+                text.push_str(&format!(
+                    "- {} ({})\n",
+                    d.title,
+                    d.completed_at.get(..10).unwrap_or(&d.completed_at)
+                ));
             }
             text.push_str("\nOverdue:\n");
             text.push_str(if overdue.is_empty() { "(nothing)" } else { "" });
@@ -162,7 +178,12 @@ pub async fn get(
             text.push_str(if habits.is_empty() { "(none)" } else { "" });
             let streaks: Vec<String> = habits
                 .iter()
-                .map(|h| format!("- {}: streak {} days (best {})", h.name, h.current_streak, h.best_streak))
+                .map(|h| {
+                    format!(
+                        "- {}: streak {} days (best {})",
+                        h.name, h.current_streak, h.best_streak
+                    )
+                })
                 .collect();
             text.push_str(&streaks.join("\n"));
             text.push_str("\n\nActive goals:\n");
@@ -174,7 +195,10 @@ pub async fn get(
                         "- {}: {:.0}% done{}",
                         g.title,
                         g.progress,
-                        g.target_date.as_deref().map(|d| format!(", target {d}")).unwrap_or_default()
+                        g.target_date
+                            .as_deref()
+                            .map(|d| format!(", target {d}"))
+                            .unwrap_or_default()
                     )
                 })
                 .collect();
@@ -186,7 +210,9 @@ pub async fn get(
         }
         other => return Err(PromptError::NotFound(format!("no prompt named {other:?}"))),
     };
-    Ok(json!({"description": description, "messages": [{"role": "user", "content": {"type": "text", "text": text}}]}))
+    Ok(
+        json!({"description": description, "messages": [{"role": "user", "content": {"type": "text", "text": text}}]}),
+    )
 }
 
 /// `completion/complete` for a prompt's argument: the caller's task areas that start with

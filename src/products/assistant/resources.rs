@@ -15,10 +15,26 @@ use crate::products::os::{goals, habits, tasks};
 pub const PAGE: u32 = 100;
 
 const KINDS: [(&str, &str, &str); 4] = [
-    ("task", "Task", "A task of the user's Personal OS: title, status, priority, due date, area, effort."),
-    ("goal", "Goal", "A goal: its status, target date, success criteria and progress."),
-    ("habit", "Habit", "A habit: its schedule, the days logged and its current and longest streaks."),
-    ("logbook", "Logbook entry", "An entry of the user's logbook: its date, its text and what it links to."),
+    (
+        "task",
+        "Task",
+        "A task of the user's Personal OS: title, status, priority, due date, area, effort.",
+    ),
+    (
+        "goal",
+        "Goal",
+        "A goal: its status, target date, success criteria and progress.",
+    ),
+    (
+        "habit",
+        "Habit",
+        "A habit: its schedule, the days logged and its current and longest streaks.",
+    ),
+    (
+        "logbook",
+        "Logbook entry",
+        "An entry of the user's logbook: its date, its text and what it links to.",
+    ),
 ];
 
 /// The caller's items (of every kind) under one URI and name each, for listing and search.
@@ -45,7 +61,10 @@ pub async fn search(db: &D1Database, caller: &Caller, query: &str) -> Result<Val
         .all()
         .await?
         .results()?;
-    let results: Vec<Value> = rows.iter().map(|r| json!({"id": r.uri, "title": r.name, "url": r.uri})).collect();
+    let results: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"id": r.uri, "title": r.name, "url": r.uri}))
+        .collect();
     Ok(json!({ "results": results }))
 }
 
@@ -73,10 +92,20 @@ pub fn templates() -> Value {
 
 /// One page of the caller's resources, in a stable order (kind, then id); the cursor is
 /// the last URI of the previous page. A cursor this server did not make starts after it.
-pub async fn list(db: &D1Database, caller: &Caller, cursor: Option<&str>) -> Result<Value, ApiError> {
+pub async fn list(
+    db: &D1Database,
+    caller: &Caller,
+    cursor: Option<&str>,
+) -> Result<Value, ApiError> {
     let rows: Vec<Item> = db
-        .prepare(format!("SELECT uri, name FROM ({ITEMS}) WHERE uri > ?2 ORDER BY uri LIMIT ?3"))
-        .bind(&[caller.user_id.as_str().into(), cursor.unwrap_or("").into(), f64::from(PAGE + 1).into()])?
+        .prepare(format!(
+            "SELECT uri, name FROM ({ITEMS}) WHERE uri > ?2 ORDER BY uri LIMIT ?3"
+        ))
+        .bind(&[
+            caller.user_id.as_str().into(),
+            cursor.unwrap_or("").into(),
+            f64::from(PAGE + 1).into(),
+        ])?
         .all()
         .await?
         .results()?;
@@ -110,7 +139,9 @@ async fn entry(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiE
         .await?;
     let e = row.ok_or_else(|| ApiError::not_found("logbook entry"))?;
     let links: Value = serde_json::from_str(&e.links).unwrap_or_else(|_| json!([]));
-    Ok(json!({"id": e.id, "date": e.date, "content": e.content, "links": links, "created_at": e.created_at}))
+    Ok(
+        json!({"id": e.id, "date": e.date, "content": e.content, "links": links, "created_at": e.created_at}),
+    )
 }
 
 /// Why a resource cannot be read.
@@ -142,7 +173,9 @@ pub async fn read(db: &D1Database, caller: &Caller, uri: &str) -> Result<Value, 
         _ => return Err(ReadError::NotFound),
     };
     match found {
-        Ok(v) => Ok(json!({"contents": [{"uri": uri, "mimeType": "application/json", "text": v.to_string()}]})),
+        Ok(v) => Ok(
+            json!({"contents": [{"uri": uri, "mimeType": "application/json", "text": v.to_string()}]}),
+        ),
         Err(ApiError::NotFound(_)) => Err(ReadError::NotFound),
         Err(e) => Err(ReadError::Internal(e)),
     }

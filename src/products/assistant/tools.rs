@@ -26,7 +26,10 @@ impl Tool {
     /// deletes, what gives the same result when repeated (completing a done task pays
     /// nothing twice; logging a logged day changes nothing).
     pub fn annotations(&self) -> Value {
-        let read_only = matches!(self.name, "list_tasks" | "list_habits" | "goal_progress" | "search" | "fetch");
+        let read_only = matches!(
+            self.name,
+            "list_tasks" | "list_habits" | "goal_progress" | "search" | "fetch"
+        );
         json!({
             "title": self.title,
             "readOnlyHint": read_only,
@@ -354,7 +357,8 @@ pub async fn call(
                 "all" => None,
                 _ => Some(false),
             };
-            let found = tasks::matching(db, caller, done, text("q").filter(|q| !q.is_empty()), 50).await?;
+            let found =
+                tasks::matching(db, caller, done, text("q").filter(|q| !q.is_empty()), 50).await?;
             let items: Vec<Value> = found
                 .iter()
                 .enumerate()
@@ -393,7 +397,9 @@ pub async fn call(
         }
         "log_habit" => {
             let day = match text("date") {
-                Some(d) => Some(parse_date(d).ok_or_else(|| ToolError::refused("date: must be YYYY-MM-DD"))?),
+                Some(d) => Some(
+                    parse_date(d).ok_or_else(|| ToolError::refused("date: must be YYYY-MM-DD"))?,
+                ),
                 None => None,
             };
             let id = match (text("habit_id"), text("name")) {
@@ -418,7 +424,9 @@ pub async fn call(
             }))
         }
         "search" => match text("query").filter(|q| !q.is_empty()) {
-            Some(q) if q.chars().count() <= 100 => Ok(super::resources::search(db, caller, q).await?),
+            Some(q) if q.chars().count() <= 100 => {
+                Ok(super::resources::search(db, caller, q).await?)
+            }
             Some(_) => Err(ToolError::refused("query: at most 100 characters")),
             None => Err(ToolError::refused("query: words to look for are required")),
         },
@@ -426,11 +434,16 @@ pub async fn call(
             let id = text("id").unwrap_or_default();
             match super::resources::read(db, caller, id).await {
                 Ok(read) => {
-                    let body = read["contents"][0]["text"].as_str().unwrap_or("{}").to_string();
+                    let body = read["contents"][0]["text"]
+                        .as_str()
+                        .unwrap_or("{}")
+                        .to_string();
                     let item: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
                     let kind = id.split_once("://").map_or("", |(k, _)| k);
-                    Ok(json!({"id": id, "title": super::resources::title_of(kind, &item), "text": body, "url": id,
-                        "metadata": {"kind": kind}}))
+                    Ok(
+                        json!({"id": id, "title": super::resources::title_of(kind, &item), "text": body, "url": id,
+                        "metadata": {"kind": kind}}),
+                    )
                 }
                 Err(super::resources::ReadError::NotFound) => Err(ToolError::refused(format!(
                     "nothing found with id {id:?}: use an id that search returned"
@@ -451,7 +464,10 @@ fn check_args(tool: &Tool, args: &Value) -> Result<Map<String, Value>, ToolError
         ));
     };
     let schema = (tool.input)();
-    let props = schema["properties"].as_object().cloned().unwrap_or_default();
+    let props = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let mut problems = Vec::new();
     for (k, v) in obj {
         let Some(p) = props.get(k) else {
@@ -499,7 +515,11 @@ fn one_named<'a, T>(
     describe: impl Fn(&T) -> Value,
 ) -> Result<&'a T, ToolError> {
     let exact: Vec<&T> = items.iter().filter(|t| exact(t)).collect();
-    let pick = if exact.is_empty() { items.iter().filter(|t| partial(t)).collect() } else { exact };
+    let pick = if exact.is_empty() {
+        items.iter().filter(|t| partial(t)).collect()
+    } else {
+        exact
+    };
     match pick.as_slice() {
         [one] => Ok(one),
         [] => Err(ToolError::refused(format!("no {noun} matches {said:?}"))),
@@ -574,7 +594,11 @@ mod tests {
                 assert_eq!(schema["type"], "object", "{}", t.name);
                 let props = schema["properties"].as_object().expect("properties");
                 for r in schema["required"].as_array().expect("required") {
-                    assert!(props.contains_key(r.as_str().unwrap_or("")), "{} {r}", t.name);
+                    assert!(
+                        props.contains_key(r.as_str().unwrap_or("")),
+                        "{} {r}",
+                        t.name
+                    );
                 }
             }
         }
@@ -585,7 +609,12 @@ mod tests {
     fn arguments_are_checked_before_anything_runs() {
         let add = find("add_task").expect("add_task");
         assert!(check_args(add, &json!({"title": "x", "priority": "high"})).is_ok());
-        let msg = |v: Value| check_args(add, &v).err().map(|e| e.message()).unwrap_or_default();
+        let msg = |v: Value| {
+            check_args(add, &v)
+                .err()
+                .map(|e| e.message())
+                .unwrap_or_default()
+        };
         assert!(msg(json!("{not json")).contains("JSON object"));
         assert!(msg(json!({"title": 3})).contains("title: must be string"));
         assert!(msg(json!({"title": "x", "colour": "red"})).contains("colour: unknown"));

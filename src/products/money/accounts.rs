@@ -33,11 +33,14 @@ pub struct Account {
     pub last_sync_error: Option<String>,
 }
 
-const COLUMNS: &str = "id, source, merchant, merchant_id, name, last4, linked_at, last_synced_at, last_sync_error";
+const COLUMNS: &str =
+    "id, source, merchant, merchant_id, name, last4, linked_at, last_synced_at, last_sync_error";
 
 fn select_all(db: &D1Database, user_id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
-        .prepare(format!("SELECT {COLUMNS} FROM money_accounts WHERE user_id = ?1 ORDER BY id"))
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM money_accounts WHERE user_id = ?1 ORDER BY id"
+        ))
         .bind(&[user_id.into()])?)
 }
 
@@ -47,7 +50,9 @@ pub async fn all(db: &D1Database, user_id: &str) -> Result<Vec<Account>, ApiErro
 
 async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Account, ApiError> {
     let row: Option<Account> = db
-        .prepare(format!("SELECT {COLUMNS} FROM money_accounts WHERE id = ?1 AND user_id = ?2"))
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM money_accounts WHERE id = ?1 AND user_id = ?2"
+        ))
         .bind(&[id.into(), caller.user_id.as_str().into()])?
         .first(None)
         .await?;
@@ -59,7 +64,10 @@ async fn find(db: &D1Database, caller: &Caller, id: &str) -> Result<Account, Api
 pub async fn start(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let settings = Settings::of(&ctx.config)?;
     if !settings.feature_knot {
-        return http::json(200, &json!({"mode": "mock", "session_id": format!("mock-{}", caller.user_id), "merchants": []}));
+        return http::json(
+            200,
+            &json!({"mode": "mock", "session_id": format!("mock-{}", caller.user_id), "merchants": []}),
+        );
     }
     let session = knot::create_session(settings, &caller.user_id).await?;
     knot::remember_session(&ctx.d1()?, &session, &caller.user_id).await?;
@@ -85,14 +93,24 @@ pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
             .get("merchant_id")
             .and_then(Value::as_i64)
             .filter(|m| *m > 0)
-            .ok_or_else(|| ApiError::validation("merchant_id", "must be the positive integer id of the merchant linked"))?;
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "merchant_id",
+                    "must be the positive integer id of the merchant linked",
+                )
+            })?;
         let merchants = knot::merchants(&ctx.env, settings).await?;
         let name = merchants
             .iter()
             .find(|m| m["id"].as_i64() == Some(merchant_id))
             .and_then(|m| m["name"].as_str())
             .map(str::to_string)
-            .or_else(|| fields.get("merchant_name").and_then(Value::as_str).map(str::to_string))
+            .or_else(|| {
+                fields
+                    .get("merchant_name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .ok_or_else(|| ApiError::validation("merchant_id", "is not a merchant Knot lists"))?;
         db.prepare(
             "INSERT INTO money_accounts (id, user_id, source, merchant, merchant_id, name, last4, linked_at) \
@@ -108,7 +126,10 @@ pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
     } else {
         let accounts = all(&db, &caller.user_id).await?;
         if accounts.iter().any(|a| a.source == "demo") {
-            return http::json(201, &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }));
+            return http::json(
+                201,
+                &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }),
+            );
         }
         // The demo accounts, their history and the accounts read back: one batch.
         let mut stmts = link_demo(&db, &caller.user_id)?;
@@ -119,17 +140,25 @@ pub async fn complete(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError
             Some(r) => r.results()?,
             None => Vec::new(),
         };
-        return http::json(201, &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }));
+        return http::json(
+            201,
+            &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }),
+        );
     }
     let accounts = all(&db, &caller.user_id).await?;
-    http::json(201, &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }))
+    http::json(
+        201,
+        &json!({ "items": accounts.iter().map(view).collect::<Vec<_>>() }),
+    )
 }
 
 /// The demo accounts and their history, written in one batch.
 /// The statements that link the demo accounts and their 90 days of history.
 fn link_demo(db: &D1Database, user_id: &str) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     let digest = sha256(user_id.as_bytes());
-    let seed = u64::from_le_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]]);
+    let seed = u64::from_le_bytes([
+        digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+    ]);
     let today = crate::platform::ids::now().date_naive();
     let (accounts, txs) = demo::generate(seed, today);
     let now = ids::now_rfc3339();
@@ -171,7 +200,10 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         .fetch(&ctx.d1()?, &caller, &page)
         .await?;
     let items: Vec<Value> = rows.iter().map(view).collect();
-    http::json(200, &page.respond(items, |v| v["id"].as_str().unwrap_or("")))
+    http::json(
+        200,
+        &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
+    )
 }
 
 /// `DELETE /accounts/{id}[?keep_transactions=true]`: the account, its cursor (and so its
@@ -180,13 +212,20 @@ pub async fn unlink(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let keep = match ctx.query_param("keep_transactions").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(ApiError::validation("keep_transactions", "must be true or false")),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "keep_transactions",
+                "must be true or false",
+            ))
+        }
     };
     let db = ctx.d1()?;
     let id = ctx.param("id");
     let mut stmts = vec![
-        db.prepare("DELETE FROM money_accounts WHERE id = ?1 AND user_id = ?2").bind(&[id.into(), caller.user_id.as_str().into()])?,
-        db.prepare("DELETE FROM money_sync_cursors WHERE account_id = ?1 AND user_id = ?2").bind(&[id.into(), caller.user_id.as_str().into()])?,
+        db.prepare("DELETE FROM money_accounts WHERE id = ?1 AND user_id = ?2")
+            .bind(&[id.into(), caller.user_id.as_str().into()])?,
+        db.prepare("DELETE FROM money_sync_cursors WHERE account_id = ?1 AND user_id = ?2")
+            .bind(&[id.into(), caller.user_id.as_str().into()])?,
     ];
     if !keep {
         stmts.push(
@@ -205,12 +244,18 @@ pub async fn sync_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let account = find(&db, &caller, ctx.param("id")).await?;
     if account.source != "knot" {
-        return http::json(200, &json!({"account_id": account.id, "pages": 0, "stored": 0, "note": "demo accounts do not sync"}));
+        return http::json(
+            200,
+            &json!({"account_id": account.id, "pages": 0, "stored": 0, "note": "demo accounts do not sync"}),
+        );
     }
     let settings = Settings::of(&ctx.config)?;
     let outcome = knot::sync_account(&db, settings, &caller.user_id, &account).await?;
     queue(&ctx.env, &caller.user_id, "insights").await?;
-    http::json(200, &json!({"account_id": account.id, "pages": outcome.pages, "stored": outcome.stored}))
+    http::json(
+        200,
+        &json!({"account_id": account.id, "pages": outcome.pages, "stored": outcome.stored}),
+    )
 }
 
 pub fn schema() -> Value {

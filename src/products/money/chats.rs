@@ -5,16 +5,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::D1Database;
 
-use super::orchestrator::{self, Stages};
 use super::groups;
+use super::orchestrator::{self, Stages};
 use crate::platform::auth::Caller;
 use crate::platform::db::nullable;
 use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{example, nullable_schema, object, text, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{page_of, Doc};
 use crate::platform::llm::stream::words;
+use crate::platform::openapi::{page_of, Doc};
 use crate::platform::page::PageQuery;
 use crate::platform::sse;
 
@@ -73,7 +73,10 @@ async fn hold(db: &D1Database, caller: &Caller, id: &str) -> Result<Chat, ApiErr
 /// Frees the chat a failed turn held, and passes its error on.
 async fn release(db: &D1Database, id: &str, e: ApiError) -> ApiError {
     let freed = async {
-        db.prepare("UPDATE money_chats SET turn_until = NULL WHERE id = ?1").bind(&[id.into()])?.run().await?;
+        db.prepare("UPDATE money_chats SET turn_until = NULL WHERE id = ?1")
+            .bind(&[id.into()])?
+            .run()
+            .await?;
         Ok::<_, ApiError>(())
     };
     freed.await.err().unwrap_or(e)
@@ -91,7 +94,11 @@ struct Stored {
 }
 
 fn message_view(m: &Stored) -> Value {
-    let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(Value::Null);
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .unwrap_or(Value::Null)
+    };
     json!({"id": m.id, "role": m.role, "content": m.content,
         "thinking": match parse(&m.thinking) { Value::Null => json!([]), v => v },
         "action": parse(&m.action), "drawer_data": parse(&m.drawer_data), "created_at": m.created_at})
@@ -124,7 +131,13 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         }
     }
     let now = ids::now_rfc3339();
-    let chat = Chat { id: ids::new_id()?, title, group_id, created_at: now.clone(), updated_at: now };
+    let chat = Chat {
+        id: ids::new_id()?,
+        title,
+        group_id,
+        created_at: now.clone(),
+        updated_at: now,
+    };
     db.prepare("INSERT INTO money_chats (id, user_id, group_id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")
         .bind(&[chat.id.as_str().into(), caller.user_id.as_str().into(), nullable(chat.group_id.as_deref()), chat.title.as_str().into(), chat.created_at.as_str().into()])?
         .run()
@@ -134,7 +147,9 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 
 pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
-    let rows: Vec<Chat> = PageQuery::new(VISIBLE).fetch(&ctx.d1()?, &caller, &page).await?;
+    let rows: Vec<Chat> = PageQuery::new(VISIBLE)
+        .fetch(&ctx.d1()?, &caller, &page)
+        .await?;
     http::json(200, &page.respond(rows, |c| &c.id))
 }
 
@@ -189,7 +204,16 @@ pub async fn post_message(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiE
             Ok(())
         });
     }
-    let message = turn(&ctx.env, &ctx.config, &db, &caller, &chat, content, Stages::new(None)).await?;
+    let message = turn(
+        &ctx.env,
+        &ctx.config,
+        &db,
+        &caller,
+        &chat,
+        content,
+        Stages::new(None),
+    )
+    .await?;
     http::json(201, &json!({ "message": message }))
 }
 
@@ -207,7 +231,8 @@ async fn turn(
     let answered = orchestrator::answer(env, config, db, caller, chat, &content, &mut stages).await;
     let a = match answered {
         Ok(_) if stages.abandoned() => {
-            let gone = ApiError::BadRequest("the client closed the stream before the answer".into());
+            let gone =
+                ApiError::BadRequest("the client closed the stream before the answer".into());
             return Err(release(db, &chat.id, gone).await);
         }
         Ok(a) => a,
@@ -243,12 +268,21 @@ async fn turn(
             m.created_at.as_str().into(),
         ])
     };
-    let question = Stored { id: ids::new_id()?, role: "user".into(), content, thinking: None, action: None, drawer_data: None, created_at: now.clone() };
+    let question = Stored {
+        id: ids::new_id()?,
+        role: "user".into(),
+        content,
+        thinking: None,
+        action: None,
+        drawer_data: None,
+        created_at: now.clone(),
+    };
     let stored = async {
         db.batch(vec![
             insert(&question, Some(&caller.user_id))?,
             insert(&reply, None)?,
-            db.prepare("UPDATE money_chats SET updated_at = ?1, turn_until = NULL WHERE id = ?2").bind(&[now.as_str().into(), chat.id.as_str().into()])?,
+            db.prepare("UPDATE money_chats SET updated_at = ?1, turn_until = NULL WHERE id = ?2")
+                .bind(&[now.as_str().into(), chat.id.as_str().into()])?,
         ])
         .await?;
         Ok::<_, ApiError>(())

@@ -2,9 +2,9 @@
 //! any other is a pending invite that becomes a membership when that email signs up. Only
 //! members see a group (and its chats).
 
-use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use worker::D1Database;
 
 use crate::platform::auth::users::Email;
@@ -31,7 +31,12 @@ impl Member {
     pub fn display(&self) -> String {
         match &self.name {
             Some(n) if !n.trim().is_empty() => n.clone(),
-            _ => self.email.split('@').next().unwrap_or(&self.email).to_string(),
+            _ => self
+                .email
+                .split('@')
+                .next()
+                .unwrap_or(&self.email)
+                .to_string(),
         }
     }
 }
@@ -49,7 +54,10 @@ pub async fn members(db: &D1Database, group_id: &str) -> Result<Vec<Member>, Api
     Ok(select_members(db, group_id)?.all().await?.results()?)
 }
 
-fn select_members(db: &D1Database, group_id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+fn select_members(
+    db: &D1Database,
+    group_id: &str,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
             "SELECT m.email, m.user_id, u.name, m.joined_at FROM money_group_members m \
@@ -59,7 +67,10 @@ fn select_members(db: &D1Database, group_id: &str) -> Result<worker::D1PreparedS
 }
 
 /// The members of every group the caller is in, by group id, each in the order named.
-async fn members_of_mine(db: &D1Database, caller: &Caller) -> Result<HashMap<String, Vec<Member>>, ApiError> {
+async fn members_of_mine(
+    db: &D1Database,
+    caller: &Caller,
+) -> Result<HashMap<String, Vec<Member>>, ApiError> {
     #[derive(Deserialize)]
     struct M {
         group_id: String,
@@ -114,7 +125,11 @@ fn view(g: &Row, members: &[Member]) -> Value {
 /// The statement that makes the pending invites to `email` memberships of `user_id`,
 /// only while `email` is `user_id`'s verified address (so it may run in the batch that
 /// verifies it, and does nothing when that batch's token turned out used).
-pub fn claim_invites(db: &D1Database, user_id: &str, email: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+pub fn claim_invites(
+    db: &D1Database,
+    user_id: &str,
+    email: &str,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
             "UPDATE money_group_members SET user_id = ?1, joined_at = ?2 WHERE email = ?3 AND user_id IS NULL \
@@ -151,11 +166,17 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
                             emails.push(e);
                         }
                     }
-                    _ => errors.push(FieldError::new(format!("members[{i}]"), "must be an email address")),
+                    _ => errors.push(FieldError::new(
+                        format!("members[{i}]"),
+                        "must be an email address",
+                    )),
                 }
             }
         }
-        Some(_) => errors.push(FieldError::new("members", format!("must be a list of at most {MAX_MEMBERS} emails"))),
+        Some(_) => errors.push(FieldError::new(
+            "members",
+            format!("must be a list of at most {MAX_MEMBERS} emails"),
+        )),
     }
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
@@ -218,7 +239,12 @@ pub async fn create(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
         Some(r) => r.results()?,
         None => Vec::new(),
     };
-    let g = Row { id, owner_id: me.id, name, created_at: now };
+    let g = Row {
+        id,
+        owner_id: me.id,
+        name,
+        created_at: now,
+    };
     http::json(201, &view(&g, &members))
 }
 
@@ -231,13 +257,18 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
          FROM money_groups g JOIN money_group_members m ON m.group_id = g.id)",
     );
     // The page and the members of every group of the caller's, read at once.
-    let (rows, mut members): (Vec<Row>, _) =
-        futures::try_join!(query.fetch(&db, &caller, &page), members_of_mine(&db, &caller))?;
+    let (rows, mut members): (Vec<Row>, _) = futures::try_join!(
+        query.fetch(&db, &caller, &page),
+        members_of_mine(&db, &caller)
+    )?;
     let items: Vec<Value> = rows
         .iter()
         .map(|g| view(g, &members.remove(&g.id).unwrap_or_default()))
         .collect();
-    http::json(200, &page.respond(items, |v| v["id"].as_str().unwrap_or("")))
+    http::json(
+        200,
+        &page.respond(items, |v| v["id"].as_str().unwrap_or("")),
+    )
 }
 
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

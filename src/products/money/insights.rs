@@ -18,13 +18,23 @@ use crate::platform::openapi::Doc;
 pub async fn refresh(db: &D1Database, user_id: &str) -> Result<String, ApiError> {
     let today = crate::platform::ids::now().date_naive();
     let currency = settings::of_user(db, user_id).await?.home_currency;
-    let txs = transactions::between(db, user_id, today - Duration::days(400), today + Duration::days(1)).await?;
+    let txs = transactions::between(
+        db,
+        user_id,
+        today - Duration::days(400),
+        today + Duration::days(1),
+    )
+    .await?;
     let data = compute(&txs, today, &currency);
     db.prepare(
         "INSERT INTO money_insights (user_id, data, computed_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (user_id) DO UPDATE SET data = ?2, computed_at = ?3",
     )
-    .bind(&[user_id.into(), data.to_string().into(), ids::now_rfc3339().into()])?
+    .bind(&[
+        user_id.into(),
+        data.to_string().into(),
+        ids::now_rfc3339().into(),
+    ])?
     .run()
     .await?;
     Ok(format!("insights from {} transactions", txs.len()))
@@ -42,7 +52,10 @@ async fn stored(db: &D1Database, caller: &Caller) -> Result<(Value, Option<Strin
         .first(None)
         .await?;
     Ok(match row {
-        Some(r) => (serde_json::from_str(&r.data).unwrap_or(Value::Null), Some(r.computed_at)),
+        Some(r) => (
+            serde_json::from_str(&r.data).unwrap_or(Value::Null),
+            Some(r.computed_at),
+        ),
         None => (Value::Null, None),
     })
 }
@@ -51,7 +64,11 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let (data, computed_at) = stored(&ctx.d1()?, &caller).await?;
     let mut v = if data.is_object() { data } else { json!({}) };
     v["computed_at"] = json!(computed_at);
-    v["status"] = json!(if computed_at.is_some() { "ready" } else { "pending" });
+    v["status"] = json!(if computed_at.is_some() {
+        "ready"
+    } else {
+        "pending"
+    });
     http::json(200, &v)
 }
 
@@ -103,7 +120,8 @@ pub const SUMMARY_DOC: Doc = Doc {
     tag: "money",
     params: &[],
     summary: "Insights summary",
-    description: "by_category, recurring and month_over_month from the stored insights, with computed_at.",
+    description:
+        "by_category, recurring and month_over_month from the stored insights, with computed_at.",
     request: None,
     response: (200, summary_schema),
 };

@@ -24,7 +24,9 @@ const MAX_PAGES: u32 = 1_000;
 /// POSTs to Knot with retries. The error says what failed after the last try.
 async fn call(settings: &Settings, path: &str, body: &Value) -> Result<Value, ApiError> {
     let (Some(id), Some(secret)) = (&settings.knot_client_id, &settings.knot_secret) else {
-        return Err(ApiError::internal("KNOT_CLIENT_ID / KNOT_SECRET are not set"));
+        return Err(ApiError::internal(
+            "KNOT_CLIENT_ID / KNOT_SECRET are not set",
+        ));
     };
     let auth = format!("Basic {}", b64_encode(format!("{id}:{secret}").as_bytes()));
     let url = format!("{}{path}", settings.knot_base_url);
@@ -32,7 +34,10 @@ async fn call(settings: &Settings, path: &str, body: &Value) -> Result<Value, Ap
     for attempt in 0..KNOT_ATTEMPTS {
         let wait_ms = match post_json(&url, &[("Authorization", &auth)], body).await {
             Ok(v) => return Ok(v),
-            Err(CallError::Throttled { status, retry_after_secs }) => {
+            Err(CallError::Throttled {
+                status,
+                retry_after_secs,
+            }) => {
                 last = format!("HTTP {status}");
                 retry_after_secs.saturating_mul(1000).min(MAX_WAIT_MS)
             }
@@ -44,20 +49,37 @@ async fn call(settings: &Settings, path: &str, body: &Value) -> Result<Value, Ap
                 last = format!("unreachable ({e})");
                 settings.knot_retry_base_ms.saturating_mul(1 << attempt)
             }
-            Err(CallError::Status(s)) => return Err(ApiError::UpstreamFailed(format!("Knot {path} answered HTTP {s}"))),
-            Err(CallError::NotJson) => return Err(ApiError::UpstreamFailed(format!("Knot {path} did not answer JSON"))),
-            Err(CallError::Request(e)) => return Err(ApiError::internal(format!("Knot {path}: {e}"))),
+            Err(CallError::Status(s)) => {
+                return Err(ApiError::UpstreamFailed(format!(
+                    "Knot {path} answered HTTP {s}"
+                )))
+            }
+            Err(CallError::NotJson) => {
+                return Err(ApiError::UpstreamFailed(format!(
+                    "Knot {path} did not answer JSON"
+                )))
+            }
+            Err(CallError::Request(e)) => {
+                return Err(ApiError::internal(format!("Knot {path}: {e}")))
+            }
         };
         if attempt + 1 < KNOT_ATTEMPTS {
             worker::Delay::from(std::time::Duration::from_millis(wait_ms)).await;
         }
     }
-    Err(ApiError::UpstreamFailed(format!("Knot {path} failed after {KNOT_ATTEMPTS} tries: {last}")))
+    Err(ApiError::UpstreamFailed(format!(
+        "Knot {path} failed after {KNOT_ATTEMPTS} tries: {last}"
+    )))
 }
 
 /// `POST /session/create` (type `transaction_link`): the session id for Knot's SDK.
 pub async fn create_session(settings: &Settings, user_id: &str) -> Result<String, ApiError> {
-    let v = call(settings, "/session/create", &json!({"type": "transaction_link", "external_user_id": user_id})).await?;
+    let v = call(
+        settings,
+        "/session/create",
+        &json!({"type": "transaction_link", "external_user_id": user_id}),
+    )
+    .await?;
     v["session"]
         .as_str()
         .map(str::to_string)
@@ -67,25 +89,43 @@ pub async fn create_session(settings: &Settings, user_id: &str) -> Result<String
 /// `POST /merchant/list` for TransactionLink, cached a day in KV `CACHE`.
 pub async fn merchants(env: &Env, settings: &Settings) -> Result<Vec<Value>, ApiError> {
     let kv = env.kv("CACHE")?;
-    let key = format!("knot:merchants:{}", crate::platform::crypto::sha256_hex(settings.knot_base_url.as_bytes()));
+    let key = format!(
+        "knot:merchants:{}",
+        crate::platform::crypto::sha256_hex(settings.knot_base_url.as_bytes())
+    );
     if let Some(cached) = kv.get(&key).text().await? {
         if let Ok(Value::Array(list)) = serde_json::from_str(&cached) {
             return Ok(list);
         }
     }
-    let v = call(settings, "/merchant/list", &json!({"type": "transaction_link"})).await?;
+    let v = call(
+        settings,
+        "/merchant/list",
+        &json!({"type": "transaction_link"}),
+    )
+    .await?;
     let list: Vec<Value> = match v {
         Value::Array(list) => list,
         other => other["merchants"].as_array().cloned().unwrap_or_default(),
     };
-    let slim: Vec<Value> = list.iter().map(|m| json!({"id": m["id"], "name": m["name"], "logo": m["logo"]})).collect();
-    kv.put(&key, Value::Array(slim.clone()).to_string())?.expiration_ttl(86_400).execute().await?;
+    let slim: Vec<Value> = list
+        .iter()
+        .map(|m| json!({"id": m["id"], "name": m["name"], "logo": m["logo"]}))
+        .collect();
+    kv.put(&key, Value::Array(slim.clone()).to_string())?
+        .expiration_ttl(86_400)
+        .execute()
+        .await?;
     Ok(slim)
 }
 
 /// `POST /development/accounts/link`: Knot's development environment generates sample
 /// transactions for the user's merchant account.
-pub async fn generate_sample(settings: &Settings, user_id: &str, merchant_id: i64) -> Result<(), ApiError> {
+pub async fn generate_sample(
+    settings: &Settings,
+    user_id: &str,
+    merchant_id: i64,
+) -> Result<(), ApiError> {
     call(
         settings,
         "/development/accounts/link",
@@ -107,8 +147,15 @@ pub fn to_incoming(tx: &Value, merchant: &str) -> Option<Incoming> {
     Some(Incoming {
         external_id: tx["id"].as_str()?.to_string(),
         merchant: merchant.to_string(),
-        amount_cents: if status == "REFUNDED" { -total.abs() } else { total },
-        currency: tx["price"]["currency"].as_str().unwrap_or("USD").to_uppercase(),
+        amount_cents: if status == "REFUNDED" {
+            -total.abs()
+        } else {
+            total
+        },
+        currency: tx["price"]["currency"]
+            .as_str()
+            .unwrap_or("USD")
+            .to_uppercase(),
         category: category_of(merchant).to_string(),
         occurred_at: ids::rfc3339(occurred.with_timezone(&chrono::Utc)),
     })
@@ -131,30 +178,54 @@ pub struct SyncOutcome {
 /// Pages through `/transactions/sync` from the stored cursor until `next_cursor` is null;
 /// each page is stored in one batch with the cursor to resume from. A failure after the
 /// retries is kept on the account (the cursor stays where it stopped) and returned.
-pub async fn sync_account(db: &D1Database, settings: &Settings, user_id: &str, account: &Account) -> Result<SyncOutcome, ApiError> {
-    let merchant_id = account.merchant_id.ok_or_else(|| ApiError::internal("a Knot account without merchant_id"))?;
+pub async fn sync_account(
+    db: &D1Database,
+    settings: &Settings,
+    user_id: &str,
+    account: &Account,
+) -> Result<SyncOutcome, ApiError> {
+    let merchant_id = account
+        .merchant_id
+        .ok_or_else(|| ApiError::internal("a Knot account without merchant_id"))?;
     let mut cursor: Option<String> = db
         .prepare("SELECT cursor FROM money_sync_cursors WHERE account_id = ?1 AND user_id = ?2")
         .bind(&[account.id.as_str().into(), user_id.into()])?
         .first(Some("cursor"))
         .await?;
-    let mut out = SyncOutcome { pages: 0, stored: 0 };
+    let mut out = SyncOutcome {
+        pages: 0,
+        stored: 0,
+    };
     loop {
         let body = json!({"merchant_id": merchant_id, "external_user_id": user_id, "cursor": cursor, "limit": 100});
         let page = match call(settings, "/transactions/sync", &body).await {
             Ok(p) => p,
-            Err(_) if !still_linked(db, user_id, &account.id).await? => return Err(ApiError::not_found("account")),
+            Err(_) if !still_linked(db, user_id, &account.id).await? => {
+                return Err(ApiError::not_found("account"))
+            }
             Err(e) => {
-                db.prepare("UPDATE money_accounts SET last_sync_error = ?1 WHERE id = ?2 AND user_id = ?3")
-                    .bind(&[e.message().into(), account.id.as_str().into(), user_id.into()])?
-                    .run()
-                    .await?;
+                db.prepare(
+                    "UPDATE money_accounts SET last_sync_error = ?1 WHERE id = ?2 AND user_id = ?3",
+                )
+                .bind(&[
+                    e.message().into(),
+                    account.id.as_str().into(),
+                    user_id.into(),
+                ])?
+                .run()
+                .await?;
                 return Err(e);
             }
         };
         let raw = page["transactions"].as_array().cloned().unwrap_or_default();
-        let merchant = page["merchant"]["name"].as_str().unwrap_or(&account.merchant).to_string();
-        let rows: Vec<Incoming> = raw.iter().filter_map(|t| to_incoming(t, &merchant)).collect();
+        let merchant = page["merchant"]["name"]
+            .as_str()
+            .unwrap_or(&account.merchant)
+            .to_string();
+        let rows: Vec<Incoming> = raw
+            .iter()
+            .filter_map(|t| to_incoming(t, &merchant))
+            .collect();
         let next = page["next_cursor"].as_str().map(str::to_string);
         let now = ids::now_rfc3339();
         let mut stmts = Vec::new();
@@ -207,13 +278,21 @@ async fn still_linked(db: &D1Database, user_id: &str, account_id: &str) -> Resul
 
 /// Syncs every Knot account of a user (the scheduler's `sync` job). Fails when one failed,
 /// so the scheduler tries again later.
-pub async fn sync_user(db: &D1Database, settings: &Settings, user_id: &str) -> Result<String, ApiError> {
+pub async fn sync_user(
+    db: &D1Database,
+    settings: &Settings,
+    user_id: &str,
+) -> Result<String, ApiError> {
     if !settings.feature_knot {
         return Ok("knot off".into());
     }
     let mut stored = 0;
     let mut failed = Vec::new();
-    let knot_accounts: Vec<Account> = accounts::all(db, user_id).await?.into_iter().filter(|a| a.source == "knot").collect();
+    let knot_accounts: Vec<Account> = accounts::all(db, user_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.source == "knot")
+        .collect();
     for a in &knot_accounts {
         match sync_account(db, settings, user_id, a).await {
             Ok(o) => stored += o.stored,
@@ -223,7 +302,10 @@ pub async fn sync_user(db: &D1Database, settings: &Settings, user_id: &str) -> R
         }
     }
     if failed.is_empty() {
-        Ok(format!("synced {} accounts, {stored} transactions", knot_accounts.len()))
+        Ok(format!(
+            "synced {} accounts, {stored} transactions",
+            knot_accounts.len()
+        ))
     } else {
         Err(ApiError::UpstreamFailed(failed.join("; ")))
     }
@@ -231,7 +313,14 @@ pub async fn sync_user(db: &D1Database, settings: &Settings, user_id: &str) -> R
 
 /// Knot's webhook signature: HMAC-SHA256 (base64) of
 /// `Content-Length|…|Content-Type|…|Encryption-Type|…|event|…[|session_id|…]`.
-pub fn signature(secret: &str, content_length: &str, content_type: &str, encryption_type: &str, event: &str, session_id: Option<&str>) -> String {
+pub fn signature(
+    secret: &str,
+    content_length: &str,
+    content_type: &str,
+    encryption_type: &str,
+    event: &str,
+    session_id: Option<&str>,
+) -> String {
     let mut s = format!("Content-Length|{content_length}|Content-Type|{content_type}|Encryption-Type|{encryption_type}|event|{event}");
     if let Some(sid) = session_id {
         s.push_str(&format!("|session_id|{sid}"));
@@ -248,7 +337,11 @@ const QUEUE_EVERY_MS: i64 = 60_000;
 
 /// Records that a Knot session was created for `user_id`, so a webhook naming the session
 /// can be bound to its user.
-pub async fn remember_session(db: &D1Database, session_id: &str, user_id: &str) -> Result<(), ApiError> {
+pub async fn remember_session(
+    db: &D1Database,
+    session_id: &str,
+    user_id: &str,
+) -> Result<(), ApiError> {
     db.prepare("INSERT OR IGNORE INTO money_knot_sessions (session_id, user_id, created_at) VALUES (?1, ?2, ?3)")
         .bind(&[session_id.into(), user_id.into(), ids::now_rfc3339().into()])?
         .run()
@@ -268,21 +361,40 @@ pub async fn remember_session(db: &D1Database, session_id: &str, user_id: &str) 
 pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
     let settings = Settings::of(&ctx.config)?;
     let unauthorized = || ApiError::Unauthorized("missing or invalid Knot-Signature".into());
-    let secret = settings.knot_webhook_secret.clone().ok_or_else(unauthorized)?;
+    let secret = settings
+        .knot_webhook_secret
+        .clone()
+        .ok_or_else(unauthorized)?;
     let given = ctx.header("Knot-Signature").ok_or_else(unauthorized)?;
     let bytes = ctx.body_bytes().await?;
     let body: Value = serde_json::from_slice(&bytes).map_err(|_| unauthorized())?;
-    let length = ctx.header("Content-Length").unwrap_or_else(|| bytes.len().to_string());
+    let length = ctx
+        .header("Content-Length")
+        .unwrap_or_else(|| bytes.len().to_string());
     let content_type = ctx.header("Content-Type").unwrap_or_default();
-    let encryption = ctx.header("Encryption-Type").unwrap_or_else(|| "HMAC-SHA256".into());
+    let encryption = ctx
+        .header("Encryption-Type")
+        .unwrap_or_else(|| "HMAC-SHA256".into());
     let event = body["event"].as_str().unwrap_or_default();
-    let expected = signature(&secret, &length, &content_type, &encryption, event, body["session_id"].as_str());
+    let expected = signature(
+        &secret,
+        &length,
+        &content_type,
+        &encryption,
+        event,
+        body["session_id"].as_str(),
+    );
     if !constant_time_eq(expected.as_bytes(), given.trim().as_bytes()) {
         return Err(unauthorized());
     }
     let now = ids::now_ms() as i64;
-    if body["timestamp"].as_i64().is_none_or(|t| t.abs_diff(now) > FRESH_MS as u64) {
-        return Err(ApiError::Unauthorized("stale or missing timestamp: a webhook is accepted for 10 minutes".into()));
+    if body["timestamp"]
+        .as_i64()
+        .is_none_or(|t| t.abs_diff(now) > FRESH_MS as u64)
+    {
+        return Err(ApiError::Unauthorized(
+            "stale or missing timestamp: a webhook is accepted for 10 minutes".into(),
+        ));
     }
     let db = ctx.d1()?;
     let seen = db
@@ -291,7 +403,10 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
         .run()
         .await?;
     if crate::platform::db::changes(&seen)? == 0 {
-        return http::json(200, &json!({"received": true, "queued": false, "duplicate": true}));
+        return http::json(
+            200,
+            &json!({"received": true, "queued": false, "duplicate": true}),
+        );
     }
     let user_id = body["external_user_id"].as_str();
     if let Some(session) = body["session_id"].as_str() {
@@ -301,13 +416,21 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
             .first(Some("user_id"))
             .await?;
         if owner.is_none() || owner.as_deref() != user_id {
-            return Err(ApiError::Unauthorized("the session is not one of this user's".into()));
+            return Err(ApiError::Unauthorized(
+                "the session is not one of this user's".into(),
+            ));
         }
     }
     let mut queued = false;
-    if matches!(event, "NEW_TRANSACTIONS_AVAILABLE" | "UPDATED_TRANSACTIONS_AVAILABLE") {
+    if matches!(
+        event,
+        "NEW_TRANSACTIONS_AVAILABLE" | "UPDATED_TRANSACTIONS_AVAILABLE"
+    ) {
         let (Some(user_id), Some(merchant_id)) = (user_id, body["merchant"]["id"].as_i64()) else {
-            return Err(ApiError::validation("body", "external_user_id and merchant.id are required"));
+            return Err(ApiError::validation(
+                "body",
+                "external_user_id and merchant.id are required",
+            ));
         };
         // The account of that user at that merchant, if a sync was not queued for it in
         // the last minute: marked in the same statement that finds it.
@@ -324,7 +447,10 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
             queued = true;
         }
     }
-    http::json(200, &json!({"received": true, "queued": queued, "duplicate": false}))
+    http::json(
+        200,
+        &json!({"received": true, "queued": queued, "duplicate": false}),
+    )
 }
 
 pub const WEBHOOK_DOC: Doc = Doc {
@@ -356,10 +482,16 @@ mod tests {
         let tx = crate::schema!({"id": "13da3c28", "datetime": "2024-11-10T00:00:00+00:00", "order_status": "COMPLETED",
             "price": {"total": "43.20", "currency": "USD"}, "payment_methods": [{"type": "CARD", "last_four": "5690"}]});
         let t = to_incoming(&tx, "DoorDash").expect("converted");
-        assert_eq!((t.amount_cents, t.category.as_str(), t.occurred_at.as_str()), (4320, "dining", "2024-11-10T00:00:00.000Z"));
+        assert_eq!(
+            (t.amount_cents, t.category.as_str(), t.occurred_at.as_str()),
+            (4320, "dining", "2024-11-10T00:00:00.000Z")
+        );
         let mut refunded = tx.clone();
         refunded["order_status"] = json!("REFUNDED");
-        assert_eq!(to_incoming(&refunded, "DoorDash").map(|t| t.amount_cents), Some(-4320));
+        assert_eq!(
+            to_incoming(&refunded, "DoorDash").map(|t| t.amount_cents),
+            Some(-4320)
+        );
         let mut cancelled = tx.clone();
         cancelled["order_status"] = json!("CANCELLED");
         assert!(to_incoming(&cancelled, "DoorDash").is_none());
@@ -368,8 +500,22 @@ mod tests {
 
     #[test]
     fn webhook_signatures_follow_knots_recipe() {
-        let a = signature("secret", "178", "application/json", "HMAC-SHA256", "CARD_UPDATED", Some("fb5a"));
-        let b = signature("secret", "178", "application/json", "HMAC-SHA256", "CARD_UPDATED", None);
+        let a = signature(
+            "secret",
+            "178",
+            "application/json",
+            "HMAC-SHA256",
+            "CARD_UPDATED",
+            Some("fb5a"),
+        );
+        let b = signature(
+            "secret",
+            "178",
+            "application/json",
+            "HMAC-SHA256",
+            "CARD_UPDATED",
+            None,
+        );
         assert_ne!(a, b);
         let msg = "Content-Length|178|Content-Type|application/json|Encryption-Type|HMAC-SHA256|event|CARD_UPDATED|session_id|fb5a";
         assert_eq!(a, b64_encode(&hmac_sha256(b"secret", msg.as_bytes())));

@@ -28,7 +28,10 @@ pub static PRODUCT: Product = Product {
     routes: ROUTES,
     settings: Some(|raw, stage, errors| Box::new(settings::Settings::parse(raw, stage, errors))),
     jobs: Some(|env, user_id, kind, slot| run_job(env, user_id, kind, slot)),
-    crons: &[CronJob { name: "retention", run: |c| Box::pin(retention(c)) }],
+    crons: &[CronJob {
+        name: "retention",
+        run: |c| Box::pin(retention(c)),
+    }],
     listener: Some(listen),
 };
 
@@ -55,9 +58,15 @@ static ROUTES: &[Route] = &[
 
 /// The user's scheduler jobs: `sync` (queued by onboarding and Knot webhooks), `daily`
 /// (a sync when Knot is on, then insights) and `insights`.
-fn run_job<'a>(env: &'a Env, user_id: &'a str, kind: &'a str, _slot: i64) -> LocalBoxFuture<'a, Result<String, ApiError>> {
+fn run_job<'a>(
+    env: &'a Env,
+    user_id: &'a str,
+    kind: &'a str,
+    _slot: i64,
+) -> LocalBoxFuture<'a, Result<String, ApiError>> {
     Box::pin(async move {
-        let config = crate::platform::config::Config::from_env(env).map_err(|p| ApiError::internal(p.join("; ")))?;
+        let config = crate::platform::config::Config::from_env(env)
+            .map_err(|p| ApiError::internal(p.join("; ")))?;
         let db = crate::platform::bindings::db(env)?;
         let settings = settings::Settings::of(&config)?;
         let mut outcome = Vec::new();
@@ -70,9 +79,15 @@ fn run_job<'a>(env: &'a Env, user_id: &'a str, kind: &'a str, _slot: i64) -> Loc
 }
 
 /// Pending group invites to an address become memberships once its owner proves it.
-fn listen(db: &worker::D1Database, _config: &Config, event: &Event<'_>) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+fn listen(
+    db: &worker::D1Database,
+    _config: &Config,
+    event: &Event<'_>,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     match event {
-        Event::EmailVerified { user_id, email } => Ok(vec![groups::claim_invites(db, user_id, email)?]),
+        Event::EmailVerified { user_id, email } => {
+            Ok(vec![groups::claim_invites(db, user_id, email)?])
+        }
         Event::WalletSignedIn { .. } => Ok(Vec::new()),
     }
 }
@@ -83,12 +98,24 @@ pub async fn queue(env: &Env, user_id: &str, kind: &str) -> Result<(), ApiError>
     let now = crate::platform::ids::now_ms() as i64;
     let changes = JobChanges {
         upsert: vec![
-            JobSpec { kind: format!("money:{kind}"), every_ms: 0, jitter_pct: 0, first_run_at: now },
-            JobSpec { kind: "money:daily".into(), every_ms: 86_400_000, jitter_pct: 10, first_run_at: now + 86_400_000 },
+            JobSpec {
+                kind: format!("money:{kind}"),
+                every_ms: 0,
+                jitter_pct: 0,
+                first_run_at: now,
+            },
+            JobSpec {
+                kind: "money:daily".into(),
+                every_ms: 86_400_000,
+                jitter_pct: 10,
+                first_run_at: now + 86_400_000,
+            },
         ],
         remove: Vec::new(),
     };
-    SchedulerClient::for_user(env, user_id)?.change(&changes).await
+    SchedulerClient::for_user(env, user_id)?
+        .change(&changes)
+        .await
 }
 
 /// Knot webhook bodies after a day (a replay is refused by its timestamp after 10 minutes

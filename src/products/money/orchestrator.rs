@@ -34,7 +34,12 @@ pub struct Answer {
 
 impl Answer {
     fn text(content: impl Into<String>, thinking: &Stages) -> Self {
-        Answer { content: content.into(), thinking: thinking.list.clone(), action: None, drawer_data: None }
+        Answer {
+            content: content.into(),
+            thinking: thinking.list.clone(),
+            action: None,
+            drawer_data: None,
+        }
     }
 }
 
@@ -49,7 +54,11 @@ pub struct Stages {
 
 impl Stages {
     pub fn new(events: Option<Events>) -> Self {
-        Stages { list: Vec::new(), events, streamed: std::cell::Cell::new(false) }
+        Stages {
+            list: Vec::new(),
+            events,
+            streamed: std::cell::Cell::new(false),
+        }
     }
 
     /// Whether the answer's text already went out as it was written.
@@ -105,7 +114,10 @@ pub async fn answer(
             Err(ApiError::Validation(problems)) => {
                 let why: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
                 thinking.push("split: not enough to compute it, ask back");
-                Ok(Answer::text(format!("I can't split that yet: {}.", why.join("; ")), thinking))
+                Ok(Answer::text(
+                    format!("I can't split that yet: {}.", why.join("; ")),
+                    thinking,
+                ))
             }
             other => other,
         },
@@ -122,12 +134,16 @@ pub async fn answer(
                     .bind(&[chat.id.as_str().into()])?
                     .first(Some("action"))
                     .await?;
-                let last: Value = last.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or(Value::Null);
+                let last: Value = last
+                    .and_then(|a| serde_json::from_str(&a).ok())
+                    .unwrap_or(Value::Null);
                 if let Some(p) = last["period"].as_str().and_then(intent::Period::from_key) {
                     t.period = p;
                 }
                 t.category = t.category.or_else(|| {
-                    last["category"].as_str().and_then(|c| super::rules::CATEGORIES.iter().copied().find(|k| *k == c))
+                    last["category"]
+                        .as_str()
+                        .and_then(|c| super::rules::CATEGORIES.iter().copied().find(|k| *k == c))
                 });
                 merchant = last["merchant"].as_str().map(str::to_string);
                 thinking.push("follow-up of the last spending question");
@@ -157,12 +173,21 @@ pub async fn answer(
                 let outcome = match &thinking.events {
                     Some(events) => {
                         let on_text = |t: &str| thinking.delta(&trimmed.borrow_mut().push(t));
-                        llm::complete_streaming(env, &config.llm, &req, Some(&events.signal()), &on_text).await?
+                        llm::complete_streaming(
+                            env,
+                            &config.llm,
+                            &req,
+                            Some(&events.signal()),
+                            &on_text,
+                        )
+                        .await?
                     }
                     None => llm::complete(env, &config.llm, &req).await?,
                 };
                 let text = match outcome {
-                    Outcome::Reply(r) if !r.content.trim().is_empty() => r.content.trim().to_string(),
+                    Outcome::Reply(r) if !r.content.trim().is_empty() => {
+                        r.content.trim().to_string()
+                    }
                     _ => {
                         thinking.delta(HELP);
                         HELP.to_string()
@@ -188,23 +213,37 @@ async fn split_bill(
     a: SplitAsk,
     thinking: &mut Stages,
 ) -> Result<Answer, ApiError> {
-    let total = a.amount.map_err(|e| refuse(format!("the amount to split {}", e.message())))?;
+    let total = a
+        .amount
+        .map_err(|e| refuse(format!("the amount to split {}", e.message())))?;
     thinking.push(format!("parse amount: {total} cents"));
     let names: Vec<String> = match a.people {
         People::Named(n) => n,
-        People::Ways(k) if (2..=100).contains(&k) => {
-            std::iter::once("You".to_string()).chain((2..=k).map(|i| format!("Person {i}"))).collect()
-        }
+        People::Ways(k) if (2..=100).contains(&k) => std::iter::once("You".to_string())
+            .chain((2..=k).map(|i| format!("Person {i}")))
+            .collect(),
         People::Ways(_) => return Err(refuse("a split needs 2 to 100 people")),
         People::Group => {
-            let gid = group_id.ok_or_else(|| refuse("this chat has no group: name the people, as in “split $30 with Sam and Ana”"))?;
+            let gid = group_id.ok_or_else(|| {
+                refuse(
+                    "this chat has no group: name the people, as in “split $30 with Sam and Ana”",
+                )
+            })?;
             groups::members(db, gid)
                 .await?
                 .iter()
-                .map(|m| if m.user_id.as_deref() == Some(caller.user_id.as_str()) { "You".to_string() } else { m.display() })
+                .map(|m| {
+                    if m.user_id.as_deref() == Some(caller.user_id.as_str()) {
+                        "You".to_string()
+                    } else {
+                        m.display()
+                    }
+                })
                 .collect()
         }
-        People::Nobody => return Err(refuse("say who to split with, as in “split $30 with Sam and Ana” or “split $30 three ways”")),
+        People::Nobody => return Err(refuse(
+            "say who to split with, as in “split $30 with Sam and Ana” or “split $30 three ways”",
+        )),
     };
     if names.len() > 100 {
         return Err(refuse("a split needs 2 to 100 people"));
@@ -212,7 +251,11 @@ async fn split_bill(
     thinking.push(format!("resolve people: {}", names.len()));
     let weights = match &a.weights {
         Some(w) if w.len() != names.len() => {
-            return Err(refuse(format!("{} shares given for {} people", w.len(), names.len())))
+            return Err(refuse(format!(
+                "{} shares given for {} people",
+                w.len(),
+                names.len()
+            )))
         }
         Some(w) if w.contains(&0) => return Err(refuse("every share must be at least 1")),
         Some(w) => w.clone(),
@@ -222,14 +265,27 @@ async fn split_bill(
     thinking.push("compute shares (remainder cents to the first named)");
     let currency = settings::of_user(db, &caller.user_id).await?.home_currency;
     let how = match &a.weights {
-        Some(w) => format!("by shares {}", w.iter().map(u32::to_string).collect::<Vec<_>>().join(":")),
+        Some(w) => format!(
+            "by shares {}",
+            w.iter().map(u32::to_string).collect::<Vec<_>>().join(":")
+        ),
         None => format!("{} ways", names.len()),
     };
-    let parts: Vec<String> = names.iter().zip(&shares).map(|(n, s)| format!("{n} {}", money(*s))).collect();
+    let parts: Vec<String> = names
+        .iter()
+        .zip(&shares)
+        .map(|(n, s)| format!("{n} {}", money(*s)))
+        .collect();
     Ok(Answer {
-        content: format!("Split {} {currency} {how}: {}.", money(total), parts.join(", ")),
+        content: format!(
+            "Split {} {currency} {how}: {}.",
+            money(total),
+            parts.join(", ")
+        ),
         thinking: thinking.list.clone(),
-        action: Some(json!({"type": "split", "total_cents": total, "currency": currency, "participants": names, "weights": weights})),
+        action: Some(
+            json!({"type": "split", "total_cents": total, "currency": currency, "participants": names, "weights": weights}),
+        ),
         drawer_data: Some(json!({
             "total_cents": total, "currency": currency,
             "shares": names.iter().zip(&shares).zip(&weights)
@@ -243,7 +299,10 @@ fn merchants_named(txs: &[Tx], lower: &str) -> Vec<String> {
     let mut names: Vec<String> = txs.iter().map(|t| t.merchant.clone()).collect();
     crate::platform::sort::sort_by_key(&mut names, |n| std::cmp::Reverse(n.len()));
     names.dedup();
-    names.into_iter().filter(|m| m.len() >= 3 && lower.contains(&m.to_lowercase())).collect()
+    names
+        .into_iter()
+        .filter(|m| m.len() >= 3 && lower.contains(&m.to_lowercase()))
+        .collect()
 }
 
 async fn card(
@@ -266,8 +325,16 @@ async fn card(
     let category = match category {
         Some(c) => c,
         None => {
-            let recent = transactions::between(db, &caller.user_id, today - Duration::days(400), today + Duration::days(1)).await?;
-            merchants_named(&recent, &content.to_lowercase()).first().map_or("other", |m| category_of(m))
+            let recent = transactions::between(
+                db,
+                &caller.user_id,
+                today - Duration::days(400),
+                today + Duration::days(1),
+            )
+            .await?;
+            merchants_named(&recent, &content.to_lowercase())
+                .first()
+                .map_or("other", |m| category_of(m))
         }
     };
     thinking.push(format!("category: {category}"));
@@ -279,7 +346,11 @@ async fn card(
     thinking.push("rank cards by reward rate");
     let account = linked.iter().find(|a| a.name == best);
     let last4 = account.and_then(|a| a.last4.clone());
-    let what = if category == "other" { "everyday purchases".to_string() } else { category.to_string() };
+    let what = if category == "other" {
+        "everyday purchases".to_string()
+    } else {
+        category.to_string()
+    };
     let ranked: Vec<Value> = linked
         .iter()
         .map(|a| json!({"account_id": a.id, "name": a.name, "last4": a.last4, "rate_bps": cards::best(catalogue, std::slice::from_ref(&a.name), category).map_or(100, |(_, r)| r)}))
@@ -287,14 +358,21 @@ async fn card(
     Ok(Answer {
         content: format!(
             "Use your {best}{} for {what}: it earns {} back, the best of your {} linked card{}.",
-            last4.as_deref().map(|l| format!(" (•• {l})")).unwrap_or_default(),
+            last4
+                .as_deref()
+                .map(|l| format!(" (•• {l})"))
+                .unwrap_or_default(),
             cards::percent(rate),
             linked.len(),
             if linked.len() == 1 { "" } else { "s" }
         ),
         thinking: thinking.list.clone(),
-        action: Some(json!({"type": "card", "account_id": account.map(|a| a.id.clone()), "card": best, "category": category, "rate_bps": rate})),
-        drawer_data: Some(json!({"category": category, "recommended": {"account_id": account.map(|a| a.id.clone()), "name": best, "last4": last4, "rate_bps": rate}, "cards": ranked})),
+        action: Some(
+            json!({"type": "card", "account_id": account.map(|a| a.id.clone()), "card": best, "category": category, "rate_bps": rate}),
+        ),
+        drawer_data: Some(
+            json!({"category": category, "recommended": {"account_id": account.map(|a| a.id.clone()), "name": best, "last4": last4, "rate_bps": rate}, "cards": ranked}),
+        ),
     })
 }
 
@@ -320,9 +398,15 @@ async fn tracker(
     let previous = t.compare.then(|| t.period.previous(today).range(today));
     let earliest = previous.as_ref().map_or(from, |p| p.0.min(from));
     let txs = transactions::between(db, &caller.user_id, earliest, to).await?;
-    thinking.push(format!("period: {label} ({from} to {})", to - Duration::days(1)));
+    thinking.push(format!(
+        "period: {label} ({from} to {})",
+        to - Duration::days(1)
+    ));
     let lower = content.to_lowercase();
-    let merchant = merchants_named(&txs, &lower).into_iter().next().or(earlier_merchant);
+    let merchant = merchants_named(&txs, &lower)
+        .into_iter()
+        .next()
+        .or(earlier_merchant);
     let chosen: Vec<Tx> = txs
         .into_iter()
         .filter(|x| t.category.is_none_or(|c| x.category == c))
@@ -364,14 +448,23 @@ async fn tracker(
     if t.top_merchants {
         thinking.push("rank merchants");
         let top: Vec<&(String, i64)> = by_merchant.iter().take(5).collect();
-        let lines: Vec<String> = top.iter().enumerate().map(|(i, (m, c))| format!("{}. {m} {}", i + 1, money(*c))).collect();
+        let lines: Vec<String> = top
+            .iter()
+            .enumerate()
+            .map(|(i, (m, c))| format!("{}. {m} {}", i + 1, money(*c)))
+            .collect();
         content = format!("Top merchants in {label}: {}.", lines.join(", "));
-        drawer["merchants"] = top.iter().map(|(m, c)| json!({"merchant": m, "total_cents": c})).collect();
+        drawer["merchants"] = top
+            .iter()
+            .map(|(m, c)| json!({"merchant": m, "total_cents": c}))
+            .collect();
     }
     Ok(Answer {
         content,
         thinking: thinking.list.clone(),
-        action: Some(json!({"type": "tracker", "period": t.period.key(), "category": t.category, "merchant": merchant})),
+        action: Some(
+            json!({"type": "tracker", "period": t.period.key(), "category": t.category, "merchant": merchant}),
+        ),
         drawer_data: Some(drawer),
     })
 }

@@ -37,7 +37,11 @@ pub struct Settings {
 pub const KNOT_ATTEMPTS: u32 = 4;
 
 impl Settings {
-    pub fn parse(raw: &dyn Fn(&str) -> Option<String>, _stage: &Stage, errors: &mut Vec<String>) -> Self {
+    pub fn parse(
+        raw: &dyn Fn(&str) -> Option<String>,
+        _stage: &Stage,
+        errors: &mut Vec<String>,
+    ) -> Self {
         let feature_knot = parse_bool(errors, "FEATURE_KNOT", raw("FEATURE_KNOT"), false);
         let secret = |name: &str| raw(name).filter(|v| !v.trim().is_empty());
         let knot_client_id = secret("KNOT_CLIENT_ID");
@@ -51,7 +55,9 @@ impl Settings {
             .trim_end_matches('/')
             .to_string();
         if !knot_base_url.starts_with("https://") && !knot_base_url.starts_with("http://") {
-            errors.push(format!("KNOT_BASE_URL={knot_base_url:?} must be an http(s) URL"));
+            errors.push(format!(
+                "KNOT_BASE_URL={knot_base_url:?} must be an http(s) URL"
+            ));
         }
         let catalogue = match raw("MONEY_CARD_CATALOG").filter(|v| !v.trim().is_empty()) {
             None => cards::default_catalogue(),
@@ -67,7 +73,13 @@ impl Settings {
             knot_base_url,
             knot_client_id,
             knot_secret,
-            knot_retry_base_ms: parse_int(errors, "KNOT_RETRY_BASE_MS", raw("KNOT_RETRY_BASE_MS"), 500, 0..=30_000) as u64,
+            knot_retry_base_ms: parse_int(
+                errors,
+                "KNOT_RETRY_BASE_MS",
+                raw("KNOT_RETRY_BASE_MS"),
+                500,
+                0..=30_000,
+            ) as u64,
             catalogue,
         }
     }
@@ -92,11 +104,16 @@ pub struct UserSettings {
 
 pub async fn of_user(db: &D1Database, user_id: &str) -> Result<UserSettings, ApiError> {
     let row: Option<UserSettings> = db
-        .prepare("SELECT home_currency, monthly_budget_cents FROM money_settings WHERE user_id = ?1")
+        .prepare(
+            "SELECT home_currency, monthly_budget_cents FROM money_settings WHERE user_id = ?1",
+        )
         .bind(&[user_id.into()])?
         .first(None)
         .await?;
-    Ok(row.unwrap_or(UserSettings { home_currency: "USD".into(), monthly_budget_cents: None }))
+    Ok(row.unwrap_or(UserSettings {
+        home_currency: "USD".into(),
+        monthly_budget_cents: None,
+    }))
 }
 
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -113,13 +130,22 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         match k.as_str() {
             "home_currency" => match v.as_str().filter(|c| CURRENCIES.contains(c)) {
                 Some(c) => s.home_currency = c.into(),
-                None => errors.push(FieldError::new(k, format!("must be one of {}", CURRENCIES.join(", ")))),
+                None => errors.push(FieldError::new(
+                    k,
+                    format!("must be one of {}", CURRENCIES.join(", ")),
+                )),
             },
             "monthly_budget_cents" => match v {
                 Value::Null => s.monthly_budget_cents = None,
-                v => match v.as_i64().filter(|c| (1..=super::rules::amounts::MAX_CENTS).contains(c)) {
+                v => match v
+                    .as_i64()
+                    .filter(|c| (1..=super::rules::amounts::MAX_CENTS).contains(c))
+                {
                     Some(c) => s.monthly_budget_cents = Some(c),
-                    None => errors.push(FieldError::new(k, "must be null or whole cents from 1 to 1000000000")),
+                    None => errors.push(FieldError::new(
+                        k,
+                        "must be null or whole cents from 1 to 1000000000",
+                    )),
                 },
             },
             _ => errors.push(FieldError::new(k, "is not a setting")),

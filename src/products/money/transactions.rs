@@ -42,7 +42,12 @@ const COLUMNS: &str = "id, account_id, merchant, amount_cents, currency, categor
 
 /// One statement that stores `rows` of an account: new ones inserted, known ones (same
 /// account and external id) replaced.
-pub fn upsert(db: &D1Database, user_id: &str, account_id: &str, rows: &[Incoming]) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert(
+    db: &D1Database,
+    user_id: &str,
+    account_id: &str,
+    rows: &[Incoming],
+) -> Result<D1PreparedStatement, ApiError> {
     let now = ids::now_rfc3339();
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
@@ -64,7 +69,12 @@ pub fn upsert(db: &D1Database, user_id: &str, account_id: &str, rows: &[Incoming
 }
 
 /// The user's transactions in `[from, to)` (dates), for insights and answers.
-pub async fn between(db: &D1Database, user_id: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Tx>, ApiError> {
+pub async fn between(
+    db: &D1Database,
+    user_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Tx>, ApiError> {
     #[derive(Deserialize)]
     struct R {
         merchant: String,
@@ -86,7 +96,13 @@ pub async fn between(db: &D1Database, user_id: &str, from: NaiveDate, to: NaiveD
         .into_iter()
         .filter_map(|r| {
             let date = NaiveDate::parse_from_str(r.occurred_at.get(..10)?, "%Y-%m-%d").ok()?;
-            Some(Tx { merchant: r.merchant, amount_cents: r.amount_cents, currency: r.currency, category: r.category, date })
+            Some(Tx {
+                merchant: r.merchant,
+                amount_cents: r.amount_cents,
+                currency: r.currency,
+                category: r.category,
+                date,
+            })
         })
         .collect())
 }
@@ -102,30 +118,31 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let rows: Vec<Transaction> = PageQuery::new(format!("SELECT {COLUMNS} FROM money_transactions"))
-        .filter("account_id = ?", q("account_id"))
-        .filter("category = ?", category)
-        .filter("lower(merchant) = lower(?)", q("merchant"))
-        .filter("occurred_at >= ?", from.map(|d| d.to_string()))
-        // `to` is inclusive: any time on that day.
-        .filter("substr(occurred_at, 1, 10) <= ?", to.map(|d| d.to_string()))
-        .search(&["merchant"], search.as_ref())
-        .fetch(&ctx.d1()?, &caller, &page)
-        .await?;
+    let rows: Vec<Transaction> =
+        PageQuery::new(format!("SELECT {COLUMNS} FROM money_transactions"))
+            .filter("account_id = ?", q("account_id"))
+            .filter("category = ?", category)
+            .filter("lower(merchant) = lower(?)", q("merchant"))
+            .filter("occurred_at >= ?", from.map(|d| d.to_string()))
+            // `to` is inclusive: any time on that day.
+            .filter("substr(occurred_at, 1, 10) <= ?", to.map(|d| d.to_string()))
+            .search(&["merchant"], search.as_ref())
+            .fetch(&ctx.d1()?, &caller, &page)
+            .await?;
     http::json(200, &page.respond(rows, |t| &t.id))
 }
 
 pub fn schema() -> Value {
     json!({"title": "Transaction", "type": "object", "required": ["id", "account_id", "merchant", "amount_cents", "currency", "category", "occurred_at"],
-        "properties": {
-            "id": {"type": "string"},
-            "account_id": {"type": "string"},
-            "merchant": {"type": "string"},
-            "amount_cents": {"type": "integer", "description": "Spend positive, refunds negative."},
-            "currency": {"type": "string", "examples": ["USD"]},
-            "category": {"type": "string", "enum": CATEGORIES},
-            "occurred_at": {"type": "string", "format": "date-time"}
-        }})
+    "properties": {
+        "id": {"type": "string"},
+        "account_id": {"type": "string"},
+        "merchant": {"type": "string"},
+        "amount_cents": {"type": "integer", "description": "Spend positive, refunds negative."},
+        "currency": {"type": "string", "examples": ["USD"]},
+        "category": {"type": "string", "enum": CATEGORIES},
+        "occurred_at": {"type": "string", "format": "date-time"}
+    }})
 }
 
 pub const LIST_DOC: Doc = Doc {

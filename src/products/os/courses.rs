@@ -12,11 +12,11 @@ use super::{free_text, object, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::{changes, nullable};
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::{nullable_http_url, text_schema};
 use crate::platform::fields::read_object;
+use crate::platform::fields::{nullable_http_url, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body, page_of};
+use crate::platform::openapi::{body, no_body, page_of, Doc};
 use crate::platform::page::PageQuery;
 
 pub const MAX_MODULES: usize = 200;
@@ -120,14 +120,24 @@ impl Fields {
 }
 
 /// The course `id` of the caller's.
-fn select_course(db: &D1Database, caller: &Caller, id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+fn select_course(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
-        .prepare(format!("SELECT {COLUMNS} FROM os_courses WHERE id = ?1 AND user_id = ?2"))
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM os_courses WHERE id = ?1 AND user_id = ?2"
+        ))
         .bind(&[id.into(), caller.user_id.as_str().into()])?)
 }
 
 /// The modules of the caller's course `course`, or of all their courses, in position order.
-fn select_modules(db: &D1Database, user_id: &str, course: Option<&str>) -> Result<worker::D1PreparedStatement, ApiError> {
+fn select_modules(
+    db: &D1Database,
+    user_id: &str,
+    course: Option<&str>,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
             "SELECT id, course_id, title, position, completed_at FROM os_course_modules \
@@ -147,7 +157,10 @@ pub async fn modules_of(
     user_id: &str,
     course: Option<&str>,
 ) -> Result<HashMap<String, Vec<Module>>, ApiError> {
-    let rows: Vec<Module> = select_modules(db, user_id, course)?.all().await?.results()?;
+    let rows: Vec<Module> = select_modules(db, user_id, course)?
+        .all()
+        .await?
+        .results()?;
     Ok(by_course(rows))
 }
 
@@ -161,7 +174,10 @@ fn by_course(rows: Vec<Module>) -> HashMap<String, Vec<Module>> {
 
 /// One of the caller's courses with its modules: both read at once.
 async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
-    let (row, mut modules) = futures::try_join!(find(db, caller, id), modules_of(db, &caller.user_id, Some(id)))?;
+    let (row, mut modules) = futures::try_join!(
+        find(db, caller, id),
+        modules_of(db, &caller.user_id, Some(id))
+    )?;
     Ok(view(row, modules.remove(id).unwrap_or_default()))
 }
 
@@ -187,7 +203,10 @@ async fn write_then_one(
     let (Some(course), Some(modules)) = (results.get(n), results.get(n + 1)) else {
         return Err(ApiError::internal("course: short batch"));
     };
-    let row = course.results::<Row>()?.pop().ok_or_else(|| ApiError::not_found("course"))?;
+    let row = course
+        .results::<Row>()?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("course"))?;
     let mut modules = by_course(modules.results::<Module>()?);
     Ok(view(row, modules.remove(id).unwrap_or_default()))
 }
@@ -235,10 +254,13 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let page = ctx.page()?;
     let search = ctx.search()?;
     let db = ctx.d1()?;
-    let query = PageQuery::new(format!("SELECT {COLUMNS} FROM os_courses")).search(&["title"], search.as_ref());
+    let query = PageQuery::new(format!("SELECT {COLUMNS} FROM os_courses"))
+        .search(&["title"], search.as_ref());
     // The page and the modules of all the caller's courses, read at once.
-    let (rows, mut modules): (Vec<Row>, _) =
-        futures::try_join!(query.fetch(&db, caller, &page), modules_of(&db, &caller.user_id, None))?;
+    let (rows, mut modules): (Vec<Row>, _) = futures::try_join!(
+        query.fetch(&db, caller, &page),
+        modules_of(&db, &caller.user_id, None)
+    )?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {
@@ -275,7 +297,10 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
             r.id.as_str().into(),
             caller.user_id.as_str().into(),
         ])?;
-    http::json(200, &write_then_one(&db, &caller, &r.id, vec![update], None).await?)
+    http::json(
+        200,
+        &write_then_one(&db, &caller, &r.id, vec![update], None).await?,
+    )
 }
 
 pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -292,10 +317,10 @@ struct ModuleFields {
 
 fn module_fields(v: &Value, full: bool) -> Result<ModuleFields, ApiError> {
     read_object(
-            v,
-            "module",
-            MODULE_READ_ONLY,
-            MODULE_REQUIRED,
+        v,
+        "module",
+        MODULE_READ_ONLY,
+        MODULE_REQUIRED,
         full,
         |f: &mut ModuleFields, k, v, e| {
             match k {
@@ -322,7 +347,10 @@ pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
     let caller = caller.clone();
     let db = ctx.d1()?;
     let id = ctx.param("id");
-    let (course, mut existing) = futures::try_join!(find(&db, &caller, id), modules_of(&db, &caller.user_id, Some(id)))?;
+    let (course, mut existing) = futures::try_join!(
+        find(&db, &caller, id),
+        modules_of(&db, &caller.user_id, Some(id))
+    )?;
     let existing = existing.remove(&course.id).unwrap_or_default();
     if existing.len() >= MAX_MODULES {
         return Err(ApiError::Conflict(format!(
@@ -348,7 +376,10 @@ pub async fn add_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
             nullable(done),
             now.as_str().into(),
         ])?;
-    http::json(201, &write_then_one(&db, &caller, &course.id, vec![insert], None).await?)
+    http::json(
+        201,
+        &write_then_one(&db, &caller, &course.id, vec![insert], None).await?,
+    )
 }
 
 pub async fn update_module(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -373,7 +404,10 @@ pub async fn update_module(mut ctx: Ctx, caller: Caller) -> Result<Response, Api
             course.as_str().into(),
             caller.user_id.as_str().into(),
         ])?;
-    http::json(200, &write_then_one(&db, &caller, &course, vec![update], Some("module")).await?)
+    http::json(
+        200,
+        &write_then_one(&db, &caller, &course, vec![update], Some("module")).await?,
+    )
 }
 
 pub async fn delete_module(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {

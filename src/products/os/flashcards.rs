@@ -1,9 +1,9 @@
 //! Flashcards with SM-2 spaced repetition (`rules::sm2`): review with a grade 0–5, and the
 //! cards due today in the user's time zone.
 
+use crate::platform::fields::{nullable_schema, text_schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use crate::platform::fields::{nullable_schema, text_schema};
 use worker::D1Database;
 
 use super::rules::sm2::{self, Card};
@@ -14,7 +14,7 @@ use crate::platform::error::ApiError;
 use crate::platform::fields::{days_after, last_date, read_object};
 use crate::platform::http::{self, Ctx, Page, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body};
+use crate::platform::openapi::{body, no_body, Doc};
 use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -53,10 +53,10 @@ pub struct Fields {
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     read_object(
-            v,
-            "flashcard",
-            READ_ONLY,
-            REQUIRED,
+        v,
+        "flashcard",
+        READ_ONLY,
+        REQUIRED,
         full,
         |f: &mut Fields, k, v, e| {
             match k {
@@ -129,22 +129,24 @@ pub async fn due(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     // that order too. One round trip instead of the zone first, then the cards.
     let utc = crate::platform::ids::now().date_naive();
     let (before, after) = (utc.pred_opt().unwrap_or(utc), utc.succ_opt().unwrap_or(utc));
-    let select = |cond: &str, date: chrono::NaiveDate| -> Result<worker::D1PreparedStatement, ApiError> {
-        Ok(db
-            .prepare(format!(
-                "SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND {cond} \
+    let select =
+        |cond: &str, date: chrono::NaiveDate| -> Result<worker::D1PreparedStatement, ApiError> {
+            Ok(db
+                .prepare(format!(
+                    "SELECT {COLUMNS} FROM os_flashcards WHERE user_id = ?1 AND {cond} \
                  AND (?3 IS NULL OR deck = ?3) ORDER BY due_on, id LIMIT ?4"
-            ))
-            .bind(&[
-                caller.user_id.as_str().into(),
-                date.to_string().into(),
-                nullable(deck.as_deref()),
-                f64::from(limit).into(),
-            ])?)
-    };
+                ))
+                .bind(&[
+                    caller.user_id.as_str().into(),
+                    date.to_string().into(),
+                    nullable(deck.as_deref()),
+                    f64::from(limit).into(),
+                ])?)
+        };
     let results = db
         .batch(vec![
-            db.prepare("SELECT timezone FROM os_settings WHERE user_id = ?1").bind(&[caller.user_id.as_str().into()])?,
+            db.prepare("SELECT timezone FROM os_settings WHERE user_id = ?1")
+                .bind(&[caller.user_id.as_str().into()])?,
             select("due_on <= ?2", before)?,
             select("due_on = ?2", utc)?,
             select("due_on = ?2", after)?,
@@ -157,7 +159,10 @@ pub async fn due(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let [zone, early, on_utc, on_next] = results.as_slice() else {
         return Err(ApiError::internal("due cards: short batch"));
     };
-    let zone = zone.results::<Zone>()?.pop().map_or_else(|| "UTC".to_string(), |z| z.timezone);
+    let zone = zone
+        .results::<Zone>()?
+        .pop()
+        .map_or_else(|| "UTC".to_string(), |z| z.timezone);
     let today = settings::today_in(&zone)?;
     let mut rows: Vec<Flashcard> = early.results()?;
     if today >= utc {
@@ -222,7 +227,10 @@ pub async fn review(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
     }
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let (c, today) = futures::try_join!(find(&db, &caller, ctx.param("id")), settings::today(&db, &caller.user_id))?;
+    let (c, today) = futures::try_join!(
+        find(&db, &caller, ctx.param("id")),
+        settings::today(&db, &caller.user_id)
+    )?;
     let next = sm2::review(
         Card {
             repetitions: c.repetitions as u32,

@@ -14,9 +14,9 @@ use super::{date, goals, object, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::db::batch_or_404;
 use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::text_schema;
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::fields::text_schema;
 use crate::platform::openapi::{body, no_body, Doc, Param};
 
 /// `{type: daily}`, `{type: weekdays, days: [1..7]}` (1 = Monday) or `{type: every_n_days, n}`.
@@ -172,8 +172,10 @@ async fn load_for_write(
     caller: &Caller,
     id: &str,
 ) -> Result<(Row, HashSet<NaiveDate>, NaiveDate, Vec<goals::HabitGoal>), ApiError> {
-    let ((row, done, today), linked) =
-        futures::try_join!(load(db, caller, id), goals::habit_goals(db, &caller.user_id, id))?;
+    let ((row, done, today), linked) = futures::try_join!(
+        load(db, caller, id),
+        goals::habit_goals(db, &caller.user_id, id)
+    )?;
     Ok((row, done, today, linked))
 }
 
@@ -203,7 +205,10 @@ pub struct HabitDays {
 }
 
 pub async fn days(db: &D1Database, caller: &Caller, id: &str) -> Result<HabitDays, ApiError> {
-    let (row, mut logs) = futures::try_join!(row_of(db, caller, id), logs_of(db, &caller.user_id, Some(id)))?;
+    let (row, mut logs) = futures::try_join!(
+        row_of(db, caller, id),
+        logs_of(db, &caller.user_id, Some(id))
+    )?;
     Ok(HabitDays {
         done: logs.remove(id).unwrap_or_default(),
         row,
@@ -212,7 +217,12 @@ pub async fn days(db: &D1Database, caller: &Caller, id: &str) -> Result<HabitDay
 
 impl HabitDays {
     /// The habit's consistency over a goal's window (`rules::goals`).
-    pub fn consistency(&self, goal_start: NaiveDate, goal_target: Option<NaiveDate>, today: NaiveDate) -> Option<f64> {
+    pub fn consistency(
+        &self,
+        goal_start: NaiveDate,
+        goal_target: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> Option<f64> {
         goal_rules::habit_consistency(
             &self.row.schedule(),
             self.row.start(today),
@@ -438,7 +448,10 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             Some(date(v, "date", &mut e).ok_or(ApiError::Validation(e))?)
         }
     };
-    http::json(201, &log_day(&ctx.d1()?, &caller, ctx.param("id"), day).await?)
+    http::json(
+        201,
+        &log_day(&ctx.d1()?, &caller, ctx.param("id"), day).await?,
+    )
 }
 
 /// Marks `day` (today in the user's zone when `None`) done for one of the caller's habits
@@ -517,7 +530,15 @@ fn schema() -> Value {
 }
 
 /// Fields a client may send back but that are not written.
-const READ_ONLY: &[&str] = &["id", "current_streak", "best_streak", "strength", "due_today", "done_today", "created_at"];
+const READ_ONLY: &[&str] = &[
+    "id",
+    "current_streak",
+    "best_streak",
+    "strength",
+    "due_today",
+    "done_today",
+    "created_at",
+];
 
 fn create_body() -> Value {
     body(schema(), &["name"], READ_ONLY)

@@ -10,9 +10,9 @@ use worker::D1Database;
 use super::{date, object, settings, text};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::text_schema;
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::fields::text_schema;
 use crate::platform::openapi::{body, no_body, Doc};
 use crate::platform::page::PageQuery;
 

@@ -17,7 +17,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{read_object, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body};
+use crate::platform::openapi::{body, no_body, Doc};
 use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize)]
@@ -64,10 +64,10 @@ pub struct Fields {
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     read_object(
-            v,
-            "metric",
-            READ_ONLY,
-            REQUIRED,
+        v,
+        "metric",
+        READ_ONLY,
+        REQUIRED,
         full,
         |f: &mut Fields, k, v, e| {
             match k {
@@ -191,7 +191,11 @@ async fn logs_of(
 }
 
 /// A metric of the caller's and all its logs, read at once.
-async fn with_logs(db: &D1Database, caller: &Caller, id: &str) -> Result<(Metric, Vec<Log>), ApiError> {
+async fn with_logs(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Metric, Vec<Log>), ApiError> {
     futures::try_join!(find(db, caller, id), logs_of(db, caller, id, None, None))
 }
 
@@ -324,8 +328,10 @@ pub async fn log(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     }
     let caller = caller.clone();
     let db = ctx.d1()?;
-    let ((m, mut logs), today) =
-        futures::try_join!(with_logs(&db, &caller, ctx.param("id")), settings::today(&db, &caller.user_id))?;
+    let ((m, mut logs), today) = futures::try_join!(
+        with_logs(&db, &caller, ctx.param("id")),
+        settings::today(&db, &caller.user_id)
+    )?;
     let day = match body.date {
         None => today,
         Some(d) => {
@@ -423,8 +429,10 @@ pub async fn logs(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn analytics(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = &caller;
     let db = ctx.d1()?;
-    let ((m, logs), today) =
-        futures::try_join!(with_logs(&db, caller, ctx.param("id")), settings::today(&db, &caller.user_id))?;
+    let ((m, logs), today) = futures::try_join!(
+        with_logs(&db, caller, ctx.param("id")),
+        settings::today(&db, &caller.user_id)
+    )?;
     let round = |v: Option<f64>| v.map(|x| (x * 1000.0).round() / 1000.0);
     http::json(
         200,

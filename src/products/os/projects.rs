@@ -13,7 +13,7 @@ use crate::platform::error::ApiError;
 use crate::platform::fields::{read_object, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body};
+use crate::platform::openapi::{body, no_body, Doc};
 use crate::platform::page::PageQuery;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -41,7 +41,11 @@ struct Counts {
     open_due: String,
 }
 
-async fn counts(db: &D1Database, caller: &Caller, project: Option<&str>) -> Result<Vec<Counts>, ApiError> {
+async fn counts(
+    db: &D1Database,
+    caller: &Caller,
+    project: Option<&str>,
+) -> Result<Vec<Counts>, ApiError> {
     Ok(db
         .prepare(
             "SELECT project_id, COUNT(*) AS total, SUM(status = 'done') AS done, \
@@ -103,10 +107,10 @@ pub struct Fields {
 
 pub fn parse(v: &Value, full: bool) -> Result<Fields, ApiError> {
     read_object(
-            v,
-            "project",
-            READ_ONLY,
-            REQUIRED,
+        v,
+        "project",
+        READ_ONLY,
+        REQUIRED,
         full,
         |f: &mut Fields, k, v, e| {
             match k {
@@ -180,7 +184,8 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let search = ctx.search()?;
     let caller = &caller;
     let db = ctx.d1()?;
-    let query = PageQuery::new(format!("SELECT {COLUMNS} FROM os_projects")).search(&["name"], search.as_ref());
+    let query = PageQuery::new(format!("SELECT {COLUMNS} FROM os_projects"))
+        .search(&["name"], search.as_ref());
     let (rows, counts, today): (Vec<Row>, _, _) = futures::try_join!(
         query.fetch(&db, caller, &page),
         counts(&db, caller, None),
@@ -270,7 +275,15 @@ pub const HEALTH_RULE: &str = "health: with a target date, elapsed = share of st
     at_risk once the target passed.";
 
 /// Fields a client may send back but that are not written.
-const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "health", "completion", "elapsed", "tasks"];
+const READ_ONLY: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "health",
+    "completion",
+    "elapsed",
+    "tasks",
+];
 /// Fields a create must have.
 const REQUIRED: &[&str] = &["name"];
 

@@ -12,7 +12,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{read_object, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body, page_of};
+use crate::platform::openapi::{body, no_body, page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -366,7 +366,14 @@ const RULES: &str = "A skill is unlocked when every prerequisite has reached lev
     is 0 without prerequisites, else 1 + the highest tier among them.";
 
 /// Fields a client may send back but that are not written.
-const READ_ONLY: &[&str] = &["id", "prerequisites", "unlocked", "tier", "created_at", "updated_at"];
+const READ_ONLY: &[&str] = &[
+    "id",
+    "prerequisites",
+    "unlocked",
+    "tier",
+    "created_at",
+    "updated_at",
+];
 /// Fields a create must have.
 const REQUIRED: &[&str] = &["name"];
 

@@ -13,7 +13,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::{example, nullable_schema, read_object, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body, page_of};
+use crate::platform::openapi::{body, no_body, page_of, Doc};
 use crate::platform::page::{Items, PageQuery};
 
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
@@ -196,7 +196,10 @@ impl TaskFields {
                             out.dedup();
                             f.depends_on = Some(out);
                         }
-                        _ => e.push(FieldError::new(k, format!("must be a list of at most {MAX_DEPENDENCIES} task ids"))),
+                        _ => e.push(FieldError::new(
+                            k,
+                            format!("must be a list of at most {MAX_DEPENDENCIES} task ids"),
+                        )),
                     },
                     _ => return false,
                 }
@@ -270,9 +273,17 @@ async fn check_links(db: &D1Database, user_id: &str, f: &TaskFields) -> Result<(
 
 /// Every id of `ids` must be one of the caller's tasks, and not `task` itself (422 naming
 /// the others, so another user's ids are never linked nor told apart).
-async fn check_dependencies(db: &D1Database, caller: &Caller, task: &str, ids: &[String]) -> Result<(), ApiError> {
+async fn check_dependencies(
+    db: &D1Database,
+    caller: &Caller,
+    task: &str,
+    ids: &[String],
+) -> Result<(), ApiError> {
     if ids.iter().any(|d| d == task) {
-        return Err(ApiError::validation("depends_on", "a task cannot depend on itself"));
+        return Err(ApiError::validation(
+            "depends_on",
+            "a task cannot depend on itself",
+        ));
     }
     if ids.is_empty() {
         return Ok(());
@@ -287,16 +298,28 @@ async fn check_dependencies(db: &D1Database, caller: &Caller, task: &str, ids: &
         .all()
         .await?
         .results()?;
-    let missing: Vec<&str> = ids.iter().map(String::as_str).filter(|d| !found.iter().any(|f| f.id == *d)).collect();
+    let missing: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !found.iter().any(|f| f.id == *d))
+        .collect();
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::validation("depends_on", format!("not your tasks: {}", missing.join(", "))))
+        Err(ApiError::validation(
+            "depends_on",
+            format!("not your tasks: {}", missing.join(", ")),
+        ))
     }
 }
 
 /// The statements that make `task` depend on exactly `ids`.
-fn set_dependencies(db: &D1Database, caller: &Caller, task: &str, ids: &[String]) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+fn set_dependencies(
+    db: &D1Database,
+    caller: &Caller,
+    task: &str,
+    ids: &[String],
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     Ok(vec![
         db.prepare("DELETE FROM os_task_dependencies WHERE user_id = ?1 AND task_id = ?2")
             .bind(&[caller.user_id.as_str().into(), task.into()])?,
@@ -368,11 +391,18 @@ pub async fn insert(db: &D1Database, caller: &Caller, f: TaskFields) -> Result<T
         t.updated_at.as_str().into(),
         caller.user_id.as_str().into(),
     ]);
-    let mut stmts = vec![bind_json(db.prepare(wasm_bindgen::intern(INSERT)), &params)?];
+    let mut stmts = vec![bind_json(
+        db.prepare(wasm_bindgen::intern(INSERT)),
+        &params,
+    )?];
     if !t.depends_on.is_empty() {
         stmts.extend(set_dependencies(db, caller, &t.id, &t.depends_on)?);
     }
-    stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
+    stmts.extend(goals::refresh(
+        db,
+        &caller.user_id,
+        &[t.goal_id.as_deref()],
+    )?);
     crate::platform::db::write(db, stmts).await?;
     Ok(t)
 }
@@ -443,7 +473,12 @@ pub async fn update(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> 
 }
 
 /// Applies checked fields to one of the caller's tasks (404 when it is not theirs).
-pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) -> Result<Task, ApiError> {
+pub async fn patch(
+    db: &D1Database,
+    caller: &Caller,
+    id: &str,
+    f: TaskFields,
+) -> Result<Task, ApiError> {
     // The task, the checks of the new links and dependencies, and the dependency graph,
     // all read at once (one round trip).
     let no_dependencies = Vec::new();
@@ -462,7 +497,10 @@ pub async fn patch(db: &D1Database, caller: &Caller, id: &str, f: TaskFields) ->
     )?;
     if let Some(new) = &f.depends_on {
         // The graph without this task's own edges: would any new edge close a cycle?
-        let others: Vec<(String, String)> = edges.into_iter().filter(|(from, _)| *from != t.id).collect();
+        let others: Vec<(String, String)> = edges
+            .into_iter()
+            .filter(|(from, _)| *from != t.id)
+            .collect();
         if let Some(dep) = new.iter().find(|d| graph::would_cycle(&others, &t.id, d)) {
             return Err(ApiError::Rule {
                 code: "dependency_cycle",
@@ -550,7 +588,11 @@ pub async fn remove(db: &D1Database, caller: &Caller, id: &str) -> Result<Task, 
     let mut stmts = vec![db
         .prepare("DELETE FROM os_tasks WHERE id = ?1 AND user_id = ?2")
         .bind(&[t.id.as_str().into(), caller.user_id.as_str().into()])?];
-    stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
+    stmts.extend(goals::refresh(
+        db,
+        &caller.user_id,
+        &[t.goal_id.as_deref()],
+    )?);
     batch_or_404(db, stmts, "task").await?;
     Ok(t)
 }
@@ -609,7 +651,11 @@ pub async fn finish(db: &D1Database, caller: &Caller, id: &str) -> Result<(Task,
                 now.as_str().into(),
             ])?,
         ];
-    stmts.extend(goals::refresh(db, &caller.user_id, &[t.goal_id.as_deref()])?);
+    stmts.extend(goals::refresh(
+        db,
+        &caller.user_id,
+        &[t.goal_id.as_deref()],
+    )?);
     let results = db.batch(stmts).await?;
     // The ledger insert (statement 1) writes a row only the first time a task is completed.
     // The batch has committed by now, so unreadable metadata reports no points, not a 500.
@@ -776,7 +822,12 @@ mod tests {
     #[test]
     fn the_list_writes_every_field_of_a_task() {
         let task = serde_json::to_value(Task::default()).expect("a task serializes");
-        let mut fields: Vec<&str> = task.as_object().expect("an object").keys().map(String::as_str).collect();
+        let mut fields: Vec<&str> = task
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut keys: Vec<&str> = TASK_ITEMS.columns.iter().map(|(k, _)| *k).collect();
         crate::platform::sort::sort(&mut fields);
         crate::platform::sort::sort(&mut keys);

@@ -9,14 +9,15 @@ use worker::D1Database;
 use super::{object, text};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
+use crate::platform::fields::{free_text_schema, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::fields::{free_text_schema, text_schema};
 use crate::platform::openapi::{body, no_body, page_of, Doc};
 use crate::platform::page::PageQuery;
 
 /// A user's points: the sum of their ledger.
-const BALANCE: &str = "SELECT COALESCE(SUM(delta), 0) AS b FROM os_wallet_ledger WHERE user_id = ?1";
+const BALANCE: &str =
+    "SELECT COALESCE(SUM(delta), 0) AS b FROM os_wallet_ledger WHERE user_id = ?1";
 
 pub async fn balance(db: &D1Database, user_id: &str) -> Result<i64, ApiError> {
     let b: Option<i64> = db

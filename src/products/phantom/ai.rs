@@ -25,7 +25,12 @@ pub struct Task {
 
 /// Runs a task for `user_id`: the configured model (a call counted against their daily
 /// limit), or the offline generator.
-pub async fn generate(env: &worker::Env, cfg: &LlmConfig, user_id: &str, task: &Task) -> Result<Value, ApiError> {
+pub async fn generate(
+    env: &worker::Env,
+    cfg: &LlmConfig,
+    user_id: &str,
+    task: &Task,
+) -> Result<Value, ApiError> {
     let offline =
         || super::offline::generate(task.feature, task.seed, &task.context).map(Outcome::Json);
     let request = llm::Request {

@@ -230,19 +230,67 @@ impl Local {
             _ => "",
         };
         let (streets, number_first): (&'static [&'static str], bool) = match code {
-            "FR" => (&["rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Voltaire", "rue des Lilas"], true),
-            "DE" => (&["Hauptstraße", "Bahnhofstraße", "Schillerstraße", "Gartenweg", "Lindenallee"], false),
-            "ES" => (&["Calle Mayor", "Calle de Alcalá", "Avenida de la Constitución", "Calle del Sol"], false),
-            "IT" => (&["Via Roma", "Via Garibaldi", "Corso Italia", "Via Dante"], false),
-            "NL" => (&["Dorpsstraat", "Kerkstraat", "Molenweg", "Stationsweg"], false),
-            "PT" => (&["Rua Augusta", "Rua da Liberdade", "Avenida da República", "Rua do Carmo"], false),
+            "FR" => (
+                &[
+                    "rue de la République",
+                    "avenue Jean Jaurès",
+                    "rue Victor Hugo",
+                    "boulevard Voltaire",
+                    "rue des Lilas",
+                ],
+                true,
+            ),
+            "DE" => (
+                &[
+                    "Hauptstraße",
+                    "Bahnhofstraße",
+                    "Schillerstraße",
+                    "Gartenweg",
+                    "Lindenallee",
+                ],
+                false,
+            ),
+            "ES" => (
+                &[
+                    "Calle Mayor",
+                    "Calle de Alcalá",
+                    "Avenida de la Constitución",
+                    "Calle del Sol",
+                ],
+                false,
+            ),
+            "IT" => (
+                &["Via Roma", "Via Garibaldi", "Corso Italia", "Via Dante"],
+                false,
+            ),
+            "NL" => (
+                &["Dorpsstraat", "Kerkstraat", "Molenweg", "Stationsweg"],
+                false,
+            ),
+            "PT" => (
+                &[
+                    "Rua Augusta",
+                    "Rua da Liberdade",
+                    "Avenida da República",
+                    "Rua do Carmo",
+                ],
+                false,
+            ),
             _ => (STREETS, true),
         };
-        Local { code, streets, number_first }
+        Local {
+            code,
+            streets,
+            number_first,
+        }
     }
 
     fn phone(&self, rng: &mut Rng) -> String {
-        let d = |rng: &mut Rng, n: u32| (0..n).map(|_| char::from(b'0' + rng.range(0, 9) as u8)).collect::<String>();
+        let d = |rng: &mut Rng, n: u32| {
+            (0..n)
+                .map(|_| char::from(b'0' + rng.range(0, 9) as u8))
+                .collect::<String>()
+        };
         match self.code {
             // Reserved fictional ranges: 555-01xx (NANP), 07700 900xxx (UK), 01 99 xx xx xx (FR), 0491 570 xxx (AU).
             "US" | "CA" => format!("+1 ({}) 555-01{:02}", rng.range(201, 989), rng.range(0, 99)),
@@ -262,8 +310,21 @@ impl Local {
         let letter = |rng: &mut Rng| char::from(b'A' + rng.range(0, 25) as u8);
         match self.code {
             "US" => format!("{:05}", rng.range(10000, 99950)),
-            "CA" => format!("V{}{} {}{}{}", rng.range(1, 9), letter(rng), rng.range(1, 9), letter(rng), rng.range(1, 9)),
-            "GB" => format!("M{} {}{}{}", rng.range(1, 40), rng.range(1, 9), letter(rng), letter(rng)),
+            "CA" => format!(
+                "V{}{} {}{}{}",
+                rng.range(1, 9),
+                letter(rng),
+                rng.range(1, 9),
+                letter(rng),
+                rng.range(1, 9)
+            ),
+            "GB" => format!(
+                "M{} {}{}{}",
+                rng.range(1, 40),
+                rng.range(1, 9),
+                letter(rng),
+                letter(rng)
+            ),
             "NL" => format!("{} {}{}", rng.range(1000, 9999), letter(rng), letter(rng)),
             "PT" => format!("{}-{:03}", rng.range(1000, 9999), rng.range(0, 999)),
             "AU" => format!("{}", rng.range(2000, 7999)),
@@ -495,8 +556,12 @@ mod tests {
     fn any_location_gives_every_field() {
         for location in ["0", "Dublin, IE", " , ", "A, B, C, D"] {
             let persona = json!({"name": "X", "location": location});
-            let f = generate("form_data", 1, &json!({"persona": persona,
-                "fields": ["region", "state", "city", "country", "address", "postal_code"]}));
+            let f = generate(
+                "form_data",
+                1,
+                &json!({"persona": persona,
+                "fields": ["region", "state", "city", "country", "address", "postal_code"]}),
+            );
             assert!(f.is_ok(), "{location}: {f:?}");
         }
     }
@@ -504,16 +569,42 @@ mod tests {
     #[test]
     fn addresses_and_phones_follow_the_country() {
         let lyon = crate::schema!({"name": "Camille Martin", "location": "Lyon, Auvergne-Rhône-Alpes, FR"});
-        let f = generate("form_data", 3, &json!({"persona": lyon, "fields": ["address", "phone", "postal_code"]})).expect("f");
+        let f = generate(
+            "form_data",
+            3,
+            &json!({"persona": lyon, "fields": ["address", "phone", "postal_code"]}),
+        )
+        .expect("f");
         let address = f["address"].as_str().unwrap_or("");
         let postal = f["postal_code"].as_str().unwrap_or("");
         assert!(address.ends_with(&format!("{postal} Lyon")), "{f}");
-        assert!(["rue", "avenue", "boulevard"].iter().any(|w| address.contains(w)), "{f}");
-        assert!(f["phone"].as_str().is_some_and(|p| p.starts_with("+33 ")), "{f}");
+        assert!(
+            ["rue", "avenue", "boulevard"]
+                .iter()
+                .any(|w| address.contains(w)),
+            "{f}"
+        );
+        assert!(
+            f["phone"].as_str().is_some_and(|p| p.starts_with("+33 ")),
+            "{f}"
+        );
         let berlin = crate::schema!({"name": "Jonas Weber", "location": "Berlin, Berlin, Germany"});
-        let f = generate("form_data", 3, &json!({"persona": berlin, "fields": ["address", "phone"]})).expect("f");
-        assert!(f["phone"].as_str().is_some_and(|p| p.starts_with("+49 ")), "{f}");
-        assert!(f["address"].as_str().is_some_and(|a| a.contains("Berlin") && !a.contains(", Berlin, Berlin")), "{f}");
+        let f = generate(
+            "form_data",
+            3,
+            &json!({"persona": berlin, "fields": ["address", "phone"]}),
+        )
+        .expect("f");
+        assert!(
+            f["phone"].as_str().is_some_and(|p| p.starts_with("+49 ")),
+            "{f}"
+        );
+        assert!(
+            f["address"]
+                .as_str()
+                .is_some_and(|a| a.contains("Berlin") && !a.contains(", Berlin, Berlin")),
+            "{f}"
+        );
     }
 
     #[test]

@@ -8,11 +8,11 @@ use worker::D1Database;
 use super::{noise, scheduler, settings};
 use crate::platform::auth::Caller;
 use crate::platform::error::{ApiError, FieldError};
-use crate::platform::fields::{free_text_schema, nullable_schema, read_object, text_schema};
 use crate::platform::fields::text;
+use crate::platform::fields::{free_text_schema, nullable_schema, read_object, text_schema};
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body, page_of};
+use crate::platform::openapi::{body, no_body, page_of, Doc};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Persona {

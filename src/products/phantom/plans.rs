@@ -285,7 +285,9 @@ pub const COMPLETE_DOC: Doc = Doc {
     params: &[],
     summary: "Report a plan done",
     description: "`{result}` (object) is stored; completing twice → 409.",
-    request: Some(|| crate::schema!({"type": "object", "properties": {"result": {"type": "object"}}})),
+    request: Some(
+        || crate::schema!({"type": "object", "properties": {"result": {"type": "object"}}}),
+    ),
     response: (200, plan_schema),
 };
 
@@ -300,11 +302,15 @@ mod tests {
         )
         .is_ok());
         assert!(validate_plan(json!({"steps": []})).is_err());
-        assert!(validate_plan(crate::schema!({"steps": [{"action": "fly", "dwell_seconds": 5}]})).is_err());
-        assert!(validate_plan(crate::schema!({"steps": [{"action": "visit", "url": "javascript:alert(1)", "dwell_seconds": 5}]})).is_err());
         assert!(
-            validate_plan(crate::schema!({"steps": [{"action": "scroll", "dwell_seconds": 0}]})).is_err()
+            validate_plan(crate::schema!({"steps": [{"action": "fly", "dwell_seconds": 5}]}))
+                .is_err()
         );
+        assert!(validate_plan(crate::schema!({"steps": [{"action": "visit", "url": "javascript:alert(1)", "dwell_seconds": 5}]})).is_err());
+        assert!(validate_plan(
+            crate::schema!({"steps": [{"action": "scroll", "dwell_seconds": 0}]})
+        )
+        .is_err());
     }
 
     #[test]

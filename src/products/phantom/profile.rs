@@ -116,7 +116,8 @@ pub async fn form_data(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let caller = &caller;
     let db = ctx.d1()?;
     let (_, persona) = personas::settings_and_current(&db, &caller.user_id).await?;
-    let persona = persona.ok_or_else(|| ApiError::Conflict("no active persona; create one first".into()))?;
+    let persona =
+        persona.ok_or_else(|| ApiError::Conflict("no active persona; create one first".into()))?;
     // The same persona gets the same details every time (one email, one address).
     let digest = sha256(persona.id.as_bytes());
     let mut seed = [0u8; 8];

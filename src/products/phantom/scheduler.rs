@@ -76,7 +76,12 @@ pub async fn write_and_sync(
 
 /// Starts the loops (an alarm each) when the user has them enabled and a persona to act
 /// as, and stops them otherwise.
-async fn set_loops(env: &Env, user_id: &str, s: &Settings, has_persona: bool) -> Result<(), ApiError> {
+async fn set_loops(
+    env: &Env,
+    user_id: &str,
+    s: &Settings,
+    has_persona: bool,
+) -> Result<(), ApiError> {
     let kinds = ["search", "browse", "shop", ROTATE];
     let mut changes = JobChanges::default();
     if s.enabled && has_persona {
@@ -286,7 +291,12 @@ impl Prelude {
             noise::queue_depth(db, user_id)
         )?;
         let persona = personas::pick(active.clone(), row.active_persona_id.as_deref());
-        Ok(Prelude { row, active, persona, depth })
+        Ok(Prelude {
+            row,
+            active,
+            persona,
+            depth,
+        })
     }
 
     /// Why no loop may run now, if so.
@@ -328,7 +338,12 @@ pub async fn run_cycle(
 }
 
 /// The statement that records a loop's last run.
-fn record(db: &D1Database, user_id: &str, loop_name: &str, c: &Cycle) -> Result<worker::D1PreparedStatement, ApiError> {
+fn record(
+    db: &D1Database,
+    user_id: &str,
+    loop_name: &str,
+    c: &Cycle,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     let outcome = match &c.skipped {
         Some(reason) => format!("skipped: {reason}"),
         None => format!("{} events", c.events.len()),
@@ -338,11 +353,21 @@ fn record(db: &D1Database, user_id: &str, loop_name: &str, c: &Cycle) -> Result<
             "INSERT INTO phantom_last_runs (user_id, loop, at, outcome) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (user_id, loop) DO UPDATE SET at = ?3, outcome = ?4",
         )
-        .bind(&[user_id.into(), loop_name.into(), ids::now_rfc3339().into(), outcome.into()])?)
+        .bind(&[
+            user_id.into(),
+            loop_name.into(),
+            ids::now_rfc3339().into(),
+            outcome.into(),
+        ])?)
 }
 
 /// The persona rotation's cycle: claimed once per slot, then a rotation.
-async fn rotation(db: &D1Database, user_id: &str, slot: i64, pre: &Prelude) -> Result<Cycle, ApiError> {
+async fn rotation(
+    db: &D1Database,
+    user_id: &str,
+    slot: i64,
+    pre: &Prelude,
+) -> Result<Cycle, ApiError> {
     if let Some(reason) = pre.gate() {
         return Ok(skip(reason));
     }
@@ -444,14 +469,24 @@ pub async fn run_now(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     // One read for every loop, the backlog's room shared out in loop order, then the
     // loops' cycles generated and stored side by side (and the scheduler's state beside
     // the read): two D1 round trips in all.
-    let (pre, state) = futures::try_join!(
-        Prelude::read(&db, &caller.user_id),
-        async { SchedulerClient::for_user(&ctx.env, &caller.user_id)?.state().await }
-    )?;
+    let (pre, state) = futures::try_join!(Prelude::read(&db, &caller.user_id), async {
+        SchedulerClient::for_user(&ctx.env, &caller.user_id)?
+            .state()
+            .await
+    })?;
     let mut room = super::Limits::of(&ctx.config)?.max_backlog - pre.depth;
     let mut runs = Vec::new();
     for (l, _) in EVENT_LOOPS {
-        runs.push(run_loop(&ctx.env, &ctx.config, &db, &caller.user_id, l, slot, &pre, room));
+        runs.push(run_loop(
+            &ctx.env,
+            &ctx.config,
+            &db,
+            &caller.user_id,
+            l,
+            slot,
+            &pre,
+            room,
+        ));
         room -= i64::from(pre.allowance(l, room));
     }
     let cycles = futures::future::try_join_all(runs).await?;
@@ -548,7 +583,8 @@ mod tests {
 
     #[test]
     fn offline_answers_pass_the_loop_validators() {
-        let p = crate::schema!({"interests": ["coffee", "hiking"], "location": "Austin, Texas, US"});
+        let p =
+            crate::schema!({"interests": ["coffee", "hiking"], "location": "Austin, Texas, US"});
         for seed in 0..20 {
             let ctx = json!({"persona": p, "count": 5});
             assert!(validate_queries(

@@ -180,7 +180,10 @@ pub struct Stored {
 }
 
 /// The statement that reads a user's settings row (see [`row_from`]).
-pub fn select_statement(db: &D1Database, user_id: &str) -> Result<worker::D1PreparedStatement, ApiError> {
+pub fn select_statement(
+    db: &D1Database,
+    user_id: &str,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
         .prepare("SELECT settings, active_persona_id, rotated_at FROM phantom_settings WHERE user_id = ?1")
         .bind(&[user_id.into()])?)
@@ -227,8 +230,13 @@ pub async fn patch(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let row = load(&db, &caller).await?;
     let next = apply_patch(&row.settings, &body, tz::is_valid).map_err(ApiError::Validation)?;
-    super::scheduler::write_and_sync(&ctx.env, &db, &caller.user_id, vec![save_statement(&db, &caller.user_id, &next)?])
-        .await?;
+    super::scheduler::write_and_sync(
+        &ctx.env,
+        &db,
+        &caller.user_id,
+        vec![save_statement(&db, &caller.user_id, &next)?],
+    )
+    .await?;
     http::json(200, &next)
 }
 

@@ -41,7 +41,11 @@ pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         recorded,
         noise::queue_depth(&db, &caller.user_id),
         noise::counts(&db, &caller.user_id),
-        async { SchedulerClient::for_user(&ctx.env, &caller.user_id)?.state().await }
+        async {
+            SchedulerClient::for_user(&ctx.env, &caller.user_id)?
+                .state()
+                .await
+        }
     )?;
     let s = &row.settings;
     let local = tz::local(&s.timezone, crate::platform::ids::now_ms() as i64);

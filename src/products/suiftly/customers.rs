@@ -131,9 +131,14 @@ pub async fn by_id(db: &D1Database, customer_id: i64) -> Result<Option<Customer>
 }
 
 /// The statement that reads a customer by id (for a batch that writes it first).
-pub fn select_by_id(db: &D1Database, customer_id: i64) -> Result<worker::D1PreparedStatement, ApiError> {
+pub fn select_by_id(
+    db: &D1Database,
+    customer_id: i64,
+) -> Result<worker::D1PreparedStatement, ApiError> {
     Ok(db
-        .prepare(format!("SELECT {COLUMNS} FROM suiftly_customers WHERE customer_id = ?1"))
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM suiftly_customers WHERE customer_id = ?1"
+        ))
         .bind(&[(customer_id as f64).into()])?)
 }
 
@@ -143,7 +148,8 @@ pub fn from_result(r: Option<&worker::D1Result>) -> Result<Customer, ApiError> {
         Some(r) => r.results::<Row>()?.pop(),
         None => None,
     };
-    row.map(Customer::from).ok_or_else(|| ApiError::not_found("customer"))
+    row.map(Customer::from)
+        .ok_or_else(|| ApiError::not_found("customer"))
 }
 
 /// SQL for the caller's customer id from their user id (bound as the named parameter), so a
@@ -226,9 +232,9 @@ pub const PATCH_DOC: Doc = Doc {
     description:
         "`{max_monthly_usd_cents}` (0–100,000,000). Charges that would pass it are refused (402 \
         monthly_limit_exceeded) and billing suspends services until next month.",
-    request: Some(
-        || json!({"type": "object", "required": ["max_monthly_usd_cents"], "additionalProperties": false, "properties": {
-            "max_monthly_usd_cents": {"type": "integer", "minimum": 0, "maximum": 100_000_000, "examples": [5000]}}}),
-    ),
+    request: Some(|| {
+        json!({"type": "object", "required": ["max_monthly_usd_cents"], "additionalProperties": false, "properties": {
+            "max_monthly_usd_cents": {"type": "integer", "minimum": 0, "maximum": 100_000_000, "examples": [5000]}}})
+    }),
     response: (200, schema),
 };

@@ -91,7 +91,17 @@ pub async fn debit(
     description: &str,
     purchase: D1PreparedStatement,
 ) -> Result<Debit, ApiError> {
-    Ok(debit_then(db, c, cents, idempotency_key, description, purchase, Vec::new()).await?.0)
+    Ok(debit_then(
+        db,
+        c,
+        cents,
+        idempotency_key,
+        description,
+        purchase,
+        Vec::new(),
+    )
+    .await?
+    .0)
 }
 
 /// [`debit`], with `after` (reads of what it changed) in the same batch: their results
@@ -341,7 +351,11 @@ impl Whose<'_> {
 }
 
 /// The unbilled usage records, as (requests, price per 1,000 in cents of their tier).
-pub async fn unbilled(db: &D1Database, ctx_tiers: &pricing::Tiers, whose: Whose<'_>) -> Result<Vec<(i64, i64)>, ApiError> {
+pub async fn unbilled(
+    db: &D1Database,
+    ctx_tiers: &pricing::Tiers,
+    whose: Whose<'_>,
+) -> Result<Vec<(i64, i64)>, ApiError> {
     #[derive(Deserialize)]
     struct P {
         id: i64,

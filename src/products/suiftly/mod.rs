@@ -55,11 +55,18 @@ static ROUTES: &[Route] = &[
 
 /// A wallet user is a Suiftly customer from the first sign-in on.
 /// A wallet's first sign-in makes its user a customer (in the sign-in's own batch).
-fn listen(db: &worker::D1Database, config: &Config, event: &Event<'_>) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+fn listen(
+    db: &worker::D1Database,
+    config: &Config,
+    event: &Event<'_>,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     match event {
-        Event::WalletSignedIn { user_id, address } => {
-            Ok(vec![customers::ensure_statement(db, settings::of(config)?, user_id, address)?])
-        }
+        Event::WalletSignedIn { user_id, address } => Ok(vec![customers::ensure_statement(
+            db,
+            settings::of(config)?,
+            user_id,
+            address,
+        )?]),
         Event::EmailVerified { .. } => Ok(Vec::new()),
     }
 }

@@ -91,15 +91,29 @@ pub async fn row(
     customer_id: i64,
     service_type: &str,
 ) -> Result<Option<Row>, ApiError> {
-    Ok(select_row(db, escrow::Whose::Customer(customer_id), service_type)?.first(None).await?)
+    Ok(
+        select_row(db, escrow::Whose::Customer(customer_id), service_type)?
+            .first(None)
+            .await?,
+    )
 }
 
 /// A service's row, read by the caller's user id (beside the read of their customer).
-pub async fn row_of_user(db: &D1Database, user_id: &str, service_type: &str) -> Result<Option<Row>, ApiError> {
-    Ok(select_row(db, escrow::Whose::User(user_id), service_type)?.first(None).await?)
+pub async fn row_of_user(
+    db: &D1Database,
+    user_id: &str,
+    service_type: &str,
+) -> Result<Option<Row>, ApiError> {
+    Ok(select_row(db, escrow::Whose::User(user_id), service_type)?
+        .first(None)
+        .await?)
 }
 
-fn select_row(db: &D1Database, whose: escrow::Whose<'_>, service_type: &str) -> Result<D1PreparedStatement, ApiError> {
+fn select_row(
+    db: &D1Database,
+    whose: escrow::Whose<'_>,
+    service_type: &str,
+) -> Result<D1PreparedStatement, ApiError> {
     let (who, bind) = whose.sql();
     Ok(db
         .prepare(format!(
@@ -136,8 +150,15 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let (_, mut rows) = futures::try_join!(customers::of_caller(&db, &caller), rows)?;
     let mut items = Vec::new();
     for t in SERVICE_TYPES {
-        let row = rows.iter().position(|r| r.service_type == *t).map(|i| rows.swap_remove(i));
-        items.push(view(&crate::products::suiftly::settings::of(&ctx.config)?.tiers, t, row)?);
+        let row = rows
+            .iter()
+            .position(|r| r.service_type == *t)
+            .map(|i| rows.swap_remove(i));
+        items.push(view(
+            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
+            t,
+            row,
+        )?);
     }
     http::json(200, &json!({"items": items, "next_cursor": null}))
 }
@@ -145,8 +166,18 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let t = parse_type(ctx.param("type"))?;
     let db = ctx.d1()?;
-    let (_, row) = futures::try_join!(customers::of_caller(&db, &caller), row_of_user(&db, &caller.user_id, t))?;
-    http::json(200, &view(&crate::products::suiftly::settings::of(&ctx.config)?.tiers, t, row)?)
+    let (_, row) = futures::try_join!(
+        customers::of_caller(&db, &caller),
+        row_of_user(&db, &caller.user_id, t)
+    )?;
+    http::json(
+        200,
+        &view(
+            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
+            t,
+            row,
+        )?,
+    )
 }
 
 fn require_live(t: &str) -> Result<(), ApiError> {
@@ -375,7 +406,9 @@ pub async fn put_config(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiErr
             escrow::Debit::Lost => continue,
             // This tier was already paid this month: switch to it without a charge.
             escrow::Debit::AlreadyCharged => continue,
-            escrow::Debit::Applied => return http::json(200, &view(&tiers, t, last_row(&results)?)?),
+            escrow::Debit::Applied => {
+                return http::json(200, &view(&tiers, t, last_row(&results)?)?)
+            }
         }
     }
     Err(busy())
@@ -463,7 +496,14 @@ pub async fn disable(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         last_row(&results)
     };
     let (_, row) = futures::try_join!(customers::of_caller(&db, &caller), write)?;
-    http::json(200, &view(&crate::products::suiftly::settings::of(&ctx.config)?.tiers, t, row)?)
+    http::json(
+        200,
+        &view(
+            &crate::products::suiftly::settings::of(&ctx.config)?.tiers,
+            t,
+            row,
+        )?,
+    )
 }
 
 pub fn schema() -> Value {

@@ -97,9 +97,14 @@ pub fn parse_batch(body: &Value, now: i64) -> Result<Vec<LogRow>, Vec<FieldError
         if status.is_none() {
             bad("status_code", "must be an HTTP status from 100 to 599");
         }
-        let bytes = l["bytes_out"].as_i64().filter(|b| (0..=MAX_BYTES_OUT).contains(b));
+        let bytes = l["bytes_out"]
+            .as_i64()
+            .filter(|b| (0..=MAX_BYTES_OUT).contains(b));
         if bytes.is_none() {
-            bad("bytes_out", "must be an integer from 0 to 1,000,000,000,000");
+            bad(
+                "bytes_out",
+                "must be an integer from 0 to 1,000,000,000,000",
+            );
         }
         if let (
             Some(ts),
@@ -262,7 +267,11 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     };
     let whose = escrow::Whose::User(&caller.user_id);
     // The customer (404 for a user who is none), the page and what is pending, read at once.
-    let (_, rows, pending) = futures::try_join!(customers::of_caller(&db, &caller), rows, pending(&db, whose))?;
+    let (_, rows, pending) = futures::try_join!(
+        customers::of_caller(&db, &caller),
+        rows,
+        pending(&db, whose)
+    )?;
     let items: Vec<UsageItem> = rows
         .into_iter()
         .map(|r| UsageItem {
@@ -300,7 +309,11 @@ async fn pending(db: &D1Database, whose: escrow::Whose<'_>) -> Result<Value, Api
         .await?;
     let window = crate::products::suiftly::pricing::WINDOW_MS;
     Ok(match p {
-        Some(P { n, first: Some(first), last: Some(last) }) if n > 0 => {
+        Some(P {
+            n,
+            first: Some(first),
+            last: Some(last),
+        }) if n > 0 => {
             let end = last - last.rem_euclid(window) + window;
             json!({"raw_logs": n, "oldest": rfc(first), "newest": rfc(last),
                 "window_start": rfc(end - window), "window_end": rfc(end),

@@ -30,7 +30,10 @@ impl AmountError {
 /// A decimal string (optionally signed, with `,` thousands separators and a currency sign)
 /// as cents. Sign allowed; range not checked (see [`positive_cents`]).
 pub fn cents(s: &str) -> Result<i64, AmountError> {
-    let t = s.trim().trim_start_matches(['$', '€', '£']).replace(',', "");
+    let t = s
+        .trim()
+        .trim_start_matches(['$', '€', '£'])
+        .replace(',', "");
     let (neg, t) = match t.strip_prefix('-') {
         Some(rest) => (true, rest.trim_start_matches(['$', '€', '£']).to_string()),
         None => (false, t),
@@ -49,7 +52,11 @@ pub fn cents(s: &str) -> Result<i64, AmountError> {
     if frac.len() > 2 {
         return Err(AmountError::TooPrecise);
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| AmountError::NotAnAmount)? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| AmountError::NotAnAmount)?
+    };
     let frac: i64 = match frac.len() {
         0 => 0,
         1 => frac.parse::<i64>().map_err(|_| AmountError::NotAnAmount)? * 10,

@@ -24,12 +24,47 @@ pub fn default_catalogue() -> Vec<CardRates> {
         rates: rates.iter().map(|(c, r)| (c.to_string(), *r)).collect(),
     };
     vec![
-        card("Amex Gold", &[("dining", 400), ("groceries", 400), ("travel", 300), ("other", 100)]),
-        card("Chase Sapphire Preferred", &[("travel", 500), ("dining", 300), ("subscriptions", 300), ("other", 100)]),
+        card(
+            "Amex Gold",
+            &[
+                ("dining", 400),
+                ("groceries", 400),
+                ("travel", 300),
+                ("other", 100),
+            ],
+        ),
+        card(
+            "Chase Sapphire Preferred",
+            &[
+                ("travel", 500),
+                ("dining", 300),
+                ("subscriptions", 300),
+                ("other", 100),
+            ],
+        ),
         card("Citi Double Cash", &[("other", 200)]),
-        card("Amex Blue Cash Preferred", &[("groceries", 600), ("subscriptions", 600), ("transport", 300), ("other", 100)]),
-        card("Chase Freedom Unlimited", &[("dining", 300), ("health", 300), ("other", 150)]),
-        card("Capital One Savor", &[("dining", 300), ("entertainment", 300), ("groceries", 300), ("other", 100)]),
+        card(
+            "Amex Blue Cash Preferred",
+            &[
+                ("groceries", 600),
+                ("subscriptions", 600),
+                ("transport", 300),
+                ("other", 100),
+            ],
+        ),
+        card(
+            "Chase Freedom Unlimited",
+            &[("dining", 300), ("health", 300), ("other", 150)],
+        ),
+        card(
+            "Capital One Savor",
+            &[
+                ("dining", 300),
+                ("entertainment", 300),
+                ("groceries", 300),
+                ("other", 100),
+            ],
+        ),
     ]
 }
 
@@ -39,7 +74,9 @@ pub fn parse_catalogue(json: &str) -> Result<Vec<CardRates>, String> {
     let cards = v.as_object().ok_or("must be a JSON object of cards")?;
     let mut out = Vec::new();
     for (name, rates) in cards {
-        let rates = rates.as_object().ok_or(format!("{name}: rates must be an object"))?;
+        let rates = rates
+            .as_object()
+            .ok_or(format!("{name}: rates must be an object"))?;
         let mut r = Vec::new();
         for (cat, bps) in rates {
             let bps = bps
@@ -48,14 +85,21 @@ pub fn parse_catalogue(json: &str) -> Result<Vec<CardRates>, String> {
                 .ok_or(format!("{name}.{cat}: basis points 0–10000"))?;
             r.push((cat.clone(), bps as u32));
         }
-        out.push(CardRates { name: name.clone(), rates: r });
+        out.push(CardRates {
+            name: name.clone(),
+            rates: r,
+        });
     }
     Ok(out)
 }
 
 /// The best of `linked` (card names) for `category`: its name and rate. Cards the
 /// catalogue does not know earn its base of 1 %.
-pub fn best<'a>(catalogue: &[CardRates], linked: &'a [String], category: &str) -> Option<(&'a str, u32)> {
+pub fn best<'a>(
+    catalogue: &[CardRates],
+    linked: &'a [String],
+    category: &str,
+) -> Option<(&'a str, u32)> {
     linked
         .iter()
         .map(|name| {
@@ -90,7 +134,10 @@ mod tests {
         let cat = default_catalogue();
         let linked = vec!["Citi Double Cash".to_string(), "Amex Gold".to_string()];
         assert_eq!(best(&cat, &linked, "groceries"), Some(("Amex Gold", 400)));
-        assert_eq!(best(&cat, &linked, "transport"), Some(("Citi Double Cash", 200)));
+        assert_eq!(
+            best(&cat, &linked, "transport"),
+            Some(("Citi Double Cash", 200))
+        );
         assert_eq!(best(&cat, &[], "dining"), None);
         let unknown = vec!["Store Card".to_string()];
         assert_eq!(best(&cat, &unknown, "dining"), Some(("Store Card", 100)));

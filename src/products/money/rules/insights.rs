@@ -27,7 +27,10 @@ pub fn totals(txs: &[Tx], currency: &str, from: NaiveDate, to: NaiveDate) -> (i6
     let mut total = 0;
     let mut cats: BTreeMap<String, i64> = BTreeMap::new();
     let mut merchants: BTreeMap<String, i64> = BTreeMap::new();
-    for t in txs.iter().filter(|t| t.currency == currency && t.date >= from && t.date < to) {
+    for t in txs
+        .iter()
+        .filter(|t| t.currency == currency && t.date >= from && t.date < to)
+    {
         total += t.amount_cents;
         *cats.entry(t.category.clone()).or_default() += t.amount_cents;
         *merchants.entry(t.merchant.clone()).or_default() += t.amount_cents;
@@ -57,12 +60,16 @@ pub struct Recurring {
 pub fn recurring(txs: &[Tx]) -> Vec<Recurring> {
     let mut by: BTreeMap<(String, String), Vec<&Tx>> = BTreeMap::new();
     for t in txs.iter().filter(|t| t.amount_cents > 0) {
-        by.entry((t.merchant.to_lowercase(), t.currency.clone())).or_default().push(t);
+        by.entry((t.merchant.to_lowercase(), t.currency.clone()))
+            .or_default()
+            .push(t);
     }
     let mut out = Vec::new();
     for (_, mut charges) in by {
         crate::platform::sort::sort_by_key(&mut charges, |t| t.date);
-        let Some(last) = charges.last().copied() else { continue };
+        let Some(last) = charges.last().copied() else {
+            continue;
+        };
         // Walk back from the latest charge while the gaps are monthly and the amounts close.
         let mut run = vec![last];
         for t in charges.iter().rev().skip(1) {
@@ -86,7 +93,8 @@ pub fn recurring(txs: &[Tx]) -> Vec<Recurring> {
         let span = (last.date - run[run.len() - 1].date).num_days();
         let cadence = (span as f64 / (run.len() - 1) as f64).round() as i64;
         // A charge expected after the last date the API takes is not one it can name.
-        let Some(next_expected_date) = crate::platform::fields::days_after(last.date, cadence) else {
+        let Some(next_expected_date) = crate::platform::fields::days_after(last.date, cadence)
+        else {
             continue;
         };
         out.push(Recurring {
@@ -100,7 +108,11 @@ pub fn recurring(txs: &[Tx]) -> Vec<Recurring> {
             next_expected_date,
         });
     }
-    crate::platform::sort::sort_by(&mut out, |a, b| a.next_expected_date.cmp(&b.next_expected_date).then_with(|| a.merchant.cmp(&b.merchant)));
+    crate::platform::sort::sort_by(&mut out, |a, b| {
+        a.next_expected_date
+            .cmp(&b.next_expected_date)
+            .then_with(|| a.merchant.cmp(&b.merchant))
+    });
     out
 }
 
@@ -115,12 +127,19 @@ pub fn compute(txs: &[Tx], today: NaiveDate, currency: &str) -> Value {
     let (last_total, last_cats, last_merchants) = totals(txs, currency, last_from, last_to);
     let (last_same, _, _) = totals(txs, currency, last_from, same_to);
     let pairs = |v: &[(String, i64)], key: &str| -> Vec<Value> {
-        v.iter().map(|(k, c)| json!({key: k, "total_cents": c})).collect()
+        v.iter()
+            .map(|(k, c)| json!({key: k, "total_cents": c}))
+            .collect()
     };
-    let mut categories: Vec<String> = this_cats.iter().chain(&last_cats).map(|(c, _)| c.clone()).collect();
+    let mut categories: Vec<String> = this_cats
+        .iter()
+        .chain(&last_cats)
+        .map(|(c, _)| c.clone())
+        .collect();
     crate::platform::sort::sort(&mut categories);
     categories.dedup();
-    let cents_of = |v: &[(String, i64)], k: &str| v.iter().find(|(c, _)| c == k).map_or(0, |(_, c)| *c);
+    let cents_of =
+        |v: &[(String, i64)], k: &str| v.iter().find(|(c, _)| c == k).map_or(0, |(_, c)| *c);
     let by_category: Vec<Value> = categories
         .iter()
         .map(|c| {
@@ -135,7 +154,10 @@ pub fn compute(txs: &[Tx], today: NaiveDate, currency: &str) -> Value {
         json!(((change as f64 / last_same as f64) * 1000.0).round() / 10.0)
     };
     let mut others: BTreeMap<String, i64> = BTreeMap::new();
-    for t in txs.iter().filter(|t| t.currency != currency && t.date >= this_from && t.date < this_to) {
+    for t in txs
+        .iter()
+        .filter(|t| t.currency != currency && t.date >= this_from && t.date < this_to)
+    {
         *others.entry(t.currency.clone()).or_default() += t.amount_cents;
     }
     let recurring: Vec<Value> = recurring(txs)
@@ -172,15 +194,33 @@ mod tests {
     }
 
     fn tx(merchant: &str, cents: i64, date: &str, category: &str) -> Tx {
-        Tx { merchant: merchant.into(), amount_cents: cents, currency: "USD".into(), category: category.into(), date: d(date) }
+        Tx {
+            merchant: merchant.into(),
+            amount_cents: cents,
+            currency: "USD".into(),
+            category: category.into(),
+            date: d(date),
+        }
     }
 
     #[test]
     fn a_charge_due_after_the_last_date_is_not_listed() {
-        let late = [tx("Netflix", 1549, "2100-10-20", "subscriptions"), tx("Netflix", 1549, "2100-11-20", "subscriptions"), tx("Netflix", 1549, "2100-12-20", "subscriptions")];
+        let late = [
+            tx("Netflix", 1549, "2100-10-20", "subscriptions"),
+            tx("Netflix", 1549, "2100-11-20", "subscriptions"),
+            tx("Netflix", 1549, "2100-12-20", "subscriptions"),
+        ];
         assert!(recurring(&late).is_empty());
-        let earlier = [tx("Netflix", 1549, "2100-09-20", "subscriptions"), tx("Netflix", 1549, "2100-10-20", "subscriptions"), tx("Netflix", 1549, "2100-11-20", "subscriptions")];
-        assert_eq!(recurring(&earlier)[0].next_expected_date, d("2100-12-21"), "a 31-day cadence");
+        let earlier = [
+            tx("Netflix", 1549, "2100-09-20", "subscriptions"),
+            tx("Netflix", 1549, "2100-10-20", "subscriptions"),
+            tx("Netflix", 1549, "2100-11-20", "subscriptions"),
+        ];
+        assert_eq!(
+            recurring(&earlier)[0].next_expected_date,
+            d("2100-12-21"),
+            "a 31-day cadence"
+        );
     }
 
     #[test]
@@ -194,7 +234,12 @@ mod tests {
             tx("Gym", 4900, "2026-11-15", "subscriptions"),
         ];
         for w in 0..12 {
-            txs.push(tx("Whole Foods", 8000, &(d("2026-09-01") + Duration::days(7 * w)).to_string(), "groceries"));
+            txs.push(tx(
+                "Whole Foods",
+                8000,
+                &(d("2026-09-01") + Duration::days(7 * w)).to_string(),
+                "groceries",
+            ));
         }
         let r = recurring(&txs);
         assert_eq!(r.len(), 1, "{r:?}");
@@ -219,6 +264,9 @@ mod tests {
         assert_eq!(v["month_over_month"]["last_month_same_days_cents"], 1250);
         assert_eq!(v["month_over_month"]["change_cents"], 3000);
         assert_eq!(v["month_over_month"]["change_pct"], 240.0);
-        assert_eq!(v["this_month"]["by_category"][0], crate::schema!({"category": "shopping", "total_cents": 3000}));
+        assert_eq!(
+            v["this_month"]["by_category"][0],
+            crate::schema!({"category": "shopping", "total_cents": 3000})
+        );
     }
 }

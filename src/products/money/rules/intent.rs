@@ -97,7 +97,10 @@ impl Period {
                 } else {
                     let (y, m) = other.strip_prefix("month:")?.split_once('-')?;
                     Self::Month {
-                        year: y.parse().ok().filter(|y| crate::platform::fields::YEARS.contains(y))?,
+                        year: y
+                            .parse()
+                            .ok()
+                            .filter(|y| crate::platform::fields::YEARS.contains(y))?,
                         month: m.parse().ok().filter(|m| (1..=12).contains(m))?,
                     }
                 }
@@ -108,7 +111,13 @@ impl Period {
     /// `[from, to)` and a label, relative to `today`.
     pub fn range(self, today: NaiveDate) -> (NaiveDate, NaiveDate, String) {
         let month_start = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(today);
-        let next_month = |y: i32, m: u32| if m == 12 { month_start(y + 1, 1) } else { month_start(y, m + 1) };
+        let next_month = |y: i32, m: u32| {
+            if m == 12 {
+                month_start(y + 1, 1)
+            } else {
+                month_start(y, m + 1)
+            }
+        };
         let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
         match self {
             Self::Today => (today, today + Duration::days(1), "today".into()),
@@ -122,9 +131,17 @@ impl Period {
             Self::LastMonth => {
                 let this = month_start(today.year(), today.month());
                 let prev = this - Duration::days(1);
-                (month_start(prev.year(), prev.month()), this, prev.format("%B %Y").to_string())
+                (
+                    month_start(prev.year(), prev.month()),
+                    this,
+                    prev.format("%B %Y").to_string(),
+                )
             }
-            Self::ThisYear => (month_start(today.year(), 1), today + Duration::days(1), today.year().to_string()),
+            Self::ThisYear => (
+                month_start(today.year(), 1),
+                today + Duration::days(1),
+                today.year().to_string(),
+            ),
             Self::LastDays(n) => (
                 today - Duration::days(i64::from(n) - 1),
                 today + Duration::days(1),
@@ -132,7 +149,11 @@ impl Period {
             ),
             Self::Month { year, month } => {
                 let from = month_start(year, month);
-                (from, next_month(year, month), from.format("%B %Y").to_string())
+                (
+                    from,
+                    next_month(year, month),
+                    from.format("%B %Y").to_string(),
+                )
             }
         }
     }
@@ -142,10 +163,16 @@ impl Period {
         let (from, _, _) = self.range(today);
         let before = from - Duration::days(1);
         match self {
-            Self::Today => Self::Month { year: before.year(), month: before.month() },
+            Self::Today => Self::Month {
+                year: before.year(),
+                month: before.month(),
+            },
             Self::ThisWeek => Self::LastWeek,
             Self::LastDays(n) => Self::LastDays(n),
-            _ => Self::Month { year: before.year(), month: before.month() },
+            _ => Self::Month {
+                year: before.year(),
+                month: before.month(),
+            },
         }
     }
 }
@@ -156,19 +183,35 @@ pub fn read(message: &str, today: NaiveDate) -> Ask {
     if has("split") || has("divide") || has("go halves") || has("share the") {
         return Ask::Split(split(&lower));
     }
-    if has("card") && ["which", "what", "best", "use", "recommend", "should"].iter().any(|w| has(w)) {
-        return Ask::Card { category: category(&lower) };
+    if has("card")
+        && ["which", "what", "best", "use", "recommend", "should"]
+            .iter()
+            .any(|w| has(w))
+    {
+        return Ask::Card {
+            category: category(&lower),
+        };
     }
     let compare = has("vs ") || has("vs.") || has("versus") || has("compared") || has("than last");
-    let spend = ["spend", "spent", "spending", "how much", "top merchant", "where did my money", "total"]
-        .iter()
-        .any(|w| has(w));
+    let spend = [
+        "spend",
+        "spent",
+        "spending",
+        "how much",
+        "top merchant",
+        "where did my money",
+        "total",
+    ]
+    .iter()
+    .any(|w| has(w));
     if spend || compare {
         return Ask::Tracker(TrackerAsk {
             category: category(&lower),
             period: period(&lower, today),
             compare,
-            top_merchants: has("top merchant") || has("where did my money") || has("biggest merchant"),
+            top_merchants: has("top merchant")
+                || has("where did my money")
+                || has("biggest merchant"),
             follow_up: !spend,
         });
     }
@@ -198,12 +241,21 @@ fn category(lower: &str) -> Option<&'static str> {
         .iter()
         .copied()
         .find(|c| *c != "other" && lower.contains(c))
-        .or_else(|| SYNONYMS.iter().find(|(w, _)| lower.contains(w)).map(|(_, c)| *c))
+        .or_else(|| {
+            SYNONYMS
+                .iter()
+                .find(|(w, _)| lower.contains(w))
+                .map(|(_, c)| *c)
+        })
 }
 
 fn period(lower: &str, today: NaiveDate) -> Period {
     let has = |w: &str| lower.contains(w);
-    if has("last month") && !has("vs last month") && !has("than last month") && !has("compared to last month") {
+    if has("last month")
+        && !has("vs last month")
+        && !has("than last month")
+        && !has("compared to last month")
+    {
         return Period::LastMonth;
     }
     if has("today") {
@@ -218,7 +270,10 @@ fn period(lower: &str, today: NaiveDate) -> Period {
     if has("this year") {
         return Period::ThisYear;
     }
-    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
     for w in words.windows(3) {
         if w[0] == "last" && w[2].starts_with("day") {
             if let Ok(n) = w[1].parse::<u32>() {
@@ -227,17 +282,34 @@ fn period(lower: &str, today: NaiveDate) -> Period {
         }
     }
     const MONTHS: &[&str] = &[
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-        "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     for (i, w) in words.iter().enumerate() {
-        if let Some(m) = MONTHS.iter().position(|name| name == w || (w.len() == 3 && name.starts_with(w))) {
+        if let Some(m) = MONTHS
+            .iter()
+            .position(|name| name == w || (w.len() == 3 && name.starts_with(w)))
+        {
             let month = m as u32 + 1;
             let year = words
                 .get(i + 1)
                 .and_then(|y| y.parse::<i32>().ok())
                 .filter(|y| (1970..=2100).contains(y))
-                .unwrap_or(if month > today.month() { today.year() - 1 } else { today.year() });
+                .unwrap_or(if month > today.month() {
+                    today.year() - 1
+                } else {
+                    today.year()
+                });
             return Period::Month { year, month };
         }
     }
@@ -262,7 +334,11 @@ fn number_word(w: &str) -> Option<usize> {
 fn split(lower: &str) -> SplitAsk {
     let tokens: Vec<String> = lower
         .split_whitespace()
-        .map(|t| t.trim_end_matches(['?', '!', ',', ';']).trim_end_matches('.').to_string())
+        .map(|t| {
+            t.trim_end_matches(['?', '!', ',', ';'])
+                .trim_end_matches('.')
+                .to_string()
+        })
         .collect();
     let mut amount = Err(AmountError::NotAnAmount);
     let mut weights = None;
@@ -279,14 +355,26 @@ fn split(lower: &str) -> SplitAsk {
                 continue;
             }
         }
-        let looks = t.trim_start_matches('-').trim_start_matches(['$', '€', '£']).trim_start_matches('-');
-        if amount.is_err() && looks.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.') {
+        let looks = t
+            .trim_start_matches('-')
+            .trim_start_matches(['$', '€', '£'])
+            .trim_start_matches('-');
+        if amount.is_err()
+            && looks
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit() || c == '.')
+        {
             amount = amounts::positive_cents(t);
         }
     }
     let text = lower.trim().trim_end_matches(['?', '!', '.']);
     let people = people(text, ways);
-    SplitAsk { amount, people, weights }
+    SplitAsk {
+        amount,
+        people,
+        weights,
+    }
 }
 
 fn people(text: &str, ways: Option<usize>) -> People {
@@ -307,16 +395,25 @@ fn people(text: &str, ways: Option<usize>) -> People {
         };
     };
     let stop = [" by ", " for ", " on ", " at "];
-    let end = stop.iter().filter_map(|s| rest.find(s)).min().unwrap_or(rest.len());
+    let end = stop
+        .iter()
+        .filter_map(|s| rest.find(s))
+        .min()
+        .unwrap_or(rest.len());
     let mut names: Vec<String> = Vec::new();
     if lead {
         names.push("You".into());
     }
-    for part in rest[..end].replace(" and ", ",").replace(" & ", ",").split(',') {
+    for part in rest[..end]
+        .replace(" and ", ",")
+        .replace(" & ", ",")
+        .split(',')
+    {
         let name = part
             .split_whitespace()
             .filter(|w| {
-                !w.contains(':') && !["ways", "way", "equally", "evenly", "please"].contains(w)
+                !w.contains(':')
+                    && !["ways", "way", "equally", "evenly", "please"].contains(w)
                     && number_word(w).is_none()
                     && !w.starts_with(['$', '€', '£'])
             })
@@ -331,7 +428,9 @@ fn people(text: &str, ways: Option<usize>) -> People {
             name.split(' ')
                 .map(|w| {
                     let mut c = w.chars();
-                    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -356,16 +455,45 @@ mod tests {
     #[test]
     fn no_message_panics() {
         let words = [
-            "split ", "$84.50", "€12", "1,200", "-5", "three ways", " between ", " with ", " among ", " and ", "me",
-            "2:1", "4294967295:4294967295", "which card", "dining", "how much", "spent", "last month", "vs last month",
-            "last 99999999999 days", "march 2100", "january 1969", "top merchants", "the group",
+            "split ",
+            "$84.50",
+            "€12",
+            "1,200",
+            "-5",
+            "three ways",
+            " between ",
+            " with ",
+            " among ",
+            " and ",
+            "me",
+            "2:1",
+            "4294967295:4294967295",
+            "which card",
+            "dining",
+            "how much",
+            "spent",
+            "last month",
+            "vs last month",
+            "last 99999999999 days",
+            "march 2100",
+            "january 1969",
+            "top merchants",
+            "the group",
         ];
         let mut g = crate::platform::text::arbitrary::Gen::new(42);
         for _ in 0..30_000 {
             let m = g.text(&words, 12);
-            for today in [today(), NaiveDate::from_ymd_opt(1970, 1, 1).expect("date"), NaiveDate::from_ymd_opt(2100, 12, 31).expect("date")] {
+            for today in [
+                today(),
+                NaiveDate::from_ymd_opt(1970, 1, 1).expect("date"),
+                NaiveDate::from_ymd_opt(2100, 12, 31).expect("date"),
+            ] {
                 if let Ask::Tracker(t) = read(&m, today) {
-                    let _ = (t.period.range(today), t.period.previous(today), Period::from_key(&t.period.key()));
+                    let _ = (
+                        t.period.range(today),
+                        t.period.previous(today),
+                        Period::from_key(&t.period.key()),
+                    );
                 }
             }
             let _ = super::super::amounts::positive_cents(&m);
@@ -391,7 +519,10 @@ mod tests {
     fn splits_read_amounts_people_and_shares() {
         let a = split_of("split $84.50 with Sam and Ana");
         assert_eq!(a.amount, Ok(8450));
-        assert_eq!(a.people, People::Named(vec!["You".into(), "Sam".into(), "Ana".into()]));
+        assert_eq!(
+            a.people,
+            People::Named(vec!["You".into(), "Sam".into(), "Ana".into()])
+        );
         let a = split_of("split 90 2:1 with Sam");
         assert_eq!((a.amount, a.weights), (Ok(9000), Some(vec![2, 1])));
         assert_eq!(a.people, People::Named(vec!["You".into(), "Sam".into()]));
@@ -400,38 +531,85 @@ mod tests {
         let a = split_of("split $0.01 two ways");
         assert_eq!((a.amount, a.people), (Ok(1), People::Ways(2)));
         let a = split_of("split 60 between Ana, me and Leo");
-        assert_eq!(a.people, People::Named(vec!["Ana".into(), "You".into(), "Leo".into()]));
+        assert_eq!(
+            a.people,
+            People::Named(vec!["Ana".into(), "You".into(), "Leo".into()])
+        );
         assert_eq!(split_of("split $30 with the group").people, People::Group);
         assert_eq!(split_of("split $30").people, People::Nobody);
         assert_eq!(split_of("split $30 with nobody").people, People::Nobody);
-        assert_eq!(split_of("split $10.005 with Sam").amount, Err(AmountError::TooPrecise));
-        assert_eq!(split_of("split -$5 with Sam").amount, Err(AmountError::NotPositive));
-        assert_eq!(split_of("split $0 with Sam").amount, Err(AmountError::NotPositive));
-        assert_eq!(split_of("split 10000000.01 with Sam").amount, Err(AmountError::TooLarge));
+        assert_eq!(
+            split_of("split $10.005 with Sam").amount,
+            Err(AmountError::TooPrecise)
+        );
+        assert_eq!(
+            split_of("split -$5 with Sam").amount,
+            Err(AmountError::NotPositive)
+        );
+        assert_eq!(
+            split_of("split $0 with Sam").amount,
+            Err(AmountError::NotPositive)
+        );
+        assert_eq!(
+            split_of("split 10000000.01 with Sam").amount,
+            Err(AmountError::TooLarge)
+        );
     }
 
     #[test]
     fn cards_and_trackers_are_told_apart() {
-        assert_eq!(read("which card for groceries?", today()), Ask::Card { category: Some("groceries") });
-        assert_eq!(read("what card should I use for restaurants", today()), Ask::Card { category: Some("dining") });
+        assert_eq!(
+            read("which card for groceries?", today()),
+            Ask::Card {
+                category: Some("groceries")
+            }
+        );
+        assert_eq!(
+            read("what card should I use for restaurants", today()),
+            Ask::Card {
+                category: Some("dining")
+            }
+        );
         let t = |s: &str| match read(s, today()) {
             Ask::Tracker(t) => t,
             other => panic!("{s}: {other:?}"),
         };
         let a = t("how much did I spend on dining this month?");
-        assert_eq!((a.category, a.period, a.compare), (Some("dining"), Period::ThisMonth, false));
+        assert_eq!(
+            (a.category, a.period, a.compare),
+            (Some("dining"), Period::ThisMonth, false)
+        );
         let a = t("how much on dining vs last month?");
         assert_eq!((a.period, a.compare), (Period::ThisMonth, true));
         let a = t("top merchants in October");
         assert!(a.top_merchants);
-        assert_eq!(a.period, Period::Month { year: 2026, month: 10 });
-        assert_eq!(t("spending in december").period, Period::Month { year: 2025, month: 12 });
+        assert_eq!(
+            a.period,
+            Period::Month {
+                year: 2026,
+                month: 10
+            }
+        );
+        assert_eq!(
+            t("spending in december").period,
+            Period::Month {
+                year: 2025,
+                month: 12
+            }
+        );
         assert_eq!(t("what did I spend last month").period, Period::LastMonth);
         assert_eq!(t("spent in the last 7 days").period, Period::LastDays(7));
         assert_eq!(read("hello there", today()), Ask::General);
         let f = t("vs last month?");
         assert!(f.follow_up && f.compare);
-        for p in [Period::LastDays(7), Period::Month { year: 2026, month: 3 }, Period::ThisWeek] {
+        for p in [
+            Period::LastDays(7),
+            Period::Month {
+                year: 2026,
+                month: 3,
+            },
+            Period::ThisWeek,
+        ] {
             assert_eq!(Period::from_key(&p.key()), Some(p));
         }
     }
@@ -442,9 +620,26 @@ mod tests {
         assert_eq!(Period::ThisMonth.range(today()).0, d("2026-11-01"));
         assert_eq!(Period::ThisMonth.range(today()).1, d("2026-11-26"));
         let (from, to, label) = Period::LastMonth.range(today());
-        assert_eq!((from, to, label.as_str()), (d("2026-10-01"), d("2026-11-01"), "October 2026"));
-        assert_eq!(Period::ThisMonth.previous(today()), Period::Month { year: 2026, month: 10 });
+        assert_eq!(
+            (from, to, label.as_str()),
+            (d("2026-10-01"), d("2026-11-01"), "October 2026")
+        );
+        assert_eq!(
+            Period::ThisMonth.previous(today()),
+            Period::Month {
+                year: 2026,
+                month: 10
+            }
+        );
         assert_eq!(Period::ThisWeek.range(today()).0, d("2026-11-23"));
-        assert_eq!(Period::Month { year: 2026, month: 12 }.range(today()).1, d("2027-01-01"));
+        assert_eq!(
+            Period::Month {
+                year: 2026,
+                month: 12
+            }
+            .range(today())
+            .1,
+            d("2027-01-01")
+        );
     }
 }

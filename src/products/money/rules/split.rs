@@ -8,7 +8,10 @@ pub fn split(total: i64, weights: &[u32]) -> Option<Vec<i64>> {
         return None;
     }
     let sum: i64 = weights.iter().map(|w| i64::from(*w)).sum();
-    let mut shares: Vec<i64> = weights.iter().map(|w| total * i64::from(*w) / sum).collect();
+    let mut shares: Vec<i64> = weights
+        .iter()
+        .map(|w| total * i64::from(*w) / sum)
+        .collect();
     let mut left = total - shares.iter().sum::<i64>();
     // Fewer than `weights.len()` cents are left; one each, in the stated order.
     for s in shares.iter_mut() {

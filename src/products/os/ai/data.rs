@@ -49,7 +49,9 @@ pub async fn metric_logs(cx: &Cx<'_>) -> Result<HashMap<String, Vec<Log>>, ApiEr
     }
     let rows: Vec<R> = cx
         .db
-        .prepare("SELECT metric_id, date, value FROM os_metric_logs WHERE user_id = ?1 ORDER BY date")
+        .prepare(
+            "SELECT metric_id, date, value FROM os_metric_logs WHERE user_id = ?1 ORDER BY date",
+        )
         .bind(&[cx.caller.user_id.as_str().into()])?
         .all()
         .await?
@@ -57,7 +59,10 @@ pub async fn metric_logs(cx: &Cx<'_>) -> Result<HashMap<String, Vec<Log>>, ApiEr
     let mut out: HashMap<String, Vec<Log>> = HashMap::new();
     for r in rows {
         if let Some(date) = parse_date(&r.date) {
-            out.entry(r.metric_id).or_default().push(Log { date, value: r.value });
+            out.entry(r.metric_id).or_default().push(Log {
+                date,
+                value: r.value,
+            });
         }
     }
     Ok(out)
@@ -134,7 +139,11 @@ pub async fn projects(cx: &Cx<'_>) -> Result<Vec<Project>, ApiError> {
 }
 
 pub async fn project(cx: &Cx<'_>, id: &str) -> Result<Project, ApiError> {
-    projects(cx).await?.into_iter().find(|p| p.id == id).ok_or_else(|| ApiError::not_found("project"))
+    projects(cx)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| ApiError::not_found("project"))
 }
 
 /// Values by date (one per date) for pairing series.

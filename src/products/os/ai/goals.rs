@@ -9,9 +9,19 @@ use crate::platform::fields::{days_after, last_date, parse_date};
 use crate::products::os::goals::{self as store, Row};
 use crate::products::os::{habits, tasks};
 
-pub static FEATURES: &[Feature] = &[REFINE, CRITERIA, CASCADE, FORECAST, OBSTACLES, ALIGN, REVIEW];
+pub static FEATURES: &[Feature] = &[
+    REFINE, CRITERIA, CASCADE, FORECAST, OBSTACLES, ALIGN, REVIEW,
+];
 
-const GOAL_TABLES: &[&str] = &["os_goals", "os_goal_links", "os_tasks", "os_habits", "os_habit_logs", "os_metrics", "os_metric_logs"];
+const GOAL_TABLES: &[&str] = &[
+    "os_goals",
+    "os_goal_links",
+    "os_tasks",
+    "os_habits",
+    "os_habit_logs",
+    "os_metrics",
+    "os_metric_logs",
+];
 
 fn goal_input() -> Value {
     object(&[("goal_id", id())], &["goal_id"])
@@ -28,7 +38,10 @@ fn goal_id(input: &Value) -> &str {
 /// The goal of the input and its links, read at once.
 async fn goal_links(cx: &Cx<'_>, input: &Value) -> Result<(Row, store::Links), ApiError> {
     let id = goal_id(input);
-    let (g, mut links) = futures::try_join!(goal(cx, input), store::links_of(cx.db, &cx.caller.user_id, Some(id)))?;
+    let (g, mut links) = futures::try_join!(
+        goal(cx, input),
+        store::links_of(cx.db, &cx.caller.user_id, Some(id))
+    )?;
     Ok((g, links.remove(id).unwrap_or_default()))
 }
 
@@ -60,15 +73,35 @@ async fn refine(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let specific = text::tokens(&g.title).len() >= 2 || !g.description.trim().is_empty();
     let measurable = criteria > 0 || !links.metrics.is_empty();
     let time_bound = g.target_date.is_some();
-    let achievable = g.target_date.as_deref().and_then(parse_date).is_none_or(|t| t > cx.today);
+    let achievable = g
+        .target_date
+        .as_deref()
+        .and_then(parse_date)
+        .is_none_or(|t| t > cx.today);
     let relevant = n_links > 0;
     let mut missing = Vec::new();
     let mut suggestions = Vec::new();
     for (ok, name, tip) in [
-        (specific, "specific", "Say exactly what will be different, in a few words."),
-        (measurable, "measurable", "Add a success criterion or link a metric with a target."),
-        (achievable, "achievable", "The target date has passed: set a new one."),
-        (relevant, "relevant", "Link the tasks, habits or metrics that move it."),
+        (
+            specific,
+            "specific",
+            "Say exactly what will be different, in a few words.",
+        ),
+        (
+            measurable,
+            "measurable",
+            "Add a success criterion or link a metric with a target.",
+        ),
+        (
+            achievable,
+            "achievable",
+            "The target date has passed: set a new one.",
+        ),
+        (
+            relevant,
+            "relevant",
+            "Link the tasks, habits or metrics that move it.",
+        ),
         (time_bound, "time_bound", "Set a target date."),
     ] {
         if !ok {
@@ -76,7 +109,10 @@ async fn refine(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
             suggestions.push(tip);
         }
     }
-    let by = g.target_date.clone().unwrap_or_else(|| (cx.today + Duration::days(90)).to_string());
+    let by = g
+        .target_date
+        .clone()
+        .unwrap_or_else(|| (cx.today + Duration::days(90)).to_string());
     Ok(Draft {
         computed: json!({"specific": specific, "measurable": measurable, "achievable": achievable, "relevant": relevant, "time_bound": time_bound, "criteria": criteria, "links": n_links}),
         result: json!({"rewrite": format!("{} by {by}, measured by {}.", g.title.trim_end_matches('.'),
@@ -137,11 +173,52 @@ pub const CASCADE: Feature = Feature {
     summary: "Milestones and first tasks",
     prompt: "Propose milestones on the computed dates and first tasks for the goal.",
     input: || object(&[("goal_id", id()), ("apply", apply_flag())], &["goal_id"]),
-    output: || object(&[
-        ("milestones", list(object(&[("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})), ("date", json!({"type": "string", "format": "date"}))], &["title", "date"]))),
-        ("first_tasks", list(object(&[("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})), ("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}))], &["title", "effort"]))),
-    ], &["milestones", "first_tasks"]),
-    computed: || object(&[("start", json!({"type": "string"})), ("target", json!({"type": "string"})), ("milestone_dates", list(json!({"type": "string"})))], &["start", "target", "milestone_dates"]),
+    output: || {
+        object(
+            &[
+                (
+                    "milestones",
+                    list(object(
+                        &[
+                            (
+                                "title",
+                                crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}),
+                            ),
+                            ("date", json!({"type": "string", "format": "date"})),
+                        ],
+                        &["title", "date"],
+                    )),
+                ),
+                (
+                    "first_tasks",
+                    list(object(
+                        &[
+                            (
+                                "title",
+                                crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}),
+                            ),
+                            (
+                                "effort",
+                                crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}),
+                            ),
+                        ],
+                        &["title", "effort"],
+                    )),
+                ),
+            ],
+            &["milestones", "first_tasks"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("start", json!({"type": "string"})),
+                ("target", json!({"type": "string"})),
+                ("milestone_dates", list(json!({"type": "string"}))),
+            ],
+            &["start", "target", "milestone_dates"],
+        )
+    },
     reads: GOAL_TABLES,
     ttl_secs: 86_400,
     run: |cx, input| Box::pin(cascade(cx, input)),
@@ -152,16 +229,27 @@ pub const CASCADE: Feature = Feature {
 /// none after the last date the API takes.
 pub fn quarters(start: NaiveDate, target: NaiveDate) -> Vec<NaiveDate> {
     let span = (target - start).num_days().max(4);
-    (1..=4).map(|q| days_after(start, span * q / 4).unwrap_or_else(last_date)).collect()
+    (1..=4)
+        .map(|q| days_after(start, span * q / 4).unwrap_or_else(last_date))
+        .collect()
 }
 
 async fn cascade(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let g = goal(cx, input).await?;
     let start = parse_date(&g.start_date).unwrap_or(cx.today).max(cx.today);
-    let target = g.target_date.as_deref().and_then(parse_date).filter(|t| *t > start).unwrap_or_else(|| days_after(start, 90).unwrap_or_else(last_date));
+    let target = g
+        .target_date
+        .as_deref()
+        .and_then(parse_date)
+        .filter(|t| *t > start)
+        .unwrap_or_else(|| days_after(start, 90).unwrap_or_else(last_date));
     let dates = quarters(start, target);
     let names = ["Get started", "Halfway there", "Final stretch", "Done"];
-    let milestones: Vec<Value> = dates.iter().zip(names).map(|(d, n)| json!({"title": format!("{n}: {}", g.title), "date": d.to_string()})).collect();
+    let milestones: Vec<Value> = dates
+        .iter()
+        .zip(names)
+        .map(|(d, n)| json!({"title": format!("{n}: {}", g.title), "date": d.to_string()}))
+        .collect();
     let first_tasks = vec![
         json!({"title": format!("Write down what “{}” looks like when done", g.title), "effort": 1}),
         json!({"title": format!("Plan the first week toward “{}”", g.title), "effort": 2}),
@@ -179,20 +267,44 @@ async fn apply_cascade(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<Val
     let now = crate::platform::ids::now_rfc3339();
     let mut ids = Vec::new();
     let mut stmts = Vec::new();
-    let items = result["milestones"].as_array().into_iter().flatten().map(|m| (m["title"].clone(), m["date"].clone(), 2))
-        .chain(result["first_tasks"].as_array().into_iter().flatten().map(|t| (t["title"].clone(), Value::Null, t["effort"].as_i64().unwrap_or(1))));
+    let items = result["milestones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| (m["title"].clone(), m["date"].clone(), 2))
+        .chain(
+            result["first_tasks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| {
+                    (
+                        t["title"].clone(),
+                        Value::Null,
+                        t["effort"].as_i64().unwrap_or(1),
+                    )
+                }),
+        );
     for (title, date, effort) in items {
-        let (id, stmt) = super::insert_task(cx, &super::NewTask {
-            title: title.as_str().unwrap_or("Milestone"),
-            effort,
-            due_date: date.as_str(),
-            goal_id: Some(&g.id),
-            ..Default::default()
-        }, &now)?;
+        let (id, stmt) = super::insert_task(
+            cx,
+            &super::NewTask {
+                title: title.as_str().unwrap_or("Milestone"),
+                effort,
+                due_date: date.as_str(),
+                goal_id: Some(&g.id),
+                ..Default::default()
+            },
+            &now,
+        )?;
         stmts.push(stmt);
         ids.push(id);
     }
-    stmts.extend(store::refresh(cx.db, &cx.caller.user_id, &[Some(g.id.as_str())])?);
+    stmts.extend(store::refresh(
+        cx.db,
+        &cx.caller.user_id,
+        &[Some(g.id.as_str())],
+    )?);
     crate::platform::db::write(cx.db, stmts).await?;
     Ok(json!({ "task_ids": ids }))
 }
@@ -206,8 +318,39 @@ pub const FORECAST: Feature = Feature {
     summary: "Completion date from progress velocity",
     prompt: "Explain the forecast completion date and its band; keep the dates.",
     input: goal_input,
-    output: || object(&[("forecast_date", crate::schema!({"type": ["string", "null"], "format": "date"})), ("earliest", json!({"type": ["string", "null"]})), ("latest", json!({"type": ["string", "null"]})), ("on_track", json!({"type": ["boolean", "null"]})), ("explanation", json!({"type": "string"}))], &["forecast_date", "earliest", "latest", "on_track", "explanation"]),
-    computed: || object(&[("progress", json!({"type": "number"})), ("days_elapsed", json!({"type": "integer"})), ("velocity_per_day", json!({"type": ["number", "null"]})), ("days_remaining", json!({"type": ["integer", "null"]})), ("target_date", json!({"type": ["string", "null"]}))], &["progress", "days_elapsed", "velocity_per_day"]),
+    output: || {
+        object(
+            &[
+                (
+                    "forecast_date",
+                    crate::schema!({"type": ["string", "null"], "format": "date"}),
+                ),
+                ("earliest", json!({"type": ["string", "null"]})),
+                ("latest", json!({"type": ["string", "null"]})),
+                ("on_track", json!({"type": ["boolean", "null"]})),
+                ("explanation", json!({"type": "string"})),
+            ],
+            &[
+                "forecast_date",
+                "earliest",
+                "latest",
+                "on_track",
+                "explanation",
+            ],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("progress", json!({"type": "number"})),
+                ("days_elapsed", json!({"type": "integer"})),
+                ("velocity_per_day", json!({"type": ["number", "null"]})),
+                ("days_remaining", json!({"type": ["integer", "null"]})),
+                ("target_date", json!({"type": ["string", "null"]})),
+            ],
+            &["progress", "days_elapsed", "velocity_per_day"],
+        )
+    },
     reads: GOAL_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(forecast(cx, input)),
@@ -217,7 +360,11 @@ pub const FORECAST: Feature = Feature {
 /// velocity = progress ÷ days since the start (at least 1); forecast = today + ⌈(100 −
 /// progress) ÷ velocity⌉ days; the band uses 1.25× and 0.75× the velocity. No dates when
 /// the slowest of them would fall after the last date the API takes.
-pub fn forecast_dates(progress: f64, start: NaiveDate, today: NaiveDate) -> (i64, Option<f64>, Option<[NaiveDate; 3]>) {
+pub fn forecast_dates(
+    progress: f64,
+    start: NaiveDate,
+    today: NaiveDate,
+) -> (i64, Option<f64>, Option<[NaiveDate; 3]>) {
     let days = (today - start).num_days().max(1);
     if progress <= 0.0 {
         return (days, None, None);
@@ -265,8 +412,33 @@ pub const OBSTACLES: Feature = Feature {
     summary: "Risks and mitigations",
     prompt: "List the risks to the goal from the computed findings, each with a mitigation.",
     input: goal_input,
-    output: || object(&[("risks", list(object(&[("risk", json!({"type": "string"})), ("mitigation", json!({"type": "string"}))], &["risk", "mitigation"])))], &["risks"]),
-    computed: || object(&[("overdue_tasks", json!({"type": "integer"})), ("blocked_tasks", json!({"type": "integer"})), ("weak_habits", list(json!({"type": "string"}))), ("stalled_metrics", list(json!({"type": "string"}))), ("no_target_date", json!({"type": "boolean"}))], &["overdue_tasks", "blocked_tasks"]),
+    output: || {
+        object(
+            &[(
+                "risks",
+                list(object(
+                    &[
+                        ("risk", json!({"type": "string"})),
+                        ("mitigation", json!({"type": "string"})),
+                    ],
+                    &["risk", "mitigation"],
+                )),
+            )],
+            &["risks"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("overdue_tasks", json!({"type": "integer"})),
+                ("blocked_tasks", json!({"type": "integer"})),
+                ("weak_habits", list(json!({"type": "string"}))),
+                ("stalled_metrics", list(json!({"type": "string"}))),
+                ("no_target_date", json!({"type": "boolean"})),
+            ],
+            &["overdue_tasks", "blocked_tasks"],
+        )
+    },
     reads: GOAL_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(obstacles(cx, input)),
@@ -281,14 +453,39 @@ async fn obstacles(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         data::metric_logs(cx),
         data::metrics(cx)
     )?;
-    let done: std::collections::HashSet<&str> = all.iter().filter(|t| t.status == "done").map(|t| t.id.as_str()).collect();
+    let done: std::collections::HashSet<&str> = all
+        .iter()
+        .filter(|t| t.status == "done")
+        .map(|t| t.id.as_str())
+        .collect();
     let today = cx.today.to_string();
-    let mine: Vec<&tasks::Task> = all.iter().filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()) && t.status != "done").collect();
-    let overdue = mine.iter().filter(|t| t.due_date.as_deref().is_some_and(|d| d < today.as_str())).count();
-    let blocked = mine.iter().filter(|t| t.depends_on.iter().any(|d| !done.contains(d.as_str()))).count();
-    let weak: Vec<String> = habits_now.into_iter().filter(|h| links.habits.contains(&h.id) && h.strength < 50.0).map(|h| h.name).collect();
-    let stalled: Vec<String> = metrics.into_iter().filter(|m| links.metrics.contains(&m.id))
-        .filter(|m| logs.get(&m.id).and_then(|l| l.last()).is_none_or(|l| (cx.today - l.date).num_days() > 14)).map(|m| m.name).collect();
+    let mine: Vec<&tasks::Task> = all
+        .iter()
+        .filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()) && t.status != "done")
+        .collect();
+    let overdue = mine
+        .iter()
+        .filter(|t| t.due_date.as_deref().is_some_and(|d| d < today.as_str()))
+        .count();
+    let blocked = mine
+        .iter()
+        .filter(|t| t.depends_on.iter().any(|d| !done.contains(d.as_str())))
+        .count();
+    let weak: Vec<String> = habits_now
+        .into_iter()
+        .filter(|h| links.habits.contains(&h.id) && h.strength < 50.0)
+        .map(|h| h.name)
+        .collect();
+    let stalled: Vec<String> = metrics
+        .into_iter()
+        .filter(|m| links.metrics.contains(&m.id))
+        .filter(|m| {
+            logs.get(&m.id)
+                .and_then(|l| l.last())
+                .is_none_or(|l| (cx.today - l.date).num_days() > 14)
+        })
+        .map(|m| m.name)
+        .collect();
     let mut risks = Vec::new();
     if overdue > 0 {
         risks.push(json!({"risk": format!("{overdue} linked task(s) are overdue"), "mitigation": "Reschedule them or cut their scope this week."}));
@@ -320,8 +517,42 @@ pub const ALIGN: Feature = Feature {
     summary: "Tasks, habits and metrics to link",
     prompt: "Explain which existing items should be linked to the goal.",
     input: goal_input,
-    output: || object(&[("suggestions", list(object(&[("kind", crate::schema!({"type": "string", "enum": ["task", "habit", "metric"]})), ("id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("why", json!({"type": "string"}))], &["kind", "id", "name", "why"])))], &["suggestions"]),
-    computed: || object(&[("scores", list(object(&[("kind", json!({"type": "string"})), ("id", json!({"type": "string"})), ("overlap", json!({"type": "number"}))], &["kind", "id", "overlap"])))], &["scores"]),
+    output: || {
+        object(
+            &[(
+                "suggestions",
+                list(object(
+                    &[
+                        (
+                            "kind",
+                            crate::schema!({"type": "string", "enum": ["task", "habit", "metric"]}),
+                        ),
+                        ("id", json!({"type": "string"})),
+                        ("name", json!({"type": "string"})),
+                        ("why", json!({"type": "string"})),
+                    ],
+                    &["kind", "id", "name", "why"],
+                )),
+            )],
+            &["suggestions"],
+        )
+    },
+    computed: || {
+        object(
+            &[(
+                "scores",
+                list(object(
+                    &[
+                        ("kind", json!({"type": "string"})),
+                        ("id", json!({"type": "string"})),
+                        ("overlap", json!({"type": "number"})),
+                    ],
+                    &["kind", "id", "overlap"],
+                )),
+            )],
+            &["scores"],
+        )
+    },
     reads: GOAL_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(align(cx, input)),
@@ -339,21 +570,38 @@ async fn align(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let mut found: Vec<(&str, String, String, f64)> = Vec::new();
     for t in open {
         if t.goal_id.is_none() {
-            found.push(("task", t.id, t.title.clone(), text::overlap(&t.title, &words)));
+            found.push((
+                "task",
+                t.id,
+                t.title.clone(),
+                text::overlap(&t.title, &words),
+            ));
         }
     }
     for h in habits_now {
         if !links.habits.contains(&h.id) {
-            found.push(("habit", h.id, h.name.clone(), text::overlap(&h.name, &words)));
+            found.push((
+                "habit",
+                h.id,
+                h.name.clone(),
+                text::overlap(&h.name, &words),
+            ));
         }
     }
     for m in metrics {
         if !links.metrics.contains(&m.id) {
-            found.push(("metric", m.id, m.name.clone(), text::overlap(&m.name, &words)));
+            found.push((
+                "metric",
+                m.id,
+                m.name.clone(),
+                text::overlap(&m.name, &words),
+            ));
         }
     }
     found.retain(|f| f.3 > 0.0);
-    crate::platform::sort::sort_by(&mut found, |a, b| b.3.total_cmp(&a.3).then_with(|| a.1.cmp(&b.1)));
+    crate::platform::sort::sort_by(&mut found, |a, b| {
+        b.3.total_cmp(&a.3).then_with(|| a.1.cmp(&b.1))
+    });
     found.truncate(10);
     Ok(Draft {
         computed: json!({"scores": found.iter().map(|(k, id, _, o)| json!({"kind": k, "id": id, "overlap": stats::round(*o, 2)})).collect::<Vec<_>>()}),
@@ -370,9 +618,41 @@ pub const REVIEW: Feature = Feature {
     name: "review",
     summary: "A progress review of the last 7 or 30 days",
     prompt: "Write a short progress review from the counts of the period.",
-    input: || object(&[("goal_id", id()), ("days", crate::schema!({"type": "integer", "enum": [7, 30], "default": 7}))], &["goal_id"]),
-    output: || object(&[("summary", json!({"type": "string"})), ("wins", list(json!({"type": "string"}))), ("next", list(json!({"type": "string"})))], &["summary", "wins", "next"]),
-    computed: || object(&[("days", json!({"type": "integer"})), ("from", json!({"type": "string"})), ("progress", json!({"type": "number"})), ("tasks_completed", json!({"type": "integer"})), ("habit_days_done", json!({"type": "integer"})), ("metric_logs", json!({"type": "integer"}))], &["days", "from", "progress", "tasks_completed"]),
+    input: || {
+        object(
+            &[
+                ("goal_id", id()),
+                (
+                    "days",
+                    crate::schema!({"type": "integer", "enum": [7, 30], "default": 7}),
+                ),
+            ],
+            &["goal_id"],
+        )
+    },
+    output: || {
+        object(
+            &[
+                ("summary", json!({"type": "string"})),
+                ("wins", list(json!({"type": "string"}))),
+                ("next", list(json!({"type": "string"}))),
+            ],
+            &["summary", "wins", "next"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("days", json!({"type": "integer"})),
+                ("from", json!({"type": "string"})),
+                ("progress", json!({"type": "number"})),
+                ("tasks_completed", json!({"type": "integer"})),
+                ("habit_days_done", json!({"type": "integer"})),
+                ("metric_logs", json!({"type": "integer"})),
+            ],
+            &["days", "from", "progress", "tasks_completed"],
+        )
+    },
     reads: GOAL_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(review(cx, input)),
@@ -388,11 +668,36 @@ async fn review(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     )?;
     let days = input["days"].as_i64().unwrap_or(7);
     let from = cx.today - Duration::days(days - 1);
-    let completed: Vec<&tasks::Task> = all.iter().filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()))
-        .filter(|t| t.completed_at.as_deref().is_some_and(|c| c.get(..10).unwrap_or("") >= from.to_string().as_str())).collect();
-    let habit_days: usize = links.habits.iter().map(|h| hd.get(h).map_or(0, |d| d.iter().filter(|x| **x >= from).count())).sum();
-    let metric_logs: usize = links.metrics.iter().map(|m| ml.get(m).map_or(0, |l| l.iter().filter(|x| x.date >= from).count())).sum();
-    let open: Vec<&tasks::Task> = all.iter().filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()) && t.status != "done").take(3).collect();
+    let completed: Vec<&tasks::Task> = all
+        .iter()
+        .filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()))
+        .filter(|t| {
+            t.completed_at
+                .as_deref()
+                .is_some_and(|c| c.get(..10).unwrap_or("") >= from.to_string().as_str())
+        })
+        .collect();
+    let habit_days: usize = links
+        .habits
+        .iter()
+        .map(|h| {
+            hd.get(h)
+                .map_or(0, |d| d.iter().filter(|x| **x >= from).count())
+        })
+        .sum();
+    let metric_logs: usize = links
+        .metrics
+        .iter()
+        .map(|m| {
+            ml.get(m)
+                .map_or(0, |l| l.iter().filter(|x| x.date >= from).count())
+        })
+        .sum();
+    let open: Vec<&tasks::Task> = all
+        .iter()
+        .filter(|t| t.goal_id.as_deref() == Some(g.id.as_str()) && t.status != "done")
+        .take(3)
+        .collect();
     Ok(Draft {
         computed: json!({"days": days, "from": from.to_string(), "progress": g.progress, "tasks_completed": completed.len(), "habit_days_done": habit_days, "metric_logs": metric_logs}),
         result: json!({
@@ -413,8 +718,14 @@ mod tests {
         // 40 % in 20 days: 2 a day, 60 left: 30 days; band 24 and 40 days.
         let (days, v, dates) = forecast_dates(40.0, d("2026-11-05"), d("2026-11-25"));
         assert_eq!((days, v), (20, Some(2.0)));
-        assert_eq!(dates, Some([d("2026-12-25"), d("2026-12-19"), d("2027-01-04")]));
-        assert_eq!(forecast_dates(0.0, d("2026-11-05"), d("2026-11-25")).2, None);
+        assert_eq!(
+            dates,
+            Some([d("2026-12-25"), d("2026-12-19"), d("2027-01-04")])
+        );
+        assert_eq!(
+            forecast_dates(0.0, d("2026-11-05"), d("2026-11-25")).2,
+            None
+        );
         // So slow that the forecast would pass the last date (or any date): no dates, no panic.
         let (_, v, dates) = forecast_dates(1e-12, d("1970-01-01"), d("2026-11-25"));
         assert!(v.is_some());
@@ -423,6 +734,14 @@ mod tests {
         let end = d("2100-12-31");
         assert!(quarters(d("2100-12-30"), end).iter().all(|q| *q <= end));
         assert_eq!(quarters(end, end), vec![end; 4]);
-        assert_eq!(quarters(d("2026-01-01"), d("2026-01-09")), [d("2026-01-03"), d("2026-01-05"), d("2026-01-07"), d("2026-01-09")]);
+        assert_eq!(
+            quarters(d("2026-01-01"), d("2026-01-09")),
+            [
+                d("2026-01-03"),
+                d("2026-01-05"),
+                d("2026-01-07"),
+                d("2026-01-09")
+            ]
+        );
     }
 }

@@ -14,7 +14,15 @@ use crate::products::os::rules::habits::Schedule;
 pub static FEATURES: &[Feature] = &[DESIGN, STACK, RECOVERY, OPTIMIZE, DIFFICULTY, INSIGHTS];
 
 const TABLES: &[&str] = &["os_habits", "os_habit_logs"];
-const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 fn habit_input() -> Value {
     object(&[("habit_id", id())], &["habit_id"])
@@ -60,9 +68,35 @@ pub const DESIGN: Feature = Feature {
     name: "design",
     summary: "Cue, routine, reward and schedule for a new habit",
     prompt: "Design the habit: a cue, a tiny routine, a reward and a schedule.",
-    input: || object(&[("name", words(100)), ("goal", json!({"type": "string", "maxLength": 500}))], &["name"]),
-    output: || object(&[("cue", json!({"type": "string"})), ("routine", json!({"type": "string"})), ("reward", json!({"type": "string"})), ("schedule", json!({"type": "object"}))], &["cue", "routine", "reward", "schedule"]),
-    computed: || object(&[("your_best_weekday", json!({"type": ["string", "null"]})), ("habits", json!({"type": "integer"}))], &["habits"]),
+    input: || {
+        object(
+            &[
+                ("name", words(100)),
+                ("goal", json!({"type": "string", "maxLength": 500})),
+            ],
+            &["name"],
+        )
+    },
+    output: || {
+        object(
+            &[
+                ("cue", json!({"type": "string"})),
+                ("routine", json!({"type": "string"})),
+                ("reward", json!({"type": "string"})),
+                ("schedule", json!({"type": "object"})),
+            ],
+            &["cue", "routine", "reward", "schedule"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("your_best_weekday", json!({"type": ["string", "null"]})),
+                ("habits", json!({"type": "integer"})),
+            ],
+            &["habits"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 86_400,
     run: |cx, input| Box::pin(design(cx, input)),
@@ -76,11 +110,26 @@ async fn design(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     for d in days.values().flatten() {
         per_day[d.weekday().num_days_from_monday() as usize] += 1;
     }
-    let best = per_day.iter().enumerate().filter(|(_, n)| **n > 0).max_by_key(|(_, n)| **n).map(|(i, _)| WEEKDAYS[i]);
+    let best = per_day
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .max_by_key(|(_, n)| **n)
+        .map(|(i, _)| WEEKDAYS[i]);
     let l = name.to_lowercase();
-    let cue = if ["read", "journal", "stretch", "meditat"].iter().any(|w| l.contains(w)) { "After you brush your teeth at night" }
-        else if ["run", "walk", "exercise", "gym", "workout"].iter().any(|w| l.contains(w)) { "When you finish your morning coffee" }
-        else { "At the same time and place each day" };
+    let cue = if ["read", "journal", "stretch", "meditat"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        "After you brush your teeth at night"
+    } else if ["run", "walk", "exercise", "gym", "workout"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        "When you finish your morning coffee"
+    } else {
+        "At the same time and place each day"
+    };
     Ok(Draft {
         computed: json!({"your_best_weekday": best, "habits": habits.len()}),
         result: json!({"cue": cue, "routine": format!("Do the smallest version of “{name}”: two minutes."),
@@ -97,8 +146,33 @@ pub const STACK: Feature = Feature {
     summary: "Anchor a new habit on your most consistent one",
     prompt: "Suggest stacking the new habit on the most consistent existing habits.",
     input: || object(&[("name", words(100))], &["name"]),
-    output: || object(&[("anchor_habit_id", json!({"type": ["string", "null"]})), ("plan", json!({"type": "string"})), ("alternatives", list(json!({"type": "string"})))], &["anchor_habit_id", "plan", "alternatives"]),
-    computed: || object(&[("ranked", list(object(&[("habit_id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("strength", json!({"type": "number"})), ("current_streak", json!({"type": "integer"}))], &["habit_id", "strength"])))], &["ranked"]),
+    output: || {
+        object(
+            &[
+                ("anchor_habit_id", json!({"type": ["string", "null"]})),
+                ("plan", json!({"type": "string"})),
+                ("alternatives", list(json!({"type": "string"}))),
+            ],
+            &["anchor_habit_id", "plan", "alternatives"],
+        )
+    },
+    computed: || {
+        object(
+            &[(
+                "ranked",
+                list(object(
+                    &[
+                        ("habit_id", json!({"type": "string"})),
+                        ("name", json!({"type": "string"})),
+                        ("strength", json!({"type": "number"})),
+                        ("current_streak", json!({"type": "integer"})),
+                    ],
+                    &["habit_id", "strength"],
+                )),
+            )],
+            &["ranked"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(stack(cx, input)),
@@ -108,7 +182,12 @@ pub const STACK: Feature = Feature {
 async fn stack(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let name = input["name"].as_str().unwrap_or("").trim();
     let mut habits = store::all(cx.db, cx.caller).await?;
-    crate::platform::sort::sort_by(&mut habits, |a, b| b.strength.total_cmp(&a.strength).then_with(|| b.current_streak.cmp(&a.current_streak)).then_with(|| a.id.cmp(&b.id)));
+    crate::platform::sort::sort_by(&mut habits, |a, b| {
+        b.strength
+            .total_cmp(&a.strength)
+            .then_with(|| b.current_streak.cmp(&a.current_streak))
+            .then_with(|| a.id.cmp(&b.id))
+    });
     let anchor = habits.first();
     Ok(Draft {
         computed: json!({"ranked": habits.iter().take(5).map(|h| json!({"habit_id": h.id, "name": h.name, "strength": h.strength, "current_streak": h.current_streak})).collect::<Vec<_>>()}),
@@ -127,8 +206,28 @@ pub const RECOVERY: Feature = Feature {
     summary: "A plan after a broken streak",
     prompt: "Write a short, kind plan to restart the habit from the break's context.",
     input: habit_input,
-    output: || object(&[("plan", list(json!({"type": "string"}))), ("message", json!({"type": "string"}))], &["plan", "message"]),
-    computed: || object(&[("last_done", json!({"type": ["string", "null"]})), ("days_since", json!({"type": ["integer", "null"]})), ("best_streak", json!({"type": "integer"})), ("current_streak", json!({"type": "integer"})), ("consistency_30d", json!({"type": ["number", "null"]})), ("broken", json!({"type": "boolean"}))], &["best_streak", "current_streak", "broken"]),
+    output: || {
+        object(
+            &[
+                ("plan", list(json!({"type": "string"}))),
+                ("message", json!({"type": "string"})),
+            ],
+            &["plan", "message"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("last_done", json!({"type": ["string", "null"]})),
+                ("days_since", json!({"type": ["integer", "null"]})),
+                ("best_streak", json!({"type": "integer"})),
+                ("current_streak", json!({"type": "integer"})),
+                ("consistency_30d", json!({"type": ["number", "null"]})),
+                ("broken", json!({"type": "boolean"})),
+            ],
+            &["best_streak", "current_streak", "broken"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(recovery(cx, input)),
@@ -159,8 +258,22 @@ pub const OPTIMIZE: Feature = Feature {
     summary: "Best days from the log history",
     prompt: "Point out the best and weakest days from the completion rates.",
     input: habit_input,
-    output: || object(&[("best_days", list(json!({"type": "string"}))), ("weak_days", list(json!({"type": "string"}))), ("advice", json!({"type": "string"}))], &["best_days", "weak_days", "advice"]),
-    computed: || object(&[("by_weekday", json!({"type": "object"}))], &["by_weekday"]),
+    output: || {
+        object(
+            &[
+                ("best_days", list(json!({"type": "string"}))),
+                ("weak_days", list(json!({"type": "string"}))),
+                ("advice", json!({"type": "string"})),
+            ],
+            &["best_days", "weak_days", "advice"],
+        )
+    },
+    computed: || {
+        object(
+            &[("by_weekday", json!({"type": "object"}))],
+            &["by_weekday"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(optimize(cx, input)),
@@ -184,12 +297,37 @@ async fn optimize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         d += Duration::days(1);
     }
     let rates: Vec<Option<f64>> = (0..7).map(|i| pct(hit[i], due[i])).collect();
-    let by: serde_json::Map<String, Value> = WEEKDAYS.iter().enumerate().map(|(i, n)| (n.to_string(), json!({"due": due[i], "done": hit[i], "rate": rates[i]}))).collect();
-    let known: Vec<(usize, f64)> = rates.iter().enumerate().filter_map(|(i, r)| r.map(|r| (i, r))).collect();
+    let by: serde_json::Map<String, Value> = WEEKDAYS
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                n.to_string(),
+                json!({"due": due[i], "done": hit[i], "rate": rates[i]}),
+            )
+        })
+        .collect();
+    let known: Vec<(usize, f64)> = rates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.map(|r| (i, r)))
+        .collect();
     let top = known.iter().map(|x| x.1).fold(f64::MIN, f64::max);
     let low = known.iter().map(|x| x.1).fold(f64::MAX, f64::min);
-    let best: Vec<&str> = known.iter().filter(|x| x.1 == top).map(|x| WEEKDAYS[x.0]).collect();
-    let weak: Vec<&str> = if top == low { Vec::new() } else { known.iter().filter(|x| x.1 == low).map(|x| WEEKDAYS[x.0]).collect() };
+    let best: Vec<&str> = known
+        .iter()
+        .filter(|x| x.1 == top)
+        .map(|x| WEEKDAYS[x.0])
+        .collect();
+    let weak: Vec<&str> = if top == low {
+        Vec::new()
+    } else {
+        known
+            .iter()
+            .filter(|x| x.1 == low)
+            .map(|x| WEEKDAYS[x.0])
+            .collect()
+    };
     Ok(Draft {
         computed: json!({ "by_weekday": by }),
         result: json!({"best_days": best, "weak_days": weak, "advice": if weak.is_empty() { "Your days are even; keep the schedule.".to_string() } else { if weak.len() == 1 {
@@ -209,8 +347,28 @@ pub const DIFFICULTY: Feature = Feature {
     summary: "Too easy or too hard, from consistency",
     prompt: "Say whether the habit is too easy or too hard from its consistency, with one change.",
     input: habit_input,
-    output: || object(&[("verdict", crate::schema!({"type": "string", "enum": ["too_easy", "about_right", "too_hard", "too_new"]})), ("suggestion", json!({"type": "string"}))], &["verdict", "suggestion"]),
-    computed: || object(&[("due_30d", json!({"type": "integer"})), ("done_30d", json!({"type": "integer"})), ("consistency_30d", json!({"type": ["number", "null"]}))], &["due_30d", "done_30d", "consistency_30d"]),
+    output: || {
+        object(
+            &[
+                (
+                    "verdict",
+                    crate::schema!({"type": "string", "enum": ["too_easy", "about_right", "too_hard", "too_new"]}),
+                ),
+                ("suggestion", json!({"type": "string"})),
+            ],
+            &["verdict", "suggestion"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("due_30d", json!({"type": "integer"})),
+                ("done_30d", json!({"type": "integer"})),
+                ("consistency_30d", json!({"type": ["number", "null"]})),
+            ],
+            &["due_30d", "done_30d", "consistency_30d"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(difficulty(cx, input)),
@@ -251,8 +409,37 @@ pub const INSIGHTS: Feature = Feature {
     summary: "How all your habits are doing",
     prompt: "Summarize how the user's habits are doing from the figures.",
     input: || object(&[], &[]),
-    output: || object(&[("summary", json!({"type": "string"})), ("strongest", json!({"type": ["string", "null"]})), ("needs_attention", list(json!({"type": "string"})))], &["summary", "strongest", "needs_attention"]),
-    computed: || object(&[("habits", list(object(&[("habit_id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("consistency_30d", json!({"type": ["number", "null"]})), ("current_streak", json!({"type": "integer"}))], &["habit_id", "consistency_30d"]))), ("done_today", json!({"type": "integer"})), ("due_today", json!({"type": "integer"}))], &["habits", "done_today", "due_today"]),
+    output: || {
+        object(
+            &[
+                ("summary", json!({"type": "string"})),
+                ("strongest", json!({"type": ["string", "null"]})),
+                ("needs_attention", list(json!({"type": "string"}))),
+            ],
+            &["summary", "strongest", "needs_attention"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                (
+                    "habits",
+                    list(object(
+                        &[
+                            ("habit_id", json!({"type": "string"})),
+                            ("name", json!({"type": "string"})),
+                            ("consistency_30d", json!({"type": ["number", "null"]})),
+                            ("current_streak", json!({"type": "integer"})),
+                        ],
+                        &["habit_id", "consistency_30d"],
+                    )),
+                ),
+                ("done_today", json!({"type": "integer"})),
+                ("due_today", json!({"type": "integer"})),
+            ],
+            &["habits", "done_today", "due_today"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 900,
     run: |cx, _| Box::pin(insights(cx)),
@@ -261,13 +448,37 @@ pub const INSIGHTS: Feature = Feature {
 
 async fn insights(cx: &Cx<'_>) -> Result<Draft, ApiError> {
     let (habits, days) = futures::try_join!(store::all(cx.db, cx.caller), data::habit_days(cx))?;
-    let rows: Vec<(String, String, Option<f64>, u32)> = habits.iter().map(|h| {
-        let (due, hit) = consistency(h, days.get(&h.id).map_or(&[][..], |d| d.as_slice()), cx.today, 30);
-        (h.id.clone(), h.name.clone(), pct(hit, due), h.current_streak)
-    }).collect();
-    let strongest = rows.iter().filter(|r| r.2.is_some()).max_by(|a, b| a.2.unwrap_or(0.0).total_cmp(&b.2.unwrap_or(0.0))).map(|r| r.1.clone());
-    let attention: Vec<String> = rows.iter().filter(|r| r.2.is_some_and(|p| p < 50.0)).map(|r| r.1.clone()).collect();
-    let (due_today, done_today) = (habits.iter().filter(|h| h.due_today).count(), habits.iter().filter(|h| h.done_today).count());
+    let rows: Vec<(String, String, Option<f64>, u32)> = habits
+        .iter()
+        .map(|h| {
+            let (due, hit) = consistency(
+                h,
+                days.get(&h.id).map_or(&[][..], |d| d.as_slice()),
+                cx.today,
+                30,
+            );
+            (
+                h.id.clone(),
+                h.name.clone(),
+                pct(hit, due),
+                h.current_streak,
+            )
+        })
+        .collect();
+    let strongest = rows
+        .iter()
+        .filter(|r| r.2.is_some())
+        .max_by(|a, b| a.2.unwrap_or(0.0).total_cmp(&b.2.unwrap_or(0.0)))
+        .map(|r| r.1.clone());
+    let attention: Vec<String> = rows
+        .iter()
+        .filter(|r| r.2.is_some_and(|p| p < 50.0))
+        .map(|r| r.1.clone())
+        .collect();
+    let (due_today, done_today) = (
+        habits.iter().filter(|h| h.due_today).count(),
+        habits.iter().filter(|h| h.done_today).count(),
+    );
     Ok(Draft {
         computed: json!({"habits": rows.iter().map(|r| json!({"habit_id": r.0, "name": r.1, "consistency_30d": r.2, "current_streak": r.3})).collect::<Vec<_>>(), "done_today": done_today, "due_today": due_today}),
         result: json!({"summary": format!("{} habit(s); {done_today} of {due_today} due today are done.", habits.len()), "strongest": strongest, "needs_attention": attention}),

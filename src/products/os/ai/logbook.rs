@@ -15,12 +15,25 @@ pub static FEATURES: &[Feature] = &[SUMMARIZE, THEMES, SENTIMENT, REFLECT, EXTRA
 const TABLES: &[&str] = &["os_logbook"];
 
 fn period_input() -> Value {
-    object(&[("from", json!({"type": "string", "format": "date"})), ("to", json!({"type": "string", "format": "date"})), ("days", crate::schema!({"type": "integer", "minimum": 1, "maximum": 366, "default": 30}))], &[])
+    object(
+        &[
+            ("from", json!({"type": "string", "format": "date"})),
+            ("to", json!({"type": "string", "format": "date"})),
+            (
+                "days",
+                crate::schema!({"type": "integer", "minimum": 1, "maximum": 366, "default": 30}),
+            ),
+        ],
+        &[],
+    )
 }
 
 /// `[from, to]` from the input: explicit dates, or the last `days` (30).
 fn period(cx: &Cx<'_>, input: &Value) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let to = input["to"].as_str().and_then(parse_date).unwrap_or(cx.today);
+    let to = input["to"]
+        .as_str()
+        .and_then(parse_date)
+        .unwrap_or(cx.today);
     let from = match input["from"].as_str().and_then(parse_date) {
         Some(f) => f,
         None => to - Duration::days(input["days"].as_i64().unwrap_or(30) - 1),
@@ -31,13 +44,20 @@ fn period(cx: &Cx<'_>, input: &Value) -> Result<(NaiveDate, NaiveDate), ApiError
     Ok((from, to))
 }
 
-async fn in_period(cx: &Cx<'_>, input: &Value) -> Result<(NaiveDate, NaiveDate, Vec<Entry>), ApiError> {
+async fn in_period(
+    cx: &Cx<'_>,
+    input: &Value,
+) -> Result<(NaiveDate, NaiveDate, Vec<Entry>), ApiError> {
     let (from, to) = period(cx, input)?;
     Ok((from, to, data::entries(cx, from, to).await?))
 }
 
 fn period_figures() -> Vec<(&'static str, Value)> {
-    vec![("from", json!({"type": "string"})), ("to", json!({"type": "string"})), ("entries", json!({"type": "integer"}))]
+    vec![
+        ("from", json!({"type": "string"})),
+        ("to", json!({"type": "string"})),
+        ("entries", json!({"type": "integer"})),
+    ]
 }
 
 // ---- summarize ----
@@ -49,10 +69,22 @@ pub const SUMMARIZE: Feature = Feature {
     summary: "A period's entries in a few lines",
     prompt: "Summarize the period's logbook entries in a few sentences.",
     input: period_input,
-    output: || object(&[("summary", json!({"type": "string"})), ("highlights", list(json!({"type": "string"})))], &["summary", "highlights"]),
+    output: || {
+        object(
+            &[
+                ("summary", json!({"type": "string"})),
+                ("highlights", list(json!({"type": "string"}))),
+            ],
+            &["summary", "highlights"],
+        )
+    },
     computed: || {
         let mut f = period_figures();
-        f.extend([("words", json!({"type": "integer"})), ("days_written", json!({"type": "integer"})), ("mood", json!({"type": ["number", "null"]}))]);
+        f.extend([
+            ("words", json!({"type": "integer"})),
+            ("days_written", json!({"type": "integer"})),
+            ("mood", json!({"type": ["number", "null"]})),
+        ]);
         object(&f, &["from", "to", "entries", "words"])
     },
     reads: TABLES,
@@ -63,13 +95,31 @@ pub const SUMMARIZE: Feature = Feature {
 
 async fn summarize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let (from, to, entries) = in_period(cx, input).await?;
-    let words: usize = entries.iter().map(|e| e.content.split_whitespace().count()).sum();
+    let words: usize = entries
+        .iter()
+        .map(|e| e.content.split_whitespace().count())
+        .sum();
     let mut days: Vec<&str> = entries.iter().map(|e| e.date.as_str()).collect();
     days.dedup();
     let texts: Vec<&str> = entries.iter().map(|e| e.content.as_str()).collect();
     let themes = text::themes(&texts, 2);
-    let moods: Vec<f64> = entries.iter().map(|e| text::sentiment(&e.content)).filter(|s| s.1 + s.2 > 0).map(|s| s.0).collect();
-    let highlights: Vec<String> = entries.iter().filter_map(|e| e.content.split(['.', '\n']).next().map(|s| s.trim().chars().take(120).collect::<String>())).filter(|s| !s.is_empty()).take(5).collect();
+    let moods: Vec<f64> = entries
+        .iter()
+        .map(|e| text::sentiment(&e.content))
+        .filter(|s| s.1 + s.2 > 0)
+        .map(|s| s.0)
+        .collect();
+    let highlights: Vec<String> = entries
+        .iter()
+        .filter_map(|e| {
+            e.content
+                .split(['.', '\n'])
+                .next()
+                .map(|s| s.trim().chars().take(120).collect::<String>())
+        })
+        .filter(|s| !s.is_empty())
+        .take(5)
+        .collect();
     Ok(Draft {
         computed: json!({"from": from.to_string(), "to": to.to_string(), "entries": entries.len(), "words": words, "days_written": days.len(), "mood": stats::mean(&moods).map(|m| stats::round(m, 2))}),
         result: json!({"summary": if entries.is_empty() { format!("No entries between {from} and {to}.") } else {
@@ -88,7 +138,21 @@ pub const THEMES: Feature = Feature {
     summary: "Recurring topics with counts",
     prompt: "Name the recurring topics; keep the counts.",
     input: period_input,
-    output: || object(&[("themes", list(object(&[("theme", json!({"type": "string"})), ("entries", json!({"type": "integer"}))], &["theme", "entries"])))], &["themes"]),
+    output: || {
+        object(
+            &[(
+                "themes",
+                list(object(
+                    &[
+                        ("theme", json!({"type": "string"})),
+                        ("entries", json!({"type": "integer"})),
+                    ],
+                    &["theme", "entries"],
+                )),
+            )],
+            &["themes"],
+        )
+    },
     computed: || object(&period_figures(), &["from", "to", "entries"]),
     reads: TABLES,
     ttl_secs: 3600,
@@ -115,10 +179,34 @@ pub const SENTIMENT: Feature = Feature {
     summary: "The mood trend over time",
     prompt: "Describe the mood trend; keep the weekly scores.",
     input: period_input,
-    output: || object(&[("trend", crate::schema!({"type": "string", "enum": ["improving", "declining", "steady", "unknown"]})), ("description", json!({"type": "string"}))], &["trend", "description"]),
+    output: || {
+        object(
+            &[
+                (
+                    "trend",
+                    crate::schema!({"type": "string", "enum": ["improving", "declining", "steady", "unknown"]}),
+                ),
+                ("description", json!({"type": "string"})),
+            ],
+            &["trend", "description"],
+        )
+    },
     computed: || {
         let mut f = period_figures();
-        f.extend([("weeks", list(object(&[("week_of", json!({"type": "string"})), ("score", json!({"type": "number"})), ("entries", json!({"type": "integer"}))], &["week_of", "score", "entries"]))), ("slope_per_week", json!({"type": ["number", "null"]}))]);
+        f.extend([
+            (
+                "weeks",
+                list(object(
+                    &[
+                        ("week_of", json!({"type": "string"})),
+                        ("score", json!({"type": "number"})),
+                        ("entries", json!({"type": "integer"})),
+                    ],
+                    &["week_of", "score", "entries"],
+                )),
+            ),
+            ("slope_per_week", json!({"type": ["number", "null"]})),
+        ]);
         object(&f, &["from", "to", "entries", "weeks"])
     },
     reads: TABLES,
@@ -133,10 +221,16 @@ async fn sentiment(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     for e in &entries {
         if let Some(d) = parse_date(&e.date) {
             let monday = d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
-            weeks.entry(monday).or_default().push(text::sentiment(&e.content).0);
+            weeks
+                .entry(monday)
+                .or_default()
+                .push(text::sentiment(&e.content).0);
         }
     }
-    let rows: Vec<(NaiveDate, f64, usize)> = weeks.iter().filter_map(|(w, s)| stats::mean(s).map(|m| (*w, stats::round(m, 3), s.len()))).collect();
+    let rows: Vec<(NaiveDate, f64, usize)> = weeks
+        .iter()
+        .filter_map(|(w, s)| stats::mean(s).map(|m| (*w, stats::round(m, 3), s.len())))
+        .collect();
     let xs: Vec<f64> = (0..rows.len()).map(|i| i as f64).collect();
     let ys: Vec<f64> = rows.iter().map(|r| r.1).collect();
     let slope = stats::linear_fit(&xs, &ys).map(|(_, b)| b);
@@ -164,7 +258,15 @@ pub const REFLECT: Feature = Feature {
     summary: "Reflection prompts from recent entries",
     prompt: "Write 3 to 5 reflection prompts grounded in the recent themes.",
     input: period_input,
-    output: || object(&[("prompts", crate::schema!({"type": "array", "minItems": 1, "maxItems": 5, "items": {"type": "string"}}))], &["prompts"]),
+    output: || {
+        object(
+            &[(
+                "prompts",
+                crate::schema!({"type": "array", "minItems": 1, "maxItems": 5, "items": {"type": "string"}}),
+            )],
+            &["prompts"],
+        )
+    },
     computed: || {
         let mut f = period_figures();
         f.push(("themes", list(json!({"type": "string"}))));
@@ -179,8 +281,15 @@ pub const REFLECT: Feature = Feature {
 async fn reflect(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let (from, to, entries) = in_period(cx, input).await?;
     let texts: Vec<&str> = entries.iter().map(|e| e.content.as_str()).collect();
-    let themes: Vec<String> = text::themes(&texts, 1).into_iter().take(3).map(|t| t.0).collect();
-    let mut prompts: Vec<String> = themes.iter().map(|t| format!("What has “{t}” taught you lately?")).collect();
+    let themes: Vec<String> = text::themes(&texts, 1)
+        .into_iter()
+        .take(3)
+        .map(|t| t.0)
+        .collect();
+    let mut prompts: Vec<String> = themes
+        .iter()
+        .map(|t| format!("What has “{t}” taught you lately?"))
+        .collect();
     prompts.push("What would make tomorrow a good day?".into());
     prompts.push("What are you grateful for this week?".into());
     prompts.truncate(5);
@@ -198,9 +307,46 @@ pub const EXTRACT_TASKS: Feature = Feature {
     name: "extract_tasks",
     summary: "Action items found in entries",
     prompt: "List the action items the entries mention, as task titles.",
-    input: || object(&[("entry_id", id()), ("days", crate::schema!({"type": "integer", "minimum": 1, "maximum": 366, "default": 7})), ("apply", apply_flag())], &[]),
-    output: || object(&[("tasks", list(object(&[("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})), ("entry_id", json!({"type": "string"}))], &["title", "entry_id"])))], &["tasks"]),
-    computed: || object(&[("entries_read", json!({"type": "integer"})), ("found", json!({"type": "integer"}))], &["entries_read", "found"]),
+    input: || {
+        object(
+            &[
+                ("entry_id", id()),
+                (
+                    "days",
+                    crate::schema!({"type": "integer", "minimum": 1, "maximum": 366, "default": 7}),
+                ),
+                ("apply", apply_flag()),
+            ],
+            &[],
+        )
+    },
+    output: || {
+        object(
+            &[(
+                "tasks",
+                list(object(
+                    &[
+                        (
+                            "title",
+                            crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}),
+                        ),
+                        ("entry_id", json!({"type": "string"})),
+                    ],
+                    &["title", "entry_id"],
+                )),
+            )],
+            &["tasks"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("entries_read", json!({"type": "integer"})),
+                ("found", json!({"type": "integer"})),
+            ],
+            &["entries_read", "found"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(extract(cx, input)),
@@ -210,9 +356,23 @@ pub const EXTRACT_TASKS: Feature = Feature {
 async fn extract(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let entries = match input["entry_id"].as_str() {
         Some(id) => vec![data::entry(cx, id).await?],
-        None => data::entries(cx, cx.today - Duration::days(input["days"].as_i64().unwrap_or(7) - 1), cx.today).await?,
+        None => {
+            data::entries(
+                cx,
+                cx.today - Duration::days(input["days"].as_i64().unwrap_or(7) - 1),
+                cx.today,
+            )
+            .await?
+        }
     };
-    let found: Vec<Value> = entries.iter().flat_map(|e| text::action_items(&e.content).into_iter().map(move |t| json!({"title": t, "entry_id": e.id}))).collect();
+    let found: Vec<Value> = entries
+        .iter()
+        .flat_map(|e| {
+            text::action_items(&e.content)
+                .into_iter()
+                .map(move |t| json!({"title": t, "entry_id": e.id}))
+        })
+        .collect();
     Ok(Draft {
         computed: json!({"entries_read": entries.len(), "found": found.len()}),
         result: json!({ "tasks": found }),
@@ -225,14 +385,21 @@ async fn apply_extract(cx: &Cx<'_>, result: &Value) -> Result<Value, ApiError> {
     let mut stmts = Vec::new();
     for t in result["tasks"].as_array().into_iter().flatten() {
         let title = t["title"].as_str().unwrap_or("Task");
-        let description = format!("From logbook entry {}", t["entry_id"].as_str().unwrap_or(""));
-        let (id, stmt) = super::insert_task(cx, &super::NewTask {
-            title,
-            description: &description,
-            area: text::area_of(title),
-            effort: 1,
-            ..Default::default()
-        }, &now)?;
+        let description = format!(
+            "From logbook entry {}",
+            t["entry_id"].as_str().unwrap_or("")
+        );
+        let (id, stmt) = super::insert_task(
+            cx,
+            &super::NewTask {
+                title,
+                description: &description,
+                area: text::area_of(title),
+                effort: 1,
+                ..Default::default()
+            },
+            &now,
+        )?;
         stmts.push(stmt);
         ids.push(id);
     }
@@ -249,8 +416,42 @@ pub const LINK: Feature = Feature {
     summary: "Suggested links to goals and projects",
     prompt: "Explain which goals and projects the entry relates to.",
     input: || object(&[("entry_id", id())], &["entry_id"]),
-    output: || object(&[("links", list(object(&[("type", crate::schema!({"type": "string", "enum": ["goal", "project"]})), ("id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("why", json!({"type": "string"}))], &["type", "id", "name", "why"])))], &["links"]),
-    computed: || object(&[("scores", list(object(&[("type", json!({"type": "string"})), ("id", json!({"type": "string"})), ("overlap", json!({"type": "number"}))], &["type", "id", "overlap"])))], &["scores"]),
+    output: || {
+        object(
+            &[(
+                "links",
+                list(object(
+                    &[
+                        (
+                            "type",
+                            crate::schema!({"type": "string", "enum": ["goal", "project"]}),
+                        ),
+                        ("id", json!({"type": "string"})),
+                        ("name", json!({"type": "string"})),
+                        ("why", json!({"type": "string"})),
+                    ],
+                    &["type", "id", "name", "why"],
+                )),
+            )],
+            &["links"],
+        )
+    },
+    computed: || {
+        object(
+            &[(
+                "scores",
+                list(object(
+                    &[
+                        ("type", json!({"type": "string"})),
+                        ("id", json!({"type": "string"})),
+                        ("overlap", json!({"type": "number"})),
+                    ],
+                    &["type", "id", "overlap"],
+                )),
+            )],
+            &["scores"],
+        )
+    },
     reads: &["os_logbook", "os_goals", "os_projects"],
     ttl_secs: 3600,
     run: |cx, input| Box::pin(link(cx, input)),
@@ -269,11 +470,14 @@ async fn link(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         found.push(("goal", id, title, o));
     }
     for p in projects {
-        let o = text::overlap(&format!("{} {}", p.name, p.description), &e.content).max(text::overlap(&p.name, &e.content));
+        let o = text::overlap(&format!("{} {}", p.name, p.description), &e.content)
+            .max(text::overlap(&p.name, &e.content));
         found.push(("project", p.id, p.name, o));
     }
     found.retain(|f| f.3 > 0.0);
-    crate::platform::sort::sort_by(&mut found, |a, b| b.3.total_cmp(&a.3).then_with(|| a.1.cmp(&b.1)));
+    crate::platform::sort::sort_by(&mut found, |a, b| {
+        b.3.total_cmp(&a.3).then_with(|| a.1.cmp(&b.1))
+    });
     found.truncate(5);
     Ok(Draft {
         computed: json!({"scores": found.iter().map(|(t, id, _, o)| json!({"type": t, "id": id, "overlap": stats::round(*o, 2)})).collect::<Vec<_>>()}),

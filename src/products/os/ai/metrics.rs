@@ -8,7 +8,14 @@ use super::{id, list, object, stats, Cx, Draft, Feature};
 use crate::platform::error::ApiError;
 use crate::products::os::rules::metrics::Log;
 
-pub static FEATURES: &[Feature] = &[PATTERNS, ANOMALIES, CORRELATIONS, PREDICT, TARGETS, INSIGHTS];
+pub static FEATURES: &[Feature] = &[
+    PATTERNS,
+    ANOMALIES,
+    CORRELATIONS,
+    PREDICT,
+    TARGETS,
+    INSIGHTS,
+];
 
 const TABLES: &[&str] = &["os_metrics", "os_metric_logs", "os_habits", "os_habit_logs"];
 /// Shared dates a correlation needs.
@@ -27,15 +34,34 @@ async fn load(cx: &Cx<'_>, input: &Value) -> Result<(Metric, Vec<Log>), ApiError
     Ok((m, logs))
 }
 
-const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 /// Mean by weekday (Monday first) and the least-squares slope per day.
 pub fn patterns(logs: &[Log]) -> (Vec<Option<f64>>, Option<f64>) {
     let by_day: Vec<Option<f64>> = (0..7)
-        .map(|d| stats::mean(&logs.iter().filter(|l| l.date.weekday().num_days_from_monday() == d).map(|l| l.value).collect::<Vec<_>>()))
+        .map(|d| {
+            stats::mean(
+                &logs
+                    .iter()
+                    .filter(|l| l.date.weekday().num_days_from_monday() == d)
+                    .map(|l| l.value)
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect();
     let first = logs.first().map(|l| l.date);
-    let xs: Vec<f64> = logs.iter().map(|l| first.map_or(0.0, |f| (l.date - f).num_days() as f64)).collect();
+    let xs: Vec<f64> = logs
+        .iter()
+        .map(|l| first.map_or(0.0, |f| (l.date - f).num_days() as f64))
+        .collect();
     let ys: Vec<f64> = logs.iter().map(|l| l.value).collect();
     (by_day, stats::linear_fit(&xs, &ys).map(|(_, b)| b))
 }
@@ -49,8 +75,30 @@ pub const PATTERNS: Feature = Feature {
     summary: "Weekday and trend patterns",
     prompt: "Describe the weekday pattern and the trend from the computed means and slope.",
     input: metric_input,
-    output: || object(&[("best_day", json!({"type": ["string", "null"]})), ("worst_day", json!({"type": ["string", "null"]})), ("trend", crate::schema!({"type": "string", "enum": ["rising", "falling", "flat", "unknown"]})), ("description", json!({"type": "string"}))], &["best_day", "worst_day", "trend", "description"]),
-    computed: || object(&[("n", json!({"type": "integer"})), ("weekday_means", json!({"type": "object"})), ("slope_per_day", json!({"type": ["number", "null"]}))], &["n", "weekday_means", "slope_per_day"]),
+    output: || {
+        object(
+            &[
+                ("best_day", json!({"type": ["string", "null"]})),
+                ("worst_day", json!({"type": ["string", "null"]})),
+                (
+                    "trend",
+                    crate::schema!({"type": "string", "enum": ["rising", "falling", "flat", "unknown"]}),
+                ),
+                ("description", json!({"type": "string"})),
+            ],
+            &["best_day", "worst_day", "trend", "description"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("n", json!({"type": "integer"})),
+                ("weekday_means", json!({"type": "object"})),
+                ("slope_per_day", json!({"type": ["number", "null"]})),
+            ],
+            &["n", "weekday_means", "slope_per_day"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(run_patterns(cx, input)),
@@ -58,7 +106,9 @@ pub const PATTERNS: Feature = Feature {
 };
 
 fn trend_of(slope: Option<f64>, logs: &[Log]) -> &'static str {
-    let scale = stats::mean(&logs.iter().map(|l| l.value.abs()).collect::<Vec<_>>()).unwrap_or(0.0).max(1e-9);
+    let scale = stats::mean(&logs.iter().map(|l| l.value.abs()).collect::<Vec<_>>())
+        .unwrap_or(0.0)
+        .max(1e-9);
     match slope {
         None => "unknown",
         Some(s) if s.abs() * 30.0 < scale * 0.02 => "flat",
@@ -67,10 +117,23 @@ fn trend_of(slope: Option<f64>, logs: &[Log]) -> &'static str {
     }
 }
 
-fn best_worst(by_day: &[Option<f64>], higher: bool) -> (Option<&'static str>, Option<&'static str>) {
-    let known: Vec<(usize, f64)> = by_day.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
-    let max = known.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| WEEKDAYS[*i]);
-    let min = known.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| WEEKDAYS[*i]);
+fn best_worst(
+    by_day: &[Option<f64>],
+    higher: bool,
+) -> (Option<&'static str>, Option<&'static str>) {
+    let known: Vec<(usize, f64)> = by_day
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
+    let max = known
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| WEEKDAYS[*i]);
+    let min = known
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| WEEKDAYS[*i]);
     if higher {
         (max, min)
     } else {
@@ -83,7 +146,11 @@ async fn run_patterns(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let (by_day, slope) = patterns(&logs);
     let (best, worst) = best_worst(&by_day, m.direction == "higher");
     let trend = trend_of(slope, &logs);
-    let means: serde_json::Map<String, Value> = WEEKDAYS.iter().zip(&by_day).map(|(d, v)| (d.to_string(), json!(v.map(|v| stats::round(v, 3))))).collect();
+    let means: serde_json::Map<String, Value> = WEEKDAYS
+        .iter()
+        .zip(&by_day)
+        .map(|(d, v)| (d.to_string(), json!(v.map(|v| stats::round(v, 3)))))
+        .collect();
     Ok(Draft {
         computed: json!({"n": logs.len(), "weekday_means": means, "slope_per_day": slope.map(|s| stats::round(s, 4))}),
         result: json!({"best_day": best, "worst_day": worst, "trend": trend,
@@ -100,8 +167,40 @@ pub const ANOMALIES: Feature = Feature {
     summary: "Outliers by robust z-score",
     prompt: "Describe the outliers found; keep their dates and values.",
     input: metric_input,
-    output: || object(&[("anomalies", list(object(&[("date", json!({"type": "string", "format": "date"})), ("value", json!({"type": "number"})), ("z", json!({"type": "number"})), ("direction", crate::schema!({"type": "string", "enum": ["high", "low"]}))], &["date", "value", "z", "direction"]))), ("note", json!({"type": "string"}))], &["anomalies", "note"]),
-    computed: || object(&[("n", json!({"type": "integer"})), ("median", json!({"type": ["number", "null"]})), ("mad", json!({"type": ["number", "null"]})), ("threshold", json!({"type": "number"}))], &["n", "median", "mad", "threshold"]),
+    output: || {
+        object(
+            &[
+                (
+                    "anomalies",
+                    list(object(
+                        &[
+                            ("date", json!({"type": "string", "format": "date"})),
+                            ("value", json!({"type": "number"})),
+                            ("z", json!({"type": "number"})),
+                            (
+                                "direction",
+                                crate::schema!({"type": "string", "enum": ["high", "low"]}),
+                            ),
+                        ],
+                        &["date", "value", "z", "direction"],
+                    )),
+                ),
+                ("note", json!({"type": "string"})),
+            ],
+            &["anomalies", "note"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("n", json!({"type": "integer"})),
+                ("median", json!({"type": ["number", "null"]})),
+                ("mad", json!({"type": ["number", "null"]})),
+                ("threshold", json!({"type": "number"})),
+            ],
+            &["n", "median", "mad", "threshold"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(run_anomalies(cx, input)),
@@ -112,18 +211,27 @@ async fn run_anomalies(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let (m, logs) = load(cx, input).await?;
     let values: Vec<f64> = logs.iter().map(|l| l.value).collect();
     let median = stats::median(&values);
-    let mad = median.and_then(|md| stats::median(&values.iter().map(|v| (v - md).abs()).collect::<Vec<_>>()));
+    let mad = median
+        .and_then(|md| stats::median(&values.iter().map(|v| (v - md).abs()).collect::<Vec<_>>()));
     let found: Vec<Value> = match stats::robust_z(&values) {
         Some(z) => logs.iter().zip(z).filter(|(_, z)| z.abs() > Z_LIMIT)
             .map(|(l, z)| json!({"date": l.date.to_string(), "value": l.value, "z": stats::round(z, 2), "direction": if z > 0.0 { "high" } else { "low" }})).collect(),
         None => Vec::new(),
     };
     let note = if values.len() < 5 {
-        format!("{} has {} log(s): too few to call anything unusual.", m.name, values.len())
+        format!(
+            "{} has {} log(s): too few to call anything unusual.",
+            m.name,
+            values.len()
+        )
     } else if mad == Some(0.0) {
         "Most values are identical, so nothing stands out by a robust z-score.".into()
     } else {
-        format!("{} unusual value(s) among {} logs (|robust z| > {Z_LIMIT}).", found.len(), values.len())
+        format!(
+            "{} unusual value(s) among {} logs (|robust z| > {Z_LIMIT}).",
+            found.len(),
+            values.len()
+        )
     };
     Ok(Draft {
         computed: json!({"n": values.len(), "median": median, "mad": mad, "threshold": Z_LIMIT}),
@@ -140,11 +248,41 @@ pub const CORRELATIONS: Feature = Feature {
     summary: "Pearson and Spearman with other metrics and habits",
     prompt: "Describe the strongest correlations found; keep every coefficient and n.",
     input: metric_input,
-    output: || object(&[("pairs", list(object(&[
-        ("kind", crate::schema!({"type": "string", "enum": ["metric", "habit"]})), ("id", json!({"type": "string"})), ("name", json!({"type": "string"})),
-        ("n", json!({"type": "integer"})), ("pearson", json!({"type": ["number", "null"]})), ("spearman", json!({"type": ["number", "null"]})),
-        ("reason", json!({"type": ["string", "null"]}))], &["kind", "id", "name", "n", "pearson", "spearman", "reason"]))), ("summary", json!({"type": "string"}))], &["pairs", "summary"]),
-    computed: || object(&[("min_pairs", json!({"type": "integer"})), ("compared", json!({"type": "integer"}))], &["min_pairs", "compared"]),
+    output: || {
+        object(
+            &[
+                (
+                    "pairs",
+                    list(object(
+                        &[
+                            (
+                                "kind",
+                                crate::schema!({"type": "string", "enum": ["metric", "habit"]}),
+                            ),
+                            ("id", json!({"type": "string"})),
+                            ("name", json!({"type": "string"})),
+                            ("n", json!({"type": "integer"})),
+                            ("pearson", json!({"type": ["number", "null"]})),
+                            ("spearman", json!({"type": ["number", "null"]})),
+                            ("reason", json!({"type": ["string", "null"]})),
+                        ],
+                        &["kind", "id", "name", "n", "pearson", "spearman", "reason"],
+                    )),
+                ),
+                ("summary", json!({"type": "string"})),
+            ],
+            &["pairs", "summary"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("min_pairs", json!({"type": "integer"})),
+                ("compared", json!({"type": "integer"})),
+            ],
+            &["min_pairs", "compared"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(run_correlations(cx, input)),
@@ -154,10 +292,21 @@ pub const CORRELATIONS: Feature = Feature {
 /// Pearson and Spearman on paired values, or why not (fewer than [`MIN_PAIRS`], no variance).
 pub fn correlate(xs: &[f64], ys: &[f64]) -> (Option<f64>, Option<f64>, Option<String>) {
     if xs.len() < MIN_PAIRS {
-        return (None, None, Some(format!("only {} shared date(s); {MIN_PAIRS} are needed", xs.len())));
+        return (
+            None,
+            None,
+            Some(format!(
+                "only {} shared date(s); {MIN_PAIRS} are needed",
+                xs.len()
+            )),
+        );
     }
     match (stats::pearson(xs, ys), stats::spearman(xs, ys)) {
-        (Some(p), s) => (Some(stats::round(p, 4)), s.map(|s| stats::round(s, 4)), None),
+        (Some(p), s) => (
+            Some(stats::round(p, 4)),
+            s.map(|s| stats::round(s, 4)),
+            None,
+        ),
         _ => (None, None, Some("one of the series does not vary".into())),
     }
 }
@@ -177,25 +326,53 @@ async fn run_correlations(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError>
     let mut pairs = Vec::new();
     for other in metrics.into_iter().filter(|o| o.id != m.id) {
         let theirs = data::by_date(all_logs.get(&other.id).map_or(&[][..], |l| l.as_slice()));
-        let (xs, ys): (Vec<f64>, Vec<f64>) = mine.iter().filter_map(|(d, v)| theirs.get(d).map(|w| (*v, *w))).unzip();
+        let (xs, ys): (Vec<f64>, Vec<f64>) = mine
+            .iter()
+            .filter_map(|(d, v)| theirs.get(d).map(|w| (*v, *w)))
+            .unzip();
         let (p, s, reason) = correlate(&xs, &ys);
         pairs.push(json!({"kind": "metric", "id": other.id, "name": other.name, "n": xs.len(), "pearson": p, "spearman": s, "reason": reason}));
     }
     // A habit pairs each logged date of the metric with 1 (done that day) or 0, from the
     // habit's start.
     for h in habits {
-        let done: std::collections::HashSet<NaiveDate> = days.get(&h.id).cloned().unwrap_or_default().into_iter().collect();
+        let done: std::collections::HashSet<NaiveDate> = days
+            .get(&h.id)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let start = crate::platform::fields::parse_date(&h.start_date).unwrap_or(cx.today);
-        let (xs, ys): (Vec<f64>, Vec<f64>) = mine.iter().filter(|(d, _)| **d >= start).map(|(d, v)| (*v, if done.contains(d) { 1.0 } else { 0.0 })).unzip();
+        let (xs, ys): (Vec<f64>, Vec<f64>) = mine
+            .iter()
+            .filter(|(d, _)| **d >= start)
+            .map(|(d, v)| (*v, if done.contains(d) { 1.0 } else { 0.0 }))
+            .unzip();
         let (p, s, reason) = correlate(&xs, &ys);
         pairs.push(json!({"kind": "habit", "id": h.id, "name": h.name, "n": xs.len(), "pearson": p, "spearman": s, "reason": reason}));
     }
-    let strongest = pairs.iter().filter(|p| p["pearson"].is_number()).max_by(|a, b| {
-        a["pearson"].as_f64().unwrap_or(0.0).abs().total_cmp(&b["pearson"].as_f64().unwrap_or(0.0).abs())
-    });
+    let strongest = pairs
+        .iter()
+        .filter(|p| p["pearson"].is_number())
+        .max_by(|a, b| {
+            a["pearson"]
+                .as_f64()
+                .unwrap_or(0.0)
+                .abs()
+                .total_cmp(&b["pearson"].as_f64().unwrap_or(0.0).abs())
+        });
     let summary = match strongest {
-        Some(p) => format!("{} moves most with {} (Pearson {}, n = {}).", m.name, p["name"].as_str().unwrap_or(""), p["pearson"], p["n"]),
-        None => format!("Nothing shares {MIN_PAIRS} or more dates with {} yet.", m.name),
+        Some(p) => format!(
+            "{} moves most with {} (Pearson {}, n = {}).",
+            m.name,
+            p["name"].as_str().unwrap_or(""),
+            p["pearson"],
+            p["n"]
+        ),
+        None => format!(
+            "Nothing shares {MIN_PAIRS} or more dates with {} yet.",
+            m.name
+        ),
     };
     Ok(Draft {
         computed: json!({"min_pairs": MIN_PAIRS, "compared": pairs.len()}),
@@ -211,9 +388,46 @@ pub const PREDICT: Feature = Feature {
     name: "predict",
     summary: "Forecast to a date and when the target is reached",
     prompt: "Explain the linear and recent-trend forecasts and the target date; keep the numbers.",
-    input: || object(&[("metric_id", id()), ("date", json!({"type": "string", "format": "date"}))], &["metric_id"]),
-    output: || object(&[("date", json!({"type": "string", "format": "date"})), ("linear", json!({"type": ["number", "null"]})), ("recent_trend", json!({"type": ["number", "null"]})), ("target_reached_on", json!({"type": ["string", "null"]})), ("explanation", json!({"type": "string"}))], &["date", "linear", "recent_trend", "target_reached_on", "explanation"]),
-    computed: || object(&[("n", json!({"type": "integer"})), ("slope_per_day", json!({"type": ["number", "null"]})), ("intercept", json!({"type": ["number", "null"]})), ("recent_slope_per_day", json!({"type": ["number", "null"]})), ("last_value", json!({"type": ["number", "null"]})), ("target", json!({"type": ["number", "null"]}))], &["n", "slope_per_day"]),
+    input: || {
+        object(
+            &[
+                ("metric_id", id()),
+                ("date", json!({"type": "string", "format": "date"})),
+            ],
+            &["metric_id"],
+        )
+    },
+    output: || {
+        object(
+            &[
+                ("date", json!({"type": "string", "format": "date"})),
+                ("linear", json!({"type": ["number", "null"]})),
+                ("recent_trend", json!({"type": ["number", "null"]})),
+                ("target_reached_on", json!({"type": ["string", "null"]})),
+                ("explanation", json!({"type": "string"})),
+            ],
+            &[
+                "date",
+                "linear",
+                "recent_trend",
+                "target_reached_on",
+                "explanation",
+            ],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("n", json!({"type": "integer"})),
+                ("slope_per_day", json!({"type": ["number", "null"]})),
+                ("intercept", json!({"type": ["number", "null"]})),
+                ("recent_slope_per_day", json!({"type": ["number", "null"]})),
+                ("last_value", json!({"type": ["number", "null"]})),
+                ("target", json!({"type": ["number", "null"]})),
+            ],
+            &["n", "slope_per_day"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(run_predict(cx, input)),
@@ -230,14 +444,24 @@ fn fits(logs: &[Log]) -> (Line, Line, Option<NaiveDate>) {
     let xs: Vec<f64> = logs.iter().map(|l| x(l.date)).collect();
     let ys: Vec<f64> = logs.iter().map(|l| l.value).collect();
     let recent = logs.len().saturating_sub(7);
-    (stats::linear_fit(&xs, &ys), stats::linear_fit(&xs[recent..], &ys[recent..]), first)
+    (
+        stats::linear_fit(&xs, &ys),
+        stats::linear_fit(&xs[recent..], &ys[recent..]),
+        first,
+    )
 }
 
 /// The day the line `a + b·x` (x = days since `first`) reaches `target`, when that is from
 /// `today` to ten years after it; `None` otherwise. The crossing is computed as a float and
 /// checked before it becomes a number of days, so no slope — however small, large or
 /// extreme its inputs — can overflow the date arithmetic.
-fn reach_date(first: NaiveDate, today: NaiveDate, a: f64, b: f64, target: f64) -> Option<NaiveDate> {
+fn reach_date(
+    first: NaiveDate,
+    today: NaiveDate,
+    a: f64,
+    b: f64,
+    target: f64,
+) -> Option<NaiveDate> {
     const HORIZON_DAYS: i64 = 3650;
     let x = ((target - a) / b).ceil();
     let last_x = (today - first).num_days().saturating_add(HORIZON_DAYS) as f64;
@@ -249,14 +473,21 @@ fn reach_date(first: NaiveDate, today: NaiveDate, a: f64, b: f64, target: f64) -
 
 async fn run_predict(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let (m, logs) = load(cx, input).await?;
-    let at = input["date"].as_str().and_then(crate::platform::fields::parse_date).unwrap_or(cx.today + Duration::days(30));
+    let at = input["date"]
+        .as_str()
+        .and_then(crate::platform::fields::parse_date)
+        .unwrap_or(cx.today + Duration::days(30));
     let (all, recent, first) = fits(&logs);
     let x_at = first.map_or(0.0, |f| (at - f).num_days() as f64);
     let linear = all.map(|(a, b)| stats::round(a + b * x_at, 3));
     let recent_v = recent.map(|(a, b)| stats::round(a + b * x_at, 3));
     let reached = match (m.target, all, first, logs.last()) {
         (Some(t), Some((a, b)), Some(f), Some(last)) => {
-            let done = if m.direction == "higher" { last.value >= t } else { last.value <= t };
+            let done = if m.direction == "higher" {
+                last.value >= t
+            } else {
+                last.value <= t
+            };
             if done {
                 Some(last.date)
             } else {
@@ -283,8 +514,27 @@ pub const TARGETS: Feature = Feature {
     summary: "A realistic next target",
     prompt: "Explain the suggested next target from the recent history.",
     input: metric_input,
-    output: || object(&[("next_target", json!({"type": ["number", "null"]})), ("why", json!({"type": "string"}))], &["next_target", "why"]),
-    computed: || object(&[("n", json!({"type": "integer"})), ("recent_median", json!({"type": ["number", "null"]})), ("recent_p75", json!({"type": ["number", "null"]})), ("recent_p25", json!({"type": ["number", "null"]})), ("current_target", json!({"type": ["number", "null"]}))], &["n"]),
+    output: || {
+        object(
+            &[
+                ("next_target", json!({"type": ["number", "null"]})),
+                ("why", json!({"type": "string"})),
+            ],
+            &["next_target", "why"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("n", json!({"type": "integer"})),
+                ("recent_median", json!({"type": ["number", "null"]})),
+                ("recent_p75", json!({"type": ["number", "null"]})),
+                ("recent_p25", json!({"type": ["number", "null"]})),
+                ("current_target", json!({"type": ["number", "null"]})),
+            ],
+            &["n"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(run_targets(cx, input)),
@@ -294,7 +544,11 @@ pub const TARGETS: Feature = Feature {
 async fn run_targets(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let (m, logs) = load(cx, input).await?;
     let recent: Vec<f64> = logs.iter().rev().take(30).map(|l| l.value).collect();
-    let (med, p75, p25) = (stats::median(&recent), stats::percentile(&recent, 75.0), stats::percentile(&recent, 25.0));
+    let (med, p75, p25) = (
+        stats::median(&recent),
+        stats::percentile(&recent, 75.0),
+        stats::percentile(&recent, 25.0),
+    );
     // The value reached on a good day (top quarter, or bottom for "lower is better").
     let next = if m.direction == "higher" { p75 } else { p25 };
     Ok(Draft {
@@ -314,8 +568,28 @@ pub const INSIGHTS: Feature = Feature {
     summary: "A summary of patterns, outliers and trend",
     prompt: "Summarize the metric's patterns, outliers and trend in a few sentences.",
     input: metric_input,
-    output: || object(&[("summary", json!({"type": "string"})), ("highlights", list(json!({"type": "string"})))], &["summary", "highlights"]),
-    computed: || object(&[("n", json!({"type": "integer"})), ("trend", json!({"type": "string"})), ("slope_per_day", json!({"type": ["number", "null"]})), ("anomalies", json!({"type": "integer"})), ("last_value", json!({"type": ["number", "null"]})), ("mean", json!({"type": ["number", "null"]}))], &["n", "trend"]),
+    output: || {
+        object(
+            &[
+                ("summary", json!({"type": "string"})),
+                ("highlights", list(json!({"type": "string"}))),
+            ],
+            &["summary", "highlights"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("n", json!({"type": "integer"})),
+                ("trend", json!({"type": "string"})),
+                ("slope_per_day", json!({"type": ["number", "null"]})),
+                ("anomalies", json!({"type": "integer"})),
+                ("last_value", json!({"type": ["number", "null"]})),
+                ("mean", json!({"type": ["number", "null"]})),
+            ],
+            &["n", "trend"],
+        )
+    },
     reads: TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(run_insights(cx, input)),
@@ -327,7 +601,8 @@ async fn run_insights(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let values: Vec<f64> = logs.iter().map(|l| l.value).collect();
     let (by_day, slope) = patterns(&logs);
     let trend = trend_of(slope, &logs);
-    let anomalies = stats::robust_z(&values).map_or(0, |z| z.iter().filter(|z| z.abs() > Z_LIMIT).count());
+    let anomalies =
+        stats::robust_z(&values).map_or(0, |z| z.iter().filter(|z| z.abs() > Z_LIMIT).count());
     let (best, _) = best_worst(&by_day, m.direction == "higher");
     let mean = stats::mean(&values);
     let mut highlights = vec![format!("Trend: {trend}")];
@@ -358,7 +633,10 @@ mod tests {
         assert_eq!(reach_date(first, today, 0.0, 0.001, 1e6), None);
         assert_eq!(reach_date(first, today, 0.0, 1.0, 1e300), None);
         assert_eq!(reach_date(first, today, 0.0, -1.0, 10.0), None);
-        assert_eq!(reach_date(first, today, 0.0, 1.0, 30.0), Some(d("2026-12-31")));
+        assert_eq!(
+            reach_date(first, today, 0.0, 1.0, 30.0),
+            Some(d("2026-12-31"))
+        );
         let mut g = crate::platform::text::arbitrary::Gen::new(38);
         for _ in 0..50_000 {
             let first = d("1970-01-01") + Duration::days(g.below(47_000) as i64);
@@ -373,8 +651,12 @@ mod tests {
             let mut date = d("1970-01-01") + Duration::days(g.below(40_000) as i64);
             let logs: Vec<Log> = (0..g.below(20))
                 .map(|_| {
-                    date = crate::platform::fields::days_after(date, g.below(400) as i64).unwrap_or(date);
-                    Log { date, value: g.float() }
+                    date = crate::platform::fields::days_after(date, g.below(400) as i64)
+                        .unwrap_or(date);
+                    Log {
+                        date,
+                        value: g.float(),
+                    }
                 })
                 .collect();
             let (all, recent, _) = fits(&logs);

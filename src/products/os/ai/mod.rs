@@ -43,7 +43,8 @@ pub struct Cx<'a> {
 
 pub type Run = for<'a> fn(&'a Cx<'a>, &'a Value) -> LocalBoxFuture<'a, Result<Draft, ApiError>>;
 /// Writes a result (features that create things, with `apply: true`); answers what it made.
-pub type Apply = for<'a> fn(&'a Cx<'a>, &'a Value, &'a Value) -> LocalBoxFuture<'a, Result<Value, ApiError>>;
+pub type Apply =
+    for<'a> fn(&'a Cx<'a>, &'a Value, &'a Value) -> LocalBoxFuture<'a, Result<Value, ApiError>>;
 
 pub struct Feature {
     /// `/api/os/ai/{area}/{name}`.
@@ -76,7 +77,10 @@ pub fn envelope(result: Value, computed: Value) -> Value {
 
 /// An object schema: `props` with `required`, nothing else.
 pub fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
-    let properties: serde_json::Map<String, Value> = props.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let properties: serde_json::Map<String, Value> = props
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 
@@ -114,7 +118,11 @@ pub struct NewTask<'a> {
 }
 
 /// The statement that inserts `t` as one of the caller's open tasks, and the new id.
-pub fn insert_task(cx: &Cx<'_>, t: &NewTask<'_>, now: &str) -> Result<(String, worker::D1PreparedStatement), ApiError> {
+pub fn insert_task(
+    cx: &Cx<'_>,
+    t: &NewTask<'_>,
+    now: &str,
+) -> Result<(String, worker::D1PreparedStatement), ApiError> {
     use crate::platform::db::nullable;
     let id = crate::platform::ids::new_id()?;
     let title: String = t.title.chars().take(200).collect();
@@ -164,7 +172,11 @@ async fn data_version(db: &D1Database, user_id: &str, tables: &[&str]) -> Result
 }
 
 /// The handler every feature route calls.
-pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<Response, ApiError> {
+pub async fn serve(
+    mut ctx: Ctx,
+    caller: Caller,
+    f: &'static Feature,
+) -> Result<Response, ApiError> {
     // Checked against `f.input`, the route's documented body.
     let input = ctx.json_value().await?;
     let db = ctx.d1()?;
@@ -178,10 +190,19 @@ pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<
             data_version(&db, &caller.user_id, f.reads).await
         }
     };
-    let (zone, version) = futures::try_join!(super::settings::timezone(&db, &caller.user_id), version)?;
-    let cx = Cx { db: &db, caller: &caller, today: super::settings::today_in(&zone)? };
+    let (zone, version) =
+        futures::try_join!(super::settings::timezone(&db, &caller.user_id), version)?;
+    let cx = Cx {
+        db: &db,
+        caller: &caller,
+        today: super::settings::today_in(&zone)?,
+    };
     let llm_cfg = &ctx.config.llm;
-    let model = if llm_cfg.backend == LlmBackend::Offline { "offline".to_string() } else { llm_cfg.model.clone() };
+    let model = if llm_cfg.backend == LlmBackend::Offline {
+        "offline".to_string()
+    } else {
+        llm_cfg.model.clone()
+    };
     let key = format!(
         "ai:{}:{}/{}:{}",
         caller.user_id,
@@ -208,7 +229,11 @@ pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<
             if problems.is_empty() {
                 Ok(v)
             } else {
-                Err(problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))
+                Err(problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; "))
             }
         };
         let offline = || Ok(Outcome::Json(Value::Null));
@@ -235,16 +260,25 @@ pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<
         .await?;
         match outcome {
             Outcome::Json(v) => v,
-            Outcome::Reply(_) => return Err(ApiError::UpstreamFailed(format!("the language model gave no {} JSON", f.name))),
+            Outcome::Reply(_) => {
+                return Err(ApiError::UpstreamFailed(format!(
+                    "the language model gave no {} JSON",
+                    f.name
+                )))
+            }
         }
     };
-    let mut answer = json!({"result": result, "computed": draft.computed, "cached": false, "model": model});
+    let mut answer =
+        json!({"result": result, "computed": draft.computed, "cached": false, "model": model});
     if apply {
         if let Some(write) = f.apply {
             answer["applied"] = write(&cx, &input, &answer["result"]).await?;
         }
     } else {
-        kv.put(&key, answer.to_string())?.expiration_ttl(f.ttl_secs.max(60)).execute().await?;
+        kv.put(&key, answer.to_string())?
+            .expiration_ttl(f.ttl_secs.max(60))
+            .execute()
+            .await?;
     }
     http::json(200, &answer)
 }
@@ -252,7 +286,14 @@ pub async fn serve(mut ctx: Ctx, caller: Caller, f: &'static Feature) -> Result<
 /// Every feature, in route order.
 pub fn all() -> Vec<&'static Feature> {
     let mut v: Vec<&'static Feature> = Vec::new();
-    for group in [tasks::FEATURES, goals::FEATURES, metrics::FEATURES, habits::FEATURES, projects::FEATURES, logbook::FEATURES] {
+    for group in [
+        tasks::FEATURES,
+        goals::FEATURES,
+        metrics::FEATURES,
+        habits::FEATURES,
+        projects::FEATURES,
+        logbook::FEATURES,
+    ] {
         v.extend(group.iter());
     }
     v
@@ -274,7 +315,9 @@ macro_rules! ai_route {
                 summary: $feature.summary,
                 description: $crate::products::os::ai::DESCRIPTION,
                 request: Some($feature.input),
-                response: (200, || $crate::products::os::ai::envelope(($feature.output)(), ($feature.computed)())),
+                response: (200, || {
+                    $crate::products::os::ai::envelope(($feature.output)(), ($feature.computed)())
+                }),
             },
         }
     };

@@ -99,8 +99,18 @@ mod tests {
             let n = g.below(12);
             let xs: Vec<f64> = (0..n).map(|_| g.float()).collect();
             let ys: Vec<f64> = (0..n).map(|_| g.float()).collect();
-            let _ = (mean(&xs), median(&xs), percentile(&xs, g.float()), linear_fit(&xs, &ys));
-            let _ = (pearson(&xs, &ys), spearman(&xs, &ys), robust_z(&xs), round(g.float(), g.below(12) as i32));
+            let _ = (
+                mean(&xs),
+                median(&xs),
+                percentile(&xs, g.float()),
+                linear_fit(&xs, &ys),
+            );
+            let _ = (
+                pearson(&xs, &ys),
+                spearman(&xs, &ys),
+                robust_z(&xs),
+                round(g.float(), g.below(12) as i32),
+            );
         }
     }
 
@@ -117,7 +127,10 @@ mod tests {
         let xs = [1.0, 2.0, 3.0, 4.0, 5.0];
         let ys = [2.0, 4.1, 5.9, 8.2, 9.8];
         let (a, b) = linear_fit(&xs, &ys).expect("fit");
-        assert!((b - 1.97).abs() < 1e-9 && (a - 0.09).abs() < 1e-9, "{a} {b}");
+        assert!(
+            (b - 1.97).abs() < 1e-9 && (a - 0.09).abs() < 1e-9,
+            "{a} {b}"
+        );
         let r = pearson(&xs, &ys).expect("r");
         assert!((r - 0.998_829_649_3).abs() < 1e-9, "{r}");
         let rho = spearman(&xs, &[10.0, 20.0, 30.0, 40.0, 1000.0]).expect("rho");
@@ -130,7 +143,12 @@ mod tests {
     fn robust_z_flags_the_outlier() {
         let xs = [10.0, 11.0, 9.0, 10.0, 12.0, 10.0, 40.0, 11.0, 9.0];
         let z = robust_z(&xs).expect("z");
-        let flagged: Vec<usize> = z.iter().enumerate().filter(|(_, z)| z.abs() > 3.5).map(|(i, _)| i).collect();
+        let flagged: Vec<usize> = z
+            .iter()
+            .enumerate()
+            .filter(|(_, z)| z.abs() > 3.5)
+            .map(|(i, _)| i)
+            .collect();
         assert_eq!(flagged, [6]);
         assert_eq!(robust_z(&[5.0; 4]), None);
     }

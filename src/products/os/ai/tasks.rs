@@ -11,7 +11,9 @@ use crate::platform::fields::{days_after, last_date};
 use crate::products::os::rules::{dates, points};
 use crate::products::os::tasks::{self, Task, TaskFields, PRIORITIES};
 
-pub static FEATURES: &[Feature] = &[PARSE, BREAKDOWN, PRIORITIZE, ESTIMATE, CATEGORIZE, SCHEDULE, SUMMARIZE];
+pub static FEATURES: &[Feature] = &[
+    PARSE, BREAKDOWN, PRIORITIZE, ESTIMATE, CATEGORIZE, SCHEDULE, SUMMARIZE,
+];
 
 const TASK_TABLES: &[&str] = &["os_tasks", "os_task_dependencies"];
 
@@ -19,10 +21,16 @@ fn task_fields() -> Value {
     object(
         &[
             ("title", json!({"type": "string"})),
-            ("due_date", crate::schema!({"type": ["string", "null"], "format": "date"})),
+            (
+                "due_date",
+                crate::schema!({"type": ["string", "null"], "format": "date"}),
+            ),
             ("priority", json!({"type": "string", "enum": PRIORITIES})),
             ("area", json!({"type": ["string", "null"]})),
-            ("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5})),
+            (
+                "effort",
+                crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}),
+            ),
         ],
         &["title", "due_date", "priority", "area", "effort"],
     )
@@ -38,11 +46,22 @@ async fn all_tasks(cx: &Cx<'_>) -> Result<Vec<Task>, ApiError> {
 
 fn effort_from_words(s: &str) -> i64 {
     let l = s.to_lowercase();
-    if ["quick", "small", "tiny", "call", "email", "text", "buy", "pay"].iter().any(|w| l.contains(w)) {
+    if [
+        "quick", "small", "tiny", "call", "email", "text", "buy", "pay",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+    {
         1
-    } else if ["plan", "research", "write", "prepare", "organize", "design"].iter().any(|w| l.contains(w)) {
+    } else if ["plan", "research", "write", "prepare", "organize", "design"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
         3
-    } else if ["build", "migrate", "renovate", "launch", "move"].iter().any(|w| l.contains(w)) {
+    } else if ["build", "migrate", "renovate", "launch", "move"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
         4
     } else {
         2
@@ -59,7 +78,16 @@ pub const PARSE: Feature = Feature {
     prompt: "Turn the user's sentence into one task. Keep the computed due date and priority.",
     input: || object(&[("text", words(500)), ("apply", apply_flag())], &["text"]),
     output: task_fields,
-    computed: || object(&[("today", json!({"type": "string"})), ("due_date", json!({"type": ["string", "null"]})), ("date_words", json!({"type": ["string", "null"]}))], &["today", "due_date"]),
+    computed: || {
+        object(
+            &[
+                ("today", json!({"type": "string"})),
+                ("due_date", json!({"type": ["string", "null"]})),
+                ("date_words", json!({"type": ["string", "null"]})),
+            ],
+            &["today", "due_date"],
+        )
+    },
     reads: &["os_settings"],
     ttl_secs: 3600,
     run: |cx, input| Box::pin(parse(cx, input)),
@@ -76,8 +104,15 @@ fn read_task(raw: &str, today: NaiveDate) -> Draft {
     let raw = raw.trim();
     let mut priority = "medium";
     let mut rest = raw.to_string();
-    for (words, p) in [(&["urgent", "asap", "immediately"][..], "urgent"), (&["high priority", "important"][..], "high"), (&["low priority", "someday", "whenever"][..], "low")] {
-        if let Some(without) = words.iter().find_map(|w| crate::platform::text::remove_folded(&rest, w)) {
+    for (words, p) in [
+        (&["urgent", "asap", "immediately"][..], "urgent"),
+        (&["high priority", "important"][..], "high"),
+        (&["low priority", "someday", "whenever"][..], "low"),
+    ] {
+        if let Some(without) = words
+            .iter()
+            .find_map(|w| crate::platform::text::remove_folded(&rest, w))
+        {
             priority = p;
             rest = without;
         }
@@ -124,12 +159,29 @@ pub const BREAKDOWN: Feature = Feature {
     area: "tasks",
     name: "breakdown",
     summary: "A task → 3–8 ordered subtasks",
-    prompt: "Break the task into 3 to 8 concrete subtasks in order, each with an effort from 1 to 5.",
+    prompt:
+        "Break the task into 3 to 8 concrete subtasks in order, each with an effort from 1 to 5.",
     input: || object(&[("task_id", id()), ("apply", apply_flag())], &["task_id"]),
-    output: || object(&[("subtasks", json!({"type": "array", "minItems": 3, "maxItems": 8, "items": object(&[
+    output: || {
+        object(
+            &[(
+                "subtasks",
+                json!({"type": "array", "minItems": 3, "maxItems": 8, "items": object(&[
         ("order", json!({"type": "integer", "minimum": 1})), ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
-        ("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}))], &["order", "title", "effort"])}))], &["subtasks"]),
-    computed: || object(&[("task_effort", json!({"type": "integer"})), ("subtask_effort_total", json!({"type": "integer"}))], &["task_effort"]),
+        ("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}))], &["order", "title", "effort"])}),
+            )],
+            &["subtasks"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("task_effort", json!({"type": "integer"})),
+                ("subtask_effort_total", json!({"type": "integer"})),
+            ],
+            &["task_effort"],
+        )
+    },
     reads: TASK_TABLES,
     ttl_secs: 86_400,
     run: |cx, input| Box::pin(breakdown(cx, input)),
@@ -140,16 +192,53 @@ async fn breakdown(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let t = tasks::find(cx.db, cx.caller, input["task_id"].as_str().unwrap_or("")).await?;
     let topic = t.title.trim();
     let l = topic.to_lowercase();
-    let steps: Vec<(String, i64)> = if ["write", "report", "essay", "post", "presentation", "slides"].iter().any(|w| l.contains(w)) {
-        vec![(format!("Collect notes and sources for {topic}"), 2), ("Outline the main points".into(), 1), ("Write the first draft".into(), 3), ("Review and edit the draft".into(), 2), (format!("Share {topic}"), 1)]
-    } else if ["move", "trip", "travel", "event", "party", "wedding"].iter().any(|w| l.contains(w)) {
-        vec![(format!("Set the date and budget for {topic}"), 1), ("List what needs booking".into(), 1), ("Book the essentials".into(), 2), ("Prepare the checklist".into(), 1), ("Confirm everything a week before".into(), 1)]
-    } else if ["build", "launch", "app", "website", "feature", "migrate"].iter().any(|w| l.contains(w)) {
-        vec![(format!("Define the scope of {topic}"), 2), ("Sketch the design".into(), 2), ("Build the first version".into(), 4), ("Test it end to end".into(), 3), ("Launch and collect feedback".into(), 2)]
-    } else {
-        vec![(format!("Decide what \"done\" means for {topic}"), 1), ("Gather what is needed".into(), 1), (format!("Do the main part of {topic}"), t.effort.clamp(1, 5)), ("Check the result".into(), 1)]
-    };
-    let subtasks: Vec<Value> = steps.iter().enumerate().map(|(i, (s, e))| json!({"order": i + 1, "title": s, "effort": e})).collect();
+    let steps: Vec<(String, i64)> =
+        if ["write", "report", "essay", "post", "presentation", "slides"]
+            .iter()
+            .any(|w| l.contains(w))
+        {
+            vec![
+                (format!("Collect notes and sources for {topic}"), 2),
+                ("Outline the main points".into(), 1),
+                ("Write the first draft".into(), 3),
+                ("Review and edit the draft".into(), 2),
+                (format!("Share {topic}"), 1),
+            ]
+        } else if ["move", "trip", "travel", "event", "party", "wedding"]
+            .iter()
+            .any(|w| l.contains(w))
+        {
+            vec![
+                (format!("Set the date and budget for {topic}"), 1),
+                ("List what needs booking".into(), 1),
+                ("Book the essentials".into(), 2),
+                ("Prepare the checklist".into(), 1),
+                ("Confirm everything a week before".into(), 1),
+            ]
+        } else if ["build", "launch", "app", "website", "feature", "migrate"]
+            .iter()
+            .any(|w| l.contains(w))
+        {
+            vec![
+                (format!("Define the scope of {topic}"), 2),
+                ("Sketch the design".into(), 2),
+                ("Build the first version".into(), 4),
+                ("Test it end to end".into(), 3),
+                ("Launch and collect feedback".into(), 2),
+            ]
+        } else {
+            vec![
+                (format!("Decide what \"done\" means for {topic}"), 1),
+                ("Gather what is needed".into(), 1),
+                (format!("Do the main part of {topic}"), t.effort.clamp(1, 5)),
+                ("Check the result".into(), 1),
+            ]
+        };
+    let subtasks: Vec<Value> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (s, e))| json!({"order": i + 1, "title": s, "effort": e}))
+        .collect();
     Ok(Draft {
         computed: json!({"task_effort": t.effort, "subtask_effort_total": steps.iter().map(|s| s.1).sum::<i64>()}),
         result: json!({ "subtasks": subtasks }),
@@ -164,22 +253,30 @@ async fn apply_breakdown(cx: &Cx<'_>, input: &Value, result: &Value) -> Result<V
     let mut ids = Vec::new();
     let mut stmts = Vec::new();
     for s in result["subtasks"].as_array().into_iter().flatten() {
-        let (id, stmt) = super::insert_task(cx, &super::NewTask {
-            title: s["title"].as_str().unwrap_or("Subtask"),
-            priority: &parent.priority,
-            area: parent.area.as_deref(),
-            effort: s["effort"].as_i64().unwrap_or(1),
-            due_date: parent.due_date.as_deref(),
-            project_id: parent.project_id.as_deref(),
-            goal_id: parent.goal_id.as_deref(),
-            ..Default::default()
-        }, &now)?;
+        let (id, stmt) = super::insert_task(
+            cx,
+            &super::NewTask {
+                title: s["title"].as_str().unwrap_or("Subtask"),
+                priority: &parent.priority,
+                area: parent.area.as_deref(),
+                effort: s["effort"].as_i64().unwrap_or(1),
+                due_date: parent.due_date.as_deref(),
+                project_id: parent.project_id.as_deref(),
+                goal_id: parent.goal_id.as_deref(),
+                ..Default::default()
+            },
+            &now,
+        )?;
         stmts.push(stmt);
         stmts.push(cx.db.prepare("INSERT INTO os_task_dependencies (user_id, task_id, depends_on_id) VALUES (?1, ?2, ?3)")
             .bind(&[cx.caller.user_id.as_str().into(), parent.id.as_str().into(), id.as_str().into()])?);
         ids.push(id);
     }
-    stmts.extend(crate::products::os::goals::refresh(cx.db, &cx.caller.user_id, &[parent.goal_id.as_deref()])?);
+    stmts.extend(crate::products::os::goals::refresh(
+        cx.db,
+        &cx.caller.user_id,
+        &[parent.goal_id.as_deref()],
+    )?);
     crate::platform::db::write(cx.db, stmts).await?;
     Ok(json!({"task_ids": ids, "parent_depends_on": ids}))
 }
@@ -203,13 +300,20 @@ pub const PRIORITIZE: Feature = Feature {
 
 /// Urgency score: overdue and near due dates first, then priority, work it unblocks and a goal.
 fn score(t: &Task, today: NaiveDate, unblocks: usize) -> f64 {
-    let due = t.due_date.as_deref().and_then(crate::platform::fields::parse_date).map(|d| (d - today).num_days());
+    let due = t
+        .due_date
+        .as_deref()
+        .and_then(crate::platform::fields::parse_date)
+        .map(|d| (d - today).num_days());
     let due_part = match due {
         Some(d) if d < 0 => 50.0,
         Some(d) => 40.0 / (1.0 + d as f64),
         None => 0.0,
     };
-    due_part + points::base(&t.priority) as f64 + 5.0 * unblocks as f64 + if t.goal_id.is_some() { 5.0 } else { 0.0 }
+    due_part
+        + points::base(&t.priority) as f64
+        + 5.0 * unblocks as f64
+        + if t.goal_id.is_some() { 5.0 } else { 0.0 }
 }
 
 fn dependents(all: &[Task]) -> HashMap<&str, usize> {
@@ -223,16 +327,45 @@ fn dependents(all: &[Task]) -> HashMap<&str, usize> {
 }
 
 async fn prioritize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let (t, all) = futures::try_join!(tasks::find(cx.db, cx.caller, input["task_id"].as_str().unwrap_or("")), all_tasks(cx))?;
+    let (t, all) = futures::try_join!(
+        tasks::find(cx.db, cx.caller, input["task_id"].as_str().unwrap_or("")),
+        all_tasks(cx)
+    )?;
     let open: Vec<&Task> = all.iter().filter(|x| x.status != "done").collect();
     let deps = dependents(&all);
-    let mut scored: Vec<(&str, f64)> = open.iter().map(|x| (x.id.as_str(), score(x, cx.today, deps.get(x.id.as_str()).copied().unwrap_or(0)))).collect();
-    crate::platform::sort::sort_by(&mut scored, |a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut scored: Vec<(&str, f64)> = open
+        .iter()
+        .map(|x| {
+            (
+                x.id.as_str(),
+                score(x, cx.today, deps.get(x.id.as_str()).copied().unwrap_or(0)),
+            )
+        })
+        .collect();
+    crate::platform::sort::sort_by(&mut scored, |a, b| {
+        b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0))
+    });
     let mine = score(&t, cx.today, deps.get(t.id.as_str()).copied().unwrap_or(0));
-    let rank = scored.iter().position(|(id, _)| *id == t.id).map_or(scored.len() + 1, |p| p + 1);
-    let done: HashSet<&str> = all.iter().filter(|x| x.status == "done").map(|x| x.id.as_str()).collect();
-    let blocked_by: Vec<&str> = t.depends_on.iter().map(String::as_str).filter(|d| !done.contains(d)).collect();
-    let days = t.due_date.as_deref().and_then(crate::platform::fields::parse_date).map(|d| (d - cx.today).num_days());
+    let rank = scored
+        .iter()
+        .position(|(id, _)| *id == t.id)
+        .map_or(scored.len() + 1, |p| p + 1);
+    let done: HashSet<&str> = all
+        .iter()
+        .filter(|x| x.status == "done")
+        .map(|x| x.id.as_str())
+        .collect();
+    let blocked_by: Vec<&str> = t
+        .depends_on
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !done.contains(d))
+        .collect();
+    let days = t
+        .due_date
+        .as_deref()
+        .and_then(crate::platform::fields::parse_date)
+        .map(|d| (d - cx.today).num_days());
     let suggested = match days {
         Some(d) if d < 0 => "urgent",
         Some(d) if d <= 2 => "high",
@@ -242,7 +375,10 @@ async fn prioritize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     };
     let mut advice = format!("“{}” ranks {rank} of {} open tasks.", t.title, open.len());
     if !blocked_by.is_empty() {
-        advice.push_str(&format!(" It waits on {} open task(s): finish those first.", blocked_by.len()));
+        advice.push_str(&format!(
+            " It waits on {} open task(s): finish those first.",
+            blocked_by.len()
+        ));
     }
     match days {
         Some(d) if d < 0 => advice.push_str(&format!(" It is {} day(s) overdue.", -d)),
@@ -298,13 +434,22 @@ async fn estimate(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
         Some(id) => {
             let (t, rows) = futures::try_join!(
                 tasks::find(cx.db, cx.caller, id),
-                efforts("(SELECT area FROM os_tasks WHERE id = ?2 AND user_id = ?1)", id.into())
+                efforts(
+                    "(SELECT area FROM os_tasks WHERE id = ?2 AND user_id = ?1)",
+                    id.into()
+                )
             )?;
             (t.title, t.area, rows)
         }
         None => {
-            let title = input["title"].as_str().map(str::to_string).ok_or_else(|| ApiError::validation("title", "give task_id or title"))?;
-            let area = input["area"].as_str().map(str::to_lowercase).or_else(|| text::area_of(&title).map(str::to_string));
+            let title = input["title"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| ApiError::validation("title", "give task_id or title"))?;
+            let area = input["area"]
+                .as_str()
+                .map(str::to_lowercase)
+                .or_else(|| text::area_of(&title).map(str::to_string));
             let rows = efforts("?2", crate::platform::db::nullable(area.as_deref())).await?;
             (title, area, rows)
         }
@@ -332,9 +477,33 @@ pub const CATEGORIZE: Feature = Feature {
     name: "categorize",
     summary: "Area and tags for a task",
     prompt: "Pick an area and a few tags for the task, preferring the user's existing areas.",
-    input: || object(&[("title", words(200)), ("description", json!({"type": "string", "maxLength": 5000}))], &["title"]),
-    output: || object(&[("area", json!({"type": ["string", "null"]})), ("tags", list(json!({"type": "string"})))], &["area", "tags"]),
-    computed: || object(&[("your_areas", json!({"type": "object"})), ("keyword_area", json!({"type": ["string", "null"]}))], &["your_areas"]),
+    input: || {
+        object(
+            &[
+                ("title", words(200)),
+                ("description", json!({"type": "string", "maxLength": 5000})),
+            ],
+            &["title"],
+        )
+    },
+    output: || {
+        object(
+            &[
+                ("area", json!({"type": ["string", "null"]})),
+                ("tags", list(json!({"type": "string"}))),
+            ],
+            &["area", "tags"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("your_areas", json!({"type": "object"})),
+                ("keyword_area", json!({"type": ["string", "null"]})),
+            ],
+            &["your_areas"],
+        )
+    },
     reads: TASK_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(categorize(cx, input)),
@@ -342,7 +511,11 @@ pub const CATEGORIZE: Feature = Feature {
 };
 
 async fn categorize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
-    let words = format!("{} {}", input["title"].as_str().unwrap_or(""), input["description"].as_str().unwrap_or(""));
+    let words = format!(
+        "{} {}",
+        input["title"].as_str().unwrap_or(""),
+        input["description"].as_str().unwrap_or("")
+    );
     let all = all_tasks(cx).await?;
     let mut areas: HashMap<String, usize> = HashMap::new();
     for t in &all {
@@ -354,7 +527,15 @@ async fn categorize(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     // The user's own area whose tasks share the most words, else the keyword area.
     let own = areas
         .keys()
-        .map(|a| (a, all.iter().filter(|t| t.area.as_ref() == Some(a)).map(|t| text::overlap(&words, &t.title)).sum::<f64>()))
+        .map(|a| {
+            (
+                a,
+                all.iter()
+                    .filter(|t| t.area.as_ref() == Some(a))
+                    .map(|t| text::overlap(&words, &t.title))
+                    .sum::<f64>(),
+            )
+        })
         .filter(|(_, s)| *s > 0.0)
         .max_by(|x, y| x.1.total_cmp(&y.1))
         .map(|(a, _)| a.clone());
@@ -375,9 +556,55 @@ pub const SCHEDULE: Feature = Feature {
     name: "schedule",
     summary: "An order and dates for open tasks",
     prompt: "Explain the proposed schedule briefly; keep the order and dates.",
-    input: || object(&[("capacity_per_day", crate::schema!({"type": "integer", "minimum": 1, "maximum": 25, "default": 5})), ("start_date", json!({"type": "string", "format": "date"}))], &[]),
-    output: || object(&[("plan", list(object(&[("order", json!({"type": "integer"})), ("task_id", json!({"type": "string"})), ("title", json!({"type": "string"})), ("date", json!({"type": "string", "format": "date"})), ("late", json!({"type": "boolean"}))], &["order", "task_id", "title", "date", "late"]))), ("note", json!({"type": "string"}))], &["plan", "note"]),
-    computed: || object(&[("total_effort", json!({"type": "integer"})), ("days", json!({"type": "integer"})), ("late", json!({"type": "integer"})), ("capacity_per_day", json!({"type": "integer"})), ("cycle", json!({"type": "boolean"})), ("unplanned", crate::schema!({"type": "integer", "description": "open tasks left out: they would fall after the last date the API takes"}))], &["total_effort", "days", "late"]),
+    input: || {
+        object(
+            &[
+                (
+                    "capacity_per_day",
+                    crate::schema!({"type": "integer", "minimum": 1, "maximum": 25, "default": 5}),
+                ),
+                ("start_date", json!({"type": "string", "format": "date"})),
+            ],
+            &[],
+        )
+    },
+    output: || {
+        object(
+            &[
+                (
+                    "plan",
+                    list(object(
+                        &[
+                            ("order", json!({"type": "integer"})),
+                            ("task_id", json!({"type": "string"})),
+                            ("title", json!({"type": "string"})),
+                            ("date", json!({"type": "string", "format": "date"})),
+                            ("late", json!({"type": "boolean"})),
+                        ],
+                        &["order", "task_id", "title", "date", "late"],
+                    )),
+                ),
+                ("note", json!({"type": "string"})),
+            ],
+            &["plan", "note"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("total_effort", json!({"type": "integer"})),
+                ("days", json!({"type": "integer"})),
+                ("late", json!({"type": "integer"})),
+                ("capacity_per_day", json!({"type": "integer"})),
+                ("cycle", json!({"type": "boolean"})),
+                (
+                    "unplanned",
+                    crate::schema!({"type": "integer", "description": "open tasks left out: they would fall after the last date the API takes"}),
+                ),
+            ],
+            &["total_effort", "days", "late"],
+        )
+    },
     reads: TASK_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(schedule(cx, input)),
@@ -389,17 +616,38 @@ pub const SCHEDULE: Feature = Feature {
 /// ([`last_date`]): the tasks that would fall after it are left out of the plan.
 pub fn plan(open: &[Task], start: NaiveDate, capacity: i64) -> (Vec<(usize, NaiveDate)>, bool) {
     let ids: HashSet<&str> = open.iter().map(|t| t.id.as_str()).collect();
-    let mut waiting: Vec<HashSet<&str>> = open.iter().map(|t| t.depends_on.iter().map(String::as_str).filter(|d| ids.contains(d)).collect()).collect();
+    let mut waiting: Vec<HashSet<&str>> = open
+        .iter()
+        .map(|t| {
+            t.depends_on
+                .iter()
+                .map(String::as_str)
+                .filter(|d| ids.contains(d))
+                .collect()
+        })
+        .collect();
     let mut placed = vec![false; open.len()];
     let mut out = Vec::new();
     let (mut day, mut used) = (start, 0);
     let mut cycle = false;
     while out.len() < open.len() {
-        let ready: Vec<usize> = (0..open.len()).filter(|i| !placed[*i] && waiting[*i].is_empty()).collect();
+        let ready: Vec<usize> = (0..open.len())
+            .filter(|i| !placed[*i] && waiting[*i].is_empty())
+            .collect();
         let next = match ready.into_iter().min_by(|a, b| {
             let (x, y) = (&open[*a], &open[*b]);
-            (x.due_date.is_none(), x.due_date.clone(), -points::base(&x.priority), x.id.clone())
-                .cmp(&(y.due_date.is_none(), y.due_date.clone(), -points::base(&y.priority), y.id.clone()))
+            (
+                x.due_date.is_none(),
+                x.due_date.clone(),
+                -points::base(&x.priority),
+                x.id.clone(),
+            )
+                .cmp(&(
+                    y.due_date.is_none(),
+                    y.due_date.clone(),
+                    -points::base(&y.priority),
+                    y.id.clone(),
+                ))
         }) {
             Some(i) => i,
             None => {
@@ -429,7 +677,10 @@ pub fn plan(open: &[Task], start: NaiveDate, capacity: i64) -> (Vec<(usize, Naiv
 
 async fn schedule(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let capacity = input["capacity_per_day"].as_i64().unwrap_or(5);
-    let start = input["start_date"].as_str().and_then(crate::platform::fields::parse_date).unwrap_or(cx.today);
+    let start = input["start_date"]
+        .as_str()
+        .and_then(crate::platform::fields::parse_date)
+        .unwrap_or(cx.today);
     let open = open_tasks(cx).await?;
     let (order, cycle) = plan(&open, start, capacity);
     let mut late = 0;
@@ -447,7 +698,10 @@ async fn schedule(cx: &Cx<'_>, input: &Value) -> Result<Draft, ApiError> {
     let unplanned = open.len() - order.len();
     let mut note = format!("{} open task(s) over {days} day(s) at {capacity} effort a day; {late} would finish after their due date.", order.len());
     if unplanned > 0 {
-        note.push_str(&format!(" {unplanned} more do not fit before {}.", last_date()));
+        note.push_str(&format!(
+            " {unplanned} more do not fit before {}.",
+            last_date()
+        ));
     }
     Ok(Draft {
         computed: json!({"total_effort": open.iter().map(|t| t.effort).sum::<i64>(), "days": days, "late": late, "capacity_per_day": capacity, "cycle": cycle, "unplanned": unplanned}),
@@ -464,8 +718,35 @@ pub const SUMMARIZE: Feature = Feature {
     summary: "Today's brief",
     prompt: "Write a short daily brief from the counts and lists.",
     input: || object(&[], &[]),
-    output: || object(&[("brief", json!({"type": "string"})), ("top3", list(object(&[("task_id", json!({"type": "string"})), ("title", json!({"type": "string"}))], &["task_id", "title"])))], &["brief", "top3"]),
-    computed: || object(&[("overdue", json!({"type": "integer"})), ("due_today", json!({"type": "integer"})), ("blocked", json!({"type": "integer"})), ("open", json!({"type": "integer"}))], &["overdue", "due_today", "blocked", "open"]),
+    output: || {
+        object(
+            &[
+                ("brief", json!({"type": "string"})),
+                (
+                    "top3",
+                    list(object(
+                        &[
+                            ("task_id", json!({"type": "string"})),
+                            ("title", json!({"type": "string"})),
+                        ],
+                        &["task_id", "title"],
+                    )),
+                ),
+            ],
+            &["brief", "top3"],
+        )
+    },
+    computed: || {
+        object(
+            &[
+                ("overdue", json!({"type": "integer"})),
+                ("due_today", json!({"type": "integer"})),
+                ("blocked", json!({"type": "integer"})),
+                ("open", json!({"type": "integer"})),
+            ],
+            &["overdue", "due_today", "blocked", "open"],
+        )
+    },
     reads: TASK_TABLES,
     ttl_secs: 900,
     run: |cx, _| Box::pin(summarize(cx)),
@@ -474,16 +755,44 @@ pub const SUMMARIZE: Feature = Feature {
 
 async fn summarize(cx: &Cx<'_>) -> Result<Draft, ApiError> {
     let all = all_tasks(cx).await?;
-    let done: HashSet<&str> = all.iter().filter(|t| t.status == "done").map(|t| t.id.as_str()).collect();
+    let done: HashSet<&str> = all
+        .iter()
+        .filter(|t| t.status == "done")
+        .map(|t| t.id.as_str())
+        .collect();
     let open: Vec<&Task> = all.iter().filter(|t| t.status != "done").collect();
     let today = cx.today.to_string();
-    let overdue = open.iter().filter(|t| t.due_date.as_deref().is_some_and(|d| d < today.as_str())).count();
-    let due_today = open.iter().filter(|t| t.due_date.as_deref() == Some(today.as_str())).count();
-    let blocked = open.iter().filter(|t| t.depends_on.iter().any(|d| !done.contains(d.as_str()))).count();
+    let overdue = open
+        .iter()
+        .filter(|t| t.due_date.as_deref().is_some_and(|d| d < today.as_str()))
+        .count();
+    let due_today = open
+        .iter()
+        .filter(|t| t.due_date.as_deref() == Some(today.as_str()))
+        .count();
+    let blocked = open
+        .iter()
+        .filter(|t| t.depends_on.iter().any(|d| !done.contains(d.as_str())))
+        .count();
     let deps = dependents(&all);
-    let mut ready: Vec<&&Task> = open.iter().filter(|t| t.depends_on.iter().all(|d| done.contains(d.as_str()))).collect();
-    crate::platform::sort::sort_by(&mut ready, |a, b| score(b, cx.today, deps.get(b.id.as_str()).copied().unwrap_or(0)).total_cmp(&score(a, cx.today, deps.get(a.id.as_str()).copied().unwrap_or(0))).then_with(|| a.id.cmp(&b.id)));
-    let top3: Vec<Value> = ready.iter().take(3).map(|t| json!({"task_id": t.id, "title": t.title})).collect();
+    let mut ready: Vec<&&Task> = open
+        .iter()
+        .filter(|t| t.depends_on.iter().all(|d| done.contains(d.as_str())))
+        .collect();
+    crate::platform::sort::sort_by(&mut ready, |a, b| {
+        score(b, cx.today, deps.get(b.id.as_str()).copied().unwrap_or(0))
+            .total_cmp(&score(
+                a,
+                cx.today,
+                deps.get(a.id.as_str()).copied().unwrap_or(0),
+            ))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let top3: Vec<Value> = ready
+        .iter()
+        .take(3)
+        .map(|t| json!({"task_id": t.id, "title": t.title}))
+        .collect();
     Ok(Draft {
         computed: json!({"overdue": overdue, "due_today": due_today, "blocked": blocked, "open": open.len()}),
         result: json!({"brief": format!("{} open task(s): {overdue} overdue, {due_today} due today, {blocked} blocked.{}", open.len(),
@@ -518,11 +827,24 @@ mod tests {
     fn no_sentence_makes_the_parser_panic() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a date");
         let d = read_task("İİİ urgent", today);
-        assert_eq!((d.result["title"].as_str(), d.result["priority"].as_str()), (Some("İİİ"), Some("urgent")));
+        assert_eq!(
+            (d.result["title"].as_str(), d.result["priority"].as_str()),
+            (Some("İİİ"), Some("urgent"))
+        );
         let d = read_task("Call the bank ASAP tomorrow", today);
         assert_eq!(d.result["title"], "Call the bank");
         assert_eq!(d.result["due_date"], "2026-12-08");
-        let words = ["urgent", "ASAP", "high priority", "someday", "remind me to ", "add ", "tomorrow", " on friday", "in 2 weeks"];
+        let words = [
+            "urgent",
+            "ASAP",
+            "high priority",
+            "someday",
+            "remind me to ",
+            "add ",
+            "tomorrow",
+            " on friday",
+            "in 2 weeks",
+        ];
         let mut g = crate::platform::text::arbitrary::Gen::new(35);
         for _ in 0..20_000 {
             let _ = read_task(&g.text(&words, 10), today);
@@ -536,7 +858,10 @@ mod tests {
         let (order, cycle) = plan(&open, start, 2);
         assert!(!cycle);
         let dates: Vec<String> = order.iter().map(|(_, d)| d.to_string()).collect();
-        assert_eq!(dates, ["2100-12-30", "2100-12-30", "2100-12-31", "2100-12-31"]);
+        assert_eq!(
+            dates,
+            ["2100-12-30", "2100-12-30", "2100-12-31", "2100-12-31"]
+        );
         // Earlier, everything fits.
         let start = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a date");
         assert_eq!(plan(&open, start, 2).0.len(), 5);

@@ -4,13 +4,107 @@
 use std::collections::BTreeMap;
 
 const STOP: &[&str] = &[
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before",
-    "being", "but", "by", "can", "could", "did", "do", "does", "done", "for", "from", "get", "got", "had", "has", "have",
-    "he", "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "more", "my", "need",
-    "no", "not", "of", "on", "one", "or", "our", "out", "over", "really", "she", "should", "so", "some", "than",
-    "that", "the", "their", "them", "then", "there", "they", "this", "to", "today", "too", "up", "very", "was", "we",
-    "were", "what", "when", "which", "will", "with", "would", "you", "your", "yesterday", "tomorrow", "week", "day",
-    "bit", "lot", "things", "thing", "still", "went", "going", "make", "made",
+    "a",
+    "about",
+    "after",
+    "again",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "being",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "done",
+    "for",
+    "from",
+    "get",
+    "got",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "me",
+    "more",
+    "my",
+    "need",
+    "no",
+    "not",
+    "of",
+    "on",
+    "one",
+    "or",
+    "our",
+    "out",
+    "over",
+    "really",
+    "she",
+    "should",
+    "so",
+    "some",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "they",
+    "this",
+    "to",
+    "today",
+    "too",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "which",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yesterday",
+    "tomorrow",
+    "week",
+    "day",
+    "bit",
+    "lot",
+    "things",
+    "thing",
+    "still",
+    "went",
+    "going",
+    "make",
+    "made",
 ];
 
 /// Lowercase words of 3+ letters that carry meaning, in order.
@@ -32,7 +126,10 @@ pub fn overlap(a: &str, b: &str) -> f64 {
         return 0.0;
     }
     let tb = tokens(b);
-    ta.iter().filter(|w| tb.iter().any(|x| x == *w || stem(x) == stem(w))).count() as f64 / ta.len() as f64
+    ta.iter()
+        .filter(|w| tb.iter().any(|x| x == *w || stem(x) == stem(w)))
+        .count() as f64
+        / ta.len() as f64
 }
 
 fn stem(w: &str) -> &str {
@@ -57,20 +154,69 @@ pub fn themes(texts: &[&str], min_texts: usize) -> Vec<(String, usize)> {
             *counts.entry(w).or_default() += 1;
         }
     }
-    let mut v: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= min_texts).collect();
+    let mut v: Vec<(String, usize)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= min_texts)
+        .collect();
     crate::platform::sort::sort_by(&mut v, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
 }
 
 const POSITIVE: &[&str] = &[
-    "good", "great", "happy", "glad", "calm", "productive", "proud", "excited", "love", "enjoyed", "fun", "relaxed",
-    "grateful", "energized", "progress", "win", "won", "success", "better", "best", "nice", "focused", "rested",
-    "accomplished", "peaceful", "hopeful", "confident",
+    "good",
+    "great",
+    "happy",
+    "glad",
+    "calm",
+    "productive",
+    "proud",
+    "excited",
+    "love",
+    "enjoyed",
+    "fun",
+    "relaxed",
+    "grateful",
+    "energized",
+    "progress",
+    "win",
+    "won",
+    "success",
+    "better",
+    "best",
+    "nice",
+    "focused",
+    "rested",
+    "accomplished",
+    "peaceful",
+    "hopeful",
+    "confident",
 ];
 const NEGATIVE: &[&str] = &[
-    "bad", "sad", "tired", "stressed", "angry", "anxious", "worried", "frustrated", "sick", "awful", "terrible",
-    "exhausted", "lonely", "upset", "overwhelmed", "failed", "worse", "worst", "hate", "annoyed", "bored", "lost",
-    "stuck", "hurt", "drained",
+    "bad",
+    "sad",
+    "tired",
+    "stressed",
+    "angry",
+    "anxious",
+    "worried",
+    "frustrated",
+    "sick",
+    "awful",
+    "terrible",
+    "exhausted",
+    "lonely",
+    "upset",
+    "overwhelmed",
+    "failed",
+    "worse",
+    "worst",
+    "hate",
+    "annoyed",
+    "bored",
+    "lost",
+    "stuck",
+    "hurt",
+    "drained",
 ];
 
 /// Lexicon sentiment of a text from −1 to 1 (0 without any scored word), with the counts.
@@ -99,7 +245,11 @@ pub fn sentiment(text: &str) -> (f64, usize, usize) {
         }
     }
     let total = pos + neg;
-    let score = if total == 0 { 0.0 } else { (pos as f64 - neg as f64) / total as f64 };
+    let score = if total == 0 {
+        0.0
+    } else {
+        (pos as f64 - neg as f64) / total as f64
+    };
     (score, pos, neg)
 }
 
@@ -107,8 +257,21 @@ pub fn sentiment(text: &str) -> (f64, usize, usize) {
 /// "remember to water plants"), as task titles.
 pub fn action_items(text: &str) -> Vec<String> {
     const CUES: &[&str] = &[
-        "need to ", "needs to ", "have to ", "must ", "should ", "remember to ", "don't forget to ", "todo:", "todo ",
-        "to do:", "to-do:", "plan to ", "going to ", "i'll ", "i will ",
+        "need to ",
+        "needs to ",
+        "have to ",
+        "must ",
+        "should ",
+        "remember to ",
+        "don't forget to ",
+        "todo:",
+        "todo ",
+        "to do:",
+        "to-do:",
+        "plan to ",
+        "going to ",
+        "i'll ",
+        "i will ",
     ];
     let mut out = Vec::new();
     for sentence in text.split(['.', '\n', ';', '!', '?']) {
@@ -116,10 +279,16 @@ pub fn action_items(text: &str) -> Vec<String> {
         let lower = crate::platform::text::fold(sentence);
         for cue in CUES {
             if let Some(at) = lower.find(cue) {
-                let rest = crate::platform::text::after(sentence, at + cue.len()).trim().trim_start_matches(':').trim();
+                let rest = crate::platform::text::after(sentence, at + cue.len())
+                    .trim()
+                    .trim_start_matches(':')
+                    .trim();
                 let words: Vec<&str> = rest.split_whitespace().take(12).collect();
                 if words.len() >= 2 {
-                    let title = crate::platform::text::cut(&crate::platform::text::capitalize(&words.join(" ")), 200);
+                    let title = crate::platform::text::cut(
+                        &crate::platform::text::capitalize(&words.join(" ")),
+                        200,
+                    );
                     if !out.contains(&title) {
                         out.push(title);
                     }
@@ -135,18 +304,105 @@ pub fn action_items(text: &str) -> Vec<String> {
 /// errands), or `None`.
 pub fn area_of(text: &str) -> Option<&'static str> {
     const AREAS: &[(&str, &[&str])] = &[
-        ("work", &["meeting", "report", "client", "deadline", "email", "presentation", "project", "review", "deploy", "invoice", "boss", "office", "slides"]),
-        ("health", &["doctor", "dentist", "gym", "run", "workout", "yoga", "meditate", "pharmacy", "sleep", "walk", "therapy", "checkup"]),
-        ("finance", &["bank", "tax", "taxes", "rent", "bill", "bills", "budget", "insurance", "pay", "invest", "mortgage"]),
-        ("home", &["clean", "laundry", "dishes", "groceries", "cook", "garden", "repair", "fix", "plants", "vacuum", "kitchen"]),
-        ("learning", &["read", "study", "course", "learn", "practice", "book", "lesson", "homework", "research"]),
-        ("social", &["call", "mom", "dad", "friend", "birthday", "party", "dinner", "visit", "family", "gift"]),
-        ("errands", &["buy", "pick", "return", "post", "mail", "drop", "order", "renew", "passport", "appointment"]),
+        (
+            "work",
+            &[
+                "meeting",
+                "report",
+                "client",
+                "deadline",
+                "email",
+                "presentation",
+                "project",
+                "review",
+                "deploy",
+                "invoice",
+                "boss",
+                "office",
+                "slides",
+            ],
+        ),
+        (
+            "health",
+            &[
+                "doctor", "dentist", "gym", "run", "workout", "yoga", "meditate", "pharmacy",
+                "sleep", "walk", "therapy", "checkup",
+            ],
+        ),
+        (
+            "finance",
+            &[
+                "bank",
+                "tax",
+                "taxes",
+                "rent",
+                "bill",
+                "bills",
+                "budget",
+                "insurance",
+                "pay",
+                "invest",
+                "mortgage",
+            ],
+        ),
+        (
+            "home",
+            &[
+                "clean",
+                "laundry",
+                "dishes",
+                "groceries",
+                "cook",
+                "garden",
+                "repair",
+                "fix",
+                "plants",
+                "vacuum",
+                "kitchen",
+            ],
+        ),
+        (
+            "learning",
+            &[
+                "read", "study", "course", "learn", "practice", "book", "lesson", "homework",
+                "research",
+            ],
+        ),
+        (
+            "social",
+            &[
+                "call", "mom", "dad", "friend", "birthday", "party", "dinner", "visit", "family",
+                "gift",
+            ],
+        ),
+        (
+            "errands",
+            &[
+                "buy",
+                "pick",
+                "return",
+                "post",
+                "mail",
+                "drop",
+                "order",
+                "renew",
+                "passport",
+                "appointment",
+            ],
+        ),
     ];
     let words = tokens(text);
     AREAS
         .iter()
-        .map(|(area, keys)| (area, words.iter().filter(|w| keys.contains(&w.as_str()) || keys.contains(&stem(w))).count()))
+        .map(|(area, keys)| {
+            (
+                area,
+                words
+                    .iter()
+                    .filter(|w| keys.contains(&w.as_str()) || keys.contains(&stem(w)))
+                    .count(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
         .map(|(a, _)| *a)
@@ -159,7 +415,14 @@ mod tests {
     #[test]
     fn words_themes_and_overlap() {
         assert_eq!(tokens("I went for a RUN in the park, 5k!"), ["run", "park"]);
-        let t = themes(&["Long run in the park", "Park walk with Sam", "Run club tonight"], 2);
+        let t = themes(
+            &[
+                "Long run in the park",
+                "Park walk with Sam",
+                "Run club tonight",
+            ],
+            2,
+        );
         assert_eq!(t, [("park".to_string(), 2), ("run".to_string(), 2)]);
         assert!(overlap("Run a marathon", "marathon training plan") > 0.4);
         assert_eq!(overlap("", "anything"), 0.0);
@@ -167,7 +430,10 @@ mod tests {
 
     #[test]
     fn sentiment_counts_and_negation() {
-        assert_eq!(sentiment("Great day, very productive and happy"), (1.0, 3, 0));
+        assert_eq!(
+            sentiment("Great day, very productive and happy"),
+            (1.0, 3, 0)
+        );
         assert_eq!(sentiment("Tired and stressed").0, -1.0);
         assert_eq!(sentiment("not happy").0, -1.0);
         assert_eq!(sentiment("Nothing much").0, 0.0);
@@ -175,13 +441,34 @@ mod tests {
 
     #[test]
     fn no_text_panics() {
-        assert_eq!(action_items("İ need to écrire le rapport"), ["Écrire le rapport"]);
-        let words = ["need to ", "TODO:", "remember to ", "don't forget to ", "not ", "happy", "tired", "running", "meeting", ". ", "\n"];
+        assert_eq!(
+            action_items("İ need to écrire le rapport"),
+            ["Écrire le rapport"]
+        );
+        let words = [
+            "need to ",
+            "TODO:",
+            "remember to ",
+            "don't forget to ",
+            "not ",
+            "happy",
+            "tired",
+            "running",
+            "meeting",
+            ". ",
+            "\n",
+        ];
         let mut g = crate::platform::text::arbitrary::Gen::new(36);
         for _ in 0..20_000 {
             let a = g.text(&words, 12);
             let b = g.text(&words, 12);
-            let _ = (tokens(&a), overlap(&a, &b), sentiment(&a), action_items(&a), area_of(&a));
+            let _ = (
+                tokens(&a),
+                overlap(&a, &b),
+                sentiment(&a),
+                action_items(&a),
+                area_of(&a),
+            );
             let _ = themes(&[&a, &b], 1);
         }
     }
@@ -189,7 +476,14 @@ mod tests {
     #[test]
     fn action_items_and_areas() {
         let items = action_items("Good meeting. Need to send the report to Ana. Remember to water the plants!\nTODO: renew passport");
-        assert_eq!(items, ["Send the report to Ana", "Water the plants", "Renew passport"]);
+        assert_eq!(
+            items,
+            [
+                "Send the report to Ana",
+                "Water the plants",
+                "Renew passport"
+            ]
+        );
         assert_eq!(area_of("Call mom about the party"), Some("social"));
         assert_eq!(area_of("Pay the rent and taxes"), Some("finance"));
         assert_eq!(area_of("zzz"), None);

@@ -41,7 +41,10 @@ pub async fn link_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         links.tasks.push(t.id.clone());
         crate::platform::sort::sort(&mut links.tasks);
     }
-    http::json(200, &write_then_view(&db, &caller, &g.id, stmts, links).await?)
+    http::json(
+        200,
+        &write_then_view(&db, &caller, &g.id, stmts, links).await?,
+    )
 }
 
 pub async fn unlink_task(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
@@ -113,12 +116,19 @@ pub(super) async fn link_item(
         ])?];
     stmts.extend(refresh(&db, &caller.user_id, &[Some(&g.id)])?);
     let mut links = links.remove(&g.id).unwrap_or_default();
-    let list = if kind == "metric" { &mut links.metrics } else { &mut links.habits };
+    let list = if kind == "metric" {
+        &mut links.metrics
+    } else {
+        &mut links.habits
+    };
     if !list.iter().any(|x| x == item) {
         list.push(item.to_string());
         crate::platform::sort::sort(list);
     }
-    http::json(200, &write_then_view(&db, &caller, &g.id, stmts, links).await?)
+    http::json(
+        200,
+        &write_then_view(&db, &caller, &g.id, stmts, links).await?,
+    )
 }
 
 pub(super) async fn unlink_item(

@@ -10,10 +10,10 @@
 
 use std::collections::HashMap;
 
+use crate::platform::fields::text_schema;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use crate::platform::fields::text_schema;
 use worker::D1Database;
 
 use super::rules::goals as rules;
@@ -24,7 +24,7 @@ use crate::platform::error::{ApiError, FieldError};
 use crate::platform::fields::read_object;
 use crate::platform::http::{self, Ctx, Response};
 use crate::platform::ids;
-use crate::platform::openapi::{Doc, body, no_body, page_of};
+use crate::platform::openapi::{body, no_body, page_of, Doc};
 use crate::platform::page::PageQuery;
 
 mod links;
@@ -229,8 +229,10 @@ pub(super) async fn write_then_view(
     links: Links,
 ) -> Result<Value, ApiError> {
     stmts.push(
-        db.prepare(format!("SELECT {COLUMNS} FROM os_goals WHERE id = ?1 AND user_id = ?2"))
-            .bind(&[id.into(), caller.user_id.as_str().into()])?,
+        db.prepare(format!(
+            "SELECT {COLUMNS} FROM os_goals WHERE id = ?1 AND user_id = ?2"
+        ))
+        .bind(&[id.into(), caller.user_id.as_str().into()])?,
     );
     let results = db.batch(stmts).await?;
     let row: Row = results
@@ -244,7 +246,10 @@ pub(super) async fn write_then_view(
 
 /// One of the caller's goals with its links: both read at once.
 pub(super) async fn one(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiError> {
-    let (row, mut links) = futures::try_join!(find(db, caller, id), links_of(db, &caller.user_id, Some(id)))?;
+    let (row, mut links) = futures::try_join!(
+        find(db, caller, id),
+        links_of(db, &caller.user_id, Some(id))
+    )?;
     Ok(view(row, links.remove(id).unwrap_or_default()))
 }
 
@@ -307,8 +312,10 @@ pub async fn list(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
         .filter("status = ?", status)
         .search(&["title"], search.as_ref());
     // The page and the links of all the caller's goals, read at once.
-    let (rows, mut links): (Vec<Row>, _) =
-        futures::try_join!(query.fetch(&db, caller, &page), links_of(&db, &caller.user_id, None))?;
+    let (rows, mut links): (Vec<Row>, _) = futures::try_join!(
+        query.fetch(&db, caller, &page),
+        links_of(&db, &caller.user_id, None)
+    )?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {
@@ -403,7 +410,10 @@ pub async fn delete(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 pub async fn progress(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let db = ctx.d1()?;
     let id = ctx.param("id");
-    let (g, reads) = futures::try_join!(find(&db, &caller, id), progress::read(&db, &caller.user_id, id))?;
+    let (g, reads) = futures::try_join!(
+        find(&db, &caller, id),
+        progress::read(&db, &caller.user_id, id)
+    )?;
     let (progress, breakdown, stmts) = progress::evaluate(&db, &caller.user_id, &g, &reads)?;
     // Stored only when it moved (the calendar moves habit consistency).
     crate::platform::db::write(&db, stmts).await?;
@@ -411,7 +421,11 @@ pub async fn progress(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
 }
 
 /// Recomputes a goal's progress from the data, stores it, and answers it with its parts.
-pub async fn progress_of(db: &D1Database, caller: &Caller, g: &Row) -> Result<(f64, Value), ApiError> {
+pub async fn progress_of(
+    db: &D1Database,
+    caller: &Caller,
+    g: &Row,
+) -> Result<(f64, Value), ApiError> {
     let (progress, breakdown, stmts) = compute(db, caller, g).await?;
     crate::platform::db::write(db, stmts).await?;
     Ok((progress, breakdown))
@@ -454,7 +468,8 @@ pub fn schema() -> Value {
 }
 
 pub(super) fn progress_schema() -> Value {
-    let part = crate::schema!({"type": "object", "properties": {"percent": {"type": ["number", "null"]}}});
+    let part =
+        crate::schema!({"type": "object", "properties": {"percent": {"type": ["number", "null"]}}});
     json!({"type": "object", "properties": {
         "progress": {"type": "number", "minimum": 0, "maximum": 100},
         "breakdown": {"type": "object", "properties": {

@@ -91,7 +91,11 @@ pub struct HabitGoal {
 
 /// The goals a habit is linked to, read with the habit before a write that changes its
 /// days (so the write and their refresh go in one batch).
-pub async fn habit_goals(db: &D1Database, user_id: &str, habit_id: &str) -> Result<Vec<HabitGoal>, ApiError> {
+pub async fn habit_goals(
+    db: &D1Database,
+    user_id: &str,
+    habit_id: &str,
+) -> Result<Vec<HabitGoal>, ApiError> {
     Ok(db
         .prepare(
             "SELECT g.id, g.start_date, g.target_date FROM os_goal_links AS l JOIN os_goals AS g ON g.id = l.goal_id \
@@ -271,12 +275,18 @@ pub(super) async fn read(db: &D1Database, user_id: &str, goal_id: &str) -> Resul
     let [zone, counts, metrics, metric_logs, habits, habit_logs] = r.as_slice() else {
         return Err(ApiError::internal("goal progress: short batch"));
     };
-    let zone = zone.results::<Zone>()?.pop().map_or_else(|| "UTC".to_string(), |z| z.timezone);
+    let zone = zone
+        .results::<Zone>()?
+        .pop()
+        .map_or_else(|| "UTC".to_string(), |z| z.timezone);
     let counts = counts.results::<Counts>()?.pop();
     let mut by_metric: HashMap<String, Vec<Log>> = HashMap::new();
     for l in metric_logs.results::<MetricLog>()? {
         if let Ok(d) = NaiveDate::parse_from_str(&l.date, "%Y-%m-%d") {
-            by_metric.entry(l.metric_id).or_default().push(Log { date: d, value: l.value });
+            by_metric.entry(l.metric_id).or_default().push(Log {
+                date: d,
+                value: l.value,
+            });
         }
     }
     let mut by_habit: HashMap<String, HashSet<NaiveDate>> = HashMap::new();

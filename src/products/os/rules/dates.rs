@@ -94,7 +94,6 @@ fn weekday(s: &str) -> Option<Weekday> {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,22 +101,48 @@ mod tests {
     #[test]
     fn a_trailing_date_phrase_is_taken_off() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
-        assert_eq!(take_date("call mom on friday", today), ("call mom".into(), NaiveDate::from_ymd_opt(2026, 11, 27)));
+        assert_eq!(
+            take_date("call mom on friday", today),
+            ("call mom".into(), NaiveDate::from_ymd_opt(2026, 11, 27))
+        );
         assert_eq!(take_date("buy milk", today), ("buy milk".into(), None));
         // A date the API does not take is no date.
         assert_eq!(take_date("x 262143-12-31", today).1, None);
         let last = NaiveDate::from_ymd_opt(2100, 12, 31).expect("date");
         assert_eq!(date_phrase("tomorrow", last), None);
-        assert_eq!(date_phrase("in 3650 weeks", NaiveDate::from_ymd_opt(2050, 1, 1).expect("date")), None);
+        assert_eq!(
+            date_phrase(
+                "in 3650 weeks",
+                NaiveDate::from_ymd_opt(2050, 1, 1).expect("date")
+            ),
+            None
+        );
     }
 
     #[test]
     fn no_phrase_panics() {
         let mut g = crate::platform::text::arbitrary::Gen::new(4);
-        let words = ["on ", "by ", "in ", " days", " weeks", "next ", "friday", "tomorrow", "2100-12-31", "3650"];
+        let words = [
+            "on ",
+            "by ",
+            "in ",
+            " days",
+            " weeks",
+            "next ",
+            "friday",
+            "tomorrow",
+            "2100-12-31",
+            "3650",
+        ];
         for _ in 0..20_000 {
             let s = g.text(&words, 8);
-            for today in [NaiveDate::from_ymd_opt(1970, 1, 1), NaiveDate::from_ymd_opt(2100, 12, 31)].into_iter().flatten() {
+            for today in [
+                NaiveDate::from_ymd_opt(1970, 1, 1),
+                NaiveDate::from_ymd_opt(2100, 12, 31),
+            ]
+            .into_iter()
+            .flatten()
+            {
                 let _ = take_date(&s, today);
                 let _ = date_phrase(&s, today);
             }

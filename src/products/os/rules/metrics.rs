@@ -154,12 +154,19 @@ mod tests {
             let logs: Vec<Log> = (0..g.below(20))
                 .map(|_| {
                     day += g.below(3) as i64;
-                    Log { date: d(day - 20_000), value: g.float() }
+                    Log {
+                        date: d(day - 20_000),
+                        value: g.float(),
+                    }
                 })
                 .collect();
             let target = (g.below(3) > 0).then(|| g.float());
             for dir in [Direction::Higher, Direction::Lower] {
-                let _ = (velocity(&logs), acceleration(&logs), progress(&logs, target, dir));
+                let _ = (
+                    velocity(&logs),
+                    acceleration(&logs),
+                    progress(&logs, target, dir),
+                );
                 let _ = milestones(&logs, target, dir, d(day - 20_000));
             }
         }

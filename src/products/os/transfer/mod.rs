@@ -261,7 +261,9 @@ fn check(doc: &Value, today: NaiveDate) -> Result<check::Plan, ApiError> {
         for (i, r) in rows.iter().enumerate() {
             let field = format!("{section}[{i}].id");
             match r["id"].as_str().filter(|s| !s.is_empty() && s.len() <= 64) {
-                None => x.c.fail(field, "must be a string id of at most 64 characters"),
+                None => {
+                    x.c.fail(field, "must be a string id of at most 64 characters")
+                }
                 Some(old) if map.contains_key(old) => x.c.fail(field, "is repeated"),
                 Some(old) => {
                     let new = ids::new_id()?;

@@ -157,7 +157,12 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
                         window_start: r.window_start,
                         pass: r.pass,
                         request_count: r.request_count,
-                        tier: parse_closed(&r.tier, TierName::parse, "suiftly_usage_records", r.id)?,
+                        tier: parse_closed(
+                            &r.tier,
+                            TierName::parse,
+                            "suiftly_usage_records",
+                            r.id,
+                        )?,
                     })
                 })
                 .collect::<Result<Vec<Unbilled>, ApiError>>()?;
@@ -169,12 +174,25 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
             plans.push(match decide(&records, &tiers, &account, group[0].carry) {
                 Decision::Suspend(reason) => {
                     suspended += 1;
-                    Plan::Suspend { customer_id: cid, reason }
+                    Plan::Suspend {
+                        customer_id: cid,
+                        reason,
+                    }
                 }
-                Decision::Charge { per_record, total, carry } => {
+                Decision::Charge {
+                    per_record,
+                    total,
+                    carry,
+                } => {
                     charged += 1;
                     cents_total += total;
-                    Plan::Charge { records, per_record, total, carry, old_carry: group[0].carry }
+                    Plan::Charge {
+                        records,
+                        per_record,
+                        total,
+                        carry,
+                        old_carry: group[0].carry,
+                    }
                 }
             });
             after = cid;
@@ -199,12 +217,22 @@ const MAX_STATEMENTS: i64 = 4;
 /// reading its rows from one JSON array (`json_each`): the escrow charges, one per record
 /// under its idempotency key; the records marked billed; the balances, month totals and
 /// carries; and the suspensions.
-fn statements(db: &worker::D1Database, plans: &[Plan]) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
+fn statements(
+    db: &worker::D1Database,
+    plans: &[Plan],
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     let now = ids::now_rfc3339();
-    let (mut escrow, mut usage, mut customers, mut suspend) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut escrow, mut usage, mut customers, mut suspend) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for plan in plans {
         match plan {
-            Plan::Charge { records, per_record, total, carry, old_carry } => {
+            Plan::Charge {
+                records,
+                per_record,
+                total,
+                carry,
+                old_carry,
+            } => {
                 for (r, (_, cents)) in records.iter().zip(per_record) {
                     escrow.push(serde_json::json!({
                         "id": ids::new_id()?, "c": r.customer_id, "a": cents, "k": idempotency_key(r),
@@ -213,9 +241,14 @@ fn statements(db: &worker::D1Database, plans: &[Plan]) -> Result<Vec<worker::D1P
                     usage.push(serde_json::json!({"id": r.id, "a": cents}));
                 }
                 let cid = records.first().map_or(0, |r| r.customer_id);
-                customers.push(serde_json::json!({"c": cid, "t": total, "carry": carry, "old": old_carry}));
+                customers.push(
+                    serde_json::json!({"c": cid, "t": total, "carry": carry, "old": old_carry}),
+                );
             }
-            Plan::Suspend { customer_id, reason } => {
+            Plan::Suspend {
+                customer_id,
+                reason,
+            } => {
                 suspend.push(serde_json::json!({"c": customer_id, "r": reason}));
             }
         }

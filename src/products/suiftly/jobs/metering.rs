@@ -64,10 +64,12 @@ pub async fn run(ctx: &JobCtx) -> Result<String, ApiError> {
             // Something in the range broke the pass: count each customer on its own, skip
             // (and record) the ones that still fail, and move on, so one customer never
             // stops metering for the others.
-            let (skipped, spent) = isolate(db, wm, upto, &ApiError::from(e).to_string(), budget).await?;
+            let (skipped, spent) =
+                isolate(db, wm, upto, &ApiError::from(e).to_string(), budget).await?;
             budget -= spent;
             skips.extend(skipped);
-        }        budget -= 2;
+        }
+        budget -= 2;
         passes += 1;
         rows_counted += upto - wm;
     }
@@ -91,7 +93,8 @@ const WATERMARK_CAS: &str = "INSERT INTO job_watermarks (name, value) VALUES ('m
 /// Each row's bytes count at most `MAX_BYTES_OUT` (rows stored before that bound was
 /// checked at ingest), so no sum can overflow. Records are keyed by their pass (`?2`):
 /// writing one twice changes nothing.
-const AGGREGATE: &str = "INSERT INTO suiftly_usage_records (customer_id, service_type, window_start, window_end, \
+const AGGREGATE: &str =
+    "INSERT INTO suiftly_usage_records (customer_id, service_type, window_start, window_end, \
      pass, tier, request_count, bytes_transferred) \
      SELECT l.customer_id, l.service_type, l.ts - (l.ts % ?3), l.ts - (l.ts % ?3) + ?3, ?2, \
        COALESCE(s.tier, 'starter'), SUM(CASE WHEN l.status_code < 500 THEN 1 ELSE 0 END), \
@@ -107,7 +110,13 @@ const GROUPED: &str = "GROUP BY l.customer_id, l.service_type, l.ts - (l.ts % ?3
 /// statement (idempotent, keyed by the pass), a customer whose statement fails recorded
 /// in `suiftly_metering_skips` with the error, then the watermark moved. Returns the
 /// skips and the statements spent.
-async fn isolate(db: &worker::D1Database, wm: i64, upto: i64, why: &str, budget: i64) -> Result<(Vec<String>, i64), ApiError> {
+async fn isolate(
+    db: &worker::D1Database,
+    wm: i64,
+    upto: i64,
+    why: &str,
+    budget: i64,
+) -> Result<(Vec<String>, i64), ApiError> {
     #[derive(Deserialize)]
     struct C {
         customer_id: i64,
@@ -127,7 +136,12 @@ async fn isolate(db: &worker::D1Database, wm: i64, upto: i64, why: &str, budget:
         }
         let one = db
             .prepare(format!("{AGGREGATE} AND l.customer_id = ?4 {GROUPED}"))
-            .bind(&[(wm as f64).into(), (upto as f64).into(), (WINDOW_MS as f64).into(), (c.customer_id as f64).into()])?
+            .bind(&[
+                (wm as f64).into(),
+                (upto as f64).into(),
+                (WINDOW_MS as f64).into(),
+                (c.customer_id as f64).into(),
+            ])?
             .run()
             .await;
         spent += 1;
@@ -140,7 +154,12 @@ async fn isolate(db: &worker::D1Database, wm: i64, upto: i64, why: &str, budget:
             .run()
             .await?;
             spent += 1;
-            skipped.push(format!("customer {} ids {}..={}", c.customer_id, wm + 1, upto));
+            skipped.push(format!(
+                "customer {} ids {}..={}",
+                c.customer_id,
+                wm + 1,
+                upto
+            ));
         }
     }
     worker::console_error!(
@@ -148,6 +167,9 @@ async fn isolate(db: &worker::D1Database, wm: i64, upto: i64, why: &str, budget:
         serde_json::json!({"level": "error", "msg": "metering pass failed; customers metered one by one",
             "from_id": wm + 1, "to_id": upto, "error": why, "skipped": skipped.len()})
     );
-    db.prepare(WATERMARK_CAS).bind(&[(wm as f64).into(), (upto as f64).into()])?.run().await?;
+    db.prepare(WATERMARK_CAS)
+        .bind(&[(wm as f64).into(), (upto as f64).into()])?
+        .run()
+        .await?;
     Ok((skipped, spent + 1))
 }
