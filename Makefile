@@ -4,7 +4,10 @@ SHELL := /bin/bash
 WASM_TOOLCHAIN ?= auto
 export WASM_TOOLCHAIN
 
-.PHONY: help setup setup-test setup-bench seed reset client client-check build dev test unit e2e fuzz lint schema-check check-fallback bench clean
+.PHONY: help setup setup-test setup-bench seed reset client client-check example inspector build dev test unit e2e fuzz lint schema-check check-fallback bench clean
+
+# The MCP Inspector `make inspector` runs (pinned: its CLI and flags change between versions).
+INSPECTOR := @modelcontextprotocol/inspector@2.12.0
 
 help:
 	@echo "make dev     set up, build, migrate local D1, serve on http://127.0.0.1:$${PORT:-8787}"
@@ -13,6 +16,8 @@ help:
 	@echo "make fuzz    schemathesis (every check) against wrangler dev"
 	@echo "make seed    a demo account across the products, on the running make dev"
 	@echo "make client  regenerate the typed TypeScript client in clients/typescript"
+	@echo "make example run clients/typescript/example.ts against the running make dev (URL=…)"
+	@echo "make inspector ARGS='…'  the MCP Inspector ($(INSPECTOR)) with the project's Node"
 	@echo "make reset   wipe make dev's local state (asks first)"
 	@echo "make setup   install what building and running need (WASM_TOOLCHAIN=auto|rustup|debian);"
 	@echo "             make test and make bench add their own tools"
@@ -51,6 +56,18 @@ client: setup-test
 	cd clients/typescript && ./node_modules/.bin/openapi-typescript openapi.json --default-non-nullable false -o src/schema.ts
 
 # …and check that the committed one matches the API and type-checks.
+# The typed client's example, with the project's own Node (24: it runs .ts files) and the
+# client's packages installed first.
+example:
+	@bash scripts/setup.sh client
+	@PATH="$(CURDIR)/node_modules/.bin:$$PATH" node clients/typescript/example.ts "$${URL:-http://127.0.0.1:$${PORT:-8787}}"
+
+# The MCP Inspector with the project's Node: without ARGS its web UI; with ARGS its CLI,
+# e.g. make inspector ARGS='--cli --server-url http://127.0.0.1:8787/mcp --transport http --header "X-API-Key: ek_live_…" --method tools/list'
+inspector:
+	@bash scripts/setup.sh
+	@PATH="$(CURDIR)/node_modules/.bin:$$PATH" npx -y $(INSPECTOR) $(ARGS)
+
 client-check: setup-test
 	@cargo run --quiet --example openapi | cmp -s - clients/typescript/openapi.json || \
 	  { echo "clients/typescript is out of date with the API: run make client" >&2; exit 1; }

@@ -3,10 +3,11 @@
 #   bash scripts/setup.sh         what building and running need (make dev)
 #   bash scripts/setup.sh test    that, plus what the tests need (make test)
 #   bash scripts/setup.sh bench   that, plus the load tool (make bench)
+#   bash scripts/setup.sh client  that, plus the typed client's packages (make example)
 # WASM_TOOLCHAIN=auto (default) | rustup | debian picks how Rust reaches wasm32.
 source "$(dirname "$0")/common.sh"
 part=${1:-run}
-case "$part" in run|test|bench|seed) ;; *) die "usage: scripts/setup.sh [run|test|bench|seed]";; esac
+case "$part" in run|test|bench|seed|client) ;; *) die "usage: scripts/setup.sh [run|test|bench|seed|client]";; esac
 mkdir -p "$LOCAL_DIR"
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
@@ -161,4 +162,7 @@ if [ "$part" = bench ]; then
     cargo install --quiet --locked --root "$TOOLS_DIR" twiggy --version "$TWIGGY_VERSION" \
       || echo "warning: could not install twiggy; make bench will not list the largest functions" >&2
   fi
+fi
+if [ "$part" = client ]; then
+  npm_ci_in clients/typescript
 fi
