@@ -206,7 +206,7 @@ fn plan(rng: &mut Rng, persona: &Value) -> Value {
 }
 
 /// How addresses, phone numbers and postcodes are written in a persona's country (an ISO
-/// code or an English name); phone numbers use the ranges kept for fiction where there is one.
+/// code or an English name); phone numbers never reach a real person ([`Local::phone`]).
 struct Local {
     code: &'static str,
     streets: &'static [&'static str],
@@ -285,6 +285,10 @@ impl Local {
         }
     }
 
+    /// A number no real person can have (the table in docs/phantom.md): a range a regulator keeps for
+    /// fiction where the country has one; elsewhere a national number that begins with
+    /// `00`, the international prefix of every country here, which no national numbering
+    /// plan can assign (dialled at home it would start an international call).
     fn phone(&self, rng: &mut Rng) -> String {
         let d = |rng: &mut Rng, n: u32| {
             (0..n)
@@ -292,17 +296,17 @@ impl Local {
                 .collect::<String>()
         };
         match self.code {
-            // Reserved fictional ranges: 555-01xx (NANP), 07700 900xxx (UK), 01 99 xx xx xx (FR), 0491 570 xxx (AU).
             "US" | "CA" => format!("+1 ({}) 555-01{:02}", rng.range(201, 989), rng.range(0, 99)),
             "GB" => format!("+44 7700 900{:03}", rng.range(0, 999)),
-            "FR" => format!("+33 1 99 {} {} {}", d(rng, 2), d(rng, 2), d(rng, 2)),
-            "DE" => format!("+49 151 {}", d(rng, 8)),
-            "ES" => format!("+34 6{} {} {}", d(rng, 2), d(rng, 3), d(rng, 3)),
-            "IT" => format!("+39 3{} {} {}", d(rng, 2), d(rng, 3), d(rng, 4)),
-            "NL" => format!("+31 6 {}", d(rng, 8)),
-            "PT" => format!("+351 9{} {} {}", d(rng, 2), d(rng, 3), d(rng, 3)),
-            "AU" => format!("+61 491 570 {}", d(rng, 3)),
-            _ => format!("+{} {} {}", rng.range(30, 49), d(rng, 3), d(rng, 4)),
+            "FR" => format!("+33 1 99 00 {} {}", d(rng, 2), d(rng, 2)),
+            "AU" => format!("+61 2 5550 {}", d(rng, 4)),
+            "DE" => format!("+49 00{} {}", d(rng, 2), d(rng, 6)),
+            "ES" => format!("+34 00{} {} {}", d(rng, 1), d(rng, 3), d(rng, 3)),
+            "IT" => format!("+39 00{} {} {}", d(rng, 1), d(rng, 3), d(rng, 4)),
+            "NL" => format!("+31 00{} {}", d(rng, 1), d(rng, 6)),
+            "PT" => format!("+351 00{} {} {}", d(rng, 1), d(rng, 3), d(rng, 3)),
+            // A country without a table here: the North American fiction range.
+            _ => format!("+1 ({}) 555-01{:02}", rng.range(201, 989), rng.range(0, 99)),
         }
     }
 
@@ -605,6 +609,43 @@ mod tests {
                 .is_some_and(|a| a.contains("Berlin") && !a.contains(", Berlin, Berlin")),
             "{f}"
         );
+    }
+
+    /// Every country's numbers, over many personas, are in their documented range.
+    #[test]
+    fn phone_numbers_never_reach_a_real_person() {
+        let cases: &[(&str, &str)] = &[
+            ("US", "+1 ("),
+            ("Canada", "+1 ("),
+            ("GB", "+44 7700 900"),
+            ("FR", "+33 1 99 00 "),
+            ("AU", "+61 2 5550 "),
+            ("DE", "+49 00"),
+            ("ES", "+34 00"),
+            ("IT", "+39 00"),
+            ("NL", "+31 00"),
+            ("PT", "+351 00"),
+            ("CH", "+1 ("),
+            ("Japan", "+1 ("),
+        ];
+        for (country, prefix) in cases {
+            for seed in 0..200 {
+                let persona = json!({"name": "Sam Lee", "location": format!("Town, {country}")});
+                let f = generate(
+                    "form_data",
+                    seed,
+                    &json!({"persona": persona, "fields": ["phone"]}),
+                )
+                .expect("form data");
+                let phone = f["phone"].as_str().unwrap_or("");
+                assert!(phone.starts_with(prefix), "{country}: {phone}");
+                if prefix.starts_with("+1") {
+                    assert!(phone.contains(") 555-01"), "{country}: {phone}");
+                }
+                let digits = phone.chars().filter(char::is_ascii_digit).count();
+                assert!((10..=13).contains(&digits), "{country}: {phone}");
+            }
+        }
     }
 
     #[test]
