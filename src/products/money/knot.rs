@@ -101,7 +101,7 @@ pub async fn merchants(env: &Env, settings: &Settings) -> Result<Vec<Value>, Api
     let v = call(
         settings,
         "/merchant/list",
-        &json!({"type": "transaction_link"}),
+        &crate::schema!({"type": "transaction_link"}),
     )
     .await?;
     let list: Vec<Value> = match v {
@@ -405,7 +405,7 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
     if crate::platform::db::changes(&seen)? == 0 {
         return http::json(
             200,
-            &json!({"received": true, "queued": false, "duplicate": true}),
+            &crate::schema!({"received": true, "queued": false, "duplicate": true}),
         );
     }
     let user_id = body["external_user_id"].as_str();
