@@ -4,7 +4,7 @@ SHELL := /bin/bash
 WASM_TOOLCHAIN ?= auto
 export WASM_TOOLCHAIN
 
-.PHONY: help setup setup-test setup-bench seed reset client client-check example inspector build dev test unit e2e fuzz lint schema-check check-fallback bench clean
+.PHONY: help setup setup-test setup-bench seed reset client client-check example inspector build dev test unit e2e fuzz lint schema-check deploy-check deploy check-fallback bench clean
 
 # The MCP Inspector `make inspector` runs (pinned: its CLI and flags change between versions).
 INSPECTOR := @modelcontextprotocol/inspector@2.12.0
@@ -19,6 +19,8 @@ help:
 	@echo "make example run clients/typescript/example.ts against the running make dev (URL=…)"
 	@echo "make inspector ARGS='…'  the MCP Inspector ($(INSPECTOR)) with the project's Node"
 	@echo "make reset   wipe make dev's local state (asks first)"
+	@echo "make deploy  upload to Cloudflare with wrangler.toml's [env.production] (refuses while it is not ready)"
+	@echo "make deploy-check  what the production upload would be, against the 1,024 KiB gzip budget"
 	@echo "make setup   install what building and running need (WASM_TOOLCHAIN=auto|rustup|debian);"
 	@echo "             make test and make bench add their own tools"
 
@@ -78,8 +80,14 @@ client-check: setup-test
 fuzz: setup-test build
 	@bash scripts/fuzz.sh
 
-test: lint unit schema-check client-check e2e fuzz
+test: lint unit schema-check client-check deploy-check e2e fuzz
 	@if [ "$${CI:-}" = true ] || [ "$${CHECK_FALLBACK:-}" = 1 ]; then $(MAKE) --no-print-directory check-fallback; fi
+
+deploy-check: setup build
+	@bash scripts/deploy.sh check
+
+deploy: setup build
+	@bash scripts/deploy.sh
 
 check-fallback:
 	@bash scripts/check_fallback.sh

@@ -87,7 +87,7 @@ impl MailConfig {
         let from = raw("EMAIL_FROM")
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "edge-api <no-reply@example.com>".into());
-        if stage.is_production() && from.contains("@example.com") {
+        if stage.is_production() && (from.contains("@example.com") || !from.contains('@')) {
             errors.push("EMAIL_FROM must be an address of your own domain in production".into());
         }
         MailConfig {
