@@ -111,7 +111,7 @@ function operation(path, method, op) {
       el("td", {}, p.in), el("td", {}, el("code", {}, signature(s))), el("td", {}, p.description || ""), el("td", {}, input));
   });
   const textarea = body && el("textarea", { rows: Math.min(18, 3 + JSON.stringify(body.example ?? {}, null, 2).split("\n").length), spellcheck: "false", "aria-label": "request body" });
-  if (textarea) textarea.value = JSON.stringify(body.example ?? {}, null, 2);
+  if (textarea) textarea.value = JSON.stringify(fresh(body.example ?? {}), null, 2);
   const result = el("div", { class: "result" });
   const send = el("button", { type: "submit", class: "send" }, "Send");
 
@@ -210,3 +210,16 @@ fetch(main.dataset.openapi)
   .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${main.dataset.openapi} answered ${r.status}`))))
   .then((d) => { doc = d; render(); })
   .catch((e) => main.replaceChildren(el("p", { class: "error" }, `Could not load the API document: ${e.message}`)));
+
+// An example sent as is must work more than once: every `email` in it gets a fresh local
+// part (an address signed up with before would answer 409).
+function fresh(value) {
+  if (Array.isArray(value)) return value.map(fresh);
+  if (!value || typeof value !== "object") return value;
+  const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => {
+    if (k !== "email" || typeof v !== "string" || !v.includes("@")) return [k, fresh(v)];
+    const at = v.lastIndexOf("@");
+    return [k, `${v.slice(0, at)}-${stamp}${v.slice(at)}`];
+  }));
+}

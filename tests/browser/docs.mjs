@@ -40,6 +40,13 @@ try {
   await create.locator("button.send").click();
   const created = (await create.locator(".result .status .code").textContent({ timeout: 20000 })).trim();
 
+  // The sign-up example works as sent, every time: its email is fresh on each page.
+  const signup = page.locator("#op-post_api_auth_signup");
+  await signup.locator(":scope > summary").click();
+  const signupEmail = JSON.parse(await signup.locator("textarea").inputValue()).email;
+  await signup.locator("button.send").click();
+  const signedUp = (await signup.locator(".result .status .code").textContent({ timeout: 20000 })).trim();
+
   // The filter hides what does not match.
   await page.locator("#filter").fill("api-keys");
   const filtered = await page.locator("details.op:not([hidden])").count();
@@ -48,9 +55,9 @@ try {
   await page.screenshot({ path: screenshot });
 
   const outside = requested.filter((u) => !u.startsWith(base) && !u.startsWith("data:"));
-  const result = { title, operations, status, body, created, filtered, requests: requested.length, outside, errors };
+  const result = { title, operations, status, body, created, signupEmail, signedUp, filtered, requests: requested.length, outside, errors };
   console.log(JSON.stringify(result));
-  if (status !== "200" || created !== "201" || outside.length || errors.length) process.exit(1);
+  if (status !== "200" || created !== "201" || signedUp !== "201" || outside.length || errors.length) process.exit(1);
 } finally {
   await browser.close();
 }

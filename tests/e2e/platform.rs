@@ -289,6 +289,21 @@ fn docs_page_renders_openapi(s: &Server) {
     assert_eq!(v["status"], "200", "{v}");
     assert_eq!(v["body"]["email"], email.as_str(), "{v}");
     assert_eq!(v["created"], "201", "{v}");
+    assert_eq!(
+        v["signed_up"].as_str().or(v["signedUp"].as_str()),
+        Some("201"),
+        "{v}"
+    );
+    let example = doc["paths"]["/api/auth/signup"]["post"]["requestBody"]["content"]
+        ["application/json"]["example"]["email"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        v["signupEmail"]
+            .as_str()
+            .is_some_and(|e| e != example && e.contains('@')),
+        "a fresh address, not the document's {example}: {v}"
+    );
     let operations = doc["paths"].as_object().map_or(0, |p| {
         p.values()
             .filter_map(|i| i.as_object())
