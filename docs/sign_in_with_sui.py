@@ -1,5 +1,7 @@
 # Signs in to edge-api with a Sui (Ed25519) key, as a wallet does.
-# pip install pynacl; python3 docs/sign_in_with_sui.py [http://127.0.0.1:8787]
+# pip install pynacl; python3 docs/sign_in_with_sui.py [http://127.0.0.1:8787] [--seed HEX]
+# A new key each run, whose seed it prints (to standard error) so that --seed HEX signs in
+# again as the same wallet, the same user.
 import base64, hashlib, json, sys, urllib.request
 from nacl.signing import SigningKey
 
@@ -20,5 +22,18 @@ def sign_in(base, key):
     return address, post(base, "/api/auth/wallet/verify", {"address": address, "signature": signature})
 
 if __name__ == "__main__":
-    address, tokens = sign_in(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8787", SigningKey.generate())
+    args = sys.argv[1:]
+    seed = None
+    if "--seed" in args:
+        at = args.index("--seed")
+        if at + 1 >= len(args):
+            sys.exit("--seed needs the 64 hex digits a previous run printed")
+        seed = args[at + 1]
+        del args[at:at + 2]
+    try:
+        key = SigningKey(bytes.fromhex(seed)) if seed else SigningKey.generate()
+    except ValueError:
+        sys.exit("--seed must be 64 hex digits (32 bytes)")
+    address, tokens = sign_in(args[0] if args else "http://127.0.0.1:8787", key)
     print(address, tokens["access_token"][:24] + "…")
+    print(f"sign in again as this wallet: --seed {bytes(key).hex()}", file=sys.stderr)

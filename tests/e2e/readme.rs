@@ -79,6 +79,22 @@ fn the_wallet_sign_in_script_works(s: &Server) {
     let (address, token) = stdout.trim().split_once(' ').expect("address and token");
     assert!(address.starts_with("0x") && address.len() == 66, "{stdout}");
     assert!(token.starts_with("eyJ"), "{stdout}");
+
+    // The seed it printed signs in again as the same wallet.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let seed = stderr
+        .split("--seed ")
+        .nth(1)
+        .map(str::trim)
+        .expect("the seed is printed");
+    let again = std::process::Command::new(format!("{root}/.tools/venv/bin/python"))
+        .arg(format!("{root}/docs/sign_in_with_sui.py"))
+        .arg(&s.base)
+        .args(["--seed", seed])
+        .output()
+        .expect("run it again with --seed");
+    let again = String::from_utf8_lossy(&again.stdout);
+    assert!(again.starts_with(&format!("{address} eyJ")), "{again}");
 }
 
 fn make_seed_fills_a_demo_account(s: &Server) {
