@@ -205,6 +205,69 @@ fn plan(rng: &mut Rng, persona: &Value) -> Value {
     json!({"steps": steps})
 }
 
+/// The start every postcode of a city shares, for the cities personas live in most
+/// (country code, city in lower case, start).
+const CITY_POSTCODES: &[(&str, &str, &str)] = &[
+    ("US", "new york", "100"),
+    ("US", "los angeles", "900"),
+    ("US", "chicago", "606"),
+    ("US", "houston", "770"),
+    ("US", "austin", "787"),
+    ("US", "san francisco", "941"),
+    ("US", "seattle", "981"),
+    ("US", "portland", "972"),
+    ("US", "boston", "021"),
+    ("US", "denver", "802"),
+    ("US", "miami", "331"),
+    ("CA", "toronto", "M5V"),
+    ("CA", "vancouver", "V6B"),
+    ("CA", "montreal", "H3A"),
+    ("GB", "london", "EC1A"),
+    ("GB", "manchester", "M1"),
+    ("GB", "birmingham", "B1"),
+    ("GB", "leeds", "LS1"),
+    ("GB", "edinburgh", "EH1"),
+    ("GB", "glasgow", "G1"),
+    ("FR", "paris", "750"),
+    ("FR", "lyon", "6900"),
+    ("FR", "marseille", "130"),
+    ("FR", "toulouse", "310"),
+    ("FR", "bordeaux", "330"),
+    ("FR", "nice", "060"),
+    ("DE", "berlin", "10"),
+    ("DE", "munich", "80"),
+    ("DE", "münchen", "80"),
+    ("DE", "hamburg", "20"),
+    ("DE", "cologne", "50"),
+    ("DE", "köln", "50"),
+    ("DE", "frankfurt", "60"),
+    ("ES", "madrid", "280"),
+    ("ES", "barcelona", "080"),
+    ("ES", "valencia", "460"),
+    ("ES", "seville", "410"),
+    ("ES", "sevilla", "410"),
+    ("IT", "rome", "001"),
+    ("IT", "roma", "001"),
+    ("IT", "milan", "201"),
+    ("IT", "milano", "201"),
+    ("IT", "naples", "801"),
+    ("IT", "napoli", "801"),
+    ("IT", "turin", "101"),
+    ("IT", "torino", "101"),
+    ("NL", "amsterdam", "10"),
+    ("NL", "rotterdam", "30"),
+    ("NL", "the hague", "25"),
+    ("NL", "utrecht", "35"),
+    ("PT", "lisbon", "1"),
+    ("PT", "lisboa", "1"),
+    ("PT", "porto", "4"),
+    ("AU", "sydney", "20"),
+    ("AU", "melbourne", "30"),
+    ("AU", "brisbane", "40"),
+    ("AU", "perth", "60"),
+    ("AU", "adelaide", "50"),
+];
+
 /// How addresses, phone numbers and postcodes are written in a persona's country (an ISO
 /// code or an English name); phone numbers never reach a real person ([`Local::phone`]).
 struct Local {
@@ -310,29 +373,61 @@ impl Local {
         }
     }
 
-    fn postal(&self, rng: &mut Rng) -> String {
+    /// A postcode of the persona's own city, from the start the city's real postcodes
+    /// share ([`CITY_POSTCODES`]); a city not in the table gets one that no place has (a
+    /// start the country never uses), never a real place somewhere else.
+    fn postal(&self, city: &str, rng: &mut Rng) -> String {
         let letter = |rng: &mut Rng| char::from(b'A' + rng.range(0, 25) as u8);
-        match self.code {
-            "US" => format!("{:05}", rng.range(10000, 99950)),
-            "CA" => format!(
-                "V{}{} {}{}{}",
-                rng.range(1, 9),
-                letter(rng),
-                rng.range(1, 9),
-                letter(rng),
-                rng.range(1, 9)
-            ),
-            "GB" => format!(
-                "M{} {}{}{}",
-                rng.range(1, 40),
-                rng.range(1, 9),
-                letter(rng),
-                letter(rng)
-            ),
-            "NL" => format!("{} {}{}", rng.range(1000, 9999), letter(rng), letter(rng)),
-            "PT" => format!("{}-{:03}", rng.range(1000, 9999), rng.range(0, 999)),
-            "AU" => format!("{}", rng.range(2000, 7999)),
-            _ => format!("{:05}", rng.range(10000, 99999)),
+        let digits = |rng: &mut Rng, n: usize| -> String {
+            (0..n)
+                .map(|_| char::from(b'0' + rng.range(0, 9) as u8))
+                .collect()
+        };
+        let city = city.trim().to_lowercase();
+        let known = CITY_POSTCODES
+            .iter()
+            .find(|(code, name, _)| *code == self.code && *name == city)
+            .map(|(_, _, start)| *start);
+        match (self.code, known) {
+            ("CA", start) => {
+                // No Canadian postcode starts with D.
+                let fsa = start.map_or_else(
+                    || format!("D{}{}", digits(rng, 1), letter(rng)),
+                    str::to_string,
+                );
+                format!("{fsa} {}{}{}", digits(rng, 1), letter(rng), digits(rng, 1))
+            }
+            ("GB", start) => {
+                // No UK postcode area starts with X.
+                let outward =
+                    start.map_or_else(|| format!("XX{}", rng.range(1, 9)), str::to_string);
+                format!("{outward} {}{}{}", digits(rng, 1), letter(rng), letter(rng))
+            }
+            ("NL", start) => {
+                let start = start.unwrap_or("0"); // Dutch postcodes run from 1000
+                format!(
+                    "{start}{} {}{}",
+                    digits(rng, 4 - start.len()),
+                    letter(rng),
+                    letter(rng)
+                )
+            }
+            ("PT", start) => {
+                let start = start.unwrap_or("0"); // Portuguese postcodes run from 1000
+                format!("{start}{}-{}", digits(rng, 4 - start.len()), digits(rng, 3))
+            }
+            ("AU", start) => {
+                let start = start.unwrap_or("00"); // none below 0200
+                format!("{start}{}", digits(rng, 4 - start.len()))
+            }
+            // Italy's postcodes end at 98…, the lowest US ZIP is 00501; elsewhere here (FR,
+            // DE, ES) none starts 00.
+            ("IT", None) => format!("99{}", digits(rng, 3)),
+            ("US", None) => format!("000{}", digits(rng, 2)),
+            (_, start) => {
+                let start = start.unwrap_or("00");
+                format!("{start}{}", digits(rng, 5 - start.len()))
+            }
         }
     }
 
@@ -376,7 +471,7 @@ fn form_data(rng: &mut Rng, ctx: &Value) -> Result<Value, String> {
     let email_domain = *rng.pick(&["gmail.com", "outlook.com", "proton.me", "yahoo.com"]);
     let local = Local::of(country);
     let phone = local.phone(rng);
-    let postal = local.postal(rng);
+    let postal = local.postal(city, rng);
     let number = rng.range(1, if local.number_first { 4800 } else { 180 });
     let street_name = *rng.pick(local.streets);
     let street = if local.number_first {
@@ -644,6 +739,41 @@ mod tests {
                 }
                 let digits = phone.chars().filter(char::is_ascii_digit).count();
                 assert!((10..=13).contains(&digits), "{country}: {phone}");
+            }
+        }
+    }
+
+    /// A known city's postcode starts like the city's real ones; an unknown city's cannot
+    /// be anyone's.
+    #[test]
+    fn postcodes_belong_to_the_city_or_to_nowhere() {
+        let cases: &[(&str, &str)] = &[
+            ("Austin, Texas, US", "787"),
+            ("Lyon, Auvergne-Rhône-Alpes, FR", "6900"),
+            ("Berlin, Berlin, Germany", "10"),
+            ("Toronto, Ontario, Canada", "M5V "),
+            ("Leeds, England, GB", "LS1 "),
+            ("Porto, Norte, PT", "4"),
+            ("Springfield, Illinois, US", "000"),
+            ("Smallville, FR", "00"),
+            ("Nowhere, Canada", "D"),
+            ("Nowhere, GB", "XX"),
+            ("Nowhere, NL", "0"),
+            ("Nowhere, Italy", "99"),
+            ("Nowhere, Australia", "00"),
+            ("Atlantis, Wakanda", "00"),
+        ];
+        for (location, start) in cases {
+            for seed in 0..50 {
+                let persona = json!({"name": "Sam Lee", "location": location});
+                let f = generate(
+                    "form_data",
+                    seed,
+                    &json!({"persona": persona, "fields": ["postal_code"]}),
+                )
+                .expect("form data");
+                let postal = f["postal_code"].as_str().unwrap_or("");
+                assert!(postal.starts_with(start), "{location}: {postal}");
             }
         }
     }
