@@ -143,7 +143,7 @@ impl ApiError {
             }
             Self::InsufficientBalance(d) | Self::MonthlyLimitExceeded(d) => d.clone(),
             Self::Misconfigured(settings) => json!({ "settings": settings }),
-            _ => serde_json::json!({}),
+            _ => json!({}),
         }
     }
 

@@ -55,7 +55,7 @@ pub fn literal(text: &str) -> Value {
 
 /// The schema of a 204 answer's (absent) body.
 pub fn no_body() -> serde_json::Value {
-    crate::schema!({"type": "null"})
+    serde_json::json!({"type": "null"})
 }
 
 /// A request body from a resource's schema and the lists its parser reads with
@@ -119,7 +119,7 @@ pub fn document() -> (Value, Vec<String>) {
     for route in router::routes().filter(|r| !matches!(r.auth, Auth::DevOnly | Auth::Page)) {
         let item = paths
             .entry(route.path.to_string())
-            .or_insert_with(|| serde_json::json!({}));
+            .or_insert_with(|| json!({}));
         if let Value::Object(item) = item {
             item.insert(route.method.to_lowercase(), operation(route));
         }
@@ -481,9 +481,9 @@ fn operation(route: &Route) -> Value {
         Auth::User => {
             op["security"] = crate::schema!([{"bearer": []}, {"cookie": []}, {"apiKey": []}])
         }
-        Auth::UserByHeader => op["security"] = crate::schema!([{"bearer": []}, {"apiKey": []}]),
-        Auth::Session => op["security"] = crate::schema!([{"bearer": []}, {"cookie": []}]),
-        Auth::Gateway => op["security"] = crate::schema!([{"gatewayToken": []}]),
+        Auth::UserByHeader => op["security"] = json!([{"bearer": []}, {"apiKey": []}]),
+        Auth::Session => op["security"] = json!([{"bearer": []}, {"cookie": []}]),
+        Auth::Gateway => op["security"] = json!([{"gatewayToken": []}]),
         Auth::Public | Auth::DevOnly | Auth::Page => {}
     }
     if let Some(body) = route.doc.request {

@@ -23,6 +23,7 @@ pub static ALL: &[&Product] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::config::{settings_named, Config};
     use crate::platform::openapi::openapi_document;
     use crate::platform::product::Auth;
     use crate::platform::router;
@@ -211,5 +212,66 @@ mod tests {
         }
         assert!(n > 250, "{n} bodies");
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// wrangler.toml's `[env.production.vars]`, with the secrets production needs, read with
+    /// every product's settings: refused,
+    /// naming every setting that still says "set-me"; accepted once they are set.
+    #[test]
+    fn the_production_section_is_refused_until_its_placeholders_are_set() {
+        crate::platform::product::install(ALL);
+        let toml = include_str!("../../wrangler.toml");
+        let section = toml
+            .split("[env.production.vars]")
+            .nth(1)
+            .expect("[env.production.vars]");
+        let mut pairs: Vec<(String, String)> = section
+            .lines()
+            .take_while(|l| !l.starts_with('['))
+            .filter_map(|l| l.split_once(" = "))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+            .collect();
+        pairs.extend(
+            [
+                ("GATEWAY_TOKEN", "a-gateway-token-0123456789abcdef"),
+                ("VAULT_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+                ("EMAIL_API_KEY", "re_0123456789"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let run = |p: &[(String, String)]| {
+            let secret = (
+                "JWT_SECRET".to_string(),
+                "0123456789abcdef0123456789abcdef-test".to_string(),
+            );
+            let all: Vec<(String, String)> = p.iter().cloned().chain([secret]).collect();
+            Config::from_lookup(|k| all.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+        };
+        let placeholders: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| v.starts_with("set-me"))
+            .map(|(k, _)| k.clone())
+            .collect();
+        assert!(placeholders.len() >= 6, "{placeholders:?}");
+        let named = settings_named(&run(&pairs).expect_err("placeholders refused"));
+        for p in &placeholders {
+            assert!(named.contains(p), "{p} is not refused: {named:?}");
+        }
+        let real = |k: &str| match k {
+            "PUBLIC_URL" => "https://api.example.org",
+            "CORS_ORIGINS" => "https://app.example.org",
+            "EMAIL_FROM" => "Example <no-reply@example.org>",
+            "SUI_GRAPHQL_URL" => "https://graphql.mainnet.sui.io/graphql",
+            "ESCROW_ADDRESS" => {
+                "0x1111111111111111111111111111111111111111111111111111111111111111"
+            }
+            _ => "0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC",
+        };
+        let mut set = pairs.clone();
+        for (k, v) in set.iter_mut().filter(|(_, v)| v.starts_with("set-me")) {
+            *v = real(k).to_string();
+        }
+        let c = run(&set).expect("the production section, once set, is accepted");
+        assert!(c.stage.is_production());
     }
 }

@@ -88,7 +88,7 @@ pub fn check_gateway(config: &Config, given: Option<&str>) -> Result<(), ApiErro
     let Some(expected) = config.gateway_token.as_deref() else {
         worker::console_error!(
             "{}",
-            crate::schema!({"level": "error", "msg": "GATEWAY_TOKEN is not set"})
+            serde_json::json!({"level": "error", "msg": "GATEWAY_TOKEN is not set"})
         );
         return Err(refused());
     };

@@ -30,7 +30,7 @@ pub async fn stream(
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
     let mut body = body(&cfg.model, req);
     body["stream"] = json!(true);
-    body["stream_options"] = crate::schema!({"include_usage": true});
+    body["stream_options"] = json!({"include_usage": true});
     Ok(post_stream(
         &format!("{}/chat/completions", cfg.base_url),
         &headers,

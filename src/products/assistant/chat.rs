@@ -500,10 +500,7 @@ async fn offline(
                 Err(e) => refused(&e),
             }
         }
-        Intent::ListHabits => match turn
-            .run(db, caller, call("list_habits", serde_json::json!({})))
-            .await?
-        {
+        Intent::ListHabits => match turn.run(db, caller, call("list_habits", json!({}))).await? {
             Ok(v) => habits_listing(&v),
             Err(e) => refused(&e),
         },

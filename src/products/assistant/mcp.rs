@@ -234,7 +234,7 @@ pub async fn post(mut ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
             "ttlMs": 3_600_000,
             "cacheScope": "public",
         })),
-        "ping" => Ok(serde_json::json!({})),
+        "ping" => Ok(json!({})),
         "tools/list" => {
             let rich = era == Era::Modern || era >= Era::Legacy("2025-06-18");
             let list: Vec<Value> = tools::TOOLS
@@ -497,9 +497,7 @@ async fn completion(
                 .map_err(prompt_error)
         }
         // Resource templates take an id, which is not worth guessing at.
-        "ref/resource" => {
-            Ok(crate::schema!({"completion": {"values": [], "total": 0, "hasMore": false}}))
-        }
+        "ref/resource" => Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}})),
         other => Err(RpcError::new(
             200,
             INVALID_PARAMS,
@@ -529,7 +527,7 @@ async fn call(
         ));
     }
     let args = match params.get("arguments") {
-        None | Some(Value::Null) => serde_json::json!({}),
+        None | Some(Value::Null) => json!({}),
         Some(v @ Value::Object(_)) => v.clone(),
         Some(_) => {
             return Err(RpcError::new(

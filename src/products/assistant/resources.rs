@@ -138,7 +138,7 @@ async fn entry(db: &D1Database, caller: &Caller, id: &str) -> Result<Value, ApiE
         .first(None)
         .await?;
     let e = row.ok_or_else(|| ApiError::not_found("logbook entry"))?;
-    let links: Value = serde_json::from_str(&e.links).unwrap_or_else(|_| serde_json::json!([]));
+    let links: Value = serde_json::from_str(&e.links).unwrap_or_else(|_| json!([]));
     Ok(
         json!({"id": e.id, "date": e.date, "content": e.content, "links": links, "created_at": e.created_at}),
     )

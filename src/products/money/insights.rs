@@ -62,11 +62,7 @@ async fn stored(db: &D1Database, caller: &Caller) -> Result<(Value, Option<Strin
 
 pub async fn get(ctx: Ctx, caller: Caller) -> Result<Response, ApiError> {
     let (data, computed_at) = stored(&ctx.d1()?, &caller).await?;
-    let mut v = if data.is_object() {
-        data
-    } else {
-        serde_json::json!({})
-    };
+    let mut v = if data.is_object() { data } else { json!({}) };
     v["computed_at"] = json!(computed_at);
     v["status"] = json!(if computed_at.is_some() {
         "ready"

@@ -101,7 +101,7 @@ pub async fn merchants(env: &Env, settings: &Settings) -> Result<Vec<Value>, Api
     let v = call(
         settings,
         "/merchant/list",
-        &crate::schema!({"type": "transaction_link"}),
+        &json!({"type": "transaction_link"}),
     )
     .await?;
     let list: Vec<Value> = match v {
@@ -405,7 +405,7 @@ pub async fn webhook(mut ctx: Ctx) -> Result<Response, ApiError> {
     if crate::platform::db::changes(&seen)? == 0 {
         return http::json(
             200,
-            &crate::schema!({"received": true, "queued": false, "duplicate": true}),
+            &json!({"received": true, "queued": false, "duplicate": true}),
         );
     }
     let user_id = body["external_user_id"].as_str();

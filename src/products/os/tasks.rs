@@ -729,7 +729,7 @@ const REQUIRED: &[&str] = &["title"];
 /// A body's `status` is never `done`: completing goes through POST /tasks/{id}/complete.
 fn task_body(required: &[&str]) -> Value {
     let mut b = body(schema(), required, READ_ONLY);
-    b["properties"]["status"]["enum"] = crate::schema!(["todo", "in_progress"]);
+    b["properties"]["status"]["enum"] = json!(["todo", "in_progress"]);
     b
 }
 

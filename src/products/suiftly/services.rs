@@ -78,7 +78,7 @@ fn view(tiers: &Tiers, service_type: &str, row: Option<Row>) -> Result<Service, 
         config: row
             .as_ref()
             .and_then(|r| serde_json::from_str(&r.config).ok())
-            .unwrap_or_else(|| serde_json::json!({})),
+            .unwrap_or_else(|| json!({})),
         enabled_at: row.as_ref().and_then(|r| r.enabled_at.clone()),
         pricing: json!({"monthly_usd_cents": t.monthly_usd_cents, "per_1000_requests_usd_cents": t.per_1000_requests_usd_cents,
                         "rate_limit_rps": t.rate_limit_rps}),

@@ -78,13 +78,13 @@ pub const PATTERNS: Feature = Feature {
     output: || {
         object(
             &[
-                ("best_day", crate::schema!({"type": ["string", "null"]})),
-                ("worst_day", crate::schema!({"type": ["string", "null"]})),
+                ("best_day", json!({"type": ["string", "null"]})),
+                ("worst_day", json!({"type": ["string", "null"]})),
                 (
                     "trend",
                     crate::schema!({"type": "string", "enum": ["rising", "falling", "flat", "unknown"]}),
                 ),
-                ("description", crate::schema!({"type": "string"})),
+                ("description", json!({"type": "string"})),
             ],
             &["best_day", "worst_day", "trend", "description"],
         )
@@ -92,12 +92,9 @@ pub const PATTERNS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", crate::schema!({"type": "integer"})),
-                ("weekday_means", crate::schema!({"type": "object"})),
-                (
-                    "slope_per_day",
-                    crate::schema!({"type": ["number", "null"]}),
-                ),
+                ("n", json!({"type": "integer"})),
+                ("weekday_means", json!({"type": "object"})),
+                ("slope_per_day", json!({"type": ["number", "null"]})),
             ],
             &["n", "weekday_means", "slope_per_day"],
         )
@@ -177,9 +174,9 @@ pub const ANOMALIES: Feature = Feature {
                     "anomalies",
                     list(object(
                         &[
-                            ("date", crate::schema!({"type": "string", "format": "date"})),
-                            ("value", crate::schema!({"type": "number"})),
-                            ("z", crate::schema!({"type": "number"})),
+                            ("date", json!({"type": "string", "format": "date"})),
+                            ("value", json!({"type": "number"})),
+                            ("z", json!({"type": "number"})),
                             (
                                 "direction",
                                 crate::schema!({"type": "string", "enum": ["high", "low"]}),
@@ -188,7 +185,7 @@ pub const ANOMALIES: Feature = Feature {
                         &["date", "value", "z", "direction"],
                     )),
                 ),
-                ("note", crate::schema!({"type": "string"})),
+                ("note", json!({"type": "string"})),
             ],
             &["anomalies", "note"],
         )
@@ -196,10 +193,10 @@ pub const ANOMALIES: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", crate::schema!({"type": "integer"})),
-                ("median", crate::schema!({"type": ["number", "null"]})),
-                ("mad", crate::schema!({"type": ["number", "null"]})),
-                ("threshold", crate::schema!({"type": "number"})),
+                ("n", json!({"type": "integer"})),
+                ("median", json!({"type": ["number", "null"]})),
+                ("mad", json!({"type": ["number", "null"]})),
+                ("threshold", json!({"type": "number"})),
             ],
             &["n", "median", "mad", "threshold"],
         )
@@ -262,17 +259,17 @@ pub const CORRELATIONS: Feature = Feature {
                                 "kind",
                                 crate::schema!({"type": "string", "enum": ["metric", "habit"]}),
                             ),
-                            ("id", crate::schema!({"type": "string"})),
-                            ("name", crate::schema!({"type": "string"})),
-                            ("n", crate::schema!({"type": "integer"})),
-                            ("pearson", crate::schema!({"type": ["number", "null"]})),
-                            ("spearman", crate::schema!({"type": ["number", "null"]})),
-                            ("reason", crate::schema!({"type": ["string", "null"]})),
+                            ("id", json!({"type": "string"})),
+                            ("name", json!({"type": "string"})),
+                            ("n", json!({"type": "integer"})),
+                            ("pearson", json!({"type": ["number", "null"]})),
+                            ("spearman", json!({"type": ["number", "null"]})),
+                            ("reason", json!({"type": ["string", "null"]})),
                         ],
                         &["kind", "id", "name", "n", "pearson", "spearman", "reason"],
                     )),
                 ),
-                ("summary", crate::schema!({"type": "string"})),
+                ("summary", json!({"type": "string"})),
             ],
             &["pairs", "summary"],
         )
@@ -280,8 +277,8 @@ pub const CORRELATIONS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("min_pairs", crate::schema!({"type": "integer"})),
-                ("compared", crate::schema!({"type": "integer"})),
+                ("min_pairs", json!({"type": "integer"})),
+                ("compared", json!({"type": "integer"})),
             ],
             &["min_pairs", "compared"],
         )
@@ -395,7 +392,7 @@ pub const PREDICT: Feature = Feature {
         object(
             &[
                 ("metric_id", id()),
-                ("date", crate::schema!({"type": "string", "format": "date"})),
+                ("date", json!({"type": "string", "format": "date"})),
             ],
             &["metric_id"],
         )
@@ -403,14 +400,11 @@ pub const PREDICT: Feature = Feature {
     output: || {
         object(
             &[
-                ("date", crate::schema!({"type": "string", "format": "date"})),
-                ("linear", crate::schema!({"type": ["number", "null"]})),
-                ("recent_trend", crate::schema!({"type": ["number", "null"]})),
-                (
-                    "target_reached_on",
-                    crate::schema!({"type": ["string", "null"]}),
-                ),
-                ("explanation", crate::schema!({"type": "string"})),
+                ("date", json!({"type": "string", "format": "date"})),
+                ("linear", json!({"type": ["number", "null"]})),
+                ("recent_trend", json!({"type": ["number", "null"]})),
+                ("target_reached_on", json!({"type": ["string", "null"]})),
+                ("explanation", json!({"type": "string"})),
             ],
             &[
                 "date",
@@ -424,18 +418,12 @@ pub const PREDICT: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", crate::schema!({"type": "integer"})),
-                (
-                    "slope_per_day",
-                    crate::schema!({"type": ["number", "null"]}),
-                ),
-                ("intercept", crate::schema!({"type": ["number", "null"]})),
-                (
-                    "recent_slope_per_day",
-                    crate::schema!({"type": ["number", "null"]}),
-                ),
-                ("last_value", crate::schema!({"type": ["number", "null"]})),
-                ("target", crate::schema!({"type": ["number", "null"]})),
+                ("n", json!({"type": "integer"})),
+                ("slope_per_day", json!({"type": ["number", "null"]})),
+                ("intercept", json!({"type": ["number", "null"]})),
+                ("recent_slope_per_day", json!({"type": ["number", "null"]})),
+                ("last_value", json!({"type": ["number", "null"]})),
+                ("target", json!({"type": ["number", "null"]})),
             ],
             &["n", "slope_per_day"],
         )
@@ -529,8 +517,8 @@ pub const TARGETS: Feature = Feature {
     output: || {
         object(
             &[
-                ("next_target", crate::schema!({"type": ["number", "null"]})),
-                ("why", crate::schema!({"type": "string"})),
+                ("next_target", json!({"type": ["number", "null"]})),
+                ("why", json!({"type": "string"})),
             ],
             &["next_target", "why"],
         )
@@ -538,17 +526,11 @@ pub const TARGETS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", crate::schema!({"type": "integer"})),
-                (
-                    "recent_median",
-                    crate::schema!({"type": ["number", "null"]}),
-                ),
-                ("recent_p75", crate::schema!({"type": ["number", "null"]})),
-                ("recent_p25", crate::schema!({"type": ["number", "null"]})),
-                (
-                    "current_target",
-                    crate::schema!({"type": ["number", "null"]}),
-                ),
+                ("n", json!({"type": "integer"})),
+                ("recent_median", json!({"type": ["number", "null"]})),
+                ("recent_p75", json!({"type": ["number", "null"]})),
+                ("recent_p25", json!({"type": ["number", "null"]})),
+                ("current_target", json!({"type": ["number", "null"]})),
             ],
             &["n"],
         )
@@ -589,8 +571,8 @@ pub const INSIGHTS: Feature = Feature {
     output: || {
         object(
             &[
-                ("summary", crate::schema!({"type": "string"})),
-                ("highlights", list(crate::schema!({"type": "string"}))),
+                ("summary", json!({"type": "string"})),
+                ("highlights", list(json!({"type": "string"}))),
             ],
             &["summary", "highlights"],
         )
@@ -598,15 +580,12 @@ pub const INSIGHTS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", crate::schema!({"type": "integer"})),
-                ("trend", crate::schema!({"type": "string"})),
-                (
-                    "slope_per_day",
-                    crate::schema!({"type": ["number", "null"]}),
-                ),
-                ("anomalies", crate::schema!({"type": "integer"})),
-                ("last_value", crate::schema!({"type": ["number", "null"]})),
-                ("mean", crate::schema!({"type": ["number", "null"]})),
+                ("n", json!({"type": "integer"})),
+                ("trend", json!({"type": "string"})),
+                ("slope_per_day", json!({"type": ["number", "null"]})),
+                ("anomalies", json!({"type": "integer"})),
+                ("last_value", json!({"type": ["number", "null"]})),
+                ("mean", json!({"type": ["number", "null"]})),
             ],
             &["n", "trend"],
         )

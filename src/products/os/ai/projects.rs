@@ -33,10 +33,7 @@ pub const PLAN: Feature = Feature {
             &[
                 ("name", words(200)),
                 ("description", words(5000)),
-                (
-                    "target_date",
-                    crate::schema!({"type": "string", "format": "date"}),
-                ),
+                ("target_date", json!({"type": "string", "format": "date"})),
                 ("apply", apply_flag()),
             ],
             &["name", "description"],
@@ -53,7 +50,7 @@ pub const PLAN: Feature = Feature {
                                 "title",
                                 crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}),
                             ),
-                            ("date", crate::schema!({"type": "string", "format": "date"})),
+                            ("date", json!({"type": "string", "format": "date"})),
                         ],
                         &["title", "date"],
                     )),
@@ -81,9 +78,9 @@ pub const PLAN: Feature = Feature {
     computed: || {
         object(
             &[
-                ("start", crate::schema!({"type": "string"})),
-                ("target", crate::schema!({"type": "string"})),
-                ("parts", crate::schema!({"type": "integer"})),
+                ("start", json!({"type": "string"})),
+                ("target", json!({"type": "string"})),
+                ("parts", json!({"type": "integer"})),
             ],
             &["start", "target", "parts"],
         )
@@ -228,8 +225,8 @@ pub const HEALTH: Feature = Feature {
                     "health",
                     crate::schema!({"type": "string", "enum": ["on_track", "at_risk", "off_track"]}),
                 ),
-                ("causes", list(crate::schema!({"type": "string"}))),
-                ("fix", crate::schema!({"type": "string"})),
+                ("causes", list(json!({"type": "string"}))),
+                ("fix", json!({"type": "string"})),
             ],
             &["health", "causes", "fix"],
         )
@@ -237,12 +234,12 @@ pub const HEALTH: Feature = Feature {
     computed: || {
         object(
             &[
-                ("total", crate::schema!({"type": "integer"})),
-                ("done", crate::schema!({"type": "integer"})),
-                ("overdue", crate::schema!({"type": "integer"})),
-                ("completion_pct", crate::schema!({"type": "number"})),
-                ("elapsed_pct", crate::schema!({"type": ["number", "null"]})),
-                ("health", crate::schema!({"type": "string"})),
+                ("total", json!({"type": "integer"})),
+                ("done", json!({"type": "integer"})),
+                ("overdue", json!({"type": "integer"})),
+                ("completion_pct", json!({"type": "number"})),
+                ("elapsed_pct", json!({"type": ["number", "null"]})),
+                ("health", json!({"type": "string"})),
             ],
             &["total", "done", "overdue", "completion_pct", "health"],
         )
@@ -291,10 +288,10 @@ pub const STATUS: Feature = Feature {
     output: || {
         object(
             &[
-                ("report", crate::schema!({"type": "string"})),
-                ("done", list(crate::schema!({"type": "string"}))),
-                ("at_risk", list(crate::schema!({"type": "string"}))),
-                ("next", list(crate::schema!({"type": "string"}))),
+                ("report", json!({"type": "string"})),
+                ("done", list(json!({"type": "string"}))),
+                ("at_risk", list(json!({"type": "string"}))),
+                ("next", list(json!({"type": "string"}))),
             ],
             &["report", "done", "at_risk", "next"],
         )
@@ -302,11 +299,11 @@ pub const STATUS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("total", crate::schema!({"type": "integer"})),
-                ("done", crate::schema!({"type": "integer"})),
-                ("overdue", crate::schema!({"type": "integer"})),
-                ("blocked", crate::schema!({"type": "integer"})),
-                ("health", crate::schema!({"type": "string"})),
+                ("total", json!({"type": "integer"})),
+                ("done", json!({"type": "integer"})),
+                ("overdue", json!({"type": "integer"})),
+                ("blocked", json!({"type": "integer"})),
+                ("health", json!({"type": "string"})),
             ],
             &["total", "done", "overdue", "blocked", "health"],
         )
