@@ -24,7 +24,7 @@ pub const OPENAPI_DOC: Doc = Doc {
     summary: "This OpenAPI 3.1 document",
     description: "Generated from the routes table, so it lists exactly the routes that exist.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 
 /// The `/docs` page and its script and style (not operations of the API document).
@@ -34,7 +34,7 @@ pub const DOCS_DOC: Doc = Doc {
     summary: "The API reference page",
     description: "A page rendering /openapi.json, with a form to send each operation.",
     request: None,
-    response: (200, || json!({"type": "string"})),
+    response: (200, || crate::schema!({"type": "string"})),
 };
 
 fn health_schema() -> Value {

@@ -55,7 +55,7 @@ pub fn literal(text: &str) -> Value {
 
 /// The schema of a 204 answer's (absent) body.
 pub fn no_body() -> serde_json::Value {
-    serde_json::json!({"type": "null"})
+    crate::schema!({"type": "null"})
 }
 
 /// A request body from a resource's schema and the lists its parser reads with

@@ -314,7 +314,7 @@ pub const DEV_PROBE_DOC: Doc = Doc {
     summary: "Arm a one-shot probe job on a scheduler object (not in production)",
     description: "",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 
 pub const DEV_JOBS_DOC: Doc = Doc {
@@ -323,7 +323,7 @@ pub const DEV_JOBS_DOC: Doc = Doc {
     summary: "Jobs and run history of a scheduler object (not in production)",
     description: "",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 
 #[derive(Deserialize)]

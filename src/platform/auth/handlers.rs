@@ -589,7 +589,7 @@ pub const CREATE_KEY_DOC: Doc = Doc {
     params: &[],
     summary: "Create an API key (shown once)",
     description: "`key` (`ek_live_…`) is only in this answer; send it as `X-API-Key`. At most 20 active keys (409).",
-    request: Some(|| json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"}}})),
+    request: Some(|| crate::schema!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"}}})),
     response: (201, || {
         let mut s = api_key_schema();
         s["title"] = json!("NewApiKey");

@@ -112,10 +112,10 @@ pub static TOOLS: &[Tool] = &[
             object(
                 &[
                     ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
-                    ("description", json!({"type": "string", "maxLength": 5000})),
-                    ("due_date", json!({"type": "string", "format": "date"})),
+                    ("description", crate::schema!({"type": "string", "maxLength": 5000})),
+                    ("due_date", crate::schema!({"type": "string", "format": "date"})),
                     ("priority", json!({"type": "string", "enum": tasks::PRIORITIES})),
-                    ("area", json!({"type": "string", "maxLength": 50})),
+                    ("area", crate::schema!({"type": "string", "maxLength": 50})),
                 ],
                 &["title"],
             )
@@ -131,7 +131,7 @@ pub static TOOLS: &[Tool] = &[
             object(
                 &[
                     ("status", crate::schema!({"type": "string", "enum": ["all", "pending", "completed"], "default": "pending"})),
-                    ("q", json!({"type": "string", "maxLength": 100})),
+                    ("q", crate::schema!({"type": "string", "maxLength": 100})),
                 ],
                 &[],
             )
@@ -139,8 +139,8 @@ pub static TOOLS: &[Tool] = &[
         output: || {
             object(
                 &[
-                    ("status", json!({"type": "string"})),
-                    ("count", json!({"type": "integer"})),
+                    ("status", crate::schema!({"type": "string"})),
+                    ("count", crate::schema!({"type": "integer"})),
                     ("tasks", json!({"type": "array", "items": object(&[
                         ("n", json!({"type": "integer"})),
                         ("id", json!({"type": "string"})),
@@ -162,7 +162,7 @@ pub static TOOLS: &[Tool] = &[
         input: || {
             object(
                 &[
-                    ("task_id", json!({"type": "string", "maxLength": 64})),
+                    ("task_id", crate::schema!({"type": "string", "maxLength": 64})),
                     ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
                 ],
                 &[],
@@ -170,7 +170,7 @@ pub static TOOLS: &[Tool] = &[
         },
         output: || {
             object(
-                &[("task", task_schema()), ("points_awarded", json!({"type": "integer"}))],
+                &[("task", task_schema()), ("points_awarded", crate::schema!({"type": "integer"}))],
                 &["task", "points_awarded"],
             )
         },
@@ -182,9 +182,9 @@ pub static TOOLS: &[Tool] = &[
         input: || {
             object(
                 &[
-                    ("task_id", json!({"type": "string", "maxLength": 64})),
+                    ("task_id", crate::schema!({"type": "string", "maxLength": 64})),
                     ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
-                    ("description", json!({"type": "string", "maxLength": 5000})),
+                    ("description", crate::schema!({"type": "string", "maxLength": 5000})),
                     ("due_date", crate::schema!({"type": ["string", "null"], "format": "date"})),
                     ("priority", json!({"type": "string", "enum": tasks::PRIORITIES})),
                 ],
@@ -197,10 +197,10 @@ pub static TOOLS: &[Tool] = &[
         name: "delete_task",
         title: "Delete a task",
         description: "Delete a task for good.",
-        input: || object(&[("task_id", json!({"type": "string", "maxLength": 64}))], &["task_id"]),
+        input: || object(&[("task_id", crate::schema!({"type": "string", "maxLength": 64}))], &["task_id"]),
         output: || {
             object(
-                &[("deleted", object(&[("id", json!({"type": "string"})), ("title", json!({"type": "string"}))], &["id", "title"]))],
+                &[("deleted", object(&[("id", crate::schema!({"type": "string"})), ("title", crate::schema!({"type": "string"}))], &["id", "title"]))],
                 &["deleted"],
             )
         },
@@ -213,9 +213,9 @@ pub static TOOLS: &[Tool] = &[
         input: || {
             object(
                 &[
-                    ("habit_id", json!({"type": "string", "maxLength": 64})),
+                    ("habit_id", crate::schema!({"type": "string", "maxLength": 64})),
                     ("name", crate::schema!({"type": "string", "minLength": 1, "maxLength": 100})),
-                    ("date", json!({"type": "string", "format": "date"})),
+                    ("date", crate::schema!({"type": "string", "format": "date"})),
                 ],
                 &[],
             )
@@ -237,7 +237,7 @@ pub static TOOLS: &[Tool] = &[
         input: || {
             object(
                 &[
-                    ("goal_id", json!({"type": "string", "maxLength": 64})),
+                    ("goal_id", crate::schema!({"type": "string", "maxLength": 64})),
                     ("title", crate::schema!({"type": "string", "minLength": 1, "maxLength": 200})),
                 ],
                 &[],
@@ -247,13 +247,13 @@ pub static TOOLS: &[Tool] = &[
             object(
                 &[
                     ("goal", object(&[
-                        ("id", json!({"type": "string"})),
-                        ("title", json!({"type": "string"})),
-                        ("status", json!({"type": "string"})),
-                        ("target_date", json!({"type": ["string", "null"]})),
+                        ("id", crate::schema!({"type": "string"})),
+                        ("title", crate::schema!({"type": "string"})),
+                        ("status", crate::schema!({"type": "string"})),
+                        ("target_date", crate::schema!({"type": ["string", "null"]})),
                     ], &["id", "title", "status", "target_date"])),
-                    ("progress", json!({"type": "number"})),
-                    ("breakdown", json!({"type": "object"})),
+                    ("progress", crate::schema!({"type": "number"})),
+                    ("breakdown", crate::schema!({"type": "object"})),
                 ],
                 &["goal", "progress", "breakdown"],
             )
@@ -267,7 +267,7 @@ pub static TOOLS: &[Tool] = &[
         input: || object(&[("query", crate::schema!({"type": "string", "minLength": 1, "maxLength": 100}))], &["query"]),
         output: || {
             let result = object(
-                &[("id", json!({"type": "string"})), ("title", json!({"type": "string"})), ("url", json!({"type": "string"}))],
+                &[("id", crate::schema!({"type": "string"})), ("title", crate::schema!({"type": "string"})), ("url", crate::schema!({"type": "string"}))],
                 &["id", "title", "url"],
             );
             object(&[("results", json!({"type": "array", "items": result}))], &["results"])
@@ -282,11 +282,11 @@ pub static TOOLS: &[Tool] = &[
         output: || {
             object(
                 &[
-                    ("id", json!({"type": "string"})),
-                    ("title", json!({"type": "string"})),
-                    ("text", json!({"type": "string"})),
-                    ("url", json!({"type": "string"})),
-                    ("metadata", object(&[("kind", json!({"type": "string"}))], &["kind"])),
+                    ("id", crate::schema!({"type": "string"})),
+                    ("title", crate::schema!({"type": "string"})),
+                    ("text", crate::schema!({"type": "string"})),
+                    ("url", crate::schema!({"type": "string"})),
+                    ("metadata", object(&[("kind", crate::schema!({"type": "string"}))], &["kind"])),
                 ],
                 &["id", "title", "text", "url", "metadata"],
             )

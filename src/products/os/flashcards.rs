@@ -300,7 +300,7 @@ pub const LIST_DOC: Doc = Doc {
     summary: "List flashcards",
     description: "Filters: deck (exact), q (in front or back, ignoring ASCII case); paginated.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const DUE_DOC: Doc = Doc {
     tag: "os",
@@ -309,7 +309,7 @@ pub const DUE_DOC: Doc = Doc {
     description: "Due on or before today in the user's time zone, most overdue first. Filters: deck (exact), \
         limit (1–200, default 200).",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
@@ -342,5 +342,5 @@ pub const REVIEW_DOC: Doc = Doc {
     description: "`{grade}` 0–5 → `{interval_days, ease, repetitions, due_on}`. Ease starts at 2.5, floor 1.3; intervals \
         1, 6, then interval × ease; a grade below 3 resets repetitions.",
     request: Some(|| crate::schema!({"type": "object", "required": ["grade"], "properties": {"grade": {"type": "integer", "minimum": 0, "maximum": 5}}})),
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };

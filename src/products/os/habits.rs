@@ -566,7 +566,7 @@ pub const LIST_DOC: Doc = Doc {
     description:
         "With streaks and strength. Filter: q (in the name, ignoring ASCII case); paginated.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const TODAY_DOC: Doc = Doc {
     tag: "os",
@@ -574,7 +574,7 @@ pub const TODAY_DOC: Doc = Doc {
     summary: "Habits due today",
     description: "Today in the user's time zone: `{date, items: [{habit, done}]}`.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",

@@ -377,7 +377,7 @@ pub const LIST_DOC: Doc = Doc {
     description: "Filters: from, to (YYYY-MM-DD, inclusive), q (in the content, ignoring ASCII case), linked_id (entries \
         that link that entity); paginated. Links to deleted entities are dropped from the answer.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",

@@ -486,7 +486,7 @@ pub const LIST_DOC: Doc = Doc {
     description:
         "Filters: direction (higher|lower), q (in the name, ignoring ASCII case); paginated.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",
@@ -520,7 +520,7 @@ pub const LOG_DOC: Doc = Doc {
         Milestones reached by the log — target_reached (50 points), streak_7/30/100 (20/50/100), improvement_10/25/50 \
         relative to the first log in the metric's direction (10/25/50) — are recorded and paid once.",
     request: Some(|| json!({"type": "object", "required": ["value"], "properties": {"value": {"type": "number", "minimum": -VALUE_LIMIT, "maximum": VALUE_LIMIT}, "date": {"type": "string", "format": "date"}}})),
-    response: (201, || json!({"type": "object"})),
+    response: (201, || crate::schema!({"type": "object"})),
 };
 pub const LOGS_DOC: Doc = Doc {
     tag: "os",
@@ -528,7 +528,7 @@ pub const LOGS_DOC: Doc = Doc {
     summary: "A metric's logs",
     description: "Date order; `?from=&to=` (YYYY-MM-DD, inclusive).",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const ANALYTICS_DOC: Doc = Doc {
     tag: "os",

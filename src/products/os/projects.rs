@@ -310,7 +310,7 @@ pub const LIST_DOC: Doc = Doc {
     description: "Each with its health (see GET /projects/{id}). Filter: q (in the name, ignoring ASCII case); \
         paginated.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 pub const GET_DOC: Doc = Doc {
     tag: "os",

@@ -402,7 +402,7 @@ pub const BILLING_DOC: Doc = Doc {
     description: "Balance, month to date, pending (unbilled usage and its estimated cost), the carried fraction of a cent, \
         and charges per month.",
     request: None,
-    response: (200, || json!({"type": "object"})),
+    response: (200, || crate::schema!({"type": "object"})),
 };
 
 #[cfg(test)]

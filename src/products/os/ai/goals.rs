@@ -58,8 +58,8 @@ pub const REFINE: Feature = Feature {
     summary: "A SMART rewrite and what is missing",
     prompt: "Rewrite the goal so it is specific, measurable, achievable, relevant and time-bound; name what is missing.",
     input: goal_input,
-    output: || object(&[("rewrite", json!({"type": "string"})), ("missing", list(crate::schema!({"type": "string", "enum": ["specific", "measurable", "achievable", "relevant", "time_bound"]}))), ("suggestions", list(json!({"type": "string"})))], &["rewrite", "missing", "suggestions"]),
-    computed: || object(&[("specific", json!({"type": "boolean"})), ("measurable", json!({"type": "boolean"})), ("achievable", json!({"type": "boolean"})), ("relevant", json!({"type": "boolean"})), ("time_bound", json!({"type": "boolean"})), ("criteria", json!({"type": "integer"})), ("links", json!({"type": "integer"}))], &["specific", "measurable", "time_bound"]),
+    output: || object(&[("rewrite", crate::schema!({"type": "string"})), ("missing", list(crate::schema!({"type": "string", "enum": ["specific", "measurable", "achievable", "relevant", "time_bound"]}))), ("suggestions", list(crate::schema!({"type": "string"})))], &["rewrite", "missing", "suggestions"]),
+    computed: || object(&[("specific", crate::schema!({"type": "boolean"})), ("measurable", crate::schema!({"type": "boolean"})), ("achievable", crate::schema!({"type": "boolean"})), ("relevant", crate::schema!({"type": "boolean"})), ("time_bound", crate::schema!({"type": "boolean"})), ("criteria", crate::schema!({"type": "integer"})), ("links", crate::schema!({"type": "integer"}))], &["specific", "measurable", "time_bound"]),
     reads: GOAL_TABLES,
     ttl_secs: 86_400,
     run: |cx, input| Box::pin(refine(cx, input)),
@@ -130,8 +130,8 @@ pub const CRITERIA: Feature = Feature {
     summary: "Measurable success criteria",
     prompt: "Propose measurable success criteria, linking the suggested existing metrics where they fit.",
     input: goal_input,
-    output: || object(&[("criteria", list(object(&[("text", json!({"type": "string"})), ("metric_id", json!({"type": ["string", "null"]}))], &["text", "metric_id"])))], &["criteria"]),
-    computed: || object(&[("matching_metrics", list(object(&[("metric_id", json!({"type": "string"})), ("name", json!({"type": "string"})), ("target", json!({"type": ["number", "null"]})), ("overlap", json!({"type": "number"}))], &["metric_id", "name"])))], &["matching_metrics"]),
+    output: || object(&[("criteria", list(object(&[("text", crate::schema!({"type": "string"})), ("metric_id", crate::schema!({"type": ["string", "null"]}))], &["text", "metric_id"])))], &["criteria"]),
+    computed: || object(&[("matching_metrics", list(object(&[("metric_id", crate::schema!({"type": "string"})), ("name", crate::schema!({"type": "string"})), ("target", crate::schema!({"type": ["number", "null"]})), ("overlap", crate::schema!({"type": "number"}))], &["metric_id", "name"])))], &["matching_metrics"]),
     reads: GOAL_TABLES,
     ttl_secs: 86_400,
     run: |cx, input| Box::pin(criteria(cx, input)),
@@ -184,7 +184,7 @@ pub const CASCADE: Feature = Feature {
                                 "title",
                                 crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}),
                             ),
-                            ("date", json!({"type": "string", "format": "date"})),
+                            ("date", crate::schema!({"type": "string", "format": "date"})),
                         ],
                         &["title", "date"],
                     )),
@@ -212,9 +212,9 @@ pub const CASCADE: Feature = Feature {
     computed: || {
         object(
             &[
-                ("start", json!({"type": "string"})),
-                ("target", json!({"type": "string"})),
-                ("milestone_dates", list(json!({"type": "string"}))),
+                ("start", crate::schema!({"type": "string"})),
+                ("target", crate::schema!({"type": "string"})),
+                ("milestone_dates", list(crate::schema!({"type": "string"}))),
             ],
             &["start", "target", "milestone_dates"],
         )
@@ -325,10 +325,10 @@ pub const FORECAST: Feature = Feature {
                     "forecast_date",
                     crate::schema!({"type": ["string", "null"], "format": "date"}),
                 ),
-                ("earliest", json!({"type": ["string", "null"]})),
-                ("latest", json!({"type": ["string", "null"]})),
-                ("on_track", json!({"type": ["boolean", "null"]})),
-                ("explanation", json!({"type": "string"})),
+                ("earliest", crate::schema!({"type": ["string", "null"]})),
+                ("latest", crate::schema!({"type": ["string", "null"]})),
+                ("on_track", crate::schema!({"type": ["boolean", "null"]})),
+                ("explanation", crate::schema!({"type": "string"})),
             ],
             &[
                 "forecast_date",
@@ -342,11 +342,17 @@ pub const FORECAST: Feature = Feature {
     computed: || {
         object(
             &[
-                ("progress", json!({"type": "number"})),
-                ("days_elapsed", json!({"type": "integer"})),
-                ("velocity_per_day", json!({"type": ["number", "null"]})),
-                ("days_remaining", json!({"type": ["integer", "null"]})),
-                ("target_date", json!({"type": ["string", "null"]})),
+                ("progress", crate::schema!({"type": "number"})),
+                ("days_elapsed", crate::schema!({"type": "integer"})),
+                (
+                    "velocity_per_day",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
+                (
+                    "days_remaining",
+                    crate::schema!({"type": ["integer", "null"]}),
+                ),
+                ("target_date", crate::schema!({"type": ["string", "null"]})),
             ],
             &["progress", "days_elapsed", "velocity_per_day"],
         )
@@ -418,8 +424,8 @@ pub const OBSTACLES: Feature = Feature {
                 "risks",
                 list(object(
                     &[
-                        ("risk", json!({"type": "string"})),
-                        ("mitigation", json!({"type": "string"})),
+                        ("risk", crate::schema!({"type": "string"})),
+                        ("mitigation", crate::schema!({"type": "string"})),
                     ],
                     &["risk", "mitigation"],
                 )),
@@ -430,11 +436,11 @@ pub const OBSTACLES: Feature = Feature {
     computed: || {
         object(
             &[
-                ("overdue_tasks", json!({"type": "integer"})),
-                ("blocked_tasks", json!({"type": "integer"})),
-                ("weak_habits", list(json!({"type": "string"}))),
-                ("stalled_metrics", list(json!({"type": "string"}))),
-                ("no_target_date", json!({"type": "boolean"})),
+                ("overdue_tasks", crate::schema!({"type": "integer"})),
+                ("blocked_tasks", crate::schema!({"type": "integer"})),
+                ("weak_habits", list(crate::schema!({"type": "string"}))),
+                ("stalled_metrics", list(crate::schema!({"type": "string"}))),
+                ("no_target_date", crate::schema!({"type": "boolean"})),
             ],
             &["overdue_tasks", "blocked_tasks"],
         )
@@ -527,9 +533,9 @@ pub const ALIGN: Feature = Feature {
                             "kind",
                             crate::schema!({"type": "string", "enum": ["task", "habit", "metric"]}),
                         ),
-                        ("id", json!({"type": "string"})),
-                        ("name", json!({"type": "string"})),
-                        ("why", json!({"type": "string"})),
+                        ("id", crate::schema!({"type": "string"})),
+                        ("name", crate::schema!({"type": "string"})),
+                        ("why", crate::schema!({"type": "string"})),
                     ],
                     &["kind", "id", "name", "why"],
                 )),
@@ -543,9 +549,9 @@ pub const ALIGN: Feature = Feature {
                 "scores",
                 list(object(
                     &[
-                        ("kind", json!({"type": "string"})),
-                        ("id", json!({"type": "string"})),
-                        ("overlap", json!({"type": "number"})),
+                        ("kind", crate::schema!({"type": "string"})),
+                        ("id", crate::schema!({"type": "string"})),
+                        ("overlap", crate::schema!({"type": "number"})),
                     ],
                     &["kind", "id", "overlap"],
                 )),
@@ -633,9 +639,9 @@ pub const REVIEW: Feature = Feature {
     output: || {
         object(
             &[
-                ("summary", json!({"type": "string"})),
-                ("wins", list(json!({"type": "string"}))),
-                ("next", list(json!({"type": "string"}))),
+                ("summary", crate::schema!({"type": "string"})),
+                ("wins", list(crate::schema!({"type": "string"}))),
+                ("next", list(crate::schema!({"type": "string"}))),
             ],
             &["summary", "wins", "next"],
         )
@@ -643,12 +649,12 @@ pub const REVIEW: Feature = Feature {
     computed: || {
         object(
             &[
-                ("days", json!({"type": "integer"})),
-                ("from", json!({"type": "string"})),
-                ("progress", json!({"type": "number"})),
-                ("tasks_completed", json!({"type": "integer"})),
-                ("habit_days_done", json!({"type": "integer"})),
-                ("metric_logs", json!({"type": "integer"})),
+                ("days", crate::schema!({"type": "integer"})),
+                ("from", crate::schema!({"type": "string"})),
+                ("progress", crate::schema!({"type": "number"})),
+                ("tasks_completed", crate::schema!({"type": "integer"})),
+                ("habit_days_done", crate::schema!({"type": "integer"})),
+                ("metric_logs", crate::schema!({"type": "integer"})),
             ],
             &["days", "from", "progress", "tasks_completed"],
         )

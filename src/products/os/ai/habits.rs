@@ -72,7 +72,7 @@ pub const DESIGN: Feature = Feature {
         object(
             &[
                 ("name", words(100)),
-                ("goal", json!({"type": "string", "maxLength": 500})),
+                ("goal", crate::schema!({"type": "string", "maxLength": 500})),
             ],
             &["name"],
         )
@@ -80,10 +80,10 @@ pub const DESIGN: Feature = Feature {
     output: || {
         object(
             &[
-                ("cue", json!({"type": "string"})),
-                ("routine", json!({"type": "string"})),
-                ("reward", json!({"type": "string"})),
-                ("schedule", json!({"type": "object"})),
+                ("cue", crate::schema!({"type": "string"})),
+                ("routine", crate::schema!({"type": "string"})),
+                ("reward", crate::schema!({"type": "string"})),
+                ("schedule", crate::schema!({"type": "object"})),
             ],
             &["cue", "routine", "reward", "schedule"],
         )
@@ -91,8 +91,11 @@ pub const DESIGN: Feature = Feature {
     computed: || {
         object(
             &[
-                ("your_best_weekday", json!({"type": ["string", "null"]})),
-                ("habits", json!({"type": "integer"})),
+                (
+                    "your_best_weekday",
+                    crate::schema!({"type": ["string", "null"]}),
+                ),
+                ("habits", crate::schema!({"type": "integer"})),
             ],
             &["habits"],
         )
@@ -149,9 +152,12 @@ pub const STACK: Feature = Feature {
     output: || {
         object(
             &[
-                ("anchor_habit_id", json!({"type": ["string", "null"]})),
-                ("plan", json!({"type": "string"})),
-                ("alternatives", list(json!({"type": "string"}))),
+                (
+                    "anchor_habit_id",
+                    crate::schema!({"type": ["string", "null"]}),
+                ),
+                ("plan", crate::schema!({"type": "string"})),
+                ("alternatives", list(crate::schema!({"type": "string"}))),
             ],
             &["anchor_habit_id", "plan", "alternatives"],
         )
@@ -162,10 +168,10 @@ pub const STACK: Feature = Feature {
                 "ranked",
                 list(object(
                     &[
-                        ("habit_id", json!({"type": "string"})),
-                        ("name", json!({"type": "string"})),
-                        ("strength", json!({"type": "number"})),
-                        ("current_streak", json!({"type": "integer"})),
+                        ("habit_id", crate::schema!({"type": "string"})),
+                        ("name", crate::schema!({"type": "string"})),
+                        ("strength", crate::schema!({"type": "number"})),
+                        ("current_streak", crate::schema!({"type": "integer"})),
                     ],
                     &["habit_id", "strength"],
                 )),
@@ -209,8 +215,8 @@ pub const RECOVERY: Feature = Feature {
     output: || {
         object(
             &[
-                ("plan", list(json!({"type": "string"}))),
-                ("message", json!({"type": "string"})),
+                ("plan", list(crate::schema!({"type": "string"}))),
+                ("message", crate::schema!({"type": "string"})),
             ],
             &["plan", "message"],
         )
@@ -218,12 +224,15 @@ pub const RECOVERY: Feature = Feature {
     computed: || {
         object(
             &[
-                ("last_done", json!({"type": ["string", "null"]})),
-                ("days_since", json!({"type": ["integer", "null"]})),
-                ("best_streak", json!({"type": "integer"})),
-                ("current_streak", json!({"type": "integer"})),
-                ("consistency_30d", json!({"type": ["number", "null"]})),
-                ("broken", json!({"type": "boolean"})),
+                ("last_done", crate::schema!({"type": ["string", "null"]})),
+                ("days_since", crate::schema!({"type": ["integer", "null"]})),
+                ("best_streak", crate::schema!({"type": "integer"})),
+                ("current_streak", crate::schema!({"type": "integer"})),
+                (
+                    "consistency_30d",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
+                ("broken", crate::schema!({"type": "boolean"})),
             ],
             &["best_streak", "current_streak", "broken"],
         )
@@ -261,16 +270,16 @@ pub const OPTIMIZE: Feature = Feature {
     output: || {
         object(
             &[
-                ("best_days", list(json!({"type": "string"}))),
-                ("weak_days", list(json!({"type": "string"}))),
-                ("advice", json!({"type": "string"})),
+                ("best_days", list(crate::schema!({"type": "string"}))),
+                ("weak_days", list(crate::schema!({"type": "string"}))),
+                ("advice", crate::schema!({"type": "string"})),
             ],
             &["best_days", "weak_days", "advice"],
         )
     },
     computed: || {
         object(
-            &[("by_weekday", json!({"type": "object"}))],
+            &[("by_weekday", crate::schema!({"type": "object"}))],
             &["by_weekday"],
         )
     },
@@ -354,7 +363,7 @@ pub const DIFFICULTY: Feature = Feature {
                     "verdict",
                     crate::schema!({"type": "string", "enum": ["too_easy", "about_right", "too_hard", "too_new"]}),
                 ),
-                ("suggestion", json!({"type": "string"})),
+                ("suggestion", crate::schema!({"type": "string"})),
             ],
             &["verdict", "suggestion"],
         )
@@ -362,9 +371,12 @@ pub const DIFFICULTY: Feature = Feature {
     computed: || {
         object(
             &[
-                ("due_30d", json!({"type": "integer"})),
-                ("done_30d", json!({"type": "integer"})),
-                ("consistency_30d", json!({"type": ["number", "null"]})),
+                ("due_30d", crate::schema!({"type": "integer"})),
+                ("done_30d", crate::schema!({"type": "integer"})),
+                (
+                    "consistency_30d",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
             ],
             &["due_30d", "done_30d", "consistency_30d"],
         )
@@ -412,9 +424,9 @@ pub const INSIGHTS: Feature = Feature {
     output: || {
         object(
             &[
-                ("summary", json!({"type": "string"})),
-                ("strongest", json!({"type": ["string", "null"]})),
-                ("needs_attention", list(json!({"type": "string"}))),
+                ("summary", crate::schema!({"type": "string"})),
+                ("strongest", crate::schema!({"type": ["string", "null"]})),
+                ("needs_attention", list(crate::schema!({"type": "string"}))),
             ],
             &["summary", "strongest", "needs_attention"],
         )
@@ -426,16 +438,19 @@ pub const INSIGHTS: Feature = Feature {
                     "habits",
                     list(object(
                         &[
-                            ("habit_id", json!({"type": "string"})),
-                            ("name", json!({"type": "string"})),
-                            ("consistency_30d", json!({"type": ["number", "null"]})),
-                            ("current_streak", json!({"type": "integer"})),
+                            ("habit_id", crate::schema!({"type": "string"})),
+                            ("name", crate::schema!({"type": "string"})),
+                            (
+                                "consistency_30d",
+                                crate::schema!({"type": ["number", "null"]}),
+                            ),
+                            ("current_streak", crate::schema!({"type": "integer"})),
                         ],
                         &["habit_id", "consistency_30d"],
                     )),
                 ),
-                ("done_today", json!({"type": "integer"})),
-                ("due_today", json!({"type": "integer"})),
+                ("done_today", crate::schema!({"type": "integer"})),
+                ("due_today", crate::schema!({"type": "integer"})),
             ],
             &["habits", "done_today", "due_today"],
         )

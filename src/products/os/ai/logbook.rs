@@ -17,8 +17,8 @@ const TABLES: &[&str] = &["os_logbook"];
 fn period_input() -> Value {
     object(
         &[
-            ("from", json!({"type": "string", "format": "date"})),
-            ("to", json!({"type": "string", "format": "date"})),
+            ("from", crate::schema!({"type": "string", "format": "date"})),
+            ("to", crate::schema!({"type": "string", "format": "date"})),
             (
                 "days",
                 crate::schema!({"type": "integer", "minimum": 1, "maximum": 366, "default": 30}),
@@ -54,9 +54,9 @@ async fn in_period(
 
 fn period_figures() -> Vec<(&'static str, Value)> {
     vec![
-        ("from", json!({"type": "string"})),
-        ("to", json!({"type": "string"})),
-        ("entries", json!({"type": "integer"})),
+        ("from", crate::schema!({"type": "string"})),
+        ("to", crate::schema!({"type": "string"})),
+        ("entries", crate::schema!({"type": "integer"})),
     ]
 }
 
@@ -72,8 +72,8 @@ pub const SUMMARIZE: Feature = Feature {
     output: || {
         object(
             &[
-                ("summary", json!({"type": "string"})),
-                ("highlights", list(json!({"type": "string"}))),
+                ("summary", crate::schema!({"type": "string"})),
+                ("highlights", list(crate::schema!({"type": "string"}))),
             ],
             &["summary", "highlights"],
         )
@@ -81,9 +81,9 @@ pub const SUMMARIZE: Feature = Feature {
     computed: || {
         let mut f = period_figures();
         f.extend([
-            ("words", json!({"type": "integer"})),
-            ("days_written", json!({"type": "integer"})),
-            ("mood", json!({"type": ["number", "null"]})),
+            ("words", crate::schema!({"type": "integer"})),
+            ("days_written", crate::schema!({"type": "integer"})),
+            ("mood", crate::schema!({"type": ["number", "null"]})),
         ]);
         object(&f, &["from", "to", "entries", "words"])
     },
@@ -144,8 +144,8 @@ pub const THEMES: Feature = Feature {
                 "themes",
                 list(object(
                     &[
-                        ("theme", json!({"type": "string"})),
-                        ("entries", json!({"type": "integer"})),
+                        ("theme", crate::schema!({"type": "string"})),
+                        ("entries", crate::schema!({"type": "integer"})),
                     ],
                     &["theme", "entries"],
                 )),
@@ -186,7 +186,7 @@ pub const SENTIMENT: Feature = Feature {
                     "trend",
                     crate::schema!({"type": "string", "enum": ["improving", "declining", "steady", "unknown"]}),
                 ),
-                ("description", json!({"type": "string"})),
+                ("description", crate::schema!({"type": "string"})),
             ],
             &["trend", "description"],
         )
@@ -198,14 +198,17 @@ pub const SENTIMENT: Feature = Feature {
                 "weeks",
                 list(object(
                     &[
-                        ("week_of", json!({"type": "string"})),
-                        ("score", json!({"type": "number"})),
-                        ("entries", json!({"type": "integer"})),
+                        ("week_of", crate::schema!({"type": "string"})),
+                        ("score", crate::schema!({"type": "number"})),
+                        ("entries", crate::schema!({"type": "integer"})),
                     ],
                     &["week_of", "score", "entries"],
                 )),
             ),
-            ("slope_per_week", json!({"type": ["number", "null"]})),
+            (
+                "slope_per_week",
+                crate::schema!({"type": ["number", "null"]}),
+            ),
         ]);
         object(&f, &["from", "to", "entries", "weeks"])
     },
@@ -269,7 +272,7 @@ pub const REFLECT: Feature = Feature {
     },
     computed: || {
         let mut f = period_figures();
-        f.push(("themes", list(json!({"type": "string"}))));
+        f.push(("themes", list(crate::schema!({"type": "string"}))));
         object(&f, &["from", "to", "entries", "themes"])
     },
     reads: TABLES,
@@ -330,7 +333,7 @@ pub const EXTRACT_TASKS: Feature = Feature {
                             "title",
                             crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}),
                         ),
-                        ("entry_id", json!({"type": "string"})),
+                        ("entry_id", crate::schema!({"type": "string"})),
                     ],
                     &["title", "entry_id"],
                 )),
@@ -341,8 +344,8 @@ pub const EXTRACT_TASKS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("entries_read", json!({"type": "integer"})),
-                ("found", json!({"type": "integer"})),
+                ("entries_read", crate::schema!({"type": "integer"})),
+                ("found", crate::schema!({"type": "integer"})),
             ],
             &["entries_read", "found"],
         )
@@ -426,9 +429,9 @@ pub const LINK: Feature = Feature {
                             "type",
                             crate::schema!({"type": "string", "enum": ["goal", "project"]}),
                         ),
-                        ("id", json!({"type": "string"})),
-                        ("name", json!({"type": "string"})),
-                        ("why", json!({"type": "string"})),
+                        ("id", crate::schema!({"type": "string"})),
+                        ("name", crate::schema!({"type": "string"})),
+                        ("why", crate::schema!({"type": "string"})),
                     ],
                     &["type", "id", "name", "why"],
                 )),
@@ -442,9 +445,9 @@ pub const LINK: Feature = Feature {
                 "scores",
                 list(object(
                     &[
-                        ("type", json!({"type": "string"})),
-                        ("id", json!({"type": "string"})),
-                        ("overlap", json!({"type": "number"})),
+                        ("type", crate::schema!({"type": "string"})),
+                        ("id", crate::schema!({"type": "string"})),
+                        ("overlap", crate::schema!({"type": "number"})),
                     ],
                     &["type", "id", "overlap"],
                 )),

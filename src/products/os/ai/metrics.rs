@@ -78,13 +78,13 @@ pub const PATTERNS: Feature = Feature {
     output: || {
         object(
             &[
-                ("best_day", json!({"type": ["string", "null"]})),
-                ("worst_day", json!({"type": ["string", "null"]})),
+                ("best_day", crate::schema!({"type": ["string", "null"]})),
+                ("worst_day", crate::schema!({"type": ["string", "null"]})),
                 (
                     "trend",
                     crate::schema!({"type": "string", "enum": ["rising", "falling", "flat", "unknown"]}),
                 ),
-                ("description", json!({"type": "string"})),
+                ("description", crate::schema!({"type": "string"})),
             ],
             &["best_day", "worst_day", "trend", "description"],
         )
@@ -92,9 +92,12 @@ pub const PATTERNS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", json!({"type": "integer"})),
-                ("weekday_means", json!({"type": "object"})),
-                ("slope_per_day", json!({"type": ["number", "null"]})),
+                ("n", crate::schema!({"type": "integer"})),
+                ("weekday_means", crate::schema!({"type": "object"})),
+                (
+                    "slope_per_day",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
             ],
             &["n", "weekday_means", "slope_per_day"],
         )
@@ -174,9 +177,9 @@ pub const ANOMALIES: Feature = Feature {
                     "anomalies",
                     list(object(
                         &[
-                            ("date", json!({"type": "string", "format": "date"})),
-                            ("value", json!({"type": "number"})),
-                            ("z", json!({"type": "number"})),
+                            ("date", crate::schema!({"type": "string", "format": "date"})),
+                            ("value", crate::schema!({"type": "number"})),
+                            ("z", crate::schema!({"type": "number"})),
                             (
                                 "direction",
                                 crate::schema!({"type": "string", "enum": ["high", "low"]}),
@@ -185,7 +188,7 @@ pub const ANOMALIES: Feature = Feature {
                         &["date", "value", "z", "direction"],
                     )),
                 ),
-                ("note", json!({"type": "string"})),
+                ("note", crate::schema!({"type": "string"})),
             ],
             &["anomalies", "note"],
         )
@@ -193,10 +196,10 @@ pub const ANOMALIES: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", json!({"type": "integer"})),
-                ("median", json!({"type": ["number", "null"]})),
-                ("mad", json!({"type": ["number", "null"]})),
-                ("threshold", json!({"type": "number"})),
+                ("n", crate::schema!({"type": "integer"})),
+                ("median", crate::schema!({"type": ["number", "null"]})),
+                ("mad", crate::schema!({"type": ["number", "null"]})),
+                ("threshold", crate::schema!({"type": "number"})),
             ],
             &["n", "median", "mad", "threshold"],
         )
@@ -259,17 +262,17 @@ pub const CORRELATIONS: Feature = Feature {
                                 "kind",
                                 crate::schema!({"type": "string", "enum": ["metric", "habit"]}),
                             ),
-                            ("id", json!({"type": "string"})),
-                            ("name", json!({"type": "string"})),
-                            ("n", json!({"type": "integer"})),
-                            ("pearson", json!({"type": ["number", "null"]})),
-                            ("spearman", json!({"type": ["number", "null"]})),
-                            ("reason", json!({"type": ["string", "null"]})),
+                            ("id", crate::schema!({"type": "string"})),
+                            ("name", crate::schema!({"type": "string"})),
+                            ("n", crate::schema!({"type": "integer"})),
+                            ("pearson", crate::schema!({"type": ["number", "null"]})),
+                            ("spearman", crate::schema!({"type": ["number", "null"]})),
+                            ("reason", crate::schema!({"type": ["string", "null"]})),
                         ],
                         &["kind", "id", "name", "n", "pearson", "spearman", "reason"],
                     )),
                 ),
-                ("summary", json!({"type": "string"})),
+                ("summary", crate::schema!({"type": "string"})),
             ],
             &["pairs", "summary"],
         )
@@ -277,8 +280,8 @@ pub const CORRELATIONS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("min_pairs", json!({"type": "integer"})),
-                ("compared", json!({"type": "integer"})),
+                ("min_pairs", crate::schema!({"type": "integer"})),
+                ("compared", crate::schema!({"type": "integer"})),
             ],
             &["min_pairs", "compared"],
         )
@@ -392,7 +395,7 @@ pub const PREDICT: Feature = Feature {
         object(
             &[
                 ("metric_id", id()),
-                ("date", json!({"type": "string", "format": "date"})),
+                ("date", crate::schema!({"type": "string", "format": "date"})),
             ],
             &["metric_id"],
         )
@@ -400,11 +403,14 @@ pub const PREDICT: Feature = Feature {
     output: || {
         object(
             &[
-                ("date", json!({"type": "string", "format": "date"})),
-                ("linear", json!({"type": ["number", "null"]})),
-                ("recent_trend", json!({"type": ["number", "null"]})),
-                ("target_reached_on", json!({"type": ["string", "null"]})),
-                ("explanation", json!({"type": "string"})),
+                ("date", crate::schema!({"type": "string", "format": "date"})),
+                ("linear", crate::schema!({"type": ["number", "null"]})),
+                ("recent_trend", crate::schema!({"type": ["number", "null"]})),
+                (
+                    "target_reached_on",
+                    crate::schema!({"type": ["string", "null"]}),
+                ),
+                ("explanation", crate::schema!({"type": "string"})),
             ],
             &[
                 "date",
@@ -418,12 +424,18 @@ pub const PREDICT: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", json!({"type": "integer"})),
-                ("slope_per_day", json!({"type": ["number", "null"]})),
-                ("intercept", json!({"type": ["number", "null"]})),
-                ("recent_slope_per_day", json!({"type": ["number", "null"]})),
-                ("last_value", json!({"type": ["number", "null"]})),
-                ("target", json!({"type": ["number", "null"]})),
+                ("n", crate::schema!({"type": "integer"})),
+                (
+                    "slope_per_day",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
+                ("intercept", crate::schema!({"type": ["number", "null"]})),
+                (
+                    "recent_slope_per_day",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
+                ("last_value", crate::schema!({"type": ["number", "null"]})),
+                ("target", crate::schema!({"type": ["number", "null"]})),
             ],
             &["n", "slope_per_day"],
         )
@@ -517,8 +529,8 @@ pub const TARGETS: Feature = Feature {
     output: || {
         object(
             &[
-                ("next_target", json!({"type": ["number", "null"]})),
-                ("why", json!({"type": "string"})),
+                ("next_target", crate::schema!({"type": ["number", "null"]})),
+                ("why", crate::schema!({"type": "string"})),
             ],
             &["next_target", "why"],
         )
@@ -526,11 +538,17 @@ pub const TARGETS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", json!({"type": "integer"})),
-                ("recent_median", json!({"type": ["number", "null"]})),
-                ("recent_p75", json!({"type": ["number", "null"]})),
-                ("recent_p25", json!({"type": ["number", "null"]})),
-                ("current_target", json!({"type": ["number", "null"]})),
+                ("n", crate::schema!({"type": "integer"})),
+                (
+                    "recent_median",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
+                ("recent_p75", crate::schema!({"type": ["number", "null"]})),
+                ("recent_p25", crate::schema!({"type": ["number", "null"]})),
+                (
+                    "current_target",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
             ],
             &["n"],
         )
@@ -571,8 +589,8 @@ pub const INSIGHTS: Feature = Feature {
     output: || {
         object(
             &[
-                ("summary", json!({"type": "string"})),
-                ("highlights", list(json!({"type": "string"}))),
+                ("summary", crate::schema!({"type": "string"})),
+                ("highlights", list(crate::schema!({"type": "string"}))),
             ],
             &["summary", "highlights"],
         )
@@ -580,12 +598,15 @@ pub const INSIGHTS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("n", json!({"type": "integer"})),
-                ("trend", json!({"type": "string"})),
-                ("slope_per_day", json!({"type": ["number", "null"]})),
-                ("anomalies", json!({"type": "integer"})),
-                ("last_value", json!({"type": ["number", "null"]})),
-                ("mean", json!({"type": ["number", "null"]})),
+                ("n", crate::schema!({"type": "integer"})),
+                ("trend", crate::schema!({"type": "string"})),
+                (
+                    "slope_per_day",
+                    crate::schema!({"type": ["number", "null"]}),
+                ),
+                ("anomalies", crate::schema!({"type": "integer"})),
+                ("last_value", crate::schema!({"type": ["number", "null"]})),
+                ("mean", crate::schema!({"type": ["number", "null"]})),
             ],
             &["n", "trend"],
         )

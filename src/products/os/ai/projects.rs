@@ -33,7 +33,10 @@ pub const PLAN: Feature = Feature {
             &[
                 ("name", words(200)),
                 ("description", words(5000)),
-                ("target_date", json!({"type": "string", "format": "date"})),
+                (
+                    "target_date",
+                    crate::schema!({"type": "string", "format": "date"}),
+                ),
                 ("apply", apply_flag()),
             ],
             &["name", "description"],
@@ -50,7 +53,7 @@ pub const PLAN: Feature = Feature {
                                 "title",
                                 crate::schema!({"type": "string", "minLength": 1, "maxLength": 200}),
                             ),
-                            ("date", json!({"type": "string", "format": "date"})),
+                            ("date", crate::schema!({"type": "string", "format": "date"})),
                         ],
                         &["title", "date"],
                     )),
@@ -78,9 +81,9 @@ pub const PLAN: Feature = Feature {
     computed: || {
         object(
             &[
-                ("start", json!({"type": "string"})),
-                ("target", json!({"type": "string"})),
-                ("parts", json!({"type": "integer"})),
+                ("start", crate::schema!({"type": "string"})),
+                ("target", crate::schema!({"type": "string"})),
+                ("parts", crate::schema!({"type": "integer"})),
             ],
             &["start", "target", "parts"],
         )
@@ -225,8 +228,8 @@ pub const HEALTH: Feature = Feature {
                     "health",
                     crate::schema!({"type": "string", "enum": ["on_track", "at_risk", "off_track"]}),
                 ),
-                ("causes", list(json!({"type": "string"}))),
-                ("fix", json!({"type": "string"})),
+                ("causes", list(crate::schema!({"type": "string"}))),
+                ("fix", crate::schema!({"type": "string"})),
             ],
             &["health", "causes", "fix"],
         )
@@ -234,12 +237,12 @@ pub const HEALTH: Feature = Feature {
     computed: || {
         object(
             &[
-                ("total", json!({"type": "integer"})),
-                ("done", json!({"type": "integer"})),
-                ("overdue", json!({"type": "integer"})),
-                ("completion_pct", json!({"type": "number"})),
-                ("elapsed_pct", json!({"type": ["number", "null"]})),
-                ("health", json!({"type": "string"})),
+                ("total", crate::schema!({"type": "integer"})),
+                ("done", crate::schema!({"type": "integer"})),
+                ("overdue", crate::schema!({"type": "integer"})),
+                ("completion_pct", crate::schema!({"type": "number"})),
+                ("elapsed_pct", crate::schema!({"type": ["number", "null"]})),
+                ("health", crate::schema!({"type": "string"})),
             ],
             &["total", "done", "overdue", "completion_pct", "health"],
         )
@@ -288,10 +291,10 @@ pub const STATUS: Feature = Feature {
     output: || {
         object(
             &[
-                ("report", json!({"type": "string"})),
-                ("done", list(json!({"type": "string"}))),
-                ("at_risk", list(json!({"type": "string"}))),
-                ("next", list(json!({"type": "string"}))),
+                ("report", crate::schema!({"type": "string"})),
+                ("done", list(crate::schema!({"type": "string"}))),
+                ("at_risk", list(crate::schema!({"type": "string"}))),
+                ("next", list(crate::schema!({"type": "string"}))),
             ],
             &["report", "done", "at_risk", "next"],
         )
@@ -299,11 +302,11 @@ pub const STATUS: Feature = Feature {
     computed: || {
         object(
             &[
-                ("total", json!({"type": "integer"})),
-                ("done", json!({"type": "integer"})),
-                ("overdue", json!({"type": "integer"})),
-                ("blocked", json!({"type": "integer"})),
-                ("health", json!({"type": "string"})),
+                ("total", crate::schema!({"type": "integer"})),
+                ("done", crate::schema!({"type": "integer"})),
+                ("overdue", crate::schema!({"type": "integer"})),
+                ("blocked", crate::schema!({"type": "integer"})),
+                ("health", crate::schema!({"type": "string"})),
             ],
             &["total", "done", "overdue", "blocked", "health"],
         )

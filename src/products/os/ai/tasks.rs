@@ -20,13 +20,13 @@ const TASK_TABLES: &[&str] = &["os_tasks", "os_task_dependencies"];
 fn task_fields() -> Value {
     object(
         &[
-            ("title", json!({"type": "string"})),
+            ("title", crate::schema!({"type": "string"})),
             (
                 "due_date",
                 crate::schema!({"type": ["string", "null"], "format": "date"}),
             ),
             ("priority", json!({"type": "string", "enum": PRIORITIES})),
-            ("area", json!({"type": ["string", "null"]})),
+            ("area", crate::schema!({"type": ["string", "null"]})),
             (
                 "effort",
                 crate::schema!({"type": "integer", "minimum": 1, "maximum": 5}),
@@ -81,9 +81,9 @@ pub const PARSE: Feature = Feature {
     computed: || {
         object(
             &[
-                ("today", json!({"type": "string"})),
-                ("due_date", json!({"type": ["string", "null"]})),
-                ("date_words", json!({"type": ["string", "null"]})),
+                ("today", crate::schema!({"type": "string"})),
+                ("due_date", crate::schema!({"type": ["string", "null"]})),
+                ("date_words", crate::schema!({"type": ["string", "null"]})),
             ],
             &["today", "due_date"],
         )
@@ -176,8 +176,8 @@ pub const BREAKDOWN: Feature = Feature {
     computed: || {
         object(
             &[
-                ("task_effort", json!({"type": "integer"})),
-                ("subtask_effort_total", json!({"type": "integer"})),
+                ("task_effort", crate::schema!({"type": "integer"})),
+                ("subtask_effort_total", crate::schema!({"type": "integer"})),
             ],
             &["task_effort"],
         )
@@ -290,8 +290,8 @@ pub const PRIORITIZE: Feature = Feature {
     summary: "Advice for one task against the open ones",
     prompt: "Advise where this task stands among the user's open tasks, from its due date, dependencies and goal link.",
     input: || object(&[("task_id", id())], &["task_id"]),
-    output: || object(&[("suggested_priority", json!({"type": "string", "enum": PRIORITIES})), ("rank", json!({"type": "integer", "minimum": 1})), ("advice", json!({"type": "string"}))], &["suggested_priority", "rank", "advice"]),
-    computed: || object(&[("score", json!({"type": "number"})), ("rank", json!({"type": "integer"})), ("open_tasks", json!({"type": "integer"})), ("days_to_due", json!({"type": ["integer", "null"]})), ("blocked_by", list(json!({"type": "string"}))), ("unblocks", json!({"type": "integer"})), ("goal_linked", json!({"type": "boolean"}))], &["score", "rank", "open_tasks"]),
+    output: || object(&[("suggested_priority", json!({"type": "string", "enum": PRIORITIES})), ("rank", crate::schema!({"type": "integer", "minimum": 1})), ("advice", crate::schema!({"type": "string"}))], &["suggested_priority", "rank", "advice"]),
+    computed: || object(&[("score", crate::schema!({"type": "number"})), ("rank", crate::schema!({"type": "integer"})), ("open_tasks", crate::schema!({"type": "integer"})), ("days_to_due", crate::schema!({"type": ["integer", "null"]})), ("blocked_by", list(crate::schema!({"type": "string"}))), ("unblocks", crate::schema!({"type": "integer"})), ("goal_linked", crate::schema!({"type": "boolean"}))], &["score", "rank", "open_tasks"]),
     reads: TASK_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(prioritize(cx, input)),
@@ -405,8 +405,8 @@ pub const ESTIMATE: Feature = Feature {
         s["anyOf"] = crate::schema!([{"required": ["task_id"]}, {"required": ["title"]}]);
         s
     },
-    output: || object(&[("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5})), ("confidence", crate::schema!({"type": "string", "enum": ["low", "medium", "high"]})), ("explanation", json!({"type": "string"}))], &["effort", "confidence", "explanation"]),
-    computed: || object(&[("area", json!({"type": ["string", "null"]})), ("similar_done", json!({"type": "integer"})), ("median_effort", json!({"type": ["number", "null"]})), ("mean_effort", json!({"type": ["number", "null"]})), ("wording_effort", json!({"type": "integer"}))], &["similar_done", "wording_effort"]),
+    output: || object(&[("effort", crate::schema!({"type": "integer", "minimum": 1, "maximum": 5})), ("confidence", crate::schema!({"type": "string", "enum": ["low", "medium", "high"]})), ("explanation", crate::schema!({"type": "string"}))], &["effort", "confidence", "explanation"]),
+    computed: || object(&[("area", crate::schema!({"type": ["string", "null"]})), ("similar_done", crate::schema!({"type": "integer"})), ("median_effort", crate::schema!({"type": ["number", "null"]})), ("mean_effort", crate::schema!({"type": ["number", "null"]})), ("wording_effort", crate::schema!({"type": "integer"}))], &["similar_done", "wording_effort"]),
     reads: TASK_TABLES,
     ttl_secs: 3600,
     run: |cx, input| Box::pin(estimate(cx, input)),
@@ -481,7 +481,10 @@ pub const CATEGORIZE: Feature = Feature {
         object(
             &[
                 ("title", words(200)),
-                ("description", json!({"type": "string", "maxLength": 5000})),
+                (
+                    "description",
+                    crate::schema!({"type": "string", "maxLength": 5000}),
+                ),
             ],
             &["title"],
         )
@@ -489,8 +492,8 @@ pub const CATEGORIZE: Feature = Feature {
     output: || {
         object(
             &[
-                ("area", json!({"type": ["string", "null"]})),
-                ("tags", list(json!({"type": "string"}))),
+                ("area", crate::schema!({"type": ["string", "null"]})),
+                ("tags", list(crate::schema!({"type": "string"}))),
             ],
             &["area", "tags"],
         )
@@ -498,8 +501,8 @@ pub const CATEGORIZE: Feature = Feature {
     computed: || {
         object(
             &[
-                ("your_areas", json!({"type": "object"})),
-                ("keyword_area", json!({"type": ["string", "null"]})),
+                ("your_areas", crate::schema!({"type": "object"})),
+                ("keyword_area", crate::schema!({"type": ["string", "null"]})),
             ],
             &["your_areas"],
         )
@@ -563,7 +566,10 @@ pub const SCHEDULE: Feature = Feature {
                     "capacity_per_day",
                     crate::schema!({"type": "integer", "minimum": 1, "maximum": 25, "default": 5}),
                 ),
-                ("start_date", json!({"type": "string", "format": "date"})),
+                (
+                    "start_date",
+                    crate::schema!({"type": "string", "format": "date"}),
+                ),
             ],
             &[],
         )
@@ -575,16 +581,16 @@ pub const SCHEDULE: Feature = Feature {
                     "plan",
                     list(object(
                         &[
-                            ("order", json!({"type": "integer"})),
-                            ("task_id", json!({"type": "string"})),
-                            ("title", json!({"type": "string"})),
-                            ("date", json!({"type": "string", "format": "date"})),
-                            ("late", json!({"type": "boolean"})),
+                            ("order", crate::schema!({"type": "integer"})),
+                            ("task_id", crate::schema!({"type": "string"})),
+                            ("title", crate::schema!({"type": "string"})),
+                            ("date", crate::schema!({"type": "string", "format": "date"})),
+                            ("late", crate::schema!({"type": "boolean"})),
                         ],
                         &["order", "task_id", "title", "date", "late"],
                     )),
                 ),
-                ("note", json!({"type": "string"})),
+                ("note", crate::schema!({"type": "string"})),
             ],
             &["plan", "note"],
         )
@@ -592,11 +598,11 @@ pub const SCHEDULE: Feature = Feature {
     computed: || {
         object(
             &[
-                ("total_effort", json!({"type": "integer"})),
-                ("days", json!({"type": "integer"})),
-                ("late", json!({"type": "integer"})),
-                ("capacity_per_day", json!({"type": "integer"})),
-                ("cycle", json!({"type": "boolean"})),
+                ("total_effort", crate::schema!({"type": "integer"})),
+                ("days", crate::schema!({"type": "integer"})),
+                ("late", crate::schema!({"type": "integer"})),
+                ("capacity_per_day", crate::schema!({"type": "integer"})),
+                ("cycle", crate::schema!({"type": "boolean"})),
                 (
                     "unplanned",
                     crate::schema!({"type": "integer", "description": "open tasks left out: they would fall after the last date the API takes"}),
@@ -721,13 +727,13 @@ pub const SUMMARIZE: Feature = Feature {
     output: || {
         object(
             &[
-                ("brief", json!({"type": "string"})),
+                ("brief", crate::schema!({"type": "string"})),
                 (
                     "top3",
                     list(object(
                         &[
-                            ("task_id", json!({"type": "string"})),
-                            ("title", json!({"type": "string"})),
+                            ("task_id", crate::schema!({"type": "string"})),
+                            ("title", crate::schema!({"type": "string"})),
                         ],
                         &["task_id", "title"],
                     )),
@@ -739,10 +745,10 @@ pub const SUMMARIZE: Feature = Feature {
     computed: || {
         object(
             &[
-                ("overdue", json!({"type": "integer"})),
-                ("due_today", json!({"type": "integer"})),
-                ("blocked", json!({"type": "integer"})),
-                ("open", json!({"type": "integer"})),
+                ("overdue", crate::schema!({"type": "integer"})),
+                ("due_today", crate::schema!({"type": "integer"})),
+                ("blocked", crate::schema!({"type": "integer"})),
+                ("open", crate::schema!({"type": "integer"})),
             ],
             &["overdue", "due_today", "blocked", "open"],
         )

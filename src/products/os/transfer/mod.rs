@@ -375,7 +375,7 @@ fn export_schema() -> Value {
         "version".into(),
         json!({"type": "integer", "const": VERSION}),
     );
-    props.insert("exported_at".into(), json!({"type": "string"}));
+    props.insert("exported_at".into(), crate::schema!({"type": "string"}));
     for s in SECTIONS {
         props.insert((*s).into(), list.clone());
     }
